@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"context"
+	"errors"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// write is one queued write: a closure over a write transaction and the
+// channel its caller waits on.
+type write struct {
+	fn   func(*bolt.Tx) error
+	done chan error
+	// result is fn's rejection, if any, kept until the batch commits.
+	result error
+}
+
+// rejection marks a closure's error as a decision taken before it wrote
+// anything (a failed existence check, say). The transaction then needs no
+// rollback: the committer answers that caller and carries on with the rest
+// of the batch in the same transaction.
+type rejection struct{ err error }
+
+func (r rejection) Error() string { return r.err.Error() }
+func (r rejection) Unwrap() error { return r.err }
+
+// reject wraps err as a rejection. Use it only before the closure's first
+// write.
+func reject(err error) error { return rejection{err: err} }
+
+// update runs fn in the group commit and returns once the commit carrying it
+// is on disk (or fn failed). fn may run more than once, each time in a fresh
+// transaction, so it must be a pure function of the transaction: compute
+// times, ids and randomness before calling update, and assign (never append
+// to) any result it reports through captured variables.
+//
+// A ctx already done returns ctx.Err() without enqueueing; once enqueued the
+// write is completed and answered regardless of ctx, so an acknowledged
+// cancellation never hides a committed write.
+func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &write{fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed.Load() {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	s.writes <- w
+	s.mu.RUnlock()
+	return <-w.done
+}
+
+// commitLoop is the single committer. It takes the first queued write,
+// drains whatever else is queued right now without waiting, and commits them
+// together: a lone writer commits at once, concurrent writers share commits.
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	batch := make([]*write, 0, s.maxBatch)
+	for w := range s.writes {
+		batch = append(batch[:0], w)
+	drain:
+		for len(batch) < s.maxBatch {
+			select {
+			case w, ok := <-s.writes:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, w)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit runs the batch's closures in one transaction and answers every
+// caller. A closure that fails after writing rolls the transaction back; its
+// caller gets its error and the others are re-run in a fresh transaction.
+func (s *Store) commit(batch []*write) {
+	pending := batch
+	for len(pending) > 0 {
+		failed := -1
+		var failErr error
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for i, w := range pending {
+				w.result = nil
+				err := w.fn(tx)
+				if err == nil {
+					continue
+				}
+				var r rejection
+				if errors.As(err, &r) {
+					w.result = r.err
+					continue
+				}
+				failed, failErr = i, err
+				return err
+			}
+			return nil
+		})
+		if failed >= 0 {
+			pending[failed].done <- failErr
+			// pending aliases batch; the failed write is answered, so
+			// shifting over it is safe.
+			pending = append(pending[:failed], pending[failed+1:]...)
+			continue
+		}
+		if err != nil {
+			// The commit itself failed (disk full, fsync error): nothing in
+			// this transaction is durable.
+			for _, w := range pending {
+				w.done <- err
+			}
+			return
+		}
+		if s.onCommit != nil {
+			s.onCommit(len(pending))
+		}
+		for _, w := range pending {
+			w.done <- w.result
+		}
+		return
+	}
+}

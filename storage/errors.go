@@ -1,0 +1,46 @@
+package storage
+
+import "errors"
+
+// Every error a Store method returns for a domain reason wraps exactly one of
+// these, so callers map them to status codes with errors.Is. The wrapping text
+// names the ids involved (ids are not secret); secrets and hashes never appear.
+var (
+	// ErrNotFound means the workspace, member, zoo, token or seed does not
+	// exist (a token of another workspace counts as not existing).
+	ErrNotFound = errors.New("not found")
+
+	// ErrAlreadyExists means a record with the same id, secret hash or seed
+	// hash is already stored; nothing was written.
+	ErrAlreadyExists = errors.New("already exists")
+
+	// ErrNotMember means the token's user is not a member of the token's
+	// workspace, so the user may not own a token there.
+	ErrNotMember = errors.New("user is not a member of the workspace")
+
+	// ErrNotEmpty means a workspace still has members, zoos or tokens and the
+	// delete was not forced.
+	ErrNotEmpty = errors.New("workspace is not empty")
+
+	// ErrReplaced means a token can no longer be refreshed: it was already
+	// replaced by another token, or it is revoked.
+	ErrReplaced = errors.New("token already replaced or revoked")
+
+	// ErrSchemaTooNew means the file was written by a newer build whose
+	// layout this build does not understand; it is refused rather than
+	// misread.
+	ErrSchemaTooNew = errors.New("schema version too new")
+
+	// ErrClosed means the Store was closed.
+	ErrClosed = errors.New("store closed")
+
+	// ErrLocked means another process holds the file; bbolt allows one
+	// process per file.
+	ErrLocked = errors.New("database file is locked by another process")
+
+	// ErrInvalid means an argument can never be stored: a missing record, an
+	// empty id or one containing the 0x00 key separator, a secret hash that is
+	// not 32 bytes. The server validates input first, so seeing it usually
+	// means a validation rule is missing upstream.
+	ErrInvalid = errors.New("invalid argument")
+)

@@ -1,0 +1,76 @@
+package storage
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Bucket names. The layout, one bucket per entity plus two indexes:
+//
+//	meta              "schema_version" -> big-endian uint64
+//	workspaces        workspace_id -> pb.Workspace
+//	members           workspace_id 0x00 user_id -> pb.Member
+//	zoos              workspace_id 0x00 zoo_id -> pb.Zoo
+//	tokens            token_id -> storagepb.TokenRecord
+//	token_hashes      sha256(secret) (32 bytes) -> token_id
+//	workspace_tokens  workspace_id 0x00 token_id -> user_id
+//	seeds             sha256(seed) (32 bytes) -> storagepb.SeedRecord
+//
+// workspace_tokens lets a workspace's tokens be listed newest first (token
+// ids are time-ordered) without a scan of all tokens; its value, the owner,
+// lets RemoveMember find a user's tokens without decoding every record.
+var (
+	bucketMeta            = []byte("meta")
+	bucketWorkspaces      = []byte("workspaces")
+	bucketMembers         = []byte("members")
+	bucketZoos            = []byte("zoos")
+	bucketTokens          = []byte("tokens")
+	bucketTokenHashes     = []byte("token_hashes")
+	bucketWorkspaceTokens = []byte("workspace_tokens")
+	bucketSeeds           = []byte("seeds")
+)
+
+// allBuckets is every bucket Open creates.
+var allBuckets = [][]byte{
+	bucketMeta, bucketWorkspaces, bucketMembers, bucketZoos,
+	bucketTokens, bucketTokenHashes, bucketWorkspaceTokens, bucketSeeds,
+}
+
+// keySchemaVersion is the meta key holding the layout version.
+var keySchemaVersion = []byte("schema_version")
+
+// sep separates the parts of a composite key. It sorts before every other
+// byte, so all keys of one workspace are contiguous and ordered by the second
+// part alone.
+const sep = 0x00
+
+// maxIDLen bounds ids far below bbolt's key size limit.
+const maxIDLen = 512
+
+// checkID rejects ids that cannot be encoded unambiguously in a key.
+func checkID(kind, id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("empty %s id: %w", kind, ErrInvalid)
+	case len(id) > maxIDLen:
+		return fmt.Errorf("%s id longer than %d bytes: %w", kind, maxIDLen, ErrInvalid)
+	case bytes.IndexByte([]byte(id), sep) >= 0:
+		return fmt.Errorf("%s id %q contains a 0x00 byte: %w", kind, id, ErrInvalid)
+	}
+	return nil
+}
+
+// compositeKey encodes parent 0x00 child.
+func compositeKey(parent, child string) []byte {
+	k := make([]byte, 0, len(parent)+1+len(child))
+	k = append(k, parent...)
+	k = append(k, sep)
+	return append(k, child...)
+}
+
+// childPrefix is the common prefix of every compositeKey(parent, ...).
+func childPrefix(parent string) []byte {
+	k := make([]byte, 0, len(parent)+1)
+	k = append(k, parent...)
+	return append(k, sep)
+}

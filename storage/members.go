@@ -1,0 +1,144 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// AddMember stores m; ErrNotFound if its workspace does not exist,
+// ErrAlreadyExists if the user is already a member.
+func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
+	if m == nil {
+		return fmt.Errorf("nil member: %w", ErrInvalid)
+	}
+	ws, user := m.GetWorkspaceId(), m.GetUserId()
+	if err := checkIDs("workspace", ws, "user", user); err != nil {
+		return err
+	}
+	val, err := encode(m)
+	if err != nil {
+		return err
+	}
+	key := compositeKey(ws, user)
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketWorkspaces).Get([]byte(ws)) == nil {
+			return reject(fmt.Errorf("workspace %q: %w", ws, ErrNotFound))
+		}
+		b := tx.Bucket(bucketMembers)
+		if b.Get(key) != nil {
+			return reject(fmt.Errorf("member %q of workspace %q: %w", user, ws, ErrAlreadyExists))
+		}
+		return b.Put(key, val)
+	})
+}
+
+// GetMember returns the membership; ErrNotFound if absent.
+func (s *Store) GetMember(ctx context.Context, workspaceID, userID string) (*pb.Member, error) {
+	if err := checkIDs("workspace", workspaceID, "user", userID); err != nil {
+		return nil, err
+	}
+	var m *pb.Member
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMembers).Get(compositeKey(workspaceID, userID))
+		if v == nil {
+			return fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, ErrNotFound)
+		}
+		var err error
+		m, err = decode[pb.Member](v)
+		return err
+	})
+	return m, err
+}
+
+// ListMembers returns the workspace's members with user ids greater than
+// after, ascending, at most limit (all when limit <= 0); ErrNotFound if the
+// workspace does not exist.
+func (s *Store) ListMembers(ctx context.Context, workspaceID, after string, limit int) ([]*pb.Member, error) {
+	if err := checkID("workspace", workspaceID); err != nil {
+		return nil, err
+	}
+	var out []*pb.Member
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketWorkspaces).Get([]byte(workspaceID)) == nil {
+			return fmt.Errorf("workspace %q: %w", workspaceID, ErrNotFound)
+		}
+		var err error
+		out, err = listAfter[pb.Member](tx.Bucket(bucketMembers), childPrefix(workspaceID), after, limit)
+		return err
+	})
+	return out, err
+}
+
+// RemoveMember deletes the membership and, in the same commit, revokes at
+// now every token of that user in that workspace that is not already revoked
+// by then (revoke_time unset or later than now). It returns how many tokens
+// it revoked; ErrNotFound if the user is not a member.
+func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, now time.Time) (revoked int, err error) {
+	if err := checkIDs("workspace", workspaceID, "user", userID); err != nil {
+		return 0, err
+	}
+	key := compositeKey(workspaceID, userID)
+	prefix := childPrefix(workspaceID)
+	user := []byte(userID)
+	at := timestamppb.New(now)
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		revoked = 0
+		members := tx.Bucket(bucketMembers)
+		if members.Get(key) == nil {
+			return reject(fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, ErrNotFound))
+		}
+		if err := members.Delete(key); err != nil {
+			return err
+		}
+		var ids [][]byte
+		c := tx.Bucket(bucketWorkspaceTokens).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if bytes.Equal(v, user) {
+				ids = append(ids, append([]byte(nil), k[len(prefix):]...))
+			}
+		}
+		records := tx.Bucket(bucketTokens)
+		for _, id := range ids {
+			v := records.Get(id)
+			if v == nil {
+				continue
+			}
+			rec, err := decodeToken(v)
+			if err != nil {
+				return err
+			}
+			if revokedBy(rec.GetToken(), now) {
+				continue
+			}
+			rec.Token.RevokeTime = at
+			val, err := encode(rec)
+			if err != nil {
+				return err
+			}
+			if err := records.Put(id, val); err != nil {
+				return err
+			}
+			revoked++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return revoked, nil
+}
+
+// checkIDs checks two ids of a composite key.
+func checkIDs(kind1, id1, kind2, id2 string) error {
+	if err := checkID(kind1, id1); err != nil {
+		return err
+	}
+	return checkID(kind2, id2)
+}

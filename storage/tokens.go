@@ -1,0 +1,344 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// SeedPark is a seed to park with a new token, for one pick-up by the SDK.
+type SeedPark struct {
+	// Hash is the SHA-256 of the seed string; the seed itself is never stored.
+	Hash [32]byte
+	// Record is stored under Hash.
+	Record *storagepb.SeedRecord
+}
+
+// CreateToken stores a new token in one commit: the record, the secret-hash
+// index entry, the per-workspace index entry and, when seed is not nil, the
+// parked seed. ErrNotFound if the workspace does not exist, ErrNotMember if
+// the user is not a member, ErrAlreadyExists if the token id, secret hash or
+// seed hash is already stored.
+func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, seed *SeedPark) error {
+	val, err := checkNewToken(rec)
+	if err != nil {
+		return err
+	}
+	var seedVal []byte
+	if seed != nil {
+		if seed.Record == nil {
+			return fmt.Errorf("token %q: nil seed record: %w", rec.Token.TokenId, ErrInvalid)
+		}
+		if seedVal, err = encode(seed.Record); err != nil {
+			return err
+		}
+	}
+	t := rec.Token
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if err := checkTokenFree(tx, t, rec.SecretHash); err != nil {
+			return reject(err)
+		}
+		if seed != nil && tx.Bucket(bucketSeeds).Get(seed.Hash[:]) != nil {
+			return reject(fmt.Errorf("token %q: seed: %w", t.TokenId, ErrAlreadyExists))
+		}
+		if err := putToken(tx, t, rec.SecretHash, val); err != nil {
+			return err
+		}
+		if seed != nil {
+			return tx.Bucket(bucketSeeds).Put(seed.Hash[:], seedVal)
+		}
+		return nil
+	})
+}
+
+// GetToken returns the token's record; ErrNotFound if absent or if it
+// belongs to another workspace.
+func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
+	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
+		return nil, err
+	}
+	var rec *storagepb.TokenRecord
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		rec, err = getToken(tx, workspaceID, tokenID)
+		return err
+	})
+	return rec, err
+}
+
+// ListTokens returns the workspace's tokens newest first: ids less than
+// before (all when before is ""), descending, at most limit (all when
+// limit <= 0). Tokens revoked by now (revoke_time set and not after now) are
+// left out unless includeRevoked. ErrNotFound if the workspace does not
+// exist.
+func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limit int, includeRevoked bool, now time.Time) ([]*storagepb.TokenRecord, error) {
+	if err := checkID("workspace", workspaceID); err != nil {
+		return nil, err
+	}
+	prefix := childPrefix(workspaceID)
+	var out []*storagepb.TokenRecord
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		out = nil
+		if tx.Bucket(bucketWorkspaces).Get([]byte(workspaceID)) == nil {
+			return fmt.Errorf("workspace %q: %w", workspaceID, ErrNotFound)
+		}
+		records := tx.Bucket(bucketTokens)
+		c := tx.Bucket(bucketWorkspaceTokens).Cursor()
+		var k []byte
+		if before == "" {
+			// The first key past this workspace's range, or the end.
+			end := append(bytes.Clone(prefix[:len(prefix)-1]), sep+1)
+			if k, _ = c.Seek(end); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		} else {
+			// Seek lands on the first key >= before; everything wanted is
+			// strictly below it.
+			if k, _ = c.Seek(compositeKey(workspaceID, before)); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			v := records.Get(k[len(prefix):])
+			if v == nil {
+				return fmt.Errorf("token %q indexed in workspace %q but missing", k[len(prefix):], workspaceID)
+			}
+			rec, err := decodeToken(v)
+			if err != nil {
+				return err
+			}
+			if !includeRevoked && revokedBy(rec.GetToken(), now) {
+				continue
+			}
+			out = append(out, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// LookupToken finds a token by the SHA-256 of its secret and reports whether
+// its user is still a member of its workspace, in one read transaction.
+// ErrNotFound if no token has that secret.
+func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, err error) {
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketTokenHashes).Get(secretHash[:])
+		if id == nil {
+			return fmt.Errorf("token by secret: %w", ErrNotFound)
+		}
+		v := tx.Bucket(bucketTokens).Get(id)
+		if v == nil {
+			return fmt.Errorf("token %q by secret: %w", id, ErrNotFound)
+		}
+		var err error
+		if rec, err = decodeToken(v); err != nil {
+			return err
+		}
+		t := rec.GetToken()
+		member = tx.Bucket(bucketMembers).Get(compositeKey(t.GetWorkspaceId(), t.GetUserId())) != nil
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return rec, member, nil
+}
+
+// RevokeToken sets the token's revoke_time to at, unless it is already set
+// to at or earlier, and returns the stored record after the change.
+// ErrNotFound if absent or in another workspace.
+func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time) (*storagepb.TokenRecord, error) {
+	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
+		return nil, err
+	}
+	var out *storagepb.TokenRecord
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		rec, err := getToken(tx, workspaceID, tokenID)
+		if err != nil {
+			return reject(err)
+		}
+		out = rec
+		if revokedBy(rec.Token, at) {
+			return nil
+		}
+		rec.Token.RevokeTime = timestamppb.New(at)
+		val, err := encode(rec)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketTokens).Put([]byte(tokenID), val)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReplaceToken refreshes token oldID into next in one commit. next is stored
+// like CreateToken stores a token (without a seed) and must keep old's
+// workspace and user; next's create_time is taken as the current time. Old
+// gets replaced_by = next's id and revoke_time = the earlier of its current
+// revoke_time and oldRevokeAt, so it can keep working for a grace period.
+//
+// ErrNotFound if old does not exist; ErrReplaced if old was already replaced
+// or is revoked at next's create_time; ErrNotMember if the user is no longer
+// a member; ErrAlreadyExists if next's id or secret hash is taken.
+func (s *Store) ReplaceToken(ctx context.Context, oldID string, next *storagepb.TokenRecord, oldRevokeAt time.Time) error {
+	if err := checkID("token", oldID); err != nil {
+		return err
+	}
+	val, err := checkNewToken(next)
+	if err != nil {
+		return err
+	}
+	t := next.Token
+	if t.GetCreateTime() == nil {
+		return fmt.Errorf("token %q: no create time: %w", t.TokenId, ErrInvalid)
+	}
+	now := t.CreateTime.AsTime()
+	revokeAt := timestamppb.New(oldRevokeAt)
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		records := tx.Bucket(bucketTokens)
+		v := records.Get([]byte(oldID))
+		if v == nil {
+			return reject(fmt.Errorf("token %q: %w", oldID, ErrNotFound))
+		}
+		old, err := decodeToken(v)
+		if err != nil {
+			return err
+		}
+		o := old.Token
+		if o.WorkspaceId != t.WorkspaceId || o.UserId != t.UserId {
+			return reject(fmt.Errorf("token %q replacing %q: workspace or user differs: %w", t.TokenId, oldID, ErrInvalid))
+		}
+		if o.ReplacedBy != "" {
+			return reject(fmt.Errorf("token %q: replaced by %q: %w", oldID, o.ReplacedBy, ErrReplaced))
+		}
+		if revokedBy(o, now) {
+			return reject(fmt.Errorf("token %q: revoked: %w", oldID, ErrReplaced))
+		}
+		if err := checkTokenFree(tx, t, next.SecretHash); err != nil {
+			return reject(err)
+		}
+		if err := putToken(tx, t, next.SecretHash, val); err != nil {
+			return err
+		}
+		o.ReplacedBy = t.TokenId
+		if o.RevokeTime == nil || oldRevokeAt.Before(o.RevokeTime.AsTime()) {
+			o.RevokeTime = revokeAt
+		}
+		oldVal, err := encode(old)
+		if err != nil {
+			return err
+		}
+		return records.Put([]byte(oldID), oldVal)
+	})
+}
+
+// checkNewToken validates a record to be created and encodes it.
+func checkNewToken(rec *storagepb.TokenRecord) ([]byte, error) {
+	if rec.GetToken() == nil {
+		return nil, fmt.Errorf("nil token record: %w", ErrInvalid)
+	}
+	t := rec.Token
+	if err := checkID("token", t.TokenId); err != nil {
+		return nil, err
+	}
+	if err := checkIDs("workspace", t.WorkspaceId, "user", t.UserId); err != nil {
+		return nil, err
+	}
+	if len(rec.SecretHash) != sha256.Size {
+		return nil, fmt.Errorf("token %q: secret hash has %d bytes, want %d: %w", t.TokenId, len(rec.SecretHash), sha256.Size, ErrInvalid)
+	}
+	if t.State != pb.TokenState_TOKEN_STATE_UNSPECIFIED {
+		// State is computed on read, never stored.
+		rec = proto.CloneOf(rec)
+		rec.Token.State = pb.TokenState_TOKEN_STATE_UNSPECIFIED
+	}
+	return encode(rec)
+}
+
+// checkTokenFree checks, without writing, that t may be stored: its
+// workspace exists, its user is a member, and its id and secret hash are
+// unused.
+func checkTokenFree(tx *bolt.Tx, t *pb.Token, secretHash []byte) error {
+	if tx.Bucket(bucketWorkspaces).Get([]byte(t.WorkspaceId)) == nil {
+		return fmt.Errorf("workspace %q: %w", t.WorkspaceId, ErrNotFound)
+	}
+	if tx.Bucket(bucketMembers).Get(compositeKey(t.WorkspaceId, t.UserId)) == nil {
+		return fmt.Errorf("user %q in workspace %q: %w", t.UserId, t.WorkspaceId, ErrNotMember)
+	}
+	if tx.Bucket(bucketTokens).Get([]byte(t.TokenId)) != nil {
+		return fmt.Errorf("token %q: %w", t.TokenId, ErrAlreadyExists)
+	}
+	if tx.Bucket(bucketTokenHashes).Get(secretHash) != nil {
+		return fmt.Errorf("token %q: secret hash: %w", t.TokenId, ErrAlreadyExists)
+	}
+	return nil
+}
+
+// putToken writes a checked token's record and both index entries.
+func putToken(tx *bolt.Tx, t *pb.Token, secretHash, val []byte) error {
+	id := []byte(t.TokenId)
+	if err := tx.Bucket(bucketTokens).Put(id, val); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketTokenHashes).Put(secretHash, id); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketWorkspaceTokens).Put(compositeKey(t.WorkspaceId, t.TokenId), []byte(t.UserId))
+}
+
+// getToken reads a token of the given workspace.
+func getToken(tx *bolt.Tx, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
+	v := tx.Bucket(bucketTokens).Get([]byte(tokenID))
+	if v == nil {
+		return nil, fmt.Errorf("token %q in workspace %q: %w", tokenID, workspaceID, ErrNotFound)
+	}
+	rec, err := decodeToken(v)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Token.WorkspaceId != workspaceID {
+		return nil, fmt.Errorf("token %q in workspace %q: %w", tokenID, workspaceID, ErrNotFound)
+	}
+	return rec, nil
+}
+
+// decodeToken decodes a stored record; a record without its token is
+// corrupt, and reporting it beats a nil dereference later.
+func decodeToken(v []byte) (*storagepb.TokenRecord, error) {
+	rec, err := decode[storagepb.TokenRecord](v)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Token == nil {
+		return nil, fmt.Errorf("stored token record has no token")
+	}
+	return rec, nil
+}
+
+// revokedBy reports whether t's revoke_time is set and not after now.
+func revokedBy(t *pb.Token, now time.Time) bool {
+	rt := t.GetRevokeTime()
+	return rt != nil && !rt.AsTime().After(now)
+}
