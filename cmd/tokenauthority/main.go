@@ -1,0 +1,51 @@
+// Command tokenauthority serves the token authority over gRPC and REST.
+//
+// With no arguments it serves on 127.0.0.1:50051 (gRPC) and 127.0.0.1:8080
+// (HTTP) with an embedded store in ./data. Every flag can also be set by an
+// environment variable: --data-dir is TOKENAUTHORITY_DATA_DIR. Run with -h
+// for the list.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"tokenauthority/daemon"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := realMain(ctx)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tokenauthority:", err)
+		os.Exit(1)
+	}
+}
+
+func realMain(ctx context.Context) error {
+	cfg, err := daemon.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	log := cfg.NewLogger(os.Stderr)
+	d, err := daemon.Start(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	werr := d.Wait(ctx)
+	if werr == nil {
+		log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(werr, d.Shutdown(sctx))
+}

@@ -1,0 +1,258 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"tokenauthority/credential"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/metrics"
+	"tokenauthority/seal"
+	"tokenauthority/server"
+	"tokenauthority/server/rest"
+	"tokenauthority/storage"
+)
+
+// seedPurgeInterval is how often expired, unpicked seeds are deleted.
+const seedPurgeInterval = time.Minute
+
+// Daemon is a running service.
+type Daemon struct {
+	// GRPCAddr and HTTPAddr are the bound listener addresses (useful when
+	// the configuration asked for port 0).
+	GRPCAddr, HTTPAddr net.Addr
+
+	cfg    Config
+	log    *slog.Logger
+	store  *storage.Store
+	grpc   *grpc.Server
+	http   *http.Server
+	health *health.Server
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	errc   chan error
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start opens everything cfg names and starts serving. It returns once both
+// listeners are bound; serving errors are reported by Wait.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	box, err := loadBox(cfg)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := loadCredentials(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+
+	store, err := storage.Open(cfg.DBPath(), storage.Options{OnCommit: m.ObserveCommit})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
+	}
+	m.WatchStore(store.Counts)
+
+	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
+	if err := d.serve(ctx, box, creds, m, reg); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	log.Info("tokenauthority serving",
+		slog.String("grpc_addr", d.GRPCAddr.String()),
+		slog.String("http_addr", d.HTTPAddr.String()),
+		slog.String("data_dir", cfg.DataDir),
+		slog.Bool("reveal", cfg.Reveal))
+	return d, nil
+}
+
+func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry) error {
+	srv := server.New(server.Config{
+		Store:            d.store,
+		Box:              box,
+		Credentials:      creds,
+		Reveal:           d.cfg.Reveal,
+		MaxTokenLifetime: d.cfg.MaxTokenLifetime,
+		RefreshGrace:     d.cfg.RefreshGrace,
+		SeedTTL:          d.cfg.SeedTTL,
+		Logger:           d.log,
+		Metrics:          m,
+	})
+
+	d.grpc = grpc.NewServer(srv.ServerOptions()...)
+	srv.Register(d.grpc)
+	d.health = health.NewServer()
+	healthpb.RegisterHealthServer(d.grpc, d.health)
+	reflection.Register(d.grpc)
+
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	d.stop = stop
+	handler, err := rest.New(bg, rest.Config{
+		Logger:   d.log,
+		Metrics:  m,
+		Ready:    d.store.Ping,
+		Gatherer: reg,
+	}, srv.Tokens(), srv.Workspaces(), srv.Self())
+	if err != nil {
+		stop()
+		return fmt.Errorf("build REST gateway: %w", err)
+	}
+	d.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+	}
+
+	var lc net.ListenConfig
+	gl, err := lc.Listen(ctx, "tcp", d.cfg.GRPCAddr)
+	if err != nil {
+		stop()
+		return fmt.Errorf("listen for gRPC on %s: %w", d.cfg.GRPCAddr, err)
+	}
+	hl, err := lc.Listen(ctx, "tcp", d.cfg.HTTPAddr)
+	if err != nil {
+		stop()
+		_ = gl.Close()
+		return fmt.Errorf("listen for HTTP on %s: %w", d.cfg.HTTPAddr, err)
+	}
+	d.GRPCAddr, d.HTTPAddr = gl.Addr(), hl.Addr()
+
+	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName} {
+		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	d.wg.Add(3)
+	go func() {
+		defer d.wg.Done()
+		if err := d.grpc.Serve(gl); err != nil {
+			d.errc <- fmt.Errorf("serve gRPC: %w", err)
+		}
+	}()
+	go func() {
+		defer d.wg.Done()
+		if err := d.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.errc <- fmt.Errorf("serve HTTP: %w", err)
+		}
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.purgeSeeds(bg)
+	}()
+	return nil
+}
+
+// purgeSeeds deletes expired seeds until ctx ends.
+func (d *Daemon) purgeSeeds(ctx context.Context) {
+	t := time.NewTicker(seedPurgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := d.store.PurgeExpiredSeeds(ctx, now); err != nil && ctx.Err() == nil {
+				d.log.Warn("purge expired seeds", slog.String("error", err.Error()))
+			} else if n > 0 {
+				d.log.Info("purged expired seeds", slog.Int("count", n))
+			}
+		}
+	}
+}
+
+// Wait blocks until a listener fails, returning its error, or until the
+// daemon is shut down, returning nil.
+func (d *Daemon) Wait(ctx context.Context) error {
+	select {
+	case err := <-d.errc:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Shutdown stops accepting requests, lets in-flight ones finish until ctx
+// ends, and closes the store. It is safe to call more than once.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.closeOnce.Do(func() {
+		d.health.Shutdown()
+		var errs []error
+		if err := d.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down HTTP: %w", err))
+		}
+		stopped := make(chan struct{})
+		go func() { d.grpc.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			d.grpc.Stop()
+			<-stopped
+		}
+		d.stop()
+		d.wg.Wait()
+		if err := d.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		d.closeErr = errors.Join(errs...)
+		d.log.Info("tokenauthority stopped")
+	})
+	return d.closeErr
+}
+
+func loadBox(cfg Config) (*seal.Box, error) {
+	var key []byte
+	var err error
+	if cfg.MasterKey != "" {
+		key, err = seal.ParseKey(cfg.MasterKey)
+	} else {
+		key, err = seal.LoadOrCreateKey(cfg.keyFile())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return seal.New(key)
+}
+
+func loadCredentials(cfg Config, log *slog.Logger) (*credential.Set, error) {
+	if cfg.CredentialsFile != "" {
+		set, err := credential.Load(cfg.CredentialsFile)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("service credentials loaded", slog.String("file", cfg.CredentialsFile), slog.Int("count", set.Len()))
+		return set, nil
+	}
+	set, path, created, err := credential.Bootstrap(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap credential: %w", err)
+	}
+	if created {
+		log.Info("wrote a bootstrap admin credential; use it as \"authorization: Bearer $(cat FILE)\"", slog.String("file", path))
+	} else {
+		log.Info("using the bootstrap admin credential", slog.String("file", path))
+	}
+	return set, nil
+}

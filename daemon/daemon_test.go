@@ -1,0 +1,165 @@
+package daemon_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	"tokenauthority/daemon"
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+func start(t *testing.T, cfg daemon.Config) (*daemon.Daemon, *grpc.ClientConn) {
+	t.Helper()
+	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		d.Shutdown(context.Background())
+	})
+	return d, conn
+}
+
+func testConfig(t *testing.T) daemon.Config {
+	cfg := daemon.Defaults()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	return cfg
+}
+
+func adminCtx(t *testing.T, dataDir string) context.Context {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dataDir, "admin.credential"))
+	if err != nil {
+		t.Fatalf("read bootstrap credential: %v", err)
+	}
+	return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+strings.TrimSpace(string(b)))
+}
+
+// TestStateSurvivesRestart creates state, stops the daemon, starts a new one
+// on the same data directory and finds everything again.
+func TestStateSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	d1, conn := start(t, cfg)
+	ctx := adminCtx(t, cfg.DataDir)
+	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
+	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.CreateZoo(ctx, &pb.CreateZooRequest{WorkspaceId: "acme", ZooId: "detectors", Visibility: pb.Visibility_VISIBILITY_PRIVATE}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice", Description: "laptop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d1.Shutdown(t.Context()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+
+	_, conn = start(t, cfg)
+	ctx = adminCtx(t, cfg.DataDir)
+	tokens = pb.NewTokenServiceClient(conn)
+	v, err := tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: created.GetSecret()})
+	if err != nil || !v.GetValid() {
+		t.Fatalf("ValidateToken after restart = %v, %v; want valid", v, err)
+	}
+	r, err := tokens.RevealToken(ctx, &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: created.GetToken().GetTokenId()})
+	if err != nil || r.GetSecret() != created.GetSecret() {
+		t.Fatalf("RevealToken after restart: %v; want the original secret (master key kept)", err)
+	}
+	a, err := tokens.CheckAccess(ctx, &pb.CheckAccessRequest{Secret: created.GetSecret(), Zoo: "acme/detectors", Operation: pb.Operation_OPERATION_CLOUD_INFERENCE})
+	if err != nil || !a.GetAllowed() {
+		t.Fatalf("CheckAccess after restart = %v, %v; want allowed", a, err)
+	}
+	h, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{})
+	if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("health = %v, %v; want SERVING", h, err)
+	}
+}
+
+func TestBootstrapFiles(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	start(t, cfg)
+	for _, name := range []string{"admin.credential", "master.key", "tokenauthority.db"} {
+		info, err := os.Stat(filepath.Join(cfg.DataDir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has mode %v; want no access for group or others", name, perm)
+		}
+	}
+}
+
+func TestSecondDaemonOnSameDataDirFails(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	start(t, cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if d, err := daemon.Start(ctx, cfg, slog.New(slog.DiscardHandler)); err == nil {
+		d.Shutdown(ctx)
+		t.Fatal("a second daemon started on a data directory in use")
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(daemon.Config) bool
+		wantErr string
+	}{
+		{"defaults", nil, nil, func(c daemon.Config) bool {
+			return c.DataDir == "./data" && c.GRPCAddr == "127.0.0.1:50051" && c.HTTPAddr == "127.0.0.1:8080" && c.Reveal
+		}, ""},
+		{"env", nil, map[string]string{"TOKENAUTHORITY_DATA_DIR": "/srv/ta", "TOKENAUTHORITY_REVEAL": "false", "TOKENAUTHORITY_MAX_TOKEN_LIFETIME": "720h"},
+			func(c daemon.Config) bool { return c.DataDir == "/srv/ta" && !c.Reveal && c.MaxTokenLifetime == 720*time.Hour }, ""},
+		{"flag beats env", []string{"--grpc-addr", "127.0.0.1:1"}, map[string]string{"TOKENAUTHORITY_GRPC_ADDR": "127.0.0.1:2"},
+			func(c daemon.Config) bool { return c.GRPCAddr == "127.0.0.1:1" }, ""},
+		{"bad env", nil, map[string]string{"TOKENAUTHORITY_SEED_TTL": "soon"}, nil, "TOKENAUTHORITY_SEED_TTL"},
+		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
+		{"negative duration", []string{"--refresh-grace", "-1s"}, nil, nil, "negative"},
+		{"stray argument", []string{"serve"}, nil, nil, "unexpected argument"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var usage strings.Builder
+			cfg, err := daemon.ParseConfig(tc.args, env(tc.env), &usage)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("err = %v; want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !tc.check(cfg) {
+				t.Errorf("ParseConfig = %+v, %v", cfg, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,108 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// allMethods lists every RPC of the three services.
+func allMethods() []protoreflect.MethodDescriptor {
+	var out []protoreflect.MethodDescriptor
+	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto} {
+		for i := 0; i < fd.Services().Len(); i++ {
+			ms := fd.Services().Get(i).Methods()
+			for j := 0; j < ms.Len(); j++ {
+				out = append(out, ms.Get(j))
+			}
+		}
+	}
+	return out
+}
+
+func fullName(m protoreflect.MethodDescriptor) string {
+	return "/" + string(m.Parent().FullName()) + "/" + string(m.Name())
+}
+
+// TestEveryMethodIsGuarded calls every RPC with an empty request under each
+// kind of caller, so a method added without an entry in the access table, or
+// a handler that skips authorization, fails here.
+func TestEveryMethodIsGuarded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	conn := e.conn(t)
+	validatorMethods := map[string]bool{
+		pb.TokenService_ValidateToken_FullMethodName: true,
+		pb.TokenService_CheckAccess_FullMethodName:   true,
+	}
+	for _, m := range allMethods() {
+		name := fullName(m)
+		public := m.Parent().Name() == "SelfService"
+		t.Run(string(m.Name()), func(t *testing.T) {
+			call := func(ctx context.Context) error {
+				req, resp := dynamicpb.NewMessage(m.Input()), dynamicpb.NewMessage(m.Output())
+				return conn.Invoke(ctx, name, req, resp)
+			}
+			tests := []struct {
+				caller string
+				ctx    context.Context
+				want   codes.Code // codes.OK: anything but an authentication or permission error
+			}{
+				{"none", t.Context(), codes.Unauthenticated},
+				{"unknown credential", as(t.Context(), "tkas_nobody"), codes.Unauthenticated},
+				{"validator", validator(t), codes.PermissionDenied},
+				{"admin", admin(t), codes.OK},
+			}
+			for _, tc := range tests {
+				want := tc.want
+				if public || validatorMethods[name] && tc.caller == "validator" {
+					want = codes.OK
+				}
+				err := call(tc.ctx)
+				got := status.Code(err)
+				isAuthErr := got == codes.PermissionDenied || got == codes.Unauthenticated && strings.Contains(status.Convert(err).Message(), "credential")
+				if want == codes.OK && isAuthErr {
+					t.Errorf("%s as %s: %v; want no authentication error", name, tc.caller, err)
+				}
+				if want != codes.OK && got != want {
+					t.Errorf("%s as %s: %v; want %v", name, tc.caller, err, want)
+				}
+				if got == codes.Internal || got == codes.Unknown {
+					t.Errorf("%s as %s with an empty request: %v; want a client error", name, tc.caller, err)
+				}
+			}
+		})
+	}
+}
+
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := metadataCtx(t, "authorization", "bearer "+adminSecret)
+	if _, err := e.workspaces.ListWorkspaces(ctx, &pb.ListWorkspacesRequest{}); err != nil {
+		t.Errorf("lowercase bearer: %v", err)
+	}
+	ctx = metadataCtx(t, "authorization", "Basic "+adminSecret)
+	if _, err := e.workspaces.ListWorkspaces(ctx, &pb.ListWorkspacesRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("Basic scheme: %v; want Unauthenticated", err)
+	}
+}
+
+func (e *env) conn(t *testing.T) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}

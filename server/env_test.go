@@ -1,0 +1,179 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"tokenauthority/credential"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/seal"
+	"tokenauthority/server"
+	"tokenauthority/storage"
+)
+
+const (
+	adminSecret     = "tkas_admin-secret-for-tests"
+	validatorSecret = "tkas_validator-secret-for-tests"
+)
+
+// clock is a settable time source shared by a test and its server.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is a server on a real bbolt file, served over loopback gRPC.
+type env struct {
+	addr       string
+	clock      *clock
+	logs       *syncBuffer
+	workspaces pb.WorkspaceServiceClient
+	tokens     pb.TokenServiceClient
+	self       pb.SelfServiceClient
+}
+
+type envOption func(*server.Config)
+
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	key, err := seal.LoadOrCreateKey(filepath.Join(dir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := credential.Parse([]byte(`{"credentials":[
+		{"name":"web","role":"admin","sha256":"` + credential.HashHex(adminSecret) + `"},
+		{"name":"zoo-service","role":"validator","sha256":"` + credential.HashHex(validatorSecret) + `"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{clock: &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	cfg := server.Config{
+		Store:       store,
+		Box:         box,
+		Credentials: creds,
+		Reveal:      true,
+		Logger:      slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:         e.clock.Now,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := server.New(cfg)
+	g := grpc.NewServer(srv.ServerOptions()...)
+	srv.Register(g)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go g.Serve(lis)
+	t.Cleanup(g.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	e.addr = lis.Addr().String()
+	e.workspaces = pb.NewWorkspaceServiceClient(conn)
+	e.tokens = pb.NewTokenServiceClient(conn)
+	e.self = pb.NewSelfServiceClient(conn)
+	return e
+}
+
+// as returns ctx carrying a service credential.
+func as(ctx context.Context, secret string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secret)
+}
+
+func metadataCtx(t *testing.T, kv ...string) context.Context {
+	return metadata.AppendToOutgoingContext(t.Context(), kv...)
+}
+
+func admin(t *testing.T) context.Context     { return as(t.Context(), adminSecret) }
+func validator(t *testing.T) context.Context { return as(t.Context(), validatorSecret) }
+
+// workspace creates a workspace with the given members and zoos (zoo id ->
+// visibility).
+func (e *env) workspace(t *testing.T, id string, members []string, zoos map[string]pb.Visibility) {
+	t.Helper()
+	ctx := admin(t)
+	if _, err := e.workspaces.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: id, DisplayName: id}); err != nil {
+		t.Fatalf("CreateWorkspace(%s): %v", id, err)
+	}
+	for _, m := range members {
+		if _, err := e.workspaces.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: id, UserId: m}); err != nil {
+			t.Fatalf("AddMember(%s, %s): %v", id, m, err)
+		}
+	}
+	for z, v := range zoos {
+		if _, err := e.workspaces.CreateZoo(ctx, &pb.CreateZooRequest{WorkspaceId: id, ZooId: z, Visibility: v}); err != nil {
+			t.Fatalf("CreateZoo(%s/%s): %v", id, z, err)
+		}
+	}
+}
+
+// token creates a token and returns it with its secret.
+func (e *env) token(t *testing.T, ws, user string, req *pb.CreateTokenRequest) (*pb.Token, string) {
+	t.Helper()
+	if req == nil {
+		req = &pb.CreateTokenRequest{}
+	}
+	req.WorkspaceId, req.UserId = ws, user
+	if req.Description == "" {
+		req.Description = "test token"
+	}
+	resp, err := e.tokens.CreateToken(admin(t), req)
+	if err != nil {
+		t.Fatalf("CreateToken(%s, %s): %v", ws, user, err)
+	}
+	return resp.GetToken(), resp.GetSecret()
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,254 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
+	"tokenauthority/token"
+)
+
+// tokenService implements pb.TokenServiceServer.
+type tokenService struct {
+	pb.UnimplementedTokenServiceServer
+	s *Server
+}
+
+func (t *tokenService) CreateToken(ctx context.Context, req *pb.CreateTokenRequest) (*pb.CreateTokenResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_CreateToken_FullMethodName, req, t.s.createToken)
+}
+
+func (t *tokenService) ListTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb.ListTokensResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_ListTokens_FullMethodName, req, t.s.listTokens)
+}
+
+func (t *tokenService) GetToken(ctx context.Context, req *pb.GetTokenRequest) (*pb.GetTokenResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_GetToken_FullMethodName, req, t.s.getToken)
+}
+
+func (t *tokenService) RevealToken(ctx context.Context, req *pb.RevealTokenRequest) (*pb.RevealTokenResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_RevealToken_FullMethodName, req, t.s.revealToken)
+}
+
+func (t *tokenService) RevokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*pb.RevokeTokenResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_RevokeToken_FullMethodName, req, t.s.revokeToken)
+}
+
+func (t *tokenService) ValidateToken(ctx context.Context, req *pb.ValidateTokenRequest) (*pb.ValidateTokenResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_ValidateToken_FullMethodName, req, t.s.validateToken)
+}
+
+func (t *tokenService) CheckAccess(ctx context.Context, req *pb.CheckAccessRequest) (*pb.CheckAccessResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_CheckAccess_FullMethodName, req, t.s.checkAccess)
+}
+
+func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*pb.CreateTokenResponse, error) {
+	if err := checkIDs("workspace_id", req.GetWorkspaceId(), "user_id", req.GetUserId()); err != nil {
+		return nil, err
+	}
+	if err := checkText("description", req.GetDescription(), maxDescription); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	exp, err := expiry(req.GetExpireTime(), now, s.maxLife)
+	if err != nil {
+		return nil, err
+	}
+	var seedHash *[sha256.Size]byte
+	if req.GetSeed() != "" {
+		if err := checkSeed(req.GetSeed()); err != nil {
+			return nil, err
+		}
+		h := sha256.Sum256([]byte(req.GetSeed()))
+		seedHash = &h
+	}
+	rec, secret, err := s.newRecord(&pb.Token{
+		WorkspaceId: req.GetWorkspaceId(),
+		UserId:      req.GetUserId(),
+		Description: req.GetDescription(),
+	}, now, exp)
+	if err != nil {
+		return nil, err
+	}
+	var park *storage.SeedPark
+	if seedHash != nil {
+		sealed, err := s.box.Seal([]byte(secret), seedHash[:])
+		if err != nil {
+			return nil, err
+		}
+		park = &storage.SeedPark{Hash: *seedHash, Record: &storagepb.SeedRecord{
+			TokenId:      rec.GetToken().GetTokenId(),
+			SealedSecret: sealed,
+			ExpireTime:   timestamppb.New(now.Add(s.seedTTL)),
+		}}
+	}
+	if err := s.store.CreateToken(ctx, rec, park); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "token created", tokenAttrs(rec.GetToken())...)
+	return &pb.CreateTokenResponse{Token: view(rec, now), Secret: secret}, nil
+}
+
+// newRecord makes a fresh secret and the record that stores it, for a token
+// with the workspace, user and description of base.
+func (s *Server) newRecord(base *pb.Token, now, exp time.Time) (*storagepb.TokenRecord, string, error) {
+	secret, err := token.New()
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := token.NewID(now)
+	if err != nil {
+		return nil, "", err
+	}
+	t := &pb.Token{
+		TokenId:     id,
+		WorkspaceId: base.GetWorkspaceId(),
+		UserId:      base.GetUserId(),
+		Description: base.GetDescription(),
+		MaskedKey:   token.Mask(secret),
+		CreateTime:  timestamppb.New(now),
+	}
+	if !exp.IsZero() {
+		t.ExpireTime = timestamppb.New(exp)
+	}
+	hash := token.Hash(secret)
+	rec := &storagepb.TokenRecord{Token: t, SecretHash: hash[:]}
+	if s.reveal {
+		if rec.SealedSecret, err = s.box.Seal([]byte(secret), []byte(id)); err != nil {
+			return nil, "", err
+		}
+	}
+	return rec, secret, nil
+}
+
+func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb.ListTokensResponse, error) {
+	if err := checkID("workspace_id", req.GetWorkspaceId()); err != nil {
+		return nil, err
+	}
+	kind := "tokens/" + req.GetWorkspaceId()
+	if req.GetShowRevoked() {
+		kind += "/all"
+	}
+	limit, before, err := listArgs(req.GetPageSize(), kind, req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	recs, err := s.store.ListTokens(ctx, req.GetWorkspaceId(), before, limit+1, req.GetShowRevoked(), now)
+	if err != nil {
+		return nil, err
+	}
+	recs, next := page(recs, limit, kind, func(r *storagepb.TokenRecord) string { return r.GetToken().GetTokenId() })
+	resp := &pb.ListTokensResponse{Tokens: make([]*pb.Token, len(recs)), NextPageToken: next}
+	for i, r := range recs {
+		resp.Tokens[i] = view(r, now)
+	}
+	return resp, nil
+}
+
+func (s *Server) getToken(ctx context.Context, req *pb.GetTokenRequest) (*pb.GetTokenResponse, error) {
+	rec, err := s.lookupByID(ctx, req.GetWorkspaceId(), req.GetTokenId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.GetTokenResponse{Token: view(rec, s.now())}, nil
+}
+
+func (s *Server) revealToken(ctx context.Context, req *pb.RevealTokenRequest) (*pb.RevealTokenResponse, error) {
+	if !s.reveal {
+		return nil, status.Error(codes.FailedPrecondition, "this server keeps only hashes of secrets (--reveal=false): a secret is shown once, when its token is created")
+	}
+	rec, err := s.lookupByID(ctx, req.GetWorkspaceId(), req.GetTokenId())
+	if err != nil {
+		return nil, err
+	}
+	if len(rec.GetSealedSecret()) == 0 {
+		return nil, status.Error(codes.FailedPrecondition, "this token was created while secrets were kept as hashes only; its secret cannot be shown")
+	}
+	if view(rec, s.now()).GetState() == pb.TokenState_TOKEN_STATE_REVOKED {
+		return nil, status.Error(codes.FailedPrecondition, "the token is revoked; create a new one")
+	}
+	secret, err := s.box.Open(rec.GetSealedSecret(), []byte(rec.GetToken().GetTokenId()))
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "token revealed", tokenAttrs(rec.GetToken())...)
+	return &pb.RevealTokenResponse{Secret: string(secret)}, nil
+}
+
+func (s *Server) revokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*pb.RevokeTokenResponse, error) {
+	if err := checkTokenPath(req.GetWorkspaceId(), req.GetTokenId()); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	rec, err := s.store.RevokeToken(ctx, req.GetWorkspaceId(), req.GetTokenId(), now)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "token revoked", tokenAttrs(rec.GetToken())...)
+	return &pb.RevokeTokenResponse{Token: view(rec, now)}, nil
+}
+
+func (s *Server) lookupByID(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
+	if err := checkTokenPath(workspaceID, tokenID); err != nil {
+		return nil, err
+	}
+	return s.store.GetToken(ctx, workspaceID, tokenID)
+}
+
+func checkTokenPath(workspaceID, tokenID string) error {
+	if err := checkID("workspace_id", workspaceID); err != nil {
+		return err
+	}
+	if !token.ValidID(tokenID) {
+		return invalid("token_id", "is not a token id (26 characters of [0-9a-z])")
+	}
+	return nil
+}
+
+func checkSeed(seed string) error {
+	if len(seed) < minSeedLen || len(seed) > maxSeedLen {
+		return invalid("seed", "must be %d to %d characters", minSeedLen, maxSeedLen)
+	}
+	for i := 0; i < len(seed); i++ {
+		if seed[i] <= ' ' || seed[i] > '~' {
+			return invalid("seed", "must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// view returns the public form of a stored token with its state as of now.
+func view(rec *storagepb.TokenRecord, now time.Time) *pb.Token {
+	t := proto.CloneOf(rec.GetToken())
+	t.State = stateAt(t, now)
+	return t
+}
+
+func stateAt(t *pb.Token, now time.Time) pb.TokenState {
+	switch {
+	case t.GetRevokeTime() != nil && !now.Before(t.GetRevokeTime().AsTime()):
+		return pb.TokenState_TOKEN_STATE_REVOKED
+	case t.GetExpireTime() != nil && !now.Before(t.GetExpireTime().AsTime()):
+		return pb.TokenState_TOKEN_STATE_EXPIRED
+	}
+	return pb.TokenState_TOKEN_STATE_ACTIVE
+}
+
+// tokenAttrs are the log attributes of a token: never its secret.
+func tokenAttrs(t *pb.Token) []slog.Attr {
+	return []slog.Attr{
+		slog.String("token_id", t.GetTokenId()),
+		slog.String("workspace_id", t.GetWorkspaceId()),
+		slog.String("user_id", t.GetUserId()),
+	}
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// workspaceService implements pb.WorkspaceServiceServer.
+type workspaceService struct {
+	pb.UnimplementedWorkspaceServiceServer
+	s *Server
+}
+
+func (w *workspaceService) CreateWorkspace(ctx context.Context, req *pb.CreateWorkspaceRequest) (*pb.CreateWorkspaceResponse, error) {
+	return handle(ctx, w.s, pb.WorkspaceService_CreateWorkspace_FullMethodName, req, w.s.createWorkspace)
+}
+
+func (w *workspaceService) GetWorkspace(ctx context.Context, req *pb.GetWorkspaceRequest) (*pb.GetWorkspaceResponse, error) {
+	return handle(ctx, w.s, pb.WorkspaceService_GetWorkspace_FullMethodName, req, w.s.getWorkspace)
+}
+
+func (w *workspaceService) ListWorkspaces(ctx context.Context, req *pb.ListWorkspacesRequest) (*pb.ListWorkspacesResponse, error) {
+	return handle(ctx, w.s, pb.WorkspaceService_ListWorkspaces_FullMethodName, req, w.s.listWorkspaces)
+}
+
+func (w *workspaceService) DeleteWorkspace(ctx context.Context, req *pb.DeleteWorkspaceRequest) (*pb.DeleteWorkspaceResponse, error) {
+	return handle(ctx, w.s, pb.WorkspaceService_DeleteWorkspace_FullMethodName, req, w.s.deleteWorkspace)
+}
+
+func (s *Server) createWorkspace(ctx context.Context, req *pb.CreateWorkspaceRequest) (*pb.CreateWorkspaceResponse, error) {
+	if err := checkID("workspace_id", req.GetWorkspaceId()); err != nil {
+		return nil, err
+	}
+	if err := checkText("display_name", req.GetDisplayName(), maxDescription); err != nil {
+		return nil, err
+	}
+	ws := &pb.Workspace{WorkspaceId: req.GetWorkspaceId(), DisplayName: req.GetDisplayName(), CreateTime: timestamppb.New(s.now())}
+	if err := s.store.CreateWorkspace(ctx, ws); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "workspace created", slog.String("workspace_id", ws.GetWorkspaceId()))
+	return &pb.CreateWorkspaceResponse{Workspace: ws}, nil
+}
+
+func (s *Server) getWorkspace(ctx context.Context, req *pb.GetWorkspaceRequest) (*pb.GetWorkspaceResponse, error) {
+	if err := checkID("workspace_id", req.GetWorkspaceId()); err != nil {
+		return nil, err
+	}
+	ws, err := s.store.GetWorkspace(ctx, req.GetWorkspaceId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.GetWorkspaceResponse{Workspace: ws}, nil
+}
+
+func (s *Server) listWorkspaces(ctx context.Context, req *pb.ListWorkspacesRequest) (*pb.ListWorkspacesResponse, error) {
+	const kind = "workspaces"
+	limit, after, err := listArgs(req.GetPageSize(), kind, req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.store.ListWorkspaces(ctx, after, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	items, next := page(items, limit, kind, (*pb.Workspace).GetWorkspaceId)
+	return &pb.ListWorkspacesResponse{Workspaces: items, NextPageToken: next}, nil
+}
+
+func (s *Server) deleteWorkspace(ctx context.Context, req *pb.DeleteWorkspaceRequest) (*pb.DeleteWorkspaceResponse, error) {
+	if err := checkID("workspace_id", req.GetWorkspaceId()); err != nil {
+		return nil, err
+	}
+	if err := s.store.DeleteWorkspace(ctx, req.GetWorkspaceId(), req.GetForce()); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "workspace deleted", slog.String("workspace_id", req.GetWorkspaceId()), slog.Bool("force", req.GetForce()))
+	return &pb.DeleteWorkspaceResponse{}, nil
+}
+
+// audit logs a change of stored state, with the caller that made it.
+func (s *Server) audit(ctx context.Context, msg string, attrs ...slog.Attr) {
+	s.log.LogAttrs(ctx, slog.LevelInfo, msg, append(attrs, slog.String("caller", callerName(ctx)))...)
+}
+
+// listArgs checks page_size and page_token of a list request.
+func listArgs(size int32, kind, token string) (limit int, after string, err error) {
+	if limit, err = pageSize(size); err != nil {
+		return 0, "", err
+	}
+	after, err = decodePage(kind, token)
+	return limit, after, err
+}
+
+// page cuts items (fetched with limit+1) to limit and returns the token of the
+// next page, empty when there is none.
+func page[T any](items []T, limit int, kind string, key func(T) string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	items = items[:limit]
+	return items, encodePage(kind, key(items[limit-1]))
+}
