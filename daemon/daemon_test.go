@@ -139,7 +139,9 @@ func TestParseConfig(t *testing.T) {
 			return c.DataDir == "./data" && c.GRPCAddr == "127.0.0.1:50051" && c.HTTPAddr == "127.0.0.1:8080" && c.Reveal
 		}, ""},
 		{"env", nil, map[string]string{"TOKENAUTHORITY_DATA_DIR": "/srv/ta", "TOKENAUTHORITY_REVEAL": "false", "TOKENAUTHORITY_MAX_TOKEN_LIFETIME": "720h"},
-			func(c daemon.Config) bool { return c.DataDir == "/srv/ta" && !c.Reveal && c.MaxTokenLifetime == 720*time.Hour }, ""},
+			func(c daemon.Config) bool {
+				return c.DataDir == "/srv/ta" && !c.Reveal && c.MaxTokenLifetime == 720*time.Hour
+			}, ""},
 		{"flag beats env", []string{"--grpc-addr", "127.0.0.1:1"}, map[string]string{"TOKENAUTHORITY_GRPC_ADDR": "127.0.0.1:2"},
 			func(c daemon.Config) bool { return c.GRPCAddr == "127.0.0.1:1" }, ""},
 		{"bad env", nil, map[string]string{"TOKENAUTHORITY_SEED_TTL": "soon"}, nil, "TOKENAUTHORITY_SEED_TTL"},

@@ -183,9 +183,18 @@ func TestWorkspaceIsolation(t *testing.T) {
 	ctx := admin(t)
 	id := tok.GetTokenId()
 	calls := map[string]func() error{
-		"get":    func() error { _, err := e.tokens.GetToken(ctx, &pb.GetTokenRequest{WorkspaceId: "b", TokenId: id}); return err },
-		"reveal": func() error { _, err := e.tokens.RevealToken(ctx, &pb.RevealTokenRequest{WorkspaceId: "b", TokenId: id}); return err },
-		"revoke": func() error { _, err := e.tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "b", TokenId: id}); return err },
+		"get": func() error {
+			_, err := e.tokens.GetToken(ctx, &pb.GetTokenRequest{WorkspaceId: "b", TokenId: id})
+			return err
+		},
+		"reveal": func() error {
+			_, err := e.tokens.RevealToken(ctx, &pb.RevealTokenRequest{WorkspaceId: "b", TokenId: id})
+			return err
+		},
+		"revoke": func() error {
+			_, err := e.tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "b", TokenId: id})
+			return err
+		},
 	}
 	for name, call := range calls {
 		if err := call(); status.Code(err) != codes.NotFound {
