@@ -1,0 +1,16 @@
+// Package rest serves the tokenauthority API over HTTP/JSON: a grpc-gateway
+// facade that calls the gRPC service implementations in-process, beside a
+// few plain endpoints (/openapi.json, /healthz, /readyz, /metrics).
+//
+// JSON uses the proto field names (snake_case) and always includes
+// unpopulated fields, because the hub SDK reads keys such as created_at that
+// the gateway's default marshaler would rename or drop. Every error response
+// is a JSON object with a human-readable "detail", which is what the SDK
+// shows its users.
+//
+// The self-service paths carry token secrets (/api/v1/tokens/{token}/info),
+// so nothing here logs or labels a raw path or query: requests are known by
+// their route pattern only. The gateway path bypasses gRPC interceptors; the
+// services authenticate each call themselves from the "authorization"
+// metadata, which the gateway copies from the HTTP Authorization header.
+package rest
