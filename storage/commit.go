@@ -105,9 +105,9 @@ func (s *Store) commit(batch []*write) {
 		})
 		if failed >= 0 {
 			pending[failed].done <- failErr
-			// pending aliases batch; the failed write is answered, so
-			// shifting over it is safe.
-			pending = append(pending[:failed], pending[failed+1:]...)
+			// A fresh slice: shifting in place would reorder the caller's batch.
+			rest := make([]*write, 0, len(pending)-1)
+			pending = append(append(rest, pending[:failed]...), pending[failed+1:]...)
 			continue
 		}
 		if err != nil {
