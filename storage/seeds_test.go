@@ -1,0 +1,96 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	"tokenauthority/storage"
+)
+
+// parkSeed creates token id with a seed expiring at exp (never when zero).
+func parkSeed(t *testing.T, s *storage.Store, id string, exp time.Time) *storagepb.SeedRecord {
+	t.Helper()
+	rec := &storagepb.SeedRecord{TokenId: id, SealedSecret: []byte("sealed-seed-" + id)}
+	if !exp.IsZero() {
+		rec.ExpireTime = timestamppb.New(exp)
+	}
+	if err := s.CreateToken(context.Background(), tokenRec("acme", "ann", id), &storage.SeedPark{Hash: hashOf("seed-" + id), Record: rec}); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func TestPickSeed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t)
+	addWorkspace(t, s, "acme", "ann")
+	exp := t0.Add(10 * time.Minute)
+	live := parkSeed(t, s, "01", exp)
+	forever := parkSeed(t, s, "02", time.Time{})
+	parkSeed(t, s, "03", exp)
+	// Steps run in order: a seed is picked once.
+	tests := []struct {
+		name string
+		seed string
+		now  time.Time
+		want *storagepb.SeedRecord
+		err  error
+	}{
+		{"live", "seed-01", t0, live, nil},
+		{"picked already", "seed-01", t0, nil, storage.ErrNotFound},
+		{"no expiry", "seed-02", t0.Add(1000 * time.Hour), forever, nil},
+		{"expired", "seed-03", exp, nil, storage.ErrNotFound},
+		{"expired one is gone", "seed-03", t0, nil, storage.ErrNotFound},
+		{"never parked", "seed-99", t0, nil, storage.ErrNotFound},
+	}
+	for _, tt := range tests {
+		got, err := s.PickSeed(ctx, hashOf(tt.seed), tt.now)
+		if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
+			t.Fatalf("%s: PickSeed = %v, want %v", tt.name, err, tt.err)
+		}
+		if diff := cmp.Diff(tt.want, got, protocmp.Transform()); diff != "" {
+			t.Errorf("%s: PickSeed (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	// The token itself outlives its seed.
+	if _, err := s.GetToken(ctx, "acme", "03"); err != nil {
+		t.Errorf("GetToken after seed expiry = %v", err)
+	}
+}
+
+func TestPurgeExpiredSeeds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t)
+	addWorkspace(t, s, "acme", "ann")
+	parkSeed(t, s, "01", t0.Add(time.Minute))
+	parkSeed(t, s, "02", t0.Add(2*time.Minute))
+	parkSeed(t, s, "03", t0.Add(3*time.Minute))
+	parkSeed(t, s, "04", time.Time{})
+	tests := []struct {
+		now  time.Time
+		want int
+	}{
+		{t0, 0},
+		{t0.Add(2 * time.Minute), 2},
+		{t0.Add(2 * time.Minute), 0},
+		{t0.Add(1000 * time.Hour), 1},
+	}
+	for _, tt := range tests {
+		got, err := s.PurgeExpiredSeeds(ctx, tt.now)
+		if err != nil || got != tt.want {
+			t.Errorf("PurgeExpiredSeeds(%v) = %d, %v; want %d", tt.now, got, err, tt.want)
+		}
+	}
+	if _, err := s.PickSeed(ctx, hashOf("seed-04"), t0); err != nil {
+		t.Errorf("PickSeed(never-expiring seed) = %v", err)
+	}
+}
