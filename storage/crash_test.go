@@ -1,0 +1,113 @@
+package storage_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
+)
+
+// crashChildEnv, when set to a file path, turns TestCrashKeepsAcknowledgedWrites
+// into the child that writes to that file until it is killed.
+const crashChildEnv = "TOKENAUTHORITY_STORAGE_CRASH_CHILD"
+
+// TestCrashKeepsAcknowledgedWrites kills a writing process with SIGKILL and
+// checks that every write it acknowledged is in the file.
+func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
+	if path := os.Getenv(crashChildEnv); path != "" {
+		crashChild(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "crash.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKeepsAcknowledgedWrites$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	defer func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
+
+	// Kill after a few hundred acknowledgements, mid-stream, then read what
+	// the child managed to acknowledge before dying: those count too.
+	const killAfter = 300
+	var acked []string
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		id, ok := strings.CutPrefix(sc.Text(), "ack ")
+		if !ok {
+			continue
+		}
+		acked = append(acked, id)
+		if len(acked) == killAfter {
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_ = cmd.Wait()
+	killed = true
+	if len(acked) < killAfter {
+		t.Fatalf("child acknowledged only %d writes before exiting", len(acked))
+	}
+
+	s := openAt(t, path, storage.Options{})
+	for _, id := range acked {
+		if _, err := s.GetWorkspace(context.Background(), id); err != nil {
+			t.Errorf("acknowledged workspace %s lost: %v", id, err)
+		}
+	}
+	t.Logf("%d acknowledged writes survived SIGKILL", len(acked))
+}
+
+// crashChild writes workspaces from several goroutines, so commits are
+// shared, and prints each id once its write is acknowledged. It stops by
+// itself after a while in case the parent is gone.
+func crashChild(path string) {
+	s, err := storage.Open(path, storage.Options{})
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(2)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline); i++ {
+				id := fmt.Sprintf("w%d-%06d", w, i)
+				if err := s.CreateWorkspace(context.Background(), &pb.Workspace{WorkspaceId: id}); err != nil {
+					fmt.Println("error:", err)
+					os.Exit(2)
+				}
+				mu.Lock()
+				fmt.Println("ack " + id)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	os.Exit(0)
+}
