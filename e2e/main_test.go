@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ type proc struct {
 	grpcAddr string
 	httpAddr string
 	admin    string // the bootstrap admin credential
-	logs     *bytes.Buffer
+	logs     *logBuffer
 	done     chan struct{}
 }
 
@@ -70,7 +71,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, dataDir: dataDir, logs: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &proc{cmd: cmd, dataDir: dataDir, logs: &logBuffer{}, done: make(chan struct{})}
 	ready := make(chan map[string]any, 1)
 	go func() {
 		defer close(p.done)
@@ -102,6 +103,25 @@ func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 	}
 	p.admin = strings.TrimSpace(string(b))
 	return p
+}
+
+// logBuffer collects the server's log lines; the reader goroutine writes
+// while tests read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // kill sends SIGKILL and waits for the process to go.
