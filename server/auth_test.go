@@ -97,7 +97,7 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 	}
 }
 
-func (e *env) conn(t *testing.T) *grpc.ClientConn {
+func (e *env) conn(t testing.TB) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

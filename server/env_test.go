@@ -56,7 +56,15 @@ type env struct {
 
 type envOption func(*server.Config)
 
+// registrar registers extra services on the test server.
+type registrar = grpc.ServiceRegistrar
+
 func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	return newEnvWith(t, nil, opts...)
+}
+
+func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
@@ -93,6 +101,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	srv := server.New(cfg)
 	g := grpc.NewServer(srv.ServerOptions()...)
 	srv.Register(g)
+	if extra != nil {
+		extra(g)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -120,12 +131,12 @@ func metadataCtx(t *testing.T, kv ...string) context.Context {
 	return metadata.AppendToOutgoingContext(t.Context(), kv...)
 }
 
-func admin(t *testing.T) context.Context     { return as(t.Context(), adminSecret) }
+func admin(t testing.TB) context.Context     { return as(t.Context(), adminSecret) }
 func validator(t *testing.T) context.Context { return as(t.Context(), validatorSecret) }
 
 // workspace creates a workspace with the given members and zoos (zoo id ->
 // visibility).
-func (e *env) workspace(t *testing.T, id string, members []string, zoos map[string]pb.Visibility) {
+func (e *env) workspace(t testing.TB, id string, members []string, zoos map[string]pb.Visibility) {
 	t.Helper()
 	ctx := admin(t)
 	if _, err := e.workspaces.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: id, DisplayName: id}); err != nil {
@@ -144,7 +155,7 @@ func (e *env) workspace(t *testing.T, id string, members []string, zoos map[stri
 }
 
 // token creates a token and returns it with its secret.
-func (e *env) token(t *testing.T, ws, user string, req *pb.CreateTokenRequest) (*pb.Token, string) {
+func (e *env) token(t testing.TB, ws, user string, req *pb.CreateTokenRequest) (*pb.Token, string) {
 	t.Helper()
 	if req == nil {
 		req = &pb.CreateTokenRequest{}
