@@ -37,6 +37,7 @@ var codeOf = []struct {
 	{storage.ErrNotMember, codes.FailedPrecondition},
 	{storage.ErrNotEmpty, codes.FailedPrecondition},
 	{storage.ErrReplaced, codes.FailedPrecondition},
+	{storage.ErrInvalid, codes.InvalidArgument},
 	{storage.ErrClosed, codes.Unavailable},
 	{context.Canceled, codes.Canceled},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
