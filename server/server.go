@@ -19,6 +19,9 @@ const (
 	DefaultSeedTTL      = 10 * time.Minute
 )
 
+// maxRequestBytes caps a gRPC request message.
+const maxRequestBytes = 64 << 10
+
 // Config is what the services need. Store, Box and Credentials are required.
 type Config struct {
 	Store       *storage.Store
@@ -106,6 +109,9 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 // resulting Internal error) panic recovery.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
+		// Every request of the API fits in a few hundred bytes; the REST
+		// facade refuses bodies over 64 KiB, and gRPC does the same.
+		grpc.MaxRecvMsgSize(maxRequestBytes),
 		grpc.ChainUnaryInterceptor(s.logUnary, s.metrics.UnaryServerInterceptor(), s.recoverUnary),
 	}
 }

@@ -418,3 +418,15 @@ func TestWorkspaceAdmin(t *testing.T) {
 		t.Errorf("GetWorkspace after delete: %v; want NotFound", err)
 	}
 }
+
+func TestOversizedRequestIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, err := e.workspaces.CreateWorkspace(admin(t), &pb.CreateWorkspaceRequest{WorkspaceId: "acme", DisplayName: strings.Repeat("x", 70<<10)})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("a 70 KiB request: %v; want ResourceExhausted", err)
+	}
+	if _, err := e.workspaces.GetWorkspace(admin(t), &pb.GetWorkspaceRequest{WorkspaceId: "acme"}); status.Code(err) != codes.NotFound {
+		t.Errorf("after the refused request: %v; want NotFound (nothing stored)", err)
+	}
+}
