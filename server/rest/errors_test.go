@@ -169,6 +169,8 @@ func TestRoutingErrors(t *testing.T) {
 		wantAllow  string
 	}{
 		{"unknown path", http.MethodGet, "/nowhere", http.StatusNotFound, 5, "There is no endpoint at this path", ""},
+		{"doubled slash, answered with JSON rather than a redirect", http.MethodGet, "/v1//nowhere", http.StatusNotFound, 5, "There is no endpoint at this path", ""},
+		{"dot segment", http.MethodGet, "/v1/workspaces/../nowhere", http.StatusNotFound, 5, "There is no endpoint at this path", ""},
 		{"unknown API path", http.MethodGet, "/v1/workspaces/acme/gadgets", http.StatusNotFound, 5, "There is no endpoint at this path", ""},
 		{"wrong method on a gateway route", http.MethodPut, "/v1/workspaces", http.StatusMethodNotAllowed, 12, "does not accept the PUT method", ""},
 		{"wrong method on a plain route", http.MethodPost, "/healthz", http.StatusMethodNotAllowed, 12, "does not accept the POST method", "GET, HEAD"},

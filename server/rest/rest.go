@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 
@@ -110,7 +111,25 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 	if err := handleRoutes(mux, routes); err != nil {
 		return nil, err
 	}
-	return &observed{next: mux, log: log, metrics: cfg.Metrics, maxBody: maxBody}, nil
+	return &observed{next: uncleanToGateway(gw, mux), log: log, metrics: cfg.Metrics, maxBody: maxBody}, nil
+}
+
+// uncleanToGateway sends a request whose path http.ServeMux would answer
+// with a bodiless redirect (one holding "//", "/./" or "/../") to the
+// gateway instead, which answers it like any other path: with JSON.
+func uncleanToGateway(gw, mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		clean := path.Clean(p)
+		if strings.HasSuffix(p, "/") && clean != "/" {
+			clean += "/"
+		}
+		if p != "" && clean != p {
+			gw.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // handleRoutes registers the plain routes. A path served for some methods
