@@ -17,7 +17,6 @@ const (
 	maxPageSize      = 1000
 	minSeedLen       = 16
 	maxSeedLen       = 256
-	maxSecretLen     = 512
 	neverExpiresSecs = -62135596800 // 0001-01-01T00:00:00Z, the SDK's "never expires"
 )
 
