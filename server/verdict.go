@@ -9,6 +9,7 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/metrics"
 	"tokenauthority/policy"
 	"tokenauthority/storage"
 	"tokenauthority/token"
@@ -67,7 +68,7 @@ func (s *Server) validateToken(ctx context.Context, req *pb.ValidateTokenRequest
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.ObserveDecision("validate", v.reason)
+	s.metrics.ObserveDecision(metrics.KindValidate, v.reason)
 	resp := &pb.ValidateTokenResponse{Valid: v.valid(), Reason: v.reason}
 	if v.rec != nil {
 		resp.Token = view(v.rec, now)
@@ -88,7 +89,7 @@ func (s *Server) checkAccess(ctx context.Context, req *pb.CheckAccessRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.ObserveDecision("access", resp.GetReason())
+	s.metrics.ObserveDecision(metrics.KindAccess, resp.GetReason())
 	return resp, nil
 }
 
