@@ -32,6 +32,7 @@ func requiredAccess(fullMethod string) access {
 		pb.WorkspaceService_GetWorkspace_FullMethodName,
 		pb.WorkspaceService_ListWorkspaces_FullMethodName,
 		pb.WorkspaceService_DeleteWorkspace_FullMethodName,
+		pb.WorkspaceService_UpdateWorkspace_FullMethodName,
 		pb.WorkspaceService_AddMember_FullMethodName,
 		pb.WorkspaceService_GetMember_FullMethodName,
 		pb.WorkspaceService_ListMembers_FullMethodName,
@@ -45,14 +46,18 @@ func requiredAccess(fullMethod string) access {
 		pb.TokenService_ListTokens_FullMethodName,
 		pb.TokenService_GetToken_FullMethodName,
 		pb.TokenService_RevealToken_FullMethodName,
-		pb.TokenService_RevokeToken_FullMethodName:
+		pb.TokenService_RevokeToken_FullMethodName,
+		pb.TokenService_UpdateToken_FullMethodName,
+		pb.TokenService_RollToken_FullMethodName,
+		pb.TokenService_RevokeTokens_FullMethodName:
 		return admin
 	case pb.TokenService_ValidateToken_FullMethodName,
 		pb.TokenService_CheckAccess_FullMethodName:
 		return validator
 	case pb.SelfService_GetTokenInfo_FullMethodName,
 		pb.SelfService_RefreshToken_FullMethodName,
-		pb.SelfService_PickSeedToken_FullMethodName:
+		pb.SelfService_PickSeedToken_FullMethodName,
+		pb.TokenService_ReportLeakedTokens_FullMethodName:
 		return public
 	}
 	return refused

@@ -13,6 +13,7 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 	"tokenauthority/token"
 )
@@ -230,18 +231,8 @@ func checkSeed(seed string) error {
 // view returns the public form of a stored token with its state as of now.
 func view(rec *storagepb.TokenRecord, now time.Time) *pb.Token {
 	t := proto.CloneOf(rec.GetToken())
-	t.State = stateAt(t, now)
+	t.State = lifecycle.State(t, now)
 	return t
-}
-
-func stateAt(t *pb.Token, now time.Time) pb.TokenState {
-	switch {
-	case t.GetRevokeTime() != nil && !now.Before(t.GetRevokeTime().AsTime()):
-		return pb.TokenState_TOKEN_STATE_REVOKED
-	case t.GetExpireTime() != nil && !now.Before(t.GetExpireTime().AsTime()):
-		return pb.TokenState_TOKEN_STATE_EXPIRED
-	}
-	return pb.TokenState_TOKEN_STATE_ACTIVE
 }
 
 // tokenAttrs are the log attributes of a token: never its secret.
