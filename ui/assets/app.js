@@ -26,7 +26,6 @@ function readSDKRequest() {
   history.replaceState(null, "", "/create_token");
   if (!state.seed) return;
   $("sdk-banner").hidden = false;
-  $("sdk-message").textContent = state.message;
 }
 
 async function start() {
@@ -208,7 +207,7 @@ async function openGenerate() {
   $("generate-where").textContent = "Workspace " + state.workspace;
   const sdk = $("generate-sdk");
   sdk.hidden = !state.seed;
-  sdk.textContent = state.seed ? "For the hub SDK: " + (state.message || "the token create command") : "";
+  sdk.textContent = state.seed ? "This token is for the hub SDK that opened this page" + (state.message ? ": " + state.message : ".") : "";
   if (state.mode === "operator") {
     try {
       const members = await api.listMembers(state.workspace);
