@@ -21,12 +21,6 @@ type TrustedUser struct {
 	Proxies []netip.Prefix
 }
 
-// DefaultTrustedProxies is loopback only: a proxy on the same host.
-var DefaultTrustedProxies = []netip.Prefix{
-	netip.MustParsePrefix("127.0.0.0/8"),
-	netip.MustParsePrefix("::1/128"),
-}
-
 // identify marks requests of trusted users before next sees them.
 func (t *TrustedUser) identify(next http.Handler) http.Handler {
 	if t == nil || t.Header == "" {
