@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"tokenauthority/daemon"
@@ -32,6 +33,7 @@ func TestPageInBrowser(t *testing.T) {
 
 	t.Run("operator generates, copies and deletes a token", func(t *testing.T) { operatorFlow(t, b, svc) })
 	t.Run("server errors appear beside their fields", func(t *testing.T) { fieldErrors(t, b, svc) })
+	t.Run("last used column follows the API", func(t *testing.T) { lastUsed(t, b, svc) })
 	t.Run("SDK token create flow", func(t *testing.T) { sdkFlow(t, b, svc) })
 	t.Run("member mode shows only the member's tokens", func(t *testing.T) { memberMode(t, b) })
 	t.Run("user header from an untrusted address is ignored", func(t *testing.T) { untrustedHeader(t, b) })
@@ -105,6 +107,12 @@ func operatorFlow(t *testing.T, b context.Context, svc service) {
 	row := `tr[data-token-id="` + id + `"]`
 	tb.waitText(row, "CI runner")
 	tb.snap("list")
+	// The Last used column shows exactly when the API reports the field.
+	listed := svc.must(t, "GET", "/v1/workspaces/acme/tokens", nil)["tokens"].([]any)
+	_, reported := listed[0].(map[string]any)["last_used_time"]
+	if shown := eval[bool](tb, `!document.getElementById("last-used-head").hidden`); shown != reported {
+		t.Errorf("Last used column shown = %v; the API reports last_used_time: %v", shown, reported)
+	}
 	if got, want := tb.text(row+" .masked"), token.Mask(secret); got != want || strings.Contains(got, secret) {
 		t.Errorf("masked key = %q; want %q", got, want)
 	}
@@ -198,6 +206,36 @@ func fieldErrors(t *testing.T, b context.Context, svc service) {
 	}
 	tb.click("button", "Cancel", within(tb, "#generate-dialog"))
 	tb.do("dialog closes", chromedp.WaitNotVisible(chromedp.CSS("#generate-dialog")))
+}
+
+// lastUsed checks that the Last used column appears, with its dates, once
+// token responses carry last_used_time: the page's fetch is wrapped to add
+// the field the way the server will.
+func lastUsed(t *testing.T, b context.Context, svc service) {
+	svc.must(t, "POST", "/v1/workspaces/acme/tokens", map[string]any{"user_id": "bob", "description": "used one"})
+	tb := newTab(t, b)
+	const wrap = `{
+  const orig = window.fetch;
+  window.fetch = async (...args) => {
+    const resp = await orig(...args);
+    if (!String(args[0]).includes("/tokens?")) return resp;
+    const data = await resp.json();
+    for (const tok of data.tokens || []) tok.last_used_time = tok.description === "used one" ? "2026-11-20T10:00:00Z" : null;
+    return new Response(JSON.stringify(data), {status: resp.status, headers: resp.headers});
+  };
+}`
+	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: wrap}); err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, tb, svc, "/ui/")
+	tb.waitText("#token-rows", "used one")
+	tb.snap("last-used")
+	if got := tb.text("#last-used-head"); got != "Last used" {
+		t.Errorf("column head = %q; want Last used", got)
+	}
+	if got := tb.text("#token-rows"); !strings.Contains(got, "2026-11-20") {
+		t.Errorf("rows = %q; want the last-used date", got)
+	}
 }
 
 // sdkFlow plays the hub SDK's "token create": a seed, the page the SDK opens,
