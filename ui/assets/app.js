@@ -166,7 +166,7 @@ function row(t, lastUsed) {
   ];
   if (lastUsed) cells.push(el("td", {}, t.last_used_time ? dateText(t.last_used_time) : "Never"));
   cells.push(el("td", {}, el("span", { class: "state " + (inactive ? "inactive" : "active") }, stateText(t))));
-  const actions = el("td", { class: "row-actions" });
+  const actions = el("div", { class: "row-actions" });
   if (!inactive) {
     const copy = el("button", { type: "button", class: "secondary", "aria-describedby": descId }, "Copy");
     copy.addEventListener("click", () => copyToken(t, status));
@@ -174,7 +174,7 @@ function row(t, lastUsed) {
     del.addEventListener("click", () => openDelete(t));
     actions.append(copy, del, status);
   }
-  cells.push(actions);
+  cells.push(el("td", {}, actions));
   return el("tr", { "data-token-id": t.token_id, class: inactive ? "inactive" : "" }, ...cells);
 }
 
