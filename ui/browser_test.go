@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"tokenauthority/daemon"
 	"tokenauthority/token"
@@ -33,6 +34,7 @@ func TestPageInBrowser(t *testing.T) {
 
 	t.Run("operator generates, copies and deletes a token", func(t *testing.T) { operatorFlow(t, b, svc) })
 	t.Run("server errors appear beside their fields", func(t *testing.T) { fieldErrors(t, b, svc) })
+	t.Run("keyboard only", func(t *testing.T) { keyboardOnly(t, b, svc) })
 	t.Run("last used column follows the API", func(t *testing.T) { lastUsed(t, b, svc) })
 	t.Run("SDK token create flow", func(t *testing.T) { sdkFlow(t, b, svc) })
 	t.Run("member mode shows only the member's tokens", func(t *testing.T) { memberMode(t, b) })
@@ -205,6 +207,24 @@ func fieldErrors(t *testing.T, b context.Context, svc service) {
 		t.Errorf("expiration error %q stayed after a new answer", got)
 	}
 	tb.click("button", "Cancel", within(tb, "#generate-dialog"))
+	tb.do("dialog closes", chromedp.WaitNotVisible(chromedp.CSS("#generate-dialog")))
+}
+
+// keyboardOnly signs in and opens and closes the Generate dialog without
+// the mouse.
+func keyboardOnly(t *testing.T, b context.Context, svc service) {
+	tb := newTab(t, b)
+	tb.do("open the page", chromedp.Navigate(svc.base+"/ui/"))
+	tb.waitRole("textbox", "Service credential")
+	tb.typeInto("textbox", "Service credential", svc.admin+kb.Enter)
+	tb.waitText("#who-text", "Operator")
+	tb.do("focus Generate", chromedp.Focus("Generate Workspace Token", byRole("button", "Generate Workspace Token"), chromedp.NodeVisible))
+	tb.do("press Enter", chromedp.KeyEvent(kb.Enter))
+	tb.waitRole("dialog", "Generate Workspace Token")
+	if got := eval[string](tb, `document.activeElement.id`); got != "description" {
+		t.Errorf("focus in the dialog is on %q; want the Description field", got)
+	}
+	tb.do("press Escape", chromedp.KeyEvent(kb.Escape))
 	tb.do("dialog closes", chromedp.WaitNotVisible(chromedp.CSS("#generate-dialog")))
 }
 
