@@ -25,6 +25,7 @@ import (
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	"tokenauthority/storage"
+	"tokenauthority/ui"
 )
 
 // seedPurgeInterval is how often expired, unpicked seeds are deleted.
@@ -84,7 +85,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 		slog.String("grpc_addr", d.GRPCAddr.String()),
 		slog.String("http_addr", d.HTTPAddr.String()),
 		slog.String("data_dir", cfg.DataDir),
-		slog.Bool("reveal", cfg.Reveal))
+		slog.Bool("reveal", cfg.Reveal),
+		slog.Bool("ui", cfg.UI),
+		slog.String("trusted_user_header", cfg.TrustedUserHeader))
 	return d, nil
 }
 
@@ -109,11 +112,22 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.stop = stop
+	trusted, err := d.cfg.trustedUser()
+	if err != nil {
+		stop()
+		return err
+	}
+	var routes map[string]http.Handler
+	if d.cfg.UI {
+		routes = ui.Routes()
+	}
 	handler, err := rest.New(bg, rest.Config{
-		Logger:   d.log,
-		Metrics:  m,
-		Ready:    d.store.Ping,
-		Gatherer: reg,
+		Logger:      d.log,
+		Metrics:     m,
+		Ready:       d.store.Ping,
+		Gatherer:    reg,
+		Routes:      routes,
+		TrustedUser: trusted,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()

@@ -148,6 +148,12 @@ func TestParseConfig(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
 		{"negative duration", []string{"--refresh-grace", "-1s"}, nil, nil, "negative"},
 		{"stray argument", []string{"serve"}, nil, nil, "unexpected argument"},
+		{"page and member mode", []string{"--ui=false", "--trusted-user-header", "X-Forwarded-User"}, map[string]string{"TOKENAUTHORITY_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"},
+			func(c daemon.Config) bool {
+				return !c.UI && c.TrustedUserHeader == "X-Forwarded-User" && c.TrustedProxies == "10.0.0.0/8, 192.0.2.7"
+			}, ""},
+		{"page on by default", nil, nil, func(c daemon.Config) bool { return c.UI && c.TrustedUserHeader == "" }, ""},
+		{"bad trusted proxies", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, nil, "trusted-proxies"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
