@@ -14,9 +14,9 @@ import (
 
 // Info is what the binary knows about its own build.
 type Info struct {
-	Version  string // module version, "(devel)" for a build from a checkout
-	Commit   string // VCS revision, with "-dirty" when the tree had changes
-	Date     string // commit time (RFC 3339), the closest to a build date Go records
+	Version   string // module version, "(devel)" for a build from a checkout
+	Commit    string // VCS revision, with "-dirty" when the tree had changes
+	Date      string // commit time (RFC 3339), the closest to a build date Go records
 	GoVersion string
 }
 

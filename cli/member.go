@@ -127,7 +127,11 @@ func (a *app) memberRemoveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			question := fmt.Sprintf("Remove %s from %s? Their %s in %s stop working immediately.", user, ws, plural(active, "active token"), ws)
+			verb := "are"
+			if active == 1 {
+				verb = "is"
+			}
+			question := fmt.Sprintf("Remove %s from %s? Their %s in %s %s revoked immediately.", user, ws, plural(active, "active token"), ws, verb)
 			if err := a.confirm(question, yes); err != nil {
 				return err
 			}

@@ -31,6 +31,8 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
 	LogFormat        string // "text" or "json"
+	// Now is the service's clock; nil means time.Now. Tests inject one.
+	Now func() time.Time
 }
 
 // Defaults returns the configuration of a server started with no arguments.

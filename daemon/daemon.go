@@ -99,6 +99,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		SeedTTL:          d.cfg.SeedTTL,
 		Logger:           d.log,
 		Metrics:          m,
+		Now:              d.cfg.Now,
 	})
 
 	d.grpc = grpc.NewServer(srv.ServerOptions()...)
