@@ -211,7 +211,11 @@ func TestCommands(t *testing.T) {
 	s.run(t, "member", "get", "acme", "bob").wantFailure(t, "member get after remove", cli.ExitNotFound)
 	s.run(t, "zoo", "delete", "acme/open", "--yes").ok(t, "zoo delete")
 	s.run(t, "zoo", "get", "acme/open").wantFailure(t, "zoo get after delete", cli.ExitNotFound)
-	s.run(t, "workspace", "delete", "acme", "--yes").wantFailure(t, "workspace delete of a workspace in use", cli.ExitError, "not empty")
+	s.run(t, "workspace", "delete", "acme", "--yes").wantFailure(t, "workspace delete of a workspace in use", cli.ExitError, "still has 1 member, 1 zoo and 4 tokens (1 active); pass --force")
 	s.run(t, "workspace", "delete", "acme", "--force", "--yes").ok(t, "workspace delete --force")
+	s.run(t, "workspace", "create", "empty").ok(t, "workspace create empty")
+	if out := s.run(t, "workspace", "delete", "empty", "--yes").ok(t, "workspace delete of an empty workspace"); out != "Deleted workspace empty\n" {
+		t.Errorf("workspace delete printed %q", out)
+	}
 	s.run(t, "workspace", "get", "acme").wantFailure(t, "workspace get after delete", cli.ExitNotFound)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -18,7 +19,7 @@ func addYesFlag(cmd *cobra.Command, yes *bool) {
 // confirm asks question on a terminal and succeeds only on "y" or "yes".
 // Without a terminal on stdin it refuses, unless yes is set: a script must
 // say --yes to destroy anything. The question names what will be lost.
-func (a *app) confirm(question string, yes bool) error {
+func (a *app) confirm(ctx context.Context, question string, yes bool) error {
 	if yes {
 		return nil
 	}
@@ -26,16 +27,28 @@ func (a *app) confirm(question string, yes bool) error {
 		return &exitError{code: ExitNotConfirmed, msg: "refusing without confirmation: stdin is not a terminal; pass --yes to " + strings.TrimSuffix(firstClause(question), "?")}
 	}
 	fmt.Fprint(a.env.Stderr, printable(question)+" [y/N] ")
-	line, err := bufio.NewReader(a.env.Stdin).ReadString('\n')
-	if err != nil && line == "" {
+	// The read cannot be cancelled, so it runs aside: Ctrl-C (which
+	// cancels ctx) must not wait for Enter.
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(a.env.Stdin).ReadString('\n')
+		answer <- line
+	}()
+	notConfirmed := &exitError{code: ExitNotConfirmed, msg: "not confirmed; nothing was changed"}
+	select {
+	case <-ctx.Done():
 		fmt.Fprintln(a.env.Stderr)
-		return &exitError{code: ExitNotConfirmed, msg: "not confirmed; nothing was changed"}
+		return notConfirmed
+	case line := <-answer:
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return nil
+		}
+		if line == "" {
+			fmt.Fprintln(a.env.Stderr) // end of input: end the prompt's line
+		}
+		return notConfirmed
 	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return nil
-	}
-	return &exitError{code: ExitNotConfirmed, msg: "not confirmed; nothing was changed"}
 }
 
 func (a *app) stdinIsTerminal() bool {

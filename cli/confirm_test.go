@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"strings"
 	"testing"
@@ -27,8 +28,11 @@ func confirmFixture(t *testing.T) (s *server, id string) {
 // runOnTerminal runs tokenctl with a pseudo-terminal as stdin and stderr,
 // waits for the confirmation question, answers it, and returns the question
 // and the result.
+// An answer of "^C" cancels the run's context instead, as Ctrl-C does.
 func runOnTerminal(t *testing.T, s *server, answer string, args ...string) (string, result) {
 	t.Helper()
+	ctx, interrupt := context.WithCancel(t.Context())
+	defer interrupt()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Fatalf("open a pty: %v", err)
@@ -40,7 +44,7 @@ func runOnTerminal(t *testing.T, s *server, answer string, args ...string) (stri
 	env := map[string]string{cli.EnvAddr: s.addr, cli.EnvCredential: s.admin}
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Run(t.Context(), cli.Env{
+		done <- cli.Run(ctx, cli.Env{
 			Args: args, Stdin: tty, Stdout: &stdout, Stderr: tty,
 			Getenv: func(k string) string { return env[k] },
 		})
@@ -71,7 +75,9 @@ func runOnTerminal(t *testing.T, s *server, answer string, args ...string) (stri
 	case <-time.After(20 * time.Second):
 		t.Fatal("no confirmation question on the terminal within 20s")
 	}
-	if _, err := io.WriteString(ptmx, answer+"\n"); err != nil {
+	if answer == "^C" {
+		interrupt()
+	} else if _, err := io.WriteString(ptmx, answer+"\n"); err != nil {
 		t.Fatalf("answer on the pty: %v", err)
 	}
 	select {
@@ -101,7 +107,7 @@ func TestConfirmOnTerminal(t *testing.T) {
 		{"zoo delete", []string{"zoo", "delete", "acme/detectors"},
 			"Delete private zoo acme/detectors?", []string{"zoo", "get", "acme/detectors"}},
 		{"workspace delete", []string{"workspace", "delete", "acme", "--force"},
-			`Delete workspace acme "Acme" with 1 member, 1 zoo and 1 token? Its tokens stop working immediately.`, []string{"workspace", "get", "acme"}},
+			`Delete workspace acme 'Acme' with 1 member, 1 zoo and 1 token (1 active)? Its tokens stop working immediately.`, []string{"workspace", "get", "acme"}},
 	}
 	for _, tt := range tests {
 		// Declining changes nothing and exits ExitNotConfirmed.
@@ -113,6 +119,10 @@ func TestConfirmOnTerminal(t *testing.T) {
 			t.Errorf("%s answered n: exit %d; want %d", tt.name, r.code, cli.ExitNotConfirmed)
 		}
 		s.run(t, tt.stillThere...).ok(t, tt.name+" declined, then "+strings.Join(tt.stillThere, " "))
+	}
+	// Ctrl-C at the prompt ends the run without waiting for Enter.
+	if _, r := runOnTerminal(t, s, "^C", tests[0].args...); r.code != cli.ExitNotConfirmed {
+		t.Errorf("interrupted at the prompt: exit %d; want %d", r.code, cli.ExitNotConfirmed)
 	}
 	if !strings.Contains(tests[0].wantQuestion, "tka_") {
 		t.Fatal("the revoke question must name the masked key")

@@ -71,6 +71,8 @@ func (a *app) classify(err error) (int, string) {
 		switch s.Code() {
 		case codes.Unavailable:
 			return code, fmt.Sprintf("cannot reach tokenauthority at %s: %s", a.opts.addr, transportCause(s.Message()))
+		case codes.Canceled:
+			return code, "interrupted"
 		case codes.DeadlineExceeded:
 			return code, fmt.Sprintf("tokenauthority at %s did not answer within %v", a.opts.addr, a.opts.timeout)
 		case codes.Unauthenticated:

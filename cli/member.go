@@ -132,7 +132,7 @@ func (a *app) memberRemoveCmd() *cobra.Command {
 				verb = "is"
 			}
 			question := fmt.Sprintf("Remove %s from %s? Their %s in %s %s revoked immediately.", user, ws, plural(active, "active token"), ws, verb)
-			if err := a.confirm(question, yes); err != nil {
+			if err := a.confirm(cmd.Context(), question, yes); err != nil {
 				return err
 			}
 			// A fresh timeout: the prompt may have taken a while.

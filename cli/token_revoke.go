@@ -29,7 +29,7 @@ func (a *app) tokenRevokeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.confirm("Revoke token "+describe(tok)+"? It stops working immediately.", yes); err != nil {
+			if err := a.confirm(cmd.Context(), "Revoke token "+describe(tok)+"? It stops working immediately.", yes); err != nil {
 				return err
 			}
 			var resp *pb.RevokeTokenResponse

@@ -16,35 +16,45 @@ func (a *app) workspaceDeleteCmd() *cobra.Command {
 		Short: "Delete a workspace (with --force, also its members, zoos and tokens)",
 		Args:  args("ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
+			id := argv[0]
 			client, err := a.workspaces()
 			if err != nil {
 				return err
 			}
-			ctx, cancel := a.ctx(cmd)
-			defer cancel()
-			id := argv[0]
-			ws, err := client.GetWorkspace(ctx, &pb.GetWorkspaceRequest{WorkspaceId: id})
-			if err != nil {
-				return err
-			}
-			question := fmt.Sprintf("Delete workspace %s %q?", id, ws.GetWorkspace().GetDisplayName())
-			if force {
-				lost, err := a.workspaceContents(ctx, id)
+			var ws *pb.Workspace
+			var in contents
+			err = a.call(cmd, func(ctx context.Context) error {
+				r, err := client.GetWorkspace(ctx, &pb.GetWorkspaceRequest{WorkspaceId: id})
 				if err != nil {
 					return err
 				}
-				question = fmt.Sprintf("Delete workspace %s %q with %s? Its tokens stop working immediately.", id, ws.GetWorkspace().GetDisplayName(), lost)
-			}
-			if err := a.confirm(question, yes); err != nil {
+				ws = r.GetWorkspace()
+				in, err = a.workspaceContents(ctx, id)
+				return err
+			})
+			if err != nil {
 				return err
 			}
-			// A fresh timeout: the prompt may have taken a while.
-			ctx, cancel = a.ctx(cmd)
-			defer cancel()
-			if _, err := client.DeleteWorkspace(ctx, &pb.DeleteWorkspaceRequest{WorkspaceId: id, Force: force}); err != nil {
+			// Refuse before asking: the server would refuse after.
+			if !force && !in.empty() {
+				return &exitError{code: ExitError, msg: fmt.Sprintf("workspace %s still has %s; pass --force to delete them too", id, in)}
+			}
+			question := fmt.Sprintf("Delete workspace %s %s?", id, quote(ws.GetDisplayName()))
+			if !in.empty() {
+				question = fmt.Sprintf("Delete workspace %s %s with %s? Its tokens stop working immediately.", id, quote(ws.GetDisplayName()), in)
+			}
+			if err := a.confirm(cmd.Context(), question, yes); err != nil {
 				return err
 			}
-			return a.done(&pb.DeleteWorkspaceResponse{}, "Deleted workspace "+id, id)
+			var resp *pb.DeleteWorkspaceResponse
+			err = a.call(cmd, func(ctx context.Context) error {
+				resp, err = client.DeleteWorkspace(ctx, &pb.DeleteWorkspaceRequest{WorkspaceId: id, Force: force})
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			return a.done(resp, "Deleted workspace "+id, id)
 		},
 	}
 	c.Flags().BoolVar(&force, "force", false, "also delete the workspace's members, zoos and tokens (its tokens stop working)")
@@ -52,37 +62,55 @@ func (a *app) workspaceDeleteCmd() *cobra.Command {
 	return c
 }
 
-// workspaceContents counts what a forced delete loses: "2 members, 1 zoo
-// and 3 active tokens".
-func (a *app) workspaceContents(ctx context.Context, id string) (string, error) {
+// contents is what a workspace holds.
+type contents struct {
+	members, zoos, tokens, active int
+}
+
+func (c contents) empty() bool { return c.members == 0 && c.zoos == 0 && c.tokens == 0 }
+
+// String is "2 members, 1 zoo and 3 tokens (1 active)".
+func (c contents) String() string {
+	return fmt.Sprintf("%s, %s and %s (%d active)", plural(c.members, "member"), plural(c.zoos, "zoo"), plural(c.tokens, "token"), c.active)
+}
+
+// workspaceContents counts what a forced delete loses.
+func (a *app) workspaceContents(ctx context.Context, id string) (contents, error) {
+	var c contents
 	ws, err := a.workspaces()
 	if err != nil {
-		return "", err
+		return c, err
 	}
 	toks, err := a.tokens()
 	if err != nil {
-		return "", err
+		return c, err
 	}
 	members, err := collect(ctx, func(ctx context.Context, page string) ([]*pb.Member, string, error) {
 		r, err := ws.ListMembers(ctx, &pb.ListMembersRequest{WorkspaceId: id, PageSize: pageSize, PageToken: page})
 		return r.GetMembers(), r.GetNextPageToken(), err
 	})
 	if err != nil {
-		return "", err
+		return c, err
 	}
 	zoos, err := collect(ctx, func(ctx context.Context, page string) ([]*pb.Zoo, string, error) {
 		r, err := ws.ListZoos(ctx, &pb.ListZoosRequest{WorkspaceId: id, PageSize: pageSize, PageToken: page})
 		return r.GetZoos(), r.GetNextPageToken(), err
 	})
 	if err != nil {
-		return "", err
+		return c, err
 	}
 	tokens, err := collect(ctx, func(ctx context.Context, page string) ([]*pb.Token, string, error) {
-		r, err := toks.ListTokens(ctx, &pb.ListTokensRequest{WorkspaceId: id, PageSize: pageSize, PageToken: page})
+		r, err := toks.ListTokens(ctx, &pb.ListTokensRequest{WorkspaceId: id, PageSize: pageSize, PageToken: page, ShowRevoked: true})
 		return r.GetTokens(), r.GetNextPageToken(), err
 	})
 	if err != nil {
-		return "", err
+		return c, err
 	}
-	return fmt.Sprintf("%s, %s and %s", plural(len(members), "member"), plural(len(zoos), "zoo"), plural(len(tokens), "token")), nil
+	c.members, c.zoos, c.tokens = len(members), len(zoos), len(tokens)
+	for _, t := range tokens {
+		if t.GetState() == pb.TokenState_TOKEN_STATE_ACTIVE {
+			c.active++
+		}
+	}
+	return c, nil
 }

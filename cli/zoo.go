@@ -195,7 +195,7 @@ func (a *app) zooDeleteCmd() *cobra.Command {
 				return err
 			}
 			question := fmt.Sprintf("Delete %s zoo %s? No token can download from it or run inference on it any more.", visibilityName(z.GetZoo().GetVisibility()), argv[0])
-			if err := a.confirm(question, yes); err != nil {
+			if err := a.confirm(cmd.Context(), question, yes); err != nil {
 				return err
 			}
 			// A fresh timeout: the prompt may have taken a while.
