@@ -10,6 +10,15 @@
 // exit code of every class of error). Run is the whole program; main only
 // passes it the process's environment.
 //
+// Adding a command is one file, <group>_<verb>.go, holding a method of app
+// that returns the *cobra.Command, plus its line in the group's constructor
+// (token.go, zoo.go, ...). A command gets its client from a.tokens(),
+// a.workspaces() or a.self(), bounds each call with a.ctx or a.call, prints
+// through a.show(view{...}) so that -o json, yaml, name and table all work,
+// and asks a.confirm before destroying anything. A new command group is one
+// line in rootCmd (app.go). TestEveryRPCHasACommand fails until every RPC of
+// the API has a command.
+//
 // How it can hurt you: commands that print a secret (token create, token copy,
 // token refresh) write it to stdout, which may be a terminal recording or a
 // log. A token given as an argument is visible in ps and shell history; use
