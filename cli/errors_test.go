@@ -92,6 +92,36 @@ func TestErrorClasses(t *testing.T) {
 	})
 }
 
+// TestServerThatDoesNotAnswer: a listener that accepts connections but never
+// speaks gRPC makes the call run into --timeout.
+func TestServerThatDoesNotAnswer(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		for c := range accepted {
+			c.Close()
+		}
+	})
+	env := map[string]string{cli.EnvAddr: l.Addr().String(), cli.EnvCredential: "x"}
+	runCLI(t, nil, env, nil, "--timeout", "300ms", "workspace", "list").
+		wantFailure(t, "silent server", cli.ExitUnreachable, "did not answer within 300ms")
+}
+
 // TestVersionAndCompletion checks the commands that need no server.
 func TestVersionAndCompletion(t *testing.T) {
 	t.Parallel()
