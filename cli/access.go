@@ -90,5 +90,9 @@ TOKENAUTHORITY_TOKEN; with none of them the check is for an anonymous caller.`,
 	f.StringVar(&token, "token", "", "the token, or - to read it from stdin (default $"+EnvToken+", else anonymous)")
 	_ = c.MarkFlagRequired("zoo")
 	_ = c.MarkFlagRequired("operation")
+	_ = c.RegisterFlagCompletionFunc("zoo", func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return a.completeZooArg(cmd, nil, toComplete)
+	})
+	_ = c.RegisterFlagCompletionFunc("operation", cobra.FixedCompletions([]string{"download", "cloud-inference"}, noFiles))
 	return c
 }

@@ -4,7 +4,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"tokenauthority/cli"
 	"tokenauthority/daemon"
@@ -133,6 +136,33 @@ func TestVersionAndCompletion(t *testing.T) {
 		r := runCLI(t, nil, nil, nil, "completion", sh)
 		if r.code != 0 || !regexpMatch(`tokenctl`, r.stdout) || len(r.stdout) < 1000 {
 			t.Errorf("completion %s: exit %d, %d bytes, stderr %q", sh, r.code, len(r.stdout), r.stderr)
+		}
+	}
+}
+
+// TestCompletionAsksTheServer: completing ids lists them from the server.
+func TestCompletionAsksTheServer(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	s.run(t, "workspace", "create", "acme").ok(t, "workspace create")
+	s.run(t, "workspace", "create", "globex").ok(t, "workspace create")
+	s.run(t, "zoo", "create", "acme/detectors", "--visibility", "public").ok(t, "zoo create")
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "workspace", "get", ""}, []string{"acme", "globex"}},
+		{[]string{"__complete", "token", "list", "--workspace", ""}, []string{"acme", "globex"}},
+		{[]string{"__complete", "zoo", "get", ""}, []string{"acme/", "globex/"}},
+		{[]string{"__complete", "zoo", "get", "acme/"}, []string{"acme/detectors"}},
+		{[]string{"__complete", "access", "check", "--operation", ""}, []string{"download", "cloud-inference"}},
+	}
+	for _, tt := range tests {
+		out := s.run(t, tt.args...).ok(t, strings.Join(tt.args, " "))
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		got := lines[:len(lines)-1] // the last line is cobra's directive, ":4"
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("tokenctl %v: completions differ (-want +got):\n%s", tt.args, diff)
 		}
 	}
 }

@@ -8,9 +8,10 @@ import (
 
 func (a *app) memberAddCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "add WS USER",
-		Short: "Add a user to a workspace",
-		Args:  args("WS", "USER"),
+		Use:               "add WS USER",
+		Short:             "Add a user to a workspace",
+		Args:              args("WS", "USER"),
+		ValidArgsFunction: a.completeWorkspaceArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			client, err := a.workspaces()
 			if err != nil {

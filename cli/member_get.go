@@ -8,10 +8,11 @@ import (
 
 func (a *app) memberGetCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "get WS USER",
-		Aliases: []string{"show"},
-		Short:   "Show a member of a workspace",
-		Args:    args("WS", "USER"),
+		Use:               "get WS USER",
+		Aliases:           []string{"show"},
+		Short:             "Show a member of a workspace",
+		Args:              args("WS", "USER"),
+		ValidArgsFunction: a.completeWorkspaceArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			client, err := a.workspaces()
 			if err != nil {

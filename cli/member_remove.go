@@ -12,9 +12,10 @@ import (
 func (a *app) memberRemoveCmd() *cobra.Command {
 	var yes bool
 	c := &cobra.Command{
-		Use:   "remove WS USER [--yes]",
-		Short: "Remove a user from a workspace, revoking their tokens there",
-		Args:  args("WS", "USER"),
+		Use:               "remove WS USER [--yes]",
+		Short:             "Remove a user from a workspace, revoking their tokens there",
+		Args:              args("WS", "USER"),
+		ValidArgsFunction: a.completeWorkspaceArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ws, user := argv[0], argv[1]
 			client, err := a.workspaces()

@@ -25,9 +25,10 @@ func (a *app) tokenCmd() *cobra.Command {
 }
 
 // addWorkspaceFlag gives a token command its required --workspace.
-func addWorkspaceFlag(cmd *cobra.Command, ws *string) {
+func (a *app) addWorkspaceFlag(cmd *cobra.Command, ws *string) {
 	cmd.Flags().StringVarP(ws, "workspace", "w", "", "the workspace of the token")
 	_ = cmd.MarkFlagRequired("workspace")
+	_ = cmd.RegisterFlagCompletionFunc("workspace", a.completeWorkspaceFlag)
 }
 
 // tokenView shows one token, never its secret.

@@ -32,6 +32,6 @@ func (a *app) tokenCopyCmd() *cobra.Command {
 			return err
 		},
 	}
-	addWorkspaceFlag(c, &ws)
+	a.addWorkspaceFlag(c, &ws)
 	return c
 }

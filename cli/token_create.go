@@ -56,7 +56,7 @@ UTC) or an RFC 3339 time.`,
 		},
 	}
 	f := c.Flags()
-	addWorkspaceFlag(c, &ws)
+	a.addWorkspaceFlag(c, &ws)
 	f.StringVarP(&user, "user", "u", "", "the member who owns the token")
 	f.StringVarP(&description, "description", "d", "", "what the token is for, such as laptop")
 	f.StringVar(&expires, "expires", "", "never, a duration (30d, 2w, 12h), a date (2027-12-31) or an RFC 3339 time")

@@ -46,7 +46,7 @@ func (a *app) tokenListCmd() *cobra.Command {
 			return a.show(view{msg: &pb.ListTokensResponse{Tokens: toks}, names: names, table: tokenListTable(toks)})
 		},
 	}
-	addWorkspaceFlag(c, &ws)
+	a.addWorkspaceFlag(c, &ws)
 	c.Flags().StringVarP(&user, "user", "u", "", "only the tokens of this member")
 	c.Flags().BoolVar(&all, "all", false, "include revoked tokens")
 	return c

@@ -47,7 +47,7 @@ func (a *app) tokenRevokeCmd() *cobra.Command {
 			return a.show(v)
 		},
 	}
-	addWorkspaceFlag(c, &ws)
+	a.addWorkspaceFlag(c, &ws)
 	addYesFlag(c, &yes)
 	return c
 }

@@ -27,6 +27,6 @@ func (a *app) tokenShowCmd() *cobra.Command {
 			return a.show(tokenView(resp.GetToken()))
 		},
 	}
-	addWorkspaceFlag(c, &ws)
+	a.addWorkspaceFlag(c, &ws)
 	return c
 }

@@ -12,9 +12,10 @@ import (
 func (a *app) workspaceDeleteCmd() *cobra.Command {
 	var yes, force bool
 	c := &cobra.Command{
-		Use:   "delete ID [--force] [--yes]",
-		Short: "Delete a workspace (with --force, also its members, zoos and tokens)",
-		Args:  args("ID"),
+		Use:               "delete ID [--force] [--yes]",
+		Short:             "Delete a workspace (with --force, also its members, zoos and tokens)",
+		Args:              args("ID"),
+		ValidArgsFunction: a.completeWorkspaceArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			id := argv[0]
 			client, err := a.workspaces()

@@ -8,10 +8,11 @@ import (
 
 func (a *app) workspaceGetCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "get ID",
-		Aliases: []string{"show"},
-		Short:   "Show a workspace",
-		Args:    args("ID"),
+		Use:               "get ID",
+		Aliases:           []string{"show"},
+		Short:             "Show a workspace",
+		Args:              args("ID"),
+		ValidArgsFunction: a.completeWorkspaceArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			client, err := a.workspaces()
 			if err != nil {

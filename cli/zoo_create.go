@@ -9,9 +9,10 @@ import (
 func (a *app) zooCreateCmd() *cobra.Command {
 	var visibility string
 	c := &cobra.Command{
-		Use:   "create WS/ZOO --visibility public|private",
-		Short: "Create a model zoo",
-		Args:  args("WS/ZOO"),
+		Use:               "create WS/ZOO --visibility public|private",
+		Short:             "Create a model zoo",
+		Args:              args("WS/ZOO"),
+		ValidArgsFunction: a.completeZooArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ws, zoo, err := splitZoo(argv[0])
 			if err != nil {
@@ -36,5 +37,6 @@ func (a *app) zooCreateCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&visibility, "visibility", "", "public (anyone may download) or private (only the workspace's tokens)")
 	_ = c.MarkFlagRequired("visibility")
+	_ = c.RegisterFlagCompletionFunc("visibility", cobra.FixedCompletions([]string{"public", "private"}, noFiles))
 	return c
 }

@@ -11,9 +11,10 @@ import (
 func (a *app) zooDeleteCmd() *cobra.Command {
 	var yes bool
 	c := &cobra.Command{
-		Use:   "delete WS/ZOO [--yes]",
-		Short: "Delete a model zoo",
-		Args:  args("WS/ZOO"),
+		Use:               "delete WS/ZOO [--yes]",
+		Short:             "Delete a model zoo",
+		Args:              args("WS/ZOO"),
+		ValidArgsFunction: a.completeZooArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ws, zoo, err := splitZoo(argv[0])
 			if err != nil {

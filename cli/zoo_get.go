@@ -8,10 +8,11 @@ import (
 
 func (a *app) zooGetCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "get WS/ZOO",
-		Aliases: []string{"show"},
-		Short:   "Show a model zoo",
-		Args:    args("WS/ZOO"),
+		Use:               "get WS/ZOO",
+		Aliases:           []string{"show"},
+		Short:             "Show a model zoo",
+		Args:              args("WS/ZOO"),
+		ValidArgsFunction: a.completeZooArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ws, zoo, err := splitZoo(argv[0])
 			if err != nil {

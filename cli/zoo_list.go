@@ -10,10 +10,11 @@ import (
 
 func (a *app) zooListCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "list WS",
-		Aliases: []string{"ls"},
-		Short:   "List the model zoos of a workspace",
-		Args:    args("WS"),
+		Use:               "list WS",
+		Aliases:           []string{"ls"},
+		Short:             "List the model zoos of a workspace",
+		Args:              args("WS"),
+		ValidArgsFunction: a.completeWorkspaceArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			client, err := a.workspaces()
 			if err != nil {

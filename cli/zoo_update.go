@@ -9,9 +9,10 @@ import (
 func (a *app) zooUpdateCmd() *cobra.Command {
 	var visibility string
 	c := &cobra.Command{
-		Use:   "update WS/ZOO --visibility public|private",
-		Short: "Change the visibility of a model zoo",
-		Args:  args("WS/ZOO"),
+		Use:               "update WS/ZOO --visibility public|private",
+		Short:             "Change the visibility of a model zoo",
+		Args:              args("WS/ZOO"),
+		ValidArgsFunction: a.completeZooArg,
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ws, zoo, err := splitZoo(argv[0])
 			if err != nil {
@@ -36,5 +37,6 @@ func (a *app) zooUpdateCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&visibility, "visibility", "", "public or private")
 	_ = c.MarkFlagRequired("visibility")
+	_ = c.RegisterFlagCompletionFunc("visibility", cobra.FixedCompletions([]string{"public", "private"}, noFiles))
 	return c
 }
