@@ -39,6 +39,10 @@ type Config struct {
 	// TrustedProxies (comma-separated CIDRs or addresses).
 	TrustedUserHeader string
 	TrustedProxies    string
+	// Version asks for the version to be printed instead of serving.
+	Version bool
+	// Now is the service's clock; nil means time.Now. Tests inject one.
+	Now func() time.Time
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -81,6 +85,24 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+	fs.BoolVar(&cfg.Version, "version", false, "print the version, commit and date of this build and exit")
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "version" {
+			f.Usage += " ($" + envName(f.Name) + ")"
+		}
+	})
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: tokenauthority [flags]
+
+Serves the token authority over gRPC and REST. Every flag can also be set
+by the environment variable named after it in parentheses
+(%sDATA_DIR for --data-dir); a flag given on the command line
+wins over the environment.
+
+Flags:
+`, EnvPrefix)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -91,7 +113,10 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if f.Name == "version" {
+			return
+		}
+		env := envName(f.Name)
 		if v := getenv(env); v != "" && !given[f.Name] {
 			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
@@ -102,6 +127,12 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 		return Config{}, err
 	}
 	return cfg, cfg.check()
+}
+
+// envName is the environment variable of a flag: TOKENAUTHORITY_DATA_DIR
+// for data-dir.
+func envName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 func (c Config) check() error {
