@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
 
@@ -27,20 +28,23 @@ func invalid(field, format string, args ...any) error {
 	return &invalidError{field: field, reason: fmt.Sprintf(format, args...)}
 }
 
-// codeOf is the one table from domain errors to gRPC codes.
+// codeOf is the one table from domain errors to gRPC codes. An entry with
+// a message answers with it instead of the error's own text.
 var codeOf = []struct {
 	err  error
 	code codes.Code
+	msg  string
 }{
-	{storage.ErrNotFound, codes.NotFound},
-	{storage.ErrAlreadyExists, codes.AlreadyExists},
-	{storage.ErrNotMember, codes.FailedPrecondition},
-	{storage.ErrNotEmpty, codes.FailedPrecondition},
-	{storage.ErrReplaced, codes.FailedPrecondition},
-	{storage.ErrInvalid, codes.InvalidArgument},
-	{storage.ErrClosed, codes.Unavailable},
-	{context.Canceled, codes.Canceled},
-	{context.DeadlineExceeded, codes.DeadlineExceeded},
+	{storage.ErrNotFound, codes.NotFound, ""},
+	{storage.ErrAlreadyExists, codes.AlreadyExists, ""},
+	{storage.ErrNotMember, codes.FailedPrecondition, ""},
+	{storage.ErrNotEmpty, codes.FailedPrecondition, ""},
+	{storage.ErrReplaced, codes.FailedPrecondition, ""},
+	{storage.ErrInvalid, codes.InvalidArgument, ""},
+	{seal.ErrOpen, codes.FailedPrecondition, "the master key cannot open this secret: the server was started with a different master key than the one that sealed it"},
+	{storage.ErrClosed, codes.Unavailable, ""},
+	{context.Canceled, codes.Canceled, ""},
+	{context.DeadlineExceeded, codes.DeadlineExceeded, ""},
 }
 
 // toStatus maps an error of the domain or storage layer to a gRPC status
@@ -66,7 +70,11 @@ func (s *Server) toStatus(ctx context.Context, method string, err error) error {
 	}
 	for _, m := range codeOf {
 		if errors.Is(err, m.err) {
-			return status.Error(m.code, err.Error())
+			msg := m.msg
+			if msg == "" {
+				msg = err.Error()
+			}
+			return status.Error(m.code, msg)
 		}
 	}
 	s.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("method", method), slog.String("error", err.Error()))
