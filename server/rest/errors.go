@@ -61,6 +61,8 @@ type errorResponder struct {
 // handleError is the gateway's runtime.ErrorHandlerFunc.
 func (e *errorResponder) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	httpStatus, body := e.describe(ctx, err)
+	ex := exchangeFrom(ctx)
+	ex.code, ex.errored = body.Code, true
 	writeError(w, httpStatus, body)
 }
 

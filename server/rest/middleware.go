@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"tokenauthority/metrics"
+	"tokenauthority/server"
 )
 
 // observed wraps the whole HTTP surface: it limits the request body, turns
@@ -40,7 +41,14 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := time.Since(start)
 	o.metrics.ObserveRequest(metrics.TransportHTTP, route, strconv.Itoa(code), d)
 	level := slog.LevelDebug
-	if code >= http.StatusInternalServerError || panicked {
+	switch {
+	case panicked:
+		level = slog.LevelError
+	case ex.errored:
+		// By the gRPC code, as on the gRPC port: a 504 for a deadline the
+		// client chose (Grpc-Timeout: 1n) is not the server's failure.
+		level = server.LogLevel(ex.code)
+	case code >= http.StatusInternalServerError:
 		level = slog.LevelError
 	}
 	// Never the raw path or query: they can carry a token secret.
