@@ -31,6 +31,10 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
 	LogFormat        string // "text" or "json"
+
+	// masterKeyOnCommandLine is set by ParseConfig when the key came from
+	// the --master-key flag, which other users can read in ps.
+	masterKeyOnCommandLine bool
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -58,7 +62,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store (tokenauthority.db), master.key and admin.credential")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "address of the gRPC listener")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of the REST/HTTP listener")
-	fs.StringVar(&cfg.MasterKey, "master-key", "", "AES-256 key (base64 of 32 bytes) that encrypts revealable secrets; overrides --master-key-file")
+	fs.StringVar(&cfg.MasterKey, "master-key", "", "AES-256 key (base64 of 32 bytes) that encrypts revealable secrets; overrides --master-key-file. Prefer the environment variable: a flag is visible in the process list")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key, created 0600 when missing (default <data-dir>/master.key)")
 	fs.BoolVar(&cfg.Reveal, "reveal", cfg.Reveal, "keep an encrypted copy of each secret so RevealToken can return it; false keeps hashes only")
 	fs.StringVar(&cfg.CredentialsFile, "credentials-file", "", "JSON file of service credentials (name, role, sha256); without it a bootstrap admin credential is written to <data-dir>/admin.credential")
@@ -76,6 +80,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	cfg.masterKeyOnCommandLine = given["master-key"]
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))

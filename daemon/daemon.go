@@ -56,9 +56,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	box, err := loadBox(cfg)
-	if err != nil {
-		return nil, err
+	if cfg.masterKeyOnCommandLine {
+		log.Warn("the master key was given with --master-key, which every local user can read in the process list; " +
+			"use " + EnvPrefix + "MASTER_KEY or --master-key-file instead")
 	}
 	creds, err := loadCredentials(cfg, log)
 	if err != nil {
@@ -74,6 +74,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 		return nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
 	}
 	m.WatchStore(store.Counts)
+	warnIfShared(log, cfg.DataDir, "data directory")
+	warnIfShared(log, cfg.DBPath(), "store file")
+	box, err := openMasterKey(ctx, cfg, store, log)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
 	if err := d.serve(ctx, box, creds, m, reg); err != nil {
@@ -222,18 +229,22 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	return d.closeErr
 }
 
-func loadBox(cfg Config) (*seal.Box, error) {
-	var key []byte
-	var err error
-	if cfg.MasterKey != "" {
-		key, err = seal.ParseKey(cfg.MasterKey)
-	} else {
-		key, err = seal.LoadOrCreateKey(cfg.keyFile())
-	}
+// warnIfShared warns when path grants group or others any access: the
+// store holds every token's hash and sealed secret, and the directory holds
+// the store, the master key and the bootstrap credential.
+func warnIfShared(log *slog.Logger, path, what string) {
+	info, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return
 	}
-	return seal.New(key)
+	want := "600"
+	if info.IsDir() {
+		want = "700"
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn(fmt.Sprintf("the %s is open to other users; restrict it to the owner (chmod %s %s)", what, want, path),
+			slog.String("path", path), slog.String("mode", fmt.Sprintf("%#o", perm)))
+	}
 }
 
 func loadCredentials(cfg Config, log *slog.Logger) (*credential.Set, error) {
