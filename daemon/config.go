@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"tokenauthority/server"
 )
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
@@ -29,7 +33,13 @@ type Config struct {
 	RefreshGrace     time.Duration
 	SeedTTL          time.Duration
 	ShutdownTimeout  time.Duration
-	LogLevel         slog.Level
+	// RateLimit is the requests per second each client address may make to
+	// the endpoints that need no service credential; 0 disables the limit.
+	RateLimit float64
+	RateBurst int
+	// GRPC bounds what one client can hold on the gRPC port.
+	GRPC     server.TransportLimits
+	LogLevel slog.Level
 	LogFormat        string // "text" or "json"
 
 	// masterKeyOnCommandLine is set by ParseConfig when the key came from
@@ -47,6 +57,9 @@ func Defaults() Config {
 		RefreshGrace:    10 * time.Minute,
 		SeedTTL:         10 * time.Minute,
 		ShutdownTimeout: 10 * time.Second,
+		RateLimit:       100,
+		RateBurst:       200,
+		GRPC:            server.DefaultTransportLimits(),
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 	}
@@ -70,6 +83,14 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long a refreshed token keeps working")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
+	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a client address may make at once before --rate-limit applies")
+	fs.Func("grpc-max-concurrent-streams", fmt.Sprintf("calls one gRPC connection may have open at once (default %d)", cfg.GRPC.MaxConcurrentStreams), uint32Flag(&cfg.GRPC.MaxConcurrentStreams))
+	fs.Func("grpc-max-header-bytes", fmt.Sprintf("largest metadata of a gRPC call, in bytes (default %d)", cfg.GRPC.MaxHeaderListBytes), uint32Flag(&cfg.GRPC.MaxHeaderListBytes))
+	fs.DurationVar(&cfg.GRPC.ConnectionTimeout, "grpc-connection-timeout", cfg.GRPC.ConnectionTimeout, "how long a new gRPC connection may take to complete its handshake")
+	fs.DurationVar(&cfg.GRPC.RequestReadTimeout, "grpc-request-read-timeout", cfg.GRPC.RequestReadTimeout, "how long a gRPC call may wait for its request message")
+	fs.DurationVar(&cfg.GRPC.KeepaliveMinTime, "grpc-keepalive-min-time", cfg.GRPC.KeepaliveMinTime, "shortest interval between client keepalive pings; clients pinging more often are disconnected")
+	fs.DurationVar(&cfg.GRPC.MaxConnectionIdle, "grpc-max-connection-idle", cfg.GRPC.MaxConnectionIdle, "close a gRPC connection with no call for this long")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	if err := fs.Parse(args); err != nil {
@@ -104,8 +125,28 @@ func (c Config) check() error {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0:
 		return errors.New("durations must not be negative")
+	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
+		return fmt.Errorf("--rate-limit %v: want a number of requests per second, 0 to disable", c.RateLimit)
+	case c.RateBurst < 1:
+		return fmt.Errorf("--rate-burst %d: want at least 1", c.RateBurst)
+	case c.GRPC.ConnectionTimeout <= 0, c.GRPC.RequestReadTimeout <= 0, c.GRPC.KeepaliveMinTime <= 0, c.GRPC.MaxConnectionIdle <= 0:
+		return errors.New("--grpc-* durations must be positive")
+	case c.GRPC.MaxConcurrentStreams == 0, c.GRPC.MaxHeaderListBytes < 1024:
+		return errors.New("--grpc-max-concurrent-streams must be positive and --grpc-max-header-bytes at least 1024")
 	}
 	return nil
+}
+
+// uint32Flag parses a flag value into *p.
+func uint32Flag(p *uint32) func(string) error {
+	return func(s string) error {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return err
+		}
+		*p = uint32(n)
+		return nil
+	}
 }
 
 // DBPath is the store file inside the data directory.

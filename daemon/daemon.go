@@ -21,6 +21,7 @@ import (
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
+	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
@@ -29,6 +30,14 @@ import (
 
 // seedPurgeInterval is how often expired, unpicked seeds are deleted.
 const seedPurgeInterval = time.Minute
+
+// A token may be refreshed refreshBurst times at once, then once every ten
+// seconds, from any number of addresses: the SDK refreshes a token once,
+// near its expiry.
+const (
+	refreshRate  = 0.1
+	refreshBurst = 5
+)
 
 // Daemon is a running service.
 type Daemon struct {
@@ -104,6 +113,9 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		MaxTokenLifetime: d.cfg.MaxTokenLifetime,
 		RefreshGrace:     d.cfg.RefreshGrace,
 		SeedTTL:          d.cfg.SeedTTL,
+		Transport:        d.cfg.GRPC,
+		ClientLimiter:    ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
+		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
 		Logger:           d.log,
 		Metrics:          m,
 	})

@@ -8,12 +8,19 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
 	"tokenauthority/daemon"
+	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
 // logBuffer collects the daemon's log lines; safe for concurrent writes.
@@ -175,4 +182,69 @@ func jsonField(t *testing.T, body string, keys ...string) string {
 		t.Fatalf("%v in %s is not a string", keys, body)
 	}
 	return s
+}
+
+// TestRateLimitREST: the SDK endpoints are limited per client address,
+// over REST and gRPC from one budget, answering 429 with Retry-After and a
+// JSON detail; endpoints behind a credential are not.
+func TestRateLimitREST(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.RateLimit, cfg.RateBurst = 0.01, 3
+	d, _ := startLogged(t, cfg)
+	c := newRESTClient(t, d, cfg)
+	c.must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
+	c.must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	secret := jsonField(t, c.must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200), "secret")
+	for i := range 2 {
+		if code, _, body := c.do("GET", "/api/v1/tokens/"+secret+"/info", "", nil); code != 200 {
+			t.Fatalf("call %d within the burst = %d %s", i+1, code, body)
+		}
+	}
+	// The third of the burst over gRPC, from the same address.
+	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	self := pb.NewSelfServiceClient(conn)
+	if _, err := self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret}); err != nil {
+		t.Fatalf("gRPC call within the burst = %v", err)
+	}
+	code, header, body := c.do("GET", "/api/v1/tokens/"+secret+"/info", "", nil)
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("REST call past the burst = %d %s; want 429", code, body)
+	}
+	if ra, err := strconv.Atoi(header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("Retry-After = %q; want whole seconds", header.Get("Retry-After"))
+	}
+	if detail := jsonField(t, body, "detail"); !strings.Contains(detail, "too many requests") {
+		t.Errorf("detail = %q", detail)
+	}
+	code, _, _ = c.do("POST", "/api/v1/tokens-seed/pick", `{"seed":"qH3kV9_xZ2-mWn8pLr4tYb7cJf1sDg6aUe0oNi5vRkE"}`, nil)
+	if code != http.StatusTooManyRequests {
+		t.Errorf("seed pick past the burst = %d; want 429", code)
+	}
+	if _, err := self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret}); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("gRPC call past the burst = %v; want ResourceExhausted", err)
+	}
+	c.must("GET", "/v1/workspaces/acme/tokens", "", 200)
+}
+
+// TestRateLimitFlags: the limits are configurable by flag and environment.
+func TestRateLimitFlags(t *testing.T) {
+	t.Parallel()
+	cfg, err := daemon.ParseConfig([]string{"--rate-limit", "5.5", "--grpc-max-concurrent-streams", "64", "--grpc-request-read-timeout", "3s"},
+		func(k string) string { return map[string]string{"TOKENAUTHORITY_RATE_BURST": "7", "TOKENAUTHORITY_GRPC_MAX_HEADER_BYTES": "4096"}[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RateLimit != 5.5 || cfg.RateBurst != 7 || cfg.GRPC.MaxConcurrentStreams != 64 || cfg.GRPC.MaxHeaderListBytes != 4096 || cfg.GRPC.RequestReadTimeout != 3*time.Second {
+		t.Errorf("ParseConfig = %+v", cfg)
+	}
+	for _, args := range [][]string{{"--rate-limit", "-1"}, {"--rate-burst", "0"}, {"--grpc-max-header-bytes", "10"}, {"--grpc-connection-timeout", "0s"}} {
+		if _, err := daemon.ParseConfig(args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("ParseConfig(%q) accepted", args)
+		}
+	}
 }

@@ -5,11 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
@@ -57,6 +63,19 @@ func (s *Server) toStatus(ctx context.Context, method string, err error) error {
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
+	}
+	var lim *limitedError
+	if errors.As(err, &lim) {
+		secs := ratelimit.RetryAfterSeconds(lim.retryAfter)
+		// gRPC clients read the RetryInfo detail; the header is for
+		// those that only look at metadata. It fails harmlessly where the
+		// call has no transport stream.
+		_ = grpc.SetHeader(ctx, metadata.Pairs("retry-after", strconv.Itoa(secs)))
+		st := status.New(codes.ResourceExhausted, fmt.Sprintf("%s; retry in %d s", lim.what, secs))
+		if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(secs) * time.Second)}); derr == nil {
+			st = d
+		}
+		return st.Err()
 	}
 	var inv *invalidError
 	if errors.As(err, &inv) {

@@ -90,6 +90,9 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 // (capped by the maximum lifetime); the old one stops working after the
 // grace period.
 func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
+	if err := s.limitRefresh(req.GetToken()); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	v, err := s.authenticate(ctx, req.GetToken(), now)
 	if err != nil {

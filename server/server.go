@@ -9,6 +9,7 @@ import (
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
+	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
@@ -42,6 +43,13 @@ type Config struct {
 	// Transport bounds what a client can hold on the gRPC port; zero
 	// fields take DefaultTransportLimits.
 	Transport TransportLimits
+	// ClientLimiter, when set, limits per client address the calls of the
+	// methods that need no service credential (public in the access
+	// table), on gRPC and REST alike. Share it with other public
+	// endpoints so that they draw on one budget.
+	ClientLimiter *ratelimit.Limiter
+	// RefreshLimiter, when set, also limits RefreshToken per token.
+	RefreshLimiter *ratelimit.Limiter
 	Logger    *slog.Logger
 	Metrics   *metrics.Metrics
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
@@ -58,6 +66,10 @@ type Server struct {
 	grace   time.Duration
 	seedTTL time.Duration
 	limits  TransportLimits
+
+	clientLimit  *ratelimit.Limiter
+	refreshLimit *ratelimit.Limiter
+
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	now     func() time.Time
@@ -74,6 +86,10 @@ func New(cfg Config) *Server {
 		grace:   cfg.RefreshGrace,
 		seedTTL: cfg.SeedTTL,
 		limits:  cfg.Transport.withDefaults(),
+
+		clientLimit:  cfg.ClientLimiter,
+		refreshLimit: cfg.RefreshLimiter,
+
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
 		now:     cfg.Now,
