@@ -38,9 +38,9 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 	// GRPC bounds what one client can hold on the gRPC port.
-	GRPC     server.TransportLimits
-	LogLevel slog.Level
-	LogFormat        string // "text" or "json"
+	GRPC      server.TransportLimits
+	LogLevel  slog.Level
+	LogFormat string // "text" or "json"
 
 	// masterKeyOnCommandLine is set by ParseConfig when the key came from
 	// the --master-key flag, which other users can read in ps.

@@ -235,7 +235,9 @@ func TestRateLimitREST(t *testing.T) {
 func TestRateLimitFlags(t *testing.T) {
 	t.Parallel()
 	cfg, err := daemon.ParseConfig([]string{"--rate-limit", "5.5", "--grpc-max-concurrent-streams", "64", "--grpc-request-read-timeout", "3s"},
-		func(k string) string { return map[string]string{"TOKENAUTHORITY_RATE_BURST": "7", "TOKENAUTHORITY_GRPC_MAX_HEADER_BYTES": "4096"}[k] }, io.Discard)
+		func(k string) string {
+			return map[string]string{"TOKENAUTHORITY_RATE_BURST": "7", "TOKENAUTHORITY_GRPC_MAX_HEADER_BYTES": "4096"}[k]
+		}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,8 +50,8 @@ type Config struct {
 	ClientLimiter *ratelimit.Limiter
 	// RefreshLimiter, when set, also limits RefreshToken per token.
 	RefreshLimiter *ratelimit.Limiter
-	Logger    *slog.Logger
-	Metrics   *metrics.Metrics
+	Logger         *slog.Logger
+	Metrics        *metrics.Metrics
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
