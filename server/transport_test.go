@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/server"
@@ -88,9 +90,23 @@ func TestHeaderListLimit(t *testing.T) {
 		t.Fatalf("GetTokenInfo with 2 KiB of metadata = %v; want the service's Unauthenticated", err)
 	}
 
-	// A client that ignores the advertised limit gets its stream reset or
-	// refused, never served.
-	c := dialRaw(t, e.addr)
+	// A client that ignores the advertised limit is refused by the server:
+	// the same raw call is answered with 2 KiB of padding and not with 64.
+	if got := rawCall(t, e.addr, 2<<10); got != "16" {
+		t.Fatalf("raw call with 2 KiB of headers: grpc-status %q; want 16 (Unauthenticated, from the service)", got)
+	}
+	if got := rawCall(t, e.addr, 64<<10); got == "16" || got == "0" {
+		t.Errorf("raw call with 64 KiB of headers: grpc-status %q; want it refused before the service", got)
+	}
+}
+
+// rawCall makes one GetTokenInfo call with padding bytes of extra metadata
+// over a raw HTTP/2 connection, ignoring the server's advertised header
+// limit as grpc-go's client would not. It returns the grpc-status of the
+// answer, or "refused" when the stream was reset or the connection closed.
+func rawCall(t *testing.T, addr string, padding int) string {
+	t.Helper()
+	c := dialRaw(t, addr)
 	var block bytes.Buffer
 	enc := hpack.NewEncoder(&block)
 	for _, f := range []hpack.HeaderField{
@@ -100,53 +116,65 @@ func TestHeaderListLimit(t *testing.T) {
 	} {
 		enc.WriteField(f)
 	}
-	for i := range 8 {
-		enc.WriteField(hpack.HeaderField{Name: "x-padding-" + string(rune('a'+i)), Value: strings.Repeat("b", 8<<10), Sensitive: true})
+	for i := 0; padding > 0; i++ {
+		n := min(padding, 4<<10)
+		enc.WriteField(hpack.HeaderField{Name: fmt.Sprintf("x-padding-%d", i), Value: strings.Repeat("b", n), Sensitive: true})
+		padding -= n
 	}
 	frag := block.Bytes()
-	first := true
-	for len(frag) > 0 {
+	for first := true; len(frag) > 0; first = false {
 		n := min(len(frag), 16<<10)
 		var err error
 		if first {
 			err = c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: frag[:n], EndHeaders: n == len(frag)})
-			first = false
 		} else {
 			err = c.fr.WriteContinuation(1, n == len(frag), frag[:n])
 		}
 		if err != nil {
-			t.Fatal(err)
+			t.Logf("connection closed while sending headers: %v", err)
+			return "refused"
 		}
 		frag = frag[n:]
 	}
-	f, err := c.until(t, 5*time.Second, func(f http2.Frame) bool {
+	msg, err := proto.Marshal(&pb.GetTokenInfoRequest{Token: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := append([]byte{0, 0, 0, 0, byte(len(msg))}, msg...)
+	if err := c.fr.WriteData(1, true, frame); err != nil {
+		t.Logf("connection closed while sending the message: %v", err)
+		return "refused"
+	}
+	dec := hpack.NewDecoder(4096, nil)
+	got := ""
+	_, err = c.until(t, 5*time.Second, func(f http2.Frame) bool {
 		switch f := f.(type) {
 		case *http2.RSTStreamFrame, *http2.GoAwayFrame:
+			got = "refused"
 			return true
-		case *http2.MetaHeadersFrame:
-			return f.StreamID == 1
 		case *http2.HeadersFrame:
-			return f.StreamID == 1
+			fields, derr := dec.DecodeFull(f.HeaderBlockFragment())
+			if derr != nil {
+				t.Fatalf("decode response headers: %v", derr)
+			}
+			for _, hf := range fields {
+				if hf.Name == "grpc-status" {
+					got = hf.Value
+					return true
+				}
+			}
 		}
 		return false
 	})
 	if err != nil {
-		// The server closed the connection (EOF or reset): refused too.
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			t.Fatalf("no answer within 5 s to a call with 64 KiB of headers")
+			t.Fatalf("no answer within 5 s")
 		}
-		return
+		t.Logf("connection closed before an answer: %v", err)
+		return "refused"
 	}
-	if h, ok := f.(*http2.HeadersFrame); ok {
-		// A trailers-only answer: it must carry a non-OK grpc-status.
-		fields, _ := hpack.NewDecoder(4096, nil).DecodeFull(h.HeaderBlockFragment())
-		for _, hf := range fields {
-			if hf.Name == "grpc-status" && hf.Value == "0" {
-				t.Errorf("a call with 64 KiB of headers was served")
-			}
-		}
-	}
+	return got
 }
 
 // TestMaxConcurrentStreams: calls beyond the per-connection limit wait
