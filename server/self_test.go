@@ -170,7 +170,7 @@ func TestSeedPickWithWrongKey(t *testing.T) {
 	e := newEnv(t)
 	e.workspace(t, "acme", []string{"alice"}, nil)
 	const seed = "Rk4_wQ9zL2mX7vB-pN5cT8yH1jF6gD3sA0eU9oI2kWq"
-	_, secret := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
+	tok, secret := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
 
 	otherKey := make([]byte, seal.KeySize)
 	otherKey[0] = 1
@@ -182,6 +182,10 @@ func TestSeedPickWithWrongKey(t *testing.T) {
 	_, err = wrong.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed})
 	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "master key cannot open") {
 		t.Fatalf("pick with a wrong master key = %v; want FailedPrecondition naming the master key", err)
+	}
+	_, err = wrong.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "master key cannot open") {
+		t.Errorf("reveal with a wrong master key = %v; want FailedPrecondition naming the master key", err)
 	}
 	got, err := e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed})
 	if err != nil {
