@@ -199,11 +199,11 @@ func TestCommands(t *testing.T) {
 	if !strings.HasPrefix(refreshed, "tka_") || refreshed == bobSecret {
 		t.Errorf("token refresh printed %q; want a new token", refreshed)
 	}
-	s.run(t, "token", "create", "-w", "acme", "-u", "alice", "-d", "sdk", "--expires", "2w", "--seed", "seed-0123456789abcdef").ok(t, "token create --seed")
-	if picked := s.runWith(t, anon, "token", "pick", "seed-0123456789abcdef", "-o", "json").json(t, "token pick"); !strings.HasPrefix(picked["token"].(string), "tka_") {
+	s.run(t, "token", "create", "-w", "acme", "-u", "alice", "-d", "sdk", "--expires", "2w", "--seed", "Xk3v9QpL2mZ8rT5wY1nB7cF4hJ6dS0aE_gU-iO2qWzR").ok(t, "token create --seed")
+	if picked := s.runWith(t, anon, "token", "pick", "Xk3v9QpL2mZ8rT5wY1nB7cF4hJ6dS0aE_gU-iO2qWzR", "-o", "json").json(t, "token pick"); !strings.HasPrefix(picked["token"].(string), "tka_") {
 		t.Errorf("token pick = %v", picked)
 	}
-	s.runWith(t, anon, "token", "pick", "seed-0123456789abcdef").wantFailure(t, "second token pick", cli.ExitNotFound)
+	s.runWith(t, anon, "token", "pick", "Xk3v9QpL2mZ8rT5wY1nB7cF4hJ6dS0aE_gU-iO2qWzR").wantFailure(t, "second token pick", cli.ExitNotFound)
 
 	// Destructive commands, confirmed with --yes.
 	if rv := s.run(t, "token", "revoke", "-w", "acme", id, "--yes", "-o", "json").json(t, "token revoke"); rv["state"] != "TOKEN_STATE_REVOKED" || rv["token_id"] != id {

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"tokenauthority/server"
 	"tokenauthority/server/rest"
 )
 
@@ -43,6 +46,16 @@ type Config struct {
 	Version bool
 	// Now is the service's clock; nil means time.Now. Tests inject one.
 	Now func() time.Time
+	// RateLimit is the requests per second each client address may make to
+	// the endpoints that need no service credential; 0 disables the limit.
+	RateLimit float64
+	RateBurst int
+	// GRPC bounds what one client can hold on the gRPC port.
+	GRPC server.TransportLimits
+
+	// masterKeyOnCommandLine is set by ParseConfig when the key came from
+	// the --master-key flag, which other users can read in ps.
+	masterKeyOnCommandLine bool
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -55,6 +68,9 @@ func Defaults() Config {
 		RefreshGrace:    10 * time.Minute,
 		SeedTTL:         10 * time.Minute,
 		ShutdownTimeout: 10 * time.Second,
+		RateLimit:       100,
+		RateBurst:       200,
+		GRPC:            server.DefaultTransportLimits(),
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		UI:              true,
@@ -72,7 +88,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store (tokenauthority.db), master.key and admin.credential")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "address of the gRPC listener")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of the REST/HTTP listener")
-	fs.StringVar(&cfg.MasterKey, "master-key", "", "AES-256 key (base64 of 32 bytes) that encrypts revealable secrets; overrides --master-key-file")
+	fs.StringVar(&cfg.MasterKey, "master-key", "", "AES-256 key (base64 of 32 bytes) that encrypts revealable secrets; overrides --master-key-file. Prefer the environment variable: a flag is visible in the process list")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key, created 0600 when missing (default <data-dir>/master.key)")
 	fs.BoolVar(&cfg.Reveal, "reveal", cfg.Reveal, "keep an encrypted copy of each secret so RevealToken can return it; false keeps hashes only")
 	fs.StringVar(&cfg.CredentialsFile, "credentials-file", "", "JSON file of service credentials (name, role, sha256); without it a bootstrap admin credential is written to <data-dir>/admin.credential")
@@ -83,6 +99,14 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
+	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a client address may make at once before --rate-limit applies")
+	fs.Func("grpc-max-concurrent-streams", fmt.Sprintf("calls one gRPC connection may have open at once (default %d)", cfg.GRPC.MaxConcurrentStreams), uint32Flag(&cfg.GRPC.MaxConcurrentStreams))
+	fs.Func("grpc-max-header-bytes", fmt.Sprintf("largest metadata of a gRPC call, in bytes (default %d)", cfg.GRPC.MaxHeaderListBytes), uint32Flag(&cfg.GRPC.MaxHeaderListBytes))
+	fs.DurationVar(&cfg.GRPC.ConnectionTimeout, "grpc-connection-timeout", cfg.GRPC.ConnectionTimeout, "how long a new gRPC connection may take to complete its handshake")
+	fs.DurationVar(&cfg.GRPC.RequestReadTimeout, "grpc-request-read-timeout", cfg.GRPC.RequestReadTimeout, "how long a gRPC call may wait for its request message")
+	fs.DurationVar(&cfg.GRPC.KeepaliveMinTime, "grpc-keepalive-min-time", cfg.GRPC.KeepaliveMinTime, "shortest interval between client keepalive pings; clients pinging more often are disconnected")
+	fs.DurationVar(&cfg.GRPC.MaxConnectionIdle, "grpc-max-connection-idle", cfg.GRPC.MaxConnectionIdle, "close a gRPC connection with no call for this long")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version, commit and date of this build and exit")
@@ -111,6 +135,7 @@ Flags:
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	cfg.masterKeyOnCommandLine = given["master-key"]
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Name == "version" {
@@ -143,6 +168,14 @@ func (c Config) check() error {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0:
 		return errors.New("durations must not be negative")
+	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
+		return fmt.Errorf("--rate-limit %v: want a number of requests per second, 0 to disable", c.RateLimit)
+	case c.RateBurst < 1:
+		return fmt.Errorf("--rate-burst %d: want at least 1", c.RateBurst)
+	case c.GRPC.ConnectionTimeout <= 0, c.GRPC.RequestReadTimeout <= 0, c.GRPC.KeepaliveMinTime <= 0, c.GRPC.MaxConnectionIdle <= 0:
+		return errors.New("--grpc-* durations must be positive")
+	case c.GRPC.MaxConcurrentStreams == 0, c.GRPC.MaxHeaderListBytes < 1024:
+		return errors.New("--grpc-max-concurrent-streams must be positive and --grpc-max-header-bytes at least 1024")
 	}
 	if _, err := rest.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
@@ -161,6 +194,18 @@ func (c Config) trustedUser() (*rest.TrustedUser, error) {
 		return nil, fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
 	}
 	return &rest.TrustedUser{Header: c.TrustedUserHeader, Proxies: proxies}, nil
+}
+
+// uint32Flag parses a flag value into *p.
+func uint32Flag(p *uint32) func(string) error {
+	return func(s string) error {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return err
+		}
+		*p = uint32(n)
+		return nil
+	}
 }
 
 // DBPath is the store file inside the data directory.

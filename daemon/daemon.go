@@ -21,6 +21,7 @@ import (
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
+	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
@@ -30,6 +31,14 @@ import (
 
 // seedPurgeInterval is how often expired, unpicked seeds are deleted.
 const seedPurgeInterval = time.Minute
+
+// A token may be refreshed refreshBurst times at once, then once every ten
+// seconds, from any number of addresses: the SDK refreshes a token once,
+// near its expiry.
+const (
+	refreshRate  = 0.1
+	refreshBurst = 5
+)
 
 // Daemon is a running service.
 type Daemon struct {
@@ -88,6 +97,10 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	if cfg.masterKeyOnCommandLine {
+		log.Warn("the master key was given with --master-key, which every local user can read in the process list; " +
+			"use " + EnvPrefix + "MASTER_KEY or --master-key-file instead")
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
@@ -101,7 +114,9 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	box, err := loadBox(cfg)
+	warnIfShared(log, cfg.DataDir, "data directory")
+	warnIfShared(log, cfg.DBPath(), "store file")
+	box, err := openMasterKey(ctx, cfg, store, log)
 	if err != nil {
 		_ = store.Close()
 		return nil, err
@@ -137,6 +152,9 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		MaxTokenLifetime: d.cfg.MaxTokenLifetime,
 		RefreshGrace:     d.cfg.RefreshGrace,
 		SeedTTL:          d.cfg.SeedTTL,
+		Transport:        d.cfg.GRPC,
+		ClientLimiter:    ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
+		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
 		Logger:           d.log,
 		Metrics:          m,
 		Now:              d.cfg.Now,
@@ -262,18 +280,22 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	return d.closeErr
 }
 
-func loadBox(cfg Config) (*seal.Box, error) {
-	var key []byte
-	var err error
-	if cfg.MasterKey != "" {
-		key, err = seal.ParseKey(cfg.MasterKey)
-	} else {
-		key, err = seal.LoadOrCreateKey(cfg.keyFile())
-	}
+// warnIfShared warns when path grants group or others any access: the
+// store holds every token's hash and sealed secret, and the directory holds
+// the store, the master key and the bootstrap credential.
+func warnIfShared(log *slog.Logger, path, what string) {
+	info, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return
 	}
-	return seal.New(key)
+	want := "600"
+	if info.IsDir() {
+		want = "700"
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn(fmt.Sprintf("the %s is open to other users; restrict it to the owner (chmod %s %s)", what, want, path),
+			slog.String("path", path), slog.String("mode", fmt.Sprintf("%#o", perm)))
+	}
 }
 
 func loadCredentials(cfg Config, log *slog.Logger) (*credential.Set, error) {

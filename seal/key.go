@@ -67,6 +67,12 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	return key, nil
 }
 
+// LoadKey returns the key stored at path, with the checks of
+// LoadOrCreateKey, but never creates one: a missing file is an error
+// wrapping fs.ErrNotExist (and ErrKeyFile), so that the caller can decide
+// whether a new key is safe.
+func LoadKey(path string) ([]byte, error) { return loadKey(path) }
+
 // loadKey reads and checks an existing key file. A missing file is reported
 // as an error wrapping fs.ErrNotExist (and ErrKeyFile).
 func loadKey(path string) ([]byte, error) {

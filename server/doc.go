@@ -17,6 +17,13 @@
 // Errors become gRPC status codes in exactly one place (errors.go). Messages of
 // errors the package does not recognise are logged, never sent to clients.
 //
+// The methods that need no service credential are held to a per-address rate
+// limit in handle, so the REST gateway path is limited too; the gRPC port's
+// own limits (streams, header size, handshake and request read timeouts,
+// keepalive) are in transport.go and apply only to gRPC. The request read
+// timeout cancels a stream from a tap handle: a streaming method that waits
+// longer than it for its first message is cancelled too.
+//
 // Secrets pass through this package only on their way to the caller who is
 // entitled to them (CreateToken, RevealToken, RefreshToken, PickSeedToken);
 // they never enter logs or error messages.

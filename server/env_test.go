@@ -47,6 +47,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is a server on a real bbolt file, served over loopback gRPC.
 type env struct {
 	addr       string
+	store      *storage.Store
 	clock      *clock
 	logs       *syncBuffer
 	workspaces pb.WorkspaceServiceClient
@@ -116,6 +117,7 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	}
 	t.Cleanup(func() { conn.Close() })
 	e.addr = lis.Addr().String()
+	e.store = cfg.Store
 	e.workspaces = pb.NewWorkspaceServiceClient(conn)
 	e.tokens = pb.NewTokenServiceClient(conn)
 	e.self = pb.NewSelfServiceClient(conn)

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
@@ -89,6 +90,9 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 // (capped by the maximum lifetime); the old one stops working after the
 // grace period.
 func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
+	if err := s.limitRefresh(req.GetToken()); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	v, err := s.authenticate(ctx, req.GetToken(), now)
 	if err != nil {
@@ -124,14 +128,15 @@ func (s *Server) pickSeedToken(ctx context.Context, req *pb.PickSeedTokenRequest
 		return nil, invalid("seed", "must be at most %d characters", maxSeedLen)
 	}
 	hash := sha256.Sum256([]byte(req.GetSeed()))
-	rec, err := s.store.PickSeed(ctx, hash, s.now())
+	var secret []byte
+	rec, err := s.store.PickSeed(ctx, hash, s.now(), func(rec *storagepb.SeedRecord) error {
+		var err error
+		secret, err = s.box.Open(rec.GetSealedSecret(), hash[:])
+		return err
+	})
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, status.Error(codes.NotFound, "no token has been created for this seed yet")
+		return nil, status.Error(codes.NotFound, "no token has been created for this seed yet, or it was already picked, has expired or was revoked")
 	}
-	if err != nil {
-		return nil, err
-	}
-	secret, err := s.box.Open(rec.GetSealedSecret(), hash[:])
 	if err != nil {
 		return nil, err
 	}

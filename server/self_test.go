@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/seal"
+	"tokenauthority/server"
 	"tokenauthority/token"
 )
 
@@ -117,7 +119,7 @@ func TestSeedPick(t *testing.T) {
 		t.Errorf("reusing a picked seed: %v", err)
 	}
 
-	const late = "ffffffffffffffffffffffffffffffff"
+	const late = "Xq3vN8_bT-2mKp7RzLw0YhCs9dFj4GaE1uVo6iUe5Ny"
 	e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: late})
 	if _, err := e.tokens.CreateToken(admin(t), &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice", Seed: late}); status.Code(err) != codes.AlreadyExists {
 		t.Errorf("a seed parked twice: %v; want AlreadyExists", err)
@@ -134,7 +136,7 @@ func TestNoSecretInLogs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.workspace(t, "acme", []string{"alice"}, map[string]pb.Visibility{"priv": private})
-	const seed = "seed-seed-seed-seed-seed-seed"
+	const seed = "d8Fh2-kLq9ZxV_4mBn7TpR3sWc6yJg1aEo5uQi0tHe8"
 	tok, secret := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
 	secrets := []string{secret, seed, adminSecret, validatorSecret}
 	e.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()})
@@ -157,5 +159,55 @@ func TestNoSecretInLogs(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("log contains a secret (%s):\n%s", token.Mask(s), logs)
 		}
+	}
+}
+
+// TestSeedPickWithWrongKey: a server started with another master key
+// cannot open a parked seed; it answers FailedPrecondition and keeps the
+// seed, which a server with the right key then hands out.
+func TestSeedPickWithWrongKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.workspace(t, "acme", []string{"alice"}, nil)
+	const seed = "Rk4_wQ9zL2mX7vB-pN5cT8yH1jF6gD3sA0eU9oI2kWq"
+	tok, secret := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
+
+	otherKey := make([]byte, seal.KeySize)
+	otherKey[0] = 1
+	box, err := seal.New(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := newEnv(t, func(c *server.Config) { c.Store = e.store; c.Box = box })
+	_, err = wrong.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "master key cannot open") {
+		t.Fatalf("pick with a wrong master key = %v; want FailedPrecondition naming the master key", err)
+	}
+	_, err = wrong.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "master key cannot open") {
+		t.Errorf("reveal with a wrong master key = %v; want FailedPrecondition naming the master key", err)
+	}
+	got, err := e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed})
+	if err != nil {
+		t.Fatalf("pick with the right key after a failed one = %v; want the seed still there", err)
+	}
+	if got.GetToken() != secret {
+		t.Errorf("picked a different secret")
+	}
+}
+
+// TestSeedPickOfRevokedToken: once the admin revokes the token, its seed no
+// longer hands out the secret.
+func TestSeedPickOfRevokedToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.workspace(t, "acme", []string{"alice"}, nil)
+	const seed = "Zt7_pK2xQ9mW4vN-bL8cR1yH6jF3gD0sA5eU2oI9kWx"
+	tok, _ := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
+	if _, err := e.tokens.RevokeToken(admin(t), &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed}); status.Code(err) != codes.NotFound {
+		t.Errorf("pick of a revoked token's seed = %v; want NotFound", err)
 	}
 }

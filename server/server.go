@@ -9,6 +9,7 @@ import (
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
+	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
@@ -39,8 +40,18 @@ type Config struct {
 	// SeedTTL is how long a seed can be picked after its token was created; 0
 	// means DefaultSeedTTL.
 	SeedTTL time.Duration
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics
+	// Transport bounds what a client can hold on the gRPC port; zero
+	// fields take DefaultTransportLimits.
+	Transport TransportLimits
+	// ClientLimiter, when set, limits per client address the calls of the
+	// methods that need no service credential (public in the access
+	// table), on gRPC and REST alike. Share it with other public
+	// endpoints so that they draw on one budget.
+	ClientLimiter *ratelimit.Limiter
+	// RefreshLimiter, when set, also limits RefreshToken per token.
+	RefreshLimiter *ratelimit.Limiter
+	Logger         *slog.Logger
+	Metrics        *metrics.Metrics
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
@@ -54,6 +65,11 @@ type Server struct {
 	maxLife time.Duration
 	grace   time.Duration
 	seedTTL time.Duration
+	limits  TransportLimits
+
+	clientLimit  *ratelimit.Limiter
+	refreshLimit *ratelimit.Limiter
+
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	now     func() time.Time
@@ -69,6 +85,11 @@ func New(cfg Config) *Server {
 		maxLife: cfg.MaxTokenLifetime,
 		grace:   cfg.RefreshGrace,
 		seedTTL: cfg.SeedTTL,
+		limits:  cfg.Transport.withDefaults(),
+
+		clientLimit:  cfg.ClientLimiter,
+		refreshLimit: cfg.RefreshLimiter,
+
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
 		now:     cfg.Now,
@@ -104,14 +125,15 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterSelfServiceServer(g, s.Self())
 }
 
-// ServerOptions returns the interceptors every gRPC server of the service
-// uses: request logging, metrics and (innermost, so that both see the
-// resulting Internal error) panic recovery.
+// ServerOptions returns the options every gRPC server of the service uses:
+// the transport limits of Config.Transport, and the interceptors: the end
+// of the request read timer, request logging, metrics and (innermost, so
+// that both see the resulting Internal error) panic recovery.
 func (s *Server) ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{
+	return append(s.limits.serverOptions(),
 		// Every request of the API fits in a few hundred bytes; the REST
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),
-		grpc.ChainUnaryInterceptor(s.logUnary, s.metrics.UnaryServerInterceptor(), s.recoverUnary),
-	}
+		grpc.ChainUnaryInterceptor(requestRead, s.logUnary, s.metrics.UnaryServerInterceptor(), s.recoverUnary),
+	)
 }

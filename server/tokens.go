@@ -239,18 +239,6 @@ func checkTokenPath(workspaceID, tokenID string) error {
 	return nil
 }
 
-func checkSeed(seed string) error {
-	if len(seed) < minSeedLen || len(seed) > maxSeedLen {
-		return invalid("seed", "must be %d to %d characters", minSeedLen, maxSeedLen)
-	}
-	for i := 0; i < len(seed); i++ {
-		if seed[i] <= ' ' || seed[i] > '~' {
-			return invalid("seed", "must be printable ASCII without spaces")
-		}
-	}
-	return nil
-}
-
 // view returns the public form of a stored token with its state as of now.
 func view(rec *storagepb.TokenRecord, now time.Time) *pb.Token {
 	t := proto.CloneOf(rec.GetToken())

@@ -129,7 +129,7 @@ func (s *Server) decide(ctx context.Context, secret, workspaceID, zooID string, 
 func parseZoo(zoo string) (workspaceID, zooID string, err error) {
 	workspaceID, zooID, ok := strings.Cut(zoo, "/")
 	if !ok || checkID("zoo", workspaceID) != nil || checkID("zoo", zooID) != nil {
-		return "", "", invalid("zoo", "must be workspace/zoo, each part matching [a-z0-9][a-z0-9-]{0,62}")
+		return "", "", invalid("zoo", "must be workspace/zoo, each part matching [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 	}
 	return workspaceID, zooID, nil
 }

@@ -35,7 +35,12 @@
 //   - Write closures may run more than once (when another write in the same
 //     batch fails), which is why every time and id is computed by the caller
 //     and passed in rather than read inside a method.
-//   - Counts walks the token bucket: call it per scrape, not per request.
+//   - Counts reads counters kept in the meta bucket. Every write that adds or
+//     deletes a token record or a workspace must go through insertToken /
+//     removeToken / insertWorkspace / removeWorkspace (counts.go), in the
+//     same transaction, or the counts drift from the buckets.
+//   - PickSeed calls its open function outside any transaction and deletes
+//     the seed only after it succeeded; a failing open leaves the seed.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

@@ -51,7 +51,7 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 		if seed != nil && tx.Bucket(bucketSeeds).Get(seed.Hash[:]) != nil {
 			return reject(fmt.Errorf("token %q: seed: %w", t.TokenId, ErrAlreadyExists))
 		}
-		if err := putToken(tx, t, rec.SecretHash, val); err != nil {
+		if err := insertToken(tx, t, rec.SecretHash, val); err != nil {
 			return err
 		}
 		if seed != nil {
@@ -240,7 +240,7 @@ func (s *Store) ReplaceToken(ctx context.Context, oldID string, next *storagepb.
 		if err := checkTokenFree(tx, t, next.SecretHash); err != nil {
 			return reject(err)
 		}
-		if err := putToken(tx, t, next.SecretHash, val); err != nil {
+		if err := insertToken(tx, t, next.SecretHash, val); err != nil {
 			return err
 		}
 		o.ReplacedBy = t.TokenId
@@ -295,18 +295,6 @@ func checkTokenFree(tx *bolt.Tx, t *pb.Token, secretHash []byte) error {
 		return fmt.Errorf("token %q: secret hash: %w", t.TokenId, ErrAlreadyExists)
 	}
 	return nil
-}
-
-// putToken writes a checked token's record and both index entries.
-func putToken(tx *bolt.Tx, t *pb.Token, secretHash, val []byte) error {
-	id := []byte(t.TokenId)
-	if err := tx.Bucket(bucketTokens).Put(id, val); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketTokenHashes).Put(secretHash, id); err != nil {
-		return err
-	}
-	return tx.Bucket(bucketWorkspaceTokens).Put(compositeKey(t.WorkspaceId, t.TokenId), []byte(t.UserId))
 }
 
 // getToken reads a token of the given workspace.

@@ -72,7 +72,7 @@ func TestCreateToken(t *testing.T) {
 					}
 				}
 				if tt.seed != nil && tt.seed.Hash != parked.Hash {
-					if _, err := s.PickSeed(ctx, tt.seed.Hash, t0); !errors.Is(err, storage.ErrNotFound) {
+					if _, err := s.PickSeed(ctx, tt.seed.Hash, t0, openOK); !errors.Is(err, storage.ErrNotFound) {
 						t.Errorf("refused token's seed was parked: %v", err)
 					}
 				}
@@ -88,7 +88,7 @@ func TestCreateToken(t *testing.T) {
 				t.Errorf("GetToken (-want +got):\n%s", diff)
 			}
 			if tt.seed != nil {
-				seed, err := s.PickSeed(ctx, tt.seed.Hash, t0)
+				seed, err := s.PickSeed(ctx, tt.seed.Hash, t0, openOK)
 				if err != nil {
 					t.Fatalf("PickSeed = %v", err)
 				}

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -70,6 +73,16 @@ type errorResponder struct {
 // handleError is the gateway's runtime.ErrorHandlerFunc.
 func (e *errorResponder) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	httpStatus, body := e.describe(ctx, err)
+	ex := exchangeFrom(ctx)
+	ex.code, ex.errored = body.Code, true
+	if s, ok := status.FromError(err); ok {
+		for _, d := range s.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok {
+				secs := int(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds()))
+				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			}
+		}
+	}
 	writeError(w, httpStatus, body)
 }
 

@@ -2,7 +2,9 @@ package rest
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -10,8 +12,10 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 
 	"tokenauthority/metrics"
+	"tokenauthority/server"
 )
 
 // observed wraps the whole HTTP surface: it limits the request body, turns
@@ -28,7 +32,13 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ex := &exchange{}
 	rec := &recorder{ResponseWriter: w}
-	r = r.WithContext(withExchange(r.Context(), ex))
+	ctx := withExchange(r.Context(), ex)
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		// The client address for the services, as gRPC gives it: the
+		// connection's peer, never a header the client could set.
+		ctx = peer.NewContext(ctx, &peer.Peer{Addr: net.TCPAddrFromAddrPort(ap)})
+	}
+	r = r.WithContext(ctx)
 	// MaxBytesReader gets the server's own writer so that it can close the
 	// connection after an oversized body.
 	r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, o.maxBody), ex: ex}
@@ -40,7 +50,14 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := time.Since(start)
 	o.metrics.ObserveRequest(metrics.TransportHTTP, route, strconv.Itoa(code), d)
 	level := slog.LevelDebug
-	if code >= http.StatusInternalServerError || panicked {
+	switch {
+	case panicked:
+		level = slog.LevelError
+	case ex.errored:
+		// By the gRPC code, as on the gRPC port: a 504 for a deadline the
+		// client chose (Grpc-Timeout: 1n) is not the server's failure.
+		level = server.LogLevel(ex.code)
+	case code >= http.StatusInternalServerError:
 		level = slog.LevelError
 	}
 	// Never the raw path or query: they can carry a token secret.

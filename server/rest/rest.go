@@ -80,6 +80,10 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 		runtime.WithErrorHandler(errs.handleError),
 		runtime.WithRoutingErrorHandler(handleRoutingError),
 		runtime.WithMiddlewares(recordRoute),
+		// The method is what proxies in front filter on: never let a header
+		// or a form body turn a POST into a DELETE or a GET.
+		runtime.WithDisableHTTPMethodOverride(),
+		runtime.WithDisablePathLengthFallback(),
 	)
 	if err := pb.RegisterTokenServiceHandlerServer(ctx, gw, tokens); err != nil {
 		return nil, fmt.Errorf("register token service: %w", err)
