@@ -83,7 +83,10 @@ func TestBootstrap(t *testing.T) {
 	if perm := info.Mode().Perm(); perm != 0o600 {
 		t.Errorf("mode = %v, want 0600", perm)
 	}
-	data, _ := os.ReadFile(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	secret := strings.TrimSpace(string(data))
 	if !strings.HasPrefix(secret, credential.Prefix) || strings.Count(string(data), "\n") != 1 {
 		t.Errorf("file holds %q; want one line starting with %q", data, credential.Prefix)
