@@ -33,7 +33,7 @@ func Bootstrap(dataDir string) (set *Set, path string, created bool, err error) 
 	if err != nil {
 		return nil, path, false, err
 	}
-	h := Set{byHash: map[[32]byte]Entry{}}
+	h := Set{byHash: map[[32]byte]Entry{}, n: 1}
 	h.byHash[hashOf(secret)] = Entry{Name: BootstrapName, Role: RoleAdmin}
 	return &h, path, created, nil
 }

@@ -1,7 +1,9 @@
 package rest
 
 import (
+	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 
 	"tokenauthority/metrics"
 )
@@ -28,7 +32,7 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ex := &exchange{}
 	rec := &recorder{ResponseWriter: w}
-	r = r.WithContext(withExchange(r.Context(), ex))
+	r = r.WithContext(withPeer(withExchange(r.Context(), ex), r))
 	// MaxBytesReader gets the server's own writer so that it can close the
 	// connection after an oversized body.
 	r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, o.maxBody), ex: ex}
@@ -155,4 +159,19 @@ func (w *recorder) code() int {
 		return http.StatusOK
 	}
 	return w.status
+}
+
+// withPeer gives the services the caller's address and, over HTTPS, the
+// connection's TLS state the way gRPC does (peer.FromContext), so that a
+// client certificate authenticates a REST request exactly as it does a gRPC
+// one.
+func withPeer(ctx context.Context, r *http.Request) context.Context {
+	p := &peer.Peer{}
+	if addr, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil {
+		p.Addr = addr
+	}
+	if r.TLS != nil {
+		p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+	}
+	return peer.NewContext(ctx, p)
 }
