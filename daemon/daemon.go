@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -84,6 +85,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 		slog.String("grpc_addr", d.GRPCAddr.String()),
 		slog.String("http_addr", d.HTTPAddr.String()),
 		slog.String("data_dir", cfg.DataDir),
+		slog.String("tls", cfg.tlsMode()),
 		slog.Bool("reveal", cfg.Reveal))
 	return d, nil
 }
@@ -101,7 +103,15 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		Metrics:          m,
 	})
 
-	d.grpc = grpc.NewServer(srv.ServerOptions()...)
+	tlsCfg, err := d.cfg.serverTLS()
+	if err != nil {
+		return err
+	}
+	opts := srv.ServerOptions()
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	d.grpc = grpc.NewServer(opts...)
 	srv.Register(d.grpc)
 	d.health = health.NewServer()
 	healthpb.RegisterHealthServer(d.grpc, d.health)
@@ -126,6 +136,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsCfg,
 	}
 
 	var lc net.ListenConfig
@@ -141,6 +152,9 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		return fmt.Errorf("listen for HTTP on %s: %w", d.cfg.HTTPAddr, err)
 	}
 	d.GRPCAddr, d.HTTPAddr = gl.Addr(), hl.Addr()
+	if tlsCfg == nil {
+		warnPlaintext(d.log, gl.Addr(), hl.Addr())
+	}
 
 	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName} {
 		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
@@ -154,7 +168,12 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 	}()
 	go func() {
 		defer d.wg.Done()
-		if err := d.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := d.http.Serve
+		if tlsCfg != nil {
+			// The certificate comes from TLSConfig.GetCertificate.
+			serve = func(l net.Listener) error { return d.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.errc <- fmt.Errorf("serve HTTP: %w", err)
 		}
 	}()
