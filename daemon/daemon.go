@@ -124,6 +124,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		Metrics:  m,
 		Ready:    d.store.Ping,
 		Gatherer: reg,
+		Backup:   srv.Backup,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()

@@ -49,7 +49,8 @@ func requiredAccess(fullMethod string) access {
 		pb.TokenService_ListTokens_FullMethodName,
 		pb.TokenService_GetToken_FullMethodName,
 		pb.TokenService_RevealToken_FullMethodName,
-		pb.TokenService_RevokeToken_FullMethodName:
+		pb.TokenService_RevokeToken_FullMethodName,
+		BackupMethod:
 		return admin
 	case pb.TokenService_ValidateToken_FullMethodName,
 		pb.TokenService_CheckAccess_FullMethodName:
