@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -147,6 +148,11 @@ func Parse(data []byte) (*Set, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidFile, err)
+	}
+	// A second value means the file is not what its author thinks it is
+	// (two concatenated files, a stray edit): refuse rather than use half.
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the credentials object", ErrInvalidFile)
 	}
 	s := &Set{byHash: make(map[[sha256.Size]byte]Entry, len(f.Credentials)), byIdentity: map[string]Entry{}}
 	for i, c := range f.Credentials {

@@ -35,6 +35,7 @@ func TestParse(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"not json", `{`, "invalid credentials file"},
 		{"unknown field", `{"credentials":[],"extra":1}`, "unknown field"},
+		{"trailing data", `{"credentials":[{"name":"a","role":"admin","sha256":"` + h + `"}]} {}`, "data after"},
 		{"empty", `{"credentials":[]}`, "no credentials"},
 		{"no name", `{"credentials":[{"role":"admin","sha256":"` + h + `"}]}`, "has no name"},
 		{"bad role", `{"credentials":[{"name":"a","role":"root","sha256":"` + h + `"}]}`, `role "root"`},
