@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"tokenauthority/credential"
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
 )
 
 // acked is a write the server acknowledged.
@@ -159,17 +161,42 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 }
 
 // TestBackupNeedsAdmin: the backup goes through the access table like every
-// RPC.
+// RPC: no or a wrong credential is 401, a validator 403, an admin 200.
 func TestBackupNeedsAdmin(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
-	d, _ := start(t, cfg)
 	dir := t.TempDir()
-	for name, cred := range map[string]string{"none": "", "wrong": "tkas_wrong"} {
-		status, body := getBackup(t, "http://"+d.HTTPAddr.String(), cred, filepath.Join(dir, name))
+	cfg.CredentialsFile = filepath.Join(dir, "credentials.json")
+	body := `{"credentials":[{"name":"ops","role":"admin","sha256":"` + credential.HashHex("tkas_ops") + `"},
+		{"name":"gw","role":"validator","sha256":"` + credential.HashHex("tkas_gw") + `"}]}`
+	if err := os.WriteFile(cfg.CredentialsFile, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := start(t, cfg)
+	for _, tc := range []struct {
+		name, cred string
+		want       int
+	}{
+		{"none", "", http.StatusUnauthorized},
+		{"wrong", "tkas_wrong", http.StatusUnauthorized},
+		{"validator", "tkas_gw", http.StatusForbidden},
+		{"admin", "tkas_ops", http.StatusOK},
+	} {
+		path := filepath.Join(dir, tc.name+".db")
+		status, body := getBackup(t, "http://"+d.HTTPAddr.String(), tc.cred, path)
+		if status != tc.want {
+			t.Errorf("backup as %s = %d %s; want %d", tc.name, status, body, tc.want)
+			continue
+		}
+		if tc.want == http.StatusOK {
+			if err := storage.VerifyFile(path); err != nil {
+				t.Errorf("the admin's backup is not a store: %v", err)
+			}
+			continue
+		}
 		var m map[string]any
-		if status != http.StatusUnauthorized || json.Unmarshal([]byte(body), &m) != nil || m["detail"] == "" {
-			t.Errorf("backup with credential %q = %d %s; want 401 with a JSON error", name, status, body)
+		if json.Unmarshal([]byte(body), &m) != nil || m["detail"] == "" || m["detail"] == nil {
+			t.Errorf("backup as %s: body %s; want a JSON error with detail", tc.name, body)
 		}
 	}
 }
