@@ -36,6 +36,13 @@
 //     batch fails), which is why every time and id is computed by the caller
 //     and passed in rather than read inside a method.
 //   - Counts walks the token bucket: call it per scrape, not per request.
+//   - Backup holds one read transaction for as long as the snapshot takes to
+//     stream: a slow client keeps old pages from being reused (the file
+//     grows), and a write that must grow the file's memory map waits for it
+//     to finish. Restore refuses an existing destination and a file that is
+//     not a complete store of this schema; VerifyFile checks the file's
+//     length against its meta pages first, because bbolt maps a truncated
+//     file and crashes on it rather than returning an error.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

@@ -13,4 +13,10 @@
 // their route pattern only. The gateway path bypasses gRPC interceptors; the
 // services authenticate each call themselves from the "authorization"
 // metadata, which the gateway copies from the HTTP Authorization header.
+// Over HTTPS, the connection's TLS state is put into the request context as
+// a gRPC peer, so that a client certificate authenticates a REST call
+// exactly as it does a gRPC one. GET /v1/admin/backup (Config.Backup) is a
+// plain handler that gets the same metadata and leaves authorization to the
+// backup function; a failure after the first byte aborts the connection
+// rather than end a short snapshot cleanly.
 package rest
