@@ -47,10 +47,11 @@ func (c *ctxWriter) Write(p []byte) (int, error) {
 }
 
 // VerifyFile checks that path holds a complete, consistent store of this
-// build's schema: every bucket present, the schema version equal to this
-// build's, and bbolt's page consistency check passing. It opens the file
-// read-only and changes nothing.
-func VerifyFile(path string) error {
+// build's schema: bbolt's page consistency check passing, every bucket
+// present and the schema version equal to this build's. It opens the file
+// read-only and changes nothing. A damaged file is reported as an error
+// wrapping ErrNotStore, never a crash or a hang.
+func VerifyFile(path string) (err error) {
 	if err := checkExtent(path); err != nil {
 		return fmt.Errorf("%s: %w: %v", path, ErrNotStore, err)
 	}
@@ -59,7 +60,28 @@ func VerifyFile(path string) error {
 		return fmt.Errorf("%s: %w: %v", path, ErrNotStore, err)
 	}
 	defer db.Close()
+	// bbolt asserts, by panicking, that pages are what their parents say;
+	// in a damaged file they are not. The file is only read, so recovering
+	// loses nothing.
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%s: %w: %v", path, ErrNotStore, v)
+		}
+	}()
 	return db.View(func(tx *bolt.Tx) error {
+		// The page check first: it recovers from bbolt's assertions itself
+		// and reports them, where a bucket lookup on a damaged page would
+		// panic. Drain the channel: stopping early would leave bbolt's
+		// checker goroutine blocked, holding the transaction open.
+		var problems []error
+		for err := range tx.Check() {
+			if len(problems) < 5 {
+				problems = append(problems, err)
+			}
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%s: %w: %w", path, ErrNotStore, errors.Join(problems...))
+		}
 		for _, name := range allBuckets {
 			if tx.Bucket(name) == nil {
 				return fmt.Errorf("%s: %w: bucket %s missing", path, ErrNotStore, name)
@@ -68,17 +90,6 @@ func VerifyFile(path string) error {
 		v := tx.Bucket(bucketMeta).Get(keySchemaVersion)
 		if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
 			return fmt.Errorf("%s: %w: schema version %x, want %d", path, ErrNotStore, v, schemaVersion)
-		}
-		var problems []error
-		// Drain the channel: stopping early would leave bbolt's checker
-		// goroutine blocked, holding the transaction open.
-		for err := range tx.Check() {
-			if len(problems) < 5 {
-				problems = append(problems, err)
-			}
-		}
-		if len(problems) > 0 {
-			return fmt.Errorf("%s: %w: %w", path, ErrNotStore, errors.Join(problems...))
 		}
 		return nil
 	})
@@ -120,19 +131,25 @@ func Restore(from, dst string) error {
 
 // bbolt's file header, as far as checkExtent reads it: each of the two meta
 // pages (at offset 0 and at one page size) holds, after a 16-byte page
-// header, the magic, version and page size (uint32 each), and at offset 56
-// the high-water page id (uint64), all in the machine's byte order (little
-// endian on every platform this is built for).
+// header, the magic, version and page size (uint32 each), at offset 48 the
+// freelist's page id and at 56 the high-water page id (uint64 each), all in
+// the machine's byte order (little endian on every platform this is built
+// for). A page header ends with the page's overflow count (uint32 at 12).
 const (
 	boltMagic        = 0xED0CDAED
 	boltMetaMagicOff = 16
 	boltPageSizeOff  = 24
+	boltFreelistOff  = 48
 	boltPgidOff      = 56
+	boltOverflowOff  = 12
+	boltNoFreelist   = ^uint64(0)
 )
 
-// checkExtent refuses a file shorter than its own meta pages say. bbolt
-// maps the file and trusts those pages, so reading a truncated snapshot
-// would crash the process with SIGBUS instead of returning an error.
+// checkExtent refuses a file whose meta pages point outside it. bbolt maps
+// the file and trusts those pages: a truncated snapshot would crash the
+// process with SIGBUS, and a freelist page with a corrupt overflow count
+// makes its consistency check loop for billions of pages, instead of
+// returning an error.
 func checkExtent(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -168,9 +185,21 @@ func checkExtent(path string) error {
 			return fmt.Errorf("file is %d bytes, its meta page claims %d pages", size, pgid)
 		}
 		need = max(need, int64(pgid)*pageSize)
-	}
-	if size < need {
-		return fmt.Errorf("file is %d bytes, its meta pages need %d: truncated", size, need)
+		if size < need {
+			return fmt.Errorf("file is %d bytes, its meta pages need %d: truncated", size, need)
+		}
+		if fl := binary.LittleEndian.Uint64(hdr[boltFreelistOff:]); fl != boltNoFreelist {
+			if fl >= pgid {
+				return fmt.Errorf("freelist page %d is beyond the last page %d", fl, pgid)
+			}
+			var page [16]byte
+			if _, err := f.ReadAt(page[:], int64(fl)*pageSize); err != nil {
+				return fmt.Errorf("read freelist page: %w", err)
+			}
+			if end := fl + uint64(binary.LittleEndian.Uint32(page[boltOverflowOff:])); end >= pgid {
+				return fmt.Errorf("freelist page %d runs to page %d, beyond the last page %d", fl, end, pgid)
+			}
+		}
 	}
 	return nil
 }

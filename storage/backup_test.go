@@ -3,6 +3,7 @@ package storage_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"os"
@@ -80,11 +81,25 @@ func TestRestoreRefusesBadFiles(t *testing.T) {
 	if err := writeForeignBolt(other); err != nil {
 		t.Fatal(err)
 	}
+	// Damage bbolt does not survive on its own: a freelist page whose
+	// overflow count runs past the file (its check would loop over four
+	// billion pages) and a root page that names another page id (bbolt
+	// asserts by panicking).
+	data := snap.Bytes()
+	pageSize := int(binary.LittleEndian.Uint32(data[24:]))
+	freelist := int(binary.LittleEndian.Uint64(data[48:]))
+	root := int(binary.LittleEndian.Uint64(data[32:]))
+	badFreelist := bytes.Clone(data)
+	binary.LittleEndian.PutUint32(badFreelist[freelist*pageSize+12:], 0xffffffff)
+	badRoot := bytes.Clone(data)
+	binary.LittleEndian.PutUint64(badRoot[root*pageSize:], 4242)
 	tests := map[string]string{
-		"garbage":   write("garbage", bytes.Repeat([]byte("not a store "), 1000)),
-		"truncated": write("truncated", snap.Bytes()[:snap.Len()/2]),
-		"empty":     write("empty", nil),
-		"foreign":   other,
+		"garbage":       write("garbage", bytes.Repeat([]byte("not a store "), 1000)),
+		"truncated":     write("truncated", data[:len(data)/2]),
+		"empty":         write("empty", nil),
+		"foreign":       other,
+		"freelist runs": write("freelist", badFreelist),
+		"root page id":  write("root", badRoot),
 	}
 	for name, from := range tests {
 		t.Run(name, func(t *testing.T) {
