@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -167,8 +168,8 @@ func (w *recorder) code() int {
 // one.
 func withPeer(ctx context.Context, r *http.Request) context.Context {
 	p := &peer.Peer{}
-	if addr, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil {
-		p.Addr = addr
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		p.Addr = net.TCPAddrFromAddrPort(ap)
 	}
 	if r.TLS != nil {
 		p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
