@@ -26,6 +26,7 @@ import (
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	"tokenauthority/storage"
+	"tokenauthority/ui"
 )
 
 // seedPurgeInterval is how often expired, unpicked seeds are deleted.
@@ -54,30 +55,67 @@ type Daemon struct {
 // Start opens everything cfg names and starts serving. It returns once both
 // listeners are bound; serving errors are reported by Wait.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
+	// Bind first: a port that is taken must fail the start before anything
+	// is written to the data directory.
+	gl, hl, err := listen(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d, err := start(ctx, cfg, log, gl, hl)
+	if err != nil {
+		_ = gl.Close()
+		_ = hl.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// listen binds the gRPC and HTTP listeners.
+func listen(ctx context.Context, cfg Config) (gl, hl net.Listener, err error) {
+	var lc net.ListenConfig
+	gl, err = lc.Listen(ctx, "tcp", cfg.GRPCAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	hl, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr)
+	if err != nil {
+		_ = gl.Close()
+		return nil, nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+	return gl, hl, nil
+}
+
+func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listener) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	box, err := loadBox(cfg)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := loadCredentials(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
+	// The store's file lock comes before the key and the credential, so a
+	// second server on the same directory stops before touching either.
 	store, err := storage.Open(cfg.DBPath(), storage.Options{OnCommit: m.ObserveCommit})
+	if errors.Is(err, storage.ErrLocked) {
+		return nil, fmt.Errorf("another tokenauthority is using %s", cfg.DataDir)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	box, err := loadBox(cfg)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	creds, err := loadCredentials(cfg, log)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
 	}
 	m.WatchStore(store.Counts)
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
-	if err := d.serve(ctx, box, creds, m, reg); err != nil {
+	if err := d.serve(ctx, gl, hl, box, creds, m, reg); err != nil {
 		_ = store.Close()
 		return nil, err
 	}
@@ -86,11 +124,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 		slog.String("http_addr", d.HTTPAddr.String()),
 		slog.String("data_dir", cfg.DataDir),
 		slog.String("tls", cfg.tlsMode()),
-		slog.Bool("reveal", cfg.Reveal))
+		slog.Bool("reveal", cfg.Reveal),
+		slog.Bool("ui", cfg.UI),
+		slog.String("trusted_user_header", cfg.TrustedUserHeader))
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry) error {
+func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,
@@ -101,6 +141,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		SeedTTL:          d.cfg.SeedTTL,
 		Logger:           d.log,
 		Metrics:          m,
+		Now:              d.cfg.Now,
 	})
 
 	tlsCfg, err := d.cfg.serverTLS()
@@ -119,12 +160,23 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.stop = stop
+	trusted, err := d.cfg.trustedUser()
+	if err != nil {
+		stop()
+		return err
+	}
+	var routes map[string]http.Handler
+	if d.cfg.UI {
+		routes = ui.Routes()
+	}
 	handler, err := rest.New(bg, rest.Config{
-		Logger:   d.log,
-		Metrics:  m,
-		Ready:    d.store.Ping,
-		Gatherer: reg,
-		Backup:   srv.Backup,
+		Logger:      d.log,
+		Metrics:     m,
+		Ready:       d.store.Ping,
+		Gatherer:    reg,
+		Routes:      routes,
+		TrustedUser: trusted,
+		Backup:      srv.Backup,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -140,18 +192,6 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		TLSConfig:         tlsCfg,
 	}
 
-	var lc net.ListenConfig
-	gl, err := lc.Listen(ctx, "tcp", d.cfg.GRPCAddr)
-	if err != nil {
-		stop()
-		return fmt.Errorf("listen for gRPC on %s: %w", d.cfg.GRPCAddr, err)
-	}
-	hl, err := lc.Listen(ctx, "tcp", d.cfg.HTTPAddr)
-	if err != nil {
-		stop()
-		_ = gl.Close()
-		return fmt.Errorf("listen for HTTP on %s: %w", d.cfg.HTTPAddr, err)
-	}
 	d.GRPCAddr, d.HTTPAddr = gl.Addr(), hl.Addr()
 	if tlsCfg == nil {
 		warnPlaintext(d.log, gl.Addr(), hl.Addr())

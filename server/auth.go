@@ -27,15 +27,27 @@ const (
 	public
 	admin
 	validator
+	// owner methods are open to admins and to a workspace member signed in
+	// through a trusted proxy (TrustedUser), who may use them only on their
+	// own tokens in workspaces they belong to: memberScope narrows each
+	// request, list handlers filter their results.
+	owner
 )
 
 // requiredAccess is the one table of who may call what.
 func requiredAccess(fullMethod string) access {
 	switch fullMethod {
+	case pb.WorkspaceService_ListWorkspaces_FullMethodName,
+		pb.TokenService_CreateToken_FullMethodName,
+		pb.TokenService_ListTokens_FullMethodName,
+		pb.TokenService_GetToken_FullMethodName,
+		pb.TokenService_RevealToken_FullMethodName,
+		pb.TokenService_RevokeToken_FullMethodName:
+		return owner
 	case pb.WorkspaceService_CreateWorkspace_FullMethodName,
 		pb.WorkspaceService_GetWorkspace_FullMethodName,
-		pb.WorkspaceService_ListWorkspaces_FullMethodName,
 		pb.WorkspaceService_DeleteWorkspace_FullMethodName,
+		pb.WorkspaceService_UpdateWorkspace_FullMethodName,
 		pb.WorkspaceService_AddMember_FullMethodName,
 		pb.WorkspaceService_GetMember_FullMethodName,
 		pb.WorkspaceService_ListMembers_FullMethodName,
@@ -45,11 +57,9 @@ func requiredAccess(fullMethod string) access {
 		pb.WorkspaceService_ListZoos_FullMethodName,
 		pb.WorkspaceService_UpdateZoo_FullMethodName,
 		pb.WorkspaceService_DeleteZoo_FullMethodName,
-		pb.TokenService_CreateToken_FullMethodName,
-		pb.TokenService_ListTokens_FullMethodName,
-		pb.TokenService_GetToken_FullMethodName,
-		pb.TokenService_RevealToken_FullMethodName,
-		pb.TokenService_RevokeToken_FullMethodName,
+		pb.TokenService_UpdateToken_FullMethodName,
+		pb.TokenService_RollToken_FullMethodName,
+		pb.TokenService_RevokeTokens_FullMethodName,
 		BackupMethod:
 		return admin
 	case pb.TokenService_ValidateToken_FullMethodName,
@@ -57,7 +67,8 @@ func requiredAccess(fullMethod string) access {
 		return validator
 	case pb.SelfService_GetTokenInfo_FullMethodName,
 		pb.SelfService_RefreshToken_FullMethodName,
-		pb.SelfService_PickSeedToken_FullMethodName:
+		pb.SelfService_PickSeedToken_FullMethodName,
+		pb.TokenService_ReportLeakedTokens_FullMethodName:
 		return public
 	}
 	return refused
@@ -67,6 +78,9 @@ func requiredAccess(fullMethod string) access {
 type principal struct {
 	name string
 	role credential.Role
+	// member is the user id of a workspace member signed in through a
+	// trusted proxy; empty for service credentials.
+	member string
 }
 
 // authorize checks the service credential of the incoming request against the
@@ -79,11 +93,19 @@ func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, e
 	case refused:
 		return principal{}, status.Errorf(codes.PermissionDenied, "method %s is not open to any caller", fullMethod)
 	}
+	// A person signed in through the trusted proxy acts as themselves only,
+	// whatever credential the request also carries.
+	if user, ok := TrustedUser(ctx); ok {
+		if need != owner {
+			return principal{}, status.Errorf(codes.PermissionDenied, "user %q is signed in as a workspace member, who may manage only their own tokens, not call %s", user, shortMethod(fullMethod))
+		}
+		return principal{name: "user:" + user, member: user}, nil
+	}
 	entry, err := s.serviceCredential(ctx)
 	if err != nil {
 		return principal{}, err
 	}
-	want := credential.RoleAdmin
+	want := credential.RoleAdmin // admin and owner
 	if need == validator {
 		want = credential.RoleValidator
 	}

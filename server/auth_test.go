@@ -46,7 +46,7 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 	}
 	for _, m := range allMethods() {
 		name := fullName(m)
-		public := m.Parent().Name() == "SelfService"
+		public := m.Parent().Name() == "SelfService" || name == pb.TokenService_ReportLeakedTokens_FullMethodName
 		t.Run(string(m.Name()), func(t *testing.T) {
 			call := func(ctx context.Context) error {
 				req, resp := dynamicpb.NewMessage(m.Input()), dynamicpb.NewMessage(m.Output())

@@ -13,6 +13,7 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 	"tokenauthority/token"
 )
@@ -143,7 +144,7 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 		return nil, err
 	}
 	now := s.now()
-	recs, err := s.store.ListTokens(ctx, req.GetWorkspaceId(), before, limit+1, req.GetShowRevoked(), now)
+	recs, err := s.listTokenRecords(ctx, req, before, limit+1, now)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +154,29 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 		resp.Tokens[i] = view(r, now)
 	}
 	return resp, nil
+}
+
+// listTokenRecords returns up to limit tokens of the request's workspace
+// older than before. For a workspace member it keeps only their own tokens,
+// reading on until it has limit of them or the workspace has no more.
+func (s *Server) listTokenRecords(ctx context.Context, req *pb.ListTokensRequest, before string, limit int, now time.Time) ([]*storagepb.TokenRecord, error) {
+	user := memberOf(ctx)
+	var out []*storagepb.TokenRecord
+	for {
+		recs, err := s.store.ListTokens(ctx, req.GetWorkspaceId(), before, limit, req.GetShowRevoked(), now)
+		if err != nil || user == "" {
+			return recs, err
+		}
+		for _, r := range recs {
+			if r.GetToken().GetUserId() == user {
+				out = append(out, r)
+			}
+		}
+		if len(out) >= limit || len(recs) < limit {
+			return out, nil
+		}
+		before = recs[len(recs)-1].GetToken().GetTokenId()
+	}
 }
 
 func (s *Server) getToken(ctx context.Context, req *pb.GetTokenRequest) (*pb.GetTokenResponse, error) {
@@ -230,18 +254,8 @@ func checkSeed(seed string) error {
 // view returns the public form of a stored token with its state as of now.
 func view(rec *storagepb.TokenRecord, now time.Time) *pb.Token {
 	t := proto.CloneOf(rec.GetToken())
-	t.State = stateAt(t, now)
+	t.State = lifecycle.State(t, now)
 	return t
-}
-
-func stateAt(t *pb.Token, now time.Time) pb.TokenState {
-	switch {
-	case t.GetRevokeTime() != nil && !now.Before(t.GetRevokeTime().AsTime()):
-		return pb.TokenState_TOKEN_STATE_REVOKED
-	case t.GetExpireTime() != nil && !now.Before(t.GetExpireTime().AsTime()):
-		return pb.TokenState_TOKEN_STATE_EXPIRED
-	}
-	return pb.TokenState_TOKEN_STATE_ACTIVE
 }
 
 // tokenAttrs are the log attributes of a token: never its secret.

@@ -9,6 +9,7 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/metrics"
 	"tokenauthority/policy"
 	"tokenauthority/storage"
@@ -45,7 +46,7 @@ func (s *Server) resolve(ctx context.Context, secret string, now time.Time) (ver
 		return verdict{reason: pb.Reason_REASON_UNKNOWN}, nil
 	}
 	v := verdict{rec: rec}
-	switch stateAt(rec.GetToken(), now) {
+	switch lifecycle.State(rec.GetToken(), now) {
 	case pb.TokenState_TOKEN_STATE_REVOKED:
 		v.reason = pb.Reason_REASON_REVOKED
 	case pb.TokenState_TOKEN_STATE_EXPIRED:

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 )
 
 // AddMember stores m; ErrNotFound if its workspace does not exist,
@@ -114,7 +115,7 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 			if err != nil {
 				return err
 			}
-			if revokedBy(rec.GetToken(), now) {
+			if lifecycle.RevokedBy(rec.GetToken(), now) {
 				continue
 			}
 			rec.Token.RevokeTime = at

@@ -13,6 +13,7 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 )
 
 // SeedPark is a seed to park with a new token, for one pick-up by the SDK.
@@ -123,7 +124,7 @@ func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limi
 			if err != nil {
 				return err
 			}
-			if !includeRevoked && revokedBy(rec.GetToken(), now) {
+			if !includeRevoked && lifecycle.RevokedBy(rec.GetToken(), now) {
 				continue
 			}
 			out = append(out, rec)
@@ -177,7 +178,7 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 			return reject(err)
 		}
 		out = rec
-		if revokedBy(rec.Token, at) {
+		if lifecycle.RevokedBy(rec.Token, at) {
 			return nil
 		}
 		rec.Token.RevokeTime = timestamppb.New(at)
@@ -233,7 +234,7 @@ func (s *Store) ReplaceToken(ctx context.Context, oldID string, next *storagepb.
 		if o.ReplacedBy != "" {
 			return reject(fmt.Errorf("token %q: replaced by %q: %w", oldID, o.ReplacedBy, ErrReplaced))
 		}
-		if revokedBy(o, now) {
+		if lifecycle.RevokedBy(o, now) {
 			return reject(fmt.Errorf("token %q: revoked: %w", oldID, ErrReplaced))
 		}
 		if err := checkTokenFree(tx, t, next.SecretHash); err != nil {
@@ -335,10 +336,4 @@ func decodeToken(v []byte) (*storagepb.TokenRecord, error) {
 		return nil, fmt.Errorf("stored token record has no token")
 	}
 	return rec, nil
-}
-
-// revokedBy reports whether t's revoke_time is set and not after now.
-func revokedBy(t *pb.Token, now time.Time) bool {
-	rt := t.GetRevokeTime()
-	return rt != nil && !rt.AsTime().After(now)
 }

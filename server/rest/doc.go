@@ -19,4 +19,10 @@
 // plain handler that gets the same metadata and leaves authorization to the
 // backup function; a failure after the first byte aborts the connection
 // rather than end a short snapshot cleanly.
+//
+// With Config.TrustedUser (member mode) a request from a trusted proxy
+// address that names a user in the configured header reaches the services as
+// that workspace member (server.WithTrustedUser), on a context value that no
+// header or metadata can forge. A mistake in --trusted-proxies, or a proxy
+// that passes a client's own header through, lets anyone act as any member.
 package rest

@@ -35,6 +35,8 @@ const (
 	// The token was revoked (directly, by a refresh whose grace period ended,
 	// or because its user left the workspace).
 	TokenState_TOKEN_STATE_REVOKED TokenState = 3
+	// The token is suspended: refused until it is enabled again.
+	TokenState_TOKEN_STATE_DISABLED TokenState = 4
 )
 
 // Enum value maps for TokenState.
@@ -44,12 +46,14 @@ var (
 		1: "TOKEN_STATE_ACTIVE",
 		2: "TOKEN_STATE_EXPIRED",
 		3: "TOKEN_STATE_REVOKED",
+		4: "TOKEN_STATE_DISABLED",
 	}
 	TokenState_value = map[string]int32{
 		"TOKEN_STATE_UNSPECIFIED": 0,
 		"TOKEN_STATE_ACTIVE":      1,
 		"TOKEN_STATE_EXPIRED":     2,
 		"TOKEN_STATE_REVOKED":     3,
+		"TOKEN_STATE_DISABLED":    4,
 	}
 )
 
@@ -80,6 +84,80 @@ func (TokenState) EnumDescriptor() ([]byte, []int) {
 	return file_tokenauthority_v1_token_proto_rawDescGZIP(), []int{0}
 }
 
+// Why a token was revoked.
+type RevokeReason int32
+
+const (
+	// Not revoked, or revoked before reasons were recorded.
+	RevokeReason_REVOKE_REASON_UNSPECIFIED RevokeReason = 0
+	// Revoked by its owner (for example from the Tokens page).
+	RevokeReason_REVOKE_REASON_USER RevokeReason = 1
+	// Revoked by an administrator.
+	RevokeReason_REVOKE_REASON_ADMIN RevokeReason = 2
+	// Replaced by a roll or an SDK refresh; its grace period ended.
+	RevokeReason_REVOKE_REASON_ROLLED RevokeReason = 3
+	// Reported as leaked.
+	RevokeReason_REVOKE_REASON_LEAKED RevokeReason = 4
+	// Its user was removed from the workspace.
+	RevokeReason_REVOKE_REASON_MEMBER_REMOVED RevokeReason = 5
+	// A workspace token policy ended it.
+	RevokeReason_REVOKE_REASON_POLICY RevokeReason = 6
+	// A token of its family was refreshed or rolled twice: two parties hold
+	// the same secret, so the whole family was revoked.
+	RevokeReason_REVOKE_REASON_REUSE_DETECTED RevokeReason = 7
+)
+
+// Enum value maps for RevokeReason.
+var (
+	RevokeReason_name = map[int32]string{
+		0: "REVOKE_REASON_UNSPECIFIED",
+		1: "REVOKE_REASON_USER",
+		2: "REVOKE_REASON_ADMIN",
+		3: "REVOKE_REASON_ROLLED",
+		4: "REVOKE_REASON_LEAKED",
+		5: "REVOKE_REASON_MEMBER_REMOVED",
+		6: "REVOKE_REASON_POLICY",
+		7: "REVOKE_REASON_REUSE_DETECTED",
+	}
+	RevokeReason_value = map[string]int32{
+		"REVOKE_REASON_UNSPECIFIED":    0,
+		"REVOKE_REASON_USER":           1,
+		"REVOKE_REASON_ADMIN":          2,
+		"REVOKE_REASON_ROLLED":         3,
+		"REVOKE_REASON_LEAKED":         4,
+		"REVOKE_REASON_MEMBER_REMOVED": 5,
+		"REVOKE_REASON_POLICY":         6,
+		"REVOKE_REASON_REUSE_DETECTED": 7,
+	}
+)
+
+func (x RevokeReason) Enum() *RevokeReason {
+	p := new(RevokeReason)
+	*p = x
+	return p
+}
+
+func (x RevokeReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RevokeReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_tokenauthority_v1_token_proto_enumTypes[1].Descriptor()
+}
+
+func (RevokeReason) Type() protoreflect.EnumType {
+	return &file_tokenauthority_v1_token_proto_enumTypes[1]
+}
+
+func (x RevokeReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RevokeReason.Descriptor instead.
+func (RevokeReason) EnumDescriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_proto_rawDescGZIP(), []int{1}
+}
+
 // Why a token was accepted or refused, or why access was allowed or denied.
 type Reason int32
 
@@ -105,21 +183,27 @@ const (
 	Reason_REASON_NOT_MEMBER Reason = 8
 	// The zoo does not exist, or it is private and the token may not see it.
 	Reason_REASON_ZOO_NOT_FOUND Reason = 9
+	// The token is disabled.
+	Reason_REASON_DISABLED Reason = 10
+	// The token is valid but its scopes do not include this zoo or operation.
+	Reason_REASON_OUT_OF_SCOPE Reason = 11
 )
 
 // Enum value maps for Reason.
 var (
 	Reason_name = map[int32]string{
-		0: "REASON_UNSPECIFIED",
-		1: "REASON_VALID",
-		2: "REASON_PUBLIC",
-		3: "REASON_TOKEN_REQUIRED",
-		4: "REASON_MALFORMED",
-		5: "REASON_UNKNOWN",
-		6: "REASON_EXPIRED",
-		7: "REASON_REVOKED",
-		8: "REASON_NOT_MEMBER",
-		9: "REASON_ZOO_NOT_FOUND",
+		0:  "REASON_UNSPECIFIED",
+		1:  "REASON_VALID",
+		2:  "REASON_PUBLIC",
+		3:  "REASON_TOKEN_REQUIRED",
+		4:  "REASON_MALFORMED",
+		5:  "REASON_UNKNOWN",
+		6:  "REASON_EXPIRED",
+		7:  "REASON_REVOKED",
+		8:  "REASON_NOT_MEMBER",
+		9:  "REASON_ZOO_NOT_FOUND",
+		10: "REASON_DISABLED",
+		11: "REASON_OUT_OF_SCOPE",
 	}
 	Reason_value = map[string]int32{
 		"REASON_UNSPECIFIED":    0,
@@ -132,6 +216,8 @@ var (
 		"REASON_REVOKED":        7,
 		"REASON_NOT_MEMBER":     8,
 		"REASON_ZOO_NOT_FOUND":  9,
+		"REASON_DISABLED":       10,
+		"REASON_OUT_OF_SCOPE":   11,
 	}
 )
 
@@ -146,11 +232,11 @@ func (x Reason) String() string {
 }
 
 func (Reason) Descriptor() protoreflect.EnumDescriptor {
-	return file_tokenauthority_v1_token_proto_enumTypes[1].Descriptor()
+	return file_tokenauthority_v1_token_proto_enumTypes[2].Descriptor()
 }
 
 func (Reason) Type() protoreflect.EnumType {
-	return &file_tokenauthority_v1_token_proto_enumTypes[1]
+	return &file_tokenauthority_v1_token_proto_enumTypes[2]
 }
 
 func (x Reason) Number() protoreflect.EnumNumber {
@@ -159,7 +245,7 @@ func (x Reason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Reason.Descriptor instead.
 func (Reason) EnumDescriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_proto_rawDescGZIP(), []int{1}
+	return file_tokenauthority_v1_token_proto_rawDescGZIP(), []int{2}
 }
 
 // An operation on a model zoo.
@@ -199,11 +285,11 @@ func (x Operation) String() string {
 }
 
 func (Operation) Descriptor() protoreflect.EnumDescriptor {
-	return file_tokenauthority_v1_token_proto_enumTypes[2].Descriptor()
+	return file_tokenauthority_v1_token_proto_enumTypes[3].Descriptor()
 }
 
 func (Operation) Type() protoreflect.EnumType {
-	return &file_tokenauthority_v1_token_proto_enumTypes[2]
+	return &file_tokenauthority_v1_token_proto_enumTypes[3]
 }
 
 func (x Operation) Number() protoreflect.EnumNumber {
@@ -212,7 +298,7 @@ func (x Operation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Operation.Descriptor instead.
 func (Operation) EnumDescriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_proto_rawDescGZIP(), []int{2}
+	return file_tokenauthority_v1_token_proto_rawDescGZIP(), []int{3}
 }
 
 // A Token is the public, non-secret view of a workspace token. It never
@@ -237,8 +323,27 @@ type Token struct {
 	State TokenState `protobuf:"varint,8,opt,name=state,proto3,enum=tokenauthority.v1.TokenState" json:"state,omitempty"`
 	// When the token was, or is scheduled to be, revoked; absent otherwise.
 	RevokeTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
-	// The token that replaced this one by a refresh, if any.
-	ReplacedBy    string `protobuf:"bytes,10,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
+	// The token that replaced this one by a refresh or roll, if any.
+	ReplacedBy string `protobuf:"bytes,10,opt,name=replaced_by,json=replacedBy,proto3" json:"replaced_by,omitempty"`
+	// When the token was last used successfully (validation, access check,
+	// gateway decision or SDK call); absent when never. Recorded in memory and
+	// written at most once a minute per token.
+	LastUsedTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=last_used_time,json=lastUsedTime,proto3" json:"last_used_time,omitempty"`
+	// The operations the token may perform; empty means all.
+	Operations []Operation `protobuf:"varint,12,rep,packed,name=operations,proto3,enum=tokenauthority.v1.Operation" json:"operations,omitempty"`
+	// The zoos (`workspace/zoo`) the token may reach; empty means every zoo
+	// its workspace may reach. Scopes only narrow what the workspace grants.
+	Zoos []string `protobuf:"bytes,13,rep,name=zoos,proto3" json:"zoos,omitempty"`
+	// Whether the token is suspended. A disabled token is refused with
+	// REASON_DISABLED until it is enabled again.
+	Disabled bool `protobuf:"varint,14,opt,name=disabled,proto3" json:"disabled,omitempty"`
+	// Why the token was revoked; unset while it is not.
+	RevokeReason RevokeReason `protobuf:"varint,15,opt,name=revoke_reason,json=revokeReason,proto3,enum=tokenauthority.v1.RevokeReason" json:"revoke_reason,omitempty"`
+	// The token this one replaced by a refresh or roll, if any.
+	Replaces string `protobuf:"bytes,16,opt,name=replaces,proto3" json:"replaces,omitempty"`
+	// The first token of the chain of refreshes and rolls this token belongs
+	// to; equal to token_id for a token that replaced none.
+	FamilyId      string `protobuf:"bytes,17,opt,name=family_id,json=familyId,proto3" json:"family_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -343,11 +448,60 @@ func (x *Token) GetReplacedBy() string {
 	return ""
 }
 
+func (x *Token) GetLastUsedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedTime
+	}
+	return nil
+}
+
+func (x *Token) GetOperations() []Operation {
+	if x != nil {
+		return x.Operations
+	}
+	return nil
+}
+
+func (x *Token) GetZoos() []string {
+	if x != nil {
+		return x.Zoos
+	}
+	return nil
+}
+
+func (x *Token) GetDisabled() bool {
+	if x != nil {
+		return x.Disabled
+	}
+	return false
+}
+
+func (x *Token) GetRevokeReason() RevokeReason {
+	if x != nil {
+		return x.RevokeReason
+	}
+	return RevokeReason_REVOKE_REASON_UNSPECIFIED
+}
+
+func (x *Token) GetReplaces() string {
+	if x != nil {
+		return x.Replaces
+	}
+	return ""
+}
+
+func (x *Token) GetFamilyId() string {
+	if x != nil {
+		return x.FamilyId
+	}
+	return ""
+}
+
 var File_tokenauthority_v1_token_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_token_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtokenauthority/v1/token.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xac\x03\n" +
+	"\x1dtokenauthority/v1/token.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x05\n" +
 	"\x05Token\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x12\x17\n" +
@@ -364,13 +518,32 @@ const file_tokenauthority_v1_token_proto_rawDesc = "" +
 	"revokeTime\x12\x1f\n" +
 	"\vreplaced_by\x18\n" +
 	" \x01(\tR\n" +
-	"replacedBy*s\n" +
+	"replacedBy\x12@\n" +
+	"\x0elast_used_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\flastUsedTime\x12<\n" +
+	"\n" +
+	"operations\x18\f \x03(\x0e2\x1c.tokenauthority.v1.OperationR\n" +
+	"operations\x12\x12\n" +
+	"\x04zoos\x18\r \x03(\tR\x04zoos\x12\x1a\n" +
+	"\bdisabled\x18\x0e \x01(\bR\bdisabled\x12D\n" +
+	"\rrevoke_reason\x18\x0f \x01(\x0e2\x1f.tokenauthority.v1.RevokeReasonR\frevokeReason\x12\x1a\n" +
+	"\breplaces\x18\x10 \x01(\tR\breplaces\x12\x1b\n" +
+	"\tfamily_id\x18\x11 \x01(\tR\bfamilyId*\x8d\x01\n" +
 	"\n" +
 	"TokenState\x12\x1b\n" +
 	"\x17TOKEN_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12TOKEN_STATE_ACTIVE\x10\x01\x12\x17\n" +
 	"\x13TOKEN_STATE_EXPIRED\x10\x02\x12\x17\n" +
-	"\x13TOKEN_STATE_REVOKED\x10\x03*\xe3\x01\n" +
+	"\x13TOKEN_STATE_REVOKED\x10\x03\x12\x18\n" +
+	"\x14TOKEN_STATE_DISABLED\x10\x04*\xf0\x01\n" +
+	"\fRevokeReason\x12\x1d\n" +
+	"\x19REVOKE_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12REVOKE_REASON_USER\x10\x01\x12\x17\n" +
+	"\x13REVOKE_REASON_ADMIN\x10\x02\x12\x18\n" +
+	"\x14REVOKE_REASON_ROLLED\x10\x03\x12\x18\n" +
+	"\x14REVOKE_REASON_LEAKED\x10\x04\x12 \n" +
+	"\x1cREVOKE_REASON_MEMBER_REMOVED\x10\x05\x12\x18\n" +
+	"\x14REVOKE_REASON_POLICY\x10\x06\x12 \n" +
+	"\x1cREVOKE_REASON_REUSE_DETECTED\x10\a*\x91\x02\n" +
 	"\x06Reason\x12\x16\n" +
 	"\x12REASON_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fREASON_VALID\x10\x01\x12\x11\n" +
@@ -381,7 +554,10 @@ const file_tokenauthority_v1_token_proto_rawDesc = "" +
 	"\x0eREASON_EXPIRED\x10\x06\x12\x12\n" +
 	"\x0eREASON_REVOKED\x10\a\x12\x15\n" +
 	"\x11REASON_NOT_MEMBER\x10\b\x12\x18\n" +
-	"\x14REASON_ZOO_NOT_FOUND\x10\t*]\n" +
+	"\x14REASON_ZOO_NOT_FOUND\x10\t\x12\x13\n" +
+	"\x0fREASON_DISABLED\x10\n" +
+	"\x12\x17\n" +
+	"\x13REASON_OUT_OF_SCOPE\x10\v*]\n" +
 	"\tOperation\x12\x19\n" +
 	"\x15OPERATION_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12OPERATION_DOWNLOAD\x10\x01\x12\x1d\n" +
@@ -399,25 +575,29 @@ func file_tokenauthority_v1_token_proto_rawDescGZIP() []byte {
 	return file_tokenauthority_v1_token_proto_rawDescData
 }
 
-var file_tokenauthority_v1_token_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_tokenauthority_v1_token_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_tokenauthority_v1_token_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_tokenauthority_v1_token_proto_goTypes = []any{
 	(TokenState)(0),               // 0: tokenauthority.v1.TokenState
-	(Reason)(0),                   // 1: tokenauthority.v1.Reason
-	(Operation)(0),                // 2: tokenauthority.v1.Operation
-	(*Token)(nil),                 // 3: tokenauthority.v1.Token
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(RevokeReason)(0),             // 1: tokenauthority.v1.RevokeReason
+	(Reason)(0),                   // 2: tokenauthority.v1.Reason
+	(Operation)(0),                // 3: tokenauthority.v1.Operation
+	(*Token)(nil),                 // 4: tokenauthority.v1.Token
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_tokenauthority_v1_token_proto_depIdxs = []int32{
-	4, // 0: tokenauthority.v1.Token.create_time:type_name -> google.protobuf.Timestamp
-	4, // 1: tokenauthority.v1.Token.expire_time:type_name -> google.protobuf.Timestamp
+	5, // 0: tokenauthority.v1.Token.create_time:type_name -> google.protobuf.Timestamp
+	5, // 1: tokenauthority.v1.Token.expire_time:type_name -> google.protobuf.Timestamp
 	0, // 2: tokenauthority.v1.Token.state:type_name -> tokenauthority.v1.TokenState
-	4, // 3: tokenauthority.v1.Token.revoke_time:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 3: tokenauthority.v1.Token.revoke_time:type_name -> google.protobuf.Timestamp
+	5, // 4: tokenauthority.v1.Token.last_used_time:type_name -> google.protobuf.Timestamp
+	3, // 5: tokenauthority.v1.Token.operations:type_name -> tokenauthority.v1.Operation
+	1, // 6: tokenauthority.v1.Token.revoke_reason:type_name -> tokenauthority.v1.RevokeReason
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_tokenauthority_v1_token_proto_init() }
@@ -430,7 +610,7 @@ func file_tokenauthority_v1_token_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tokenauthority_v1_token_proto_rawDesc), len(file_tokenauthority_v1_token_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -9,6 +9,8 @@ package tokenauthorityv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -37,7 +39,12 @@ type CreateTokenRequest struct {
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// Optional one-time seed: the secret is also parked under this seed for
 	// the SDK to pick up once with SelfService.PickSeedToken.
-	Seed          string `protobuf:"bytes,5,opt,name=seed,proto3" json:"seed,omitempty"`
+	Seed string `protobuf:"bytes,5,opt,name=seed,proto3" json:"seed,omitempty"`
+	// The operations the token may perform; empty means all.
+	Operations []Operation `protobuf:"varint,6,rep,packed,name=operations,proto3,enum=tokenauthority.v1.Operation" json:"operations,omitempty"`
+	// The zoos (`workspace/zoo`) the token may reach; empty means all that
+	// its workspace may reach.
+	Zoos          []string `protobuf:"bytes,7,rep,name=zoos,proto3" json:"zoos,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -107,6 +114,20 @@ func (x *CreateTokenRequest) GetSeed() string {
 	return ""
 }
 
+func (x *CreateTokenRequest) GetOperations() []Operation {
+	if x != nil {
+		return x.Operations
+	}
+	return nil
+}
+
+func (x *CreateTokenRequest) GetZoos() []string {
+	if x != nil {
+		return x.Zoos
+	}
+	return nil
+}
+
 // Response of CreateToken.
 type CreateTokenResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -171,8 +192,14 @@ type ListTokensRequest struct {
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of a previous response, or empty for the first page.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// Also list revoked tokens.
-	ShowRevoked   bool `protobuf:"varint,4,opt,name=show_revoked,json=showRevoked,proto3" json:"show_revoked,omitempty"`
+	// Also list revoked tokens (kept for the retention period).
+	ShowRevoked bool `protobuf:"varint,4,opt,name=show_revoked,json=showRevoked,proto3" json:"show_revoked,omitempty"`
+	// Only tokens in one of these states; empty means any state that
+	// show_revoked allows.
+	States []TokenState `protobuf:"varint,5,rep,packed,name=states,proto3,enum=tokenauthority.v1.TokenState" json:"states,omitempty"`
+	// Only tokens that expire before this time (tokens that never expire are
+	// left out), for example to warn of tokens expiring within 7 days.
+	ExpireBefore  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expire_before,json=expireBefore,proto3" json:"expire_before,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -233,6 +260,20 @@ func (x *ListTokensRequest) GetShowRevoked() bool {
 		return x.ShowRevoked
 	}
 	return false
+}
+
+func (x *ListTokensRequest) GetStates() []TokenState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+func (x *ListTokensRequest) GetExpireBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireBefore
+	}
+	return nil
 }
 
 // Response of ListTokens.
@@ -858,27 +899,449 @@ func (x *CheckAccessResponse) GetExpireTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// Request of UpdateToken.
+type UpdateTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The token, named by workspace_id and token_id, with the new values.
+	Token *Token `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// The fields to change, among description, expire_time, disabled,
+	// operations and zoos. Required.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTokenRequest) Reset() {
+	*x = UpdateTokenRequest{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTokenRequest) ProtoMessage() {}
+
+func (x *UpdateTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTokenRequest.ProtoReflect.Descriptor instead.
+func (*UpdateTokenRequest) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UpdateTokenRequest) GetToken() *Token {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+func (x *UpdateTokenRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Response of UpdateToken.
+type UpdateTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The token after the change.
+	Token         *Token `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTokenResponse) Reset() {
+	*x = UpdateTokenResponse{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTokenResponse) ProtoMessage() {}
+
+func (x *UpdateTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTokenResponse.ProtoReflect.Descriptor instead.
+func (*UpdateTokenResponse) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UpdateTokenResponse) GetToken() *Token {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+// Request of RollToken.
+type RollTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workspace the token belongs to.
+	WorkspaceId string `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// The token to roll.
+	TokenId string `protobuf:"bytes,2,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	// How long the old secret keeps working; 0 means it stops now. At most 7
+	// days.
+	Grace         *durationpb.Duration `protobuf:"bytes,3,opt,name=grace,proto3" json:"grace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollTokenRequest) Reset() {
+	*x = RollTokenRequest{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollTokenRequest) ProtoMessage() {}
+
+func (x *RollTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollTokenRequest.ProtoReflect.Descriptor instead.
+func (*RollTokenRequest) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RollTokenRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *RollTokenRequest) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *RollTokenRequest) GetGrace() *durationpb.Duration {
+	if x != nil {
+		return x.Grace
+	}
+	return nil
+}
+
+// Response of RollToken.
+type RollTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new token, masked.
+	Token *Token `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// The new token's full secret. Shown here once.
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RollTokenResponse) Reset() {
+	*x = RollTokenResponse{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RollTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RollTokenResponse) ProtoMessage() {}
+
+func (x *RollTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RollTokenResponse.ProtoReflect.Descriptor instead.
+func (*RollTokenResponse) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RollTokenResponse) GetToken() *Token {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+func (x *RollTokenResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// Request of RevokeTokens. Exactly one of user_id and token_ids is given.
+type RevokeTokensRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workspace whose tokens to revoke.
+	WorkspaceId string `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// Revoke every token of this user in the workspace.
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Revoke these tokens (at most 1000).
+	TokenIds      []string `protobuf:"bytes,3,rep,name=token_ids,json=tokenIds,proto3" json:"token_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokensRequest) Reset() {
+	*x = RevokeTokensRequest{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokensRequest) ProtoMessage() {}
+
+func (x *RevokeTokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokensRequest.ProtoReflect.Descriptor instead.
+func (*RevokeTokensRequest) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RevokeTokensRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *RevokeTokensRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RevokeTokensRequest) GetTokenIds() []string {
+	if x != nil {
+		return x.TokenIds
+	}
+	return nil
+}
+
+// Response of RevokeTokens.
+type RevokeTokensResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tokens this call revoked.
+	Tokens        []*Token `protobuf:"bytes,1,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokensResponse) Reset() {
+	*x = RevokeTokensResponse{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokensResponse) ProtoMessage() {}
+
+func (x *RevokeTokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokensResponse.ProtoReflect.Descriptor instead.
+func (*RevokeTokensResponse) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RevokeTokensResponse) GetTokens() []*Token {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+// Request of ReportLeakedTokens.
+type ReportLeakedTokensRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Secrets found where they should not be; at most 1000.
+	Secrets       []string `protobuf:"bytes,1,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportLeakedTokensRequest) Reset() {
+	*x = ReportLeakedTokensRequest{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportLeakedTokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportLeakedTokensRequest) ProtoMessage() {}
+
+func (x *ReportLeakedTokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportLeakedTokensRequest.ProtoReflect.Descriptor instead.
+func (*ReportLeakedTokensRequest) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ReportLeakedTokensRequest) GetSecrets() []string {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
+// Response of ReportLeakedTokens. Deliberately empty: it does not say
+// whether any secret matched.
+type ReportLeakedTokensResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportLeakedTokensResponse) Reset() {
+	*x = ReportLeakedTokensResponse{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportLeakedTokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportLeakedTokensResponse) ProtoMessage() {}
+
+func (x *ReportLeakedTokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportLeakedTokensResponse.ProtoReflect.Descriptor instead.
+func (*ReportLeakedTokensResponse) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{21}
+}
+
 var File_tokenauthority_v1_token_service_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_token_service_proto_rawDesc = "" +
 	"\n" +
-	"%tokenauthority/v1/token_service.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtokenauthority/v1/token.proto\"\xc3\x01\n" +
+	"%tokenauthority/v1/token_service.proto\x12\x11tokenauthority.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtokenauthority/v1/token.proto\"\x95\x02\n" +
 	"\x12CreateTokenRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12;\n" +
 	"\vexpire_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x12\x12\n" +
-	"\x04seed\x18\x05 \x01(\tR\x04seed\"]\n" +
+	"\x04seed\x18\x05 \x01(\tR\x04seed\x12<\n" +
+	"\n" +
+	"operations\x18\x06 \x03(\x0e2\x1c.tokenauthority.v1.OperationR\n" +
+	"operations\x12\x12\n" +
+	"\x04zoos\x18\a \x03(\tR\x04zoos\"]\n" +
 	"\x13CreateTokenResponse\x12.\n" +
 	"\x05token\x18\x01 \x01(\v2\x18.tokenauthority.v1.TokenR\x05token\x12\x16\n" +
-	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x95\x01\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"\x8d\x02\n" +
 	"\x11ListTokensRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x12!\n" +
-	"\fshow_revoked\x18\x04 \x01(\bR\vshowRevoked\"n\n" +
+	"\fshow_revoked\x18\x04 \x01(\bR\vshowRevoked\x125\n" +
+	"\x06states\x18\x05 \x03(\x0e2\x1d.tokenauthority.v1.TokenStateR\x06states\x12?\n" +
+	"\rexpire_before\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fexpireBefore\"n\n" +
 	"\x12ListTokensResponse\x120\n" +
 	"\x06tokens\x18\x01 \x03(\v2\x18.tokenauthority.v1.TokenR\x06tokens\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
@@ -914,7 +1377,29 @@ const file_tokenauthority_v1_token_service_proto_rawDesc = "" +
 	"\btoken_id\x18\x04 \x01(\tR\atokenId\x12\x17\n" +
 	"\auser_id\x18\x05 \x01(\tR\x06userId\x12;\n" +
 	"\vexpire_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime2\x9a\x05\n" +
+	"expireTime\"\x81\x01\n" +
+	"\x12UpdateTokenRequest\x12.\n" +
+	"\x05token\x18\x01 \x01(\v2\x18.tokenauthority.v1.TokenR\x05token\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"E\n" +
+	"\x13UpdateTokenResponse\x12.\n" +
+	"\x05token\x18\x01 \x01(\v2\x18.tokenauthority.v1.TokenR\x05token\"\x81\x01\n" +
+	"\x10RollTokenRequest\x12!\n" +
+	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x19\n" +
+	"\btoken_id\x18\x02 \x01(\tR\atokenId\x12/\n" +
+	"\x05grace\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x05grace\"[\n" +
+	"\x11RollTokenResponse\x12.\n" +
+	"\x05token\x18\x01 \x01(\v2\x18.tokenauthority.v1.TokenR\x05token\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"n\n" +
+	"\x13RevokeTokensRequest\x12!\n" +
+	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x1b\n" +
+	"\ttoken_ids\x18\x03 \x03(\tR\btokenIds\"H\n" +
+	"\x14RevokeTokensResponse\x120\n" +
+	"\x06tokens\x18\x01 \x03(\v2\x18.tokenauthority.v1.TokenR\x06tokens\"5\n" +
+	"\x19ReportLeakedTokensRequest\x12\x18\n" +
+	"\asecrets\x18\x01 \x03(\tR\asecrets\"\x1c\n" +
+	"\x1aReportLeakedTokensResponse2\xa4\b\n" +
 	"\fTokenService\x12\\\n" +
 	"\vCreateToken\x12%.tokenauthority.v1.CreateTokenRequest\x1a&.tokenauthority.v1.CreateTokenResponse\x12Y\n" +
 	"\n" +
@@ -923,7 +1408,11 @@ const file_tokenauthority_v1_token_service_proto_rawDesc = "" +
 	"\vRevealToken\x12%.tokenauthority.v1.RevealTokenRequest\x1a&.tokenauthority.v1.RevealTokenResponse\x12\\\n" +
 	"\vRevokeToken\x12%.tokenauthority.v1.RevokeTokenRequest\x1a&.tokenauthority.v1.RevokeTokenResponse\x12b\n" +
 	"\rValidateToken\x12'.tokenauthority.v1.ValidateTokenRequest\x1a(.tokenauthority.v1.ValidateTokenResponse\x12\\\n" +
-	"\vCheckAccess\x12%.tokenauthority.v1.CheckAccessRequest\x1a&.tokenauthority.v1.CheckAccessResponseB7Z5tokenauthority/gen/tokenauthority/v1;tokenauthorityv1b\x06proto3"
+	"\vCheckAccess\x12%.tokenauthority.v1.CheckAccessRequest\x1a&.tokenauthority.v1.CheckAccessResponse\x12\\\n" +
+	"\vUpdateToken\x12%.tokenauthority.v1.UpdateTokenRequest\x1a&.tokenauthority.v1.UpdateTokenResponse\x12V\n" +
+	"\tRollToken\x12#.tokenauthority.v1.RollTokenRequest\x1a$.tokenauthority.v1.RollTokenResponse\x12_\n" +
+	"\fRevokeTokens\x12&.tokenauthority.v1.RevokeTokensRequest\x1a'.tokenauthority.v1.RevokeTokensResponse\x12q\n" +
+	"\x12ReportLeakedTokens\x12,.tokenauthority.v1.ReportLeakedTokensRequest\x1a-.tokenauthority.v1.ReportLeakedTokensResponseB7Z5tokenauthority/gen/tokenauthority/v1;tokenauthorityv1b\x06proto3"
 
 var (
 	file_tokenauthority_v1_token_service_proto_rawDescOnce sync.Once
@@ -937,57 +1426,85 @@ func file_tokenauthority_v1_token_service_proto_rawDescGZIP() []byte {
 	return file_tokenauthority_v1_token_service_proto_rawDescData
 }
 
-var file_tokenauthority_v1_token_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_tokenauthority_v1_token_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_tokenauthority_v1_token_service_proto_goTypes = []any{
-	(*CreateTokenRequest)(nil),    // 0: tokenauthority.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),   // 1: tokenauthority.v1.CreateTokenResponse
-	(*ListTokensRequest)(nil),     // 2: tokenauthority.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),    // 3: tokenauthority.v1.ListTokensResponse
-	(*GetTokenRequest)(nil),       // 4: tokenauthority.v1.GetTokenRequest
-	(*GetTokenResponse)(nil),      // 5: tokenauthority.v1.GetTokenResponse
-	(*RevealTokenRequest)(nil),    // 6: tokenauthority.v1.RevealTokenRequest
-	(*RevealTokenResponse)(nil),   // 7: tokenauthority.v1.RevealTokenResponse
-	(*RevokeTokenRequest)(nil),    // 8: tokenauthority.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),   // 9: tokenauthority.v1.RevokeTokenResponse
-	(*ValidateTokenRequest)(nil),  // 10: tokenauthority.v1.ValidateTokenRequest
-	(*ValidateTokenResponse)(nil), // 11: tokenauthority.v1.ValidateTokenResponse
-	(*CheckAccessRequest)(nil),    // 12: tokenauthority.v1.CheckAccessRequest
-	(*CheckAccessResponse)(nil),   // 13: tokenauthority.v1.CheckAccessResponse
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*Token)(nil),                 // 15: tokenauthority.v1.Token
-	(Reason)(0),                   // 16: tokenauthority.v1.Reason
-	(Operation)(0),                // 17: tokenauthority.v1.Operation
+	(*CreateTokenRequest)(nil),         // 0: tokenauthority.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),        // 1: tokenauthority.v1.CreateTokenResponse
+	(*ListTokensRequest)(nil),          // 2: tokenauthority.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),         // 3: tokenauthority.v1.ListTokensResponse
+	(*GetTokenRequest)(nil),            // 4: tokenauthority.v1.GetTokenRequest
+	(*GetTokenResponse)(nil),           // 5: tokenauthority.v1.GetTokenResponse
+	(*RevealTokenRequest)(nil),         // 6: tokenauthority.v1.RevealTokenRequest
+	(*RevealTokenResponse)(nil),        // 7: tokenauthority.v1.RevealTokenResponse
+	(*RevokeTokenRequest)(nil),         // 8: tokenauthority.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),        // 9: tokenauthority.v1.RevokeTokenResponse
+	(*ValidateTokenRequest)(nil),       // 10: tokenauthority.v1.ValidateTokenRequest
+	(*ValidateTokenResponse)(nil),      // 11: tokenauthority.v1.ValidateTokenResponse
+	(*CheckAccessRequest)(nil),         // 12: tokenauthority.v1.CheckAccessRequest
+	(*CheckAccessResponse)(nil),        // 13: tokenauthority.v1.CheckAccessResponse
+	(*UpdateTokenRequest)(nil),         // 14: tokenauthority.v1.UpdateTokenRequest
+	(*UpdateTokenResponse)(nil),        // 15: tokenauthority.v1.UpdateTokenResponse
+	(*RollTokenRequest)(nil),           // 16: tokenauthority.v1.RollTokenRequest
+	(*RollTokenResponse)(nil),          // 17: tokenauthority.v1.RollTokenResponse
+	(*RevokeTokensRequest)(nil),        // 18: tokenauthority.v1.RevokeTokensRequest
+	(*RevokeTokensResponse)(nil),       // 19: tokenauthority.v1.RevokeTokensResponse
+	(*ReportLeakedTokensRequest)(nil),  // 20: tokenauthority.v1.ReportLeakedTokensRequest
+	(*ReportLeakedTokensResponse)(nil), // 21: tokenauthority.v1.ReportLeakedTokensResponse
+	(*timestamppb.Timestamp)(nil),      // 22: google.protobuf.Timestamp
+	(Operation)(0),                     // 23: tokenauthority.v1.Operation
+	(*Token)(nil),                      // 24: tokenauthority.v1.Token
+	(TokenState)(0),                    // 25: tokenauthority.v1.TokenState
+	(Reason)(0),                        // 26: tokenauthority.v1.Reason
+	(*fieldmaskpb.FieldMask)(nil),      // 27: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),        // 28: google.protobuf.Duration
 }
 var file_tokenauthority_v1_token_service_proto_depIdxs = []int32{
-	14, // 0: tokenauthority.v1.CreateTokenRequest.expire_time:type_name -> google.protobuf.Timestamp
-	15, // 1: tokenauthority.v1.CreateTokenResponse.token:type_name -> tokenauthority.v1.Token
-	15, // 2: tokenauthority.v1.ListTokensResponse.tokens:type_name -> tokenauthority.v1.Token
-	15, // 3: tokenauthority.v1.GetTokenResponse.token:type_name -> tokenauthority.v1.Token
-	15, // 4: tokenauthority.v1.RevokeTokenResponse.token:type_name -> tokenauthority.v1.Token
-	16, // 5: tokenauthority.v1.ValidateTokenResponse.reason:type_name -> tokenauthority.v1.Reason
-	15, // 6: tokenauthority.v1.ValidateTokenResponse.token:type_name -> tokenauthority.v1.Token
-	17, // 7: tokenauthority.v1.CheckAccessRequest.operation:type_name -> tokenauthority.v1.Operation
-	16, // 8: tokenauthority.v1.CheckAccessResponse.reason:type_name -> tokenauthority.v1.Reason
-	14, // 9: tokenauthority.v1.CheckAccessResponse.expire_time:type_name -> google.protobuf.Timestamp
-	0,  // 10: tokenauthority.v1.TokenService.CreateToken:input_type -> tokenauthority.v1.CreateTokenRequest
-	2,  // 11: tokenauthority.v1.TokenService.ListTokens:input_type -> tokenauthority.v1.ListTokensRequest
-	4,  // 12: tokenauthority.v1.TokenService.GetToken:input_type -> tokenauthority.v1.GetTokenRequest
-	6,  // 13: tokenauthority.v1.TokenService.RevealToken:input_type -> tokenauthority.v1.RevealTokenRequest
-	8,  // 14: tokenauthority.v1.TokenService.RevokeToken:input_type -> tokenauthority.v1.RevokeTokenRequest
-	10, // 15: tokenauthority.v1.TokenService.ValidateToken:input_type -> tokenauthority.v1.ValidateTokenRequest
-	12, // 16: tokenauthority.v1.TokenService.CheckAccess:input_type -> tokenauthority.v1.CheckAccessRequest
-	1,  // 17: tokenauthority.v1.TokenService.CreateToken:output_type -> tokenauthority.v1.CreateTokenResponse
-	3,  // 18: tokenauthority.v1.TokenService.ListTokens:output_type -> tokenauthority.v1.ListTokensResponse
-	5,  // 19: tokenauthority.v1.TokenService.GetToken:output_type -> tokenauthority.v1.GetTokenResponse
-	7,  // 20: tokenauthority.v1.TokenService.RevealToken:output_type -> tokenauthority.v1.RevealTokenResponse
-	9,  // 21: tokenauthority.v1.TokenService.RevokeToken:output_type -> tokenauthority.v1.RevokeTokenResponse
-	11, // 22: tokenauthority.v1.TokenService.ValidateToken:output_type -> tokenauthority.v1.ValidateTokenResponse
-	13, // 23: tokenauthority.v1.TokenService.CheckAccess:output_type -> tokenauthority.v1.CheckAccessResponse
-	17, // [17:24] is the sub-list for method output_type
-	10, // [10:17] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	22, // 0: tokenauthority.v1.CreateTokenRequest.expire_time:type_name -> google.protobuf.Timestamp
+	23, // 1: tokenauthority.v1.CreateTokenRequest.operations:type_name -> tokenauthority.v1.Operation
+	24, // 2: tokenauthority.v1.CreateTokenResponse.token:type_name -> tokenauthority.v1.Token
+	25, // 3: tokenauthority.v1.ListTokensRequest.states:type_name -> tokenauthority.v1.TokenState
+	22, // 4: tokenauthority.v1.ListTokensRequest.expire_before:type_name -> google.protobuf.Timestamp
+	24, // 5: tokenauthority.v1.ListTokensResponse.tokens:type_name -> tokenauthority.v1.Token
+	24, // 6: tokenauthority.v1.GetTokenResponse.token:type_name -> tokenauthority.v1.Token
+	24, // 7: tokenauthority.v1.RevokeTokenResponse.token:type_name -> tokenauthority.v1.Token
+	26, // 8: tokenauthority.v1.ValidateTokenResponse.reason:type_name -> tokenauthority.v1.Reason
+	24, // 9: tokenauthority.v1.ValidateTokenResponse.token:type_name -> tokenauthority.v1.Token
+	23, // 10: tokenauthority.v1.CheckAccessRequest.operation:type_name -> tokenauthority.v1.Operation
+	26, // 11: tokenauthority.v1.CheckAccessResponse.reason:type_name -> tokenauthority.v1.Reason
+	22, // 12: tokenauthority.v1.CheckAccessResponse.expire_time:type_name -> google.protobuf.Timestamp
+	24, // 13: tokenauthority.v1.UpdateTokenRequest.token:type_name -> tokenauthority.v1.Token
+	27, // 14: tokenauthority.v1.UpdateTokenRequest.update_mask:type_name -> google.protobuf.FieldMask
+	24, // 15: tokenauthority.v1.UpdateTokenResponse.token:type_name -> tokenauthority.v1.Token
+	28, // 16: tokenauthority.v1.RollTokenRequest.grace:type_name -> google.protobuf.Duration
+	24, // 17: tokenauthority.v1.RollTokenResponse.token:type_name -> tokenauthority.v1.Token
+	24, // 18: tokenauthority.v1.RevokeTokensResponse.tokens:type_name -> tokenauthority.v1.Token
+	0,  // 19: tokenauthority.v1.TokenService.CreateToken:input_type -> tokenauthority.v1.CreateTokenRequest
+	2,  // 20: tokenauthority.v1.TokenService.ListTokens:input_type -> tokenauthority.v1.ListTokensRequest
+	4,  // 21: tokenauthority.v1.TokenService.GetToken:input_type -> tokenauthority.v1.GetTokenRequest
+	6,  // 22: tokenauthority.v1.TokenService.RevealToken:input_type -> tokenauthority.v1.RevealTokenRequest
+	8,  // 23: tokenauthority.v1.TokenService.RevokeToken:input_type -> tokenauthority.v1.RevokeTokenRequest
+	10, // 24: tokenauthority.v1.TokenService.ValidateToken:input_type -> tokenauthority.v1.ValidateTokenRequest
+	12, // 25: tokenauthority.v1.TokenService.CheckAccess:input_type -> tokenauthority.v1.CheckAccessRequest
+	14, // 26: tokenauthority.v1.TokenService.UpdateToken:input_type -> tokenauthority.v1.UpdateTokenRequest
+	16, // 27: tokenauthority.v1.TokenService.RollToken:input_type -> tokenauthority.v1.RollTokenRequest
+	18, // 28: tokenauthority.v1.TokenService.RevokeTokens:input_type -> tokenauthority.v1.RevokeTokensRequest
+	20, // 29: tokenauthority.v1.TokenService.ReportLeakedTokens:input_type -> tokenauthority.v1.ReportLeakedTokensRequest
+	1,  // 30: tokenauthority.v1.TokenService.CreateToken:output_type -> tokenauthority.v1.CreateTokenResponse
+	3,  // 31: tokenauthority.v1.TokenService.ListTokens:output_type -> tokenauthority.v1.ListTokensResponse
+	5,  // 32: tokenauthority.v1.TokenService.GetToken:output_type -> tokenauthority.v1.GetTokenResponse
+	7,  // 33: tokenauthority.v1.TokenService.RevealToken:output_type -> tokenauthority.v1.RevealTokenResponse
+	9,  // 34: tokenauthority.v1.TokenService.RevokeToken:output_type -> tokenauthority.v1.RevokeTokenResponse
+	11, // 35: tokenauthority.v1.TokenService.ValidateToken:output_type -> tokenauthority.v1.ValidateTokenResponse
+	13, // 36: tokenauthority.v1.TokenService.CheckAccess:output_type -> tokenauthority.v1.CheckAccessResponse
+	15, // 37: tokenauthority.v1.TokenService.UpdateToken:output_type -> tokenauthority.v1.UpdateTokenResponse
+	17, // 38: tokenauthority.v1.TokenService.RollToken:output_type -> tokenauthority.v1.RollTokenResponse
+	19, // 39: tokenauthority.v1.TokenService.RevokeTokens:output_type -> tokenauthority.v1.RevokeTokensResponse
+	21, // 40: tokenauthority.v1.TokenService.ReportLeakedTokens:output_type -> tokenauthority.v1.ReportLeakedTokensResponse
+	30, // [30:41] is the sub-list for method output_type
+	19, // [19:30] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_tokenauthority_v1_token_service_proto_init() }
@@ -1002,7 +1519,7 @@ func file_tokenauthority_v1_token_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tokenauthority_v1_token_service_proto_rawDesc), len(file_tokenauthority_v1_token_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

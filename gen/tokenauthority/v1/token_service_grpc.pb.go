@@ -19,13 +19,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	TokenService_CreateToken_FullMethodName   = "/tokenauthority.v1.TokenService/CreateToken"
-	TokenService_ListTokens_FullMethodName    = "/tokenauthority.v1.TokenService/ListTokens"
-	TokenService_GetToken_FullMethodName      = "/tokenauthority.v1.TokenService/GetToken"
-	TokenService_RevealToken_FullMethodName   = "/tokenauthority.v1.TokenService/RevealToken"
-	TokenService_RevokeToken_FullMethodName   = "/tokenauthority.v1.TokenService/RevokeToken"
-	TokenService_ValidateToken_FullMethodName = "/tokenauthority.v1.TokenService/ValidateToken"
-	TokenService_CheckAccess_FullMethodName   = "/tokenauthority.v1.TokenService/CheckAccess"
+	TokenService_CreateToken_FullMethodName        = "/tokenauthority.v1.TokenService/CreateToken"
+	TokenService_ListTokens_FullMethodName         = "/tokenauthority.v1.TokenService/ListTokens"
+	TokenService_GetToken_FullMethodName           = "/tokenauthority.v1.TokenService/GetToken"
+	TokenService_RevealToken_FullMethodName        = "/tokenauthority.v1.TokenService/RevealToken"
+	TokenService_RevokeToken_FullMethodName        = "/tokenauthority.v1.TokenService/RevokeToken"
+	TokenService_ValidateToken_FullMethodName      = "/tokenauthority.v1.TokenService/ValidateToken"
+	TokenService_CheckAccess_FullMethodName        = "/tokenauthority.v1.TokenService/CheckAccess"
+	TokenService_UpdateToken_FullMethodName        = "/tokenauthority.v1.TokenService/UpdateToken"
+	TokenService_RollToken_FullMethodName          = "/tokenauthority.v1.TokenService/RollToken"
+	TokenService_RevokeTokens_FullMethodName       = "/tokenauthority.v1.TokenService/RevokeTokens"
+	TokenService_ReportLeakedTokens_FullMethodName = "/tokenauthority.v1.TokenService/ReportLeakedTokens"
 )
 
 // TokenServiceClient is the client API for TokenService service.
@@ -55,6 +59,19 @@ type TokenServiceClient interface {
 	ValidateToken(ctx context.Context, in *ValidateTokenRequest, opts ...grpc.CallOption) (*ValidateTokenResponse, error)
 	// Tells whether a secret (or no secret) may perform an operation on a zoo.
 	CheckAccess(ctx context.Context, in *CheckAccessRequest, opts ...grpc.CallOption) (*CheckAccessResponse, error)
+	// Changes a token's description, expiry (within policy), disabled flag or
+	// scopes (AIP-134). A revoked token cannot be changed.
+	UpdateToken(ctx context.Context, in *UpdateTokenRequest, opts ...grpc.CallOption) (*UpdateTokenResponse, error)
+	// Issues a new secret for a token (a new token id that records what it
+	// replaced); the old secret keeps working for the grace period.
+	RollToken(ctx context.Context, in *RollTokenRequest, opts ...grpc.CallOption) (*RollTokenResponse, error)
+	// Revokes many tokens of a workspace in one commit: all of a user's, or
+	// those listed.
+	RevokeTokens(ctx context.Context, in *RevokeTokensRequest, opts ...grpc.CallOption) (*RevokeTokensResponse, error)
+	// Revokes every live token among the given secrets. Needs no service
+	// credential: whoever holds a leaked secret may kill it. Answers the same
+	// whether or not any secret matched.
+	ReportLeakedTokens(ctx context.Context, in *ReportLeakedTokensRequest, opts ...grpc.CallOption) (*ReportLeakedTokensResponse, error)
 }
 
 type tokenServiceClient struct {
@@ -135,6 +152,46 @@ func (c *tokenServiceClient) CheckAccess(ctx context.Context, in *CheckAccessReq
 	return out, nil
 }
 
+func (c *tokenServiceClient) UpdateToken(ctx context.Context, in *UpdateTokenRequest, opts ...grpc.CallOption) (*UpdateTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateTokenResponse)
+	err := c.cc.Invoke(ctx, TokenService_UpdateToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tokenServiceClient) RollToken(ctx context.Context, in *RollTokenRequest, opts ...grpc.CallOption) (*RollTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RollTokenResponse)
+	err := c.cc.Invoke(ctx, TokenService_RollToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tokenServiceClient) RevokeTokens(ctx context.Context, in *RevokeTokensRequest, opts ...grpc.CallOption) (*RevokeTokensResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeTokensResponse)
+	err := c.cc.Invoke(ctx, TokenService_RevokeTokens_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *tokenServiceClient) ReportLeakedTokens(ctx context.Context, in *ReportLeakedTokensRequest, opts ...grpc.CallOption) (*ReportLeakedTokensResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportLeakedTokensResponse)
+	err := c.cc.Invoke(ctx, TokenService_ReportLeakedTokens_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TokenServiceServer is the server API for TokenService service.
 // All implementations must embed UnimplementedTokenServiceServer
 // for forward compatibility.
@@ -162,6 +219,19 @@ type TokenServiceServer interface {
 	ValidateToken(context.Context, *ValidateTokenRequest) (*ValidateTokenResponse, error)
 	// Tells whether a secret (or no secret) may perform an operation on a zoo.
 	CheckAccess(context.Context, *CheckAccessRequest) (*CheckAccessResponse, error)
+	// Changes a token's description, expiry (within policy), disabled flag or
+	// scopes (AIP-134). A revoked token cannot be changed.
+	UpdateToken(context.Context, *UpdateTokenRequest) (*UpdateTokenResponse, error)
+	// Issues a new secret for a token (a new token id that records what it
+	// replaced); the old secret keeps working for the grace period.
+	RollToken(context.Context, *RollTokenRequest) (*RollTokenResponse, error)
+	// Revokes many tokens of a workspace in one commit: all of a user's, or
+	// those listed.
+	RevokeTokens(context.Context, *RevokeTokensRequest) (*RevokeTokensResponse, error)
+	// Revokes every live token among the given secrets. Needs no service
+	// credential: whoever holds a leaked secret may kill it. Answers the same
+	// whether or not any secret matched.
+	ReportLeakedTokens(context.Context, *ReportLeakedTokensRequest) (*ReportLeakedTokensResponse, error)
 	mustEmbedUnimplementedTokenServiceServer()
 }
 
@@ -192,6 +262,18 @@ func (UnimplementedTokenServiceServer) ValidateToken(context.Context, *ValidateT
 }
 func (UnimplementedTokenServiceServer) CheckAccess(context.Context, *CheckAccessRequest) (*CheckAccessResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CheckAccess not implemented")
+}
+func (UnimplementedTokenServiceServer) UpdateToken(context.Context, *UpdateTokenRequest) (*UpdateTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateToken not implemented")
+}
+func (UnimplementedTokenServiceServer) RollToken(context.Context, *RollTokenRequest) (*RollTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RollToken not implemented")
+}
+func (UnimplementedTokenServiceServer) RevokeTokens(context.Context, *RevokeTokensRequest) (*RevokeTokensResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeTokens not implemented")
+}
+func (UnimplementedTokenServiceServer) ReportLeakedTokens(context.Context, *ReportLeakedTokensRequest) (*ReportLeakedTokensResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportLeakedTokens not implemented")
 }
 func (UnimplementedTokenServiceServer) mustEmbedUnimplementedTokenServiceServer() {}
 func (UnimplementedTokenServiceServer) testEmbeddedByValue()                      {}
@@ -340,6 +422,78 @@ func _TokenService_CheckAccess_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TokenService_UpdateToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).UpdateToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_UpdateToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).UpdateToken(ctx, req.(*UpdateTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TokenService_RollToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RollTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).RollToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_RollToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).RollToken(ctx, req.(*RollTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TokenService_RevokeTokens_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeTokensRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).RevokeTokens(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_RevokeTokens_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).RevokeTokens(ctx, req.(*RevokeTokensRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TokenService_ReportLeakedTokens_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportLeakedTokensRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).ReportLeakedTokens(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_ReportLeakedTokens_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).ReportLeakedTokens(ctx, req.(*ReportLeakedTokensRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TokenService_ServiceDesc is the grpc.ServiceDesc for TokenService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -374,6 +528,22 @@ var TokenService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CheckAccess",
 			Handler:    _TokenService_CheckAccess_Handler,
+		},
+		{
+			MethodName: "UpdateToken",
+			Handler:    _TokenService_UpdateToken_Handler,
+		},
+		{
+			MethodName: "RollToken",
+			Handler:    _TokenService_RollToken_Handler,
+		},
+		{
+			MethodName: "RevokeTokens",
+			Handler:    _TokenService_RevokeTokens_Handler,
+		},
+		{
+			MethodName: "ReportLeakedTokens",
+			Handler:    _TokenService_ReportLeakedTokens_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

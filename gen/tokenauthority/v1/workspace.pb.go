@@ -9,6 +9,7 @@ package tokenauthorityv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -84,7 +85,9 @@ type Workspace struct {
 	// Human-readable name, at most 256 characters.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// When the workspace was created.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Limits on the lifetimes of the workspace's tokens.
+	TokenPolicy   *TokenPolicy `protobuf:"bytes,4,opt,name=token_policy,json=tokenPolicy,proto3" json:"token_policy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -140,6 +143,91 @@ func (x *Workspace) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Workspace) GetTokenPolicy() *TokenPolicy {
+	if x != nil {
+		return x.TokenPolicy
+	}
+	return nil
+}
+
+// TokenPolicy limits the lifetimes of a workspace's tokens. The server-wide
+// maximum token lifetime stays the ceiling. A policy lowered later also ends
+// tokens that outlive the new limit.
+type TokenPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When set, no token may live longer than this from its creation.
+	MaxLifetime *durationpb.Duration `protobuf:"bytes,1,opt,name=max_lifetime,json=maxLifetime,proto3" json:"max_lifetime,omitempty"`
+	// The lifetime of a token created without an expiry; unset means never
+	// expires (unless require_expiry or max_lifetime says otherwise).
+	DefaultLifetime *durationpb.Duration `protobuf:"bytes,2,opt,name=default_lifetime,json=defaultLifetime,proto3" json:"default_lifetime,omitempty"`
+	// When true, every token must have an expiry.
+	RequireExpiry bool `protobuf:"varint,3,opt,name=require_expiry,json=requireExpiry,proto3" json:"require_expiry,omitempty"`
+	// When set, a family of tokens (a token and every token that replaced it
+	// by refresh or roll) ends this long after its first token was created.
+	// Off by default: each SDK refresh starts a fresh lifetime.
+	MaxFamilyLifetime *durationpb.Duration `protobuf:"bytes,4,opt,name=max_family_lifetime,json=maxFamilyLifetime,proto3" json:"max_family_lifetime,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *TokenPolicy) Reset() {
+	*x = TokenPolicy{}
+	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TokenPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TokenPolicy) ProtoMessage() {}
+
+func (x *TokenPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TokenPolicy.ProtoReflect.Descriptor instead.
+func (*TokenPolicy) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_workspace_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *TokenPolicy) GetMaxLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.MaxLifetime
+	}
+	return nil
+}
+
+func (x *TokenPolicy) GetDefaultLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultLifetime
+	}
+	return nil
+}
+
+func (x *TokenPolicy) GetRequireExpiry() bool {
+	if x != nil {
+		return x.RequireExpiry
+	}
+	return false
+}
+
+func (x *TokenPolicy) GetMaxFamilyLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.MaxFamilyLifetime
+	}
+	return nil
+}
+
 // A Member is a user who belongs to a workspace. Only members can own tokens
 // of that workspace.
 type Member struct {
@@ -156,7 +244,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[1]
+	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -168,7 +256,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[1]
+	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -181,7 +269,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_workspace_proto_rawDescGZIP(), []int{1}
+	return file_tokenauthority_v1_workspace_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Member) GetWorkspaceId() string {
@@ -222,7 +310,7 @@ type Zoo struct {
 
 func (x *Zoo) Reset() {
 	*x = Zoo{}
-	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[2]
+	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +322,7 @@ func (x *Zoo) String() string {
 func (*Zoo) ProtoMessage() {}
 
 func (x *Zoo) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[2]
+	mi := &file_tokenauthority_v1_workspace_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +335,7 @@ func (x *Zoo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Zoo.ProtoReflect.Descriptor instead.
 func (*Zoo) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_workspace_proto_rawDescGZIP(), []int{2}
+	return file_tokenauthority_v1_workspace_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Zoo) GetWorkspaceId() string {
@@ -282,12 +370,18 @@ var File_tokenauthority_v1_workspace_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_workspace_proto_rawDesc = "" +
 	"\n" +
-	"!tokenauthority/v1/workspace.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x01\n" +
+	"!tokenauthority/v1/workspace.proto\x12\x11tokenauthority.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x01\n" +
 	"\tWorkspace\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12;\n" +
 	"\vcreate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x81\x01\n" +
+	"createTime\x12A\n" +
+	"\ftoken_policy\x18\x04 \x01(\v2\x1e.tokenauthority.v1.TokenPolicyR\vtokenPolicy\"\x83\x02\n" +
+	"\vTokenPolicy\x12<\n" +
+	"\fmax_lifetime\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\vmaxLifetime\x12D\n" +
+	"\x10default_lifetime\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x0fdefaultLifetime\x12%\n" +
+	"\x0erequire_expiry\x18\x03 \x01(\bR\rrequireExpiry\x12I\n" +
+	"\x13max_family_lifetime\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x11maxFamilyLifetime\"\x81\x01\n" +
 	"\x06Member\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12;\n" +
@@ -320,24 +414,30 @@ func file_tokenauthority_v1_workspace_proto_rawDescGZIP() []byte {
 }
 
 var file_tokenauthority_v1_workspace_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tokenauthority_v1_workspace_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_tokenauthority_v1_workspace_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_tokenauthority_v1_workspace_proto_goTypes = []any{
 	(Visibility)(0),               // 0: tokenauthority.v1.Visibility
 	(*Workspace)(nil),             // 1: tokenauthority.v1.Workspace
-	(*Member)(nil),                // 2: tokenauthority.v1.Member
-	(*Zoo)(nil),                   // 3: tokenauthority.v1.Zoo
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(*TokenPolicy)(nil),           // 2: tokenauthority.v1.TokenPolicy
+	(*Member)(nil),                // 3: tokenauthority.v1.Member
+	(*Zoo)(nil),                   // 4: tokenauthority.v1.Zoo
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 6: google.protobuf.Duration
 }
 var file_tokenauthority_v1_workspace_proto_depIdxs = []int32{
-	4, // 0: tokenauthority.v1.Workspace.create_time:type_name -> google.protobuf.Timestamp
-	4, // 1: tokenauthority.v1.Member.create_time:type_name -> google.protobuf.Timestamp
-	0, // 2: tokenauthority.v1.Zoo.visibility:type_name -> tokenauthority.v1.Visibility
-	4, // 3: tokenauthority.v1.Zoo.create_time:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5, // 0: tokenauthority.v1.Workspace.create_time:type_name -> google.protobuf.Timestamp
+	2, // 1: tokenauthority.v1.Workspace.token_policy:type_name -> tokenauthority.v1.TokenPolicy
+	6, // 2: tokenauthority.v1.TokenPolicy.max_lifetime:type_name -> google.protobuf.Duration
+	6, // 3: tokenauthority.v1.TokenPolicy.default_lifetime:type_name -> google.protobuf.Duration
+	6, // 4: tokenauthority.v1.TokenPolicy.max_family_lifetime:type_name -> google.protobuf.Duration
+	5, // 5: tokenauthority.v1.Member.create_time:type_name -> google.protobuf.Timestamp
+	0, // 6: tokenauthority.v1.Zoo.visibility:type_name -> tokenauthority.v1.Visibility
+	5, // 7: tokenauthority.v1.Zoo.create_time:type_name -> google.protobuf.Timestamp
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_tokenauthority_v1_workspace_proto_init() }
@@ -351,7 +451,7 @@ func file_tokenauthority_v1_workspace_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tokenauthority_v1_workspace_proto_rawDesc), len(file_tokenauthority_v1_workspace_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -9,6 +9,7 @@ package tokenauthorityv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1370,11 +1371,113 @@ func (*DeleteZooResponse) Descriptor() ([]byte, []int) {
 	return file_tokenauthority_v1_workspace_service_proto_rawDescGZIP(), []int{25}
 }
 
+// Request of UpdateWorkspace.
+type UpdateWorkspaceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workspace, named by workspace_id, with the new values.
+	Workspace *Workspace `protobuf:"bytes,1,opt,name=workspace,proto3" json:"workspace,omitempty"`
+	// The fields to change: display_name, token_policy (or its subfields,
+	// such as token_policy.max_lifetime). Required.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWorkspaceRequest) Reset() {
+	*x = UpdateWorkspaceRequest{}
+	mi := &file_tokenauthority_v1_workspace_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWorkspaceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWorkspaceRequest) ProtoMessage() {}
+
+func (x *UpdateWorkspaceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_workspace_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWorkspaceRequest.ProtoReflect.Descriptor instead.
+func (*UpdateWorkspaceRequest) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_workspace_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *UpdateWorkspaceRequest) GetWorkspace() *Workspace {
+	if x != nil {
+		return x.Workspace
+	}
+	return nil
+}
+
+func (x *UpdateWorkspaceRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// Response of UpdateWorkspace.
+type UpdateWorkspaceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The workspace after the change.
+	Workspace     *Workspace `protobuf:"bytes,1,opt,name=workspace,proto3" json:"workspace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWorkspaceResponse) Reset() {
+	*x = UpdateWorkspaceResponse{}
+	mi := &file_tokenauthority_v1_workspace_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWorkspaceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWorkspaceResponse) ProtoMessage() {}
+
+func (x *UpdateWorkspaceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_workspace_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWorkspaceResponse.ProtoReflect.Descriptor instead.
+func (*UpdateWorkspaceResponse) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_workspace_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *UpdateWorkspaceResponse) GetWorkspace() *Workspace {
+	if x != nil {
+		return x.Workspace
+	}
+	return nil
+}
+
 var File_tokenauthority_v1_workspace_service_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_workspace_service_proto_rawDesc = "" +
 	"\n" +
-	")tokenauthority/v1/workspace_service.proto\x12\x11tokenauthority.v1\x1a!tokenauthority/v1/workspace.proto\"^\n" +
+	")tokenauthority/v1/workspace_service.proto\x12\x11tokenauthority.v1\x1a google/protobuf/field_mask.proto\x1a!tokenauthority/v1/workspace.proto\"^\n" +
 	"\x16CreateWorkspaceRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\"U\n" +
@@ -1452,12 +1555,20 @@ const file_tokenauthority_v1_workspace_service_proto_rawDesc = "" +
 	"\x10DeleteZooRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x15\n" +
 	"\x06zoo_id\x18\x02 \x01(\tR\x05zooId\"\x13\n" +
-	"\x11DeleteZooResponse2\xc9\t\n" +
+	"\x11DeleteZooResponse\"\x91\x01\n" +
+	"\x16UpdateWorkspaceRequest\x12:\n" +
+	"\tworkspace\x18\x01 \x01(\v2\x1c.tokenauthority.v1.WorkspaceR\tworkspace\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"U\n" +
+	"\x17UpdateWorkspaceResponse\x12:\n" +
+	"\tworkspace\x18\x01 \x01(\v2\x1c.tokenauthority.v1.WorkspaceR\tworkspace2\xb3\n" +
+	"\n" +
 	"\x10WorkspaceService\x12h\n" +
 	"\x0fCreateWorkspace\x12).tokenauthority.v1.CreateWorkspaceRequest\x1a*.tokenauthority.v1.CreateWorkspaceResponse\x12_\n" +
 	"\fGetWorkspace\x12&.tokenauthority.v1.GetWorkspaceRequest\x1a'.tokenauthority.v1.GetWorkspaceResponse\x12e\n" +
 	"\x0eListWorkspaces\x12(.tokenauthority.v1.ListWorkspacesRequest\x1a).tokenauthority.v1.ListWorkspacesResponse\x12h\n" +
-	"\x0fDeleteWorkspace\x12).tokenauthority.v1.DeleteWorkspaceRequest\x1a*.tokenauthority.v1.DeleteWorkspaceResponse\x12V\n" +
+	"\x0fDeleteWorkspace\x12).tokenauthority.v1.DeleteWorkspaceRequest\x1a*.tokenauthority.v1.DeleteWorkspaceResponse\x12h\n" +
+	"\x0fUpdateWorkspace\x12).tokenauthority.v1.UpdateWorkspaceRequest\x1a*.tokenauthority.v1.UpdateWorkspaceResponse\x12V\n" +
 	"\tAddMember\x12#.tokenauthority.v1.AddMemberRequest\x1a$.tokenauthority.v1.AddMemberResponse\x12V\n" +
 	"\tGetMember\x12#.tokenauthority.v1.GetMemberRequest\x1a$.tokenauthority.v1.GetMemberResponse\x12\\\n" +
 	"\vListMembers\x12%.tokenauthority.v1.ListMembersRequest\x1a&.tokenauthority.v1.ListMembersResponse\x12_\n" +
@@ -1480,7 +1591,7 @@ func file_tokenauthority_v1_workspace_service_proto_rawDescGZIP() []byte {
 	return file_tokenauthority_v1_workspace_service_proto_rawDescData
 }
 
-var file_tokenauthority_v1_workspace_service_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_tokenauthority_v1_workspace_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_tokenauthority_v1_workspace_service_proto_goTypes = []any{
 	(*CreateWorkspaceRequest)(nil),  // 0: tokenauthority.v1.CreateWorkspaceRequest
 	(*CreateWorkspaceResponse)(nil), // 1: tokenauthority.v1.CreateWorkspaceResponse
@@ -1508,55 +1619,63 @@ var file_tokenauthority_v1_workspace_service_proto_goTypes = []any{
 	(*UpdateZooResponse)(nil),       // 23: tokenauthority.v1.UpdateZooResponse
 	(*DeleteZooRequest)(nil),        // 24: tokenauthority.v1.DeleteZooRequest
 	(*DeleteZooResponse)(nil),       // 25: tokenauthority.v1.DeleteZooResponse
-	(*Workspace)(nil),               // 26: tokenauthority.v1.Workspace
-	(*Member)(nil),                  // 27: tokenauthority.v1.Member
-	(Visibility)(0),                 // 28: tokenauthority.v1.Visibility
-	(*Zoo)(nil),                     // 29: tokenauthority.v1.Zoo
+	(*UpdateWorkspaceRequest)(nil),  // 26: tokenauthority.v1.UpdateWorkspaceRequest
+	(*UpdateWorkspaceResponse)(nil), // 27: tokenauthority.v1.UpdateWorkspaceResponse
+	(*Workspace)(nil),               // 28: tokenauthority.v1.Workspace
+	(*Member)(nil),                  // 29: tokenauthority.v1.Member
+	(Visibility)(0),                 // 30: tokenauthority.v1.Visibility
+	(*Zoo)(nil),                     // 31: tokenauthority.v1.Zoo
+	(*fieldmaskpb.FieldMask)(nil),   // 32: google.protobuf.FieldMask
 }
 var file_tokenauthority_v1_workspace_service_proto_depIdxs = []int32{
-	26, // 0: tokenauthority.v1.CreateWorkspaceResponse.workspace:type_name -> tokenauthority.v1.Workspace
-	26, // 1: tokenauthority.v1.GetWorkspaceResponse.workspace:type_name -> tokenauthority.v1.Workspace
-	26, // 2: tokenauthority.v1.ListWorkspacesResponse.workspaces:type_name -> tokenauthority.v1.Workspace
-	27, // 3: tokenauthority.v1.AddMemberResponse.member:type_name -> tokenauthority.v1.Member
-	27, // 4: tokenauthority.v1.GetMemberResponse.member:type_name -> tokenauthority.v1.Member
-	27, // 5: tokenauthority.v1.ListMembersResponse.members:type_name -> tokenauthority.v1.Member
-	28, // 6: tokenauthority.v1.CreateZooRequest.visibility:type_name -> tokenauthority.v1.Visibility
-	29, // 7: tokenauthority.v1.CreateZooResponse.zoo:type_name -> tokenauthority.v1.Zoo
-	29, // 8: tokenauthority.v1.GetZooResponse.zoo:type_name -> tokenauthority.v1.Zoo
-	29, // 9: tokenauthority.v1.ListZoosResponse.zoos:type_name -> tokenauthority.v1.Zoo
-	28, // 10: tokenauthority.v1.UpdateZooRequest.visibility:type_name -> tokenauthority.v1.Visibility
-	29, // 11: tokenauthority.v1.UpdateZooResponse.zoo:type_name -> tokenauthority.v1.Zoo
-	0,  // 12: tokenauthority.v1.WorkspaceService.CreateWorkspace:input_type -> tokenauthority.v1.CreateWorkspaceRequest
-	2,  // 13: tokenauthority.v1.WorkspaceService.GetWorkspace:input_type -> tokenauthority.v1.GetWorkspaceRequest
-	4,  // 14: tokenauthority.v1.WorkspaceService.ListWorkspaces:input_type -> tokenauthority.v1.ListWorkspacesRequest
-	6,  // 15: tokenauthority.v1.WorkspaceService.DeleteWorkspace:input_type -> tokenauthority.v1.DeleteWorkspaceRequest
-	8,  // 16: tokenauthority.v1.WorkspaceService.AddMember:input_type -> tokenauthority.v1.AddMemberRequest
-	10, // 17: tokenauthority.v1.WorkspaceService.GetMember:input_type -> tokenauthority.v1.GetMemberRequest
-	12, // 18: tokenauthority.v1.WorkspaceService.ListMembers:input_type -> tokenauthority.v1.ListMembersRequest
-	14, // 19: tokenauthority.v1.WorkspaceService.RemoveMember:input_type -> tokenauthority.v1.RemoveMemberRequest
-	16, // 20: tokenauthority.v1.WorkspaceService.CreateZoo:input_type -> tokenauthority.v1.CreateZooRequest
-	18, // 21: tokenauthority.v1.WorkspaceService.GetZoo:input_type -> tokenauthority.v1.GetZooRequest
-	20, // 22: tokenauthority.v1.WorkspaceService.ListZoos:input_type -> tokenauthority.v1.ListZoosRequest
-	22, // 23: tokenauthority.v1.WorkspaceService.UpdateZoo:input_type -> tokenauthority.v1.UpdateZooRequest
-	24, // 24: tokenauthority.v1.WorkspaceService.DeleteZoo:input_type -> tokenauthority.v1.DeleteZooRequest
-	1,  // 25: tokenauthority.v1.WorkspaceService.CreateWorkspace:output_type -> tokenauthority.v1.CreateWorkspaceResponse
-	3,  // 26: tokenauthority.v1.WorkspaceService.GetWorkspace:output_type -> tokenauthority.v1.GetWorkspaceResponse
-	5,  // 27: tokenauthority.v1.WorkspaceService.ListWorkspaces:output_type -> tokenauthority.v1.ListWorkspacesResponse
-	7,  // 28: tokenauthority.v1.WorkspaceService.DeleteWorkspace:output_type -> tokenauthority.v1.DeleteWorkspaceResponse
-	9,  // 29: tokenauthority.v1.WorkspaceService.AddMember:output_type -> tokenauthority.v1.AddMemberResponse
-	11, // 30: tokenauthority.v1.WorkspaceService.GetMember:output_type -> tokenauthority.v1.GetMemberResponse
-	13, // 31: tokenauthority.v1.WorkspaceService.ListMembers:output_type -> tokenauthority.v1.ListMembersResponse
-	15, // 32: tokenauthority.v1.WorkspaceService.RemoveMember:output_type -> tokenauthority.v1.RemoveMemberResponse
-	17, // 33: tokenauthority.v1.WorkspaceService.CreateZoo:output_type -> tokenauthority.v1.CreateZooResponse
-	19, // 34: tokenauthority.v1.WorkspaceService.GetZoo:output_type -> tokenauthority.v1.GetZooResponse
-	21, // 35: tokenauthority.v1.WorkspaceService.ListZoos:output_type -> tokenauthority.v1.ListZoosResponse
-	23, // 36: tokenauthority.v1.WorkspaceService.UpdateZoo:output_type -> tokenauthority.v1.UpdateZooResponse
-	25, // 37: tokenauthority.v1.WorkspaceService.DeleteZoo:output_type -> tokenauthority.v1.DeleteZooResponse
-	25, // [25:38] is the sub-list for method output_type
-	12, // [12:25] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	28, // 0: tokenauthority.v1.CreateWorkspaceResponse.workspace:type_name -> tokenauthority.v1.Workspace
+	28, // 1: tokenauthority.v1.GetWorkspaceResponse.workspace:type_name -> tokenauthority.v1.Workspace
+	28, // 2: tokenauthority.v1.ListWorkspacesResponse.workspaces:type_name -> tokenauthority.v1.Workspace
+	29, // 3: tokenauthority.v1.AddMemberResponse.member:type_name -> tokenauthority.v1.Member
+	29, // 4: tokenauthority.v1.GetMemberResponse.member:type_name -> tokenauthority.v1.Member
+	29, // 5: tokenauthority.v1.ListMembersResponse.members:type_name -> tokenauthority.v1.Member
+	30, // 6: tokenauthority.v1.CreateZooRequest.visibility:type_name -> tokenauthority.v1.Visibility
+	31, // 7: tokenauthority.v1.CreateZooResponse.zoo:type_name -> tokenauthority.v1.Zoo
+	31, // 8: tokenauthority.v1.GetZooResponse.zoo:type_name -> tokenauthority.v1.Zoo
+	31, // 9: tokenauthority.v1.ListZoosResponse.zoos:type_name -> tokenauthority.v1.Zoo
+	30, // 10: tokenauthority.v1.UpdateZooRequest.visibility:type_name -> tokenauthority.v1.Visibility
+	31, // 11: tokenauthority.v1.UpdateZooResponse.zoo:type_name -> tokenauthority.v1.Zoo
+	28, // 12: tokenauthority.v1.UpdateWorkspaceRequest.workspace:type_name -> tokenauthority.v1.Workspace
+	32, // 13: tokenauthority.v1.UpdateWorkspaceRequest.update_mask:type_name -> google.protobuf.FieldMask
+	28, // 14: tokenauthority.v1.UpdateWorkspaceResponse.workspace:type_name -> tokenauthority.v1.Workspace
+	0,  // 15: tokenauthority.v1.WorkspaceService.CreateWorkspace:input_type -> tokenauthority.v1.CreateWorkspaceRequest
+	2,  // 16: tokenauthority.v1.WorkspaceService.GetWorkspace:input_type -> tokenauthority.v1.GetWorkspaceRequest
+	4,  // 17: tokenauthority.v1.WorkspaceService.ListWorkspaces:input_type -> tokenauthority.v1.ListWorkspacesRequest
+	6,  // 18: tokenauthority.v1.WorkspaceService.DeleteWorkspace:input_type -> tokenauthority.v1.DeleteWorkspaceRequest
+	26, // 19: tokenauthority.v1.WorkspaceService.UpdateWorkspace:input_type -> tokenauthority.v1.UpdateWorkspaceRequest
+	8,  // 20: tokenauthority.v1.WorkspaceService.AddMember:input_type -> tokenauthority.v1.AddMemberRequest
+	10, // 21: tokenauthority.v1.WorkspaceService.GetMember:input_type -> tokenauthority.v1.GetMemberRequest
+	12, // 22: tokenauthority.v1.WorkspaceService.ListMembers:input_type -> tokenauthority.v1.ListMembersRequest
+	14, // 23: tokenauthority.v1.WorkspaceService.RemoveMember:input_type -> tokenauthority.v1.RemoveMemberRequest
+	16, // 24: tokenauthority.v1.WorkspaceService.CreateZoo:input_type -> tokenauthority.v1.CreateZooRequest
+	18, // 25: tokenauthority.v1.WorkspaceService.GetZoo:input_type -> tokenauthority.v1.GetZooRequest
+	20, // 26: tokenauthority.v1.WorkspaceService.ListZoos:input_type -> tokenauthority.v1.ListZoosRequest
+	22, // 27: tokenauthority.v1.WorkspaceService.UpdateZoo:input_type -> tokenauthority.v1.UpdateZooRequest
+	24, // 28: tokenauthority.v1.WorkspaceService.DeleteZoo:input_type -> tokenauthority.v1.DeleteZooRequest
+	1,  // 29: tokenauthority.v1.WorkspaceService.CreateWorkspace:output_type -> tokenauthority.v1.CreateWorkspaceResponse
+	3,  // 30: tokenauthority.v1.WorkspaceService.GetWorkspace:output_type -> tokenauthority.v1.GetWorkspaceResponse
+	5,  // 31: tokenauthority.v1.WorkspaceService.ListWorkspaces:output_type -> tokenauthority.v1.ListWorkspacesResponse
+	7,  // 32: tokenauthority.v1.WorkspaceService.DeleteWorkspace:output_type -> tokenauthority.v1.DeleteWorkspaceResponse
+	27, // 33: tokenauthority.v1.WorkspaceService.UpdateWorkspace:output_type -> tokenauthority.v1.UpdateWorkspaceResponse
+	9,  // 34: tokenauthority.v1.WorkspaceService.AddMember:output_type -> tokenauthority.v1.AddMemberResponse
+	11, // 35: tokenauthority.v1.WorkspaceService.GetMember:output_type -> tokenauthority.v1.GetMemberResponse
+	13, // 36: tokenauthority.v1.WorkspaceService.ListMembers:output_type -> tokenauthority.v1.ListMembersResponse
+	15, // 37: tokenauthority.v1.WorkspaceService.RemoveMember:output_type -> tokenauthority.v1.RemoveMemberResponse
+	17, // 38: tokenauthority.v1.WorkspaceService.CreateZoo:output_type -> tokenauthority.v1.CreateZooResponse
+	19, // 39: tokenauthority.v1.WorkspaceService.GetZoo:output_type -> tokenauthority.v1.GetZooResponse
+	21, // 40: tokenauthority.v1.WorkspaceService.ListZoos:output_type -> tokenauthority.v1.ListZoosResponse
+	23, // 41: tokenauthority.v1.WorkspaceService.UpdateZoo:output_type -> tokenauthority.v1.UpdateZooResponse
+	25, // 42: tokenauthority.v1.WorkspaceService.DeleteZoo:output_type -> tokenauthority.v1.DeleteZooResponse
+	29, // [29:43] is the sub-list for method output_type
+	15, // [15:29] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_tokenauthority_v1_workspace_service_proto_init() }
@@ -1571,7 +1690,7 @@ func file_tokenauthority_v1_workspace_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tokenauthority_v1_workspace_service_proto_rawDesc), len(file_tokenauthority_v1_workspace_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

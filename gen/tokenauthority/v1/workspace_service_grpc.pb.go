@@ -23,6 +23,7 @@ const (
 	WorkspaceService_GetWorkspace_FullMethodName    = "/tokenauthority.v1.WorkspaceService/GetWorkspace"
 	WorkspaceService_ListWorkspaces_FullMethodName  = "/tokenauthority.v1.WorkspaceService/ListWorkspaces"
 	WorkspaceService_DeleteWorkspace_FullMethodName = "/tokenauthority.v1.WorkspaceService/DeleteWorkspace"
+	WorkspaceService_UpdateWorkspace_FullMethodName = "/tokenauthority.v1.WorkspaceService/UpdateWorkspace"
 	WorkspaceService_AddMember_FullMethodName       = "/tokenauthority.v1.WorkspaceService/AddMember"
 	WorkspaceService_GetMember_FullMethodName       = "/tokenauthority.v1.WorkspaceService/GetMember"
 	WorkspaceService_ListMembers_FullMethodName     = "/tokenauthority.v1.WorkspaceService/ListMembers"
@@ -50,6 +51,9 @@ type WorkspaceServiceClient interface {
 	// Deletes a workspace. FailedPrecondition while it still has members, zoos
 	// or tokens, unless force is set, which deletes all of them too.
 	DeleteWorkspace(ctx context.Context, in *DeleteWorkspaceRequest, opts ...grpc.CallOption) (*DeleteWorkspaceResponse, error)
+	// Changes a workspace's display name or token policy (AIP-134: the paths
+	// of update_mask among display_name and token_policy say which).
+	UpdateWorkspace(ctx context.Context, in *UpdateWorkspaceRequest, opts ...grpc.CallOption) (*UpdateWorkspaceResponse, error)
 	// Adds a user to a workspace. AlreadyExists if the user is a member.
 	AddMember(ctx context.Context, in *AddMemberRequest, opts ...grpc.CallOption) (*AddMemberResponse, error)
 	// Returns one membership. NotFound if the user is not a member.
@@ -113,6 +117,16 @@ func (c *workspaceServiceClient) DeleteWorkspace(ctx context.Context, in *Delete
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DeleteWorkspaceResponse)
 	err := c.cc.Invoke(ctx, WorkspaceService_DeleteWorkspace_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *workspaceServiceClient) UpdateWorkspace(ctx context.Context, in *UpdateWorkspaceRequest, opts ...grpc.CallOption) (*UpdateWorkspaceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateWorkspaceResponse)
+	err := c.cc.Invoke(ctx, WorkspaceService_UpdateWorkspace_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +239,9 @@ type WorkspaceServiceServer interface {
 	// Deletes a workspace. FailedPrecondition while it still has members, zoos
 	// or tokens, unless force is set, which deletes all of them too.
 	DeleteWorkspace(context.Context, *DeleteWorkspaceRequest) (*DeleteWorkspaceResponse, error)
+	// Changes a workspace's display name or token policy (AIP-134: the paths
+	// of update_mask among display_name and token_policy say which).
+	UpdateWorkspace(context.Context, *UpdateWorkspaceRequest) (*UpdateWorkspaceResponse, error)
 	// Adds a user to a workspace. AlreadyExists if the user is a member.
 	AddMember(context.Context, *AddMemberRequest) (*AddMemberResponse, error)
 	// Returns one membership. NotFound if the user is not a member.
@@ -265,6 +282,9 @@ func (UnimplementedWorkspaceServiceServer) ListWorkspaces(context.Context, *List
 }
 func (UnimplementedWorkspaceServiceServer) DeleteWorkspace(context.Context, *DeleteWorkspaceRequest) (*DeleteWorkspaceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteWorkspace not implemented")
+}
+func (UnimplementedWorkspaceServiceServer) UpdateWorkspace(context.Context, *UpdateWorkspaceRequest) (*UpdateWorkspaceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateWorkspace not implemented")
 }
 func (UnimplementedWorkspaceServiceServer) AddMember(context.Context, *AddMemberRequest) (*AddMemberResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddMember not implemented")
@@ -382,6 +402,24 @@ func _WorkspaceService_DeleteWorkspace_Handler(srv interface{}, ctx context.Cont
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(WorkspaceServiceServer).DeleteWorkspace(ctx, req.(*DeleteWorkspaceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WorkspaceService_UpdateWorkspace_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateWorkspaceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WorkspaceServiceServer).UpdateWorkspace(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WorkspaceService_UpdateWorkspace_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WorkspaceServiceServer).UpdateWorkspace(ctx, req.(*UpdateWorkspaceRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -570,6 +608,10 @@ var WorkspaceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteWorkspace",
 			Handler:    _WorkspaceService_DeleteWorkspace_Handler,
+		},
+		{
+			MethodName: "UpdateWorkspace",
+			Handler:    _WorkspaceService_UpdateWorkspace_Handler,
 		},
 		{
 			MethodName: "AddMember",
