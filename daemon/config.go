@@ -30,6 +30,9 @@ type Config struct {
 	MasterKeyFile    string // default <data-dir>/master.key
 	Reveal           bool
 	CredentialsFile  string
+	TLSCert          string // PEM certificate chain of both listeners
+	TLSKey           string // PEM private key, mode 0600
+	TLSClientCA      string // PEM CAs whose client certificates are required
 	MaxTokenLifetime time.Duration
 	RefreshGrace     time.Duration
 	SeedTTL          time.Duration
@@ -92,6 +95,9 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key, created 0600 when missing (default <data-dir>/master.key)")
 	fs.BoolVar(&cfg.Reveal, "reveal", cfg.Reveal, "keep an encrypted copy of each secret so RevealToken can return it; false keeps hashes only")
 	fs.StringVar(&cfg.CredentialsFile, "credentials-file", "", "JSON file of service credentials (name, role, sha256); without it a bootstrap admin credential is written to <data-dir>/admin.credential")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) served by both listeners; re-read when the file changes")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert, mode 0600")
+	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA certificates; when set, every client must present a certificate they signed (mutual TLS)")
 	fs.DurationVar(&cfg.MaxTokenLifetime, "max-token-lifetime", 0, "longest lifetime a token may have, e.g. 2160h; 0 means unlimited (tokens may never expire)")
 	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long a refreshed token keeps working")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
@@ -166,6 +172,10 @@ func (c Config) check() error {
 		return errors.New("--data-dir must not be empty")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together")
+	case c.TLSClientCA != "" && c.TLSCert == "":
+		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
 	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0:
 		return errors.New("durations must not be negative")
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):

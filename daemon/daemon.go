@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -137,6 +138,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 		slog.String("grpc_addr", d.GRPCAddr.String()),
 		slog.String("http_addr", d.HTTPAddr.String()),
 		slog.String("data_dir", cfg.DataDir),
+		slog.String("tls", cfg.tlsMode()),
 		slog.Bool("reveal", cfg.Reveal),
 		slog.Bool("ui", cfg.UI),
 		slog.String("trusted_user_header", cfg.TrustedUserHeader))
@@ -160,7 +162,15 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		Now:              d.cfg.Now,
 	})
 
-	d.grpc = grpc.NewServer(srv.ServerOptions()...)
+	tlsCfg, err := d.cfg.serverTLS()
+	if err != nil {
+		return err
+	}
+	opts := srv.ServerOptions()
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	d.grpc = grpc.NewServer(opts...)
 	srv.Register(d.grpc)
 	d.health = health.NewServer()
 	healthpb.RegisterHealthServer(d.grpc, d.health)
@@ -184,6 +194,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		Gatherer:    reg,
 		Routes:      routes,
 		TrustedUser: trusted,
+		Backup:      srv.Backup,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -196,9 +207,13 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsCfg,
 	}
 
 	d.GRPCAddr, d.HTTPAddr = gl.Addr(), hl.Addr()
+	if tlsCfg == nil {
+		warnPlaintext(d.log, gl.Addr(), hl.Addr())
+	}
 
 	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName} {
 		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
@@ -212,7 +227,12 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 	}()
 	go func() {
 		defer d.wg.Done()
-		if err := d.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := d.http.Serve
+		if tlsCfg != nil {
+			// The certificate comes from TLSConfig.GetCertificate.
+			serve = func(l net.Listener) error { return d.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.errc <- fmt.Errorf("serve HTTP: %w", err)
 		}
 	}()

@@ -19,6 +19,7 @@ import (
 	"tokenauthority/seal"
 	"tokenauthority/server"
 	"tokenauthority/storage"
+	"tokenauthority/token"
 )
 
 const (
@@ -189,4 +190,16 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// validate calls ValidateToken as the validator and fails the test when the
+// call itself fails: a "not valid" answer must come from the server, never
+// from an error the test ignored.
+func (e *env) validate(t *testing.T, secret string) *pb.ValidateTokenResponse {
+	t.Helper()
+	v, err := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret})
+	if err != nil {
+		t.Fatalf("ValidateToken(%s): %v", token.Mask(secret), err)
+	}
+	return v
 }

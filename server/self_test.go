@@ -36,7 +36,10 @@ func TestTokenInfo(t *testing.T) {
 	}
 
 	e.clock.Advance(2 * time.Hour)
-	unknown, _ := token.New()
+	unknown, err := token.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct{ secret, want string }{
 		"expired":   {secret, "expired"},
 		"unknown":   {unknown, "unknown"},
@@ -80,17 +83,20 @@ func TestRefresh(t *testing.T) {
 	}
 
 	e.clock.Advance(9 * time.Minute) // within the 10-minute grace period
-	if v, _ := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret}); !v.GetValid() || v.GetToken().GetReplacedBy() == "" {
+	if v := e.validate(t, secret); !v.GetValid() || v.GetToken().GetReplacedBy() == "" {
 		t.Errorf("old token within grace: %v; want valid and replaced_by set", v)
 	}
 	e.clock.Advance(time.Minute)
-	if v, _ := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret}); v.GetReason() != pb.Reason_REASON_REVOKED {
+	if v := e.validate(t, secret); v.GetReason() != pb.Reason_REASON_REVOKED {
 		t.Errorf("old token after grace: %v; want REASON_REVOKED", v)
 	}
-	if v, _ := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: fresh}); !v.GetValid() {
+	if v := e.validate(t, fresh); !v.GetValid() {
 		t.Errorf("new token: %v; want valid", v)
 	}
-	list, _ := e.tokens.ListTokens(admin(t), &pb.ListTokensRequest{WorkspaceId: "acme"})
+	list, err := e.tokens.ListTokens(admin(t), &pb.ListTokensRequest{WorkspaceId: "acme"})
+	if err != nil {
+		t.Fatalf("ListTokens: %v", err)
+	}
 	if len(list.GetTokens()) != 1 || list.GetTokens()[0].GetTokenId() == old.GetTokenId() {
 		t.Errorf("ListTokens after refresh = %v; want only the new token", list.GetTokens())
 	}
@@ -139,17 +145,31 @@ func TestNoSecretInLogs(t *testing.T) {
 	const seed = "d8Fh2-kLq9ZxV_4mBn7TpR3sWc6yJg1aEo5uQi0tHe8"
 	tok, secret := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
 	secrets := []string{secret, seed, adminSecret, validatorSecret}
-	e.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()})
-	e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret})
-	e.tokens.CheckAccess(validator(t), &pb.CheckAccessRequest{Secret: secret, Zoo: "acme/priv", Operation: cloud})
-	e.self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret})
-	e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed})
+	// Every call must succeed (or fail exactly as expected): a path that
+	// failed early would log nothing and pass for the wrong reason.
+	if _, err := e.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()}); err != nil {
+		t.Fatalf("RevealToken: %v", err)
+	}
+	if v := e.validate(t, secret); !v.GetValid() {
+		t.Fatalf("ValidateToken = %v; want valid", v)
+	}
+	if _, err := e.tokens.CheckAccess(validator(t), &pb.CheckAccessRequest{Secret: secret, Zoo: "acme/priv", Operation: cloud}); err != nil {
+		t.Fatalf("CheckAccess: %v", err)
+	}
+	if _, err := e.self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret}); err != nil {
+		t.Fatalf("GetTokenInfo: %v", err)
+	}
+	if _, err := e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed}); err != nil {
+		t.Fatalf("PickSeedToken: %v", err)
+	}
 	resp, err := e.self.RefreshToken(t.Context(), &pb.RefreshTokenRequest{Token: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
 	secrets = append(secrets, resp.GetValue())
-	e.tokens.ValidateToken(as(t.Context(), "tkas_wrong"), &pb.ValidateTokenRequest{Secret: secret})
+	if _, err := e.tokens.ValidateToken(as(t.Context(), "tkas_wrong"), &pb.ValidateTokenRequest{Secret: secret}); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("ValidateToken with a wrong credential: %v; want Unauthenticated", err)
+	}
 
 	logs := e.logs.String()
 	if !strings.Contains(logs, "token refreshed") {

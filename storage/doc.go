@@ -41,6 +41,18 @@
 //     same transaction, or the counts drift from the buckets.
 //   - PickSeed calls its open function outside any transaction and deletes
 //     the seed only after it succeeded; a failing open leaves the seed.
+//   - Backup holds one read transaction for as long as the snapshot takes to
+//     stream: a slow client keeps old pages from being reused (the file
+//     grows), and a write that must grow the file's memory map waits for it
+//     to finish. Restore refuses an existing destination and a file that is
+//     not a complete store of this schema; VerifyFile checks the file's
+//     length and freelist against its meta pages first, because bbolt maps
+//     a truncated file and crashes (SIGBUS) or loops on it rather than
+//     returning an error, and it turns bbolt's assertion panics into errors.
+//     bbolt is not hardened against every damaged file, though: a page
+//     pointer aimed outside the file can still crash the restoring process
+//     (before anything is written). Keep backups where they cannot be
+//     tampered with.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

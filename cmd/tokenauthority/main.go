@@ -4,6 +4,9 @@
 // (HTTP) with an embedded store in ./data. Every flag can also be set by an
 // environment variable: --data-dir is TOKENAUTHORITY_DATA_DIR. Run with -h
 // for the list, --version for the build.
+//
+// "tokenauthority restore --from FILE --data-dir DIR" installs a snapshot
+// taken from GET /v1/admin/backup into an empty data directory.
 package main
 
 import (
@@ -33,6 +36,9 @@ func main() {
 }
 
 func realMain(ctx context.Context) error {
+	if len(os.Args) > 1 && os.Args[1] == "restore" {
+		return daemon.Restore(os.Args[2:], os.Getenv, os.Stderr)
+	}
 	cfg, err := daemon.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 
 	"tokenauthority/metrics"
@@ -32,13 +34,7 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ex := &exchange{}
 	rec := &recorder{ResponseWriter: w}
-	ctx := withExchange(r.Context(), ex)
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		// The client address for the services, as gRPC gives it: the
-		// connection's peer, never a header the client could set.
-		ctx = peer.NewContext(ctx, &peer.Peer{Addr: net.TCPAddrFromAddrPort(ap)})
-	}
-	r = r.WithContext(ctx)
+	r = r.WithContext(withPeer(withExchange(r.Context(), ex), r))
 	// MaxBytesReader gets the server's own writer so that it can close the
 	// connection after an oversized body.
 	r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, o.maxBody), ex: ex}
@@ -172,4 +168,19 @@ func (w *recorder) code() int {
 		return http.StatusOK
 	}
 	return w.status
+}
+
+// withPeer gives the services the caller's address and, over HTTPS, the
+// connection's TLS state the way gRPC does (peer.FromContext), so that a
+// client certificate authenticates a REST request exactly as it does a gRPC
+// one.
+func withPeer(ctx context.Context, r *http.Request) context.Context {
+	p := &peer.Peer{}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		p.Addr = net.TCPAddrFromAddrPort(ap)
+	}
+	if r.TLS != nil {
+		p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+	}
+	return peer.NewContext(ctx, p)
 }
