@@ -28,9 +28,14 @@ type Config struct {
 	MaxTokenLifetime time.Duration
 	RefreshGrace     time.Duration
 	SeedTTL          time.Duration
+	Retention        time.Duration // how long ended tokens stay listable; 0 keeps them
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
 	LogFormat        string // "text" or "json"
+
+	// Now is the clock of the server, the last-used recorder and the
+	// retention sweep; nil means time.Now. Not a flag: tests inject it.
+	Now func() time.Time
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -42,6 +47,7 @@ func Defaults() Config {
 		Reveal:          true,
 		RefreshGrace:    10 * time.Minute,
 		SeedTTL:         10 * time.Minute,
+		Retention:       30 * 24 * time.Hour,
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
@@ -65,6 +71,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.MaxTokenLifetime, "max-token-lifetime", 0, "longest lifetime a token may have, e.g. 2160h; 0 means unlimited (tokens may never expire)")
 	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long a refreshed token keeps working")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
+	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long revoked and expired tokens stay listable (show_revoked) before a background sweep deletes them; 0 keeps them forever")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
@@ -97,10 +104,18 @@ func (c Config) check() error {
 		return errors.New("--data-dir must not be empty")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
-	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0:
+	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0:
 		return errors.New("durations must not be negative")
 	}
 	return nil
+}
+
+// now returns the configured clock.
+func (c Config) now() func() time.Time {
+	if c.Now != nil {
+		return c.Now
+	}
+	return time.Now
 }
 
 // DBPath is the store file inside the data directory.

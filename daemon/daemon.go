@@ -25,6 +25,7 @@ import (
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	"tokenauthority/storage"
+	"tokenauthority/usage"
 )
 
 // seedPurgeInterval is how often expired, unpicked seeds are deleted.
@@ -39,6 +40,7 @@ type Daemon struct {
 	cfg    Config
 	log    *slog.Logger
 	store  *storage.Store
+	usage  *usage.Recorder
 	grpc   *grpc.Server
 	http   *http.Server
 	health *health.Server
@@ -76,6 +78,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	m.WatchStore(store.Counts)
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
+	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
 	if err := d.serve(ctx, box, creds, m, reg); err != nil {
 		_ = store.Close()
 		return nil, err
@@ -99,6 +102,8 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		SeedTTL:          d.cfg.SeedTTL,
 		Logger:           d.log,
 		Metrics:          m,
+		Usage:            d.usage,
+		Now:              d.cfg.now(),
 	})
 
 	d.grpc = grpc.NewServer(srv.ServerOptions()...)
@@ -162,6 +167,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		defer d.wg.Done()
 		d.purgeSeeds(bg)
 	}()
+	d.startBackground(bg)
 	return nil
 }
 
@@ -213,6 +219,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}
 		d.stop()
 		d.wg.Wait()
+		if err := d.flushUsage(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}

@@ -41,6 +41,9 @@ type Config struct {
 	SeedTTL time.Duration
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
+	// Usage, when set, is told of every successful use of a token (see
+	// UsageRecorder); nil records nothing.
+	Usage UsageRecorder
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
@@ -56,6 +59,7 @@ type Server struct {
 	seedTTL time.Duration
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	usage   UsageRecorder
 	now     func() time.Time
 }
 
@@ -71,6 +75,7 @@ func New(cfg Config) *Server {
 		seedTTL: cfg.SeedTTL,
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
+		usage:   cfg.Usage,
 		now:     cfg.Now,
 	}
 	if s.grace <= 0 {
@@ -84,6 +89,9 @@ func New(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.usage == nil {
+		s.usage = noUsage{}
 	}
 	return s
 }

@@ -135,16 +135,17 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 	if err := checkID("workspace_id", req.GetWorkspaceId()); err != nil {
 		return nil, err
 	}
-	kind := "tokens/" + req.GetWorkspaceId()
-	if req.GetShowRevoked() {
-		kind += "/all"
+	now := s.now()
+	filter, err := newTokenFilter(req, now)
+	if err != nil {
+		return nil, err
 	}
+	kind := filter.pageKind(req.GetWorkspaceId())
 	limit, before, err := listArgs(req.GetPageSize(), kind, req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	recs, err := s.store.ListTokens(ctx, req.GetWorkspaceId(), before, limit+1, req.GetShowRevoked(), now)
+	recs, err := s.store.ListTokensMatching(ctx, req.GetWorkspaceId(), before, limit+1, filter.match)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +192,7 @@ func (s *Server) revokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*
 		return nil, err
 	}
 	now := s.now()
-	rec, err := s.store.RevokeToken(ctx, req.GetWorkspaceId(), req.GetTokenId(), now)
+	rec, err := s.store.RevokeToken(ctx, req.GetWorkspaceId(), req.GetTokenId(), now, revokeReason(ctx))
 	if err != nil {
 		return nil, err
 	}
