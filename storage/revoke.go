@@ -92,11 +92,13 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 		out = nil
 		index, records := tx.Bucket(bucketTokenHashes), tx.Bucket(bucketTokens)
 		var recs []*storagepb.TokenRecord
+		seen := map[string]bool{}
 		for _, h := range hashes {
 			id := index.Get(h[:])
-			if id == nil {
+			if id == nil || seen[string(id)] {
 				continue
 			}
+			seen[string(id)] = true
 			v := records.Get(id)
 			if v == nil {
 				continue

@@ -115,9 +115,11 @@ func (r *Recorder) flush(ctx context.Context, all bool) (int, error) {
 		sh := &r.shards[i]
 		sh.mu.Lock()
 		uses := sh.uses
-		if len(uses) > 0 {
-			sh.uses = make(map[string]int64, len(uses))
+		if len(uses) == 0 {
+			sh.mu.Unlock()
+			continue
 		}
+		sh.uses = make(map[string]int64, len(uses))
 		sh.mu.Unlock()
 		for id, n := range uses {
 			if n > r.pending[id] {
