@@ -36,6 +36,11 @@
 //     batch fails), which is why every time and id is computed by the caller
 //     and passed in rather than read inside a method.
 //   - Counts walks the token bucket: call it per scrape, not per request.
+//   - SweepTokens deletes records for good, with their secret-hash entries:
+//     a swept token's secret then reads as unknown, not revoked. Pass a cutoff
+//     of now minus the retention, never now.
+//   - RecordUses rewrites whole records; it is meant for one batched call a
+//     minute, not one per validation.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage
