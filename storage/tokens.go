@@ -189,11 +189,7 @@ func (s *Store) ReplaceToken(ctx context.Context, oldID string, next *storagepb.
 		if o.RevokeTime == nil || oldRevokeAt.Before(o.RevokeTime.AsTime()) {
 			o.RevokeTime = revokeAt
 		}
-		oldVal, err := encode(old)
-		if err != nil {
-			return err
-		}
-		return records.Put([]byte(oldID), oldVal)
+		return rewriteToken(tx, old)
 	})
 }
 
