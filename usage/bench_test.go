@@ -38,6 +38,7 @@ func BenchmarkSeen(b *testing.B) {
 		})
 	})
 	b.Run("Recorder", func(b *testing.B) {
+		b.ReportAllocs()
 		r := usage.New(nil, usage.Options{})
 		b.SetParallelism(16)
 		b.RunParallel(func(p *testing.PB) {
