@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"tokenauthority/server/rest"
 )
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
@@ -32,7 +34,14 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
 	LogFormat        string // "text" or "json"
-
+	// UI serves the Workspace Tokens page at /ui/ and /create_token.
+	UI bool
+	// TrustedUserHeader, when set, turns on member mode for requests from
+	// TrustedProxies (comma-separated CIDRs or addresses).
+	TrustedUserHeader string
+	TrustedProxies    string
+	// Version asks for the version to be printed instead of serving.
+	Version bool
 	// Now is the clock of the server, the last-used recorder and the
 	// retention sweep; nil means time.Now. Not a flag: tests inject it.
 	Now func() time.Time
@@ -51,6 +60,8 @@ func Defaults() Config {
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
+		UI:              true,
+		TrustedProxies:  "127.0.0.0/8,::1/128",
 	}
 }
 
@@ -73,8 +84,29 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long revoked and expired tokens stay listable (show_revoked) before a background sweep deletes them; 0 keeps them forever")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
+	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
+	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+	fs.BoolVar(&cfg.Version, "version", false, "print the version, commit and date of this build and exit")
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "version" {
+			f.Usage += " ($" + envName(f.Name) + ")"
+		}
+	})
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: tokenauthority [flags]
+
+Serves the token authority over gRPC and REST. Every flag can also be set
+by the environment variable named after it in parentheses
+(%sDATA_DIR for --data-dir); a flag given on the command line
+wins over the environment.
+
+Flags:
+`, EnvPrefix)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -85,7 +117,10 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if f.Name == "version" {
+			return
+		}
+		env := envName(f.Name)
 		if v := getenv(env); v != "" && !given[f.Name] {
 			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
@@ -98,6 +133,12 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	return cfg, cfg.check()
 }
 
+// envName is the environment variable of a flag: TOKENAUTHORITY_DATA_DIR
+// for data-dir.
+func envName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
 func (c Config) check() error {
 	switch {
 	case c.DataDir == "":
@@ -106,6 +147,9 @@ func (c Config) check() error {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0:
 		return errors.New("durations must not be negative")
+	}
+	if _, err := rest.ParseProxies(c.TrustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
 	}
 	return nil
 }
@@ -116,6 +160,19 @@ func (c Config) now() func() time.Time {
 		return c.Now
 	}
 	return time.Now
+}
+
+// trustedUser is the member mode configuration of the REST facade, nil when
+// it is off.
+func (c Config) trustedUser() (*rest.TrustedUser, error) {
+	if c.TrustedUserHeader == "" {
+		return nil, nil
+	}
+	proxies, err := rest.ParseProxies(c.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
+	}
+	return &rest.TrustedUser{Header: c.TrustedUserHeader, Proxies: proxies}, nil
 }
 
 // DBPath is the store file inside the data directory.

@@ -25,6 +25,7 @@ import (
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	"tokenauthority/storage"
+	"tokenauthority/ui"
 	"tokenauthority/usage"
 )
 
@@ -55,31 +56,68 @@ type Daemon struct {
 // Start opens everything cfg names and starts serving. It returns once both
 // listeners are bound; serving errors are reported by Wait.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
+	// Bind first: a port that is taken must fail the start before anything
+	// is written to the data directory.
+	gl, hl, err := listen(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d, err := start(ctx, cfg, log, gl, hl)
+	if err != nil {
+		_ = gl.Close()
+		_ = hl.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// listen binds the gRPC and HTTP listeners.
+func listen(ctx context.Context, cfg Config) (gl, hl net.Listener, err error) {
+	var lc net.ListenConfig
+	gl, err = lc.Listen(ctx, "tcp", cfg.GRPCAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	hl, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr)
+	if err != nil {
+		_ = gl.Close()
+		return nil, nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+	return gl, hl, nil
+}
+
+func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listener) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	box, err := loadBox(cfg)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := loadCredentials(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
+	// The store's file lock comes before the key and the credential, so a
+	// second server on the same directory stops before touching either.
 	store, err := storage.Open(cfg.DBPath(), storage.Options{OnCommit: m.ObserveCommit})
+	if errors.Is(err, storage.ErrLocked) {
+		return nil, fmt.Errorf("another tokenauthority is using %s", cfg.DataDir)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	box, err := loadBox(cfg)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	creds, err := loadCredentials(cfg, log)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
 	}
 	m.WatchStore(store.Counts)
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
 	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
-	if err := d.serve(ctx, box, creds, m, reg); err != nil {
+	if err := d.serve(ctx, gl, hl, box, creds, m, reg); err != nil {
 		_ = store.Close()
 		return nil, err
 	}
@@ -87,11 +125,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 		slog.String("grpc_addr", d.GRPCAddr.String()),
 		slog.String("http_addr", d.HTTPAddr.String()),
 		slog.String("data_dir", cfg.DataDir),
-		slog.Bool("reveal", cfg.Reveal))
+		slog.Bool("reveal", cfg.Reveal),
+		slog.Bool("ui", cfg.UI),
+		slog.String("trusted_user_header", cfg.TrustedUserHeader))
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry) error {
+func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,
@@ -103,7 +143,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		Logger:           d.log,
 		Metrics:          m,
 		Usage:            d.usage,
-		Now:              d.cfg.now(),
+		Now:              d.cfg.Now,
 	})
 
 	d.grpc = grpc.NewServer(srv.ServerOptions()...)
@@ -114,11 +154,22 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.stop = stop
+	trusted, err := d.cfg.trustedUser()
+	if err != nil {
+		stop()
+		return err
+	}
+	var routes map[string]http.Handler
+	if d.cfg.UI {
+		routes = ui.Routes()
+	}
 	handler, err := rest.New(bg, rest.Config{
-		Logger:   d.log,
-		Metrics:  m,
-		Ready:    d.store.Ping,
-		Gatherer: reg,
+		Logger:      d.log,
+		Metrics:     m,
+		Ready:       d.store.Ping,
+		Gatherer:    reg,
+		Routes:      routes,
+		TrustedUser: trusted,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -133,18 +184,6 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 	}
 
-	var lc net.ListenConfig
-	gl, err := lc.Listen(ctx, "tcp", d.cfg.GRPCAddr)
-	if err != nil {
-		stop()
-		return fmt.Errorf("listen for gRPC on %s: %w", d.cfg.GRPCAddr, err)
-	}
-	hl, err := lc.Listen(ctx, "tcp", d.cfg.HTTPAddr)
-	if err != nil {
-		stop()
-		_ = gl.Close()
-		return fmt.Errorf("listen for HTTP on %s: %w", d.cfg.HTTPAddr, err)
-	}
 	d.GRPCAddr, d.HTTPAddr = gl.Addr(), hl.Addr()
 
 	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName} {

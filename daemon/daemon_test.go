@@ -2,7 +2,11 @@ package daemon_test
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,9 +123,59 @@ func TestSecondDaemonOnSameDataDirFails(t *testing.T) {
 	start(t, cfg)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if d, err := daemon.Start(ctx, cfg, slog.New(slog.DiscardHandler)); err == nil {
+	// Other ports, same directory: the store's lock is what refuses it.
+	var logs strings.Builder
+	d, err := daemon.Start(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err == nil {
 		d.Shutdown(ctx)
 		t.Fatal("a second daemon started on a data directory in use")
+	}
+	if want := "another tokenauthority is using " + cfg.DataDir; err.Error() != want {
+		t.Errorf("second daemon: %q; want %q", err, want)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("second daemon logged before failing:\n%s", logs.String())
+	}
+}
+
+// TestTakenPortWritesNothing starts on a fresh directory whose HTTP port is
+// taken: the start fails before any file is created.
+func TestTakenPortWritesNothing(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := testConfig(t)
+	cfg.HTTPAddr = l.Addr().String()
+	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		d.Shutdown(t.Context())
+		t.Fatal("started with its HTTP port taken")
+	}
+	if !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("err = %v; want address already in use", err)
+	}
+	if _, err := os.Stat(cfg.DataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("data directory after a failed start: %v; want it not created", err)
+	}
+}
+
+func TestUsageNamesEnvironmentVariables(t *testing.T) {
+	t.Parallel()
+	var usage strings.Builder
+	if _, err := daemon.ParseConfig([]string{"--help"}, func(string) string { return "" }, &usage); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v; want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"$TOKENAUTHORITY_DATA_DIR", "$TOKENAUTHORITY_GRPC_ADDR", "$TOKENAUTHORITY_CREDENTIALS_FILE", "-version"} {
+		if !strings.Contains(usage.String(), want) {
+			t.Errorf("--help does not mention %s:\n%s", want, usage.String())
+		}
+	}
+	cfg, err := daemon.ParseConfig([]string{"--version"}, func(string) string { return "" }, &usage)
+	if err != nil || !cfg.Version {
+		t.Errorf("--version: %+v, %v; want Version set", cfg, err)
 	}
 }
 
@@ -151,6 +205,12 @@ func TestParseConfig(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
 		{"negative duration", []string{"--refresh-grace", "-1s"}, nil, nil, "negative"},
 		{"stray argument", []string{"serve"}, nil, nil, "unexpected argument"},
+		{"page and member mode", []string{"--ui=false", "--trusted-user-header", "X-Forwarded-User"}, map[string]string{"TOKENAUTHORITY_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"},
+			func(c daemon.Config) bool {
+				return !c.UI && c.TrustedUserHeader == "X-Forwarded-User" && c.TrustedProxies == "10.0.0.0/8, 192.0.2.7"
+			}, ""},
+		{"page on by default", nil, nil, func(c daemon.Config) bool { return c.UI && c.TrustedUserHeader == "" }, ""},
+		{"bad trusted proxies", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, nil, "trusted-proxies"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 )
 
 // bins holds the binaries TestMain builds.
-var bins struct{ server, grpcurl string }
+var bins struct{ dir, server, grpcurl, tokenctl string }
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "tokenauthority-e2e")
@@ -29,8 +29,11 @@ func TestMain(m *testing.M) {
 		defer os.RemoveAll(dir)
 		bins.server = filepath.Join(dir, "tokenauthority")
 		bins.grpcurl = filepath.Join(dir, "grpcurl")
+		bins.tokenctl = filepath.Join(dir, "tokenctl")
+		bins.dir = dir
 		builds := [][]string{
 			{"build", "-o", bins.server, "./cmd/tokenauthority"},
+			{"build", "-o", bins.tokenctl, "./cmd/tokenctl"},
 			{"build", "-modfile=tools/go.mod", "-o", bins.grpcurl, "github.com/fullstorydev/grpcurl/cmd/grpcurl"},
 		}
 		for _, args := range builds {

@@ -23,14 +23,25 @@ const (
 	public
 	admin
 	validator
+	// owner methods are open to admins and to a workspace member signed in
+	// through a trusted proxy (TrustedUser), who may use them only on their
+	// own tokens in workspaces they belong to: memberScope narrows each
+	// request, list handlers filter their results.
+	owner
 )
 
 // requiredAccess is the one table of who may call what.
 func requiredAccess(fullMethod string) access {
 	switch fullMethod {
+	case pb.WorkspaceService_ListWorkspaces_FullMethodName,
+		pb.TokenService_CreateToken_FullMethodName,
+		pb.TokenService_ListTokens_FullMethodName,
+		pb.TokenService_GetToken_FullMethodName,
+		pb.TokenService_RevealToken_FullMethodName,
+		pb.TokenService_RevokeToken_FullMethodName:
+		return owner
 	case pb.WorkspaceService_CreateWorkspace_FullMethodName,
 		pb.WorkspaceService_GetWorkspace_FullMethodName,
-		pb.WorkspaceService_ListWorkspaces_FullMethodName,
 		pb.WorkspaceService_DeleteWorkspace_FullMethodName,
 		pb.WorkspaceService_UpdateWorkspace_FullMethodName,
 		pb.WorkspaceService_AddMember_FullMethodName,
@@ -42,11 +53,6 @@ func requiredAccess(fullMethod string) access {
 		pb.WorkspaceService_ListZoos_FullMethodName,
 		pb.WorkspaceService_UpdateZoo_FullMethodName,
 		pb.WorkspaceService_DeleteZoo_FullMethodName,
-		pb.TokenService_CreateToken_FullMethodName,
-		pb.TokenService_ListTokens_FullMethodName,
-		pb.TokenService_GetToken_FullMethodName,
-		pb.TokenService_RevealToken_FullMethodName,
-		pb.TokenService_RevokeToken_FullMethodName,
 		pb.TokenService_UpdateToken_FullMethodName,
 		pb.TokenService_RollToken_FullMethodName,
 		pb.TokenService_RevokeTokens_FullMethodName:
@@ -67,6 +73,9 @@ func requiredAccess(fullMethod string) access {
 type principal struct {
 	name string
 	role credential.Role
+	// member is the user id of a workspace member signed in through a
+	// trusted proxy; empty for service credentials.
+	member string
 }
 
 // authorize checks the service credential of the incoming request against the
@@ -79,6 +88,14 @@ func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, e
 	case refused:
 		return principal{}, status.Errorf(codes.PermissionDenied, "method %s is not open to any caller", fullMethod)
 	}
+	// A person signed in through the trusted proxy acts as themselves only,
+	// whatever credential the request also carries.
+	if user, ok := TrustedUser(ctx); ok {
+		if need != owner {
+			return principal{}, status.Errorf(codes.PermissionDenied, "user %q is signed in as a workspace member, who may manage only their own tokens, not call %s", user, shortMethod(fullMethod))
+		}
+		return principal{name: "user:" + user, member: user}, nil
+	}
 	secret, ok := bearer(ctx)
 	if !ok {
 		return principal{}, status.Error(codes.Unauthenticated, `a service credential is required: send "authorization: Bearer <credential>"`)
@@ -87,7 +104,7 @@ func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, e
 	if !ok {
 		return principal{}, status.Error(codes.Unauthenticated, "the service credential is not valid")
 	}
-	want := credential.RoleAdmin
+	want := credential.RoleAdmin // admin and owner
 	if need == validator {
 		want = credential.RoleValidator
 	}

@@ -7,6 +7,13 @@
 // and never passes through gRPC interceptors; one table (auth.go) says which
 // role each method needs, and a method missing from it is refused.
 //
+// The same table holds member mode: a request that a trusted single sign-on
+// proxy vouched for (WithTrustedUser, set only by the REST facade, never from
+// metadata) may call the "owner" methods, narrowed to the member's own tokens
+// in workspaces they belong to (member.go). How it can hurt you: whoever can
+// reach the HTTP port from a trusted proxy address can name any user, so the
+// proxy must be the only way in and must overwrite the header.
+//
 // Errors become gRPC status codes in exactly one place (errors.go). Messages of
 // errors the package does not recognise are logged, never sent to clients.
 //

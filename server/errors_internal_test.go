@@ -74,7 +74,11 @@ func TestRequiredAccessCoversEveryMethod(t *testing.T) {
 		method string
 		want   access
 	}{
-		{"/tokenauthority.v1.TokenService/CreateToken", admin},
+		{"/tokenauthority.v1.TokenService/CreateToken", owner},
+		{"/tokenauthority.v1.TokenService/RevokeToken", owner},
+		{"/tokenauthority.v1.WorkspaceService/ListWorkspaces", owner},
+		{"/tokenauthority.v1.WorkspaceService/AddMember", admin},
+		{"/tokenauthority.v1.WorkspaceService/ListMembers", admin},
 		{"/tokenauthority.v1.TokenService/ValidateToken", validator},
 		{"/tokenauthority.v1.TokenService/CheckAccess", validator},
 		{"/tokenauthority.v1.SelfService/GetTokenInfo", public},

@@ -10,9 +10,11 @@ import (
 	"tokenauthority/lifecycle"
 )
 
-// tokenFilter is what ListTokens keeps: by state (with show_revoked when no
-// state is named) and by expiry.
+// tokenFilter is what ListTokens keeps: by owner for a member, by state
+// (with show_revoked when no state is named) and by expiry.
 type tokenFilter struct {
+	// user, when set, keeps only that user's tokens (member mode).
+	user string
 	// states, when not empty, are the states to keep; naming
 	// TOKEN_STATE_REVOKED lists revoked tokens whatever show_revoked says.
 	states      []pb.TokenState
@@ -46,6 +48,9 @@ func newTokenFilter(req *pb.ListTokensRequest, now time.Time) (tokenFilter, erro
 
 // match reports whether t passes the filter.
 func (f tokenFilter) match(t *pb.Token) bool {
+	if f.user != "" && t.GetUserId() != f.user {
+		return false
+	}
 	st := lifecycle.State(t, f.now)
 	switch {
 	case len(f.states) > 0:

@@ -13,6 +13,11 @@ func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Re
 	if err != nil {
 		return zero, err
 	}
+	if p.member != "" {
+		if err := s.memberScope(ctx, p.member, req); err != nil {
+			return zero, s.toStatus(ctx, method, err)
+		}
+	}
 	resp, err := fn(withPrincipal(ctx, p), req)
 	if err != nil {
 		return zero, s.toStatus(ctx, method, err)
@@ -24,6 +29,13 @@ type principalKey struct{}
 
 func withPrincipal(ctx context.Context, p principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// memberOf returns the workspace member a request of ctx acts for, or ""
+// when a service credential (which sees everything) authorized it.
+func memberOf(ctx context.Context) string {
+	p, _ := ctx.Value(principalKey{}).(principal)
+	return p.member
 }
 
 // callerName names the authenticated caller of ctx for audit logs.

@@ -22,9 +22,10 @@ func (t *tokenService) ReportLeakedTokens(ctx context.Context, req *pb.ReportLea
 }
 
 // revokeReason is the reason recorded when the caller of ctx revokes a
-// token: ADMIN for a service credential, USER otherwise.
+// token: ADMIN for a service credential, USER for a member revoking their
+// own token (member mode).
 func revokeReason(ctx context.Context) pb.RevokeReason {
-	if p, _ := ctx.Value(principalKey{}).(principal); p.name != "" {
+	if p, _ := ctx.Value(principalKey{}).(principal); p.name != "" && p.member == "" {
 		return pb.RevokeReason_REVOKE_REASON_ADMIN
 	}
 	return pb.RevokeReason_REVOKE_REASON_USER

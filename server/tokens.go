@@ -140,6 +140,7 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 	if err != nil {
 		return nil, err
 	}
+	filter.user = memberOf(ctx)
 	kind := filter.pageKind(req.GetWorkspaceId())
 	limit, before, err := listArgs(req.GetPageSize(), kind, req.GetPageToken())
 	if err != nil {

@@ -3,7 +3,7 @@
 // With no arguments it serves on 127.0.0.1:50051 (gRPC) and 127.0.0.1:8080
 // (HTTP) with an embedded store in ./data. Every flag can also be set by an
 // environment variable: --data-dir is TOKENAUTHORITY_DATA_DIR. Run with -h
-// for the list.
+// for the list, --version for the build.
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"tokenauthority/buildinfo"
 	"tokenauthority/daemon"
 )
 
@@ -34,6 +35,10 @@ func main() {
 func realMain(ctx context.Context) error {
 	cfg, err := daemon.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if err != nil {
+		return err
+	}
+	if cfg.Version {
+		_, err := fmt.Println("tokenauthority", buildinfo.Read())
 		return err
 	}
 	log := cfg.NewLogger(os.Stderr)

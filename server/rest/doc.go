@@ -13,4 +13,10 @@
 // their route pattern only. The gateway path bypasses gRPC interceptors; the
 // services authenticate each call themselves from the "authorization"
 // metadata, which the gateway copies from the HTTP Authorization header.
+//
+// With Config.TrustedUser (member mode) a request from a trusted proxy
+// address that names a user in the configured header reaches the services as
+// that workspace member (server.WithTrustedUser), on a context value that no
+// header or metadata can forge. A mistake in --trusted-proxies, or a proxy
+// that passes a client's own header through, lets anyone act as any member.
 package rest

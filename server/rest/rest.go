@@ -51,6 +51,10 @@ type Config struct {
 	// http.ServeMux pattern (such as "/v1/authz" or "GET /debug/x"), so that
 	// they share the body limit, panic recovery, logging and metrics.
 	Routes map[string]http.Handler
+	// TrustedUser, when set, turns on member mode for requests from a
+	// trusted single sign-on proxy. Nil: every caller needs a service
+	// credential.
+	TrustedUser *TrustedUser
 }
 
 // New returns the HTTP handler of the REST API: the gateway routes of the
@@ -111,7 +115,7 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 	if err := handleRoutes(mux, routes); err != nil {
 		return nil, err
 	}
-	return &observed{next: uncleanToGateway(gw, mux), log: log, metrics: cfg.Metrics, maxBody: maxBody}, nil
+	return &observed{next: cfg.TrustedUser.identify(uncleanToGateway(gw, mux)), log: log, metrics: cfg.Metrics, maxBody: maxBody}, nil
 }
 
 // uncleanToGateway sends a request whose path http.ServeMux would answer
