@@ -15,6 +15,8 @@ func (a *app) tokenCmd() *cobra.Command {
 		a.tokenShowCmd(),
 		a.tokenCopyCmd(),
 		a.tokenRevokeCmd(),
+		a.tokenRevokeAllCmd(),
+		a.tokenReportLeakedCmd(),
 		a.tokenCheckCmd(),
 		a.tokenInfoCmd(),
 		a.tokenRefreshCmd(),
@@ -42,8 +44,15 @@ func tokenView(tok *pb.Token) view {
 		t.field("Created", t.time(tok.GetCreateTime(), "-"))
 		t.field("Expires", t.time(tok.GetExpireTime(), "never"))
 		t.field("State", stateName(tok.GetState()))
+		if tok.GetLastUsedTime() != nil {
+			t.field("Last used", t.time(tok.GetLastUsedTime(), "-"))
+		}
 		if tok.GetRevokeTime() != nil {
 			t.field("Revoked", t.time(tok.GetRevokeTime(), "-"))
+		}
+		if r := tok.GetRevokeReason(); r != pb.RevokeReason_REVOKE_REASON_UNSPECIFIED {
+			// "admin", "user", "leaked", "member_removed", ...
+			t.field("Why revoked", strings.ToLower(strings.TrimPrefix(r.String(), "REVOKE_REASON_")))
 		}
 		if tok.GetReplacedBy() != "" {
 			t.field("Replaced by", tok.GetReplacedBy())

@@ -36,6 +36,7 @@ type Config struct {
 	MaxTokenLifetime time.Duration
 	RefreshGrace     time.Duration
 	SeedTTL          time.Duration
+	Retention        time.Duration // how long ended tokens stay listable; 0 keeps them
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
 	LogFormat        string // "text" or "json"
@@ -47,7 +48,8 @@ type Config struct {
 	TrustedProxies    string
 	// Version asks for the version to be printed instead of serving.
 	Version bool
-	// Now is the service's clock; nil means time.Now. Tests inject one.
+	// Now is the clock of the server, the last-used recorder and the
+	// retention sweep; nil means time.Now. Not a flag: tests inject it.
 	Now func() time.Time
 	// RateLimit is the requests per second each client address may make to
 	// the endpoints that need no service credential; 0 disables the limit.
@@ -70,6 +72,7 @@ func Defaults() Config {
 		Reveal:          true,
 		RefreshGrace:    10 * time.Minute,
 		SeedTTL:         10 * time.Minute,
+		Retention:       30 * 24 * time.Hour,
 		ShutdownTimeout: 10 * time.Second,
 		RateLimit:       100,
 		RateBurst:       200,
@@ -101,6 +104,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.MaxTokenLifetime, "max-token-lifetime", 0, "longest lifetime a token may have, e.g. 2160h; 0 means unlimited (tokens may never expire)")
 	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long a refreshed token keeps working")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
+	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long revoked and expired tokens stay listable (show_revoked) before a background sweep deletes them; 0 keeps them forever")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
@@ -176,7 +180,7 @@ func (c Config) check() error {
 		return errors.New("--tls-cert and --tls-key go together")
 	case c.TLSClientCA != "" && c.TLSCert == "":
 		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
-	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0:
+	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0:
 		return errors.New("durations must not be negative")
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
 		return fmt.Errorf("--rate-limit %v: want a number of requests per second, 0 to disable", c.RateLimit)
@@ -191,6 +195,14 @@ func (c Config) check() error {
 		return fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
 	}
 	return nil
+}
+
+// now returns the configured clock.
+func (c Config) now() func() time.Time {
+	if c.Now != nil {
+		return c.Now
+	}
+	return time.Now
 }
 
 // trustedUser is the member mode configuration of the REST facade, nil when

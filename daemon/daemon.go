@@ -28,6 +28,7 @@ import (
 	"tokenauthority/server/rest"
 	"tokenauthority/storage"
 	"tokenauthority/ui"
+	"tokenauthority/usage"
 )
 
 // seedPurgeInterval is how often expired, unpicked seeds are deleted.
@@ -50,6 +51,7 @@ type Daemon struct {
 	cfg    Config
 	log    *slog.Logger
 	store  *storage.Store
+	usage  *usage.Recorder
 	grpc   *grpc.Server
 	http   *http.Server
 	health *health.Server
@@ -130,6 +132,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	m.WatchStore(store.Counts)
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
+	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
 	if err := d.serve(ctx, gl, hl, box, creds, m, reg); err != nil {
 		_ = store.Close()
 		return nil, err
@@ -159,6 +162,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
 		Logger:           d.log,
 		Metrics:          m,
+		Usage:            d.usage,
 		Now:              d.cfg.Now,
 	})
 
@@ -240,6 +244,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		defer d.wg.Done()
 		d.purgeSeeds(bg)
 	}()
+	d.startBackground(bg)
 	return nil
 }
 
@@ -291,6 +296,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}
 		d.stop()
 		d.wg.Wait()
+		if err := d.flushUsage(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}

@@ -194,8 +194,11 @@ func TestParseConfig(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults", nil, nil, func(c daemon.Config) bool {
-			return c.DataDir == "./data" && c.GRPCAddr == "127.0.0.1:50051" && c.HTTPAddr == "127.0.0.1:8080" && c.Reveal
+			return c.DataDir == "./data" && c.GRPCAddr == "127.0.0.1:50051" && c.HTTPAddr == "127.0.0.1:8080" && c.Reveal && c.Retention == 720*time.Hour
 		}, ""},
+		{"retention from env", nil, map[string]string{"TOKENAUTHORITY_RETENTION": "0"}, func(c daemon.Config) bool { return c.Retention == 0 }, ""},
+		{"retention flag", []string{"--retention", "24h"}, nil, func(c daemon.Config) bool { return c.Retention == 24*time.Hour }, ""},
+		{"negative retention", []string{"--retention", "-1h"}, nil, nil, "negative"},
 		{"env", nil, map[string]string{"TOKENAUTHORITY_DATA_DIR": "/srv/ta", "TOKENAUTHORITY_REVEAL": "false", "TOKENAUTHORITY_MAX_TOKEN_LIFETIME": "720h"},
 			func(c daemon.Config) bool {
 				return c.DataDir == "/srv/ta" && !c.Reveal && c.MaxTokenLifetime == 720*time.Hour

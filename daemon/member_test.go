@@ -154,6 +154,10 @@ func TestMemberModeOverREST(t *testing.T) {
 			t.Errorf("alice's list holds a token of %v", u)
 		}
 	}
+	// A member revoking their own token is recorded as the user's doing.
+	if got := c.must("GET", "/v1/workspaces/acme/tokens/"+aliceTok, "", "Authorization", "Bearer "+admin)["revoke_reason"]; got != "REVOKE_REASON_USER" {
+		t.Errorf("alice's revoked token has revoke_reason %v; want REVOKE_REASON_USER", got)
+	}
 	// Bob's token is untouched, and the admin still sees everything.
 	all := c.must("GET", "/v1/workspaces/acme/tokens?show_revoked=true", "", "Authorization", "Bearer "+admin)["tokens"].([]any)
 	if len(all) != 3 {

@@ -50,7 +50,7 @@ func TestREADMEWalkthroughs(t *testing.T) {
 		want    []string // regular expressions the output must match, in order
 	}{
 		{"## Walkthrough with grpcurl", []string{`"valid": true`, `"allowed": true`, `"secret": "tka_`, `REASON_REVOKED`, `"status": "SERVING"`}},
-		{"## Walkthrough with curl", []string{`"valid": ?true`, `"allowed": ?true`, `"user": ?"alice"`, `"value": ?"tka_`, `tokenauthority_`, `"state": ?"TOKEN_STATE_REVOKED"`, `REASON_REVOKED`}},
+		{"## Walkthrough with curl", []string{`"valid": ?true`, `"allowed": ?true`, `"user": ?"alice"`, `"value": ?"tka_`, `tokenauthority_`, `"state": ?"TOKEN_STATE_REVOKED"`, `REASON_REVOKED`, `"revoke_reason": ?"REVOKE_REASON_ADMIN"`}},
 		{"## Walkthrough with tokenctl", []string{
 			`Zoo:\s+acme-cli/detectors\s+Visibility:\s+private`, `(?m)^tka_[0-9A-Za-z]{49}$`, `not shown again`,
 			`tka_\.\.\.\S{4}\s+laptop\s+alice\s+\S+ \(now\)\s+\S+ \(in 29 days\)\s+active`,

@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,6 +55,8 @@ type env struct {
 	workspaces pb.WorkspaceServiceClient
 	tokens     pb.TokenServiceClient
 	self       pb.SelfServiceClient
+	// commits counts the store's commits.
+	commits *atomic.Int64
 }
 
 type envOption func(*server.Config)
@@ -69,7 +72,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	commits := &atomic.Int64{}
+	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{OnCommit: func(int) { commits.Add(1) }})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -88,7 +92,7 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{clock: &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	e := &env{clock: &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, commits: commits}
 	cfg := server.Config{
 		Store:       store,
 		Box:         box,

@@ -52,6 +52,9 @@ type Config struct {
 	RefreshLimiter *ratelimit.Limiter
 	Logger         *slog.Logger
 	Metrics        *metrics.Metrics
+	// Usage, when set, is told of every successful use of a token (see
+	// UsageRecorder); nil records nothing.
+	Usage UsageRecorder
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
@@ -72,6 +75,7 @@ type Server struct {
 
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	usage   UsageRecorder
 	now     func() time.Time
 }
 
@@ -92,6 +96,7 @@ func New(cfg Config) *Server {
 
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
+		usage:   cfg.Usage,
 		now:     cfg.Now,
 	}
 	if s.grace <= 0 {
@@ -105,6 +110,9 @@ func New(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.usage == nil {
+		s.usage = noUsage{}
 	}
 	return s
 }

@@ -57,6 +57,7 @@ func (s *Server) resolve(ctx context.Context, secret string, now time.Time) (ver
 			v.reason = pb.Reason_REASON_NOT_MEMBER
 		}
 	}
+	s.recordUse(v, now)
 	return v, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
 
@@ -51,7 +52,7 @@ func TestCountsFollowWrites(t *testing.T) {
 	if err := s.ReplaceToken(ctx, "01", next, t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RevokeToken(ctx, "acme", "02", t0); err != nil {
+	if _, err := s.RevokeToken(ctx, "acme", "02", t0, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 		t.Fatal(err)
 	}
 	wantCounts(t, s, 5, 2) // a revoked token is still a stored record

@@ -53,6 +53,11 @@
 //     pointer aimed outside the file can still crash the restoring process
 //     (before anything is written). Keep backups where they cannot be
 //     tampered with.
+//   - SweepTokens deletes records for good, with their secret-hash entries:
+//     a swept token's secret then reads as unknown, not revoked. Pass a cutoff
+//     of now minus the retention, never now.
+//   - RecordUses rewrites whole records; it is meant for one batched call a
+//     minute, not one per validation.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

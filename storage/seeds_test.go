@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
 
@@ -106,7 +107,7 @@ func TestPickSeedOfRevokedToken(t *testing.T) {
 	s := openStore(t)
 	addWorkspace(t, s, "acme", "ann")
 	parkSeed(t, s, "01", t0.Add(time.Minute))
-	if _, err := s.RevokeToken(ctx, "acme", "01", t0); err != nil {
+	if _, err := s.RevokeToken(ctx, "acme", "01", t0, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.PickSeed(ctx, hashOf("seed-01"), t0, func(*storagepb.SeedRecord) error {
