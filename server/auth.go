@@ -12,12 +12,12 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// access says who may call a method.
-type access int
+// methodAccess says who may call a method.
+type methodAccess int
 
 const (
 	// refused is the zero value: a method missing from requiredAccess is refused.
-	refused access = iota
+	refused methodAccess = iota
 	// public methods need no service credential; they authenticate by the
 	// token or seed in the request.
 	public
@@ -26,7 +26,7 @@ const (
 )
 
 // requiredAccess is the one table of who may call what.
-func requiredAccess(fullMethod string) access {
+func requiredAccess(fullMethod string) methodAccess {
 	switch fullMethod {
 	case pb.WorkspaceService_CreateWorkspace_FullMethodName,
 		pb.WorkspaceService_GetWorkspace_FullMethodName,

@@ -72,7 +72,7 @@ func TestRequiredAccessCoversEveryMethod(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		method string
-		want   access
+		want   methodAccess
 	}{
 		{"/tokenauthority.v1.TokenService/CreateToken", admin},
 		{"/tokenauthority.v1.TokenService/ValidateToken", validator},

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/access"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
@@ -55,23 +56,23 @@ func unauthenticatedReason(r pb.Reason) error {
 }
 
 // authenticate resolves the token that authenticates a self-service call.
-func (s *Server) authenticate(ctx context.Context, secret string, now time.Time) (verdict, error) {
-	v, err := s.resolve(ctx, secret, now)
+func (s *Server) authenticate(ctx context.Context, secret string) (access.Verdict, error) {
+	v, err := s.access.Resolve(ctx, secret)
 	if err != nil {
-		return verdict{}, err
+		return access.Verdict{}, err
 	}
-	if !v.valid() {
-		return verdict{}, unauthenticatedReason(v.reason)
+	if !v.Valid() {
+		return access.Verdict{}, unauthenticatedReason(v.Reason)
 	}
 	return v, nil
 }
 
 func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) (*pb.GetTokenInfoResponse, error) {
-	v, err := s.authenticate(ctx, req.GetToken(), s.now())
+	v, err := s.authenticate(ctx, req.GetToken())
 	if err != nil {
 		return nil, err
 	}
-	t := v.rec.GetToken()
+	t := v.Token()
 	exp := t.GetExpireTime()
 	if exp == nil {
 		exp = timestamppb.New(neverExpires)
@@ -89,12 +90,12 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 // (capped by the maximum lifetime); the old one stops working after the
 // grace period.
 func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
-	now := s.now()
-	v, err := s.authenticate(ctx, req.GetToken(), now)
+	v, err := s.authenticate(ctx, req.GetToken())
 	if err != nil {
 		return nil, err
 	}
-	old := v.rec.GetToken()
+	now := v.At
+	old := v.Token()
 	var exp time.Time
 	if old.GetExpireTime() != nil {
 		exp = now.Add(old.GetExpireTime().AsTime().Sub(old.GetCreateTime().AsTime()))

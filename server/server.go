@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"tokenauthority/access"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -48,6 +49,7 @@ type Config struct {
 // Server implements the three gRPC services over one store.
 type Server struct {
 	store   *storage.Store
+	access  *access.Authority
 	box     *seal.Box
 	creds   *credential.Set
 	reveal  bool
@@ -85,6 +87,7 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now})
 	return s
 }
 
@@ -93,6 +96,10 @@ func (s *Server) Workspaces() pb.WorkspaceServiceServer { return &workspaceServi
 
 // Tokens returns the TokenService implementation.
 func (s *Server) Tokens() pb.TokenServiceServer { return &tokenService{s: s} }
+
+// Access returns the decision path the services use, for the gateway
+// adapters that must decide exactly as they do.
+func (s *Server) Access() *access.Authority { return s.access }
 
 // Self returns the SelfService implementation.
 func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }

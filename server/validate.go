@@ -7,11 +7,13 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"tokenauthority/access"
 )
 
 // Limits on request fields.
 const (
-	maxIDLen         = 63
+	maxIDLen         = access.MaxIDLen
 	maxDescription   = 256
 	defaultPageSize  = 50
 	maxPageSize      = 1000
@@ -28,12 +30,8 @@ func checkID(field, id string) error {
 	if len(id) > maxIDLen {
 		return invalid(field, "must be at most %d characters", maxIDLen)
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0
-		if !ok {
-			return invalid(field, "must match [a-z0-9][a-z0-9-]{0,62} (lowercase letters, digits and inner hyphens)")
-		}
+	if !access.ValidID(id) {
+		return invalid(field, "must match [a-z0-9][a-z0-9-]{0,62} (lowercase letters, digits and inner hyphens)")
 	}
 	return nil
 }
