@@ -31,6 +31,12 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
 	LogFormat        string // "text" or "json"
+	// AuthzRules is a rule file mapping gateway request paths to zoos and
+	// operations; empty means the default rules.
+	AuthzRules string
+	// AuthzRequireCredential makes Envoy's ext_authz Check need a
+	// validator service credential.
+	AuthzRequireCredential bool
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -66,6 +72,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long a refreshed token keeps working")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
+	fs.StringVar(&cfg.AuthzRules, "authz-rules", "", "file of gateway path rules, one \"[METHOD] PATTERN OPERATION\" per line (default: /zoo/v1/public/models/{workspace}/{zoo}/... download, /zoo/v1/inference/{workspace}/{zoo}/... cloud_inference)")
+	fs.BoolVar(&cfg.AuthzRequireCredential, "authz-require-credential", false, "make Envoy's ext_authz Check require a validator service credential (authorization: Bearer in the gRPC metadata Envoy sends); /v1/authz is unaffected")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	if err := fs.Parse(args); err != nil {

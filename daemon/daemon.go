@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
@@ -18,6 +19,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -64,6 +66,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	rules, err := authz.LoadRules(cfg.AuthzRules)
+	if err != nil {
+		return nil, err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -76,7 +82,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	m.WatchStore(store.Counts)
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
-	if err := d.serve(ctx, box, creds, m, reg); err != nil {
+	if err := d.serve(ctx, box, creds, rules, m, reg); err != nil {
 		_ = store.Close()
 		return nil, err
 	}
@@ -88,7 +94,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry) error {
+func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,
@@ -97,8 +103,11 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		MaxTokenLifetime: d.cfg.MaxTokenLifetime,
 		RefreshGrace:     d.cfg.RefreshGrace,
 		SeedTTL:          d.cfg.SeedTTL,
-		Logger:           d.log,
-		Metrics:          m,
+		AuthzRules:       rules,
+		// Envoy usually calls Check without a credential.
+		GatewayCredential: d.cfg.AuthzRequireCredential,
+		Logger:            d.log,
+		Metrics:           m,
 	})
 
 	d.grpc = grpc.NewServer(srv.ServerOptions()...)
@@ -114,6 +123,9 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		Metrics:  m,
 		Ready:    d.store.Ping,
 		Gatherer: reg,
+		// Forward auth answers any method: nginx's subrequest is a GET, but
+		// Traefik and Caddy may forward the original method.
+		Routes: map[string]http.Handler{"/v1/authz": srv.ForwardAuth()},
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -142,7 +154,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 	}
 	d.GRPCAddr, d.HTTPAddr = gl.Addr(), hl.Addr()
 
-	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName} {
+	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, authv3.Authorization_ServiceDesc.ServiceName} {
 		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	d.wg.Add(3)

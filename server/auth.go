@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -23,6 +24,10 @@ const (
 	public
 	admin
 	validator
+	// gateway methods answer proxies, which usually hold no service
+	// credential: public unless Config.GatewayCredential asks for a
+	// validator credential.
+	gateway
 )
 
 // requiredAccess is the one table of who may call what.
@@ -59,6 +64,8 @@ func requiredAccess(fullMethod string) methodAccess {
 		pb.SelfService_PickSeedToken_FullMethodName,
 		pb.TokenService_ReportLeakedTokens_FullMethodName:
 		return public
+	case authv3.Authorization_Check_FullMethodName:
+		return gateway
 	}
 	return refused
 }
@@ -73,6 +80,12 @@ type principal struct {
 // access fullMethod needs. It returns the caller (empty for public methods).
 func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, error) {
 	need := requiredAccess(fullMethod)
+	if need == gateway {
+		need = public
+		if s.gatewayCred {
+			need = validator
+		}
+	}
 	switch need {
 	case public:
 		return principal{}, nil

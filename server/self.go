@@ -39,20 +39,7 @@ var neverExpires = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // unauthenticatedReason turns a failed verdict into the error the SDK shows.
 func unauthenticatedReason(r pb.Reason) error {
-	msg := "the token is not valid"
-	switch r {
-	case pb.Reason_REASON_MALFORMED:
-		msg = "the token is malformed: it is not a token of this hub (wrong prefix, length or checksum)"
-	case pb.Reason_REASON_UNKNOWN:
-		msg = "the token is unknown"
-	case pb.Reason_REASON_EXPIRED:
-		msg = "the token has expired"
-	case pb.Reason_REASON_REVOKED:
-		msg = "the token was revoked"
-	case pb.Reason_REASON_NOT_MEMBER:
-		msg = "the token's user is no longer a member of its workspace"
-	}
-	return status.Error(codes.Unauthenticated, msg)
+	return status.Error(codes.Unauthenticated, access.Describe(r))
 }
 
 // authenticate resolves the token that authenticates a self-service call.

@@ -2,11 +2,14 @@ package server
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 
 	"tokenauthority/access"
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -40,8 +43,17 @@ type Config struct {
 	// SeedTTL is how long a seed can be picked after its token was created; 0
 	// means DefaultSeedTTL.
 	SeedTTL time.Duration
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics
+	// AuthzRules map gateway request paths to zoos and operations; nil means
+	// authz.DefaultRules.
+	AuthzRules *authz.Rules
+	// GatewayCredential makes Envoy's ext_authz Check require a validator
+	// service credential (sent by Envoy as gRPC initial metadata). Off by
+	// default: Check answers only what the request's own token may do, so
+	// an open Check tells a caller nothing it could not learn by making the
+	// request through the gateway.
+	GatewayCredential bool
+	Logger            *slog.Logger
+	Metrics           *metrics.Metrics
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
@@ -50,15 +62,18 @@ type Config struct {
 type Server struct {
 	store   *storage.Store
 	access  *access.Authority
-	box     *seal.Box
-	creds   *credential.Set
-	reveal  bool
-	maxLife time.Duration
-	grace   time.Duration
-	seedTTL time.Duration
-	log     *slog.Logger
-	metrics *metrics.Metrics
-	now     func() time.Time
+	gateway *authz.Gateway
+	// gatewayCred makes gateway methods need a validator credential.
+	gatewayCred bool
+	box         *seal.Box
+	creds       *credential.Set
+	reveal      bool
+	maxLife     time.Duration
+	grace       time.Duration
+	seedTTL     time.Duration
+	log         *slog.Logger
+	metrics     *metrics.Metrics
+	now         func() time.Time
 }
 
 // New returns a Server for cfg.
@@ -88,6 +103,8 @@ func New(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now})
+	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
+	s.gatewayCred = cfg.GatewayCredential
 	return s
 }
 
@@ -104,11 +121,20 @@ func (s *Server) Access() *access.Authority { return s.access }
 // Self returns the SelfService implementation.
 func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }
 
-// Register adds the three services to a gRPC server.
+// Envoy returns Envoy's ext_authz Authorization service.
+func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s} }
+
+// ForwardAuth returns the HTTP forward-auth handler (GET /v1/authz) for
+// nginx auth_request, Caddy forward_auth and Traefik ForwardAuth.
+func (s *Server) ForwardAuth() http.Handler { return s.gateway.ForwardAuth(s.log) }
+
+// Register adds the three services and Envoy's Authorization service to a
+// gRPC server.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
+	authv3.RegisterAuthorizationServer(g, s.Envoy())
 }
 
 // ServerOptions returns the interceptors every gRPC server of the service
