@@ -12,6 +12,10 @@ const (
 	HeaderForwardedURI    = "X-Forwarded-Uri"    // Caddy, Traefik
 	HeaderOriginalMethod  = "X-Original-Method"  // nginx (set in the config)
 	HeaderForwardedMethod = "X-Forwarded-Method" // Caddy, Traefik
+	// HeaderError carries a denial's JSON body in a response header too:
+	// nginx discards the body of an auth_request subrequest, but can hand
+	// this header to the client (see docs/gateways.md).
+	HeaderError = "X-Authz-Error"
 )
 
 // ForwardAuth returns the handler of GET /v1/authz (any method): 200 with
@@ -69,6 +73,7 @@ func writeOutcome(w http.ResponseWriter, o outcome) {
 		return
 	}
 	body := o.body()
+	h.Set(HeaderError, body)
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if o.status == http.StatusUnauthorized {
