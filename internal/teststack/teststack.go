@@ -48,6 +48,9 @@ type Clock struct {
 	now time.Time
 }
 
+// NewClock returns a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
@@ -97,7 +100,7 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{Store: store, Clock: &Clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}}
+	s := &Stack{Store: store, Clock: NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))}
 	cfg := server.Config{
 		Store:       store,
 		Box:         box,
