@@ -78,6 +78,7 @@ func TestRequiredAccessCoversEveryMethod(t *testing.T) {
 		{"/tokenauthority.v1.TokenService/ValidateToken", validator},
 		{"/tokenauthority.v1.TokenService/CheckAccess", validator},
 		{"/tokenauthority.v1.SelfService/GetTokenInfo", public},
+		{"/envoy.service.auth.v3.Authorization/Check", gateway},
 		{"/tokenauthority.v1.TokenService/NewMethodNobodyListed", refused},
 		{"", refused},
 	}

@@ -38,11 +38,11 @@ func (s *Server) checkAccess(ctx context.Context, req *pb.CheckAccessRequest) (*
 		return nil, err
 	}
 	s.metrics.ObserveDecision(metrics.KindAccess, d.Reason)
-	return CheckAccessResponse(d), nil
+	return checkAccessResponse(d), nil
 }
 
-// CheckAccessResponse renders a decision as the gRPC API answers it.
-func CheckAccessResponse(d access.Decision) *pb.CheckAccessResponse {
+// checkAccessResponse renders a decision as the gRPC API answers it.
+func checkAccessResponse(d access.Decision) *pb.CheckAccessResponse {
 	resp := &pb.CheckAccessResponse{
 		Allowed:     d.Allowed,
 		Reason:      d.Reason,
