@@ -161,6 +161,18 @@ func TestNginxAuthRequest(t *testing.T) {
 		}
 	}
 
+	// Forward auth is logged and counted under its route, never with the
+	// URI or the token.
+	logs := p.logs.String()
+	if !strings.Contains(logs, `"route":"/v1/authz"`) {
+		t.Errorf("server log has no request record for /v1/authz")
+	}
+	for name, s := range secrets {
+		if s != "" && strings.Contains(logs, s) {
+			t.Errorf("server log contains the %s token", name)
+		}
+	}
+
 	// Paths the authority refuses whatever nginx would make of them.
 	for _, path := range []string{
 		"/zoo/v1/public/models/acme/pub/../priv/weights.bin",
