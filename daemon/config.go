@@ -61,6 +61,12 @@ type Config struct {
 	// masterKeyOnCommandLine is set by ParseConfig when the key came from
 	// the --master-key flag, which other users can read in ps.
 	masterKeyOnCommandLine bool
+	// AuthzRules is a rule file mapping gateway request paths to zoos and
+	// operations; empty means the default rules.
+	AuthzRules string
+	// AuthzRequireCredential makes Envoy's ext_authz Check need a
+	// validator service credential.
+	AuthzRequireCredential bool
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -117,6 +123,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.GRPC.RequestReadTimeout, "grpc-request-read-timeout", cfg.GRPC.RequestReadTimeout, "how long a gRPC call may wait for its request message")
 	fs.DurationVar(&cfg.GRPC.KeepaliveMinTime, "grpc-keepalive-min-time", cfg.GRPC.KeepaliveMinTime, "shortest interval between client keepalive pings; clients pinging more often are disconnected")
 	fs.DurationVar(&cfg.GRPC.MaxConnectionIdle, "grpc-max-connection-idle", cfg.GRPC.MaxConnectionIdle, "close a gRPC connection with no call for this long")
+	fs.StringVar(&cfg.AuthzRules, "authz-rules", "", "file of gateway path rules, one \"[METHOD] PATTERN OPERATION\" per line (default: /zoo/v1/public/models/{workspace}/{zoo}/... download, /zoo/v1/inference/{workspace}/{zoo}/... cloud_inference)")
+	fs.BoolVar(&cfg.AuthzRequireCredential, "authz-require-credential", false, "make Envoy's ext_authz Check require a validator service credential (authorization: Bearer in the gRPC metadata Envoy sends); /v1/authz is unaffected")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version, commit and date of this build and exit")

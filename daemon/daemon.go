@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"sync"
 	"time"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
@@ -19,6 +21,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -104,6 +107,10 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 		log.Warn("the master key was given with --master-key, which every local user can read in the process list; " +
 			"use " + EnvPrefix + "MASTER_KEY or --master-key-file instead")
 	}
+	rules, err := authz.LoadRules(cfg.AuthzRules)
+	if err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
@@ -133,7 +140,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
 	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
-	if err := d.serve(ctx, gl, hl, box, creds, m, reg); err != nil {
+	if err := d.serve(ctx, gl, hl, box, creds, rules, m, reg); err != nil {
 		_ = store.Close()
 		return nil, err
 	}
@@ -148,7 +155,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry) error {
+func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,
@@ -160,10 +167,13 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		Transport:        d.cfg.GRPC,
 		ClientLimiter:    ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
 		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
-		Logger:           d.log,
-		Metrics:          m,
-		Usage:            d.usage,
-		Now:              d.cfg.Now,
+		AuthzRules:       rules,
+		// Envoy usually calls Check without a credential.
+		GatewayCredential: d.cfg.AuthzRequireCredential,
+		Logger:            d.log,
+		Metrics:           m,
+		Usage:             d.usage,
+		Now:               d.cfg.Now,
 	})
 
 	tlsCfg, err := d.cfg.serverTLS()
@@ -187,9 +197,11 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		stop()
 		return err
 	}
-	var routes map[string]http.Handler
+	// Forward auth answers any method: nginx's subrequest is a GET, but
+	// Traefik and Caddy may forward the original method.
+	routes := map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}
 	if d.cfg.UI {
-		routes = ui.Routes()
+		maps.Copy(routes, ui.Routes())
 	}
 	handler, err := rest.New(bg, rest.Config{
 		Logger:      d.log,
@@ -219,7 +231,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		warnPlaintext(d.log, gl.Addr(), hl.Addr())
 	}
 
-	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName} {
+	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, authv3.Authorization_ServiceDesc.ServiceName} {
 		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	d.wg.Add(3)

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"strings"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
@@ -16,12 +17,12 @@ import (
 	"tokenauthority/tlsconfig"
 )
 
-// access says who may call a method.
-type access int
+// methodAccess says who may call a method.
+type methodAccess int
 
 const (
 	// refused is the zero value: a method missing from requiredAccess is refused.
-	refused access = iota
+	refused methodAccess = iota
 	// public methods need no service credential; they authenticate by the
 	// token or seed in the request.
 	public
@@ -32,10 +33,14 @@ const (
 	// own tokens in workspaces they belong to: memberScope narrows each
 	// request, list handlers filter their results.
 	owner
+	// gateway methods answer proxies, which usually hold no service
+	// credential: public unless Config.GatewayCredential asks for a
+	// validator credential.
+	gateway
 )
 
 // requiredAccess is the one table of who may call what.
-func requiredAccess(fullMethod string) access {
+func requiredAccess(fullMethod string) methodAccess {
 	switch fullMethod {
 	case pb.WorkspaceService_ListWorkspaces_FullMethodName,
 		pb.TokenService_CreateToken_FullMethodName,
@@ -70,6 +75,8 @@ func requiredAccess(fullMethod string) access {
 		pb.SelfService_PickSeedToken_FullMethodName,
 		pb.TokenService_ReportLeakedTokens_FullMethodName:
 		return public
+	case authv3.Authorization_Check_FullMethodName:
+		return gateway
 	}
 	return refused
 }
@@ -87,6 +94,12 @@ type principal struct {
 // access fullMethod needs. It returns the caller (empty for public methods).
 func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, error) {
 	need := requiredAccess(fullMethod)
+	if need == gateway {
+		need = public
+		if s.gatewayCred {
+			need = validator
+		}
+	}
 	switch need {
 	case public:
 		return principal{}, nil

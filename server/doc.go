@@ -1,5 +1,9 @@
 // Package server implements the gRPC services of tokenauthority:
-// WorkspaceService, TokenService and SelfService.
+// WorkspaceService, TokenService and SelfService, and Envoy's ext_authz
+// Authorization service (a thin wrapper over package authz). Token
+// validations and access decisions come from package access, the one
+// decision path that the gateways share; ForwardAuth hands the HTTP
+// forward-auth handler to the REST facade.
 //
 // Every handler has the same shape: authorize, check the request, call the
 // store, map the error. Authorization happens inside the handlers rather than

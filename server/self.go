@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/access"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
@@ -39,40 +40,27 @@ var neverExpires = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // unauthenticatedReason turns a failed verdict into the error the SDK shows.
 func unauthenticatedReason(r pb.Reason) error {
-	msg := "the token is not valid"
-	switch r {
-	case pb.Reason_REASON_MALFORMED:
-		msg = "the token is malformed: it is not a token of this hub (wrong prefix, length or checksum)"
-	case pb.Reason_REASON_UNKNOWN:
-		msg = "the token is unknown"
-	case pb.Reason_REASON_EXPIRED:
-		msg = "the token has expired"
-	case pb.Reason_REASON_REVOKED:
-		msg = "the token was revoked"
-	case pb.Reason_REASON_NOT_MEMBER:
-		msg = "the token's user is no longer a member of its workspace"
-	}
-	return status.Error(codes.Unauthenticated, msg)
+	return status.Error(codes.Unauthenticated, access.Describe(r))
 }
 
 // authenticate resolves the token that authenticates a self-service call.
-func (s *Server) authenticate(ctx context.Context, secret string, now time.Time) (verdict, error) {
-	v, err := s.resolve(ctx, secret, now)
+func (s *Server) authenticate(ctx context.Context, secret string) (access.Verdict, error) {
+	v, err := s.access.Resolve(ctx, secret)
 	if err != nil {
-		return verdict{}, err
+		return access.Verdict{}, err
 	}
-	if !v.valid() {
-		return verdict{}, unauthenticatedReason(v.reason)
+	if !v.Valid() {
+		return access.Verdict{}, unauthenticatedReason(v.Reason)
 	}
 	return v, nil
 }
 
 func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) (*pb.GetTokenInfoResponse, error) {
-	v, err := s.authenticate(ctx, req.GetToken(), s.now())
+	v, err := s.authenticate(ctx, req.GetToken())
 	if err != nil {
 		return nil, err
 	}
-	t := v.rec.GetToken()
+	t := v.Token()
 	exp := t.GetExpireTime()
 	if exp == nil {
 		exp = timestamppb.New(neverExpires)
@@ -93,12 +81,12 @@ func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) 
 	if err := s.limitRefresh(req.GetToken()); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	v, err := s.authenticate(ctx, req.GetToken(), now)
+	v, err := s.authenticate(ctx, req.GetToken())
 	if err != nil {
 		return nil, err
 	}
-	old := v.rec.GetToken()
+	now := v.At
+	old := v.Token()
 	var exp time.Time
 	if old.GetExpireTime() != nil {
 		exp = now.Add(old.GetExpireTime().AsTime().Sub(old.GetCreateTime().AsTime()))

@@ -2,10 +2,14 @@ package server
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 
+	"tokenauthority/access"
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -55,6 +59,15 @@ type Config struct {
 	// Usage, when set, is told of every successful use of a token (see
 	// UsageRecorder); nil records nothing.
 	Usage UsageRecorder
+	// AuthzRules map gateway request paths to zoos and operations; nil means
+	// authz.DefaultRules.
+	AuthzRules *authz.Rules
+	// GatewayCredential makes Envoy's ext_authz Check require a validator
+	// service credential (sent by Envoy as gRPC initial metadata). Off by
+	// default: Check answers only what the request's own token may do, so
+	// an open Check tells a caller nothing it could not learn by making the
+	// request through the gateway.
+	GatewayCredential bool
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
@@ -62,13 +75,17 @@ type Config struct {
 // Server implements the three gRPC services over one store.
 type Server struct {
 	store   *storage.Store
-	box     *seal.Box
-	creds   *credential.Set
-	reveal  bool
-	maxLife time.Duration
-	grace   time.Duration
-	seedTTL time.Duration
-	limits  TransportLimits
+	access  *access.Authority
+	gateway *authz.Gateway
+	// gatewayCred makes gateway methods need a validator credential.
+	gatewayCred bool
+	box         *seal.Box
+	creds       *credential.Set
+	reveal      bool
+	maxLife     time.Duration
+	grace       time.Duration
+	seedTTL     time.Duration
+	limits      TransportLimits
 
 	clientLimit  *ratelimit.Limiter
 	refreshLimit *ratelimit.Limiter
@@ -114,6 +131,9 @@ func New(cfg Config) *Server {
 	if s.usage == nil {
 		s.usage = noUsage{}
 	}
+	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now, OnUse: s.recordUse})
+	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
+	s.gatewayCred = cfg.GatewayCredential
 	return s
 }
 
@@ -123,14 +143,27 @@ func (s *Server) Workspaces() pb.WorkspaceServiceServer { return &workspaceServi
 // Tokens returns the TokenService implementation.
 func (s *Server) Tokens() pb.TokenServiceServer { return &tokenService{s: s} }
 
+// Access returns the decision path the services use, for the gateway
+// adapters that must decide exactly as they do.
+func (s *Server) Access() *access.Authority { return s.access }
+
 // Self returns the SelfService implementation.
 func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }
 
-// Register adds the three services to a gRPC server.
+// Envoy returns Envoy's ext_authz Authorization service.
+func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s} }
+
+// ForwardAuth returns the HTTP forward-auth handler (GET /v1/authz) for
+// nginx auth_request, Caddy forward_auth and Traefik ForwardAuth.
+func (s *Server) ForwardAuth() http.Handler { return s.gateway.ForwardAuth(s.log) }
+
+// Register adds the three services and Envoy's Authorization service to a
+// gRPC server.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
+	authv3.RegisterAuthorizationServer(g, s.Envoy())
 }
 
 // ServerOptions returns the options every gRPC server of the service uses:

@@ -1,6 +1,11 @@
 package server
 
-import "time"
+import (
+	"context"
+	"time"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
 
 // UsageRecorder is told of every successful use of a token: a valid
 // ValidateToken, CheckAccess or gateway decision with a valid token, or an
@@ -15,9 +20,8 @@ type noUsage struct{}
 
 func (noUsage) Seen(string, time.Time) {}
 
-// recordUse reports a valid verdict's token as used at now.
-func (s *Server) recordUse(v verdict, now time.Time) {
-	if v.valid() {
-		s.usage.Seen(v.rec.GetToken().GetTokenId(), now)
-	}
+// recordUse reports a token as used at at; access calls it for every
+// successful use.
+func (s *Server) recordUse(_ context.Context, t *pb.Token, at time.Time) {
+	s.usage.Seen(t.GetTokenId(), at)
 }

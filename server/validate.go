@@ -9,11 +9,13 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"tokenauthority/access"
 )
 
 // Limits on request fields.
 const (
-	maxIDLen         = 63
+	maxIDLen         = access.MaxIDLen
 	maxDescription   = 256
 	defaultPageSize  = 50
 	maxPageSize      = 1000
@@ -36,12 +38,8 @@ func checkID(field, id string) error {
 	if len(id) > maxIDLen {
 		return invalid(field, "must be at most %d characters", maxIDLen)
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0 && i < len(id)-1
-		if !ok {
-			return invalid(field, idRule)
-		}
+	if !access.ValidID(id) {
+		return invalid(field, idRule)
 	}
 	return nil
 }
