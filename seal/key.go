@@ -76,6 +76,21 @@ func LoadKey(path string) ([]byte, error) { return loadKey(path) }
 // loadKey reads and checks an existing key file. A missing file is reported
 // as an error wrapping fs.ErrNotExist (and ErrKeyFile).
 func loadKey(path string) ([]byte, error) {
+	data, err := readPrivate(path, maxKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ParseKey(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrKeyFile, path, err)
+	}
+	return key, nil
+}
+
+// readPrivate reads a regular file of at most limit bytes that grants no
+// permission to group or others. Errors wrap ErrKeyFile (and fs.ErrNotExist
+// for a missing file) and name the path, never the content.
+func readPrivate(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
@@ -92,18 +107,14 @@ func loadKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s: mode %#o gives group or others access; want 0600 (chmod 600 %s)",
 			ErrKeyFile, path, perm, path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
 	}
-	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("%w: %s: larger than %d bytes, not a key", ErrKeyFile, path, maxKeyFile)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: %s: larger than %d bytes, not a key file", ErrKeyFile, path, limit)
 	}
-	key, err := ParseKey(string(data))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrKeyFile, path, err)
-	}
-	return key, nil
+	return data, nil
 }
 
 // createKey publishes key at path atomically: it writes and syncs a private

@@ -10,7 +10,6 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
 	"tokenauthority/ratelimit"
-	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
 
@@ -23,10 +22,17 @@ const (
 // maxRequestBytes caps a gRPC request message.
 const maxRequestBytes = 64 << 10
 
+// Sealer seals and opens revealable secrets, bound to their record by aad:
+// a *seal.Ring (the master key ring) or a *seal.Box (one key).
+type Sealer interface {
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
+}
+
 // Config is what the services need. Store, Box and Credentials are required.
 type Config struct {
 	Store       *storage.Store
-	Box         *seal.Box
+	Box         Sealer
 	Credentials *credential.Set
 	// Reveal keeps an encrypted copy of every new secret so that RevealToken can
 	// return it later. When false, only hashes are stored.
@@ -59,7 +65,7 @@ type Config struct {
 // Server implements the three gRPC services over one store.
 type Server struct {
 	store   *storage.Store
-	box     *seal.Box
+	box     Sealer
 	creds   *credential.Set
 	reveal  bool
 	maxLife time.Duration
