@@ -3,7 +3,8 @@
 // With no arguments it serves on 127.0.0.1:50051 (gRPC) and 127.0.0.1:8080
 // (HTTP) with an embedded store in ./data. Every flag can also be set by an
 // environment variable: --data-dir is TOKENAUTHORITY_DATA_DIR. Run with -h
-// for the list, --version for the build.
+// for the list, --version for the build. "tokenauthority keys" rotates the
+// master key (run "tokenauthority keys help").
 package main
 
 import (
@@ -33,6 +34,9 @@ func main() {
 }
 
 func realMain(ctx context.Context) error {
+	if len(os.Args) > 1 && os.Args[1] == "keys" {
+		return daemon.RunKeys(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+	}
 	cfg, err := daemon.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if err != nil {
 		return err
