@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
 	"tokenauthority/seal"
@@ -149,6 +150,11 @@ func (k keys) rotate() error {
 // withStore opens the store exclusively and its key ring (checked as at
 // start, never creating a key), runs fn, and closes the store.
 func (k keys) withStore(ctx context.Context, fn func(context.Context, *storage.Store, *seal.Ring) error) (err error) {
+	// storage.Open would create a missing file: a typo in --data-dir must
+	// not leave an empty store behind.
+	if _, err := os.Stat(k.cfg.DBPath()); err != nil {
+		return fmt.Errorf("no store: %w", err)
+	}
 	s, err := storage.Open(k.cfg.DBPath(), storage.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, storage.ErrLocked) {
 		return fmt.Errorf("%s is in use by a running tokenauthority: stop it first (%w)", k.cfg.DBPath(), err)
