@@ -41,6 +41,11 @@
 //     same transaction, or the counts drift from the buckets.
 //   - PickSeed calls its open function outside any transaction and deletes
 //     the seed only after it succeeded; a failing open leaves the seed.
+//   - Every record that holds a sealed secret must be listed in sealedKinds
+//     (reseal.go), or master key rotation leaves it under the retired key.
+//     Reseal replaces a record only if it is unchanged since it was read,
+//     and PickSeed deletes a seed only if it is; a pick racing a reseal of
+//     the same seed loses and is retried by the SDK, so reseal offline.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage
