@@ -69,11 +69,13 @@ func (r *Ring) Seal(plaintext, aad []byte) ([]byte, error) {
 		return r.boxes[0].Seal(plaintext, aad)
 	}
 	h := header(r.newest)
-	sealed, err := r.boxes[r.newest].Seal(plaintext, append(h[:], aad...))
+	out := make([]byte, 0, headerLen+len(plaintext)+Overhead)
+	out = append(out, h[:]...)
+	sealed, err := r.boxes[r.newest].Seal(plaintext, headerAAD(r.newest, aad))
 	if err != nil {
 		return nil, err
 	}
-	return append(h[:], sealed...), nil
+	return append(out, sealed...), nil
 }
 
 // Open opens a value sealed by Seal under any key of the ring (or by a
@@ -110,8 +112,7 @@ func (r *Ring) open(sealed, aad []byte) ([]byte, uint32, error) {
 	id, ok := parseHeader(sealed)
 	if ok {
 		if b := r.boxes[id]; b != nil {
-			h := header(id)
-			if p, err := b.Open(sealed[headerLen:], append(h[:], aad...)); err == nil {
+			if p, err := b.Open(sealed[headerLen:], headerAAD(id, aad)); err == nil {
 				return p, id, nil
 			}
 		}
@@ -130,6 +131,13 @@ func (r *Ring) open(sealed, aad []byte) ([]byte, uint32, error) {
 		return nil, 0, fmt.Errorf("%w: the value has no key id, so it was sealed under key 0 (the original master key)", ErrUnknownKey)
 	}
 	return nil, 0, ErrOpen
+}
+
+// headerAAD is the additional data of a value with a header: the header,
+// then the caller's aad.
+func headerAAD(id uint32, aad []byte) []byte {
+	h := header(id)
+	return append(h[:], aad...)
 }
 
 func header(id uint32) [headerLen]byte {

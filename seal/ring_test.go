@@ -262,3 +262,42 @@ func TestRingIDs(t *testing.T) {
 		t.Error("Box() does not match the ring's ids")
 	}
 }
+
+// BenchmarkRingOpen compares opening with a Ring, under key 0 (no header)
+// and under the newest key (header), against a Box: the baseline.
+func BenchmarkRingOpen(b *testing.B) {
+	k0, k1 := newKey(b), newKey(b)
+	box := newBox(b, k0)
+	ring, err := seal.NewRing(map[uint32][]byte{0: k0, 1: k1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret := []byte("tka_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ1XsZEv")
+	aad := []byte("01aryz6s41abcdefghjkmnpqrs")
+	under0, err := box.Seal(secret, aad)
+	if err != nil {
+		b.Fatal(err)
+	}
+	under1, err := ring.Seal(secret, aad)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name   string
+		open   func([]byte, []byte) ([]byte, error)
+		sealed []byte
+	}{
+		{name: "box", open: box.Open, sealed: under0},
+		{name: "ring key 0", open: ring.Open, sealed: under0},
+		{name: "ring key 1", open: ring.Open, sealed: under1},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.open(bc.sealed, aad); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
