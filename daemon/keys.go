@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"time"
 
@@ -87,7 +88,7 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	case *batch < 1:
 		return fmt.Errorf("keys reseal: --batch %d: want at least 1", *batch)
 	}
-	k := keys{cfg: cfg, out: stdout}
+	k := keyCmd{cfg: cfg, out: stdout}
 	switch cmd {
 	case "rotate":
 		return k.rotate()
@@ -106,8 +107,8 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	return fmt.Errorf("keys: unknown command %q: want list, rotate, reseal or retire", cmd)
 }
 
-// keys carries what every keys command needs.
-type keys struct {
+// keyCmd carries what every keys command needs.
+type keyCmd struct {
 	cfg Config
 	out io.Writer
 }
@@ -115,7 +116,7 @@ type keys struct {
 // rotate adds a fresh key with the next id to the ring file. It does not
 // open the store: a running server keeps sealing under the key it started
 // with until it is restarted.
-func (k keys) rotate() error {
+func (k keyCmd) rotate() error {
 	path := k.cfg.ringFile()
 	ring, err := seal.LoadRingFile(path)
 	switch {
@@ -126,13 +127,14 @@ func (k keys) rotate() error {
 	}
 	// The newest key is never retired, so the highest id only grows and a
 	// new id is never one that sealed something before.
-	var next uint32 = 1
+	var newest uint32
 	for id := range ring {
-		next = max(next, id+1)
+		newest = max(newest, id)
 	}
-	if next == 0 {
+	if newest == math.MaxUint32 {
 		return errors.New("keys rotate: key ids are exhausted")
 	}
+	next := newest + 1
 	key := make([]byte, seal.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
@@ -149,7 +151,7 @@ func (k keys) rotate() error {
 
 // withStore opens the store exclusively and its key ring (checked as at
 // start, never creating a key), runs fn, and closes the store.
-func (k keys) withStore(ctx context.Context, fn func(context.Context, *storage.Store, *seal.Ring) error) (err error) {
+func (k keyCmd) withStore(ctx context.Context, fn func(context.Context, *storage.Store, *seal.Ring) error) (err error) {
 	// storage.Open would create a missing file: a typo in --data-dir must
 	// not leave an empty store behind.
 	if _, err := os.Stat(k.cfg.DBPath()); err != nil {
@@ -190,7 +192,7 @@ func census(ctx context.Context, s *storage.Store, ring *seal.Ring) (byKey map[u
 	return byKey, unopenable, err
 }
 
-func (k keys) list(ctx context.Context, s *storage.Store, ring *seal.Ring) error {
+func (k keyCmd) list(ctx context.Context, s *storage.Store, ring *seal.Ring) error {
 	byKey, unopenable, err := census(ctx, s, ring)
 	if err != nil {
 		return err
@@ -212,7 +214,7 @@ func (k keys) list(ctx context.Context, s *storage.Store, ring *seal.Ring) error
 	return nil
 }
 
-func (k keys) reseal(ctx context.Context, s *storage.Store, ring *seal.Ring, batch int) error {
+func (k keyCmd) reseal(ctx context.Context, s *storage.Store, ring *seal.Ring, batch int) error {
 	unopenable := 0
 	p, err := s.Reseal(ctx, storage.ResealOptions{Batch: batch}, func(sealed, aad []byte) ([]byte, error) {
 		out, err := ring.Reseal(sealed, aad)
@@ -237,7 +239,7 @@ func (k keys) reseal(ctx context.Context, s *storage.Store, ring *seal.Ring, bat
 // retire removes key id: first its key check value from the store, once a
 // census finds nothing sealed under it, and only then the key itself, so a
 // crash in between leaves a ring that still opens everything.
-func (k keys) retire(ctx context.Context, s *storage.Store, ring *seal.Ring, id uint32) error {
+func (k keyCmd) retire(ctx context.Context, s *storage.Store, ring *seal.Ring, id uint32) error {
 	switch {
 	case ring.Box(id) == nil:
 		return fmt.Errorf("keys retire: key %d is not in the ring (keys %v)", id, ring.IDs())
@@ -266,12 +268,12 @@ func (k keys) retire(ctx context.Context, s *storage.Store, ring *seal.Ring, id 
 		fmt.Fprintf(k.out, "retired key 0: removed %s\n", k.cfg.keyFile())
 		return nil
 	}
-	keys, err := seal.LoadRingFile(k.cfg.ringFile())
+	ringKeys, err := seal.LoadRingFile(k.cfg.ringFile())
 	if err != nil {
 		return fmt.Errorf("keys retire: %w", err)
 	}
-	delete(keys, id)
-	if err := seal.WriteRingFile(k.cfg.ringFile(), keys); err != nil {
+	delete(ringKeys, id)
+	if err := seal.WriteRingFile(k.cfg.ringFile(), ringKeys); err != nil {
 		return fmt.Errorf("keys retire: %w", err)
 	}
 	_, err = fmt.Fprintf(k.out, "retired key %d: removed it from %s\n", id, k.cfg.ringFile())

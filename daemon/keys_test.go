@@ -296,4 +296,16 @@ func TestKeysCommandErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "master.key")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("keys list created a key file: %v", err)
 	}
+	// The highest id is taken: rotate refuses rather than wrap to 0.
+	last := []byte("4294967295:" + otherKey(t) + "\n")
+	ringFile := filepath.Join(cfg.DataDir, "master.keys")
+	if err := os.WriteFile(ringFile, last, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runKeys(t, cfg, "rotate"); err == nil || !strings.Contains(err.Error(), "exhausted") {
+		t.Errorf("keys rotate after id 4294967295 = %v; want a refusal", err)
+	}
+	if got, err := os.ReadFile(ringFile); err != nil || !bytes.Equal(got, last) {
+		t.Errorf("a refused rotate changed the ring file: %v", err)
+	}
 }
