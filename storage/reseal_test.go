@@ -385,7 +385,9 @@ func resealChild(path string) {
 // and Ring.KeyOf, which opens each one).
 func BenchmarkReseal(b *testing.B) {
 	const tokens = 5000
-	keyOf := func(id uint32) []byte { return bytes.Repeat([]byte{byte(id), byte(id >> 8), 0x42, 0x24}, seal.KeySize/4) }
+	keyOf := func(id uint32) []byte {
+		return bytes.Repeat([]byte{byte(id), byte(id >> 8), 0x42, 0x24}, seal.KeySize/4)
+	}
 	run := func(b *testing.B, each func(s *storage.Store, ring *seal.Ring) (int, error)) {
 		s := openAt(b, filepath.Join(b.TempDir(), "ta.db"), storage.Options{})
 		fillSealed(b, s, testRing(b, map[uint32][]byte{0: keyOf(0)}), tokens)
