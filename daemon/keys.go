@@ -45,10 +45,13 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	fs := flag.NewFlagSet("tokenauthority keys", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store (tokenauthority.db), master.key and master.keys")
-	fs.StringVar(&cfg.MasterKey, "master-key", "", "key 0 (base64 of 32 bytes), instead of the key file")
+	fs.StringVar(&cfg.MasterKey, "master-key", "", "key 0 (base64 of 32 bytes), instead of the key file; prefer the environment variable, as a flag is visible in the process list")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file of key 0 (default <data-dir>/master.key); the ring file master.keys is in its directory")
 	batch := fs.Int("batch", 500, "reseal: secrets re-sealed per commit")
 	id := fs.Uint("id", 0, "retire: the key id to remove")
+	for _, name := range []string{"data-dir", "master-key", "master-key-file"} {
+		fs.Lookup(name).Usage += " ($" + envName(name) + ")"
+	}
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), keysUsage)
 		fs.PrintDefaults()

@@ -118,7 +118,10 @@ func openMasterKey(ctx context.Context, cfg Config, store *storage.Store, log *s
 	if err := checkRing(ctx, cfg, store, ring, checks); err != nil {
 		return nil, err
 	}
-	log.Debug("master key ring", slog.Any("key_ids", ring.IDs()), slog.Uint64("sealing_key_id", uint64(ring.Newest())))
+	if ring.Newest() != 0 {
+		log.Info("master key ring", slog.Any("key_ids", ring.IDs()), slog.Uint64("sealing_key_id", uint64(ring.Newest())),
+			slog.String("ring_file", cfg.ringFile()))
+	}
 	return ring, nil
 }
 
