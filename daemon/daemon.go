@@ -126,7 +126,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	}
 	warnIfShared(log, cfg.DataDir, "data directory")
 	warnIfShared(log, cfg.DBPath(), "store file")
-	box, err := openMasterKey(ctx, cfg, store, log)
+	box, err := openMasterKey(ctx, cfg, store, log, true)
 	if err != nil {
 		_ = store.Close()
 		return nil, err
@@ -155,7 +155,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry) error {
+func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,

@@ -14,7 +14,6 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
 	"tokenauthority/ratelimit"
-	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
 
@@ -27,10 +26,17 @@ const (
 // maxRequestBytes caps a gRPC request message.
 const maxRequestBytes = 64 << 10
 
+// Sealer seals and opens revealable secrets, bound to their record by aad:
+// a *seal.Ring (the master key ring) or a *seal.Box (one key).
+type Sealer interface {
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
+}
+
 // Config is what the services need. Store, Box and Credentials are required.
 type Config struct {
 	Store       *storage.Store
-	Box         *seal.Box
+	Box         Sealer
 	Credentials *credential.Set
 	// Reveal keeps an encrypted copy of every new secret so that RevealToken can
 	// return it later. When false, only hashes are stored.
@@ -79,7 +85,7 @@ type Server struct {
 	gateway *authz.Gateway
 	// gatewayCred makes gateway methods need a validator credential.
 	gatewayCred bool
-	box         *seal.Box
+	box         Sealer
 	creds       *credential.Set
 	reveal      bool
 	maxLife     time.Duration

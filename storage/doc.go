@@ -58,6 +58,11 @@
 //     of now minus the retention, never now.
 //   - RecordUses rewrites whole records; it is meant for one batched call a
 //     minute, not one per validation.
+//   - Every record that holds a sealed secret must be listed in sealedKinds
+//     (reseal.go), or master key rotation leaves it under the retired key.
+//     Reseal replaces a record only if it is unchanged since it was read,
+//     and PickSeed deletes a seed only if it is; a pick racing a reseal of
+//     the same seed loses and is retried by the SDK, so reseal offline.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

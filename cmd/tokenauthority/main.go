@@ -7,6 +7,8 @@
 //
 // "tokenauthority restore --from FILE --data-dir DIR" installs a snapshot
 // taken from GET /v1/admin/backup into an empty data directory.
+//
+// "tokenauthority keys" rotates the master key (run "tokenauthority keys help").
 package main
 
 import (
@@ -38,6 +40,9 @@ func main() {
 func realMain(ctx context.Context) error {
 	if len(os.Args) > 1 && os.Args[1] == "restore" {
 		return daemon.Restore(os.Args[2:], os.Getenv, os.Stderr)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "keys" {
+		return daemon.RunKeys(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 	}
 	cfg, err := daemon.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if err != nil {
