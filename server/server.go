@@ -126,11 +126,12 @@ func (s *Server) Tokens() pb.TokenServiceServer { return &tokenService{s: s} }
 // Self returns the SelfService implementation.
 func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }
 
-// Register adds the three services to a gRPC server.
+// Register adds the services to a gRPC server.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
+	pb.RegisterAdminServiceServer(g, s.Admin())
 }
 
 // ServerOptions returns the options every gRPC server of the service uses:
