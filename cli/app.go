@@ -85,6 +85,7 @@ TOKENAUTHORITY_CREDENTIAL.`,
 		a.zooCmd(),
 		a.tokenCmd(),
 		a.accessCmd(),
+		a.backupCmd(),
 	)
 	root.InitDefaultCompletionCmd()
 	return root
