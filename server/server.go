@@ -59,7 +59,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Server implements the three gRPC services over one store.
+// Server implements the gRPC services over one store.
 type Server struct {
 	store   *storage.Store
 	box     *seal.Box
