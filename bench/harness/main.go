@@ -101,7 +101,7 @@ type bench struct {
 	config
 	logs io.Writer
 
-	adminCred, validatorCred string
+	adminCred, validatorCred    string
 	server, grpcbare, httpbare  *proc
 	grpcAddr, httpAddr          string
 	grpcbareAddr, httpbareAddr  string
