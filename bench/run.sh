@@ -6,16 +6,16 @@
 # OK request from /proc/<pid>/stat, or OK requests per second for creates),
 # followed by the in-process Go benchmarks.
 #
-#   bench/run.sh            full mode: 1M tokens, 3 rounds of 8 s per side (under 10 minutes)
+#   bench/run.sh            full mode: 1M tokens, 3 rounds of 5 s per side (under 10 minutes)
 #   bench/run.sh --smoke    smoke mode: 1k tokens, 1 round of 1 s per side (seconds; a sign of life)
 #
-# Options: --rounds N, --duration 8s, --tokens N, --out FILE (also write the table there).
+# Options: --rounds N, --duration 5s, --tokens N, --out FILE (also write the table there).
 # Every process it starts is stopped by PID on exit; the scratch directory,
 # which holds live secrets of the throwaway store, is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-smoke=false rounds=3 duration=8s tokens=1000000 out=""
+smoke=false rounds=3 duration=5s tokens=1000000 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=true rounds=1 duration=1s tokens=1000 ;;

@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&c.work, "work", "", "scratch directory (data, logs)")
 	fs.StringVar(&c.repo, "repo", ".", "repository root, for the Go benchmarks")
 	fs.IntVar(&c.tokens, "tokens", 1_000_000, "tokens in the store")
-	fs.DurationVar(&c.duration, "duration", 8*time.Second, "length of one load run")
+	fs.DurationVar(&c.duration, "duration", 5*time.Second, "length of one load run")
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds per row (each runs both sides)")
 	fs.BoolVar(&c.smoke, "smoke", false, "smoke mode: label the table as such and run the small Go benchmark only")
 	fs.StringVar(&c.commit, "commit", "", "commit being measured, for the table header")
@@ -89,6 +89,9 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The Go benchmark opens the server's store file: stop the server first.
+	b.server.stop()
+	b.server = nil
 	gobench, err := b.goBenchmarks(ctx)
 	if err != nil {
 		return err
@@ -109,6 +112,7 @@ type bench struct {
 	fillSeconds                 float64
 	rssStart, rssEnd, fileBytes int64
 	files                       map[string]string
+	dataDir                     string
 }
 
 func (b *bench) bin(name string) string { return filepath.Join(b.bins, name) }
@@ -147,12 +151,14 @@ func (b *bench) prepare(ctx context.Context) error {
 	}
 	masterKey := seal.FormatKey(key)
 	dataDir := filepath.Join(b.work, "data")
-	secretsFile := filepath.Join(b.work, "secrets.txt")
+	// The Go benchmark reuses this directory (TOKENAUTHORITY_BENCH_STORE).
+	b.dataDir = dataDir
+	secretsFile := filepath.Join(dataDir, "secrets.txt")
 
 	b.progress("filling the store with %d tokens", b.tokens)
 	out, err := execOut(ctx, b.bin("fill"), "-data-dir", dataDir, "-master-key", masterKey,
 		"-credentials-file", credsFile, "-admin-credential", b.adminCred,
-		"-tokens", fmt.Sprint(b.tokens), "-keep", "1000", "-secrets-out", secretsFile)
+		"-tokens", fmt.Sprint(b.tokens), "-keep", fmt.Sprint(b.tokens), "-secrets-out", secretsFile)
 	if err != nil {
 		return err
 	}
@@ -176,7 +182,13 @@ func (b *bench) prepare(ctx context.Context) error {
 	if len(secrets) == 0 {
 		return errors.New("fill wrote no secrets")
 	}
-	if err := b.writeLoadFiles(secrets); err != nil {
+	if err := os.WriteFile(filepath.Join(dataDir, "credentials.json"), []byte(creds), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "validator.credential"), []byte(b.validatorCred), 0o600); err != nil {
+		return err
+	}
+	if err := b.writeLoadFiles(secrets[:min(1000, len(secrets))]); err != nil {
 		return err
 	}
 
