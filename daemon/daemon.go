@@ -101,7 +101,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		Metrics:          m,
 	})
 
-	d.grpc = grpc.NewServer(srv.ServerOptions()...)
+	d.grpc = grpc.NewServer(append(srv.ServerOptions(), server.TransportOptions()...)...)
 	srv.Register(d.grpc)
 	d.health = health.NewServer()
 	healthpb.RegisterHealthServer(d.grpc, d.health)

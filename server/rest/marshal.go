@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -43,6 +44,27 @@ func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 	return m.JSONPb.Marshal(v)
 }
 
+// bodyBuffers hold bodies while decodeFlat reads them; decodeFlat copies
+// what it keeps.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, maxFastBody+1); return &b }}
+
+// readSmall reads all of r into buf when it fits, reporting false (with
+// what it read) when r holds more or failed.
+func readSmall(r io.Reader, buf []byte) ([]byte, bool) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if errors.Is(err, io.EOF) {
+			return buf[:n], true
+		}
+		if err != nil {
+			return buf[:n], false
+		}
+	}
+	return buf[:n], false
+}
+
 // NewDecoder reads a small flat body with decodeFlat and anything else
 // with JSONPb's decoder. It records a decode failure in the exchange of the
 // body it reads, because the generated gateway code turns it into a plain
@@ -51,18 +73,25 @@ func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	body, _ := r.(*limitedBody)
 	var d runtime.Decoder
+	drained := false
 	return runtime.DecoderFunc(func(v any) error {
+		if drained {
+			return io.EOF // decodeFlat read the whole body
+		}
 		if d == nil {
 			msg, ok := v.(proto.Message)
 			if ok {
-				// A read error (the size limit) stays in r for the
-				// decoder below to meet at the same place.
-				head, err := io.ReadAll(io.LimitReader(r, maxFastBody+1))
-				if err == nil && len(head) <= maxFastBody && decodeFlat(head, msg) {
-					d = m.JSONPb.NewDecoder(r)
+				buf := bodyBuffers.Get().(*[]byte)
+				head, whole := readSmall(r, *buf)
+				if whole && decodeFlat(head, msg) {
+					bodyBuffers.Put(buf)
+					drained = true
 					return nil
 				}
-				r = io.MultiReader(bytes.NewReader(head), r)
+				// A read error (the size limit) stays in r for the
+				// decoder below to meet at the same place.
+				r = io.MultiReader(bytes.NewReader(bytes.Clone(head)), r)
+				bodyBuffers.Put(buf)
 			}
 			d = m.JSONPb.NewDecoder(r)
 		}
