@@ -13,4 +13,17 @@
 // their route pattern only. The gateway path bypasses gRPC interceptors; the
 // services authenticate each call themselves from the "authorization"
 // metadata, which the gateway copies from the HTTP Authorization header.
+//
+// # How it can hurt you
+//
+// The two routes on every download's path, POST /v1/tokens:validate and
+// POST /v1/access:check, skip the gateway's router (hot.go) but nothing
+// else: same marshaler, same incoming metadata, same service method, same
+// error handler. A new gateway option that changes requests or responses
+// must be checked against them; TestHotRoutesAnswerAsTheGateway compares
+// both ways. JSON goes through fastjson.go, which writes protojson's output
+// for the field kinds the API uses and hands anything else to protojson;
+// a new field kind needs no change, but a message-level JSON option set on
+// the gateway's marshaler would not reach it (jsonMarshaler is where both
+// live).
 package rest
