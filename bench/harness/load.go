@@ -116,14 +116,14 @@ func (w wrkLoad) run(ctx context.Context) (int64, float64, error) {
 
 // boltLoad is one run of the bbolt write baseline.
 type boltLoad struct {
-	bin, dir, mode string
-	writers        int
-	duration       time.Duration
+	bin, dir, mode   string
+	writers, prefill int
+	duration         time.Duration
 }
 
 func (b boltLoad) run(ctx context.Context) (int64, float64, error) {
 	out, err := exec.CommandContext(ctx, b.bin, "-mode", b.mode, "-writers", strconv.Itoa(b.writers),
-		"-dir", b.dir, "-duration", b.duration.String()).Output()
+		"-dir", b.dir, "-duration", b.duration.String(), "-prefill", strconv.Itoa(b.prefill)).Output()
 	if err != nil {
 		return 0, 0, fmt.Errorf("boltwrite: %w", withStderr(err))
 	}

@@ -5,6 +5,11 @@
 //	boltwrite -mode update -dir D -duration 5s   one writer, one db.Update per value
 //	boltwrite -mode batch -writers 64 ...         64 writers sharing commits through db.Batch
 //
+// With -prefill N the file first gets N values (once; later runs on the
+// same -dir find them), so that commits touch a tree as deep as that of a
+// store holding N tokens: a commit into a large file writes more pages than
+// one into an empty file.
+//
 // It prints {"writes": N, "seconds": S} on stdout.
 //
 // # How it can hurt you
@@ -42,6 +47,7 @@ func run(args []string) error {
 	writers := fs.Int("writers", 1, "concurrent writers")
 	dir := fs.String("dir", "", "directory of the bbolt file (required)")
 	duration := fs.Duration("duration", 5*time.Second, "how long to write")
+	prefill := fs.Int("prefill", 0, "first fill the file, unsynced and untimed, to this many values (the store being compared holds that many tokens)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,6 +67,10 @@ func run(args []string) error {
 		_, err := tx.CreateBucketIfNotExists(bucket)
 		return err
 	}); err != nil {
+		return err
+	}
+
+	if err := fill(db, bucket, *prefill); err != nil {
 		return err
 	}
 
@@ -102,4 +112,38 @@ func run(args []string) error {
 		"writes":  writes.Load(),
 		"seconds": time.Since(start).Seconds(),
 	})
+}
+
+// fill adds random values to bucket until it holds n, in large unsynced
+// transactions.
+func fill(db *bolt.DB, bucket []byte, n int) error {
+	have := 0
+	if err := db.View(func(tx *bolt.Tx) error {
+		have = tx.Bucket(bucket).Stats().KeyN
+		return nil
+	}); err != nil {
+		return err
+	}
+	db.NoSync = true
+	defer func() { db.NoSync = false }()
+	for have < n {
+		err := db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucket)
+			for i := 0; i < 50_000 && have+i < n; i++ {
+				key := make([]byte, 32)
+				if _, err := rand.Read(key); err != nil {
+					return err
+				}
+				if err := b.Put(key, make([]byte, 200)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		have += 50_000
+	}
+	return db.Sync()
 }
