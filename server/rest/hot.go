@@ -78,11 +78,12 @@ func decodeRequest(dec runtime.Decoder, req proto.Message) error {
 }
 
 // hot sends the hot routes' requests to their hotRoute and every other
-// request to next. A method override, which the gateway honours, takes the
-// gateway's way too.
+// request to next. A method override, which the gateway honours, and a path
+// with escapes (RawPath set), which the gateway matches in its escaped form,
+// take the gateway's way too.
 func hot(routes map[string]*hotRoute, gw *runtime.ServeMux, m *jsonMarshaler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.Header.Get("X-HTTP-Method-Override") == "" {
+		if r.Method == http.MethodPost && r.URL.RawPath == "" && r.Header.Get("X-HTTP-Method-Override") == "" {
 			if h, ok := routes[r.URL.Path]; ok {
 				h.serve(w, r, gw, m)
 				return
