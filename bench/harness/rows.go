@@ -278,7 +278,7 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 		mode = "smoke (short runs, small store: the numbers are only a sign of life)"
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("Machine: %s, %d cores (GOMAXPROCS %d); load average at the end %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+	p("Machine: %s, %d cores (GOMAXPROCS %d); load average at the end %s\n\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
 	p("Run: %s mode, commit %s, %s, %d tokens stored, %d rounds of %s per side, alternating A/B\n\n",
 		mode, b.commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), b.tokens, b.rounds, b.duration)
 	p("| path | this service (median) | baseline (median) | ratio | target | |\n|---|---|---|---|---|---|\n")
