@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
@@ -38,6 +39,10 @@ var codeOf = []struct {
 	{storage.ErrNotEmpty, codes.FailedPrecondition},
 	{storage.ErrReplaced, codes.FailedPrecondition},
 	{storage.ErrInvalid, codes.InvalidArgument},
+	{lifecycle.ErrRevoked, codes.FailedPrecondition},
+	{lifecycle.ErrExpired, codes.FailedPrecondition},
+	{lifecycle.ErrDisabled, codes.FailedPrecondition},
+	{lifecycle.ErrReused, codes.FailedPrecondition},
 	{storage.ErrClosed, codes.Unavailable},
 	{context.Canceled, codes.Canceled},
 	{context.DeadlineExceeded, codes.DeadlineExceeded},
@@ -55,7 +60,10 @@ func (s *Server) toStatus(ctx context.Context, method string, err error) error {
 		return err
 	}
 	var inv *invalidError
-	if errors.As(err, &inv) {
+	if le := (*lifecycle.LimitError)(nil); errors.As(err, &le) {
+		inv = &invalidError{field: le.Field, reason: le.Reason}
+	}
+	if inv != nil || errors.As(err, &inv) {
 		st := status.New(codes.InvalidArgument, inv.Error())
 		if d, derr := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
 			{Field: inv.field, Description: inv.reason},

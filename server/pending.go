@@ -18,22 +18,10 @@ func notBuilt[Req, Resp any](context.Context, Req) (Resp, error) {
 	return zero, status.Error(codes.Unimplemented, "this method is not available yet")
 }
 
-func (t *tokenService) UpdateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*pb.UpdateTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_UpdateToken_FullMethodName, req, notBuilt[*pb.UpdateTokenRequest, *pb.UpdateTokenResponse])
-}
-
-func (t *tokenService) RollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.RollTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_RollToken_FullMethodName, req, notBuilt[*pb.RollTokenRequest, *pb.RollTokenResponse])
-}
-
 func (t *tokenService) RevokeTokens(ctx context.Context, req *pb.RevokeTokensRequest) (*pb.RevokeTokensResponse, error) {
 	return handle(ctx, t.s, pb.TokenService_RevokeTokens_FullMethodName, req, notBuilt[*pb.RevokeTokensRequest, *pb.RevokeTokensResponse])
 }
 
 func (t *tokenService) ReportLeakedTokens(ctx context.Context, req *pb.ReportLeakedTokensRequest) (*pb.ReportLeakedTokensResponse, error) {
 	return handle(ctx, t.s, pb.TokenService_ReportLeakedTokens_FullMethodName, req, notBuilt[*pb.ReportLeakedTokensRequest, *pb.ReportLeakedTokensResponse])
-}
-
-func (w *workspaceService) UpdateWorkspace(ctx context.Context, req *pb.UpdateWorkspaceRequest) (*pb.UpdateWorkspaceResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_UpdateWorkspace_FullMethodName, req, notBuilt[*pb.UpdateWorkspaceRequest, *pb.UpdateWorkspaceResponse])
 }

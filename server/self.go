@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
@@ -50,6 +51,8 @@ func unauthenticatedReason(r pb.Reason) error {
 		msg = "the token was revoked"
 	case pb.Reason_REASON_NOT_MEMBER:
 		msg = "the token's user is no longer a member of its workspace"
+	case pb.Reason_REASON_DISABLED:
+		msg = "the token is disabled"
 	}
 	return status.Error(codes.Unauthenticated, msg)
 }
@@ -85,34 +88,21 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 	}, nil
 }
 
-// refreshToken replaces a valid token by a new one with the same lifetime
-// (capped by the maximum lifetime); the old one stops working after the
-// grace period.
+// refreshToken is the SDK's refresh: a roll of the token that
+// authenticates the call, with the refresh grace period, through the same
+// path as RollToken.
 func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
-	now := s.now()
-	v, err := s.authenticate(ctx, req.GetToken(), now)
+	v, err := s.authenticate(ctx, req.GetToken(), s.now())
 	if err != nil {
 		return nil, err
 	}
-	old := v.rec.GetToken()
-	var exp time.Time
-	if old.GetExpireTime() != nil {
-		exp = now.Add(old.GetExpireTime().AsTime().Sub(old.GetCreateTime().AsTime()))
+	_, secret, err := s.roll(ctx, "", v.rec.GetToken(), s.grace)
+	if errors.Is(err, lifecycle.ErrReused) {
+		return nil, status.Error(codes.FailedPrecondition, "the token was already refreshed, so two parties hold it: every token of its family is now revoked; create a new token")
 	}
-	if s.maxLife > 0 && (exp.IsZero() || exp.Sub(now) > s.maxLife) {
-		exp = now.Add(s.maxLife)
-	}
-	next, secret, err := s.newRecord(old, now, exp)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.ReplaceToken(ctx, old.GetTokenId(), next, now.Add(s.grace)); err != nil {
-		if errors.Is(err, storage.ErrReplaced) {
-			return nil, status.Error(codes.FailedPrecondition, "the token was already refreshed; use the token the refresh returned")
-		}
-		return nil, err
-	}
-	s.audit(ctx, "token refreshed", append(tokenAttrs(next.GetToken()), slog.String("replaces", old.GetTokenId()))...)
 	return &pb.RefreshTokenResponse{Value: secret}, nil
 }
 

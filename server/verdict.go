@@ -33,7 +33,7 @@ func (s *Server) resolve(ctx context.Context, secret string, now time.Time) (ver
 		return verdict{reason: pb.Reason_REASON_MALFORMED}, nil
 	}
 	hash := token.Hash(secret)
-	rec, member, err := s.store.LookupToken(ctx, hash)
+	rec, member, tokenPolicy, err := s.store.LookupTokenWithPolicy(ctx, hash)
 	if errors.Is(err, storage.ErrNotFound) {
 		return verdict{reason: pb.Reason_REASON_UNKNOWN}, nil
 	}
@@ -45,19 +45,7 @@ func (s *Server) resolve(ctx context.Context, secret string, now time.Time) (ver
 	if subtle.ConstantTimeCompare(rec.GetSecretHash(), hash[:]) != 1 {
 		return verdict{reason: pb.Reason_REASON_UNKNOWN}, nil
 	}
-	v := verdict{rec: rec}
-	switch lifecycle.State(rec.GetToken(), now) {
-	case pb.TokenState_TOKEN_STATE_REVOKED:
-		v.reason = pb.Reason_REASON_REVOKED
-	case pb.TokenState_TOKEN_STATE_EXPIRED:
-		v.reason = pb.Reason_REASON_EXPIRED
-	default:
-		v.reason = pb.Reason_REASON_VALID
-		if !member {
-			v.reason = pb.Reason_REASON_NOT_MEMBER
-		}
-	}
-	return v, nil
+	return verdict{rec: rec, reason: lifecycle.Reason(rec.GetToken(), member, tokenPolicy, now)}, nil
 }
 
 func (s *Server) validateToken(ctx context.Context, req *pb.ValidateTokenRequest) (*pb.ValidateTokenResponse, error) {
@@ -99,6 +87,7 @@ func (s *Server) checkAccess(ctx context.Context, req *pb.CheckAccessRequest) (*
 // its reason even where no secret would have been allowed.
 func (s *Server) decide(ctx context.Context, secret, workspaceID, zooID string, op pb.Operation) (*pb.CheckAccessResponse, error) {
 	caller := policy.Caller{Anonymous: true}
+	var tok *pb.Token
 	resp := &pb.CheckAccessResponse{}
 	if secret != "" {
 		v, err := s.resolve(ctx, secret, s.now())
@@ -110,6 +99,7 @@ func (s *Server) decide(ctx context.Context, secret, workspaceID, zooID string, 
 			return resp, nil
 		}
 		t := v.rec.GetToken()
+		tok = t
 		caller = policy.Caller{WorkspaceID: t.GetWorkspaceId()}
 		resp.WorkspaceId, resp.TokenId, resp.UserId, resp.ExpireTime = t.GetWorkspaceId(), t.GetTokenId(), t.GetUserId(), t.GetExpireTime()
 	}
@@ -121,6 +111,9 @@ func (s *Server) decide(ctx context.Context, secret, workspaceID, zooID string, 
 		return nil, err
 	}
 	d := policy.Decide(zoo, op, caller)
+	if secret != "" {
+		d = lifecycle.Narrow(d, tok, workspaceID, zooID, op)
+	}
 	resp.Allowed, resp.Reason = d.Allowed, d.Reason
 	return resp, nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
@@ -88,7 +87,6 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 	key := compositeKey(workspaceID, userID)
 	prefix := childPrefix(workspaceID)
 	user := []byte(userID)
-	at := timestamppb.New(now)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		revoked = 0
 		members := tx.Bucket(bucketMembers)
@@ -115,15 +113,10 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 			if err != nil {
 				return err
 			}
-			if lifecycle.RevokedBy(rec.GetToken(), now) {
+			if !lifecycle.Revoke(rec.Token, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED) {
 				continue
 			}
-			rec.Token.RevokeTime = at
-			val, err := encode(rec)
-			if err != nil {
-				return err
-			}
-			if err := records.Put(id, val); err != nil {
+			if err := putRecord(tx, rec); err != nil {
 				return err
 			}
 			revoked++
