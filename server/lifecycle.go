@@ -129,6 +129,10 @@ func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*
 				t.Zoos = zoos
 			case "expire_time":
 				e, err := s.limits(p).Change(t, exp, now)
+				var le *lifecycle.LimitError
+				if errors.As(err, &le) {
+					return invalid("token."+le.Field, "%s", le.Reason)
+				}
 				if err != nil {
 					return err
 				}
@@ -179,7 +183,11 @@ func (s *Server) updateWorkspace(ctx context.Context, req *pb.UpdateWorkspaceReq
 		if ws.TokenPolicy != nil && proto.Size(ws.TokenPolicy) == 0 {
 			ws.TokenPolicy = nil
 		}
-		return lifecycle.CheckPolicy(ws.GetTokenPolicy(), s.maxLife)
+		var le *lifecycle.LimitError
+		if err := lifecycle.CheckPolicy(ws.GetTokenPolicy(), s.maxLife); errors.As(err, &le) {
+			return invalid("workspace."+le.Field, "%s", le.Reason)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

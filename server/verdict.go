@@ -21,6 +21,8 @@ type verdict struct {
 	reason pb.Reason
 	// rec is the matching token; nil when the secret matched none.
 	rec *storagepb.TokenRecord
+	// policy is the token policy of rec's workspace; nil when none.
+	policy *pb.TokenPolicy
 }
 
 func (v verdict) valid() bool { return v.reason == pb.Reason_REASON_VALID }
@@ -45,7 +47,7 @@ func (s *Server) resolve(ctx context.Context, secret string, now time.Time) (ver
 	if subtle.ConstantTimeCompare(rec.GetSecretHash(), hash[:]) != 1 {
 		return verdict{reason: pb.Reason_REASON_UNKNOWN}, nil
 	}
-	return verdict{rec: rec, reason: lifecycle.Reason(rec.GetToken(), member, tokenPolicy, now)}, nil
+	return verdict{rec: rec, policy: tokenPolicy, reason: lifecycle.Reason(rec.GetToken(), member, tokenPolicy, now)}, nil
 }
 
 func (s *Server) validateToken(ctx context.Context, req *pb.ValidateTokenRequest) (*pb.ValidateTokenResponse, error) {
@@ -60,7 +62,7 @@ func (s *Server) validateToken(ctx context.Context, req *pb.ValidateTokenRequest
 	s.metrics.ObserveDecision(metrics.KindValidate, v.reason)
 	resp := &pb.ValidateTokenResponse{Valid: v.valid(), Reason: v.reason}
 	if v.rec != nil {
-		resp.Token = view(v.rec, now)
+		resp.Token = viewUnder(v.rec, v.policy, now)
 	}
 	return resp, nil
 }
