@@ -134,7 +134,9 @@ func TestParallelRefreshAndRevoke(t *testing.T) {
 	var secrets []string
 	for f := range families {
 		first, secret := e.token(t, "acme", "alice", nil)
+		mu.Lock()
 		secrets = append(secrets, secret)
+		mu.Unlock()
 		progress := make(chan struct{}, refreshes)
 		wg.Go(func() {
 			defer close(progress)

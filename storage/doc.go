@@ -14,6 +14,15 @@
 // (sha256 of the seed -> sealed secret). Values are protobuf-encoded. A file
 // whose schema version is newer than this build's is refused at Open.
 //
+// # Token rules
+//
+// The rules of a token's life (state, roll, revocation, family, policy
+// limits) are the lifecycle package's; the store applies them inside its
+// write transactions so that a roll, a family revocation or a change is one
+// commit (roll.go, families.go, update.go). Token families are chains
+// linked by replaces / replaced_by and walked without an index. Every write
+// of a token record goes through putToken.
+//
 // # Durability
 //
 // A write method returns only after its change is committed and fsynced, so
@@ -36,6 +45,9 @@
 //     batch fails), which is why every time and id is computed by the caller
 //     and passed in rather than read inside a method.
 //   - Counts walks the token bucket: call it per scrape, not per request.
+//   - A family walk reads one record per member; a family is as long as
+//     its chain of rolls, which the one-predecessor-in-grace rule does not
+//     bound (a token rolled every minute for a year is a long chain).
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage
