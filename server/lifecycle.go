@@ -97,21 +97,25 @@ func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	// Fields outside the mask are ignored (AIP-134), so only those in it
+	// are checked.
 	var exp time.Time
+	var ops []pb.Operation
+	var zoos []string
 	for _, p := range paths {
 		switch p {
 		case "description":
 			err = checkText("token.description", in.GetDescription(), maxDescription)
 		case "expire_time":
 			exp, err = requestedExpiry("token.expire_time", in.GetExpireTime())
+		case "operations":
+			ops, _, err = checkScopes("token.", in.GetOperations(), nil)
+		case "zoos":
+			_, zoos, err = checkScopes("token.", nil, in.GetZoos())
 		}
 		if err != nil {
 			return nil, err
 		}
-	}
-	ops, zoos, err := checkScopes("token.", in.GetOperations(), in.GetZoos())
-	if err != nil {
-		return nil, err
 	}
 	now := s.now()
 	var policy *pb.TokenPolicy
@@ -276,6 +280,16 @@ func checkScopes(prefix string, ops []pb.Operation, zoos []string) ([]pb.Operati
 		}
 	}
 	return slices.Clone(ops), slices.Clone(zoos), nil
+}
+
+// endTime is when t stops by expiry under policy p, as a timestamp; nil
+// when never.
+func endTime(t *pb.Token, p *pb.TokenPolicy) *timestamppb.Timestamp {
+	end := lifecycle.End(t, p)
+	if end.IsZero() {
+		return nil
+	}
+	return timestamppb.New(end)
 }
 
 // errorsIsReused reports whether a roll failed because the token was

@@ -320,3 +320,25 @@ func TestScopes(t *testing.T) {
 		wantInvalid(t, tt.name, err, tt.field)
 	}
 }
+
+// TestUpdateTokenIgnoresFieldsOutsideTheMask: AIP-134, only masked fields
+// are read, so a client may send back a whole token it got earlier.
+func TestUpdateTokenIgnoresFieldsOutsideTheMask(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.workspace(t, "acme", []string{"alice"}, nil)
+	tok, _ := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Operations: []pb.Operation{dl}})
+	whole := proto.CloneOf(tok)
+	whole.Description = "renamed"
+	whole.Operations = []pb.Operation{0}                 // invalid, but not in the mask
+	whole.UserId, whole.MaskedKey = "eve", "tka_...xxxx" // output fields, not in the mask
+	got, err := e.tokens.UpdateToken(admin(t), &pb.UpdateTokenRequest{Token: whole, UpdateMask: mask("description")})
+	if err != nil {
+		t.Fatalf("UpdateToken: %v", err)
+	}
+	want := proto.CloneOf(tok)
+	want.Description = "renamed"
+	if !proto.Equal(got.GetToken(), want) {
+		t.Errorf("UpdateToken = %v, want %v", got.GetToken(), want)
+	}
+}

@@ -51,6 +51,21 @@ func TestWorkspacePolicy(t *testing.T) {
 		t.Errorf("GetWorkspace = %v, %v; want %v", got, err, ws)
 	}
 
+	// The SDK and access checks see the end the policy sets, so the SDK
+	// refreshes in time.
+	info, err := e.self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: foreverSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.GetExpiration().AsTime(); !got.Equal(start.Add(30 * day)) {
+		t.Errorf("SDK info expiration of a never-expiring token under a 30-day policy = %v, want %v", got, start.Add(30*day))
+	}
+	e.workspace(t, "pubs", nil, map[string]pb.Visibility{"z": public})
+	a, err := e.tokens.CheckAccess(validator(t), &pb.CheckAccessRequest{Secret: longSecret, Zoo: "pubs/z", Operation: dl})
+	if err != nil || !a.GetAllowed() || !a.GetExpireTime().AsTime().Equal(start.Add(30*day)) {
+		t.Errorf("CheckAccess of a 90-day token under a 30-day policy = %v, %v; want allowed, expiring at %v", a, err, start.Add(30*day))
+	}
+
 	// Create: the default applies, the maximum is enforced.
 	def, _ := e.token(t, "acme", "alice", nil)
 	if got := def.GetExpireTime().AsTime(); !got.Equal(start.Add(7 * day)) {

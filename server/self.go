@@ -75,7 +75,9 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 		return nil, err
 	}
 	t := v.rec.GetToken()
-	exp := t.GetExpireTime()
+	// The end under the workspace policy, so that the SDK refreshes before a
+	// policy limit stops the token.
+	exp := endTime(t, v.policy)
 	if exp == nil {
 		exp = timestamppb.New(neverExpires)
 	}

@@ -103,7 +103,7 @@ func (s *Server) decide(ctx context.Context, secret, workspaceID, zooID string, 
 		t := v.rec.GetToken()
 		tok = t
 		caller = policy.Caller{WorkspaceID: t.GetWorkspaceId()}
-		resp.WorkspaceId, resp.TokenId, resp.UserId, resp.ExpireTime = t.GetWorkspaceId(), t.GetTokenId(), t.GetUserId(), t.GetExpireTime()
+		resp.WorkspaceId, resp.TokenId, resp.UserId, resp.ExpireTime = t.GetWorkspaceId(), t.GetTokenId(), t.GetUserId(), endTime(t, v.policy)
 	}
 	zoo, err := s.store.GetZoo(ctx, workspaceID, zooID)
 	if errors.Is(err, storage.ErrNotFound) {
