@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"tokenauthority/lifecycle"
 )
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
@@ -63,7 +65,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.BoolVar(&cfg.Reveal, "reveal", cfg.Reveal, "keep an encrypted copy of each secret so RevealToken can return it; false keeps hashes only")
 	fs.StringVar(&cfg.CredentialsFile, "credentials-file", "", "JSON file of service credentials (name, role, sha256); without it a bootstrap admin credential is written to <data-dir>/admin.credential")
 	fs.DurationVar(&cfg.MaxTokenLifetime, "max-token-lifetime", 0, "longest lifetime a token may have, e.g. 2160h; 0 means unlimited (tokens may never expire)")
-	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long a refreshed token keeps working")
+	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long the old token keeps working after an SDK refresh (at most 168h)")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
@@ -99,6 +101,8 @@ func (c Config) check() error {
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0:
 		return errors.New("durations must not be negative")
+	case c.RefreshGrace > lifecycle.MaxGrace:
+		return fmt.Errorf("--refresh-grace %s: at most %s, as for any roll", c.RefreshGrace, lifecycle.MaxGrace)
 	}
 	return nil
 }
