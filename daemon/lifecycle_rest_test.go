@@ -63,6 +63,11 @@ func TestRESTLifecycleMethods(t *testing.T) {
 	if p, _ := ws["token_policy"].(map[string]any); p["max_lifetime"] != "86400s" || p["default_lifetime"] != "3600s" {
 		t.Errorf("PATCH workspace = %v; want the policy set", ws)
 	}
+	// lowerCamelCase bodies are accepted too, and give the same mask.
+	ws = must("PATCH", "/v1/workspaces/acme", `{"tokenPolicy":{"requireExpiry":true}}`)
+	if p, _ := ws["token_policy"].(map[string]any); p["require_expiry"] != true || p["max_lifetime"] != "86400s" {
+		t.Errorf("PATCH workspace in lowerCamelCase = %v; want require_expiry added to the policy", ws)
+	}
 	ws = must("PATCH", "/v1/workspaces/acme?update_mask=display_name", `{"display_name":"Acme","token_policy":{}}`)
 	if ws["display_name"] != "Acme" || ws["token_policy"] == nil {
 		t.Errorf("PATCH display_name only = %v; want the policy kept", ws)
