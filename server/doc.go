@@ -1,5 +1,9 @@
 // Package server implements the gRPC services of tokenauthority:
-// WorkspaceService, TokenService and SelfService.
+// WorkspaceService, TokenService and SelfService, and Envoy's ext_authz
+// Authorization service (a thin wrapper over package authz). Token
+// validations and access decisions come from package access, the one
+// decision path that the gateways share; ForwardAuth hands the HTTP
+// forward-auth handler to the REST facade.
 //
 // Every handler has the same shape: authorize, check the request, call the
 // store, map the error. Authorization happens inside the handlers rather than
@@ -7,8 +11,22 @@
 // and never passes through gRPC interceptors; one table (auth.go) says which
 // role each method needs, and a method missing from it is refused.
 //
+// The same table holds member mode: a request that a trusted single sign-on
+// proxy vouched for (WithTrustedUser, set only by the REST facade, never from
+// metadata) may call the "owner" methods, narrowed to the member's own tokens
+// in workspaces they belong to (member.go). How it can hurt you: whoever can
+// reach the HTTP port from a trusted proxy address can name any user, so the
+// proxy must be the only way in and must overwrite the header.
+//
 // Errors become gRPC status codes in exactly one place (errors.go). Messages of
 // errors the package does not recognise are logged, never sent to clients.
+//
+// The methods that need no service credential are held to a per-address rate
+// limit in handle, so the REST gateway path is limited too; the gRPC port's
+// own limits (streams, header size, handshake and request read timeouts,
+// keepalive) are in transport.go and apply only to gRPC. The request read
+// timeout cancels a stream from a tap handle: a streaming method that waits
+// longer than it for its first message is cancelled too.
 //
 // Secrets pass through this package only on their way to the caller who is
 // entitled to them (CreateToken, RevealToken, RefreshToken, PickSeedToken);

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
@@ -28,7 +29,8 @@ func TestToStatus(t *testing.T) {
 		{"exists", fmt.Errorf("zoo: %w", storage.ErrAlreadyExists), codes.AlreadyExists, "already exists"},
 		{"not member", fmt.Errorf("user: %w", storage.ErrNotMember), codes.FailedPrecondition, "not a member"},
 		{"not empty", storage.ErrNotEmpty, codes.FailedPrecondition, "not empty"},
-		{"replaced", storage.ErrReplaced, codes.FailedPrecondition, "replaced"},
+		{"reused", fmt.Errorf("token %q: %w", "01", lifecycle.ErrReused), codes.FailedPrecondition, "family was revoked"},
+		{"disabled", fmt.Errorf("token %q: %w", "01", lifecycle.ErrDisabled), codes.FailedPrecondition, "disabled"},
 		{"invalid in storage", storage.ErrInvalid, codes.InvalidArgument, "invalid"},
 		{"closed", storage.ErrClosed, codes.Unavailable, "closed"},
 		{"canceled", fmt.Errorf("wait: %w", context.Canceled), codes.Canceled, "canceled"},
@@ -72,12 +74,17 @@ func TestRequiredAccessCoversEveryMethod(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		method string
-		want   access
+		want   methodAccess
 	}{
-		{"/tokenauthority.v1.TokenService/CreateToken", admin},
+		{"/tokenauthority.v1.TokenService/CreateToken", owner},
+		{"/tokenauthority.v1.TokenService/RevokeToken", owner},
+		{"/tokenauthority.v1.WorkspaceService/ListWorkspaces", owner},
+		{"/tokenauthority.v1.WorkspaceService/AddMember", admin},
+		{"/tokenauthority.v1.WorkspaceService/ListMembers", admin},
 		{"/tokenauthority.v1.TokenService/ValidateToken", validator},
 		{"/tokenauthority.v1.TokenService/CheckAccess", validator},
 		{"/tokenauthority.v1.SelfService/GetTokenInfo", public},
+		{"/envoy.service.auth.v3.Authorization/Check", gateway},
 		{"/tokenauthority.v1.TokenService/NewMethodNobodyListed", refused},
 		{"", refused},
 	}

@@ -4,14 +4,25 @@ import (
 	"context"
 )
 
-// handle runs one RPC: authorize the caller for method, run fn, and map its
-// error to a status. Every handler goes through it, on gRPC and through the
-// REST gateway alike.
+// handle runs one RPC: authorize the caller for method, hold public methods
+// to the per-address rate limit, run fn, and map its error to a status.
+// Every handler goes through it, on gRPC and through the REST gateway
+// alike.
 func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Req, fn func(context.Context, Req) (Resp, error)) (Resp, error) {
 	var zero Resp
 	p, err := s.authorize(ctx, method)
 	if err != nil {
 		return zero, err
+	}
+	if requiredAccess(method) == public {
+		if err := s.limitClient(ctx); err != nil {
+			return zero, s.toStatus(ctx, method, err)
+		}
+	}
+	if p.member != "" {
+		if err := s.memberScope(ctx, p.member, req); err != nil {
+			return zero, s.toStatus(ctx, method, err)
+		}
 	}
 	resp, err := fn(withPrincipal(ctx, p), req)
 	if err != nil {
@@ -24,6 +35,13 @@ type principalKey struct{}
 
 func withPrincipal(ctx context.Context, p principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// memberOf returns the workspace member a request of ctx acts for, or ""
+// when a service credential (which sees everything) authorized it.
+func memberOf(ctx context.Context) string {
+	p, _ := ctx.Value(principalKey{}).(principal)
+	return p.member
 }
 
 // callerName names the authenticated caller of ctx for audit logs.

@@ -25,8 +25,8 @@ func (t *tokenService) RollToken(ctx context.Context, req *pb.RollTokenRequest) 
 	return handle(ctx, t.s, pb.TokenService_RollToken_FullMethodName, req, t.s.rollToken)
 }
 
-// limits are the lifetime limits for a workspace with token policy p.
-func (s *Server) limits(p *pb.TokenPolicy) lifecycle.Limits {
+// lifetimeLimits are the lifetime limits for a workspace with token policy p.
+func (s *Server) lifetimeLimits(p *pb.TokenPolicy) lifecycle.Limits {
 	return lifecycle.Limits{Policy: p, Ceiling: s.maxLife}
 }
 
@@ -126,7 +126,7 @@ func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*
 			case "zoos":
 				t.Zoos = zoos
 			case "expire_time":
-				e, err := s.limits(p).Change(t, exp, now)
+				e, err := s.lifetimeLimits(p).Change(t, exp, now)
 				var le *lifecycle.LimitError
 				if errors.As(err, &le) {
 					return invalid("token."+le.Field, "%s", le.Reason)

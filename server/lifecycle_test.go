@@ -18,16 +18,6 @@ import (
 
 func mask(paths ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.FieldMask{Paths: paths} }
 
-// validate returns the verdict on secret, failing the test on a call error.
-func (e *env) validate(t *testing.T, secret string) *pb.ValidateTokenResponse {
-	t.Helper()
-	v, err := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret})
-	if err != nil {
-		t.Fatalf("ValidateToken: %v", err)
-	}
-	return v
-}
-
 // wantInvalid checks that err is InvalidArgument whose field violation
 // names field.
 func wantInvalid(t *testing.T, what string, err error, field string) {
@@ -238,6 +228,8 @@ func TestUpdateTokenBadInput(t *testing.T) {
 		{"bad workspace", &pb.UpdateTokenRequest{Token: &pb.Token{WorkspaceId: "Acme", TokenId: id}, UpdateMask: mask("disabled")}, codes.InvalidArgument, "token.workspace_id", ""},
 		{"bad token id", &pb.UpdateTokenRequest{Token: &pb.Token{WorkspaceId: "acme", TokenId: "x"}, UpdateMask: mask("disabled")}, codes.InvalidArgument, "token.token_id", ""},
 		{"control character", &pb.UpdateTokenRequest{Token: ref(func(x *pb.Token) { x.Description = "a\nb" }), UpdateMask: mask("description")}, codes.InvalidArgument, "token.description", ""},
+		{"bidi override", &pb.UpdateTokenRequest{Token: ref(func(x *pb.Token) { x.Description = "safe\u202egnp.exe" }), UpdateMask: mask("description")}, codes.InvalidArgument, "token.description", ""},
+		{"zero-width space", &pb.UpdateTokenRequest{Token: ref(func(x *pb.Token) { x.Description = "a\u200bb" }), UpdateMask: mask("description")}, codes.InvalidArgument, "token.description", ""},
 		{"past expiry", &pb.UpdateTokenRequest{Token: ref(func(x *pb.Token) { x.ExpireTime = timestamppb.New(e.clock.Now().Add(-time.Second)) }), UpdateMask: mask("expire_time")}, codes.InvalidArgument, "token.expire_time", ""},
 		{"malformed expiry", &pb.UpdateTokenRequest{Token: ref(func(x *pb.Token) { x.ExpireTime = &timestamppb.Timestamp{Nanos: -1} }), UpdateMask: mask("expire_time")}, codes.InvalidArgument, "token.expire_time", ""},
 		{"unspecified operation", &pb.UpdateTokenRequest{Token: ref(func(x *pb.Token) { x.Operations = []pb.Operation{0} }), UpdateMask: mask("operations")}, codes.InvalidArgument, "token.operations", ""},

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/access"
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
@@ -39,45 +41,30 @@ var neverExpires = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // unauthenticatedReason turns a failed verdict into the error the SDK shows.
 func unauthenticatedReason(r pb.Reason) error {
-	msg := "the token is not valid"
-	switch r {
-	case pb.Reason_REASON_MALFORMED:
-		msg = "the token is malformed: it is not a token of this hub (wrong prefix, length or checksum)"
-	case pb.Reason_REASON_UNKNOWN:
-		msg = "the token is unknown"
-	case pb.Reason_REASON_EXPIRED:
-		msg = "the token has expired"
-	case pb.Reason_REASON_REVOKED:
-		msg = "the token was revoked"
-	case pb.Reason_REASON_NOT_MEMBER:
-		msg = "the token's user is no longer a member of its workspace"
-	case pb.Reason_REASON_DISABLED:
-		msg = "the token is disabled"
-	}
-	return status.Error(codes.Unauthenticated, msg)
+	return status.Error(codes.Unauthenticated, access.Describe(r))
 }
 
 // authenticate resolves the token that authenticates a self-service call.
-func (s *Server) authenticate(ctx context.Context, secret string, now time.Time) (verdict, error) {
-	v, err := s.resolve(ctx, secret, now)
+func (s *Server) authenticate(ctx context.Context, secret string) (access.Verdict, error) {
+	v, err := s.access.Resolve(ctx, secret)
 	if err != nil {
-		return verdict{}, err
+		return access.Verdict{}, err
 	}
-	if !v.valid() {
-		return verdict{}, unauthenticatedReason(v.reason)
+	if !v.Valid() {
+		return access.Verdict{}, unauthenticatedReason(v.Reason)
 	}
 	return v, nil
 }
 
 func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) (*pb.GetTokenInfoResponse, error) {
-	v, err := s.authenticate(ctx, req.GetToken(), s.now())
+	v, err := s.authenticate(ctx, req.GetToken())
 	if err != nil {
 		return nil, err
 	}
-	t := v.rec.GetToken()
+	t := v.Token()
 	// The end under the workspace policy, so that the SDK refreshes before a
 	// policy limit stops the token.
-	exp := endTime(t, v.policy)
+	exp := endTime(t, v.Policy)
 	if exp == nil {
 		exp = timestamppb.New(neverExpires)
 	}
@@ -94,11 +81,14 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 // authenticates the call, with the refresh grace period, through the same
 // path as RollToken.
 func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
-	v, err := s.authenticate(ctx, req.GetToken(), s.now())
+	if err := s.limitRefresh(req.GetToken()); err != nil {
+		return nil, err
+	}
+	v, err := s.authenticate(ctx, req.GetToken())
 	if err != nil {
 		return nil, err
 	}
-	_, secret, err := s.roll(ctx, "", v.rec.GetToken(), s.grace)
+	_, secret, err := s.roll(ctx, "", v.Token(), s.grace)
 	if errors.Is(err, lifecycle.ErrReused) {
 		return nil, status.Error(codes.FailedPrecondition, "the token was already refreshed, so two parties hold it: every token of its family is now revoked; create a new token")
 	}
@@ -116,14 +106,15 @@ func (s *Server) pickSeedToken(ctx context.Context, req *pb.PickSeedTokenRequest
 		return nil, invalid("seed", "must be at most %d characters", maxSeedLen)
 	}
 	hash := sha256.Sum256([]byte(req.GetSeed()))
-	rec, err := s.store.PickSeed(ctx, hash, s.now())
+	var secret []byte
+	rec, err := s.store.PickSeed(ctx, hash, s.now(), func(rec *storagepb.SeedRecord) error {
+		var err error
+		secret, err = s.box.Open(rec.GetSealedSecret(), hash[:])
+		return err
+	})
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, status.Error(codes.NotFound, "no token has been created for this seed yet")
+		return nil, status.Error(codes.NotFound, "no token has been created for this seed yet, or it was already picked, has expired or was revoked")
 	}
-	if err != nil {
-		return nil, err
-	}
-	secret, err := s.box.Open(rec.GetSealedSecret(), hash[:])
 	if err != nil {
 		return nil, err
 	}

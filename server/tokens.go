@@ -72,7 +72,7 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 		return nil, err
 	}
 	now := s.now()
-	exp, err := s.limits(policy).Issue(requested, now)
+	exp, err := s.lifetimeLimits(policy).Issue(requested, now)
 	if err != nil {
 		return nil, err
 	}
@@ -152,27 +152,30 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 	if err := checkID("workspace_id", req.GetWorkspaceId()); err != nil {
 		return nil, err
 	}
-	kind := "tokens/" + req.GetWorkspaceId()
-	if req.GetShowRevoked() {
-		kind += "/all"
+	now := s.now()
+	filter, err := newTokenFilter(req, now)
+	if err != nil {
+		return nil, err
 	}
+	filter.user = memberOf(ctx)
+	kind := filter.pageKind(req.GetWorkspaceId())
 	limit, before, err := listArgs(req.GetPageSize(), kind, req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	recs, err := s.store.ListTokens(ctx, req.GetWorkspaceId(), before, limit+1, req.GetShowRevoked(), now)
+	// The filter and the shown state both apply the workspace's policy, so
+	// a token stopped by a lowered limit is listed, and filtered, as expired.
+	if filter.policy, err = s.store.GetTokenPolicy(ctx, req.GetWorkspaceId()); err != nil {
+		return nil, err
+	}
+	recs, err := s.store.ListTokensMatching(ctx, req.GetWorkspaceId(), before, limit+1, filter.match)
 	if err != nil {
 		return nil, err
 	}
 	recs, next := page(recs, limit, kind, func(r *storagepb.TokenRecord) string { return r.GetToken().GetTokenId() })
-	policy, err := s.store.GetTokenPolicy(ctx, req.GetWorkspaceId())
-	if err != nil {
-		return nil, err
-	}
 	resp := &pb.ListTokensResponse{Tokens: make([]*pb.Token, len(recs)), NextPageToken: next}
 	for i, r := range recs {
-		resp.Tokens[i] = viewUnder(r, policy, now)
+		resp.Tokens[i] = viewUnder(r, filter.policy, now)
 	}
 	return resp, nil
 }
@@ -216,7 +219,7 @@ func (s *Server) revokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*
 		return nil, err
 	}
 	now := s.now()
-	rec, err := s.store.RevokeToken(ctx, req.GetWorkspaceId(), req.GetTokenId(), now)
+	rec, err := s.store.RevokeToken(ctx, req.GetWorkspaceId(), req.GetTokenId(), now, revokeReason(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -237,18 +240,6 @@ func checkTokenPath(workspaceID, tokenID string) error {
 	}
 	if !token.ValidID(tokenID) {
 		return invalid("token_id", "is not a token id (26 characters of [0-9a-z])")
-	}
-	return nil
-}
-
-func checkSeed(seed string) error {
-	if len(seed) < minSeedLen || len(seed) > maxSeedLen {
-		return invalid("seed", "must be %d to %d characters", minSeedLen, maxSeedLen)
-	}
-	for i := 0; i < len(seed); i++ {
-		if seed[i] <= ' ' || seed[i] > '~' {
-			return invalid("seed", "must be printable ASCII without spaces")
-		}
 	}
 	return nil
 }

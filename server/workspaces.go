@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
 )
 
 // workspaceService implements pb.WorkspaceServiceServer.
@@ -63,12 +65,39 @@ func (s *Server) listWorkspaces(ctx context.Context, req *pb.ListWorkspacesReque
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.store.ListWorkspaces(ctx, after, limit+1)
+	items, err := s.listWorkspaceItems(ctx, after, limit+1)
 	if err != nil {
 		return nil, err
 	}
 	items, next := page(items, limit, kind, (*pb.Workspace).GetWorkspaceId)
 	return &pb.ListWorkspacesResponse{Workspaces: items, NextPageToken: next}, nil
+}
+
+// listWorkspaceItems returns up to limit workspaces after the id after. For
+// a workspace member it keeps only the workspaces they belong to, reading on
+// until it has limit of them or there are no more.
+func (s *Server) listWorkspaceItems(ctx context.Context, after string, limit int) ([]*pb.Workspace, error) {
+	user := memberOf(ctx)
+	var out []*pb.Workspace
+	for {
+		items, err := s.store.ListWorkspaces(ctx, after, limit)
+		if err != nil || user == "" {
+			return items, err
+		}
+		for _, ws := range items {
+			_, err := s.store.GetMember(ctx, ws.GetWorkspaceId(), user)
+			switch {
+			case err == nil:
+				out = append(out, ws)
+			case !errors.Is(err, storage.ErrNotFound):
+				return nil, err
+			}
+		}
+		if len(out) >= limit || len(items) < limit {
+			return out, nil
+		}
+		after = items[len(items)-1].GetWorkspaceId()
+	}
 }
 
 func (s *Server) deleteWorkspace(ctx context.Context, req *pb.DeleteWorkspaceRequest) (*pb.DeleteWorkspaceResponse, error) {

@@ -19,9 +19,14 @@
 // The rules of a token's life (state, roll, revocation, family, policy
 // limits) are the lifecycle package's; the store applies them inside its
 // write transactions so that a roll, a family revocation or a change is one
-// commit (roll.go, families.go, update.go). Token families are chains
-// linked by replaces / replaced_by and walked without an index. Every write
-// of a token record goes through putToken.
+// commit (roll.go, families.go, update.go, revoke.go). Token families are
+// chains linked by replaces / replaced_by and walked without an index. A new
+// token record is written by insertToken, a changed one by rewriteToken and
+// a deleted one by removeToken; every revocation goes through
+// revokeRecords, which also revokes the token's descendants. The retention
+// sweep deletes a family's members oldest first, so the stored members of a
+// family are always an unbroken chain and a walk from any of them reaches
+// every stored descendant.
 //
 // # Durability
 //
@@ -44,10 +49,33 @@
 //   - Write closures may run more than once (when another write in the same
 //     batch fails), which is why every time and id is computed by the caller
 //     and passed in rather than read inside a method.
-//   - Counts walks the token bucket: call it per scrape, not per request.
+//   - Counts reads counters kept in the meta bucket. Every write that adds or
+//     deletes a token record or a workspace must go through insertToken /
+//     removeToken / insertWorkspace / removeWorkspace (counts.go), in the
+//     same transaction, or the counts drift from the buckets.
+//   - PickSeed calls its open function outside any transaction and deletes
+//     the seed only after it succeeded; a failing open leaves the seed.
+//   - Backup holds one read transaction for as long as the snapshot takes to
+//     stream: a slow client keeps old pages from being reused (the file
+//     grows), and a write that must grow the file's memory map waits for it
+//     to finish. Restore refuses an existing destination and a file that is
+//     not a complete store of this schema; VerifyFile checks the file's
+//     length and freelist against its meta pages first, because bbolt maps
+//     a truncated file and crashes (SIGBUS) or loops on it rather than
+//     returning an error, and it turns bbolt's assertion panics into errors.
+//     bbolt is not hardened against every damaged file, though: a page
+//     pointer aimed outside the file can still crash the restoring process
+//     (before anything is written). Keep backups where they cannot be
+//     tampered with.
+//   - SweepTokens deletes records for good, with their secret-hash entries:
+//     a swept token's secret then reads as unknown, not revoked. Pass a cutoff
+//     of now minus the retention, never now.
+//   - RecordUses rewrites whole records; it is meant for one batched call a
+//     minute, not one per validation.
 //   - A family walk reads one record per member; a family is as long as
-//     its chain of rolls, which the one-predecessor-in-grace rule does not
-//     bound (a token rolled every minute for a year is a long chain).
+//     its stored chain of rolls, which the one-predecessor-in-grace rule
+//     does not bound (a token rolled every minute is a long chain until the
+//     retention sweep deletes its old members, oldest first).
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

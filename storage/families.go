@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -9,49 +8,16 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/lifecycle"
 )
 
 // A family is a token and every token that replaced it by roll or refresh,
 // linked both ways (replaces, replaced_by). A token is replaced at most
 // once, so a family is a chain and its members can be walked without an
-// index. The walks stop at a missing record (a member deleted after its
-// retention period) and at any loop, which a corrupt record could make.
-
-// RevokeTokenFor revokes the token at at for reason and, in the same
-// commit, every token descended from it (the tokens that replaced it, and
-// those that replaced them), also those whose revocation was only scheduled
-// (a grace period). It returns the token's stored record after the change;
-// ErrNotFound if absent or in another workspace.
-func (s *Store) RevokeTokenFor(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error) {
-	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
-		return nil, err
-	}
-	var out *storagepb.TokenRecord
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		rec, err := getToken(tx, workspaceID, tokenID)
-		if err != nil {
-			return reject(err)
-		}
-		chain, err := descendants(tx, rec)
-		if err != nil {
-			return reject(err)
-		}
-		for _, r := range chain {
-			if lifecycle.Revoke(r.Token, at, reason) {
-				if err := putRecord(tx, r); err != nil {
-					return err
-				}
-			}
-		}
-		out = chain[0]
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
+// index. The retention sweep deletes members oldest first (a member only
+// once its predecessor is gone), so the stored members are always an
+// unbroken chain: walking down from any stored member reaches every stored
+// descendant, and walking up stops at the oldest stored one. The walks also
+// stop at any loop, which a corrupt record could make.
 
 // descendants returns rec followed by every token descended from it, in
 // order.
@@ -70,8 +36,8 @@ func descendants(tx *bolt.Tx, rec *storagepb.TokenRecord) ([]*storagepb.TokenRec
 	return out, nil
 }
 
-// family returns every member of rec's family still stored, oldest first.
-func family(tx *bolt.Tx, rec *storagepb.TokenRecord) ([]*storagepb.TokenRecord, error) {
+// familyHead returns the oldest stored member of rec's family.
+func familyHead(tx *bolt.Tx, rec *storagepb.TokenRecord) (*storagepb.TokenRecord, error) {
 	first := rec
 	seen := map[string]bool{rec.Token.TokenId: true}
 	for prev := rec.Token.GetReplaces(); prev != "" && !seen[prev]; {
@@ -86,24 +52,18 @@ func family(tx *bolt.Tx, rec *storagepb.TokenRecord) ([]*storagepb.TokenRecord, 
 		first = r
 		prev = r.Token.GetReplaces()
 	}
-	return descendants(tx, first)
+	return first, nil
 }
 
 // revokeFamily revokes every stored member of rec's family at at for
-// reason.
+// reason: the descendants of its oldest stored member.
 func revokeFamily(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) error {
-	members, err := family(tx, rec)
+	head, err := familyHead(tx, rec)
 	if err != nil {
 		return err
 	}
-	for _, r := range members {
-		if lifecycle.Revoke(r.Token, at, reason) {
-			if err := putRecord(tx, r); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	_, err = revokeRecords(tx, []*storagepb.TokenRecord{head}, at, reason)
+	return err
 }
 
 // tokenByID reads a token of any workspace; nil, nil if absent.
@@ -117,15 +77,6 @@ func tokenByID(tx *bolt.Tx, id string) (*storagepb.TokenRecord, error) {
 		return nil, fmt.Errorf("token %q: %w", id, err)
 	}
 	return rec, nil
-}
-
-// putRecord writes a changed record of a stored token through putToken.
-func putRecord(tx *bolt.Tx, rec *storagepb.TokenRecord) error {
-	val, err := checkNewToken(rec)
-	if err != nil {
-		return err
-	}
-	return putToken(tx, rec.Token, rec.SecretHash, val)
 }
 
 // tokenPolicy reads the token policy of a workspace; nil if it has none or

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -9,7 +8,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/lifecycle"
 )
 
 // AddMember stores m; ErrNotFound if its workspace does not exist,
@@ -85,8 +83,6 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		return 0, err
 	}
 	key := compositeKey(workspaceID, userID)
-	prefix := childPrefix(workspaceID)
-	user := []byte(userID)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		revoked = 0
 		members := tx.Bucket(bucketMembers)
@@ -96,32 +92,9 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		if err := members.Delete(key); err != nil {
 			return err
 		}
-		var ids [][]byte
-		c := tx.Bucket(bucketWorkspaceTokens).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if bytes.Equal(v, user) {
-				ids = append(ids, append([]byte(nil), k[len(prefix):]...))
-			}
-		}
-		records := tx.Bucket(bucketTokens)
-		for _, id := range ids {
-			v := records.Get(id)
-			if v == nil {
-				continue
-			}
-			rec, err := decodeToken(v)
-			if err != nil {
-				return err
-			}
-			if !lifecycle.Revoke(rec.Token, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED) {
-				continue
-			}
-			if err := putRecord(tx, rec); err != nil {
-				return err
-			}
-			revoked++
-		}
-		return nil
+		recs, err := revokeUserTokens(tx, workspaceID, userID, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED)
+		revoked = len(recs)
+		return err
 	})
 	if err != nil {
 		return 0, err

@@ -95,22 +95,28 @@ func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.Tok
 		if err := checkTokenFree(tx, n.Token, n.SecretHash); err != nil {
 			return reject(err)
 		}
-		if err := putRecord(tx, n); err != nil {
+		val, err := checkNewToken(n)
+		if err != nil {
+			return reject(err)
+		}
+		if err := insertToken(tx, n.Token, n.SecretHash, val); err != nil {
 			return err
 		}
 		if prev := o.Token.GetReplaces(); prev != "" {
+			// The predecessor's grace ends now; the tokens that replaced
+			// it (o and n) live on, so it is revoked alone.
 			p, err := tokenByID(tx, prev)
 			if err != nil {
 				return err
 			}
-			if p != nil && lifecycle.Revoke(p.Token, now, pb.RevokeReason_REVOKE_REASON_ROLLED) {
-				if err := putRecord(tx, p); err != nil {
+			if p != nil {
+				if _, err := revokeRecord(tx, p, now, pb.RevokeReason_REVOKE_REASON_ROLLED); err != nil {
 					return err
 				}
 			}
 		}
 		lifecycle.Retire(o.Token, n.Token.TokenId, now, r.Grace)
-		if err := putRecord(tx, o); err != nil {
+		if err := rewriteToken(tx, o); err != nil {
 			return err
 		}
 		old, next = o, n

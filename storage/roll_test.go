@@ -150,7 +150,7 @@ func TestRollToken(t *testing.T) {
 
 func mustRevoke(t *testing.T, s *storage.Store, id string, at time.Time) {
 	t.Helper()
-	if _, err := s.RevokeToken(context.Background(), "acme", id, at); err != nil {
+	if _, err := s.RevokeToken(context.Background(), "acme", id, at, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 		t.Fatalf("RevokeToken(%s) = %v", id, err)
 	}
 }

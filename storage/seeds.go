@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -8,49 +9,83 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	"tokenauthority/lifecycle"
 )
 
-// PickSeed removes the seed parked under seedHash and returns it, so a seed
-// is picked at most once. ErrNotFound if there is none or it has expired (an
-// expired seed is deleted as well). A seed expires at its expire_time; one
-// without expire_time never does.
-func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time) (*storagepb.SeedRecord, error) {
+// PickSeed hands out the token parked under seedHash, at most once. It
+// reads the parked record and calls open with it outside any transaction;
+// only when open succeeds is the seed deleted, in a commit that first checks
+// the seed is still the one read (so two concurrent picks cannot both win)
+// and its token still stands. A failed open (a master key that cannot
+// decrypt it, say) leaves the seed in place and returns open's error.
+//
+// ErrNotFound if there is no seed, it has expired (expire_time at or before
+// now; one without expire_time never does), or its token was deleted or
+// revoked by now; such a seed is deleted as well.
+func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error) {
 	// The SDK polls about once a second until the seed appears; answering
 	// the misses from a read transaction keeps them off the write path.
-	var parked bool
+	var raw []byte
+	var rec *storagepb.SeedRecord
+	var dead string
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		parked = tx.Bucket(bucketSeeds).Get(seedHash[:]) != nil
+		v := tx.Bucket(bucketSeeds).Get(seedHash[:])
+		if v == nil {
+			return fmt.Errorf("seed: %w", ErrNotFound)
+		}
+		raw = bytes.Clone(v)
+		var err error
+		if rec, err = decode[storagepb.SeedRecord](raw); err != nil {
+			return err
+		}
+		dead = seedDead(tx, rec, now)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if !parked {
-		return nil, fmt.Errorf("seed: %w", ErrNotFound)
+	if dead == "" {
+		if err := open(rec); err != nil {
+			return nil, err
+		}
 	}
-	var out *storagepb.SeedRecord
-	var expired bool
+	var lost string
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		expired = false
+		lost = dead
 		b := tx.Bucket(bucketSeeds)
-		v := b.Get(seedHash[:])
-		if v == nil {
+		if v := b.Get(seedHash[:]); v == nil || !bytes.Equal(v, raw) {
 			return reject(fmt.Errorf("seed: %w", ErrNotFound))
 		}
-		rec, err := decode[storagepb.SeedRecord](v)
-		if err != nil {
-			return err
+		if lost == "" {
+			// Revoked between the read and this commit: the pick loses.
+			lost = seedDead(tx, rec, now)
 		}
-		out, expired = rec, seedExpired(rec, now)
 		return b.Delete(seedHash[:])
 	})
 	if err != nil {
 		return nil, err
 	}
-	if expired {
-		return nil, fmt.Errorf("seed for token %q: expired: %w", out.GetTokenId(), ErrNotFound)
+	if lost != "" {
+		dead = lost
+		return nil, fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), dead, ErrNotFound)
 	}
-	return out, nil
+	return rec, nil
+}
+
+// seedDead says why a parked seed can no longer be picked, or "" when it can.
+func seedDead(tx *bolt.Tx, rec *storagepb.SeedRecord, now time.Time) string {
+	if seedExpired(rec, now) {
+		return "expired"
+	}
+	v := tx.Bucket(bucketTokens).Get([]byte(rec.GetTokenId()))
+	if v == nil {
+		return "token deleted"
+	}
+	t, err := decodeToken(v)
+	if err != nil || lifecycle.RevokedBy(t.GetToken(), now) {
+		return "token revoked"
+	}
+	return ""
 }
 
 // PurgeExpiredSeeds deletes every seed expired at now and returns how many.

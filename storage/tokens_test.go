@@ -72,7 +72,7 @@ func TestCreateToken(t *testing.T) {
 					}
 				}
 				if tt.seed != nil && tt.seed.Hash != parked.Hash {
-					if _, err := s.PickSeed(ctx, tt.seed.Hash, t0); !errors.Is(err, storage.ErrNotFound) {
+					if _, err := s.PickSeed(ctx, tt.seed.Hash, t0, openOK); !errors.Is(err, storage.ErrNotFound) {
 						t.Errorf("refused token's seed was parked: %v", err)
 					}
 				}
@@ -88,7 +88,7 @@ func TestCreateToken(t *testing.T) {
 				t.Errorf("GetToken (-want +got):\n%s", diff)
 			}
 			if tt.seed != nil {
-				seed, err := s.PickSeed(ctx, tt.seed.Hash, t0)
+				seed, err := s.PickSeed(ctx, tt.seed.Hash, t0, openOK)
 				if err != nil {
 					t.Fatalf("PickSeed = %v", err)
 				}
@@ -143,10 +143,10 @@ func TestListTokensNewestFirst(t *testing.T) {
 	}
 	addToken(t, s, "acme-2", "ann", "06")
 	addToken(t, s, "acmf", "ann", "07")
-	if _, err := s.RevokeToken(ctx, "acme", "04", t0); err != nil {
+	if _, err := s.RevokeToken(ctx, "acme", "04", t0, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RevokeToken(ctx, "acme", "02", t0.Add(time.Hour)); err != nil { // scheduled
+	if _, err := s.RevokeToken(ctx, "acme", "02", t0.Add(time.Hour), pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil { // scheduled
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -249,7 +249,7 @@ func TestRevokeToken(t *testing.T) {
 		{"missing", "acme", "02", t0, nil, storage.ErrNotFound},
 	}
 	for _, tt := range tests {
-		got, err := s.RevokeToken(ctx, tt.ws, tt.id, tt.at)
+		got, err := s.RevokeToken(ctx, tt.ws, tt.id, tt.at, pb.RevokeReason_REVOKE_REASON_ADMIN)
 		if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
 			t.Fatalf("%s: RevokeToken = %v, want %v", tt.name, err, tt.err)
 		}

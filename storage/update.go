@@ -6,6 +6,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -19,9 +20,10 @@ import (
 // wrapping lifecycle.ErrRevoked before change runs. When change flips
 // disabled, every token descended from this one follows, in the same
 // commit: disabling the original of a refresh chain disables the chain.
-// The token's id, workspace, user, secret and family links cannot be
-// changed. It returns the record after the change; ErrNotFound if absent or
-// in another workspace.
+// The token's id, workspace, user, secret, family links and revocation
+// cannot be changed (revocations go through the revoke paths). It returns
+// the record after the change; ErrNotFound if absent or in another
+// workspace.
 func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error) {
 	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
 		return nil, err
@@ -42,11 +44,13 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 		}
 		t := rec.Token
 		id, ws, user, replaces, replacedBy, family := t.TokenId, t.WorkspaceId, t.UserId, t.Replaces, t.ReplacedBy, t.FamilyId
+		revokeAt, revokeReason := proto.CloneOf(t.RevokeTime), t.RevokeReason
 		wasDisabled := t.Disabled
 		if err := change(t, policy); err != nil {
 			return reject(err)
 		}
-		if t.TokenId != id || t.WorkspaceId != ws || t.UserId != user || t.Replaces != replaces || t.ReplacedBy != replacedBy || t.FamilyId != family {
+		if t.TokenId != id || t.WorkspaceId != ws || t.UserId != user || t.Replaces != replaces || t.ReplacedBy != replacedBy || t.FamilyId != family ||
+			!proto.Equal(t.RevokeTime, revokeAt) || t.RevokeReason != revokeReason {
 			return reject(fmt.Errorf("token %q: an immutable field was changed: %w", id, ErrInvalid))
 		}
 		chain := []*storagepb.TokenRecord{rec}
@@ -59,7 +63,7 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 			}
 		}
 		for _, r := range chain {
-			if err := putRecord(tx, r); err != nil {
+			if err := rewriteToken(tx, r); err != nil {
 				return err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"path"
@@ -47,10 +48,18 @@ type Config struct {
 	// MaxBodyBytes limits request bodies; larger ones get 413. Zero means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Backup, when set, serves GET /v1/admin/backup: it must authorize the
+	// request's context (which carries the Authorization header as gRPC
+	// metadata, like every gateway call) and write the snapshot to w.
+	Backup func(ctx context.Context, w io.Writer) error
 	// Routes are further plain handlers served beside the API, keyed by
 	// http.ServeMux pattern (such as "/v1/authz" or "GET /debug/x"), so that
 	// they share the body limit, panic recovery, logging and metrics.
 	Routes map[string]http.Handler
+	// TrustedUser, when set, turns on member mode for requests from a
+	// trusted single sign-on proxy. Nil: every caller needs a service
+	// credential.
+	TrustedUser *TrustedUser
 }
 
 // New returns the HTTP handler of the REST API: the gateway routes of the
@@ -76,6 +85,10 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 		runtime.WithErrorHandler(errs.handleError),
 		runtime.WithRoutingErrorHandler(handleRoutingError),
 		runtime.WithMiddlewares(recordRoute),
+		// The method is what proxies in front filter on: never let a header
+		// or a form body turn a POST into a DELETE or a GET.
+		runtime.WithDisableHTTPMethodOverride(),
+		runtime.WithDisablePathLengthFallback(),
 	)
 	if err := pb.RegisterTokenServiceHandlerServer(ctx, gw, tokens); err != nil {
 		return nil, fmt.Errorf("register token service: %w", err)
@@ -91,6 +104,9 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 		"GET /openapi.json": http.HandlerFunc(serveOpenAPI),
 		"GET /healthz":      http.HandlerFunc(serveHealthz),
 		"GET /readyz":       readyz(cfg.Ready),
+	}
+	if cfg.Backup != nil {
+		routes["GET "+BackupPath] = backupHandler(gw, errs, cfg.Backup)
 	}
 	if cfg.Gatherer != nil {
 		routes["GET /metrics"] = promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{
@@ -111,7 +127,7 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 	if err := handleRoutes(mux, routes); err != nil {
 		return nil, err
 	}
-	return &observed{next: uncleanToGateway(gw, mux), log: log, metrics: cfg.Metrics, maxBody: maxBody}, nil
+	return &observed{next: cfg.TrustedUser.identify(uncleanToGateway(gw, mux)), log: log, metrics: cfg.Metrics, maxBody: maxBody}, nil
 }
 
 // uncleanToGateway sends a request whose path http.ServeMux would answer
