@@ -190,7 +190,7 @@ func checkScopes(prefix string, ops []pb.Operation, zoos []string) ([]pb.Operati
 	}
 	for i, z := range zoos {
 		if _, _, err := parseZoo(z); err != nil {
-			return nil, nil, invalid(prefix+"zoos", "must be workspace/zoo names, each part matching [a-z0-9][a-z0-9-]{0,62}")
+			return nil, nil, invalid(prefix+"zoos", "must be workspace/zoo names, each part matching [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 		}
 		if slices.Contains(zoos[:i], z) {
 			return nil, nil, invalid(prefix+"zoos", "names %q twice", z)
