@@ -55,7 +55,9 @@ func requiredAccess(fullMethod string) access {
 		pb.WorkspaceService_DeleteZoo_FullMethodName,
 		pb.TokenService_UpdateToken_FullMethodName,
 		pb.TokenService_RollToken_FullMethodName,
-		pb.TokenService_RevokeTokens_FullMethodName:
+		pb.TokenService_RevokeTokens_FullMethodName,
+		pb.AuditService_ListAuditEvents_FullMethodName,
+		pb.AuditService_VerifyAuditLog_FullMethodName:
 		return admin
 	case pb.TokenService_ValidateToken_FullMethodName,
 		pb.TokenService_CheckAccess_FullMethodName:

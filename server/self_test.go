@@ -150,7 +150,7 @@ func TestNoSecretInLogs(t *testing.T) {
 	e.tokens.ValidateToken(as(t.Context(), "tkas_wrong"), &pb.ValidateTokenRequest{Secret: secret})
 
 	logs := e.logs.String()
-	if !strings.Contains(logs, "token refreshed") {
+	if !strings.Contains(logs, "action=token.refresh") {
 		t.Fatalf("expected audit lines in the log, got:\n%s", logs)
 	}
 	for _, s := range secrets {

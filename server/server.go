@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"time"
 
@@ -41,11 +42,14 @@ type Config struct {
 	SeedTTL time.Duration
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
+	// AuditLog, when set, receives every audit event as a JSON line once
+	// its change is committed (the store keeps the record either way).
+	AuditLog io.Writer
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
 
-// Server implements the three gRPC services over one store.
+// Server implements the gRPC services over one store.
 type Server struct {
 	store   *storage.Store
 	box     *seal.Box
@@ -57,6 +61,8 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	now     func() time.Time
+	// auditLog copies committed audit events to the log and AuditLog.
+	auditLog *auditLog
 }
 
 // New returns a Server for cfg.
@@ -85,6 +91,7 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
 	return s
 }
 
@@ -97,11 +104,15 @@ func (s *Server) Tokens() pb.TokenServiceServer { return &tokenService{s: s} }
 // Self returns the SelfService implementation.
 func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }
 
-// Register adds the three services to a gRPC server.
+// Audit returns the AuditService implementation.
+func (s *Server) Audit() pb.AuditServiceServer { return &auditService{s: s} }
+
+// Register adds the services to a gRPC server.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
+	pb.RegisterAuditServiceServer(g, s.Audit())
 }
 
 // ServerOptions returns the interceptors every gRPC server of the service

@@ -92,10 +92,10 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 			ExpireTime:   timestamppb.New(now.Add(s.seedTTL)),
 		}}
 	}
+	setAuditTarget(ctx, "", rec.GetToken().GetTokenId())
 	if err := s.store.CreateToken(ctx, rec, park); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token created", tokenAttrs(rec.GetToken())...)
 	return &pb.CreateTokenResponse{Token: view(rec, now), Secret: secret}, nil
 }
 
@@ -205,7 +205,10 @@ func (s *Server) revealToken(ctx context.Context, req *pb.RevealTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token revealed", tokenAttrs(rec.GetToken())...)
+	// The reveal is recorded before the secret leaves: no record, no secret.
+	if err := s.store.RecordAudit(ctx); err != nil {
+		return nil, err
+	}
 	return &pb.RevealTokenResponse{Secret: string(secret)}, nil
 }
 
@@ -218,7 +221,6 @@ func (s *Server) revokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token revoked", tokenAttrs(rec.GetToken())...)
 	return &pb.RevokeTokenResponse{Token: view(rec, now)}, nil
 }
 

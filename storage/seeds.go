@@ -2,56 +2,83 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 )
 
-// PickSeed removes the seed parked under seedHash and returns it, so a seed
-// is picked at most once. ErrNotFound if there is none or it has expired (an
-// expired seed is deleted as well). A seed expires at its expire_time; one
-// without expire_time never does.
-func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time) (*storagepb.SeedRecord, error) {
-	// The SDK polls about once a second until the seed appears; answering
-	// the misses from a read transaction keeps them off the write path.
-	var parked bool
+// SeedToken returns the id of the token parked under seedHash, without
+// picking it; ErrNotFound if there is none. It reads only, so a caller
+// polling for a seed stays off the write path.
+func (s *Store) SeedToken(ctx context.Context, seedHash [32]byte) (string, error) {
+	var id string
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		parked = tx.Bucket(bucketSeeds).Get(seedHash[:]) != nil
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if !parked {
-		return nil, fmt.Errorf("seed: %w", ErrNotFound)
-	}
-	var out *storagepb.SeedRecord
-	var expired bool
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		expired = false
-		b := tx.Bucket(bucketSeeds)
-		v := b.Get(seedHash[:])
+		v := tx.Bucket(bucketSeeds).Get(seedHash[:])
 		if v == nil {
-			return reject(fmt.Errorf("seed: %w", ErrNotFound))
+			return fmt.Errorf("seed: %w", ErrNotFound)
 		}
 		rec, err := decode[storagepb.SeedRecord](v)
 		if err != nil {
 			return err
 		}
-		out, expired = rec, seedExpired(rec, now)
-		return b.Delete(seedHash[:])
+		id = rec.GetTokenId()
+		return nil
 	})
+	return id, err
+}
+
+// PickSeed removes the seed parked under seedHash and returns it, so a seed
+// is picked at most once. ErrNotFound if there is none or it has expired (an
+// expired seed is deleted as well, in a write that records no audit event,
+// since nothing was picked). A seed expires at its expire_time; one without
+// expire_time never does.
+func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time) (*storagepb.SeedRecord, error) {
+	// The SDK polls about once a second until the seed appears; answering
+	// the misses from a read transaction keeps them off the write path.
+	if _, err := s.SeedToken(ctx, seedHash); err != nil {
+		return nil, err
+	}
+	var out *storagepb.SeedRecord
+	pick := func(expired bool) func(tx *bolt.Tx) error {
+		return func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketSeeds)
+			v := b.Get(seedHash[:])
+			if v == nil {
+				return reject(fmt.Errorf("seed: %w", ErrNotFound))
+			}
+			rec, err := decode[storagepb.SeedRecord](v)
+			if err != nil {
+				return err
+			}
+			out = rec
+			if seedExpired(rec, now) != expired {
+				return reject(errSeedState)
+			}
+			return b.Delete(seedHash[:])
+		}
+	}
+	err := s.update(ctx, pick(false))
+	if errors.Is(err, errSeedState) {
+		// Expired: delete it without the request's event.
+		err = s.update(audit.Without(ctx), pick(true))
+		if err == nil || errors.Is(err, errSeedState) {
+			err = fmt.Errorf("seed for token %q: expired: %w", out.GetTokenId(), ErrNotFound)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if expired {
-		return nil, fmt.Errorf("seed for token %q: expired: %w", out.GetTokenId(), ErrNotFound)
-	}
 	return out, nil
 }
+
+// errSeedState is PickSeed's rejection of a seed whose expiry is not what
+// the closure expected.
+var errSeedState = errors.New("seed expiry changed")
 
 // PurgeExpiredSeeds deletes every seed expired at now and returns how many.
 func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error) {
