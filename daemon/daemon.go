@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,15 +38,18 @@ type Daemon struct {
 	// the configuration asked for port 0).
 	GRPCAddr, HTTPAddr net.Addr
 
-	cfg    Config
-	log    *slog.Logger
-	store  *storage.Store
-	grpc   *grpc.Server
-	http   *http.Server
-	health *health.Server
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
-	errc   chan error
+	cfg   Config
+	log   *slog.Logger
+	store *storage.Store
+	// auditLog is the --audit-log file, nil when there is none or it is
+	// stdout.
+	auditLog *os.File
+	grpc     *grpc.Server
+	http     *http.Server
+	health   *health.Server
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	errc     chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -77,8 +81,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	m.WatchStore(store.Counts)
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
-	if err := d.serve(ctx, box, creds, m, reg); err != nil {
+	auditLog, err := d.openAuditLog()
+	if err != nil {
 		_ = store.Close()
+		return nil, err
+	}
+	if err := d.serve(ctx, box, creds, m, reg, auditLog); err != nil {
+		_ = store.Close()
+		d.closeAuditLog()
 		return nil, err
 	}
 	log.Info("tokenauthority serving",
@@ -91,7 +101,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry) error {
+func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry, auditLog io.Writer) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,
@@ -102,6 +112,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		SeedTTL:          d.cfg.SeedTTL,
 		Logger:           d.log,
 		Metrics:          m,
+		AuditLog:         auditLog,
 	})
 
 	d.grpc = grpc.NewServer(srv.ServerOptions()...)
@@ -128,6 +139,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		Gatherer:    reg,
 		Routes:      routes,
 		TrustedUser: trusted,
+		Audit:       srv.Audit(),
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -156,7 +168,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 	}
 	d.GRPCAddr, d.HTTPAddr = gl.Addr(), hl.Addr()
 
-	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName} {
+	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, pb.AuditService_ServiceDesc.ServiceName} {
 		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	d.wg.Add(3)
@@ -230,10 +242,36 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
+		d.closeAuditLog()
 		d.closeErr = errors.Join(errs...)
 		d.log.Info("tokenauthority stopped")
 	})
 	return d.closeErr
+}
+
+// openAuditLog opens the --audit-log destination; nil when there is none.
+func (d *Daemon) openAuditLog() (io.Writer, error) {
+	switch d.cfg.AuditLog {
+	case "":
+		return nil, nil
+	case "-":
+		return os.Stdout, nil
+	}
+	f, err := os.OpenFile(d.cfg.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	d.auditLog = f
+	return f, nil
+}
+
+func (d *Daemon) closeAuditLog() {
+	if d.auditLog == nil {
+		return
+	}
+	if err := d.auditLog.Close(); err != nil {
+		d.log.Warn("close audit log", slog.String("error", err.Error()))
+	}
 }
 
 func loadBox(cfg Config) (*seal.Box, error) {

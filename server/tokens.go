@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"log/slog"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -258,13 +257,4 @@ func view(rec *storagepb.TokenRecord, now time.Time) *pb.Token {
 	t := proto.CloneOf(rec.GetToken())
 	t.State = lifecycle.State(t, now)
 	return t
-}
-
-// tokenAttrs are the log attributes of a token: never its secret.
-func tokenAttrs(t *pb.Token) []slog.Attr {
-	return []slog.Attr{
-		slog.String("token_id", t.GetTokenId()),
-		slog.String("workspace_id", t.GetWorkspaceId()),
-		slog.String("user_id", t.GetUserId()),
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"tokenauthority/metrics"
+	"tokenauthority/server"
 )
 
 // observed wraps the whole HTTP surface: it limits the request body, turns
@@ -28,7 +29,9 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ex := &exchange{}
 	rec := &recorder{ResponseWriter: w}
-	r = r.WithContext(withExchange(r.Context(), ex))
+	// The gateway calls the services in-process, without a gRPC peer: the
+	// audit log learns the client's address from here.
+	r = r.WithContext(server.WithClientAddress(withExchange(r.Context(), ex), r.RemoteAddr))
 	// MaxBytesReader gets the server's own writer so that it can close the
 	// connection after an oversized body.
 	r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, o.maxBody), ex: ex}
