@@ -15,10 +15,10 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// allMethods lists every RPC of the three services.
+// allMethods lists every RPC of the services.
 func allMethods() []protoreflect.MethodDescriptor {
 	var out []protoreflect.MethodDescriptor
-	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto} {
+	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto, pb.File_tokenauthority_v1_audit_service_proto} {
 		for i := 0; i < fd.Services().Len(); i++ {
 			ms := fd.Services().Get(i).Methods()
 			for j := 0; j < ms.Len(); j++ {

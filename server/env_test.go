@@ -47,6 +47,8 @@ func (c *clock) Advance(d time.Duration) {
 // env is a server on a real bbolt file, served over loopback gRPC.
 type env struct {
 	addr       string
+	dbPath     string
+	audit      pb.AuditServiceClient
 	clock      *clock
 	logs       *syncBuffer
 	workspaces pb.WorkspaceServiceClient
@@ -67,7 +69,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	dbPath := filepath.Join(dir, "tokenauthority.db")
+	store, err := storage.Open(dbPath, storage.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -116,6 +119,8 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	}
 	t.Cleanup(func() { conn.Close() })
 	e.addr = lis.Addr().String()
+	e.dbPath = dbPath
+	e.audit = pb.NewAuditServiceClient(conn)
 	e.workspaces = pb.NewWorkspaceServiceClient(conn)
 	e.tokens = pb.NewTokenServiceClient(conn)
 	e.self = pb.NewSelfServiceClient(conn)
