@@ -1,5 +1,5 @@
 // Package server implements the gRPC services of tokenauthority:
-// WorkspaceService, TokenService and SelfService.
+// WorkspaceService, TokenService, SelfService and AuditService.
 //
 // Every handler has the same shape: authorize, check the request, call the
 // store, map the error. Authorization happens inside the handlers rather than
@@ -13,6 +13,16 @@
 // in workspaces they belong to (member.go). How it can hurt you: whoever can
 // reach the HTTP port from a trusted proxy address can name any user, so the
 // proxy must be the only way in and must overwrite the header.
+//
+// The audit log gets one event per change, built in handle from a second
+// table (actions.go: method -> action, also fail-closed) with the caller,
+// the client address (the gRPC peer, or WithClientAddress from the REST
+// facade) and the ids the request names; a handler that learns an id only
+// later (a new token's) sets it with setAuditTarget before its store write,
+// which records the event in the same transaction. RevealToken records its
+// event with RecordAudit before the secret is returned. How it can hurt
+// you: a new handler that writes state under a method mapped to notAudited
+// leaves no trace, and a handler must never put a secret into an event.
 //
 // Errors become gRPC status codes in exactly one place (errors.go). Messages of
 // errors the package does not recognise are logged, never sent to clients.

@@ -11,7 +11,8 @@
 // workspace 0x00 id), tokens (keyed by token id), token_hashes
 // (sha256 of the secret -> token id), workspace_tokens
 // (workspace 0x00 token id -> user id, for newest-first lists) and seeds
-// (sha256 of the seed -> sealed secret). Values are protobuf-encoded. A file
+// (sha256 of the seed -> sealed secret), and audit (sequence -> event,
+// with the newest sequence and hash in meta). Values are protobuf-encoded. A file
 // whose schema version is newer than this build's is refused at Open.
 //
 // # Durability
@@ -25,6 +26,14 @@
 // completed even if its context is cancelled. Reads use their own read
 // transactions and never wait for the committer.
 //
+// # Audit events
+//
+// A write whose context carries an audit event (audit.NewContext) appends
+// it to the hash-chained audit log inside the same transaction, after the
+// write's closure succeeds (audit.go, commit.go): no write method has audit
+// code of its own, and an event is durable exactly when its change is.
+// RecordAudit records an event with no other change (a reveal).
+//
 // # How it can hurt you
 //
 //   - One process per file: bbolt locks the file, and a second Open fails
@@ -35,6 +44,11 @@
 //   - Write closures may run more than once (when another write in the same
 //     batch fails), which is why every time and id is computed by the caller
 //     and passed in rather than read inside a method.
+//   - Every write of a context with an unrecorded event records it, so a
+//     housekeeping write made while serving a request that is not the
+//     request's change must use audit.Without (PickSeed's expired seed).
+//   - If the stored audit head is unreadable, every audited write fails
+//     rather than start a second chain; VerifyAudit reports the break.
 //   - Counts walks the token bucket: call it per scrape, not per request.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
