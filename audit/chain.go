@@ -21,7 +21,9 @@ const domain = "tokenauthority.audit.v1\x00"
 // Canonical returns the bytes an event's hash is computed over: every field
 // but hash, in field order, fixed-width integers big-endian and every string
 // or byte field prefixed by its length, so that no two different events
-// share an encoding.
+// share an encoding. The revoked token ids come last, as their count and
+// then each id, and only when there are any: an event without them encodes
+// exactly as before the field existed.
 func Canonical(ev *pb.AuditEvent) []byte {
 	b := make([]byte, 0, 128)
 	b = append(b, domain...)
@@ -31,7 +33,14 @@ func Canonical(ev *pb.AuditEvent) []byte {
 	for _, s := range []string{ev.GetActor(), ev.GetAction(), ev.GetWorkspaceId(), ev.GetTarget(), ev.GetClientAddress()} {
 		b = appendBytes(b, []byte(s))
 	}
-	return appendBytes(b, ev.GetPrevHash())
+	b = appendBytes(b, ev.GetPrevHash())
+	if ids := ev.GetRevokedTokenIds(); len(ids) > 0 {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(ids)))
+		for _, id := range ids {
+			b = appendBytes(b, []byte(id))
+		}
+	}
+	return b
 }
 
 func appendBytes(b, s []byte) []byte {

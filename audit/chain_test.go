@@ -76,6 +76,51 @@ func TestHashCoversEveryField(t *testing.T) {
 	}
 }
 
+// TestHashOfRevokedTokenIDs pins the encoding of the revoked token ids
+// (computed independently, like TestHashGolden) and checks that adding,
+// changing, reordering or re-splitting them changes the hash.
+func TestHashOfRevokedTokenIDs(t *testing.T) {
+	t.Parallel()
+	batch := func() *pb.AuditEvent {
+		ev := golden()
+		ev.Action, ev.Target = "token.batch_revoke", "acme"
+		ev.RevokedTokenIds = []string{"01jdz8m4y2q0x7c5n3v1b9k6hf", "01jdz8m4y2q0x7c5n3v1b9k6hg"}
+		return ev
+	}
+	const want = "f243c5da97d99ce59f9bcebf657a98a3e0d74d50c122a8e3f5beeb121576fdfa"
+	base := audit.Hash(batch())
+	if got := hex.EncodeToString(base); got != want {
+		t.Errorf("Hash(batch) = %s, want %s", got, want)
+	}
+	tests := []struct {
+		name   string
+		change func(*pb.AuditEvent)
+	}{
+		{"none", func(e *pb.AuditEvent) { e.RevokedTokenIds = nil }},
+		{"one more", func(e *pb.AuditEvent) { e.RevokedTokenIds = append(e.RevokedTokenIds, "x") }},
+		{"one changed", func(e *pb.AuditEvent) { e.RevokedTokenIds[1] = "01jdz8m4y2q0x7c5n3v1b9k6hh" }},
+		{"reordered", func(e *pb.AuditEvent) {
+			e.RevokedTokenIds[0], e.RevokedTokenIds[1] = e.RevokedTokenIds[1], e.RevokedTokenIds[0]
+		}},
+		{"split differently", func(e *pb.AuditEvent) {
+			e.RevokedTokenIds = []string{"01jdz8m4y2q0x7c5n3v1b9k6hf0", "1jdz8m4y2q0x7c5n3v1b9k6hg"}
+		}},
+	}
+	for _, tt := range tests {
+		ev := batch()
+		tt.change(ev)
+		if string(audit.Hash(ev)) == string(base) {
+			t.Errorf("%s: the hash did not change", tt.name)
+		}
+	}
+	// No ids encode as before the field existed: stored chains stay valid.
+	ev := golden()
+	ev.RevokedTokenIds = []string{}
+	if string(audit.Hash(ev)) != string(audit.Hash(golden())) {
+		t.Error("an empty list of revoked ids changed the hash")
+	}
+}
+
 // chain builds n sealed events.
 func chain(n int) []*pb.AuditEvent {
 	var out []*pb.AuditEvent

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -52,6 +53,15 @@ func (p *Pending) SetTarget(workspaceID, target string) {
 func (p *Pending) SetActor(actor string) {
 	if p != nil {
 		p.draft.Actor = actor
+	}
+}
+
+// SetRevoked names the tokens a revocation of several tokens revoked. The
+// store calls it inside the write's transaction, which may run more than
+// once, so it replaces rather than adds to the list.
+func (p *Pending) SetRevoked(tokenIDs []string) {
+	if p != nil {
+		p.draft.RevokedTokenIds = slices.Clone(tokenIDs)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"tokenauthority/secretfile"
 )
 
 // BootstrapFile is the name, inside the data directory, of the file that
@@ -31,20 +33,17 @@ func Bootstrap(dataDir string) (set *Set, path string, created bool, err error) 
 	if err != nil {
 		return nil, path, false, err
 	}
-	h := Set{byHash: map[[32]byte]Entry{}}
+	h := Set{byHash: map[[32]byte]Entry{}, n: 1}
 	h.byHash[hashOf(secret)] = Entry{Name: BootstrapName, Role: RoleAdmin}
 	return &h, path, created, nil
 }
 
+// maxBootstrapFile bounds what readBootstrap reads; the file is one line of
+// about 50 bytes.
+const maxBootstrapFile = 1024
+
 func readBootstrap(path string) (string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
-	if info.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%s: mode %v lets other users read the admin credential; chmod 600 it", path, info.Mode().Perm())
-	}
-	data, err := os.ReadFile(path)
+	data, err := secretfile.Read(path, maxBootstrapFile)
 	if err != nil {
 		return "", err
 	}
@@ -63,35 +62,8 @@ func writeBootstrap(path string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", fmt.Errorf("create data directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := secretfile.CreateBytes(path, []byte(secret+"\n")); err != nil {
 		return "", fmt.Errorf("create %s: %w", path, err)
 	}
-	_, werr := f.WriteString(secret + "\n")
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		_ = os.Remove(path)
-		return "", fmt.Errorf("write %s: %w", path, werr)
-	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return "", err
-	}
 	return secret, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -46,7 +48,9 @@ type Entry struct {
 // Set is an immutable collection of credentials, keyed by the SHA-256 of the
 // secret. It is safe for concurrent use.
 type Set struct {
-	byHash map[[sha256.Size]byte]Entry
+	byHash     map[[sha256.Size]byte]Entry
+	byIdentity map[string]Entry
+	n          int // entries of the file; one may be in both maps
 }
 
 // Lookup returns the entry of a presented secret.
@@ -58,12 +62,35 @@ func (s *Set) Lookup(secret string) (Entry, bool) {
 	return e, ok
 }
 
+// LookupIdentity returns the entry bound to one of the identities of a
+// verified client certificate (see tlsconfig.Identities). A certificate
+// whose identities match two different entries is refused: which role it
+// should get is not clear, and guessing would be failing open.
+func (s *Set) LookupIdentity(ids []string) (Entry, bool) {
+	if s == nil {
+		return Entry{}, false
+	}
+	var found Entry
+	var ok bool
+	for _, id := range ids {
+		e, hit := s.byIdentity[id]
+		if !hit {
+			continue
+		}
+		if ok && e != found {
+			return Entry{}, false
+		}
+		found, ok = e, true
+	}
+	return found, ok
+}
+
 // Len returns how many credentials the set holds.
 func (s *Set) Len() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.byHash)
+	return s.n
 }
 
 // NewSecret returns a fresh credential: Prefix followed by 256 random bits in
@@ -86,15 +113,26 @@ func HashHex(secret string) string {
 // fileFormat is the JSON layout of a credentials file.
 type fileFormat struct {
 	Credentials []struct {
-		Name   string `json:"name"`
-		Role   Role   `json:"role"`
-		SHA256 string `json:"sha256"`
+		Name           string `json:"name"`
+		Role           Role   `json:"role"`
+		SHA256         string `json:"sha256"`
+		ClientIdentity string `json:"client_identity"`
 	} `json:"credentials"`
 }
 
 // Load reads a credentials file:
 //
-//	{"credentials": [{"name": "zoo-service", "role": "validator", "sha256": "<hex of SHA-256 of the secret>"}]}
+//	{"credentials": [
+//	  {"name": "zoo-service", "role": "validator", "sha256": "<hex of SHA-256 of the secret>"},
+//	  {"name": "gateway", "role": "validator", "client_identity": "spiffe://hub.example/gateway"},
+//	  {"name": "web", "role": "admin", "client_identity": "web.hub.internal"}
+//	]}
+//
+// An entry needs a sha256, a client_identity, or both. A client_identity is
+// a SPIFFE ID ("spiffe://trust-domain/path") matched against a client
+// certificate's URI SANs, or a DNS name matched, ignoring case, against its
+// DNS SANs; a caller presenting such a verified certificate over mutual TLS
+// needs no bearer credential.
 func Load(path string) (*Set, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -111,7 +149,12 @@ func Parse(data []byte) (*Set, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidFile, err)
 	}
-	s := &Set{byHash: make(map[[sha256.Size]byte]Entry, len(f.Credentials))}
+	// A second value means the file is not what its author thinks it is
+	// (two concatenated files, a stray edit): refuse rather than use half.
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the credentials object", ErrInvalidFile)
+	}
+	s := &Set{byHash: make(map[[sha256.Size]byte]Entry, len(f.Credentials)), byIdentity: map[string]Entry{}}
 	for i, c := range f.Credentials {
 		if c.Name == "" {
 			return nil, fmt.Errorf("%w: entry %d has no name", ErrInvalidFile, i)
@@ -119,21 +162,61 @@ func Parse(data []byte) (*Set, error) {
 		if c.Role != RoleAdmin && c.Role != RoleValidator {
 			return nil, fmt.Errorf("%w: entry %q has role %q; want %q or %q", ErrInvalidFile, c.Name, c.Role, RoleAdmin, RoleValidator)
 		}
-		raw, err := hex.DecodeString(c.SHA256)
-		if err != nil || len(raw) != sha256.Size {
-			return nil, fmt.Errorf("%w: entry %q: sha256 must be 64 hex digits", ErrInvalidFile, c.Name)
+		if c.SHA256 == "" && c.ClientIdentity == "" {
+			return nil, fmt.Errorf("%w: entry %q has neither a sha256 nor a client_identity", ErrInvalidFile, c.Name)
 		}
-		var h [sha256.Size]byte
-		copy(h[:], raw)
-		if _, dup := s.byHash[h]; dup {
-			return nil, fmt.Errorf("%w: entry %q repeats the hash of another entry", ErrInvalidFile, c.Name)
+		e := Entry{Name: c.Name, Role: c.Role}
+		s.n++
+		if c.SHA256 != "" {
+			raw, err := hex.DecodeString(c.SHA256)
+			if err != nil || len(raw) != sha256.Size {
+				return nil, fmt.Errorf("%w: entry %q: sha256 must be 64 hex digits", ErrInvalidFile, c.Name)
+			}
+			var h [sha256.Size]byte
+			copy(h[:], raw)
+			if _, dup := s.byHash[h]; dup {
+				return nil, fmt.Errorf("%w: entry %q repeats the hash of another entry", ErrInvalidFile, c.Name)
+			}
+			s.byHash[h] = e
 		}
-		s.byHash[h] = Entry{Name: c.Name, Role: c.Role}
+		if c.ClientIdentity != "" {
+			id, err := parseIdentity(c.ClientIdentity)
+			if err != nil {
+				return nil, fmt.Errorf("%w: entry %q: %v", ErrInvalidFile, c.Name, err)
+			}
+			if _, dup := s.byIdentity[id]; dup {
+				return nil, fmt.Errorf("%w: entry %q repeats the client_identity of another entry", ErrInvalidFile, c.Name)
+			}
+			s.byIdentity[id] = e
+		}
 	}
-	if len(s.byHash) == 0 {
+	if s.Len() == 0 {
 		return nil, fmt.Errorf("%w: no credentials", ErrInvalidFile)
 	}
 	return s, nil
 }
 
 func hashOf(secret string) [sha256.Size]byte { return sha256.Sum256([]byte(secret)) }
+
+// parseIdentity checks a client_identity and returns it in the form
+// tlsconfig.Identities produces: a SPIFFE ID as written, a DNS name in lower
+// case.
+func parseIdentity(id string) (string, error) {
+	if strings.Contains(id, "://") {
+		u, err := url.Parse(id)
+		if err != nil || u.Scheme != "spiffe" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Port() != "" {
+			return "", fmt.Errorf("client_identity %q: want a SPIFFE ID like spiffe://trust-domain/path or a DNS name", id)
+		}
+		return u.String(), nil
+	}
+	name := strings.ToLower(id)
+	if len(name) > 253 || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+		return "", fmt.Errorf("client_identity %q is not a DNS name", id)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return "", fmt.Errorf("client_identity %q is not a DNS name", id)
+		}
+	}
+	return name, nil
+}

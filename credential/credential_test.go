@@ -35,6 +35,7 @@ func TestParse(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"not json", `{`, "invalid credentials file"},
 		{"unknown field", `{"credentials":[],"extra":1}`, "unknown field"},
+		{"trailing data", `{"credentials":[{"name":"a","role":"admin","sha256":"` + h + `"}]} {}`, "data after"},
 		{"empty", `{"credentials":[]}`, "no credentials"},
 		{"no name", `{"credentials":[{"role":"admin","sha256":"` + h + `"}]}`, "has no name"},
 		{"bad role", `{"credentials":[{"name":"a","role":"root","sha256":"` + h + `"}]}`, `role "root"`},
@@ -83,7 +84,10 @@ func TestBootstrap(t *testing.T) {
 	if perm := info.Mode().Perm(); perm != 0o600 {
 		t.Errorf("mode = %v, want 0600", perm)
 	}
-	data, _ := os.ReadFile(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	secret := strings.TrimSpace(string(data))
 	if !strings.HasPrefix(secret, credential.Prefix) || strings.Count(string(data), "\n") != 1 {
 		t.Errorf("file holds %q; want one line starting with %q", data, credential.Prefix)
@@ -105,5 +109,62 @@ func TestBootstrap(t *testing.T) {
 	}
 	if _, _, _, err := credential.Bootstrap(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("Bootstrap with a world-readable file = %v; want a refusal", err)
+	}
+}
+
+func TestClientIdentity(t *testing.T) {
+	t.Parallel()
+	set, err := credential.Parse([]byte(`{"credentials":[
+		{"name":"gateway","role":"validator","client_identity":"spiffe://hub.example/gateway"},
+		{"name":"web","role":"admin","client_identity":"Web.Hub.Internal","sha256":"` + credential.HashHex("web-secret") + `"}]}`))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	gateway := credential.Entry{Name: "gateway", Role: credential.RoleValidator}
+	web := credential.Entry{Name: "web", Role: credential.RoleAdmin}
+	tests := []struct {
+		name   string
+		ids    []string
+		want   credential.Entry
+		wantOK bool
+	}{
+		{"spiffe", []string{"spiffe://hub.example/gateway"}, gateway, true},
+		{"dns, any case in the file", []string{"web.hub.internal"}, web, true},
+		{"unbound first, bound second", []string{"spiffe://hub.example/other", "web.hub.internal"}, web, true},
+		{"spiffe path differs", []string{"spiffe://hub.example/gateway/x"}, credential.Entry{}, false},
+		{"two entries match", []string{"spiffe://hub.example/gateway", "web.hub.internal"}, credential.Entry{}, false},
+		{"none", nil, credential.Entry{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := set.LookupIdentity(tt.ids)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("LookupIdentity(%q) = %+v, %v; want %+v, %v", tt.ids, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+	if got, ok := set.Lookup("web-secret"); !ok || got != web {
+		t.Errorf("Lookup(web secret) = %+v, %v; want web", got, ok)
+	}
+	if set.Len() != 2 {
+		t.Errorf("Len = %d; want 2", set.Len())
+	}
+
+	for _, tc := range []struct{ name, id, want string }{
+		{"neither", ``, "neither a sha256 nor a client_identity"},
+		{"http uri", `https://hub.example/x`, "SPIFFE ID"},
+		{"spiffe without host", `spiffe:///x`, "SPIFFE ID"},
+		{"not a dns name", `web hub`, "not a DNS name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := credential.Parse([]byte(`{"credentials":[{"name":"a","role":"admin","client_identity":"` + tc.id + `"}]}`))
+			if !errors.Is(err, credential.ErrInvalidFile) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Parse(client_identity %q) = %v; want ErrInvalidFile mentioning %q", tc.id, err, tc.want)
+			}
+		})
+	}
+	dup := `{"credentials":[{"name":"a","role":"admin","client_identity":"a.example"},{"name":"b","role":"validator","client_identity":"A.example"}]}`
+	if _, err := credential.Parse([]byte(dup)); !errors.Is(err, credential.ErrInvalidFile) {
+		t.Errorf("Parse of a repeated client_identity = %v; want ErrInvalidFile", err)
 	}
 }

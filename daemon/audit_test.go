@@ -28,7 +28,7 @@ func TestAuditLogOverREST(t *testing.T) {
 	cfg.TrustedUserHeader = "X-Forwarded-User"
 	cfg.AuditLog = filepath.Join(t.TempDir(), "audit.jsonl")
 	d, _ := start(t, cfg)
-	c := restClient{t: t, base: "http://" + d.HTTPAddr.String()}
+	c := memberClient{t: t, base: "http://" + d.HTTPAddr.String()}
 	admin := []string{"Authorization", "Bearer " + adminSecret(t, cfg)}
 	alice := []string{"X-Forwarded-User", "alice"}
 

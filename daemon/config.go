@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"tokenauthority/server"
 	"tokenauthority/server/rest"
 )
 
@@ -27,9 +30,13 @@ type Config struct {
 	MasterKeyFile    string // default <data-dir>/master.key
 	Reveal           bool
 	CredentialsFile  string
+	TLSCert          string // PEM certificate chain of both listeners
+	TLSKey           string // PEM private key, mode 0600
+	TLSClientCA      string // PEM CAs whose client certificates are required
 	MaxTokenLifetime time.Duration
 	RefreshGrace     time.Duration
 	SeedTTL          time.Duration
+	Retention        time.Duration // how long ended tokens stay listable; 0 keeps them
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
 	LogFormat        string // "text" or "json"
@@ -42,6 +49,27 @@ type Config struct {
 	// AuditLog, when set, also writes every audit event as a JSON line to
 	// this file (appended to, created 0600), or to stdout when "-".
 	AuditLog string
+	// Version asks for the version to be printed instead of serving.
+	Version bool
+	// Now is the clock of the server, the last-used recorder and the
+	// retention sweep; nil means time.Now. Not a flag: tests inject it.
+	Now func() time.Time
+	// RateLimit is the requests per second each client address may make to
+	// the endpoints that need no service credential; 0 disables the limit.
+	RateLimit float64
+	RateBurst int
+	// GRPC bounds what one client can hold on the gRPC port.
+	GRPC server.TransportLimits
+
+	// masterKeyOnCommandLine is set by ParseConfig when the key came from
+	// the --master-key flag, which other users can read in ps.
+	masterKeyOnCommandLine bool
+	// AuthzRules is a rule file mapping gateway request paths to zoos and
+	// operations; empty means the default rules.
+	AuthzRules string
+	// AuthzRequireCredential makes Envoy's ext_authz Check need a
+	// validator service credential.
+	AuthzRequireCredential bool
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -53,7 +81,11 @@ func Defaults() Config {
 		Reveal:          true,
 		RefreshGrace:    10 * time.Minute,
 		SeedTTL:         10 * time.Minute,
+		Retention:       30 * 24 * time.Hour,
 		ShutdownTimeout: 10 * time.Second,
+		RateLimit:       100,
+		RateBurst:       200,
+		GRPC:            server.DefaultTransportLimits(),
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		UI:              true,
@@ -71,20 +103,52 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store (tokenauthority.db), master.key and admin.credential")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", cfg.GRPCAddr, "address of the gRPC listener")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "address of the REST/HTTP listener")
-	fs.StringVar(&cfg.MasterKey, "master-key", "", "AES-256 key (base64 of 32 bytes) that encrypts revealable secrets; overrides --master-key-file")
+	fs.StringVar(&cfg.MasterKey, "master-key", "", "AES-256 key (base64 of 32 bytes) that encrypts revealable secrets; overrides --master-key-file. Prefer the environment variable: a flag is visible in the process list")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the master key, created 0600 when missing (default <data-dir>/master.key)")
 	fs.BoolVar(&cfg.Reveal, "reveal", cfg.Reveal, "keep an encrypted copy of each secret so RevealToken can return it; false keeps hashes only")
 	fs.StringVar(&cfg.CredentialsFile, "credentials-file", "", "JSON file of service credentials (name, role, sha256); without it a bootstrap admin credential is written to <data-dir>/admin.credential")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain) served by both listeners; re-read when the file changes")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert, mode 0600")
+	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA certificates; when set, every client must present a certificate they signed (mutual TLS)")
 	fs.DurationVar(&cfg.MaxTokenLifetime, "max-token-lifetime", 0, "longest lifetime a token may have, e.g. 2160h; 0 means unlimited (tokens may never expire)")
 	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long a refreshed token keeps working")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
+	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long revoked and expired tokens stay listable (show_revoked) before a background sweep deletes them; 0 keeps them forever")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
 	fs.StringVar(&cfg.AuditLog, "audit-log", "", "also write every audit event as a JSON line to this file, or to stdout when \"-\" (the store keeps the record either way)")
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
+	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a client address may make at once before --rate-limit applies")
+	fs.Func("grpc-max-concurrent-streams", fmt.Sprintf("calls one gRPC connection may have open at once (default %d)", cfg.GRPC.MaxConcurrentStreams), uint32Flag(&cfg.GRPC.MaxConcurrentStreams))
+	fs.Func("grpc-max-header-bytes", fmt.Sprintf("largest metadata of a gRPC call, in bytes (default %d)", cfg.GRPC.MaxHeaderListBytes), uint32Flag(&cfg.GRPC.MaxHeaderListBytes))
+	fs.DurationVar(&cfg.GRPC.ConnectionTimeout, "grpc-connection-timeout", cfg.GRPC.ConnectionTimeout, "how long a new gRPC connection may take to complete its handshake")
+	fs.DurationVar(&cfg.GRPC.RequestReadTimeout, "grpc-request-read-timeout", cfg.GRPC.RequestReadTimeout, "how long a gRPC call may wait for its request message")
+	fs.DurationVar(&cfg.GRPC.KeepaliveMinTime, "grpc-keepalive-min-time", cfg.GRPC.KeepaliveMinTime, "shortest interval between client keepalive pings; clients pinging more often are disconnected")
+	fs.DurationVar(&cfg.GRPC.MaxConnectionIdle, "grpc-max-connection-idle", cfg.GRPC.MaxConnectionIdle, "close a gRPC connection with no call for this long")
+	fs.StringVar(&cfg.AuthzRules, "authz-rules", "", "file of gateway path rules, one \"[METHOD] PATTERN OPERATION\" per line (default: /zoo/v1/public/models/{workspace}/{zoo}/... download, /zoo/v1/inference/{workspace}/{zoo}/... cloud_inference)")
+	fs.BoolVar(&cfg.AuthzRequireCredential, "authz-require-credential", false, "make Envoy's ext_authz Check require a validator service credential (authorization: Bearer in the gRPC metadata Envoy sends); /v1/authz is unaffected")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+	fs.BoolVar(&cfg.Version, "version", false, "print the version, commit and date of this build and exit")
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "version" {
+			f.Usage += " ($" + envName(f.Name) + ")"
+		}
+	})
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: tokenauthority [flags]
+
+Serves the token authority over gRPC and REST. Every flag can also be set
+by the environment variable named after it in parentheses
+(%sDATA_DIR for --data-dir); a flag given on the command line
+wins over the environment.
+
+Flags:
+`, EnvPrefix)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -93,9 +157,13 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	cfg.masterKeyOnCommandLine = given["master-key"]
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if f.Name == "version" {
+			return
+		}
+		env := envName(f.Name)
 		if v := getenv(env); v != "" && !given[f.Name] {
 			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
@@ -108,19 +176,45 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	return cfg, cfg.check()
 }
 
+// envName is the environment variable of a flag: TOKENAUTHORITY_DATA_DIR
+// for data-dir.
+func envName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
 func (c Config) check() error {
 	switch {
 	case c.DataDir == "":
 		return errors.New("--data-dir must not be empty")
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
-	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0:
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together")
+	case c.TLSClientCA != "" && c.TLSCert == "":
+		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
+	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0:
 		return errors.New("durations must not be negative")
+	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
+		return fmt.Errorf("--rate-limit %v: want a number of requests per second, 0 to disable", c.RateLimit)
+	case c.RateBurst < 1:
+		return fmt.Errorf("--rate-burst %d: want at least 1", c.RateBurst)
+	case c.GRPC.ConnectionTimeout <= 0, c.GRPC.RequestReadTimeout <= 0, c.GRPC.KeepaliveMinTime <= 0, c.GRPC.MaxConnectionIdle <= 0:
+		return errors.New("--grpc-* durations must be positive")
+	case c.GRPC.MaxConcurrentStreams == 0, c.GRPC.MaxHeaderListBytes < 1024:
+		return errors.New("--grpc-max-concurrent-streams must be positive and --grpc-max-header-bytes at least 1024")
 	}
 	if _, err := rest.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
 	}
 	return nil
+}
+
+// now returns the configured clock.
+func (c Config) now() func() time.Time {
+	if c.Now != nil {
+		return c.Now
+	}
+	return time.Now
 }
 
 // trustedUser is the member mode configuration of the REST facade, nil when
@@ -134,6 +228,18 @@ func (c Config) trustedUser() (*rest.TrustedUser, error) {
 		return nil, fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
 	}
 	return &rest.TrustedUser{Header: c.TrustedUserHeader, Proxies: proxies}, nil
+}
+
+// uint32Flag parses a flag value into *p.
+func uint32Flag(p *uint32) func(string) error {
+	return func(s string) error {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return err
+		}
+		*p = uint32(n)
+		return nil
+	}
 }
 
 // DBPath is the store file inside the data directory.

@@ -6,31 +6,45 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"sync"
 	"time"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
+	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	"tokenauthority/storage"
 	"tokenauthority/ui"
+	"tokenauthority/usage"
 )
 
 // seedPurgeInterval is how often expired, unpicked seeds are deleted.
 const seedPurgeInterval = time.Minute
+
+// A token may be refreshed refreshBurst times at once, then once every ten
+// seconds, from any number of addresses: the SDK refreshes a token once,
+// near its expiry.
+const (
+	refreshRate  = 0.1
+	refreshBurst = 5
+)
 
 // Daemon is a running service.
 type Daemon struct {
@@ -41,6 +55,7 @@ type Daemon struct {
 	cfg   Config
 	log   *slog.Logger
 	store *storage.Store
+	usage *usage.Recorder
 	// auditLog is the --audit-log file, nil when there is none or it is
 	// stdout.
 	auditLog *os.File
@@ -58,25 +73,72 @@ type Daemon struct {
 // Start opens everything cfg names and starts serving. It returns once both
 // listeners are bound; serving errors are reported by Wait.
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
+	// Bind first: a port that is taken must fail the start before anything
+	// is written to the data directory.
+	gl, hl, err := listen(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d, err := start(ctx, cfg, log, gl, hl)
+	if err != nil {
+		_ = gl.Close()
+		_ = hl.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// listen binds the gRPC and HTTP listeners.
+func listen(ctx context.Context, cfg Config) (gl, hl net.Listener, err error) {
+	var lc net.ListenConfig
+	gl, err = lc.Listen(ctx, "tcp", cfg.GRPCAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	hl, err = lc.Listen(ctx, "tcp", cfg.HTTPAddr)
+	if err != nil {
+		_ = gl.Close()
+		return nil, nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+	return gl, hl, nil
+}
+
+func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listener) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	box, err := loadBox(cfg)
+	if cfg.masterKeyOnCommandLine {
+		log.Warn("the master key was given with --master-key, which every local user can read in the process list; " +
+			"use " + EnvPrefix + "MASTER_KEY or --master-key-file instead")
+	}
+	rules, err := authz.LoadRules(cfg.AuthzRules)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := loadCredentials(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
+	// The store's file lock comes before the key and the credential, so a
+	// second server on the same directory stops before touching either.
 	store, err := storage.Open(cfg.DBPath(), storage.Options{OnCommit: m.ObserveCommit})
+	if errors.Is(err, storage.ErrLocked) {
+		return nil, fmt.Errorf("another tokenauthority is using %s", cfg.DataDir)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.DBPath(), err)
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	warnIfShared(log, cfg.DataDir, "data directory")
+	warnIfShared(log, cfg.DBPath(), "store file")
+	box, err := openMasterKey(ctx, cfg, store, log)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	creds, err := loadCredentials(cfg, log)
+	if err != nil {
+		_ = store.Close()
+		return nil, err
 	}
 	m.WatchStore(store.Counts)
 
@@ -86,7 +148,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 		_ = store.Close()
 		return nil, err
 	}
-	if err := d.serve(ctx, box, creds, m, reg, auditLog); err != nil {
+	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
+	if err := d.serve(ctx, gl, hl, box, creds, rules, m, reg, auditLog); err != nil {
 		_ = store.Close()
 		d.closeAuditLog()
 		return nil, err
@@ -95,13 +158,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Daemon, error) {
 		slog.String("grpc_addr", d.GRPCAddr.String()),
 		slog.String("http_addr", d.HTTPAddr.String()),
 		slog.String("data_dir", cfg.DataDir),
+		slog.String("tls", cfg.tlsMode()),
 		slog.Bool("reveal", cfg.Reveal),
 		slog.Bool("ui", cfg.UI),
 		slog.String("trusted_user_header", cfg.TrustedUserHeader))
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set, m *metrics.Metrics, reg *prometheus.Registry, auditLog io.Writer) error {
+func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry, auditLog io.Writer) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,
@@ -110,12 +174,28 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		MaxTokenLifetime: d.cfg.MaxTokenLifetime,
 		RefreshGrace:     d.cfg.RefreshGrace,
 		SeedTTL:          d.cfg.SeedTTL,
-		Logger:           d.log,
-		Metrics:          m,
-		AuditLog:         auditLog,
+		Transport:        d.cfg.GRPC,
+		ClientLimiter:    ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
+		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
+		AuthzRules:       rules,
+		// Envoy usually calls Check without a credential.
+		GatewayCredential: d.cfg.AuthzRequireCredential,
+		Logger:            d.log,
+		Metrics:           m,
+		Usage:             d.usage,
+		AuditLog:          auditLog,
+		Now:               d.cfg.Now,
 	})
 
-	d.grpc = grpc.NewServer(srv.ServerOptions()...)
+	tlsCfg, err := d.cfg.serverTLS()
+	if err != nil {
+		return err
+	}
+	opts := srv.ServerOptions()
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	d.grpc = grpc.NewServer(opts...)
 	srv.Register(d.grpc)
 	d.health = health.NewServer()
 	healthpb.RegisterHealthServer(d.grpc, d.health)
@@ -128,9 +208,11 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		stop()
 		return err
 	}
-	var routes map[string]http.Handler
+	// Forward auth answers any method: nginx's subrequest is a GET, but
+	// Traefik and Caddy may forward the original method.
+	routes := map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}
 	if d.cfg.UI {
-		routes = ui.Routes()
+		maps.Copy(routes, ui.Routes())
 	}
 	handler, err := rest.New(bg, rest.Config{
 		Logger:      d.log,
@@ -140,6 +222,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		Routes:      routes,
 		TrustedUser: trusted,
 		Audit:       srv.Audit(),
+		Backup:      srv.Backup,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -152,23 +235,15 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsCfg,
 	}
 
-	var lc net.ListenConfig
-	gl, err := lc.Listen(ctx, "tcp", d.cfg.GRPCAddr)
-	if err != nil {
-		stop()
-		return fmt.Errorf("listen for gRPC on %s: %w", d.cfg.GRPCAddr, err)
-	}
-	hl, err := lc.Listen(ctx, "tcp", d.cfg.HTTPAddr)
-	if err != nil {
-		stop()
-		_ = gl.Close()
-		return fmt.Errorf("listen for HTTP on %s: %w", d.cfg.HTTPAddr, err)
-	}
 	d.GRPCAddr, d.HTTPAddr = gl.Addr(), hl.Addr()
+	if tlsCfg == nil {
+		warnPlaintext(d.log, gl.Addr(), hl.Addr())
+	}
 
-	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, pb.AuditService_ServiceDesc.ServiceName} {
+	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, pb.AuditService_ServiceDesc.ServiceName, authv3.Authorization_ServiceDesc.ServiceName} {
 		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	d.wg.Add(3)
@@ -180,7 +255,12 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 	}()
 	go func() {
 		defer d.wg.Done()
-		if err := d.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := d.http.Serve
+		if tlsCfg != nil {
+			// The certificate comes from TLSConfig.GetCertificate.
+			serve = func(l net.Listener) error { return d.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.errc <- fmt.Errorf("serve HTTP: %w", err)
 		}
 	}()
@@ -188,6 +268,7 @@ func (d *Daemon) serve(ctx context.Context, box *seal.Box, creds *credential.Set
 		defer d.wg.Done()
 		d.purgeSeeds(bg)
 	}()
+	d.startBackground(bg)
 	return nil
 }
 
@@ -239,6 +320,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}
 		d.stop()
 		d.wg.Wait()
+		if err := d.flushUsage(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
@@ -274,18 +358,22 @@ func (d *Daemon) closeAuditLog() {
 	}
 }
 
-func loadBox(cfg Config) (*seal.Box, error) {
-	var key []byte
-	var err error
-	if cfg.MasterKey != "" {
-		key, err = seal.ParseKey(cfg.MasterKey)
-	} else {
-		key, err = seal.LoadOrCreateKey(cfg.keyFile())
-	}
+// warnIfShared warns when path grants group or others any access: the
+// store holds every token's hash and sealed secret, and the directory holds
+// the store, the master key and the bootstrap credential.
+func warnIfShared(log *slog.Logger, path, what string) {
+	info, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return
 	}
-	return seal.New(key)
+	want := "600"
+	if info.IsDir() {
+		want = "700"
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn(fmt.Sprintf("the %s is open to other users; restrict it to the owner (chmod %s %s)", what, want, path),
+			slog.String("path", path), slog.String("mode", fmt.Sprintf("%#o", perm)))
+	}
 }
 
 func loadCredentials(cfg Config, log *slog.Logger) (*credential.Set, error) {

@@ -2,7 +2,11 @@ package daemon_test
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +34,11 @@ func start(t *testing.T, cfg daemon.Config) (*daemon.Daemon, *grpc.ClientConn) {
 	}
 	t.Cleanup(func() {
 		conn.Close()
-		d.Shutdown(context.Background())
+		// A clean shutdown closes the store without error; tests that
+		// shut down themselves get the same answer again here.
+		if err := d.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
 	})
 	return d, conn
 }
@@ -119,9 +127,59 @@ func TestSecondDaemonOnSameDataDirFails(t *testing.T) {
 	start(t, cfg)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if d, err := daemon.Start(ctx, cfg, slog.New(slog.DiscardHandler)); err == nil {
+	// Other ports, same directory: the store's lock is what refuses it.
+	var logs strings.Builder
+	d, err := daemon.Start(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err == nil {
 		d.Shutdown(ctx)
 		t.Fatal("a second daemon started on a data directory in use")
+	}
+	if want := "another tokenauthority is using " + cfg.DataDir; err.Error() != want {
+		t.Errorf("second daemon: %q; want %q", err, want)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("second daemon logged before failing:\n%s", logs.String())
+	}
+}
+
+// TestTakenPortWritesNothing starts on a fresh directory whose HTTP port is
+// taken: the start fails before any file is created.
+func TestTakenPortWritesNothing(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cfg := testConfig(t)
+	cfg.HTTPAddr = l.Addr().String()
+	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		d.Shutdown(t.Context())
+		t.Fatal("started with its HTTP port taken")
+	}
+	if !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("err = %v; want address already in use", err)
+	}
+	if _, err := os.Stat(cfg.DataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("data directory after a failed start: %v; want it not created", err)
+	}
+}
+
+func TestUsageNamesEnvironmentVariables(t *testing.T) {
+	t.Parallel()
+	var usage strings.Builder
+	if _, err := daemon.ParseConfig([]string{"--help"}, func(string) string { return "" }, &usage); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v; want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"$TOKENAUTHORITY_DATA_DIR", "$TOKENAUTHORITY_GRPC_ADDR", "$TOKENAUTHORITY_CREDENTIALS_FILE", "-version"} {
+		if !strings.Contains(usage.String(), want) {
+			t.Errorf("--help does not mention %s:\n%s", want, usage.String())
+		}
+	}
+	cfg, err := daemon.ParseConfig([]string{"--version"}, func(string) string { return "" }, &usage)
+	if err != nil || !cfg.Version {
+		t.Errorf("--version: %+v, %v; want Version set", cfg, err)
 	}
 }
 
@@ -136,8 +194,11 @@ func TestParseConfig(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults", nil, nil, func(c daemon.Config) bool {
-			return c.DataDir == "./data" && c.GRPCAddr == "127.0.0.1:50051" && c.HTTPAddr == "127.0.0.1:8080" && c.Reveal
+			return c.DataDir == "./data" && c.GRPCAddr == "127.0.0.1:50051" && c.HTTPAddr == "127.0.0.1:8080" && c.Reveal && c.Retention == 720*time.Hour
 		}, ""},
+		{"retention from env", nil, map[string]string{"TOKENAUTHORITY_RETENTION": "0"}, func(c daemon.Config) bool { return c.Retention == 0 }, ""},
+		{"retention flag", []string{"--retention", "24h"}, nil, func(c daemon.Config) bool { return c.Retention == 24*time.Hour }, ""},
+		{"negative retention", []string{"--retention", "-1h"}, nil, nil, "negative"},
 		{"env", nil, map[string]string{"TOKENAUTHORITY_DATA_DIR": "/srv/ta", "TOKENAUTHORITY_REVEAL": "false", "TOKENAUTHORITY_MAX_TOKEN_LIFETIME": "720h"},
 			func(c daemon.Config) bool {
 				return c.DataDir == "/srv/ta" && !c.Reveal && c.MaxTokenLifetime == 720*time.Hour

@@ -5,4 +5,10 @@
 // It is what cmd/tokenauthority runs and what end-to-end tests start
 // in-process. One daemon owns its data directory: bbolt locks the store file,
 // so a second daemon on the same directory fails to start.
+//
+// How it can hurt you: the master key is checked against the store at every
+// start (masterkey.go), and a store holding sealed secrets never gets a new
+// key: losing the key file means restoring it, not starting over. The rate
+// limits key on the connection's address, so behind a proxy every client
+// shares one budget.
 package daemon

@@ -17,13 +17,13 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// restClient calls the REST facade of a daemon with chosen headers.
-type restClient struct {
+// memberClient calls the REST facade of a daemon with chosen headers.
+type memberClient struct {
 	t    *testing.T
 	base string
 }
 
-func (c restClient) call(method, path, body string, headers ...string) (int, map[string]any) {
+func (c memberClient) call(method, path, body string, headers ...string) (int, map[string]any) {
 	c.t.Helper()
 	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, strings.NewReader(body))
 	if err != nil {
@@ -48,7 +48,7 @@ func (c restClient) call(method, path, body string, headers ...string) (int, map
 	return resp.StatusCode, m
 }
 
-func (c restClient) must(method, path, body string, headers ...string) map[string]any {
+func (c memberClient) must(method, path, body string, headers ...string) map[string]any {
 	c.t.Helper()
 	code, m := c.call(method, path, body, headers...)
 	if code != http.StatusOK {
@@ -69,13 +69,13 @@ func adminSecret(t *testing.T, cfg daemon.Config) string {
 // memberFixture starts a daemon in member mode and makes workspaces acme
 // (members alice and bob, one token each) and beta (bob only). It returns
 // the client, the admin credential and the token ids of alice and bob.
-func memberFixture(t *testing.T, proxies string) (c restClient, admin, aliceTok, bobTok string, d *daemon.Daemon) {
+func memberFixture(t *testing.T, proxies string) (c memberClient, admin, aliceTok, bobTok string, d *daemon.Daemon) {
 	t.Helper()
 	cfg := testConfig(t)
 	cfg.TrustedUserHeader = "X-Forwarded-User"
 	cfg.TrustedProxies = proxies
 	d, _ = start(t, cfg)
-	c = restClient{t: t, base: "http://" + d.HTTPAddr.String()}
+	c = memberClient{t: t, base: "http://" + d.HTTPAddr.String()}
 	admin = adminSecret(t, cfg)
 	auth := []string{"Authorization", "Bearer " + admin}
 	for _, s := range []struct{ path, body string }{
@@ -153,6 +153,10 @@ func TestMemberModeOverREST(t *testing.T) {
 		if u := tok.(map[string]any)["user_id"]; u != "alice" {
 			t.Errorf("alice's list holds a token of %v", u)
 		}
+	}
+	// A member revoking their own token is recorded as the user's doing.
+	if got := c.must("GET", "/v1/workspaces/acme/tokens/"+aliceTok, "", "Authorization", "Bearer "+admin)["revoke_reason"]; got != "REVOKE_REASON_USER" {
+		t.Errorf("alice's revoked token has revoke_reason %v; want REVOKE_REASON_USER", got)
 	}
 	// Bob's token is untouched, and the admin still sees everything.
 	all := c.must("GET", "/v1/workspaces/acme/tokens?show_revoked=true", "", "Authorization", "Bearer "+admin)["tokens"].([]any)

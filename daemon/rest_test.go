@@ -38,7 +38,10 @@ func TestRESTLifecycleInProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("%s %s: read body: %v", method, path, err)
+		}
 		var m map[string]any
 		if err := json.Unmarshal(data, &m); err != nil {
 			t.Fatalf("%s %s: body is not JSON: %s", method, path, data)
@@ -121,7 +124,10 @@ func TestCredentialsFile(t *testing.T) {
 	}
 	base := "http://" + d.HTTPAddr.String()
 	post := func(path, body, cred string) int {
-		req, _ := http.NewRequestWithContext(t.Context(), "POST", base+path, strings.NewReader(body))
+		req, err := http.NewRequestWithContext(t.Context(), "POST", base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer "+cred)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -5,11 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"tokenauthority/secretfile"
 )
 
 // maxKeyFile bounds what LoadOrCreateKey reads: a key file is 45 bytes, and
@@ -67,31 +66,18 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	return key, nil
 }
 
+// LoadKey returns the key stored at path, with the checks of
+// LoadOrCreateKey, but never creates one: a missing file is an error
+// wrapping fs.ErrNotExist (and ErrKeyFile), so that the caller can decide
+// whether a new key is safe.
+func LoadKey(path string) ([]byte, error) { return loadKey(path) }
+
 // loadKey reads and checks an existing key file. A missing file is reported
 // as an error wrapping fs.ErrNotExist (and ErrKeyFile).
 func loadKey(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := secretfile.Read(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s: not a regular file", ErrKeyFile, path)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s: mode %#o gives group or others access; want 0600 (chmod 600 %s)",
-			ErrKeyFile, path, perm, path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
-	}
-	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("%w: %s: larger than %d bytes, not a key", ErrKeyFile, path, maxKeyFile)
 	}
 	key, err := ParseKey(string(data))
 	if err != nil {
@@ -100,54 +86,11 @@ func loadKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-// createKey publishes key at path atomically: it writes and syncs a private
-// temporary file in the same directory, then hard-links it to path, which
-// fails with fs.ErrExist if path appeared meanwhile. Unlike writing path in
-// place, a crash can never leave a partial key file behind.
+// createKey publishes key at path atomically (see secretfile.Create); it
+// fails with fs.ErrExist if path appeared meanwhile.
 func createKey(path string, key []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrKeyFile, err)
-	}
-	// On failure before the link, the temporary file must not linger; after
-	// a successful link and removal this finds nothing.
-	defer os.Remove(tmp.Name())
-	// CreateTemp already uses 0600; Chmod makes the mode explicit rather
-	// than an accident of the standard library.
-	err = tmp.Chmod(0o600)
-	if err == nil {
-		_, err = tmp.WriteString(FormatKey(key) + "\n")
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("%w: write %s: %w", ErrKeyFile, tmp.Name(), err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%w: %w", ErrKeyFile, err)
-	}
-	// Drop the temporary name before the directory sync, so that the sync
-	// also makes its removal durable.
-	if err := os.Remove(tmp.Name()); err != nil {
-		return fmt.Errorf("%w: %w", ErrKeyFile, err)
-	}
-	if err := syncDir(dir); err != nil {
+	if err := secretfile.CreateBytes(path, []byte(FormatKey(key)+"\n")); err != nil {
 		return fmt.Errorf("%w: %w", ErrKeyFile, err)
 	}
 	return nil
-}
-
-// syncDir makes a new directory entry durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

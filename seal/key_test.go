@@ -247,3 +247,25 @@ func TestFormatKeyRoundTrip(t *testing.T) {
 		t.Error("ParseKey(FormatKey(key)) != key")
 	}
 }
+
+// TestLoadKeyNeverCreates: LoadKey reads an existing key like
+// LoadOrCreateKey, and reports a missing file as fs.ErrNotExist without
+// creating one.
+func TestLoadKeyNeverCreates(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "master.key")
+	if _, err := seal.LoadKey(path); !errors.Is(err, fs.ErrNotExist) || !errors.Is(err, seal.ErrKeyFile) {
+		t.Fatalf("LoadKey(missing) = %v; want fs.ErrNotExist and ErrKeyFile", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadKey created %s: %v", path, err)
+	}
+	want, err := seal.LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := seal.LoadKey(path)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("LoadKey(existing) = %x, %v; want the created key", got, err)
+	}
+}

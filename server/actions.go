@@ -1,6 +1,8 @@
 package server
 
 import (
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
@@ -27,7 +29,9 @@ func auditAction(fullMethod string) (string, bool) {
 		pb.TokenService_CheckAccess_FullMethodName,
 		pb.SelfService_GetTokenInfo_FullMethodName,
 		pb.AuditService_ListAuditEvents_FullMethodName,
-		pb.AuditService_VerifyAuditLog_FullMethodName:
+		pb.AuditService_VerifyAuditLog_FullMethodName,
+		// Envoy's ext_authz Check decides like CheckAccess.
+		authv3.Authorization_Check_FullMethodName:
 		return notAudited, true
 	case pb.WorkspaceService_CreateWorkspace_FullMethodName:
 		return "workspace.create", true
@@ -57,9 +61,9 @@ func auditAction(fullMethod string) (string, bool) {
 	case pb.TokenService_RollToken_FullMethodName:
 		return "token.roll", true
 	case pb.TokenService_RevokeTokens_FullMethodName:
-		return "token.revoke_many", true
+		return "token.batch_revoke", true
 	case pb.TokenService_ReportLeakedTokens_FullMethodName:
-		return "token.report_leak", true
+		return "token.report_leaked", true
 	case pb.SelfService_RefreshToken_FullMethodName:
 		return "token.refresh", true
 	case pb.SelfService_PickSeedToken_FullMethodName:

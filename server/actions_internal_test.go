@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -50,6 +51,9 @@ func TestEveryMethodHasAnAuditAction(t *testing.T) {
 	})
 	if seen < 30 {
 		t.Errorf("walked %d methods; the descriptors were not all found", seen)
+	}
+	if action, ok := auditAction(authv3.Authorization_Check_FullMethodName); !ok || action != notAudited {
+		t.Errorf("Envoy's Check = %q, %v; want a read that records nothing", action, ok)
 	}
 	if _, ok := auditAction("/tokenauthority.v1.TokenService/NoSuchMethod"); ok {
 		t.Error("an unknown method has an audit action")

@@ -54,7 +54,7 @@ func TestEveryChangeLeavesOneAuditEvent(t *testing.T) {
 	var jsonLines syncBuffer
 	e := newEnv(t, func(c *server.Config) { c.AuditLog = &jsonLines })
 	ctx := admin(t)
-	const seed = "seed-for-the-audit-test-0001"
+	const seed = "seed-for-the-audit-test-0001-qH3kV9xZ2mWn8pLr"
 	var tok *pb.Token
 	var secret, refreshed string
 	secrets := []string{seed, adminSecret, validatorSecret}

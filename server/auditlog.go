@@ -76,21 +76,9 @@ func setAuditActor(ctx context.Context, actor string) {
 	audit.FromContext(ctx).SetActor(actor)
 }
 
-type clientAddressKey struct{}
-
-// WithClientAddress returns ctx for a request that came from addr (host:port),
-// for adapters whose requests carry no gRPC peer (the in-process REST
-// gateway). It is a context value, so no client can claim an address.
-func WithClientAddress(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddressKey{}, addr)
-}
-
-// clientAddress is where the request of ctx came from: the address set by
-// WithClientAddress, else the gRPC peer.
+// clientAddress is where the request of ctx came from: its gRPC peer, which
+// the REST facade sets from the HTTP connection as well.
 func clientAddress(ctx context.Context) string {
-	if a, ok := ctx.Value(clientAddressKey{}).(string); ok && a != "" {
-		return a
-	}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		return p.Addr.String()
 	}

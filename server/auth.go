@@ -2,22 +2,27 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/tlsconfig"
 )
 
-// access says who may call a method.
-type access int
+// methodAccess says who may call a method.
+type methodAccess int
 
 const (
 	// refused is the zero value: a method missing from requiredAccess is refused.
-	refused access = iota
+	refused methodAccess = iota
 	// public methods need no service credential; they authenticate by the
 	// token or seed in the request.
 	public
@@ -28,10 +33,14 @@ const (
 	// own tokens in workspaces they belong to: memberScope narrows each
 	// request, list handlers filter their results.
 	owner
+	// gateway methods answer proxies, which usually hold no service
+	// credential: public unless Config.GatewayCredential asks for a
+	// validator credential.
+	gateway
 )
 
 // requiredAccess is the one table of who may call what.
-func requiredAccess(fullMethod string) access {
+func requiredAccess(fullMethod string) methodAccess {
 	switch fullMethod {
 	case pb.WorkspaceService_ListWorkspaces_FullMethodName,
 		pb.TokenService_CreateToken_FullMethodName,
@@ -57,7 +66,8 @@ func requiredAccess(fullMethod string) access {
 		pb.TokenService_RollToken_FullMethodName,
 		pb.TokenService_RevokeTokens_FullMethodName,
 		pb.AuditService_ListAuditEvents_FullMethodName,
-		pb.AuditService_VerifyAuditLog_FullMethodName:
+		pb.AuditService_VerifyAuditLog_FullMethodName,
+		BackupMethod:
 		return admin
 	case pb.TokenService_ValidateToken_FullMethodName,
 		pb.TokenService_CheckAccess_FullMethodName:
@@ -67,6 +77,8 @@ func requiredAccess(fullMethod string) access {
 		pb.SelfService_PickSeedToken_FullMethodName,
 		pb.TokenService_ReportLeakedTokens_FullMethodName:
 		return public
+	case authv3.Authorization_Check_FullMethodName:
+		return gateway
 	}
 	return refused
 }
@@ -84,6 +96,12 @@ type principal struct {
 // access fullMethod needs. It returns the caller (empty for public methods).
 func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, error) {
 	need := requiredAccess(fullMethod)
+	if need == gateway {
+		need = public
+		if s.gatewayCred {
+			need = validator
+		}
+	}
 	switch need {
 	case public:
 		return principal{}, nil
@@ -98,13 +116,9 @@ func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, e
 		}
 		return principal{name: "user:" + user, member: user}, nil
 	}
-	secret, ok := bearer(ctx)
-	if !ok {
-		return principal{}, status.Error(codes.Unauthenticated, `a service credential is required: send "authorization: Bearer <credential>"`)
-	}
-	entry, ok := s.creds.Lookup(secret)
-	if !ok {
-		return principal{}, status.Error(codes.Unauthenticated, "the service credential is not valid")
+	entry, err := s.serviceCredential(ctx)
+	if err != nil {
+		return principal{}, err
 	}
 	want := credential.RoleAdmin // admin and owner
 	if need == validator {
@@ -114,6 +128,44 @@ func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, e
 		return principal{}, status.Errorf(codes.PermissionDenied, "credential %q has role %s, which may not call %s", entry.Name, entry.Role, shortMethod(fullMethod))
 	}
 	return principal{name: entry.Name, role: entry.Role}, nil
+}
+
+// serviceCredential finds the service credential of a request: the bearer
+// credential when one is sent, else the credential bound to the verified
+// client certificate of a mutual TLS connection. A bearer credential wins so
+// that a caller can act as another credential over the same connection; a
+// wrong one is refused, never replaced by the certificate's.
+func (s *Server) serviceCredential(ctx context.Context) (credential.Entry, error) {
+	if secret, ok := bearer(ctx); ok {
+		entry, ok := s.creds.Lookup(secret)
+		if !ok {
+			return credential.Entry{}, status.Error(codes.Unauthenticated, "the service credential is not valid")
+		}
+		return entry, nil
+	}
+	if leaf := clientCertificate(ctx); leaf != nil {
+		entry, ok := s.creds.LookupIdentity(tlsconfig.Identities(leaf))
+		if !ok {
+			return credential.Entry{}, status.Error(codes.Unauthenticated, "the client certificate is bound to no service credential (or to more than one)")
+		}
+		return entry, nil
+	}
+	return credential.Entry{}, status.Error(codes.Unauthenticated, `a service credential is required: send "authorization: Bearer <credential>" or a client certificate bound to one`)
+}
+
+// clientCertificate returns the verified client certificate of the
+// connection a request came on, or nil. The REST gateway puts its HTTPS
+// connection's state into the context the same way gRPC does.
+func clientCertificate(ctx context.Context) *x509.Certificate {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok {
+		return nil
+	}
+	return tlsconfig.VerifiedLeaf(&info.State)
 }
 
 // bearer returns the credential of an "authorization: Bearer <credential>"

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -13,12 +14,13 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/server"
 )
 
-// allMethods lists every RPC of the services.
+// allMethods lists every RPC of the services the server registers.
 func allMethods() []protoreflect.MethodDescriptor {
 	var out []protoreflect.MethodDescriptor
-	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto, pb.File_tokenauthority_v1_audit_service_proto} {
+	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto, pb.File_tokenauthority_v1_audit_service_proto, authv3.File_envoy_service_auth_v3_external_auth_proto} {
 		for i := 0; i < fd.Services().Len(); i++ {
 			ms := fd.Services().Get(i).Methods()
 			for j := 0; j < ms.Len(); j++ {
@@ -46,7 +48,8 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 	}
 	for _, m := range allMethods() {
 		name := fullName(m)
-		public := m.Parent().Name() == "SelfService" || name == pb.TokenService_ReportLeakedTokens_FullMethodName
+		public := m.Parent().Name() == "SelfService" || name == pb.TokenService_ReportLeakedTokens_FullMethodName ||
+			name == authv3.Authorization_Check_FullMethodName // open unless GatewayCredential
 		t.Run(string(m.Name()), func(t *testing.T) {
 			call := func(ctx context.Context) error {
 				req, resp := dynamicpb.NewMessage(m.Input()), dynamicpb.NewMessage(m.Output())
@@ -81,6 +84,30 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGatewayCredential checks that Envoy's Check, open by default, needs
+// a validator credential when the server is configured so.
+func TestGatewayCredential(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *server.Config) { c.GatewayCredential = true })
+	client := authv3.NewAuthorizationClient(e.conn(t))
+	tests := []struct {
+		caller string
+		ctx    context.Context
+		want   codes.Code
+	}{
+		{"none", t.Context(), codes.Unauthenticated},
+		{"unknown credential", as(t.Context(), "tkas_nobody"), codes.Unauthenticated},
+		{"validator", validator(t), codes.OK},
+		{"admin", admin(t), codes.OK},
+	}
+	for _, tc := range tests {
+		_, err := client.Check(tc.ctx, &authv3.CheckRequest{})
+		if got := status.Code(err); got != tc.want {
+			t.Errorf("Check as %s: %v; want %v", tc.caller, err, tc.want)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/usage"
 )
 
 // The hot paths over a real loopback gRPC connection and a real bbolt file,
@@ -40,6 +41,23 @@ func BenchmarkHotPaths(b *testing.B) {
 		b.RunParallel(func(p *testing.PB) {
 			for p.Next() {
 				v, err := e.tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: secret})
+				if err != nil || !v.GetValid() {
+					b.Errorf("ValidateToken = %v, %v", v, err)
+					return
+				}
+			}
+		})
+	})
+	// The same call on a server that records last use: the difference is
+	// what usage.Recorder.Seen costs on the hot path.
+	withRec := newEnvWith(b, nil, withUsage(new(*usage.Recorder), new(*writeLog)))
+	withRec.workspace(b, "acme", []string{"alice"}, nil)
+	_, recSecret := withRec.token(b, "acme", "alice", nil)
+	b.Run("ValidateToken/recording-last-use", func(b *testing.B) {
+		b.SetParallelism(16)
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				v, err := withRec.tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: recSecret})
 				if err != nil || !v.GetValid() {
 					b.Errorf("ValidateToken = %v, %v", v, err)
 					return

@@ -1,5 +1,9 @@
 // Package server implements the gRPC services of tokenauthority:
-// WorkspaceService, TokenService, SelfService and AuditService.
+// WorkspaceService, TokenService, SelfService and AuditService, and Envoy's
+// ext_authz Authorization service (a thin wrapper over package authz). Token
+// validations and access decisions come from package access, the one
+// decision path that the gateways share; ForwardAuth hands the HTTP
+// forward-auth handler to the REST facade.
 //
 // Every handler has the same shape: authorize, check the request, call the
 // store, map the error. Authorization happens inside the handlers rather than
@@ -16,16 +20,23 @@
 //
 // The audit log gets one event per change, built in handle from a second
 // table (actions.go: method -> action, also fail-closed) with the caller,
-// the client address (the gRPC peer, or WithClientAddress from the REST
-// facade) and the ids the request names; a handler that learns an id only
-// later (a new token's) sets it with setAuditTarget before its store write,
-// which records the event in the same transaction. RevealToken records its
-// event with RecordAudit before the secret is returned. How it can hurt
-// you: a new handler that writes state under a method mapped to notAudited
-// leaves no trace, and a handler must never put a secret into an event.
+// the client address (the gRPC peer, which the REST facade also sets) and
+// the ids the request names; a handler that learns an id only later (a new
+// token's) sets it with setAuditTarget before its store write, which
+// records the event in the same transaction. RevealToken records its event
+// with RecordAudit before the secret is returned. How it can hurt you: a
+// new handler that writes state under a method mapped to notAudited leaves
+// no trace, and a handler must never put a secret into an event.
 //
 // Errors become gRPC status codes in exactly one place (errors.go). Messages of
 // errors the package does not recognise are logged, never sent to clients.
+//
+// The methods that need no service credential are held to a per-address rate
+// limit in handle, so the REST gateway path is limited too; the gRPC port's
+// own limits (streams, header size, handshake and request read timeouts,
+// keepalive) are in transport.go and apply only to gRPC. The request read
+// timeout cancels a stream from a tap handle: a streaming method that waits
+// longer than it for its first message is cancelled too.
 //
 // Secrets pass through this package only on their way to the caller who is
 // entitled to them (CreateToken, RevealToken, RefreshToken, PickSeedToken);

@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"tokenauthority/seal"
 	"tokenauthority/server"
 	"tokenauthority/storage"
+	"tokenauthority/token"
 )
 
 const (
@@ -49,11 +51,14 @@ type env struct {
 	addr       string
 	dbPath     string
 	audit      pb.AuditServiceClient
+	store      *storage.Store
 	clock      *clock
 	logs       *syncBuffer
 	workspaces pb.WorkspaceServiceClient
 	tokens     pb.TokenServiceClient
 	self       pb.SelfServiceClient
+	// commits counts the store's commits.
+	commits *atomic.Int64
 }
 
 type envOption func(*server.Config)
@@ -70,7 +75,8 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "tokenauthority.db")
-	store, err := storage.Open(dbPath, storage.Options{})
+	commits := &atomic.Int64{}
+	store, err := storage.Open(dbPath, storage.Options{OnCommit: func(int) { commits.Add(1) }})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -89,7 +95,7 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{clock: &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	e := &env{clock: &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, commits: commits}
 	cfg := server.Config{
 		Store:       store,
 		Box:         box,
@@ -121,6 +127,7 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	e.addr = lis.Addr().String()
 	e.dbPath = dbPath
 	e.audit = pb.NewAuditServiceClient(conn)
+	e.store = cfg.Store
 	e.workspaces = pb.NewWorkspaceServiceClient(conn)
 	e.tokens = pb.NewTokenServiceClient(conn)
 	e.self = pb.NewSelfServiceClient(conn)
@@ -192,4 +199,16 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// validate calls ValidateToken as the validator and fails the test when the
+// call itself fails: a "not valid" answer must come from the server, never
+// from an error the test ignored.
+func (e *env) validate(t *testing.T, secret string) *pb.ValidateTokenResponse {
+	t.Helper()
+	v, err := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret})
+	if err != nil {
+		t.Fatalf("ValidateToken(%s): %v", token.Mask(secret), err)
+	}
+	return v
 }

@@ -5,11 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	"tokenauthority/ratelimit"
+	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
 
@@ -27,20 +34,23 @@ func invalid(field, format string, args ...any) error {
 	return &invalidError{field: field, reason: fmt.Sprintf(format, args...)}
 }
 
-// codeOf is the one table from domain errors to gRPC codes.
+// codeOf is the one table from domain errors to gRPC codes. An entry with
+// a message answers with it instead of the error's own text.
 var codeOf = []struct {
 	err  error
 	code codes.Code
+	msg  string
 }{
-	{storage.ErrNotFound, codes.NotFound},
-	{storage.ErrAlreadyExists, codes.AlreadyExists},
-	{storage.ErrNotMember, codes.FailedPrecondition},
-	{storage.ErrNotEmpty, codes.FailedPrecondition},
-	{storage.ErrReplaced, codes.FailedPrecondition},
-	{storage.ErrInvalid, codes.InvalidArgument},
-	{storage.ErrClosed, codes.Unavailable},
-	{context.Canceled, codes.Canceled},
-	{context.DeadlineExceeded, codes.DeadlineExceeded},
+	{storage.ErrNotFound, codes.NotFound, ""},
+	{storage.ErrAlreadyExists, codes.AlreadyExists, ""},
+	{storage.ErrNotMember, codes.FailedPrecondition, ""},
+	{storage.ErrNotEmpty, codes.FailedPrecondition, ""},
+	{storage.ErrReplaced, codes.FailedPrecondition, ""},
+	{storage.ErrInvalid, codes.InvalidArgument, ""},
+	{seal.ErrOpen, codes.FailedPrecondition, "the master key cannot open this secret: the server was started with a different master key than the one that sealed it"},
+	{storage.ErrClosed, codes.Unavailable, ""},
+	{context.Canceled, codes.Canceled, ""},
+	{context.DeadlineExceeded, codes.DeadlineExceeded, ""},
 }
 
 // toStatus maps an error of the domain or storage layer to a gRPC status
@@ -54,6 +64,19 @@ func (s *Server) toStatus(ctx context.Context, method string, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	var lim *limitedError
+	if errors.As(err, &lim) {
+		secs := ratelimit.RetryAfterSeconds(lim.retryAfter)
+		// gRPC clients read the RetryInfo detail; the header is for
+		// those that only look at metadata. It fails harmlessly where the
+		// call has no transport stream.
+		_ = grpc.SetHeader(ctx, metadata.Pairs("retry-after", strconv.Itoa(secs)))
+		st := status.New(codes.ResourceExhausted, fmt.Sprintf("%s; retry in %d s", lim.what, secs))
+		if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(secs) * time.Second)}); derr == nil {
+			st = d
+		}
+		return st.Err()
+	}
 	var inv *invalidError
 	if errors.As(err, &inv) {
 		st := status.New(codes.InvalidArgument, inv.Error())
@@ -66,7 +89,11 @@ func (s *Server) toStatus(ctx context.Context, method string, err error) error {
 	}
 	for _, m := range codeOf {
 		if errors.Is(err, m.err) {
-			return status.Error(m.code, err.Error())
+			msg := m.msg
+			if msg == "" {
+				msg = err.Error()
+			}
+			return status.Error(m.code, msg)
 		}
 	}
 	s.log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("method", method), slog.String("error", err.Error()))

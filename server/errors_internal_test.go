@@ -72,7 +72,7 @@ func TestRequiredAccessCoversEveryMethod(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		method string
-		want   access
+		want   methodAccess
 	}{
 		{"/tokenauthority.v1.TokenService/CreateToken", owner},
 		{"/tokenauthority.v1.TokenService/RevokeToken", owner},
@@ -82,6 +82,7 @@ func TestRequiredAccessCoversEveryMethod(t *testing.T) {
 		{"/tokenauthority.v1.TokenService/ValidateToken", validator},
 		{"/tokenauthority.v1.TokenService/CheckAccess", validator},
 		{"/tokenauthority.v1.SelfService/GetTokenInfo", public},
+		{"/envoy.service.auth.v3.Authorization/Check", gateway},
 		{"/tokenauthority.v1.TokenService/NewMethodNobodyListed", refused},
 		{"", refused},
 	}

@@ -9,10 +9,10 @@ import (
 	"tokenauthority/audit"
 )
 
-// handle runs one RPC: authorize the caller for method, run fn with the
-// method's audit event (if any) in its context, and map its error to a
-// status. Every handler goes through it, on gRPC and through the REST
-// gateway alike.
+// handle runs one RPC: authorize the caller for method, hold public methods
+// to the per-address rate limit, run fn with the method's audit event (if
+// any) in its context, and map its error to a status. Every handler goes
+// through it, on gRPC and through the REST gateway alike.
 func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Req, fn func(context.Context, Req) (Resp, error)) (Resp, error) {
 	var zero Resp
 	action, ok := auditAction(method)
@@ -22,6 +22,11 @@ func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Re
 	p, err := s.authorize(ctx, method)
 	if err != nil {
 		return zero, err
+	}
+	if requiredAccess(method) == public {
+		if err := s.limitClient(ctx); err != nil {
+			return zero, s.toStatus(ctx, method, err)
+		}
 	}
 	if p.member != "" {
 		if err := s.memberScope(ctx, p.member, req); err != nil {

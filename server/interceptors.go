@@ -18,11 +18,7 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 	start := time.Now()
 	resp, err := next(ctx, req)
 	code := status.Code(err)
-	level := slog.LevelDebug
-	switch code {
-	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
-		level = slog.LevelError
-	}
+	level := LogLevel(code)
 	if s.log.Enabled(ctx, level) {
 		s.log.LogAttrs(ctx, level, "grpc request",
 			slog.String("method", info.FullMethod),
@@ -30,6 +26,20 @@ func (s *Server) logUnary(ctx context.Context, req any, info *grpc.UnaryServerIn
 			slog.Duration("duration", time.Since(start)))
 	}
 	return resp, err
+}
+
+// LogLevel is the one rule for the level of a request's log line by its
+// outcome: Error only when the server failed (Internal, Unknown, DataLoss,
+// Unavailable); Debug for success and for everything the client caused or
+// chose, such as InvalidArgument, a deadline it set too short to honour
+// (DeadlineExceeded) or a call it cancelled, so that no client can fill the
+// error log at will. The REST facade uses it too.
+func LogLevel(code codes.Code) slog.Level {
+	switch code {
+	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
+		return slog.LevelError
+	}
+	return slog.LevelDebug
 }
 
 // recoverUnary turns a panic in a handler into an Internal error, so one bad

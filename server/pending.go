@@ -26,14 +26,6 @@ func (t *tokenService) RollToken(ctx context.Context, req *pb.RollTokenRequest) 
 	return handle(ctx, t.s, pb.TokenService_RollToken_FullMethodName, req, notBuilt[*pb.RollTokenRequest, *pb.RollTokenResponse])
 }
 
-func (t *tokenService) RevokeTokens(ctx context.Context, req *pb.RevokeTokensRequest) (*pb.RevokeTokensResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_RevokeTokens_FullMethodName, req, notBuilt[*pb.RevokeTokensRequest, *pb.RevokeTokensResponse])
-}
-
-func (t *tokenService) ReportLeakedTokens(ctx context.Context, req *pb.ReportLeakedTokensRequest) (*pb.ReportLeakedTokensResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_ReportLeakedTokens_FullMethodName, req, notBuilt[*pb.ReportLeakedTokensRequest, *pb.ReportLeakedTokensResponse])
-}
-
 func (w *workspaceService) UpdateWorkspace(ctx context.Context, req *pb.UpdateWorkspaceRequest) (*pb.UpdateWorkspaceResponse, error) {
 	return handle(ctx, w.s, pb.WorkspaceService_UpdateWorkspace_FullMethodName, req, notBuilt[*pb.UpdateWorkspaceRequest, *pb.UpdateWorkspaceResponse])
 }

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/access"
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
@@ -37,40 +39,27 @@ var neverExpires = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // unauthenticatedReason turns a failed verdict into the error the SDK shows.
 func unauthenticatedReason(r pb.Reason) error {
-	msg := "the token is not valid"
-	switch r {
-	case pb.Reason_REASON_MALFORMED:
-		msg = "the token is malformed: it is not a token of this hub (wrong prefix, length or checksum)"
-	case pb.Reason_REASON_UNKNOWN:
-		msg = "the token is unknown"
-	case pb.Reason_REASON_EXPIRED:
-		msg = "the token has expired"
-	case pb.Reason_REASON_REVOKED:
-		msg = "the token was revoked"
-	case pb.Reason_REASON_NOT_MEMBER:
-		msg = "the token's user is no longer a member of its workspace"
-	}
-	return status.Error(codes.Unauthenticated, msg)
+	return status.Error(codes.Unauthenticated, access.Describe(r))
 }
 
 // authenticate resolves the token that authenticates a self-service call.
-func (s *Server) authenticate(ctx context.Context, secret string, now time.Time) (verdict, error) {
-	v, err := s.resolve(ctx, secret, now)
+func (s *Server) authenticate(ctx context.Context, secret string) (access.Verdict, error) {
+	v, err := s.access.Resolve(ctx, secret)
 	if err != nil {
-		return verdict{}, err
+		return access.Verdict{}, err
 	}
-	if !v.valid() {
-		return verdict{}, unauthenticatedReason(v.reason)
+	if !v.Valid() {
+		return access.Verdict{}, unauthenticatedReason(v.Reason)
 	}
 	return v, nil
 }
 
 func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) (*pb.GetTokenInfoResponse, error) {
-	v, err := s.authenticate(ctx, req.GetToken(), s.now())
+	v, err := s.authenticate(ctx, req.GetToken())
 	if err != nil {
 		return nil, err
 	}
-	t := v.rec.GetToken()
+	t := v.Token()
 	exp := t.GetExpireTime()
 	if exp == nil {
 		exp = timestamppb.New(neverExpires)
@@ -88,12 +77,15 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 // (capped by the maximum lifetime); the old one stops working after the
 // grace period.
 func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
-	now := s.now()
-	v, err := s.authenticate(ctx, req.GetToken(), now)
+	if err := s.limitRefresh(req.GetToken()); err != nil {
+		return nil, err
+	}
+	v, err := s.authenticate(ctx, req.GetToken())
 	if err != nil {
 		return nil, err
 	}
-	old := v.rec.GetToken()
+	now := v.At
+	old := v.Token()
 	var exp time.Time
 	if old.GetExpireTime() != nil {
 		exp = now.Add(old.GetExpireTime().AsTime().Sub(old.GetCreateTime().AsTime()))
@@ -124,30 +116,23 @@ func (s *Server) pickSeedToken(ctx context.Context, req *pb.PickSeedTokenRequest
 		return nil, invalid("seed", "must be at most %d characters", maxSeedLen)
 	}
 	hash := sha256.Sum256([]byte(req.GetSeed()))
-	// The token id names the pick in the audit log; the read also answers
-	// the SDK's polling misses off the write path.
-	id, err := s.store.SeedToken(ctx, hash)
-	if err != nil {
-		return nil, seedError(err)
+	var secret []byte
+	_, err := s.store.PickSeed(ctx, hash, s.now(), func(rec *storagepb.SeedRecord) error {
+		var err error
+		if secret, err = s.box.Open(rec.GetSealedSecret(), hash[:]); err != nil {
+			return err
+		}
+		// The token id names the pick in the audit log.
+		setAuditTarget(ctx, "", rec.GetTokenId())
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, status.Error(codes.NotFound, "no token has been created for this seed yet, or it was already picked, has expired or was revoked")
 	}
-	setAuditTarget(ctx, "", id)
-	rec, err := s.store.PickSeed(ctx, hash, s.now())
-	if err != nil {
-		return nil, seedError(err)
-	}
-	secret, err := s.box.Open(rec.GetSealedSecret(), hash[:])
 	if err != nil {
 		return nil, err
 	}
 	return &pb.PickSeedTokenResponse{Token: string(secret)}, nil
-}
-
-// seedError explains a missing seed in the SDK's terms.
-func seedError(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return status.Error(codes.NotFound, "no token has been created for this seed yet")
-	}
-	return err
 }
 
 // tokenActor is the audit actor of a call authenticated by a token itself.

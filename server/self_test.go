@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/seal"
+	"tokenauthority/server"
 	"tokenauthority/token"
 )
 
@@ -34,7 +36,10 @@ func TestTokenInfo(t *testing.T) {
 	}
 
 	e.clock.Advance(2 * time.Hour)
-	unknown, _ := token.New()
+	unknown, err := token.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct{ secret, want string }{
 		"expired":   {secret, "expired"},
 		"unknown":   {unknown, "unknown"},
@@ -78,17 +83,20 @@ func TestRefresh(t *testing.T) {
 	}
 
 	e.clock.Advance(9 * time.Minute) // within the 10-minute grace period
-	if v, _ := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret}); !v.GetValid() || v.GetToken().GetReplacedBy() == "" {
+	if v := e.validate(t, secret); !v.GetValid() || v.GetToken().GetReplacedBy() == "" {
 		t.Errorf("old token within grace: %v; want valid and replaced_by set", v)
 	}
 	e.clock.Advance(time.Minute)
-	if v, _ := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret}); v.GetReason() != pb.Reason_REASON_REVOKED {
+	if v := e.validate(t, secret); v.GetReason() != pb.Reason_REASON_REVOKED {
 		t.Errorf("old token after grace: %v; want REASON_REVOKED", v)
 	}
-	if v, _ := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: fresh}); !v.GetValid() {
+	if v := e.validate(t, fresh); !v.GetValid() {
 		t.Errorf("new token: %v; want valid", v)
 	}
-	list, _ := e.tokens.ListTokens(admin(t), &pb.ListTokensRequest{WorkspaceId: "acme"})
+	list, err := e.tokens.ListTokens(admin(t), &pb.ListTokensRequest{WorkspaceId: "acme"})
+	if err != nil {
+		t.Fatalf("ListTokens: %v", err)
+	}
 	if len(list.GetTokens()) != 1 || list.GetTokens()[0].GetTokenId() == old.GetTokenId() {
 		t.Errorf("ListTokens after refresh = %v; want only the new token", list.GetTokens())
 	}
@@ -117,7 +125,7 @@ func TestSeedPick(t *testing.T) {
 		t.Errorf("reusing a picked seed: %v", err)
 	}
 
-	const late = "ffffffffffffffffffffffffffffffff"
+	const late = "Xq3vN8_bT-2mKp7RzLw0YhCs9dFj4GaE1uVo6iUe5Ny"
 	e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: late})
 	if _, err := e.tokens.CreateToken(admin(t), &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice", Seed: late}); status.Code(err) != codes.AlreadyExists {
 		t.Errorf("a seed parked twice: %v; want AlreadyExists", err)
@@ -134,20 +142,34 @@ func TestNoSecretInLogs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.workspace(t, "acme", []string{"alice"}, map[string]pb.Visibility{"priv": private})
-	const seed = "seed-seed-seed-seed-seed-seed"
+	const seed = "d8Fh2-kLq9ZxV_4mBn7TpR3sWc6yJg1aEo5uQi0tHe8"
 	tok, secret := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
 	secrets := []string{secret, seed, adminSecret, validatorSecret}
-	e.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()})
-	e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: secret})
-	e.tokens.CheckAccess(validator(t), &pb.CheckAccessRequest{Secret: secret, Zoo: "acme/priv", Operation: cloud})
-	e.self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret})
-	e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed})
+	// Every call must succeed (or fail exactly as expected): a path that
+	// failed early would log nothing and pass for the wrong reason.
+	if _, err := e.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()}); err != nil {
+		t.Fatalf("RevealToken: %v", err)
+	}
+	if v := e.validate(t, secret); !v.GetValid() {
+		t.Fatalf("ValidateToken = %v; want valid", v)
+	}
+	if _, err := e.tokens.CheckAccess(validator(t), &pb.CheckAccessRequest{Secret: secret, Zoo: "acme/priv", Operation: cloud}); err != nil {
+		t.Fatalf("CheckAccess: %v", err)
+	}
+	if _, err := e.self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret}); err != nil {
+		t.Fatalf("GetTokenInfo: %v", err)
+	}
+	if _, err := e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed}); err != nil {
+		t.Fatalf("PickSeedToken: %v", err)
+	}
 	resp, err := e.self.RefreshToken(t.Context(), &pb.RefreshTokenRequest{Token: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
 	secrets = append(secrets, resp.GetValue())
-	e.tokens.ValidateToken(as(t.Context(), "tkas_wrong"), &pb.ValidateTokenRequest{Secret: secret})
+	if _, err := e.tokens.ValidateToken(as(t.Context(), "tkas_wrong"), &pb.ValidateTokenRequest{Secret: secret}); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("ValidateToken with a wrong credential: %v; want Unauthenticated", err)
+	}
 
 	logs := e.logs.String()
 	if !strings.Contains(logs, "action=token.refresh") {
@@ -157,5 +179,55 @@ func TestNoSecretInLogs(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("log contains a secret (%s):\n%s", token.Mask(s), logs)
 		}
+	}
+}
+
+// TestSeedPickWithWrongKey: a server started with another master key
+// cannot open a parked seed; it answers FailedPrecondition and keeps the
+// seed, which a server with the right key then hands out.
+func TestSeedPickWithWrongKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.workspace(t, "acme", []string{"alice"}, nil)
+	const seed = "Rk4_wQ9zL2mX7vB-pN5cT8yH1jF6gD3sA0eU9oI2kWq"
+	tok, secret := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
+
+	otherKey := make([]byte, seal.KeySize)
+	otherKey[0] = 1
+	box, err := seal.New(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := newEnv(t, func(c *server.Config) { c.Store = e.store; c.Box = box })
+	_, err = wrong.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "master key cannot open") {
+		t.Fatalf("pick with a wrong master key = %v; want FailedPrecondition naming the master key", err)
+	}
+	_, err = wrong.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "master key cannot open") {
+		t.Errorf("reveal with a wrong master key = %v; want FailedPrecondition naming the master key", err)
+	}
+	got, err := e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed})
+	if err != nil {
+		t.Fatalf("pick with the right key after a failed one = %v; want the seed still there", err)
+	}
+	if got.GetToken() != secret {
+		t.Errorf("picked a different secret")
+	}
+}
+
+// TestSeedPickOfRevokedToken: once the admin revokes the token, its seed no
+// longer hands out the secret.
+func TestSeedPickOfRevokedToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.workspace(t, "acme", []string{"alice"}, nil)
+	const seed = "Zt7_pK2xQ9mW4vN-bL8cR1yH6jF3gD0sA5eU2oI9kWx"
+	tok, _ := e.token(t, "acme", "alice", &pb.CreateTokenRequest{Seed: seed})
+	if _, err := e.tokens.RevokeToken(admin(t), &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.self.PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: seed}); status.Code(err) != codes.NotFound {
+		t.Errorf("pick of a revoked token's seed = %v; want NotFound", err)
 	}
 }

@@ -3,13 +3,18 @@ package server
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 
+	"tokenauthority/access"
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
+	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
@@ -40,11 +45,33 @@ type Config struct {
 	// SeedTTL is how long a seed can be picked after its token was created; 0
 	// means DefaultSeedTTL.
 	SeedTTL time.Duration
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics
+	// Transport bounds what a client can hold on the gRPC port; zero
+	// fields take DefaultTransportLimits.
+	Transport TransportLimits
+	// ClientLimiter, when set, limits per client address the calls of the
+	// methods that need no service credential (public in the access
+	// table), on gRPC and REST alike. Share it with other public
+	// endpoints so that they draw on one budget.
+	ClientLimiter *ratelimit.Limiter
+	// RefreshLimiter, when set, also limits RefreshToken per token.
+	RefreshLimiter *ratelimit.Limiter
+	Logger         *slog.Logger
+	Metrics        *metrics.Metrics
 	// AuditLog, when set, receives every audit event as a JSON line once
 	// its change is committed (the store keeps the record either way).
 	AuditLog io.Writer
+	// Usage, when set, is told of every successful use of a token (see
+	// UsageRecorder); nil records nothing.
+	Usage UsageRecorder
+	// AuthzRules map gateway request paths to zoos and operations; nil means
+	// authz.DefaultRules.
+	AuthzRules *authz.Rules
+	// GatewayCredential makes Envoy's ext_authz Check require a validator
+	// service credential (sent by Envoy as gRPC initial metadata). Off by
+	// default: Check answers only what the request's own token may do, so
+	// an open Check tells a caller nothing it could not learn by making the
+	// request through the gateway.
+	GatewayCredential bool
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
@@ -52,14 +79,24 @@ type Config struct {
 // Server implements the gRPC services over one store.
 type Server struct {
 	store   *storage.Store
-	box     *seal.Box
-	creds   *credential.Set
-	reveal  bool
-	maxLife time.Duration
-	grace   time.Duration
-	seedTTL time.Duration
+	access  *access.Authority
+	gateway *authz.Gateway
+	// gatewayCred makes gateway methods need a validator credential.
+	gatewayCred bool
+	box         *seal.Box
+	creds       *credential.Set
+	reveal      bool
+	maxLife     time.Duration
+	grace       time.Duration
+	seedTTL     time.Duration
+	limits      TransportLimits
+
+	clientLimit  *ratelimit.Limiter
+	refreshLimit *ratelimit.Limiter
+
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	usage   UsageRecorder
 	now     func() time.Time
 	// auditLog copies committed audit events to the log and AuditLog.
 	auditLog *auditLog
@@ -75,8 +112,14 @@ func New(cfg Config) *Server {
 		maxLife: cfg.MaxTokenLifetime,
 		grace:   cfg.RefreshGrace,
 		seedTTL: cfg.SeedTTL,
+		limits:  cfg.Transport.withDefaults(),
+
+		clientLimit:  cfg.ClientLimiter,
+		refreshLimit: cfg.RefreshLimiter,
+
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
+		usage:   cfg.Usage,
 		now:     cfg.Now,
 	}
 	if s.grace <= 0 {
@@ -91,6 +134,12 @@ func New(cfg Config) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.usage == nil {
+		s.usage = noUsage{}
+	}
+	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now, OnUse: s.recordUse})
+	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
+	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
 	return s
 }
@@ -101,28 +150,42 @@ func (s *Server) Workspaces() pb.WorkspaceServiceServer { return &workspaceServi
 // Tokens returns the TokenService implementation.
 func (s *Server) Tokens() pb.TokenServiceServer { return &tokenService{s: s} }
 
+// Access returns the decision path the services use, for the gateway
+// adapters that must decide exactly as they do.
+func (s *Server) Access() *access.Authority { return s.access }
+
 // Self returns the SelfService implementation.
 func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }
 
 // Audit returns the AuditService implementation.
 func (s *Server) Audit() pb.AuditServiceServer { return &auditService{s: s} }
 
-// Register adds the services to a gRPC server.
+// Envoy returns Envoy's ext_authz Authorization service.
+func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s} }
+
+// ForwardAuth returns the HTTP forward-auth handler (GET /v1/authz) for
+// nginx auth_request, Caddy forward_auth and Traefik ForwardAuth.
+func (s *Server) ForwardAuth() http.Handler { return s.gateway.ForwardAuth(s.log) }
+
+// Register adds the four services and Envoy's Authorization service to a
+// gRPC server.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
 	pb.RegisterAuditServiceServer(g, s.Audit())
+	authv3.RegisterAuthorizationServer(g, s.Envoy())
 }
 
-// ServerOptions returns the interceptors every gRPC server of the service
-// uses: request logging, metrics and (innermost, so that both see the
-// resulting Internal error) panic recovery.
+// ServerOptions returns the options every gRPC server of the service uses:
+// the transport limits of Config.Transport, and the interceptors: the end
+// of the request read timer, request logging, metrics and (innermost, so
+// that both see the resulting Internal error) panic recovery.
 func (s *Server) ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{
+	return append(s.limits.serverOptions(),
 		// Every request of the API fits in a few hundred bytes; the REST
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),
-		grpc.ChainUnaryInterceptor(s.logUnary, s.metrics.UnaryServerInterceptor(), s.recoverUnary),
-	}
+		grpc.ChainUnaryInterceptor(requestRead, s.logUnary, s.metrics.UnaryServerInterceptor(), s.recoverUnary),
+	)
 }

@@ -134,16 +134,18 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 	if err := checkID("workspace_id", req.GetWorkspaceId()); err != nil {
 		return nil, err
 	}
-	kind := "tokens/" + req.GetWorkspaceId()
-	if req.GetShowRevoked() {
-		kind += "/all"
+	now := s.now()
+	filter, err := newTokenFilter(req, now)
+	if err != nil {
+		return nil, err
 	}
+	filter.user = memberOf(ctx)
+	kind := filter.pageKind(req.GetWorkspaceId())
 	limit, before, err := listArgs(req.GetPageSize(), kind, req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	recs, err := s.listTokenRecords(ctx, req, before, limit+1, now)
+	recs, err := s.store.ListTokensMatching(ctx, req.GetWorkspaceId(), before, limit+1, filter.match)
 	if err != nil {
 		return nil, err
 	}
@@ -153,29 +155,6 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 		resp.Tokens[i] = view(r, now)
 	}
 	return resp, nil
-}
-
-// listTokenRecords returns up to limit tokens of the request's workspace
-// older than before. For a workspace member it keeps only their own tokens,
-// reading on until it has limit of them or the workspace has no more.
-func (s *Server) listTokenRecords(ctx context.Context, req *pb.ListTokensRequest, before string, limit int, now time.Time) ([]*storagepb.TokenRecord, error) {
-	user := memberOf(ctx)
-	var out []*storagepb.TokenRecord
-	for {
-		recs, err := s.store.ListTokens(ctx, req.GetWorkspaceId(), before, limit, req.GetShowRevoked(), now)
-		if err != nil || user == "" {
-			return recs, err
-		}
-		for _, r := range recs {
-			if r.GetToken().GetUserId() == user {
-				out = append(out, r)
-			}
-		}
-		if len(out) >= limit || len(recs) < limit {
-			return out, nil
-		}
-		before = recs[len(recs)-1].GetToken().GetTokenId()
-	}
 }
 
 func (s *Server) getToken(ctx context.Context, req *pb.GetTokenRequest) (*pb.GetTokenResponse, error) {
@@ -216,7 +195,7 @@ func (s *Server) revokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*
 		return nil, err
 	}
 	now := s.now()
-	rec, err := s.store.RevokeToken(ctx, req.GetWorkspaceId(), req.GetTokenId(), now)
+	rec, err := s.store.RevokeToken(ctx, req.GetWorkspaceId(), req.GetTokenId(), now, revokeReason(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -236,18 +215,6 @@ func checkTokenPath(workspaceID, tokenID string) error {
 	}
 	if !token.ValidID(tokenID) {
 		return invalid("token_id", "is not a token id (26 characters of [0-9a-z])")
-	}
-	return nil
-}
-
-func checkSeed(seed string) error {
-	if len(seed) < minSeedLen || len(seed) > maxSeedLen {
-		return invalid("seed", "must be %d to %d characters", minSeedLen, maxSeedLen)
-	}
-	for i := 0; i < len(seed); i++ {
-		if seed[i] <= ' ' || seed[i] > '~' {
-			return invalid("seed", "must be printable ASCII without spaces")
-		}
 	}
 	return nil
 }

@@ -2,25 +2,35 @@ package server
 
 import (
 	"encoding/base64"
+	"math"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"tokenauthority/access"
 )
 
 // Limits on request fields.
 const (
-	maxIDLen         = 63
+	maxIDLen         = access.MaxIDLen
 	maxDescription   = 256
 	defaultPageSize  = 50
 	maxPageSize      = 1000
-	minSeedLen       = 16
+	minSeedLen       = 32
 	maxSeedLen       = 256
+	minSeedBits      = 80
+	minSeedBitsChar  = 2.5
 	neverExpiresSecs = -62135596800 // 0001-01-01T00:00:00Z, the SDK's "never expires"
 )
 
-// checkID accepts `[a-z0-9][a-z0-9-]{0,62}`.
+// idRule is the ID rule as the error states it: what checkID accepts.
+const idRule = "must match [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])? (lowercase letters, digits and inner hyphens, at most 63 characters)"
+
+// checkID accepts `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`: hyphens only between
+// other characters, as in DNS labels.
 func checkID(field, id string) error {
 	if id == "" {
 		return invalid(field, "is required")
@@ -28,17 +38,21 @@ func checkID(field, id string) error {
 	if len(id) > maxIDLen {
 		return invalid(field, "must be at most %d characters", maxIDLen)
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0
-		if !ok {
-			return invalid(field, "must match [a-z0-9][a-z0-9-]{0,62} (lowercase letters, digits and inner hyphens)")
-		}
+	if !access.ValidID(id) {
+		return invalid(field, idRule)
 	}
 	return nil
 }
 
-// checkText accepts up to max characters of valid UTF-8 without control characters.
+// checkText is the one rule for free text the API stores and shows back
+// (descriptions, display names): up to max characters of valid UTF-8 with
+// nothing that can make a listing show something other than what is
+// stored. It refuses every control character (Unicode category Cc: C0,
+// DEL and C1, so also tab and newline: the fields are one-line labels),
+// every format character (Cf: bidirectional overrides and isolates such as
+// U+202E, zero-width spaces and joiners, the BOM, soft hyphens) and the
+// line and paragraph separators U+2028 and U+2029. The error names the
+// field and the offending code point.
 func checkText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return invalid(field, "must be valid UTF-8")
@@ -47,9 +61,48 @@ func checkText(field, s string, max int) error {
 		return invalid(field, "must be at most %d characters, got %d", max, n)
 	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return invalid(field, "must not contain control characters")
+		switch {
+		case unicode.Is(unicode.Cc, r):
+			return invalid(field, "must not contain control characters (found U+%04X)", r)
+		case unicode.Is(unicode.Cf, r), r == '\u2028', r == '\u2029':
+			return invalid(field, "must not contain invisible formatting characters such as bidirectional overrides or zero-width characters (found U+%04X)", r)
 		}
+	}
+	return nil
+}
+
+// checkSeed is the rule for the seed the SDK's `token create` sends: what
+// Python's secrets.token_urlsafe(32) makes (43 characters) or a hex string
+// of at least 16 bytes. A seed is the only secret guarding the pick-up of a
+// token, so it must be long, from the URL-safe base64 alphabet, and not
+// guessable: its estimated entropy (length times the Shannon entropy of
+// its own character frequencies) must reach minSeedBits, and minSeedBitsChar
+// per character so that repeating a short word many times does not pass.
+// Random hex of 32 characters estimates at 116 ± 4 bits (2.9 bits per
+// character at the lowest in 300,000 draws); 16 identical characters
+// estimate at 0.
+func checkSeed(seed string) error {
+	if len(seed) < minSeedLen || len(seed) > maxSeedLen {
+		return invalid("seed", "must be %d to %d characters, such as secrets.token_urlsafe(32)", minSeedLen, maxSeedLen)
+	}
+	var counts [256]int
+	for i := 0; i < len(seed); i++ {
+		c := seed[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return invalid("seed", "must use only the URL-safe base64 alphabet [A-Za-z0-9_-]")
+		}
+		counts[c]++
+	}
+	n := float64(len(seed))
+	var bits float64
+	for _, k := range counts {
+		if k > 0 {
+			p := float64(k) / n
+			bits -= float64(k) * math.Log2(p)
+		}
+	}
+	if bits < minSeedBits || bits/n < minSeedBitsChar {
+		return invalid("seed", "is too predictable (about %.0f bits; at least %d needed): use a random seed such as secrets.token_urlsafe(32)", bits, minSeedBits)
 	}
 	return nil
 }

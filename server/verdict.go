@@ -2,77 +2,24 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
-	"errors"
-	"strings"
-	"time"
 
-	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	"tokenauthority/access"
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/lifecycle"
 	"tokenauthority/metrics"
-	"tokenauthority/policy"
-	"tokenauthority/storage"
-	"tokenauthority/token"
 )
-
-// verdict is what the authority knows of a presented secret.
-type verdict struct {
-	reason pb.Reason
-	// rec is the matching token; nil when the secret matched none.
-	rec *storagepb.TokenRecord
-}
-
-func (v verdict) valid() bool { return v.reason == pb.Reason_REASON_VALID }
-
-// resolve finds the token of a presented secret and says whether it is valid
-// at now. A secret of the wrong shape or checksum is refused before the store
-// is consulted. Only read transactions are used.
-func (s *Server) resolve(ctx context.Context, secret string, now time.Time) (verdict, error) {
-	if token.Check(secret) != nil {
-		return verdict{reason: pb.Reason_REASON_MALFORMED}, nil
-	}
-	hash := token.Hash(secret)
-	rec, member, err := s.store.LookupToken(ctx, hash)
-	if errors.Is(err, storage.ErrNotFound) {
-		return verdict{reason: pb.Reason_REASON_UNKNOWN}, nil
-	}
-	if err != nil {
-		return verdict{}, err
-	}
-	// The index is keyed by the hash, so a hit already matched; comparing the
-	// stored hash again guards against a corrupted index entry.
-	if subtle.ConstantTimeCompare(rec.GetSecretHash(), hash[:]) != 1 {
-		return verdict{reason: pb.Reason_REASON_UNKNOWN}, nil
-	}
-	v := verdict{rec: rec}
-	switch lifecycle.State(rec.GetToken(), now) {
-	case pb.TokenState_TOKEN_STATE_REVOKED:
-		v.reason = pb.Reason_REASON_REVOKED
-	case pb.TokenState_TOKEN_STATE_EXPIRED:
-		v.reason = pb.Reason_REASON_EXPIRED
-	default:
-		v.reason = pb.Reason_REASON_VALID
-		if !member {
-			v.reason = pb.Reason_REASON_NOT_MEMBER
-		}
-	}
-	return v, nil
-}
 
 func (s *Server) validateToken(ctx context.Context, req *pb.ValidateTokenRequest) (*pb.ValidateTokenResponse, error) {
 	if req.GetSecret() == "" {
 		return nil, invalid("secret", "is required")
 	}
-	now := s.now()
-	v, err := s.resolve(ctx, req.GetSecret(), now)
+	v, err := s.access.Resolve(ctx, req.GetSecret())
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.ObserveDecision(metrics.KindValidate, v.reason)
-	resp := &pb.ValidateTokenResponse{Valid: v.valid(), Reason: v.reason}
-	if v.rec != nil {
-		resp.Token = view(v.rec, now)
+	s.metrics.ObserveDecision(metrics.KindValidate, v.Reason)
+	resp := &pb.ValidateTokenResponse{Valid: v.Valid(), Reason: v.Reason}
+	if v.Record != nil {
+		resp.Token = view(v.Record, v.At)
 	}
 	return resp, nil
 }
@@ -86,50 +33,34 @@ func (s *Server) checkAccess(ctx context.Context, req *pb.CheckAccessRequest) (*
 	if op != pb.Operation_OPERATION_DOWNLOAD && op != pb.Operation_OPERATION_CLOUD_INFERENCE {
 		return nil, invalid("operation", "must be OPERATION_DOWNLOAD or OPERATION_CLOUD_INFERENCE")
 	}
-	resp, err := s.decide(ctx, req.GetSecret(), workspaceID, zooID, op)
+	d, err := s.access.Decide(ctx, access.Request{Secret: req.GetSecret(), WorkspaceID: workspaceID, ZooID: zooID, Operation: op})
 	if err != nil {
 		return nil, err
 	}
-	s.metrics.ObserveDecision(metrics.KindAccess, resp.GetReason())
-	return resp, nil
+	s.metrics.ObserveDecision(metrics.KindAccess, d.Reason)
+	return checkAccessResponse(d), nil
 }
 
-// decide answers whether secret (empty: none presented) may perform op on the
-// zoo workspaceID/zooID. A presented secret that is not valid is denied with
-// its reason even where no secret would have been allowed.
-func (s *Server) decide(ctx context.Context, secret, workspaceID, zooID string, op pb.Operation) (*pb.CheckAccessResponse, error) {
-	caller := policy.Caller{Anonymous: true}
-	resp := &pb.CheckAccessResponse{}
-	if secret != "" {
-		v, err := s.resolve(ctx, secret, s.now())
-		if err != nil {
-			return nil, err
-		}
-		if !v.valid() {
-			resp.Reason = v.reason
-			return resp, nil
-		}
-		t := v.rec.GetToken()
-		caller = policy.Caller{WorkspaceID: t.GetWorkspaceId()}
-		resp.WorkspaceId, resp.TokenId, resp.UserId, resp.ExpireTime = t.GetWorkspaceId(), t.GetTokenId(), t.GetUserId(), t.GetExpireTime()
+// checkAccessResponse renders a decision as the gRPC API answers it.
+func checkAccessResponse(d access.Decision) *pb.CheckAccessResponse {
+	resp := &pb.CheckAccessResponse{
+		Allowed:     d.Allowed,
+		Reason:      d.Reason,
+		WorkspaceId: d.WorkspaceID,
+		TokenId:     d.TokenID,
+		UserId:      d.UserID,
 	}
-	zoo, err := s.store.GetZoo(ctx, workspaceID, zooID)
-	if errors.Is(err, storage.ErrNotFound) {
-		zoo, err = nil, nil
+	if d.Token != nil {
+		resp.ExpireTime = d.Token.GetExpireTime()
 	}
-	if err != nil {
-		return nil, err
-	}
-	d := policy.Decide(zoo, op, caller)
-	resp.Allowed, resp.Reason = d.Allowed, d.Reason
-	return resp, nil
+	return resp
 }
 
 // parseZoo splits "workspace/zoo".
 func parseZoo(zoo string) (workspaceID, zooID string, err error) {
-	workspaceID, zooID, ok := strings.Cut(zoo, "/")
-	if !ok || checkID("zoo", workspaceID) != nil || checkID("zoo", zooID) != nil {
-		return "", "", invalid("zoo", "must be workspace/zoo, each part matching [a-z0-9][a-z0-9-]{0,62}")
+	workspaceID, zooID, err = access.ParseZoo(zoo)
+	if err != nil {
+		return "", "", invalid("zoo", "must be workspace/zoo, each part matching [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 	}
 	return workspaceID, zooID, nil
 }

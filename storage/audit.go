@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"tokenauthority/audit"
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
@@ -20,6 +21,21 @@ func (s *Store) RecordAudit(ctx context.Context) error {
 		return fmt.Errorf("no audit event to record: %w", ErrInvalid)
 	}
 	return s.update(ctx, func(*bolt.Tx) error { return nil })
+}
+
+// noteRevoked names the tokens a write revoked in the audit event of ctx,
+// if it carries one. Call it inside the write's closure, after the
+// revocation: the event is drafted once the closure has run.
+func noteRevoked(ctx context.Context, recs []*storagepb.TokenRecord) {
+	p := audit.FromContext(ctx)
+	if p == nil {
+		return
+	}
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.GetToken().GetTokenId()
+	}
+	p.SetRevoked(ids)
 }
 
 // appendAudit seals ev onto the end of the log and stores it. It assigns ev's

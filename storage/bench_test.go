@@ -43,7 +43,7 @@ func benchSchema(tx *bolt.Tx) error {
 	if err := initSchema(tx); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketWorkspaces).Put([]byte("acme"), []byte{}); err != nil {
+	if err := insertWorkspace(tx, []byte("acme"), []byte{}); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketMembers).Put(compositeKey("acme", "ann"), []byte{})
@@ -83,7 +83,7 @@ func rawCreate(rec *storagepb.TokenRecord) func(*bolt.Tx) error {
 		if err := checkTokenFree(tx, rec.Token, rec.SecretHash); err != nil {
 			return err
 		}
-		return putToken(tx, rec.Token, rec.SecretHash, val)
+		return insertToken(tx, rec.Token, rec.SecretHash, val)
 	}
 }
 
@@ -224,6 +224,58 @@ func BenchmarkAuditedCreateToken(b *testing.B) {
 					return s.CreateToken(ctx, recs[i], nil)
 				})
 			})
+		}
+	}
+}
+
+// BenchmarkCounts compares what a /metrics scrape costs for the stored
+// counts (Store.Counts) at 1k and 100k tokens, against the walk of both
+// buckets that the gauges did before (bolt's Stats().KeyN) as the baseline.
+func BenchmarkCounts(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{1_000, 100_000} {
+		s, err := Open(filepath.Join(b.TempDir(), "ta.db"), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs := benchRecords(n)
+		err = s.update(ctx, func(tx *bolt.Tx) error {
+			if err := benchSchema(tx); err != nil {
+				return err
+			}
+			for _, rec := range recs {
+				if err := rawCreate(rec)(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("stored/tokens=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				tokens, _, err := s.Counts(ctx)
+				if err != nil || tokens != n {
+					b.Fatalf("Counts = %d, %v; want %d", tokens, err, n)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("walk/tokens=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				var tokens int
+				err := s.view(ctx, func(tx *bolt.Tx) error {
+					tokens = tx.Bucket(bucketTokens).Stats().KeyN
+					_ = tx.Bucket(bucketWorkspaces).Stats().KeyN
+					return nil
+				})
+				if err != nil || tokens != n {
+					b.Fatalf("walk = %d, %v; want %d", tokens, err, n)
+				}
+			}
+		})
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"tokenauthority/audit"
+	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
 // write is one queued write: a closure over a write transaction and the
@@ -51,16 +52,20 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) (err error)
 		return err
 	}
 	pending := audit.FromContext(ctx)
-	if ev := pending.Draft(); ev != nil {
+	if pending.Draft() != nil {
 		change := fn
+		var ev *pb.AuditEvent
 		fn = func(tx *bolt.Tx) error {
 			if err := change(tx); err != nil {
 				return err
 			}
+			// Drafted after the change, which may add to the event what
+			// only the transaction knows (audit.Pending.SetRevoked).
+			ev = pending.Draft()
 			return appendAudit(tx, ev)
 		}
 		defer func() {
-			if err == nil {
+			if err == nil && ev != nil {
 				pending.Done(ev)
 			}
 		}()

@@ -30,9 +30,13 @@
 //
 // A write whose context carries an audit event (audit.NewContext) appends
 // it to the hash-chained audit log inside the same transaction, after the
-// write's closure succeeds (audit.go, commit.go): no write method has audit
-// code of its own, and an event is durable exactly when its change is.
-// RecordAudit records an event with no other change (a reveal).
+// write's closure succeeds (audit.go, commit.go), and an event is durable
+// exactly when its change is. The one thing a write method adds is what only
+// its transaction knows: the revocations of several tokens (RevokeTokens,
+// RevokeUserTokens, RevokeLeaked, RemoveMember) name the tokens they revoked
+// with noteRevoked. RecordAudit records an event with no other change (a
+// reveal). Writes the server makes on its own (RecordUses, SweepTokens,
+// PurgeExpiredSeeds) run without an event.
 //
 // # How it can hurt you
 //
@@ -46,10 +50,32 @@
 //     and passed in rather than read inside a method.
 //   - Every write of a context with an unrecorded event records it, so a
 //     housekeeping write made while serving a request that is not the
-//     request's change must use audit.Without (PickSeed's expired seed).
+//     request's change must use audit.Without (PickSeed's dead seed).
 //   - If the stored audit head is unreadable, every audited write fails
 //     rather than start a second chain; VerifyAudit reports the break.
-//   - Counts walks the token bucket: call it per scrape, not per request.
+//   - Counts reads counters kept in the meta bucket. Every write that adds or
+//     deletes a token record or a workspace must go through insertToken /
+//     removeToken / insertWorkspace / removeWorkspace (counts.go), in the
+//     same transaction, or the counts drift from the buckets.
+//   - PickSeed calls its open function outside any transaction and deletes
+//     the seed only after it succeeded; a failing open leaves the seed.
+//   - Backup holds one read transaction for as long as the snapshot takes to
+//     stream: a slow client keeps old pages from being reused (the file
+//     grows), and a write that must grow the file's memory map waits for it
+//     to finish. Restore refuses an existing destination and a file that is
+//     not a complete store of this schema; VerifyFile checks the file's
+//     length and freelist against its meta pages first, because bbolt maps
+//     a truncated file and crashes (SIGBUS) or loops on it rather than
+//     returning an error, and it turns bbolt's assertion panics into errors.
+//     bbolt is not hardened against every damaged file, though: a page
+//     pointer aimed outside the file can still crash the restoring process
+//     (before anything is written). Keep backups where they cannot be
+//     tampered with.
+//   - SweepTokens deletes records for good, with their secret-hash entries:
+//     a swept token's secret then reads as unknown, not revoked. Pass a cutoff
+//     of now minus the retention, never now.
+//   - RecordUses rewrites whole records; it is meant for one batched call a
+//     minute, not one per validation.
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

@@ -7,7 +7,9 @@ import (
 
 // Bucket names. The layout, one bucket per entity plus two indexes:
 //
-//	meta              "schema_version" -> big-endian uint64
+//	meta              "schema_version" -> big-endian uint64 (2)
+//	                  "count/tokens", "count/workspaces" -> big-endian uint64 (counts.go)
+//	                  "key_check" -> a constant sealed under the master key (keycheck.go)
 //	workspaces        workspace_id -> pb.Workspace
 //	members           workspace_id 0x00 user_id -> pb.Member
 //	zoos              workspace_id 0x00 zoo_id -> pb.Zoo

@@ -1,16 +1,13 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/lifecycle"
 )
 
 // AddMember stores m; ErrNotFound if its workspace does not exist,
@@ -86,9 +83,6 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		return 0, err
 	}
 	key := compositeKey(workspaceID, userID)
-	prefix := childPrefix(workspaceID)
-	user := []byte(userID)
-	at := timestamppb.New(now)
 	err = s.update(ctx, func(tx *bolt.Tx) error {
 		revoked = 0
 		members := tx.Bucket(bucketMembers)
@@ -98,37 +92,10 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		if err := members.Delete(key); err != nil {
 			return err
 		}
-		var ids [][]byte
-		c := tx.Bucket(bucketWorkspaceTokens).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if bytes.Equal(v, user) {
-				ids = append(ids, append([]byte(nil), k[len(prefix):]...))
-			}
-		}
-		records := tx.Bucket(bucketTokens)
-		for _, id := range ids {
-			v := records.Get(id)
-			if v == nil {
-				continue
-			}
-			rec, err := decodeToken(v)
-			if err != nil {
-				return err
-			}
-			if lifecycle.RevokedBy(rec.GetToken(), now) {
-				continue
-			}
-			rec.Token.RevokeTime = at
-			val, err := encode(rec)
-			if err != nil {
-				return err
-			}
-			if err := records.Put(id, val); err != nil {
-				return err
-			}
-			revoked++
-		}
-		return nil
+		recs, err := revokeUserTokens(tx, workspaceID, userID, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED)
+		revoked = len(recs)
+		noteRevoked(ctx, recs)
+		return err
 	})
 	if err != nil {
 		return 0, err

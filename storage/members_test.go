@@ -104,10 +104,10 @@ func TestRemoveMemberRevokesOnlyThatUsersTokens(t *testing.T) {
 	addToken(t, s, "acme", "ann", "03") // revocation scheduled later: moved to now
 	addToken(t, s, "acme", "bob", "04") // another user
 	addToken(t, s, "beta", "ann", "05") // same user, another workspace
-	if _, err := s.RevokeToken(ctx, "acme", "02", earlier); err != nil {
+	if _, err := s.RevokeToken(ctx, "acme", "02", earlier, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RevokeToken(ctx, "acme", "03", later); err != nil {
+	if _, err := s.RevokeToken(ctx, "acme", "03", later, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 		t.Fatal(err)
 	}
 

@@ -14,7 +14,7 @@ import (
 )
 
 // schemaVersion is the layout this build reads and writes (see keys.go).
-const schemaVersion uint64 = 1
+const schemaVersion uint64 = 2
 
 // Options tune Open. The zero value is ready to use.
 type Options struct {
@@ -94,7 +94,7 @@ func initSchema(tx *bolt.Tx) error {
 				return fmt.Errorf("file has schema version %d, this build supports up to %d: %w",
 					got, schemaVersion, ErrSchemaTooNew)
 			}
-			if got < schemaVersion {
+			if got < 1 {
 				return fmt.Errorf("file has unknown schema version %d", got)
 			}
 		}
@@ -102,6 +102,13 @@ func initSchema(tx *bolt.Tx) error {
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	// Version 2 added the record counts: a new file and a version 1 file
+	// get them counted once, here.
+	if tx.Bucket(bucketMeta).Get(keyTokenCount) == nil {
+		if err := setCounts(tx); err != nil {
+			return err
 		}
 	}
 	return tx.Bucket(bucketMeta).Put(keySchemaVersion, binary.BigEndian.AppendUint64(nil, schemaVersion))
@@ -130,18 +137,6 @@ func (s *Store) Ping(ctx context.Context) error {
 		}
 		return nil
 	})
-}
-
-// Counts returns how many token records and workspaces are stored, for
-// metrics gauges. It walks both buckets' pages, so call it at scrape
-// intervals, not per request.
-func (s *Store) Counts(ctx context.Context) (tokens, workspaces int, err error) {
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		tokens = tx.Bucket(bucketTokens).Stats().KeyN
-		workspaces = tx.Bucket(bucketWorkspaces).Stats().KeyN
-		return nil
-	})
-	return tokens, workspaces, err
 }
 
 // view runs fn in a read transaction, off the write path.

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -51,7 +50,7 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 		if seed != nil && tx.Bucket(bucketSeeds).Get(seed.Hash[:]) != nil {
 			return reject(fmt.Errorf("token %q: seed: %w", t.TokenId, ErrAlreadyExists))
 		}
-		if err := putToken(tx, t, rec.SecretHash, val); err != nil {
+		if err := insertToken(tx, t, rec.SecretHash, val); err != nil {
 			return err
 		}
 		if seed != nil {
@@ -82,59 +81,9 @@ func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*sto
 // left out unless includeRevoked. ErrNotFound if the workspace does not
 // exist.
 func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limit int, includeRevoked bool, now time.Time) ([]*storagepb.TokenRecord, error) {
-	if err := checkID("workspace", workspaceID); err != nil {
-		return nil, err
-	}
-	prefix := childPrefix(workspaceID)
-	var out []*storagepb.TokenRecord
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		out = nil
-		if tx.Bucket(bucketWorkspaces).Get([]byte(workspaceID)) == nil {
-			return fmt.Errorf("workspace %q: %w", workspaceID, ErrNotFound)
-		}
-		records := tx.Bucket(bucketTokens)
-		c := tx.Bucket(bucketWorkspaceTokens).Cursor()
-		var k []byte
-		if before == "" {
-			// The first key past this workspace's range, or the end.
-			end := append(bytes.Clone(prefix[:len(prefix)-1]), sep+1)
-			if k, _ = c.Seek(end); k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-		} else {
-			// Seek lands on the first key >= before; everything wanted is
-			// strictly below it.
-			if k, _ = c.Seek(compositeKey(workspaceID, before)); k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
-			if limit > 0 && len(out) >= limit {
-				break
-			}
-			v := records.Get(k[len(prefix):])
-			if v == nil {
-				return fmt.Errorf("token %q indexed in workspace %q but missing", k[len(prefix):], workspaceID)
-			}
-			rec, err := decodeToken(v)
-			if err != nil {
-				return err
-			}
-			if !includeRevoked && lifecycle.RevokedBy(rec.GetToken(), now) {
-				continue
-			}
-			out = append(out, rec)
-		}
-		return nil
+	return s.ListTokensMatching(ctx, workspaceID, before, limit, func(t *pb.Token) bool {
+		return includeRevoked || !lifecycle.RevokedBy(t, now)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // LookupToken finds a token by the SHA-256 of its secret and reports whether
@@ -164,10 +113,10 @@ func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (rec *stor
 	return rec, member, nil
 }
 
-// RevokeToken sets the token's revoke_time to at, unless it is already set
-// to at or earlier, and returns the stored record after the change.
+// RevokeToken revokes the token at at for reason, unless it is already
+// revoked by then, and returns the stored record after the change.
 // ErrNotFound if absent or in another workspace.
-func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time) (*storagepb.TokenRecord, error) {
+func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error) {
 	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
@@ -178,15 +127,8 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 			return reject(err)
 		}
 		out = rec
-		if lifecycle.RevokedBy(rec.Token, at) {
-			return nil
-		}
-		rec.Token.RevokeTime = timestamppb.New(at)
-		val, err := encode(rec)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bucketTokens).Put([]byte(tokenID), val)
+		_, err = revokeRecords(tx, []*storagepb.TokenRecord{rec}, at, reason)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -240,18 +182,14 @@ func (s *Store) ReplaceToken(ctx context.Context, oldID string, next *storagepb.
 		if err := checkTokenFree(tx, t, next.SecretHash); err != nil {
 			return reject(err)
 		}
-		if err := putToken(tx, t, next.SecretHash, val); err != nil {
+		if err := insertToken(tx, t, next.SecretHash, val); err != nil {
 			return err
 		}
 		o.ReplacedBy = t.TokenId
 		if o.RevokeTime == nil || oldRevokeAt.Before(o.RevokeTime.AsTime()) {
 			o.RevokeTime = revokeAt
 		}
-		oldVal, err := encode(old)
-		if err != nil {
-			return err
-		}
-		return records.Put([]byte(oldID), oldVal)
+		return rewriteToken(tx, old)
 	})
 }
 
@@ -295,18 +233,6 @@ func checkTokenFree(tx *bolt.Tx, t *pb.Token, secretHash []byte) error {
 		return fmt.Errorf("token %q: secret hash: %w", t.TokenId, ErrAlreadyExists)
 	}
 	return nil
-}
-
-// putToken writes a checked token's record and both index entries.
-func putToken(tx *bolt.Tx, t *pb.Token, secretHash, val []byte) error {
-	id := []byte(t.TokenId)
-	if err := tx.Bucket(bucketTokens).Put(id, val); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketTokenHashes).Put(secretHash, id); err != nil {
-		return err
-	}
-	return tx.Bucket(bucketWorkspaceTokens).Put(compositeKey(t.WorkspaceId, t.TokenId), []byte(t.UserId))
 }
 
 // getToken reads a token of the given workspace.

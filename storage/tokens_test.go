@@ -72,7 +72,7 @@ func TestCreateToken(t *testing.T) {
 					}
 				}
 				if tt.seed != nil && tt.seed.Hash != parked.Hash {
-					if _, err := s.PickSeed(ctx, tt.seed.Hash, t0); !errors.Is(err, storage.ErrNotFound) {
+					if _, err := s.PickSeed(ctx, tt.seed.Hash, t0, openOK); !errors.Is(err, storage.ErrNotFound) {
 						t.Errorf("refused token's seed was parked: %v", err)
 					}
 				}
@@ -88,7 +88,7 @@ func TestCreateToken(t *testing.T) {
 				t.Errorf("GetToken (-want +got):\n%s", diff)
 			}
 			if tt.seed != nil {
-				seed, err := s.PickSeed(ctx, tt.seed.Hash, t0)
+				seed, err := s.PickSeed(ctx, tt.seed.Hash, t0, openOK)
 				if err != nil {
 					t.Fatalf("PickSeed = %v", err)
 				}
@@ -143,10 +143,10 @@ func TestListTokensNewestFirst(t *testing.T) {
 	}
 	addToken(t, s, "acme-2", "ann", "06")
 	addToken(t, s, "acmf", "ann", "07")
-	if _, err := s.RevokeToken(ctx, "acme", "04", t0); err != nil {
+	if _, err := s.RevokeToken(ctx, "acme", "04", t0, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RevokeToken(ctx, "acme", "02", t0.Add(time.Hour)); err != nil { // scheduled
+	if _, err := s.RevokeToken(ctx, "acme", "02", t0.Add(time.Hour), pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil { // scheduled
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -199,6 +199,7 @@ func TestLookupToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	bob.Token.RevokeTime = timestamppb.New(t0)
+	bob.Token.RevokeReason = pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED
 	tests := []struct {
 		name       string
 		hash       [32]byte
@@ -248,7 +249,7 @@ func TestRevokeToken(t *testing.T) {
 		{"missing", "acme", "02", t0, nil, storage.ErrNotFound},
 	}
 	for _, tt := range tests {
-		got, err := s.RevokeToken(ctx, tt.ws, tt.id, tt.at)
+		got, err := s.RevokeToken(ctx, tt.ws, tt.id, tt.at, pb.RevokeReason_REVOKE_REASON_ADMIN)
 		if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
 			t.Fatalf("%s: RevokeToken = %v, want %v", tt.name, err, tt.err)
 		}
@@ -287,12 +288,12 @@ func TestReplaceToken(t *testing.T) {
 	}{
 		{"refresh", func(*testing.T, *storage.Store) {}, "01", next("acme", "ann", "02"), nil, grace},
 		{"earlier scheduled revoke kept", func(t *testing.T, s *storage.Store) {
-			if _, err := s.RevokeToken(ctx, "acme", "01", t0.Add(30*time.Minute)); err != nil {
+			if _, err := s.RevokeToken(ctx, "acme", "01", t0.Add(30*time.Minute), pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 				t.Fatal(err)
 			}
 		}, "01", next("acme", "ann", "02"), nil, t0.Add(30 * time.Minute)},
 		{"later scheduled revoke brought forward", func(t *testing.T, s *storage.Store) {
-			if _, err := s.RevokeToken(ctx, "acme", "01", t0.Add(5*time.Hour)); err != nil {
+			if _, err := s.RevokeToken(ctx, "acme", "01", t0.Add(5*time.Hour), pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 				t.Fatal(err)
 			}
 		}, "01", next("acme", "ann", "02"), nil, grace},
@@ -303,7 +304,7 @@ func TestReplaceToken(t *testing.T) {
 			}
 		}, "01", next("acme", "ann", "02"), storage.ErrReplaced, time.Time{}},
 		{"revoked", func(t *testing.T, s *storage.Store) {
-			if _, err := s.RevokeToken(ctx, "acme", "01", t0); err != nil {
+			if _, err := s.RevokeToken(ctx, "acme", "01", t0, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 				t.Fatal(err)
 			}
 		}, "01", next("acme", "ann", "02"), storage.ErrReplaced, time.Time{}},

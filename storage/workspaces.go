@@ -26,11 +26,10 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 	}
 	key := []byte(id)
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketWorkspaces)
-		if b.Get(key) != nil {
+		if tx.Bucket(bucketWorkspaces).Get(key) != nil {
 			return reject(fmt.Errorf("workspace %q: %w", id, ErrAlreadyExists))
 		}
-		return b.Put(key, val)
+		return insertWorkspace(tx, key, val)
 	})
 }
 
@@ -102,7 +101,7 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string, force bool) erro
 		if err := deleteTokens(tx, prefix, tokens); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketWorkspaces).Delete(key)
+		return removeWorkspace(tx, key)
 	})
 }
 
@@ -112,25 +111,15 @@ func deleteTokens(tx *bolt.Tx, prefix []byte, indexKeys [][]byte) error {
 	if len(indexKeys) == 0 {
 		return nil
 	}
-	records := tx.Bucket(bucketTokens)
-	hashes := tx.Bucket(bucketTokenHashes)
 	ids := make(map[string]bool, len(indexKeys))
 	for _, k := range indexKeys {
 		id := k[len(prefix):]
 		ids[string(id)] = true
-		if v := records.Get(id); v != nil {
-			rec, err := decodeToken(v)
-			if err != nil {
-				return err
-			}
-			if err := hashes.Delete(rec.GetSecretHash()); err != nil {
-				return err
-			}
-		}
-		if err := records.Delete(id); err != nil {
+		if err := removeToken(tx, id); err != nil {
 			return err
 		}
 	}
+	// An index entry whose record was missing is dropped too.
 	if err := deleteKeys(tx.Bucket(bucketWorkspaceTokens), indexKeys); err != nil {
 		return err
 	}

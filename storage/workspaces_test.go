@@ -149,7 +149,7 @@ func TestDeleteWorkspace(t *testing.T) {
 						t.Errorf("LookupToken(%s) = %v, want ErrNotFound", id, err)
 					}
 				}
-				if _, err := s.PickSeed(ctx, hashOf("seed-02"), t0); !errors.Is(err, storage.ErrNotFound) {
+				if _, err := s.PickSeed(ctx, hashOf("seed-02"), t0, openOK); !errors.Is(err, storage.ErrNotFound) {
 					t.Errorf("PickSeed = %v, want ErrNotFound", err)
 				}
 				tokens, workspaces, err := s.Counts(ctx)

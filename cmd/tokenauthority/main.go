@@ -3,7 +3,10 @@
 // With no arguments it serves on 127.0.0.1:50051 (gRPC) and 127.0.0.1:8080
 // (HTTP) with an embedded store in ./data. Every flag can also be set by an
 // environment variable: --data-dir is TOKENAUTHORITY_DATA_DIR. Run with -h
-// for the list.
+// for the list, --version for the build.
+//
+// "tokenauthority restore --from FILE --data-dir DIR" installs a snapshot
+// taken from GET /v1/admin/backup into an empty data directory.
 package main
 
 import (
@@ -15,6 +18,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"tokenauthority/buildinfo"
 	"tokenauthority/daemon"
 )
 
@@ -32,8 +36,15 @@ func main() {
 }
 
 func realMain(ctx context.Context) error {
+	if len(os.Args) > 1 && os.Args[1] == "restore" {
+		return daemon.Restore(os.Args[2:], os.Getenv, os.Stderr)
+	}
 	cfg, err := daemon.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if err != nil {
+		return err
+	}
+	if cfg.Version {
+		_, err := fmt.Println("tokenauthority", buildinfo.Read())
 		return err
 	}
 	log := cfg.NewLogger(os.Stderr)

@@ -13,6 +13,12 @@
 // their route pattern only. The gateway path bypasses gRPC interceptors; the
 // services authenticate each call themselves from the "authorization"
 // metadata, which the gateway copies from the HTTP Authorization header.
+// Over HTTPS, the connection's TLS state is put into the request context as
+// a gRPC peer, so that a client certificate authenticates a REST call
+// exactly as it does a gRPC one. GET /v1/admin/backup (Config.Backup) is a
+// plain handler that gets the same metadata and leaves authorization to the
+// backup function; a failure after the first byte aborts the connection
+// rather than end a short snapshot cleanly.
 //
 // With Config.TrustedUser (member mode) a request from a trusted proxy
 // address that names a user in the configured header reaches the services as

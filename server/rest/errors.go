@@ -1,16 +1,21 @@
 package rest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -34,7 +39,14 @@ func writeError(w http.ResponseWriter, httpStatus int, body errorBody) {
 	if body.Detail == "" {
 		body.Detail = http.StatusText(httpStatus)
 	}
-	buf, err := json.Marshal(body)
+	// No HTML escaping: the bodies are JSON for programs and terminals,
+	// where "\u003ccredential\u003e" is unreadable, and are served as
+	// application/json, never as HTML.
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(body)
+	buf := bytes.TrimSuffix(out.Bytes(), []byte("\n"))
 	if err != nil {
 		// Only RawMessage details could fail, and they come from protojson.
 		buf = []byte(`{"code":13,"message":"internal error","detail":"The server could not encode its error.","details":[]}`)
@@ -61,6 +73,16 @@ type errorResponder struct {
 // handleError is the gateway's runtime.ErrorHandlerFunc.
 func (e *errorResponder) handleError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	httpStatus, body := e.describe(ctx, err)
+	ex := exchangeFrom(ctx)
+	ex.code, ex.errored = body.Code, true
+	if s, ok := status.FromError(err); ok {
+		for _, d := range s.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok {
+				secs := int(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds()))
+				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			}
+		}
+	}
 	writeError(w, httpStatus, body)
 }
 
@@ -136,7 +158,23 @@ func decodeDetail(err error) string {
 		return fmt.Sprintf("The request body is not valid JSON: %v.", err)
 	}
 	msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:"))
+	for _, wk := range wellKnownFormats {
+		if m := wk.value.FindStringSubmatch(msg); m != nil {
+			return fmt.Sprintf("The request body is not valid JSON for this request: %s is not %s; send %s.", m[1], wk.want, wk.example)
+		}
+	}
 	return fmt.Sprintf("The request body is not valid JSON for this request: %s.", msg)
+}
+
+// wellKnownFormats explain the JSON forms of the well-known types that
+// people get wrong, such as a date where a timestamp is expected: protojson
+// only says "invalid google.protobuf.Timestamp value".
+var wellKnownFormats = []struct {
+	value         *regexp.Regexp
+	want, example string
+}{
+	{regexp.MustCompile(`invalid google\.protobuf\.Timestamp value (".*")`), "an RFC 3339 time", "a time such as \"2027-12-31T00:00:00Z\""},
+	{regexp.MustCompile(`invalid google\.protobuf\.Duration value (".*")`), "a duration in seconds", "a duration such as \"600s\""},
 }
 
 // handleRoutingError is the gateway's runtime.RoutingErrorHandlerFunc, for

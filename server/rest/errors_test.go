@@ -195,3 +195,30 @@ func TestRoutingErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorBodiesAreNotHTMLEscaped: the bodies are read in terminals, where
+// \u003ccredential\u003e is noise.
+func TestErrorBodiesAreNotHTMLEscaped(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, rest.Config{})
+	resp := do(t, srv, http.MethodGet, "/v1/workspaces/html", "", nil)
+	const want = `Send \"authorization: Bearer <credential>\" & retry.`
+	if !strings.Contains(string(resp.body), `"detail":"`+want+`"`) {
+		t.Errorf("body = %s; want the detail %s unescaped", resp.body, want)
+	}
+}
+
+// TestWellKnownTypeErrors: a date where a timestamp is expected, or a
+// number where a duration is, gets a sentence saying what to send.
+func TestWellKnownTypeErrors(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, rest.Config{})
+	resp := do(t, srv, http.MethodPost, "/v1/workspaces/acme/tokens", `{"user_id":"alice","expire_time":"2027-12-31"}`, nil)
+	if resp.status != http.StatusBadRequest {
+		t.Fatalf("status = %d, want 400; body %s", resp.status, resp.body)
+	}
+	const want = `The request body is not valid JSON for this request: "2027-12-31" is not an RFC 3339 time; send a time such as "2027-12-31T00:00:00Z".`
+	if got := resp.object(t)["detail"]; got != want {
+		t.Errorf("detail = %q\nwant     %q", got, want)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+
+	"google.golang.org/grpc/codes"
 )
 
 // unmatchedRoute labels requests that matched no route, so that metrics
@@ -24,6 +26,9 @@ type exchange struct {
 	bodyTooLarge bool
 	// decodeErr is the error of decoding the body as the request message.
 	decodeErr error
+	// code is the gRPC code of the error response, when there was one.
+	code    codes.Code
+	errored bool
 }
 
 type exchangeKey struct{}

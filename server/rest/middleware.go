@@ -1,8 +1,11 @@
 package rest
 
 import (
+	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -10,6 +13,8 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 
 	"tokenauthority/metrics"
 	"tokenauthority/server"
@@ -29,9 +34,9 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ex := &exchange{}
 	rec := &recorder{ResponseWriter: w}
-	// The gateway calls the services in-process, without a gRPC peer: the
-	// audit log learns the client's address from here.
-	r = r.WithContext(server.WithClientAddress(withExchange(r.Context(), ex), r.RemoteAddr))
+	// The peer carries the client's address and TLS state, as on the gRPC
+	// port: the audit log and the rate limits read the address from it.
+	r = r.WithContext(withPeer(withExchange(r.Context(), ex), r))
 	// MaxBytesReader gets the server's own writer so that it can close the
 	// connection after an oversized body.
 	r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, o.maxBody), ex: ex}
@@ -43,7 +48,14 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := time.Since(start)
 	o.metrics.ObserveRequest(metrics.TransportHTTP, route, strconv.Itoa(code), d)
 	level := slog.LevelDebug
-	if code >= http.StatusInternalServerError || panicked {
+	switch {
+	case panicked:
+		level = slog.LevelError
+	case ex.errored:
+		// By the gRPC code, as on the gRPC port: a 504 for a deadline the
+		// client chose (Grpc-Timeout: 1n) is not the server's failure.
+		level = server.LogLevel(ex.code)
+	case code >= http.StatusInternalServerError:
 		level = slog.LevelError
 	}
 	// Never the raw path or query: they can carry a token secret.
@@ -158,4 +170,19 @@ func (w *recorder) code() int {
 		return http.StatusOK
 	}
 	return w.status
+}
+
+// withPeer gives the services the caller's address and, over HTTPS, the
+// connection's TLS state the way gRPC does (peer.FromContext), so that a
+// client certificate authenticates a REST request exactly as it does a gRPC
+// one.
+func withPeer(ctx context.Context, r *http.Request) context.Context {
+	p := &peer.Peer{}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		p.Addr = net.TCPAddrFromAddrPort(ap)
+	}
+	if r.TLS != nil {
+		p.AuthInfo = credentials.TLSInfo{State: *r.TLS, CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}
+	}
+	return peer.NewContext(ctx, p)
 }

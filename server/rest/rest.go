@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"path"
@@ -47,6 +48,10 @@ type Config struct {
 	// MaxBodyBytes limits request bodies; larger ones get 413. Zero means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Backup, when set, serves GET /v1/admin/backup: it must authorize the
+	// request's context (which carries the Authorization header as gRPC
+	// metadata, like every gateway call) and write the snapshot to w.
+	Backup func(ctx context.Context, w io.Writer) error
 	// Routes are further plain handlers served beside the API, keyed by
 	// http.ServeMux pattern (such as "/v1/authz" or "GET /debug/x"), so that
 	// they share the body limit, panic recovery, logging and metrics.
@@ -83,6 +88,10 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 		runtime.WithErrorHandler(errs.handleError),
 		runtime.WithRoutingErrorHandler(handleRoutingError),
 		runtime.WithMiddlewares(recordRoute),
+		// The method is what proxies in front filter on: never let a header
+		// or a form body turn a POST into a DELETE or a GET.
+		runtime.WithDisableHTTPMethodOverride(),
+		runtime.WithDisablePathLengthFallback(),
 	)
 	if err := pb.RegisterTokenServiceHandlerServer(ctx, gw, tokens); err != nil {
 		return nil, fmt.Errorf("register token service: %w", err)
@@ -103,6 +112,9 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 		"GET /openapi.json": http.HandlerFunc(serveOpenAPI),
 		"GET /healthz":      http.HandlerFunc(serveHealthz),
 		"GET /readyz":       readyz(cfg.Ready),
+	}
+	if cfg.Backup != nil {
+		routes["GET "+BackupPath] = backupHandler(gw, errs, cfg.Backup)
 	}
 	if cfg.Gatherer != nil {
 		routes["GET /metrics"] = promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{

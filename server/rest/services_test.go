@@ -45,6 +45,7 @@ var workspaceErrors = map[string]error{
 	"not-a-status":  errors.New("bbolt: page 7 of /var/lib/tokenauthority.db is corrupt"),
 	"deadline":      status.Error(codes.DeadlineExceeded, "The request took too long."),
 	"unimplemented": status.Error(codes.Unimplemented, "Not implemented."),
+	"html":          status.Error(codes.Unauthenticated, `Send "authorization: Bearer <credential>" & retry.`),
 }
 
 func withDetails() error {

@@ -46,10 +46,15 @@ type AuditEvent struct {
 	ClientAddress string `protobuf:"bytes,7,opt,name=client_address,json=clientAddress,proto3" json:"client_address,omitempty"`
 	// The hash of the previous event; 32 zero bytes for the first.
 	PrevHash []byte `protobuf:"bytes,8,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
-	// SHA-256 over the canonical encoding of the fields above.
-	Hash          []byte `protobuf:"bytes,9,opt,name=hash,proto3" json:"hash,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// SHA-256 over the canonical encoding of the other fields.
+	Hash []byte `protobuf:"bytes,9,opt,name=hash,proto3" json:"hash,omitempty"`
+	// The tokens a change revoked besides its target, in the order revoked:
+	// those of token.batch_revoke and token.report_leaked, a removed
+	// member's tokens (member.remove), and a refreshed token's family when
+	// its reuse was detected. Empty for every other event.
+	RevokedTokenIds []string `protobuf:"bytes,10,rep,name=revoked_token_ids,json=revokedTokenIds,proto3" json:"revoked_token_ids,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AuditEvent) Reset() {
@@ -141,6 +146,13 @@ func (x *AuditEvent) GetPrevHash() []byte {
 func (x *AuditEvent) GetHash() []byte {
 	if x != nil {
 		return x.Hash
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetRevokedTokenIds() []string {
+	if x != nil {
+		return x.RevokedTokenIds
 	}
 	return nil
 }
@@ -410,7 +422,7 @@ var File_tokenauthority_v1_audit_service_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_audit_service_proto_rawDesc = "" +
 	"\n" +
-	"%tokenauthority/v1/audit_service.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x02\n" +
+	"%tokenauthority/v1/audit_service.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x02\n" +
 	"\n" +
 	"AuditEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
@@ -421,7 +433,9 @@ const file_tokenauthority_v1_audit_service_proto_rawDesc = "" +
 	"\x06target\x18\x06 \x01(\tR\x06target\x12%\n" +
 	"\x0eclient_address\x18\a \x01(\tR\rclientAddress\x12\x1b\n" +
 	"\tprev_hash\x18\b \x01(\fR\bprevHash\x12\x12\n" +
-	"\x04hash\x18\t \x01(\fR\x04hash\"\x97\x02\n" +
+	"\x04hash\x18\t \x01(\fR\x04hash\x12*\n" +
+	"\x11revoked_token_ids\x18\n" +
+	" \x03(\tR\x0frevokedTokenIds\"\x97\x02\n" +
 	"\x16ListAuditEventsRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x16\n" +

@@ -80,7 +80,7 @@ func (Visibility) EnumDescriptor() ([]byte, []int) {
 // one workspace.
 type Workspace struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Immutable identifier, `[a-z0-9][a-z0-9-]{0,62}`.
+	// Immutable identifier, `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`.
 	WorkspaceId string `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
 	// Human-readable name, at most 256 characters.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
@@ -234,7 +234,7 @@ type Member struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The workspace the user belongs to.
 	WorkspaceId string `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
-	// The user, `[a-z0-9][a-z0-9-]{0,62}`.
+	// The user, `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`.
 	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	// When the user was added.
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -298,7 +298,7 @@ type Zoo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The workspace that owns the zoo.
 	WorkspaceId string `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
-	// The zoo's identifier within its workspace, `[a-z0-9][a-z0-9-]{0,62}`.
+	// The zoo's identifier within its workspace, `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`.
 	ZooId string `protobuf:"bytes,2,opt,name=zoo_id,json=zooId,proto3" json:"zoo_id,omitempty"`
 	// Who may reach the zoo.
 	Visibility Visibility `protobuf:"varint,3,opt,name=visibility,proto3,enum=tokenauthority.v1.Visibility" json:"visibility,omitempty"`

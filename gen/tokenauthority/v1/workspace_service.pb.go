@@ -25,7 +25,7 @@ const (
 // Request of CreateWorkspace.
 type CreateWorkspaceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Identifier of the new workspace, `[a-z0-9][a-z0-9-]{0,62}`.
+	// Identifier of the new workspace, `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`.
 	WorkspaceId string `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
 	// Human-readable name, at most 256 characters.
 	DisplayName   string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
@@ -422,7 +422,7 @@ type AddMemberRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The workspace to add the user to.
 	WorkspaceId string `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
-	// The user to add, `[a-z0-9][a-z0-9-]{0,62}`.
+	// The user to add, `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`.
 	UserId        string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -1,0 +1,55 @@
+package access
+
+import (
+	"context"
+	"time"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// Store is the storage the decision path reads. *storage.Store implements
+// it; both methods return an error wrapping storage.ErrNotFound when the
+// record is absent.
+type Store interface {
+	// LookupToken finds a token by the SHA-256 of its secret and reports
+	// whether its user is still a member of its workspace.
+	LookupToken(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, error)
+	// GetZoo returns a zoo.
+	GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
+}
+
+// Config configures an Authority. Store is required.
+type Config struct {
+	Store Store
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// OnUse, when not nil, is called once for every successful use of a
+	// token: a valid validation, or an allowed decision made with a token.
+	// It runs on the request's goroutine and must not block.
+	OnUse func(ctx context.Context, t *pb.Token, at time.Time)
+}
+
+// Authority makes decisions over a store. It holds no state of its own and
+// is safe for concurrent use.
+type Authority struct {
+	store Store
+	now   func() time.Time
+	onUse func(ctx context.Context, t *pb.Token, at time.Time)
+}
+
+// New returns an Authority for cfg.
+func New(cfg Config) *Authority {
+	a := &Authority{store: cfg.Store, now: cfg.Now, onUse: cfg.OnUse}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return a
+}
+
+// used is the one place where a successful use of a token is known.
+func (a *Authority) used(ctx context.Context, t *pb.Token, at time.Time) {
+	if a.onUse != nil {
+		a.onUse(ctx, t, at)
+	}
+}

@@ -1,0 +1,214 @@
+package access_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"tokenauthority/access"
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
+	"tokenauthority/token"
+)
+
+var t0 = time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC)
+
+// fixture is a real store with two workspaces, a public and a private zoo,
+// and a token in every state.
+type fixture struct {
+	store   *storage.Store
+	secrets map[string]string // by name: own, other, expired, revoked, left
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := storage.Open(filepath.Join(t.TempDir(), "ta.db"), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for ws, users := range map[string][]string{"acme": {"alice", "carol"}, "other": {"bob"}} {
+		if err := st.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: ws, CreateTime: timestamppb.New(t0)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			if err := st.AddMember(ctx, &pb.Member{WorkspaceId: ws, UserId: u, CreateTime: timestamppb.New(t0)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for zoo, v := range map[string]pb.Visibility{"pub": pb.Visibility_VISIBILITY_PUBLIC, "priv": pb.Visibility_VISIBILITY_PRIVATE} {
+		if err := st.CreateZoo(ctx, &pb.Zoo{WorkspaceId: "acme", ZooId: zoo, Visibility: v, CreateTime: timestamppb.New(t0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &fixture{store: st, secrets: map[string]string{}}
+	add := func(name, ws, user string, mod func(*pb.Token)) {
+		secret, err := token.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := token.NewID(t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := token.Hash(secret)
+		tok := &pb.Token{TokenId: id, WorkspaceId: ws, UserId: user, MaskedKey: token.Mask(secret), CreateTime: timestamppb.New(t0)}
+		if mod != nil {
+			mod(tok)
+		}
+		if err := st.CreateToken(ctx, &storagepb.TokenRecord{Token: tok, SecretHash: h[:]}, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.secrets[name] = secret
+	}
+	add("own", "acme", "alice", nil)
+	add("other", "other", "bob", nil)
+	add("expired", "acme", "alice", func(tok *pb.Token) { tok.ExpireTime = timestamppb.New(t0.Add(-time.Second)) })
+	add("revoked", "acme", "alice", func(tok *pb.Token) { tok.RevokeTime = timestamppb.New(t0.Add(-time.Second)) })
+	add("left", "acme", "carol", nil)
+	// Removing carol revokes her tokens, but only from an hour later.
+	if _, err := st.RemoveMember(ctx, "acme", "carol", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var mu sync.Mutex
+	uses := map[string]int{}
+	a := access.New(access.Config{
+		Store: f.store,
+		Now:   func() time.Time { return t0 },
+		OnUse: func(_ context.Context, tok *pb.Token, at time.Time) {
+			if !at.Equal(t0) {
+				t.Errorf("OnUse at %v, want %v", at, t0)
+			}
+			mu.Lock()
+			uses[tok.GetUserId()]++
+			mu.Unlock()
+		},
+	})
+	const (
+		dl    = pb.Operation_OPERATION_DOWNLOAD
+		cloud = pb.Operation_OPERATION_CLOUD_INFERENCE
+	)
+	tests := []struct {
+		zoo, secret string
+		op          pb.Operation
+		allowed     bool
+		reason      pb.Reason
+		workspace   string
+	}{
+		{"pub", "", dl, true, pb.Reason_REASON_PUBLIC, ""},
+		{"pub", "own", dl, true, pb.Reason_REASON_VALID, "acme"},
+		{"pub", "other", dl, true, pb.Reason_REASON_VALID, "other"},
+		{"pub", "", cloud, false, pb.Reason_REASON_TOKEN_REQUIRED, ""},
+		{"pub", "own", cloud, true, pb.Reason_REASON_VALID, "acme"},
+		{"pub", "other", cloud, true, pb.Reason_REASON_VALID, "other"},
+		{"priv", "", dl, false, pb.Reason_REASON_ZOO_NOT_FOUND, ""},
+		{"priv", "own", dl, true, pb.Reason_REASON_VALID, "acme"},
+		{"priv", "other", dl, false, pb.Reason_REASON_ZOO_NOT_FOUND, "other"},
+		{"priv", "", cloud, false, pb.Reason_REASON_ZOO_NOT_FOUND, ""},
+		{"priv", "own", cloud, true, pb.Reason_REASON_VALID, "acme"},
+		{"priv", "other", cloud, false, pb.Reason_REASON_ZOO_NOT_FOUND, "other"},
+		{"missing", "own", dl, false, pb.Reason_REASON_ZOO_NOT_FOUND, "acme"},
+		{"Bad/Name", "own", dl, false, pb.Reason_REASON_ZOO_NOT_FOUND, "acme"},
+		// An invalid token is denied even where no token would be allowed.
+		{"pub", "expired", dl, false, pb.Reason_REASON_EXPIRED, ""},
+		{"pub", "revoked", dl, false, pb.Reason_REASON_REVOKED, ""},
+		{"pub", "left", dl, false, pb.Reason_REASON_NOT_MEMBER, ""},
+		{"pub", "tka_not-a-token", dl, false, pb.Reason_REASON_MALFORMED, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.zoo+"/"+tt.op.String()+"/"+tt.secret, func(t *testing.T) {
+			secret := tt.secret
+			if s, ok := f.secrets[secret]; ok {
+				secret = s
+			}
+			d, err := a.Decide(context.Background(), access.Request{Secret: secret, WorkspaceID: "acme", ZooID: tt.zoo, Operation: tt.op})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Allowed != tt.allowed || d.Reason != tt.reason || d.WorkspaceID != tt.workspace {
+				t.Errorf("Decide = allowed %v, %v, workspace %q; want %v, %v, %q", d.Allowed, d.Reason, d.WorkspaceID, tt.allowed, tt.reason, tt.workspace)
+			}
+			if d.Anonymous() != (tt.workspace == "") {
+				t.Errorf("Anonymous() = %v with workspace %q", d.Anonymous(), d.WorkspaceID)
+			}
+		})
+	}
+	// Uses are counted for allowed decisions with a token only: alice's
+	// four allows and bob's two.
+	want := map[string]int{"alice": 4, "bob": 2}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(uses) != len(want) || uses["alice"] != want["alice"] || uses["bob"] != want["bob"] {
+		t.Errorf("uses = %v, want %v", uses, want)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	unknown, err := token.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := access.New(access.Config{Store: f.store, Now: func() time.Time { return t0 }})
+	tests := []struct {
+		secret string
+		want   pb.Reason
+		found  bool
+	}{
+		{f.secrets["own"], pb.Reason_REASON_VALID, true},
+		{f.secrets["expired"], pb.Reason_REASON_EXPIRED, true},
+		{f.secrets["revoked"], pb.Reason_REASON_REVOKED, true},
+		{f.secrets["left"], pb.Reason_REASON_NOT_MEMBER, true},
+		{unknown, pb.Reason_REASON_UNKNOWN, false},
+		{"", pb.Reason_REASON_MALFORMED, false},
+		{f.secrets["own"] + "x", pb.Reason_REASON_MALFORMED, false},
+	}
+	for _, tt := range tests {
+		v, err := a.Resolve(context.Background(), tt.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Reason != tt.want || (v.Record != nil) != tt.found || v.Valid() != (tt.want == pb.Reason_REASON_VALID) || !v.At.Equal(t0) {
+			t.Errorf("Resolve(%s) = %v, record %v, at %v; want %v, %v", token.Mask(tt.secret), v.Reason, v.Record != nil, v.At, tt.want, tt.found)
+		}
+	}
+}
+
+func TestParseZoo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in     string
+		ws, zn string
+		ok     bool
+	}{
+		{"acme/pub", "acme", "pub", true},
+		{"a/b-", "", "", false},
+		{"a/b-c", "a", "b-c", true},
+		{"acme", "", "", false},
+		{"acme/pub/x", "", "", false},
+		{"/pub", "", "", false},
+		{"Acme/pub", "", "", false},
+		{"-acme/pub", "", "", false},
+		{"acme/" + string(make([]byte, 64)), "", "", false},
+	}
+	for _, tt := range tests {
+		ws, zn, err := access.ParseZoo(tt.in)
+		if (err == nil) != tt.ok || ws != tt.ws || zn != tt.zn {
+			t.Errorf("ParseZoo(%q) = %q, %q, %v; want %q, %q, ok %v", tt.in, ws, zn, err, tt.ws, tt.zn, tt.ok)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/policy"
+	"tokenauthority/storage"
+)
+
+// Request asks whether a secret may perform an operation on a zoo.
+type Request struct {
+	// Secret is the presented token; empty when none was presented.
+	Secret      string
+	WorkspaceID string
+	ZooID       string
+	Operation   pb.Operation
+}
+
+// Decision is the answer to a Request: a plain value that every transport
+// renders in its own way.
+type Decision struct {
+	Allowed bool
+	// Reason says why, for allowed and denied decisions alike.
+	Reason pb.Reason
+	// The identity of the presented token, set whenever the token is valid
+	// (also when the zoo denies it). Empty for an anonymous request and for
+	// an invalid token.
+	WorkspaceID, TokenID, UserID string
+	// ExpireTime is when the valid token expires; zero when it never does.
+	ExpireTime time.Time
+	// Token is the valid token, nil otherwise.
+	Token *pb.Token
+}
+
+// Anonymous reports whether the decision was made without a valid token.
+func (d Decision) Anonymous() bool { return d.Token == nil }
+
+// Decide answers req. A presented secret that is not valid is denied with
+// its reason even where no secret would have been allowed. An error is a
+// storage failure, never a denial.
+func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
+	now := a.now()
+	var d Decision
+	if req.Secret != "" {
+		v, err := a.resolve(ctx, req.Secret, now)
+		if err != nil {
+			return Decision{}, err
+		}
+		if !v.Valid() {
+			return Decision{Reason: v.Reason}, nil
+		}
+		t := v.Token()
+		d = Decision{WorkspaceID: t.GetWorkspaceId(), TokenID: t.GetTokenId(), UserID: t.GetUserId(), Token: t}
+		if et := t.GetExpireTime(); et != nil {
+			d.ExpireTime = et.AsTime()
+		}
+	}
+	zoo, err := a.zoo(ctx, req.WorkspaceID, req.ZooID)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.Allowed, d.Reason = grant(zoo, req.Operation, d.Token)
+	if d.Allowed && d.Token != nil {
+		a.used(ctx, d.Token, now)
+	}
+	return d, nil
+}
+
+// zoo reads a zoo; nil when it does not exist or its name cannot exist.
+func (a *Authority) zoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error) {
+	if !ValidID(workspaceID) || !ValidID(zooID) {
+		return nil, nil
+	}
+	zoo, err := a.store.GetZoo(ctx, workspaceID, zooID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	return zoo, err
+}
+
+// grant is the one place where a zoo and an operation are decided for a
+// caller: t is the valid token, or nil for an anonymous caller.
+func grant(zoo *pb.Zoo, op pb.Operation, t *pb.Token) (bool, pb.Reason) {
+	caller := policy.Caller{Anonymous: true}
+	if t != nil {
+		caller = policy.Caller{WorkspaceID: t.GetWorkspaceId()}
+	}
+	pd := policy.Decide(zoo, op, caller)
+	return pd.Allowed, pd.Reason
+}

@@ -1,0 +1,19 @@
+// Package access is the one decision path of the authority: a presented
+// secret becomes a verdict (which token, valid or why not), and a verdict,
+// a zoo and an operation become a decision. The gRPC handlers, Envoy's
+// ext_authz Check, HTTP forward auth and (through the gRPC API) the client
+// middleware all call it, so no entry point can decide differently.
+//
+// The token state rules live in package lifecycle and the access table in
+// package policy; this package calls them and adds only what joins them: the
+// lookup by hash, the membership of the token's user, and "a presented token
+// that is not valid is denied with its reason even where no token would have
+// been allowed".
+//
+// How it can hurt you: a Decision is only as fresh as the store read that
+// made it; a caller that caches decisions extends a revoked token's life by
+// its cache lifetime. A Decision with Allowed set and an empty WorkspaceID
+// is an anonymous allow: adapters must then strip any identity a client
+// sent rather than forward it. Errors are storage failures, never denials;
+// an adapter that turns an error into "allow" fails open.
+package access

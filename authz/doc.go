@@ -1,0 +1,17 @@
+// Package authz puts the authority in front of model servers: Envoy's
+// ext_authz Check over gRPC, HTTP forward auth for nginx auth_request,
+// Caddy forward_auth and Traefik ForwardAuth, and the path rules that turn
+// an original request URI into a zoo and an operation. Both adapters are
+// thin: they find the token and the target, ask package access, and render
+// its Decision.
+//
+// How it can hurt you: a gateway trusts these answers for every request it
+// forwards. The identity headers (x-workspace-id, x-token-id, x-user-id)
+// are only safe upstream if the gateway overwrites them on every allowed
+// request and removes them on an anonymous one; the Envoy answer says so
+// itself, but nginx, Caddy and Traefik must be configured to do it (see
+// docs/gateways.md). A path no rule matches, or one that is not a plain
+// absolute path, is denied; a rule file that maps a path too broadly grants
+// what it names. Forward auth sees only what the proxy forwards: a proxy
+// that does not send X-Original-URI gets 403 for every request.
+package authz

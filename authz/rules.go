@@ -1,0 +1,263 @@
+package authz
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"tokenauthority/access"
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// MaxURILen is the longest original URI the rules look at; longer ones are
+// refused rather than scanned.
+const MaxURILen = 4096
+
+// DefaultRules is the rule file used without --authz-rules.
+const DefaultRules = `# pattern                                     operation
+/zoo/v1/public/models/{workspace}/{zoo}/...   download
+/zoo/v1/inference/{workspace}/{zoo}/...       cloud_inference
+`
+
+// Errors of Rules.Match. Both are denials (HTTP 403), never allowances.
+var (
+	// ErrBadPath means the URI is not a plain absolute path: it is empty,
+	// too long, has empty, "." or ".." segments, encoded slashes or
+	// backslashes, control characters or bad percent-encoding. Such paths
+	// are refused rather than normalized, because the proxy in front may
+	// normalize them differently.
+	ErrBadPath = errors.New("bad path")
+	// ErrNoRule means no rule matches the path.
+	ErrNoRule = errors.New("no rule matches the path")
+)
+
+// Target is what a request asks for: an operation on a zoo.
+type Target struct {
+	WorkspaceID, ZooID string
+	Operation          pb.Operation
+}
+
+// Rules maps request paths to targets. The first matching rule wins.
+type Rules struct {
+	rules []rule
+}
+
+// rule is one line of a rule file.
+type rule struct {
+	method   string   // "" for any
+	segments []string // literals, "{workspace}", "{zoo}"
+	rest     bool     // pattern ends in "/...": any further segments
+	op       pb.Operation
+}
+
+// Operation names of rule files and of Envoy's context_extensions.
+var operationNames = map[string]pb.Operation{
+	"download":        pb.Operation_OPERATION_DOWNLOAD,
+	"cloud_inference": pb.Operation_OPERATION_CLOUD_INFERENCE,
+}
+
+// ParseOperation reads an operation name: "download" or "cloud_inference".
+func ParseOperation(name string) (pb.Operation, error) {
+	if op, ok := operationNames[name]; ok {
+		return op, nil
+	}
+	return 0, fmt.Errorf("operation %q: want download or cloud_inference", name)
+}
+
+// ParseRules reads a rule file. Each line is "[METHOD] PATTERN OPERATION";
+// blank lines and lines starting with # are ignored. A pattern is an
+// absolute path of literal segments with exactly one {workspace} and one
+// {zoo} segment, optionally ending in "/..." to match any further segments.
+// Errors name the line and what is wrong with it.
+func ParseRules(r io.Reader) (*Rules, error) {
+	sc := bufio.NewScanner(r)
+	var rs Rules
+	var errs []error
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		ru, err := parseRule(strings.Fields(line))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("line %d: %w", n, err))
+			continue
+		}
+		rs.rules = append(rs.rules, ru)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if len(rs.rules) == 0 {
+		return nil, errors.New("no rules: every path would be denied")
+	}
+	return &rs, nil
+}
+
+// LoadRules reads the rule file at path; an empty path means DefaultRules.
+func LoadRules(path string) (*Rules, error) {
+	if path == "" {
+		return ParseRules(strings.NewReader(DefaultRules))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("authorization rules: %w", err)
+	}
+	defer f.Close()
+	rs, err := ParseRules(f)
+	if err != nil {
+		return nil, fmt.Errorf("authorization rules %s: %w", path, err)
+	}
+	return rs, nil
+}
+
+// MustDefaultRules returns the default rules; they are tested to parse.
+func MustDefaultRules() *Rules {
+	rs, err := ParseRules(strings.NewReader(DefaultRules))
+	if err != nil {
+		panic("authz: default rules: " + err.Error())
+	}
+	return rs
+}
+
+func parseRule(fields []string) (rule, error) {
+	var ru rule
+	switch len(fields) {
+	case 2:
+	case 3:
+		ru.method, fields = fields[0], fields[1:]
+		if !validMethod(ru.method) {
+			return rule{}, fmt.Errorf("method %q: want an upper-case HTTP method such as GET", ru.method)
+		}
+	default:
+		return rule{}, fmt.Errorf("want \"[METHOD] PATTERN OPERATION\", got %d fields", len(fields))
+	}
+	pattern, opName := fields[0], fields[1]
+	op, err := ParseOperation(opName)
+	if err != nil {
+		return rule{}, err
+	}
+	ru.op = op
+	if !strings.HasPrefix(pattern, "/") {
+		return rule{}, fmt.Errorf("pattern %q: must start with /", pattern)
+	}
+	segs := strings.Split(pattern[1:], "/")
+	if segs[len(segs)-1] == "..." {
+		ru.rest = true
+		segs = segs[:len(segs)-1]
+	}
+	var ws, zoo int
+	for _, s := range segs {
+		switch {
+		case s == "{workspace}":
+			ws++
+		case s == "{zoo}":
+			zoo++
+		case s == "" || s == "." || s == ".." || s == "...":
+			return rule{}, fmt.Errorf("pattern %q: empty, dot or \"...\" segment (\"...\" may only end a pattern)", pattern)
+		case strings.ContainsAny(s, "{}%?#\\"):
+			return rule{}, fmt.Errorf("pattern %q: segment %q: only {workspace} and {zoo} captures, and no %%, ?, # or \\", pattern, s)
+		}
+	}
+	if ws != 1 || zoo != 1 {
+		return rule{}, fmt.Errorf("pattern %q: needs exactly one {workspace} and one {zoo} segment", pattern)
+	}
+	ru.segments = segs
+	return ru, nil
+}
+
+func validMethod(m string) bool {
+	for i := 0; i < len(m); i++ {
+		if m[i] < 'A' || m[i] > 'Z' {
+			return false
+		}
+	}
+	return m != ""
+}
+
+// Match finds the target of a request: method (empty for any) and the
+// original request URI, path and optional query. The query never takes
+// part in matching.
+func (rs *Rules) Match(method, uri string) (Target, error) {
+	segs, err := splitPath(uri)
+	if err != nil {
+		return Target{}, err
+	}
+	for _, ru := range rs.rules {
+		if t, ok := ru.match(method, segs); ok {
+			return t, nil
+		}
+	}
+	return Target{}, ErrNoRule
+}
+
+func (ru rule) match(method string, segs []string) (Target, bool) {
+	if ru.method != "" && ru.method != method {
+		return Target{}, false
+	}
+	if len(segs) < len(ru.segments) || !ru.rest && len(segs) != len(ru.segments) {
+		return Target{}, false
+	}
+	t := Target{Operation: ru.op}
+	for i, p := range ru.segments {
+		switch p {
+		case "{workspace}":
+			t.WorkspaceID = segs[i]
+		case "{zoo}":
+			t.ZooID = segs[i]
+		default:
+			if segs[i] != p {
+				return Target{}, false
+			}
+		}
+	}
+	// A capture that cannot be an id names no zoo; another rule may still
+	// match, and none matching is a denial.
+	if !access.ValidID(t.WorkspaceID) || !access.ValidID(t.ZooID) {
+		return Target{}, false
+	}
+	return t, true
+}
+
+// splitPath checks the path of uri and returns its decoded segments. A
+// trailing slash is ignored.
+func splitPath(uri string) ([]string, error) {
+	if len(uri) > MaxURILen {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
+	}
+	p, _, _ := strings.Cut(uri, "?")
+	p, _, _ = strings.Cut(p, "#")
+	if !strings.HasPrefix(p, "/") {
+		return nil, fmt.Errorf("%w: not an absolute path", ErrBadPath)
+	}
+	raw := strings.Split(strings.TrimSuffix(p[1:], "/"), "/")
+	segs := make([]string, len(raw))
+	for i, r := range raw {
+		s, err := url.PathUnescape(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
+		}
+		switch {
+		case s == "":
+			return nil, fmt.Errorf("%w: empty segment (//)", ErrBadPath)
+		case s == "." || s == "..":
+			return nil, fmt.Errorf("%w: dot segment", ErrBadPath)
+		case strings.ContainsAny(s, "/\\"):
+			return nil, fmt.Errorf("%w: encoded slash or backslash", ErrBadPath)
+		}
+		for j := 0; j < len(s); j++ {
+			if s[j] < 0x20 || s[j] == 0x7f {
+				return nil, fmt.Errorf("%w: control character", ErrBadPath)
+			}
+		}
+		segs[i] = s
+	}
+	return segs, nil
+}

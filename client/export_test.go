@@ -1,0 +1,4 @@
+package client
+
+// Unauthenticated exposes the reason split for the external tests.
+var Unauthenticated = unauthenticated

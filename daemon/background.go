@@ -1,0 +1,72 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// sweepInterval is how often ended tokens past the retention are deleted
+// (and once at start).
+const sweepInterval = time.Hour
+
+// startBackground starts the last-used writer and the retention sweep; both
+// stop when ctx ends, and Shutdown waits for them.
+func (d *Daemon) startBackground(ctx context.Context) {
+	d.wg.Add(2)
+	go func() {
+		defer d.wg.Done()
+		d.usage.Run(ctx)
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.sweepTokens(ctx)
+	}()
+}
+
+// sweepTokens deletes tokens revoked or expired longer than the retention
+// ago, at start and then every sweepInterval, until ctx ends. A retention of
+// 0 keeps every token.
+func (d *Daemon) sweepTokens(ctx context.Context) {
+	if d.cfg.Retention <= 0 {
+		return
+	}
+	d.sweepOnce(ctx)
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.sweepOnce(ctx)
+		}
+	}
+}
+
+func (d *Daemon) sweepOnce(ctx context.Context) {
+	cutoff := d.cfg.now()().Add(-d.cfg.Retention)
+	n, err := d.store.SweepTokens(ctx, cutoff, 0)
+	if err != nil && ctx.Err() == nil {
+		d.log.Warn("delete tokens past the retention", slog.String("error", err.Error()), slog.Int("deleted", n))
+		return
+	}
+	if n > 0 {
+		d.log.Info("deleted tokens past the retention", slog.Int("count", n), slog.Time("ended_before", cutoff))
+	}
+}
+
+// flushUsage writes the last-used times still in memory. It runs after the
+// servers have stopped, so no use is recorded after it, and it is not cut
+// short by a shutdown deadline that has passed: it is one commit.
+func (d *Daemon) flushUsage(ctx context.Context) error {
+	n, err := d.usage.FlushAll(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("write last-used times: %w", err)
+	}
+	if n > 0 {
+		d.log.Info("wrote last-used times", slog.Int("tokens", n))
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package daemon_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"tokenauthority/daemon"
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// logBuffer collects the daemon's log lines; safe for concurrent writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startLogged starts a daemon whose debug log goes to the returned buffer.
+func startLogged(t *testing.T, cfg daemon.Config) (*daemon.Daemon, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { d.Shutdown(t.Context()) })
+	return d, logs
+}
+
+// restClient calls the daemon's REST API with the bootstrap credential.
+type restClient struct {
+	t     *testing.T
+	base  string
+	admin string
+}
+
+func newRESTClient(t *testing.T, d *daemon.Daemon, cfg daemon.Config) *restClient {
+	t.Helper()
+	cred, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &restClient{t: t, base: "http://" + d.HTTPAddr.String(), admin: strings.TrimSpace(string(cred))}
+}
+
+// do sends a request with the admin credential and extra headers; it
+// returns the status, headers and body.
+func (c *restClient) do(method, path, body string, header map[string]string) (int, http.Header, string) {
+	c.t.Helper()
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.admin)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(data)
+}
+
+// must sends a request and fails unless it answers want.
+func (c *restClient) must(method, path, body string, want int) string {
+	c.t.Helper()
+	code, _, data := c.do(method, path, body, nil)
+	if code != want {
+		c.t.Fatalf("%s %s = %d %s; want %d", method, path, code, data, want)
+	}
+	return data
+}
+
+// TestMethodOverrideIgnored: a POST that asks, by header or as a form, to
+// be treated as another method is not: a proxy filtering on the method
+// sees what the server does.
+func TestMethodOverrideIgnored(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	d, _ := startLogged(t, cfg)
+	c := newRESTClient(t, d, cfg)
+	c.must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
+	c.must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	created := c.must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200)
+	id := jsonField(t, created, "token", "token_id")
+	path := "/v1/workspaces/acme/tokens/" + id
+
+	for _, ct := range []string{"application/json", "application/x-www-form-urlencoded"} {
+		code, _, body := c.do("POST", path, "", map[string]string{"X-HTTP-Method-Override": "DELETE", "Content-Type": ct})
+		if code < 400 {
+			t.Errorf("POST %s with X-HTTP-Method-Override: DELETE (%s) = %d %s; want refused", path, ct, code, body)
+		}
+	}
+	// A form POST is not turned into the GET of the same path either.
+	code, _, body := c.do("POST", path, "", map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	if code < 400 {
+		t.Errorf("form POST %s = %d %s; want refused", path, code, body)
+	}
+	got := c.must("GET", path, "", 200)
+	if state := jsonField(t, got, "state"); state != "TOKEN_STATE_ACTIVE" {
+		t.Errorf("after the override attempts the token is %s; want TOKEN_STATE_ACTIVE", state)
+	}
+}
+
+// TestClientDeadlineIsNotAnError: a client-chosen Grpc-Timeout far too
+// short to honour fails the request but writes no ERROR line.
+func TestClientDeadlineIsNotAnError(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	d, logs := startLogged(t, cfg)
+	c := newRESTClient(t, d, cfg)
+	c.must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
+	c.must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	secret := jsonField(t, c.must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200), "secret")
+	code, _, body := c.do("GET", "/api/v1/tokens/"+secret+"/info", "", map[string]string{"Grpc-Timeout": "1n"})
+	if code != http.StatusGatewayTimeout {
+		t.Fatalf("GET token info with Grpc-Timeout: 1n = %d %s; want 504", code, body)
+	}
+	code, _, body = c.do("GET", "/v1/workspaces", "", map[string]string{"Grpc-Timeout": "1n"})
+	if code != http.StatusGatewayTimeout {
+		t.Fatalf("GET /v1/workspaces with Grpc-Timeout: 1n = %d %s; want 504", code, body)
+	}
+	time.Sleep(50 * time.Millisecond) // the log line follows the response
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "level=ERROR") {
+			t.Errorf("ERROR log line for a client's deadline: %s", line)
+		}
+	}
+	if !strings.Contains(logs.String(), "status=504") {
+		t.Errorf("no request log line for the 504s:\n%s", logs)
+	}
+}
+
+// jsonField digs a string out of a JSON object by keys.
+func jsonField(t *testing.T, body string, keys ...string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("no %q in %s", k, body)
+		}
+		v = m[k]
+	}
+	s, ok := v.(string)
+	if !ok {
+		t.Fatalf("%v in %s is not a string", keys, body)
+	}
+	return s
+}
+
+// TestRateLimitREST: the SDK endpoints are limited per client address,
+// over REST and gRPC from one budget, answering 429 with Retry-After and a
+// JSON detail; endpoints behind a credential are not.
+func TestRateLimitREST(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.RateLimit, cfg.RateBurst = 0.01, 3
+	d, _ := startLogged(t, cfg)
+	c := newRESTClient(t, d, cfg)
+	c.must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
+	c.must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	secret := jsonField(t, c.must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200), "secret")
+	for i := range 2 {
+		if code, _, body := c.do("GET", "/api/v1/tokens/"+secret+"/info", "", nil); code != 200 {
+			t.Fatalf("call %d within the burst = %d %s", i+1, code, body)
+		}
+	}
+	// The third of the burst over gRPC, from the same address.
+	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	self := pb.NewSelfServiceClient(conn)
+	if _, err := self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret}); err != nil {
+		t.Fatalf("gRPC call within the burst = %v", err)
+	}
+	code, header, body := c.do("GET", "/api/v1/tokens/"+secret+"/info", "", nil)
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("REST call past the burst = %d %s; want 429", code, body)
+	}
+	if ra, err := strconv.Atoi(header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("Retry-After = %q; want whole seconds", header.Get("Retry-After"))
+	}
+	if detail := jsonField(t, body, "detail"); !strings.Contains(detail, "too many requests") {
+		t.Errorf("detail = %q", detail)
+	}
+	code, _, _ = c.do("POST", "/api/v1/tokens-seed/pick", `{"seed":"qH3kV9_xZ2-mWn8pLr4tYb7cJf1sDg6aUe0oNi5vRkE"}`, nil)
+	if code != http.StatusTooManyRequests {
+		t.Errorf("seed pick past the burst = %d; want 429", code)
+	}
+	if _, err := self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret}); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("gRPC call past the burst = %v; want ResourceExhausted", err)
+	}
+	c.must("GET", "/v1/workspaces/acme/tokens", "", 200)
+}
+
+// TestRateLimitFlags: the limits are configurable by flag and environment.
+func TestRateLimitFlags(t *testing.T) {
+	t.Parallel()
+	cfg, err := daemon.ParseConfig([]string{"--rate-limit", "5.5", "--grpc-max-concurrent-streams", "64", "--grpc-request-read-timeout", "3s"},
+		func(k string) string {
+			return map[string]string{"TOKENAUTHORITY_RATE_BURST": "7", "TOKENAUTHORITY_GRPC_MAX_HEADER_BYTES": "4096"}[k]
+		}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RateLimit != 5.5 || cfg.RateBurst != 7 || cfg.GRPC.MaxConcurrentStreams != 64 || cfg.GRPC.MaxHeaderListBytes != 4096 || cfg.GRPC.RequestReadTimeout != 3*time.Second {
+		t.Errorf("ParseConfig = %+v", cfg)
+	}
+	for _, args := range [][]string{{"--rate-limit", "-1"}, {"--rate-burst", "0"}, {"--grpc-max-header-bytes", "10"}, {"--grpc-connection-timeout", "0s"}} {
+		if _, err := daemon.ParseConfig(args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("ParseConfig(%q) accepted", args)
+		}
+	}
+}

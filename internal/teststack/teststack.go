@@ -1,0 +1,217 @@
+package teststack
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"tokenauthority/credential"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/seal"
+	"tokenauthority/server"
+	"tokenauthority/server/rest"
+	"tokenauthority/storage"
+	"tokenauthority/token"
+)
+
+// Service credentials of the stack.
+const (
+	AdminSecret     = "tkas_admin-secret-for-tests"
+	ValidatorSecret = "tkas_validator-secret-for-tests"
+)
+
+// Clock is a settable time source.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock showing t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Stack is a running service.
+type Stack struct {
+	GRPCAddr   string
+	HTTPURL    string // http://127.0.0.1:port, no trailing slash
+	Store      *storage.Store
+	Clock      *Clock
+	Conn       *grpc.ClientConn // no credential attached
+	Tokens     pb.TokenServiceClient
+	Workspaces pb.WorkspaceServiceClient
+}
+
+// Start runs a stack until the test ends. opts adjust the server's
+// configuration.
+func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	key, err := seal.LoadOrCreateKey(filepath.Join(dir, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := credential.Parse([]byte(`{"credentials":[
+		{"name":"web","role":"admin","sha256":"` + credential.HashHex(AdminSecret) + `"},
+		{"name":"zoo-service","role":"validator","sha256":"` + credential.HashHex(ValidatorSecret) + `"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Stack{Store: store, Clock: NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))}
+	cfg := server.Config{
+		Store:       store,
+		Box:         box,
+		Credentials: creds,
+		Reveal:      true,
+		Logger:      slog.New(slog.DiscardHandler),
+		Now:         s.Clock.Now,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := server.New(cfg)
+
+	g := grpc.NewServer(srv.ServerOptions()...)
+	srv.Register(g)
+	reflection.Register(g)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go g.Serve(lis)
+	t.Cleanup(g.Stop)
+	s.GRPCAddr = lis.Addr().String()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}}, srv.Tokens(), srv.Workspaces(), srv.Self())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	s.HTTPURL = hs.URL
+
+	conn, err := grpc.NewClient(s.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	s.Conn = conn
+	s.Tokens = pb.NewTokenServiceClient(conn)
+	s.Workspaces = pb.NewWorkspaceServiceClient(conn)
+	return s
+}
+
+// As returns ctx carrying a service credential.
+func As(ctx context.Context, credential string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+credential)
+}
+
+// Fixture holds what MakeFixture created.
+type Fixture struct {
+	// Secrets by name: "own" (acme/alice), "other" (other/bob), and tokens
+	// that are not valid: "expired", "revoked", "left" (user no longer a
+	// member), "unknown" (well-formed, never issued), "malformed".
+	Secrets map[string]string
+	// TokenIDs of the issued tokens by the same names.
+	TokenIDs map[string]string
+}
+
+// Zoos of the fixture: a public and a private zoo of workspace acme.
+const (
+	PublicZoo  = "acme/pub"
+	PrivateZoo = "acme/priv"
+)
+
+// MakeFixture creates workspaces acme (alice, carol) and other (bob), the
+// zoos acme/pub (public) and acme/priv (private), and a token for each
+// name of Fixture.Secrets. It advances the clock by two minutes.
+func (s *Stack) MakeFixture(t testing.TB) *Fixture {
+	t.Helper()
+	ctx := As(context.Background(), AdminSecret)
+	for ws, users := range map[string][]string{"acme": {"alice", "carol"}, "other": {"bob"}} {
+		if _, err := s.Workspaces.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: ws, DisplayName: ws}); err != nil {
+			t.Fatalf("CreateWorkspace(%s): %v", ws, err)
+		}
+		for _, u := range users {
+			if _, err := s.Workspaces.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: ws, UserId: u}); err != nil {
+				t.Fatalf("AddMember(%s, %s): %v", ws, u, err)
+			}
+		}
+	}
+	for zoo, v := range map[string]pb.Visibility{"pub": pb.Visibility_VISIBILITY_PUBLIC, "priv": pb.Visibility_VISIBILITY_PRIVATE} {
+		if _, err := s.Workspaces.CreateZoo(ctx, &pb.CreateZooRequest{WorkspaceId: "acme", ZooId: zoo, Visibility: v}); err != nil {
+			t.Fatalf("CreateZoo(acme/%s): %v", zoo, err)
+		}
+	}
+	f := &Fixture{Secrets: map[string]string{}, TokenIDs: map[string]string{}}
+	create := func(name, ws, user string, exp *timestamppb.Timestamp) {
+		resp, err := s.Tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: ws, UserId: user, Description: name, ExpireTime: exp})
+		if err != nil {
+			t.Fatalf("CreateToken(%s): %v", name, err)
+		}
+		f.Secrets[name], f.TokenIDs[name] = resp.GetSecret(), resp.GetToken().GetTokenId()
+	}
+	create("own", "acme", "alice", nil)
+	create("other", "other", "bob", nil)
+	create("expired", "acme", "alice", timestamppb.New(s.Clock.Now().Add(time.Minute)))
+	create("revoked", "acme", "alice", nil)
+	create("left", "acme", "carol", nil)
+	if _, err := s.Tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: f.TokenIDs["revoked"]}); err != nil {
+		t.Fatal(err)
+	}
+	// Removing a member through the API revokes the user's tokens at once;
+	// through the store, with the revocation an hour away, the token is
+	// alive but its user is no longer a member.
+	if _, err := s.Store.RemoveMember(context.Background(), "acme", "carol", s.Clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	unknown, err := token.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Secrets["unknown"] = unknown
+	own := f.Secrets["own"]
+	last := own[len(own)-1]
+	flipped := byte('a')
+	if last == 'a' {
+		flipped = 'b'
+	}
+	f.Secrets["malformed"] = own[:len(own)-1] + string(flipped)
+	s.Clock.Advance(2 * time.Minute)
+	return f
+}

@@ -1,0 +1,19 @@
+package server
+
+import (
+	"context"
+
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+)
+
+// envoyService implements Envoy's ext_authz Authorization service over the
+// gateway adapter, behind the same authorization table and error mapping
+// as every other method.
+type envoyService struct {
+	authv3.UnimplementedAuthorizationServer
+	s *Server
+}
+
+func (x *envoyService) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
+	return handle(ctx, x.s, authv3.Authorization_Check_FullMethodName, req, x.s.gateway.Check)
+}

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/tap"
+)
+
+// TransportLimits bound what one client can hold on the gRPC port. A zero
+// field takes its default from DefaultTransportLimits.
+type TransportLimits struct {
+	// MaxConcurrentStreams is how many calls one connection may have open
+	// at once; further calls wait in the client until one ends.
+	MaxConcurrentStreams uint32
+	// MaxHeaderListBytes caps the metadata of a call (HTTP/2
+	// SETTINGS_MAX_HEADER_LIST_SIZE). The API needs a few hundred bytes.
+	MaxHeaderListBytes uint32
+	// ConnectionTimeout is how long a new connection may take to complete
+	// the HTTP/2 handshake before it is closed.
+	ConnectionTimeout time.Duration
+	// RequestReadTimeout is how long a call may wait for its (first)
+	// request message after its headers arrived. Past it the call is
+	// cancelled, so a client cannot hold a stream and its goroutine by
+	// opening calls it never sends.
+	RequestReadTimeout time.Duration
+	// KeepaliveMinTime is the shortest interval between client pings the
+	// server tolerates; a client pinging more often is sent GOAWAY
+	// ("too_many_pings") and disconnected.
+	KeepaliveMinTime time.Duration
+	// KeepaliveTime is how long a connection may be silent before the
+	// server pings it to see it is still there (20 s to answer).
+	KeepaliveTime time.Duration
+	// MaxConnectionIdle closes a connection that had no call for this long;
+	// clients reconnect transparently.
+	MaxConnectionIdle time.Duration
+}
+
+// DefaultTransportLimits are generous for every real client (a gateway
+// keeps a few connections with tens of calls in flight on each) and small
+// enough that idle or malicious clients cannot pile up goroutines and
+// memory.
+func DefaultTransportLimits() TransportLimits {
+	return TransportLimits{
+		MaxConcurrentStreams: 256,
+		MaxHeaderListBytes:   8 << 10,
+		ConnectionTimeout:    10 * time.Second,
+		RequestReadTimeout:   10 * time.Second,
+		KeepaliveMinTime:     10 * time.Second,
+		KeepaliveTime:        2 * time.Minute,
+		MaxConnectionIdle:    15 * time.Minute,
+	}
+}
+
+// withDefaults fills the zero fields of l.
+func (l TransportLimits) withDefaults() TransportLimits {
+	d := DefaultTransportLimits()
+	if l.MaxConcurrentStreams == 0 {
+		l.MaxConcurrentStreams = d.MaxConcurrentStreams
+	}
+	if l.MaxHeaderListBytes == 0 {
+		l.MaxHeaderListBytes = d.MaxHeaderListBytes
+	}
+	if l.ConnectionTimeout <= 0 {
+		l.ConnectionTimeout = d.ConnectionTimeout
+	}
+	if l.RequestReadTimeout <= 0 {
+		l.RequestReadTimeout = d.RequestReadTimeout
+	}
+	if l.KeepaliveMinTime <= 0 {
+		l.KeepaliveMinTime = d.KeepaliveMinTime
+	}
+	if l.KeepaliveTime <= 0 {
+		l.KeepaliveTime = d.KeepaliveTime
+	}
+	if l.MaxConnectionIdle <= 0 {
+		l.MaxConnectionIdle = d.MaxConnectionIdle
+	}
+	return l
+}
+
+// serverOptions are the grpc-go options that enforce l.
+func (l TransportLimits) serverOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxConcurrentStreams(l.MaxConcurrentStreams),
+		grpc.MaxHeaderListSize(l.MaxHeaderListBytes),
+		grpc.ConnectionTimeout(l.ConnectionTimeout),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime: l.KeepaliveMinTime,
+			// Gateways keep pooled connections alive between bursts.
+			PermitWithoutStream: true,
+		}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: l.MaxConnectionIdle,
+			Time:              l.KeepaliveTime,
+			Timeout:           20 * time.Second,
+		}),
+		grpc.InTapHandle(requestReadDeadline(l.RequestReadTimeout)),
+		grpc.ChainStreamInterceptor(requestReadStream),
+	}
+}
+
+// errNoRequest cancels a call whose request message did not arrive in time.
+var errNoRequest = errors.New("no request message within the request read timeout")
+
+type readTimerKey struct{}
+
+// requestReadDeadline is the tap handle that starts the request read timer
+// of every new stream. grpc-go reads a unary request before any interceptor
+// runs, and reads it under the stream's context, so the only way to bound
+// that wait is to give the stream a context that the timer cancels; the
+// tap handle is where that context is made. The timer is stopped once the
+// request has been read (requestRead, requestReadStream); the context
+// itself ends with the stream.
+func requestReadDeadline(d time.Duration) tap.ServerInHandle {
+	return func(ctx context.Context, _ *tap.Info) (context.Context, error) {
+		ctx, cancel := context.WithCancelCause(ctx)
+		timer := time.AfterFunc(d, func() { cancel(errNoRequest) })
+		return context.WithValue(ctx, readTimerKey{}, timer), nil
+	}
+}
+
+// stopReadTimer marks the request of ctx's call as read.
+func stopReadTimer(ctx context.Context) {
+	if t, ok := ctx.Value(readTimerKey{}).(*time.Timer); ok {
+		t.Stop()
+	}
+}
+
+// requestRead is the outermost unary interceptor: interceptors run only
+// after the request message was read.
+func requestRead(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+	stopReadTimer(ctx)
+	return next(ctx, req)
+}
+
+// requestReadStream bounds a streaming call's wait for its first message
+// (reflection, health Watch); later messages may take as long as the client
+// likes, within MaxConnectionIdle and keepalive.
+func requestReadStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, next grpc.StreamHandler) error {
+	return next(srv, &firstRead{ServerStream: ss})
+}
+
+// firstRead stops the request read timer when the first message arrives.
+type firstRead struct {
+	grpc.ServerStream
+	done bool
+}
+
+func (s *firstRead) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	if !s.done {
+		s.done = true
+		stopReadTimer(s.Context())
+	}
+	return err
+}

@@ -1,0 +1,65 @@
+package storage_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"tokenauthority/storage"
+)
+
+func TestKeyCheck(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t)
+	if _, err := s.KeyCheck(ctx); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("KeyCheck of a new store = %v; want ErrNotFound", err)
+	}
+	if err := s.SetKeyCheck(ctx, nil); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("SetKeyCheck(empty) = %v; want ErrInvalid", err)
+	}
+	for _, v := range [][]byte{[]byte("first"), []byte("second")} {
+		if err := s.SetKeyCheck(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.KeyCheck(ctx)
+		if err != nil || !bytes.Equal(got, v) {
+			t.Errorf("KeyCheck = %q, %v; want %q", got, err, v)
+		}
+	}
+}
+
+// TestSealedSample finds a sealed secret wherever the store keeps one: a
+// parked seed, or a revealable token among hash-only ones.
+func TestSealedSample(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t)
+	addWorkspace(t, s, "acme", "ann")
+	if _, err := s.SealedSample(ctx); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("SealedSample of an empty store = %v; want ErrNotFound", err)
+	}
+	hashOnly := tokenRec("acme", "ann", "01")
+	hashOnly.SealedSecret = nil
+	if err := s.CreateToken(ctx, hashOnly, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SealedSample(ctx); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("SealedSample with hash-only tokens = %v; want ErrNotFound", err)
+	}
+	if err := s.CreateToken(ctx, tokenRec("acme", "ann", "02"), nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SealedSample(ctx)
+	if err != nil || string(got.Value) != "sealed-02" || string(got.AAD) != "02" {
+		t.Errorf("SealedSample = %q/%q, %v; want token 02's secret and id", got.Value, got.AAD, err)
+	}
+	seed := parkSeed(t, s, "03", t0.Add(time.Minute))
+	got, err = s.SealedSample(ctx)
+	h := hashOf("seed-03")
+	if err != nil || !bytes.Equal(got.Value, seed.GetSealedSecret()) || !bytes.Equal(got.AAD, h[:]) {
+		t.Errorf("SealedSample = %q/%x, %v; want the parked seed's secret and hash", got.Value, got.AAD, err)
+	}
+}

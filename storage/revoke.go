@@ -1,0 +1,184 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
+)
+
+// RevokeTokens revokes at at, for reason, the listed tokens of the workspace
+// in one commit and returns those it revoked (tokens already revoked by at
+// are left as they are and not returned). ErrNotFound, with nothing revoked,
+// if the workspace does not exist or any id is not one of its tokens.
+// Repeated ids count once.
+func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+	if err := checkID("workspace", workspaceID); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(tokenIDs))
+	seen := make(map[string]bool, len(tokenIDs))
+	for _, id := range tokenIDs {
+		if err := checkID("token", id); err != nil {
+			return nil, err
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	var out []*storagepb.TokenRecord
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
+		if tx.Bucket(bucketWorkspaces).Get([]byte(workspaceID)) == nil {
+			return reject(fmt.Errorf("workspace %q: %w", workspaceID, ErrNotFound))
+		}
+		recs := make([]*storagepb.TokenRecord, len(ids))
+		for i, id := range ids {
+			rec, err := getToken(tx, workspaceID, id)
+			if err != nil {
+				return reject(err)
+			}
+			recs[i] = rec
+		}
+		var err error
+		out, err = revokeRecords(tx, recs, at, reason)
+		noteRevoked(ctx, out)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RevokeUserTokens revokes at at, for reason, every token of the user in the
+// workspace not already revoked by then, in one commit, and returns them.
+// The user need not be a member any more. ErrNotFound if the workspace does
+// not exist.
+func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+	if err := checkIDs("workspace", workspaceID, "user", userID); err != nil {
+		return nil, err
+	}
+	var out []*storagepb.TokenRecord
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
+		if tx.Bucket(bucketWorkspaces).Get([]byte(workspaceID)) == nil {
+			return reject(fmt.Errorf("workspace %q: %w", workspaceID, ErrNotFound))
+		}
+		var err error
+		out, err = revokeUserTokens(tx, workspaceID, userID, at, reason)
+		noteRevoked(ctx, out)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RevokeLeaked revokes at at, with REVOKE_REASON_LEAKED, every token whose
+// secret hash is among hashes and that is not already revoked by then, and
+// returns them. It always runs one write transaction, matched or not, so
+// that the time it takes tells a caller no more than using the secrets would.
+func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error) {
+	var out []*storagepb.TokenRecord
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
+		index, records := tx.Bucket(bucketTokenHashes), tx.Bucket(bucketTokens)
+		var recs []*storagepb.TokenRecord
+		seen := map[string]bool{}
+		for _, h := range hashes {
+			id := index.Get(h[:])
+			if id == nil || seen[string(id)] {
+				continue
+			}
+			seen[string(id)] = true
+			v := records.Get(id)
+			if v == nil {
+				continue
+			}
+			rec, err := decodeToken(v)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, rec)
+		}
+		var err error
+		out, err = revokeRecords(tx, recs, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
+		noteRevoked(ctx, out)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// revokeUserTokens revokes the user's tokens in the workspace through the
+// workspace_tokens index, whose values name each token's owner.
+func revokeUserTokens(tx *bolt.Tx, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+	prefix := childPrefix(workspaceID)
+	user := []byte(userID)
+	var ids [][]byte
+	c := tx.Bucket(bucketWorkspaceTokens).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if bytes.Equal(v, user) {
+			ids = append(ids, bytes.Clone(k[len(prefix):]))
+		}
+	}
+	records := tx.Bucket(bucketTokens)
+	recs := make([]*storagepb.TokenRecord, 0, len(ids))
+	for _, id := range ids {
+		v := records.Get(id)
+		if v == nil {
+			continue
+		}
+		rec, err := decodeToken(v)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+	}
+	return revokeRecords(tx, recs, at, reason)
+}
+
+// revokeRecords revokes each record not already revoked by at and returns
+// those it changed. It is the one place a token becomes revoked: revoke_time
+// is set to at, so a scheduled revocation later than at (a grace period) is
+// brought forward, and revoke_reason records why.
+func revokeRecords(tx *bolt.Tx, recs []*storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+	var out []*storagepb.TokenRecord
+	ts := timestamppb.New(at)
+	for _, rec := range recs {
+		if lifecycle.RevokedBy(rec.GetToken(), at) {
+			continue
+		}
+		rec.Token.RevokeTime = ts
+		rec.Token.RevokeReason = reason
+		if err := rewriteToken(tx, rec); err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// rewriteToken stores a changed record of a token that is already stored;
+// its index entries stay as they are. Every change to an existing token
+// record goes through here, as new tokens go through putToken and deletions
+// through deleteTokens.
+func rewriteToken(tx *bolt.Tx, rec *storagepb.TokenRecord) error {
+	val, err := encode(rec)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketTokens).Put([]byte(rec.GetToken().GetTokenId()), val)
+}
