@@ -39,11 +39,13 @@ func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Re
 		ctx, pending = audit.NewContext(ctx, s.newEvent(ctx, action, p, req))
 	}
 	resp, err := fn(ctx, req)
-	if err != nil {
-		return zero, s.toStatus(ctx, method, err)
-	}
+	// A call can fail after its event was committed (a refresh that finds
+	// its token reused revokes the family and fails): copy it either way.
 	if ev := pending.Recorded(); ev != nil {
 		s.auditLog.write(ctx, ev)
+	}
+	if err != nil {
+		return zero, s.toStatus(ctx, method, err)
 	}
 	return resp, nil
 }
