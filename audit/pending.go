@@ -48,6 +48,19 @@ func (p *Pending) SetTarget(workspaceID, target string) {
 	}
 }
 
+// SetTargetIfUnset is SetTarget for the fields that are still empty.
+func (p *Pending) SetTargetIfUnset(workspaceID, target string) {
+	if p == nil {
+		return
+	}
+	if p.draft.WorkspaceId == "" {
+		p.draft.WorkspaceId = workspaceID
+	}
+	if p.draft.Target == "" {
+		p.draft.Target = target
+	}
+}
+
 // SetActor replaces the actor, for requests that authenticate by something
 // other than a service credential (a token acting on itself).
 func (p *Pending) SetActor(actor string) {

@@ -100,10 +100,6 @@ func TestEveryChangeLeavesOneAuditEvent(t *testing.T) {
 			secrets = append(secrets, refreshed)
 			return err
 		}, want{"", "token.refresh", "acme", ""}},
-		{"revoke token", func() error {
-			_, err := e.tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()})
-			return err
-		}, want{"web", "token.revoke", "acme", ""}},
 
 		// Reads leave nothing.
 		{"get workspace", func() error {
@@ -130,6 +126,11 @@ func TestEveryChangeLeavesOneAuditEvent(t *testing.T) {
 			_, err := e.audit.VerifyAuditLog(ctx, &pb.VerifyAuditLogRequest{})
 			return err
 		}, want{}},
+
+		{"revoke token", func() error {
+			_, err := e.tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: tok.GetTokenId()})
+			return err
+		}, want{"web", "token.revoke", "acme", ""}},
 
 		{"delete zoo", func() error {
 			_, err := e.workspaces.DeleteZoo(ctx, &pb.DeleteZooRequest{WorkspaceId: "acme", ZooId: "priv"})

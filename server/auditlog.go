@@ -71,6 +71,12 @@ func setAuditTarget(ctx context.Context, workspaceID, target string) {
 	audit.FromContext(ctx).SetTarget(workspaceID, target)
 }
 
+// setAuditTargetIfUnset names the workspace and object of the request's
+// audit event where the request named none.
+func setAuditTargetIfUnset(ctx context.Context, workspaceID, target string) {
+	audit.FromContext(ctx).SetTargetIfUnset(workspaceID, target)
+}
+
 // setAuditActor replaces the actor of the request's audit event.
 func setAuditActor(ctx context.Context, actor string) {
 	audit.FromContext(ctx).SetActor(actor)

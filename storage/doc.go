@@ -15,6 +15,20 @@
 // with the newest sequence and hash in meta). Values are protobuf-encoded. A file
 // whose schema version is newer than this build's is refused at Open.
 //
+// # Token rules
+//
+// The rules of a token's life (state, roll, revocation, family, policy
+// limits) are the lifecycle package's; the store applies them inside its
+// write transactions so that a roll, a family revocation or a change is one
+// commit (roll.go, families.go, update.go, revoke.go). Token families are
+// chains linked by replaces / replaced_by and walked without an index. A new
+// token record is written by insertToken, a changed one by rewriteToken and
+// a deleted one by removeToken; every revocation goes through
+// revokeRecords, which also revokes the token's descendants. The retention
+// sweep deletes a family's members oldest first, so the stored members of a
+// family are always an unbroken chain and a walk from any of them reaches
+// every stored descendant.
+//
 // # Durability
 //
 // A write method returns only after its change is committed and fsynced, so
@@ -33,8 +47,10 @@
 // write's closure succeeds (audit.go, commit.go), and an event is durable
 // exactly when its change is. The one thing a write method adds is what only
 // its transaction knows: the revocations of several tokens (RevokeTokens,
-// RevokeUserTokens, RevokeLeaked, RemoveMember) name the tokens they revoked
-// with noteRevoked. RecordAudit records an event with no other change (a
+// RevokeUserTokens, RevokeLeaked, RemoveMember, RevokeToken, which also
+// revokes the tokens that replaced it) name the tokens they revoked with
+// noteRevoked, and a RollToken that detects reuse names the reused token
+// and the family it revoked (it commits that and then fails). RecordAudit records an event with no other change (a
 // reveal). Writes the server makes on its own (RecordUses, SweepTokens,
 // PurgeExpiredSeeds) run without an event.
 //
@@ -76,6 +92,10 @@
 //     of now minus the retention, never now.
 //   - RecordUses rewrites whole records; it is meant for one batched call a
 //     minute, not one per validation.
+//   - A family walk reads one record per member; a family is as long as
+//     its stored chain of rolls, which the one-predecessor-in-grace rule
+//     does not bound (a token rolled every minute is a long chain until the
+//     retention sweep deletes its old members, oldest first).
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

@@ -48,10 +48,12 @@ type AuditEvent struct {
 	PrevHash []byte `protobuf:"bytes,8,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
 	// SHA-256 over the canonical encoding of the other fields.
 	Hash []byte `protobuf:"bytes,9,opt,name=hash,proto3" json:"hash,omitempty"`
-	// The tokens a change revoked besides its target, in the order revoked:
-	// those of token.batch_revoke and token.report_leaked, a removed
-	// member's tokens (member.remove), and a refreshed token's family when
-	// its reuse was detected. Empty for every other event.
+	// Every token the change revoked, in the order revoked: by token.revoke
+	// (the token and the tokens that replaced it), token.batch_revoke,
+	// token.report_leaked and member.remove, and by a token.roll or
+	// token.refresh that found its token already replaced (reuse: the whole
+	// family is revoked and the call fails). Empty for other events and for
+	// revocations that found nothing left to revoke.
 	RevokedTokenIds []string `protobuf:"bytes,10,rep,name=revoked_token_ids,json=revokedTokenIds,proto3" json:"revoked_token_ids,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
