@@ -45,6 +45,7 @@ var commandOf = map[string]string{
 	"PickSeedToken":      "token pick",
 	"ListAuditEvents":    "audit list",
 	"VerifyAuditLog":     "audit verify",
+	"Backup":             "backup",
 }
 
 func TestEveryRPCHasACommand(t *testing.T) {

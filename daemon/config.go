@@ -140,8 +140,10 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	})
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `Usage: tokenauthority [flags]
+       tokenauthority keys <list|rotate|reseal|retire> [flags]
 
-Serves the token authority over gRPC and REST. Every flag can also be set
+Serves the token authority over gRPC and REST; "keys" rotates the master
+key (tokenauthority keys help). Every flag can also be set
 by the environment variable named after it in parentheses
 (%sDATA_DIR for --data-dir); a flag given on the command line
 wins over the environment.

@@ -130,7 +130,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	}
 	warnIfShared(log, cfg.DataDir, "data directory")
 	warnIfShared(log, cfg.DBPath(), "store file")
-	box, err := openMasterKey(ctx, cfg, store, log)
+	box, err := openMasterKey(ctx, cfg, store, log, true)
 	if err != nil {
 		_ = store.Close()
 		return nil, err
@@ -165,7 +165,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry, auditLog io.Writer) error {
+func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry, auditLog io.Writer) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,
@@ -191,7 +191,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 	if err != nil {
 		return err
 	}
-	opts := srv.ServerOptions()
+	opts := append(srv.ServerOptions(), server.TransportOptions()...)
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
@@ -243,7 +243,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Box, 
 		warnPlaintext(d.log, gl.Addr(), hl.Addr())
 	}
 
-	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, pb.AuditService_ServiceDesc.ServiceName, authv3.Authorization_ServiceDesc.ServiceName} {
+	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, pb.AdminService_ServiceDesc.ServiceName, pb.AuditService_ServiceDesc.ServiceName, authv3.Authorization_ServiceDesc.ServiceName} {
 		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	d.wg.Add(3)

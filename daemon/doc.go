@@ -7,8 +7,12 @@
 // so a second daemon on the same directory fails to start.
 //
 // How it can hurt you: the master key is checked against the store at every
-// start (masterkey.go), and a store holding sealed secrets never gets a new
-// key: losing the key file means restoring it, not starting over. The rate
+// start (masterkey.go, the one place keys are loaded), and a store holding
+// sealed secrets never gets a new key: losing the key file means restoring
+// it, not starting over. The same goes for every key of the ring file once
+// it has sealed something; "keys retire" (keys.go) is the only safe way to
+// drop one, and "keys reseal" and "keys retire" need the store to
+// themselves. The rate
 // limits key on the connection's address, so behind a proxy every client
 // shares one budget.
 package daemon

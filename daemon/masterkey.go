@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"path/filepath"
+	"slices"
 
 	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
 
-// Key check value: keyCheckPlain sealed with keyCheckAAD. Its plaintext is
-// not secret; what matters is that only the right key opens it.
+// Key check value: keyCheckPlain sealed with keyCheckAAD, under each key of
+// the ring by that key's Box. Its plaintext is not secret; what matters is
+// that only the right key opens it.
 var (
 	keyCheckPlain = []byte("tokenauthority master key check v1")
 	keyCheckAAD   = []byte("tokenauthority/key_check")
@@ -23,29 +26,68 @@ var (
 var ErrWrongMasterKey = errors.New("the master key cannot open the secrets in the store")
 
 // ErrMasterKeyMissing is returned by Start when the key file is missing
-// while the store holds secrets sealed with a master key.
+// while the store holds secrets sealed with a master key, or when a key
+// that sealed secrets in the store is missing from the key ring.
 var ErrMasterKeyMissing = errors.New("master key missing for a store that holds sealed secrets")
 
-// openMasterKey returns the Box of the configured master key after making
-// sure it is the key the store's secrets were sealed with. It creates a key
-// file only when the store holds no sealed secret, and records a key check
-// value in the store so that later starts can tell a wrong key at once.
-func openMasterKey(ctx context.Context, cfg Config, store *storage.Store, log *slog.Logger) (*seal.Box, error) {
-	check, err := store.KeyCheck(ctx)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+// ringFileName is the key ring file, in the directory of the single key
+// file (<data-dir>/master.keys by default).
+const ringFileName = "master.keys"
+
+// ringFile is where the key ring file of cfg lives.
+func (c Config) ringFile() string {
+	return filepath.Join(filepath.Dir(c.keyFile()), ringFileName)
+}
+
+// keySource says where key 0 came from, for messages.
+func (c Config) keySource() string {
+	if c.MasterKey != "" {
+		return "--master-key / " + EnvPrefix + "MASTER_KEY"
+	}
+	return "key file " + c.keyFile()
+}
+
+// openMasterKey returns the key ring of cfg after making sure it opens the
+// secrets already sealed in the store. The ring is key 0 (the single key:
+// --master-key, or the key file, <data-dir>/master.key by default) together
+// with the keys of the ring file (master.keys next to the key file); the
+// newest key, the highest id, seals.
+//
+// The rule of the key check values: the store holds one for every key id
+// that may have sealed a secret in it, recorded before that key seals
+// anything. At start every key id with a check must be in the ring and
+// open its check; a ring key without one gets one. A store without any
+// check (new, or from before checks existed) is tested against one of its
+// sealed secrets instead.
+//
+// With create set, a missing key file is created when the store holds no
+// sealed secret and there is no ring file: the first start.
+func openMasterKey(ctx context.Context, cfg Config, store *storage.Store, log *slog.Logger, create bool) (*seal.Ring, error) {
+	checks, err := store.KeyChecks(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("read key check: %w", err)
 	}
-	source := "key file " + cfg.keyFile()
-	var key []byte
+	keys, err := seal.LoadRingFile(cfg.ringFile())
+	haveRing := err == nil
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		keys = map[uint32][]byte{}
+	case err != nil:
+		return nil, fmt.Errorf("master key ring: %w", err)
+	}
 	switch {
 	case cfg.MasterKey != "":
-		source = "--master-key / " + EnvPrefix + "MASTER_KEY"
-		if key, err = seal.ParseKey(cfg.MasterKey); err != nil {
+		if keys[0], err = seal.ParseKey(cfg.MasterKey); err != nil {
 			return nil, fmt.Errorf("master key: %w", err)
 		}
 	default:
-		key, err = seal.LoadKey(cfg.keyFile())
-		if errors.Is(err, fs.ErrNotExist) {
+		key, err := seal.LoadKey(cfg.keyFile())
+		switch {
+		case err == nil:
+			keys[0] = key
+		case errors.Is(err, fs.ErrNotExist) && haveRing:
+			// Key 0 was retired, or never existed: the ring alone.
+		case errors.Is(err, fs.ErrNotExist) && create:
 			_, serr := store.SealedSample(ctx)
 			switch {
 			case serr == nil:
@@ -56,49 +98,94 @@ func openMasterKey(ctx context.Context, cfg Config, store *storage.Store, log *s
 			case !errors.Is(serr, storage.ErrNotFound):
 				return nil, fmt.Errorf("look for sealed secrets: %w", serr)
 			}
-			// Nothing sealed yet: a new key is safe, and any old key check
-			// is replaced below.
-			check = nil
-			if key, err = seal.LoadOrCreateKey(cfg.keyFile()); err == nil {
-				log.Info("created a new master key", slog.String("file", cfg.keyFile()))
+			if keys[0], err = seal.LoadOrCreateKey(cfg.keyFile()); err != nil {
+				return nil, fmt.Errorf("master key: %w", err)
 			}
-		}
-		if err != nil {
+			log.Info("created a new master key", slog.String("file", cfg.keyFile()))
+			// Nothing is sealed yet, so a key check left by a lost key
+			// is replaced below.
+			delete(checks, 0)
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("%w: neither %s nor %s exists", ErrMasterKeyMissing, cfg.keyFile(), cfg.ringFile())
+		default:
 			return nil, fmt.Errorf("master key: %w", err)
 		}
 	}
-	box, err := seal.New(key)
+	ring, err := seal.NewRing(keys)
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return nil, fmt.Errorf("master key ring: %w", err)
 	}
-	wrong := func() error {
-		return fmt.Errorf("%w: the key from %s is not the one the secrets in %s were sealed with; "+
-			"start with the original key (revealing a token and picking a seed would fail with any other)",
-			ErrWrongMasterKey, source, cfg.DBPath())
+	if err := checkRing(ctx, cfg, store, ring, checks); err != nil {
+		return nil, err
 	}
-	if check != nil {
-		if _, err := box.Open(check, keyCheckAAD); err != nil {
-			return nil, wrong()
+	if ring.Newest() != 0 {
+		log.Info("master key ring", slog.Any("key_ids", ring.IDs()), slog.Uint64("sealing_key_id", uint64(ring.Newest())),
+			slog.String("ring_file", cfg.ringFile()))
+	}
+	return ring, nil
+}
+
+// checkRing applies the key check rule of openMasterKey.
+func checkRing(ctx context.Context, cfg Config, store *storage.Store, ring *seal.Ring, checks map[uint32][]byte) error {
+	keyName := func(id uint32) string {
+		if id == 0 {
+			return "key 0 (" + cfg.keySource() + ")"
 		}
-		return box, nil
+		return fmt.Sprintf("key %d of %s", id, cfg.ringFile())
 	}
-	// No key check yet: a new store, or one from before the check existed,
-	// whose secrets tell whether this key is theirs.
-	sample, err := store.SealedSample(ctx)
-	switch {
-	case err == nil:
-		if _, err := box.Open(sample.Value, sample.AAD); err != nil {
-			return nil, wrong()
+	ids := make([]uint32, 0, len(checks))
+	for id := range checks {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		box := ring.Box(id)
+		if box == nil {
+			where := cfg.ringFile()
+			if id == 0 {
+				where = cfg.keySource()
+			}
+			return fmt.Errorf("%w: %s may hold secrets sealed under key %d, which is missing (expected in %s); "+
+				"restore it from a backup. A key leaves the ring only through \"tokenauthority keys retire\", "+
+				"which first makes sure nothing is sealed under it",
+				ErrMasterKeyMissing, cfg.DBPath(), id, where)
 		}
-	case !errors.Is(err, storage.ErrNotFound):
-		return nil, fmt.Errorf("look for sealed secrets: %w", err)
+		if _, err := box.Open(checks[id], keyCheckAAD); err != nil {
+			return fmt.Errorf("%w: %s is not the key that sealed the secrets in %s under that id; "+
+				"start with the original key (revealing a token and picking a seed would fail with any other)",
+				ErrWrongMasterKey, keyName(id), cfg.DBPath())
+		}
 	}
-	sealed, err := box.Seal(keyCheckPlain, keyCheckAAD)
-	if err != nil {
-		return nil, fmt.Errorf("seal key check: %w", err)
+	if len(checks) == 0 {
+		// No key check yet: a new store, or one from before the check
+		// existed, whose secrets tell whether the ring is theirs.
+		sample, err := store.SealedSample(ctx)
+		switch {
+		case err == nil:
+			if _, err := ring.Open(sample.Value, sample.AAD); err != nil {
+				return fmt.Errorf("%w: no key of the ring (%s) opens the secrets in %s; "+
+					"start with the original key (revealing a token and picking a seed would fail with any other)",
+					ErrWrongMasterKey, keyName(ring.Newest()), cfg.DBPath())
+			}
+		case !errors.Is(err, storage.ErrNotFound):
+			return fmt.Errorf("look for sealed secrets: %w", err)
+		}
 	}
-	if err := store.SetKeyCheck(ctx, sealed); err != nil {
-		return nil, fmt.Errorf("store key check: %w", err)
+	missing := map[uint32][]byte{}
+	for _, id := range ring.IDs() {
+		if _, ok := checks[id]; ok {
+			continue
+		}
+		sealed, err := ring.Box(id).Seal(keyCheckPlain, keyCheckAAD)
+		if err != nil {
+			return fmt.Errorf("seal key check: %w", err)
+		}
+		missing[id] = sealed
 	}
-	return box, nil
+	if len(missing) > 0 {
+		if err := store.SetKeyChecks(ctx, missing); err != nil {
+			return fmt.Errorf("store key check: %w", err)
+		}
+	}
+	return nil
 }

@@ -16,6 +16,14 @@ var (
 	// a valid key. The service must not start without its key.
 	ErrKeyFile = errors.New("seal: unusable key file")
 
+	// ErrUnknownKey is returned by Ring.Open for a value sealed under a key
+	// id that the ring does not hold (a retired key, or a ring file from
+	// another store). The error names the id.
+	ErrUnknownKey = errors.New("seal: sealed under a key that is not in the key ring")
+
+	// ErrEmptyRing is returned for a key ring without keys.
+	ErrEmptyRing = errors.New("seal: key ring has no keys")
+
 	// ErrOpen is returned by Open for anything that does not authenticate:
 	// a wrong key, wrong additional data, a truncated or tampered value.
 	// The causes are deliberately indistinguishable.

@@ -75,15 +75,26 @@ func LoadKey(path string) ([]byte, error) { return loadKey(path) }
 // loadKey reads and checks an existing key file. A missing file is reported
 // as an error wrapping fs.ErrNotExist (and ErrKeyFile).
 func loadKey(path string) ([]byte, error) {
-	data, err := secretfile.Read(path, maxKeyFile)
+	data, err := readPrivate(path, maxKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
+		return nil, err
 	}
 	key, err := ParseKey(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrKeyFile, path, err)
 	}
 	return key, nil
+}
+
+// readPrivate reads a secret file of at most limit bytes through secretfile
+// (refused when group or others may access it). Errors wrap ErrKeyFile (and
+// fs.ErrNotExist for a missing file) and name the path, never the content.
+func readPrivate(path string, limit int64) ([]byte, error) {
+	data, err := secretfile.Read(path, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrKeyFile, err)
+	}
+	return data, nil
 }
 
 // createKey publishes key at path atomically (see secretfile.Create); it

@@ -24,12 +24,37 @@ var ErrNotRegular = errors.New("not a regular file")
 // fails with an error wrapping fs.ErrExist and leaves it untouched. The
 // directory must exist.
 func Create(path string, write func(w io.Writer) error) error {
+	return place(path, write, func(tmp string) error {
+		// A hard link, unlike rename, fails when path exists: two processes
+		// racing to create the same secret both end up with the winner's.
+		if err := os.Link(tmp, path); err != nil {
+			return err
+		}
+		// Drop the temporary name before syncing the directory, so that the
+		// sync makes the removal durable too.
+		return os.Remove(tmp)
+	})
+}
+
+// Replace writes data to path with mode 0600, replacing any file there. A
+// reader sees the old content or the new, never a mix, and the new content
+// is durable (file and directory synced) when Replace returns.
+func Replace(path string, data []byte) error {
+	return place(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}, func(tmp string) error { return os.Rename(tmp, path) })
+}
+
+// place writes a synced 0600 temporary file beside path, lets install put
+// it in place, and syncs the directory.
+func place(path string, write func(w io.Writer) error, install func(tmp string) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
-	// Until the link succeeds the temporary file must not linger; after it,
+	// Until install succeeds the temporary file must not linger; after it,
 	// this removes nothing.
 	defer os.Remove(tmp.Name())
 	// CreateTemp already uses 0600; Chmod makes it a decision rather than
@@ -47,14 +72,7 @@ func Create(path string, write func(w io.Writer) error) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", tmp.Name(), err)
 	}
-	// A hard link, unlike rename, fails when path exists: two processes
-	// racing to create the same secret both end up with the winner's.
-	if err := os.Link(tmp.Name(), path); err != nil {
-		return err
-	}
-	// Drop the temporary name before syncing the directory, so that the
-	// sync makes the removal durable too.
-	if err := os.Remove(tmp.Name()); err != nil {
+	if err := install(tmp.Name()); err != nil {
 		return err
 	}
 	return SyncDir(dir)

@@ -1,12 +1,17 @@
 package server_test
 
 import (
+	"context"
+	"errors"
+	"io"
 	"testing"
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -102,5 +107,49 @@ func TestLifecycleChangesAreAudited(t *testing.T) {
 	}
 	if !v.GetOk() {
 		t.Errorf("VerifyAuditLog = %v; want an intact chain", v)
+	}
+}
+
+// TestBackupIsAudited: a backup over gRPC leaves one store.backup event
+// naming the admin, before the snapshot is sent; a refused one leaves none.
+func TestBackupIsAudited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	conn, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	client := pb.NewAdminServiceClient(conn)
+	backup := func(ctx context.Context) (int, error) {
+		stream, err := client.Backup(ctx, &pb.BackupRequest{})
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		for {
+			resp, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			if err != nil {
+				return n, err
+			}
+			n += len(resp.GetData())
+		}
+	}
+	if _, err := backup(validator(t)); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("backup with a validator credential: %v; want PermissionDenied", err)
+	}
+	if evs := e.events(t); len(evs) != 0 {
+		t.Fatalf("a refused backup left events %v", evs)
+	}
+	n, err := backup(admin(t))
+	if err != nil || n == 0 {
+		t.Fatalf("backup = %d bytes, %v", n, err)
+	}
+	evs := e.events(t)
+	if len(evs) != 1 || evs[0].GetAction() != "store.backup" || evs[0].GetActor() != "web" {
+		t.Fatalf("events after a backup = %v; want one store.backup by web", evs)
 	}
 }

@@ -47,6 +47,7 @@ var codeOf = []struct {
 	{storage.ErrNotMember, codes.FailedPrecondition, ""},
 	{storage.ErrNotEmpty, codes.FailedPrecondition, ""},
 	{storage.ErrInvalid, codes.InvalidArgument, ""},
+	{seal.ErrUnknownKey, codes.FailedPrecondition, "the master key that sealed this secret is not in the server's key ring"},
 	{lifecycle.ErrRevoked, codes.FailedPrecondition, ""},
 	{lifecycle.ErrExpired, codes.FailedPrecondition, ""},
 	{lifecycle.ErrDisabled, codes.FailedPrecondition, ""},

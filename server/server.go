@@ -15,7 +15,6 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
 	"tokenauthority/ratelimit"
-	"tokenauthority/seal"
 	"tokenauthority/storage"
 )
 
@@ -28,10 +27,17 @@ const (
 // maxRequestBytes caps a gRPC request message.
 const maxRequestBytes = 64 << 10
 
+// Sealer seals and opens revealable secrets, bound to their record by aad:
+// a *seal.Ring (the master key ring) or a *seal.Box (one key).
+type Sealer interface {
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
+}
+
 // Config is what the services need. Store, Box and Credentials are required.
 type Config struct {
 	Store       *storage.Store
-	Box         *seal.Box
+	Box         Sealer
 	Credentials *credential.Set
 	// Reveal keeps an encrypted copy of every new secret so that RevealToken can
 	// return it later. When false, only hashes are stored.
@@ -83,7 +89,7 @@ type Server struct {
 	gateway *authz.Gateway
 	// gatewayCred makes gateway methods need a validator credential.
 	gatewayCred bool
-	box         *seal.Box
+	box         Sealer
 	creds       *credential.Set
 	reveal      bool
 	maxLife     time.Duration
@@ -167,13 +173,14 @@ func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s}
 // nginx auth_request, Caddy forward_auth and Traefik ForwardAuth.
 func (s *Server) ForwardAuth() http.Handler { return s.gateway.ForwardAuth(s.log) }
 
-// Register adds the four services and Envoy's Authorization service to a
-// gRPC server.
+// Register adds the services and Envoy's Authorization service to a gRPC
+// server.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
 	pb.RegisterAuditServiceServer(g, s.Audit())
+	pb.RegisterAdminServiceServer(g, s.Admin())
 	authv3.RegisterAuthorizationServer(g, s.Envoy())
 }
 

@@ -92,6 +92,11 @@
 //     of now minus the retention, never now.
 //   - RecordUses rewrites whole records; it is meant for one batched call a
 //     minute, not one per validation.
+//   - Every record that holds a sealed secret must be listed in sealedKinds
+//     (reseal.go), or master key rotation leaves it under the retired key.
+//     Reseal replaces a record only if it is unchanged since it was read,
+//     and PickSeed deletes a seed only if it is; a pick racing a reseal of
+//     the same seed loses and is retried by the SDK, so reseal offline.
 //   - A family walk reads one record per member; a family is as long as
 //     its stored chain of rolls, which the one-predecessor-in-grace rule
 //     does not bound (a token rolled every minute is a long chain until the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -78,4 +79,70 @@ func (s *Store) SealedSample(ctx context.Context) (Sealed, error) {
 		return fmt.Errorf("sealed secret: %w", ErrNotFound)
 	})
 	return out, err
+}
+
+// keyCheckPrefix starts the meta key of the key check value of every ring
+// key but key 0, whose value keeps the original key "key_check":
+// "key_check/" and the key id in decimal.
+const keyCheckPrefix = "key_check/"
+
+func keyCheckKey(id uint32) []byte {
+	if id == 0 {
+		return keyKeyCheck
+	}
+	return strconv.AppendUint([]byte(keyCheckPrefix), uint64(id), 10)
+}
+
+// KeyChecks returns the key check value of every master key id that has
+// one; an empty map for a store that has none yet.
+func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
+	out := map[uint32][]byte{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyKeyCheck); v != nil {
+			out[0] = bytes.Clone(v)
+		}
+		c := meta.Cursor()
+		for k, v := c.Seek([]byte(keyCheckPrefix)); k != nil && bytes.HasPrefix(k, []byte(keyCheckPrefix)); k, v = c.Next() {
+			id, err := strconv.ParseUint(string(k[len(keyCheckPrefix):]), 10, 32)
+			if err != nil || id == 0 {
+				return fmt.Errorf("meta key %q is not a key check of a key id", k)
+			}
+			out[uint32(id)] = bytes.Clone(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SetKeyChecks stores the key check values of the given key ids in one
+// commit, replacing any they had.
+func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error {
+	cp := make(map[uint32][]byte, len(checks))
+	for id, v := range checks {
+		if len(v) == 0 {
+			return fmt.Errorf("empty key check for key %d: %w", id, ErrInvalid)
+		}
+		cp[id] = bytes.Clone(v)
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		for id, v := range cp {
+			if err := meta.Put(keyCheckKey(id), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteKeyCheck removes the key check value of key id, once no secret is
+// sealed under that key any more.
+func (s *Store) DeleteKeyCheck(ctx context.Context, id uint32) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Delete(keyCheckKey(id))
+	})
 }

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"tokenauthority/storage"
 )
@@ -61,5 +64,57 @@ func TestSealedSample(t *testing.T) {
 	h := hashOf("seed-03")
 	if err != nil || !bytes.Equal(got.Value, seed.GetSealedSecret()) || !bytes.Equal(got.AAD, h[:]) {
 		t.Errorf("SealedSample = %q/%x, %v; want the parked seed's secret and hash", got.Value, got.AAD, err)
+	}
+}
+
+// TestKeyChecks: one key check value per key id, key 0's being the one
+// KeyCheck has always read; each survives a reopen and can be deleted.
+func TestKeyChecks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ta.db")
+	s, err := storage.Open(path, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.KeyChecks(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("KeyChecks of a new store = %v, %v; want none", got, err)
+	}
+	if err := s.SetKeyCheck(ctx, []byte("zero")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetKeyChecks(ctx, map[uint32][]byte{1: []byte("one"), 12: []byte("twelve"), 4294967295: []byte("max")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetKeyChecks(ctx, map[uint32][]byte{2: nil}); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("SetKeyChecks(empty value) = %v; want ErrInvalid", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, path, storage.Options{})
+	got, err := s.KeyChecks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint32][]byte{0: []byte("zero"), 1: []byte("one"), 12: []byte("twelve"), 4294967295: []byte("max")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("KeyChecks() mismatch (-want +got):\n%s", diff)
+	}
+	for _, id := range []uint32{0, 12} {
+		if err := s.DeleteKeyCheck(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		delete(want, id)
+	}
+	got, err = s.KeyChecks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("KeyChecks() after deleting 0 and 12 mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := s.KeyCheck(ctx); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("KeyCheck() after deleting key 0's = %v; want ErrNotFound", err)
 	}
 }

@@ -9,7 +9,8 @@ import (
 //
 //	meta              "schema_version" -> big-endian uint64 (2)
 //	                  "count/tokens", "count/workspaces" -> big-endian uint64 (counts.go)
-//	                  "key_check" -> a constant sealed under the master key (keycheck.go)
+//	                  "key_check" -> a constant sealed under master key 0 (keycheck.go)
+//	                  "key_check/<id>" -> the same under ring key <id>, decimal
 //	workspaces        workspace_id -> pb.Workspace
 //	members           workspace_id 0x00 user_id -> pb.Member
 //	zoos              workspace_id 0x00 zoo_id -> pb.Zoo

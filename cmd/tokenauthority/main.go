@@ -6,7 +6,10 @@
 // for the list, --version for the build.
 //
 // "tokenauthority restore --from FILE --data-dir DIR" installs a snapshot
-// taken from GET /v1/admin/backup into an empty data directory.
+// taken by "tokenctl backup" or GET /v1/admin/backup into an empty data
+// directory.
+//
+// "tokenauthority keys" rotates the master key (run "tokenauthority keys help").
 package main
 
 import (
@@ -38,6 +41,9 @@ func main() {
 func realMain(ctx context.Context) error {
 	if len(os.Args) > 1 && os.Args[1] == "restore" {
 		return daemon.Restore(os.Args[2:], os.Getenv, os.Stderr)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "keys" {
+		return daemon.RunKeys(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 	}
 	cfg, err := daemon.ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if err != nil {
