@@ -177,6 +177,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		Transport:        d.cfg.GRPC,
 		ClientLimiter:    ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
 		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
+		GatewayLimiter:   ratelimit.New(ratelimit.Config{Rate: d.cfg.AuthzRateLimit, Burst: d.cfg.AuthzRateBurst}),
 		AuthzRules:       rules,
 		// Envoy usually calls Check without a credential.
 		GatewayCredential: d.cfg.AuthzRequireCredential,

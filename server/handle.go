@@ -23,10 +23,8 @@ func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Re
 	if err != nil {
 		return zero, err
 	}
-	if requiredAccess(method) == public {
-		if err := s.limitClient(ctx); err != nil {
-			return zero, s.toStatus(ctx, method, err)
-		}
+	if err := s.limitOpen(ctx, method); err != nil {
+		return zero, s.toStatus(ctx, method, err)
 	}
 	if p.member != "" {
 		if err := s.memberScope(ctx, p.member, req); err != nil {

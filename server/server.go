@@ -61,6 +61,11 @@ type Config struct {
 	ClientLimiter *ratelimit.Limiter
 	// RefreshLimiter, when set, also limits RefreshToken per token.
 	RefreshLimiter *ratelimit.Limiter
+	// GatewayLimiter, when set, limits per client address the gateway
+	// decisions (Envoy's Check while it needs no credential, and
+	// /v1/authz). A gateway sends every user's request from its own
+	// address, so its budget must be far larger than ClientLimiter's.
+	GatewayLimiter *ratelimit.Limiter
 	Logger         *slog.Logger
 	Metrics        *metrics.Metrics
 	// AuditLog, when set, receives every audit event as a JSON line once
@@ -99,6 +104,7 @@ type Server struct {
 
 	clientLimit  *ratelimit.Limiter
 	refreshLimit *ratelimit.Limiter
+	gatewayLimit *ratelimit.Limiter
 
 	log     *slog.Logger
 	metrics *metrics.Metrics
@@ -122,6 +128,7 @@ func New(cfg Config) *Server {
 
 		clientLimit:  cfg.ClientLimiter,
 		refreshLimit: cfg.RefreshLimiter,
+		gatewayLimit: cfg.GatewayLimiter,
 
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
@@ -171,7 +178,7 @@ func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s}
 
 // ForwardAuth returns the HTTP forward-auth handler (GET /v1/authz) for
 // nginx auth_request, Caddy forward_auth and Traefik ForwardAuth.
-func (s *Server) ForwardAuth() http.Handler { return s.gateway.ForwardAuth(s.log) }
+func (s *Server) ForwardAuth() http.Handler { return s.limitForwardAuth(s.gateway.ForwardAuth(s.log)) }
 
 // Register adds the services and Envoy's Authorization service to a gRPC
 // server.
