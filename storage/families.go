@@ -57,12 +57,12 @@ func familyHead(tx *bolt.Tx, rec *storagepb.TokenRecord) (*storagepb.TokenRecord
 
 // revokeFamily revokes every stored member of rec's family at at for
 // reason: the descendants of its oldest stored member.
-func revokeFamily(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) error {
+func (s *Store) revokeFamily(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) error {
 	head, err := familyHead(tx, rec)
 	if err != nil {
 		return err
 	}
-	_, err = revokeRecords(tx, []*storagepb.TokenRecord{head}, at, reason)
+	_, err = s.revokeRecords(tx, []*storagepb.TokenRecord{head}, at, reason)
 	return err
 }
 

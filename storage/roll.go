@@ -80,7 +80,7 @@ func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.Tok
 				return reject(err)
 			}
 			reused = err
-			return revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+			return s.revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
 		}
 		exp, err := lifecycle.Limits{Policy: policy, Ceiling: r.Ceiling}.Roll(o.Token, now)
 		if err != nil {
@@ -99,7 +99,7 @@ func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.Tok
 		if err != nil {
 			return reject(err)
 		}
-		if err := insertToken(tx, n.Token, n.SecretHash, val); err != nil {
+		if err := s.insertToken(tx, n.Token, n.SecretHash, val); err != nil {
 			return err
 		}
 		if prev := o.Token.GetReplaces(); prev != "" {
@@ -110,13 +110,13 @@ func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.Tok
 				return err
 			}
 			if p != nil {
-				if _, err := revokeRecord(tx, p, now, pb.RevokeReason_REVOKE_REASON_ROLLED); err != nil {
+				if _, err := s.revokeRecord(tx, p, now, pb.RevokeReason_REVOKE_REASON_ROLLED); err != nil {
 					return err
 				}
 			}
 		}
 		lifecycle.Retire(o.Token, n.Token.TokenId, now, r.Grace)
-		if err := rewriteToken(tx, o); err != nil {
+		if err := s.rewriteToken(tx, o); err != nil {
 			return err
 		}
 		old, next = o, n

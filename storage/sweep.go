@@ -222,7 +222,7 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys [][]byte
 			byWorkspace[ws] = append(byWorkspace[ws], k)
 		}
 		for _, ws := range order {
-			if err := deleteTokens(tx, []byte(ws), byWorkspace[ws]); err != nil {
+			if err := s.deleteTokens(tx, []byte(ws), byWorkspace[ws]); err != nil {
 				return err
 			}
 			n += len(byWorkspace[ws])

@@ -49,7 +49,7 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 		if seed != nil && tx.Bucket(bucketSeeds).Get(seed.Hash[:]) != nil {
 			return reject(fmt.Errorf("token %q: seed: %w", t.TokenId, ErrAlreadyExists))
 		}
-		if err := insertToken(tx, t, rec.SecretHash, val); err != nil {
+		if err := s.insertToken(tx, t, rec.SecretHash, val); err != nil {
 			return err
 		}
 		if seed != nil {
@@ -110,7 +110,7 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 			return reject(err)
 		}
 		out = rec
-		_, err = revokeRecords(tx, []*storagepb.TokenRecord{rec}, at, reason)
+		_, err = s.revokeRecords(tx, []*storagepb.TokenRecord{rec}, at, reason)
 		return err
 	})
 	if err != nil {
