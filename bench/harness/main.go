@@ -111,6 +111,9 @@ type bench struct {
 	startSeconds                float64
 	fillSeconds                 float64
 	rssStart, rssEnd, fileBytes int64
+	// rssFileEnd is the part of rssEnd that is mapped file pages (the
+	// store's pages the process touched), the rest is its own memory.
+	rssFileEnd int64
 	files                       map[string]string
 	dataDir                     string
 }
