@@ -12,7 +12,7 @@ import (
 	"tokenauthority/lifecycle"
 )
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var idPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // FuzzRequestValidation feeds the request field validators arbitrary input:
 // none may panic, every refusal is an invalidError naming its field (which
