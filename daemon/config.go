@@ -47,6 +47,9 @@ type Config struct {
 	// TrustedProxies (comma-separated CIDRs or addresses).
 	TrustedUserHeader string
 	TrustedProxies    string
+	// AuditLog, when set, also writes every audit event as a JSON line to
+	// this file (appended to, created 0600), or to stdout when "-".
+	AuditLog string
 	// Version asks for the version to be printed instead of serving.
 	Version bool
 	// Now is the clock of the server, the last-used recorder and the
@@ -116,6 +119,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
+	fs.StringVar(&cfg.AuditLog, "audit-log", "", "also write every audit event as a JSON line to this file, or to stdout when \"-\" (the store keeps the record either way)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
 	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a client address may make at once before --rate-limit applies")
 	fs.Func("grpc-max-concurrent-streams", fmt.Sprintf("calls one gRPC connection may have open at once (default %d)", cfg.GRPC.MaxConcurrentStreams), uint32Flag(&cfg.GRPC.MaxConcurrentStreams))

@@ -2,14 +2,23 @@ package server
 
 import (
 	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"tokenauthority/audit"
 )
 
 // handle runs one RPC: authorize the caller for method, hold public methods
-// to the per-address rate limit, run fn, and map its error to a status.
-// Every handler goes through it, on gRPC and through the REST gateway
-// alike.
+// to the per-address rate limit, run fn with the method's audit event (if
+// any) in its context, and map its error to a status. Every handler goes
+// through it, on gRPC and through the REST gateway alike.
 func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Req, fn func(context.Context, Req) (Resp, error)) (Resp, error) {
 	var zero Resp
+	action, ok := auditAction(method)
+	if !ok {
+		return zero, status.Errorf(codes.PermissionDenied, "method %s has no audit action and is not open to any caller", method)
+	}
 	p, err := s.authorize(ctx, method)
 	if err != nil {
 		return zero, err
@@ -25,12 +34,22 @@ func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Re
 		}
 	}
 	if a := requiredAccess(method); a == owner || a == admin {
-		// Only these handlers read the caller (memberOf, callerName in
-		// audit records); public and validator methods run without it,
-		// which spares the hottest calls a context value.
+		// Only these handlers read the caller from the context (memberOf,
+		// callerName); public and validator methods run without it, which
+		// spares the hottest calls a context value. Audit events get p
+		// directly.
 		ctx = withPrincipal(ctx, p)
 	}
+	var pending *audit.Pending
+	if action != notAudited {
+		ctx, pending = audit.NewContext(ctx, s.newEvent(ctx, action, p, req))
+	}
 	resp, err := fn(ctx, req)
+	// A call can fail after its event was committed (a refresh that finds
+	// its token reused revokes the family and fails): copy it either way.
+	if ev := pending.Recorded(); ev != nil {
+		s.auditLog.write(ctx, ev)
+	}
 	if err != nil {
 		return zero, s.toStatus(ctx, method, err)
 	}
@@ -48,13 +67,4 @@ func withPrincipal(ctx context.Context, p principal) context.Context {
 func memberOf(ctx context.Context) string {
 	p, _ := ctx.Value(principalKey{}).(principal)
 	return p.member
-}
-
-// callerName names the authenticated caller of ctx for audit logs.
-func callerName(ctx context.Context) string {
-	p, _ := ctx.Value(principalKey{}).(principal)
-	if p.name == "" {
-		return "self-service"
-	}
-	return p.name
 }

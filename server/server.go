@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -62,6 +63,9 @@ type Config struct {
 	RefreshLimiter *ratelimit.Limiter
 	Logger         *slog.Logger
 	Metrics        *metrics.Metrics
+	// AuditLog, when set, receives every audit event as a JSON line once
+	// its change is committed (the store keeps the record either way).
+	AuditLog io.Writer
 	// Usage, when set, is told of every successful use of a token (see
 	// UsageRecorder); nil records nothing.
 	Usage UsageRecorder
@@ -100,6 +104,8 @@ type Server struct {
 	metrics *metrics.Metrics
 	usage   UsageRecorder
 	now     func() time.Time
+	// auditLog copies committed audit events to the log and AuditLog.
+	auditLog *auditLog
 }
 
 // New returns a Server for cfg.
@@ -140,6 +146,7 @@ func New(cfg Config) *Server {
 	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now, OnUse: s.recordUse})
 	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
 	s.gatewayCred = cfg.GatewayCredential
+	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
 	return s
 }
 
@@ -156,6 +163,9 @@ func (s *Server) Access() *access.Authority { return s.access }
 // Self returns the SelfService implementation.
 func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }
 
+// Audit returns the AuditService implementation.
+func (s *Server) Audit() pb.AuditServiceServer { return &auditService{s: s} }
+
 // Envoy returns Envoy's ext_authz Authorization service.
 func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s} }
 
@@ -169,6 +179,7 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
+	pb.RegisterAuditServiceServer(g, s.Audit())
 	pb.RegisterAdminServiceServer(g, s.Admin())
 	authv3.RegisterAuthorizationServer(g, s.Envoy())
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"log/slog"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -105,10 +104,10 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 			ExpireTime:   timestamppb.New(now.Add(s.seedTTL)),
 		}}
 	}
+	setAuditTarget(ctx, "", rec.GetToken().GetTokenId())
 	if err := s.store.CreateToken(ctx, rec, park); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token created", tokenAttrs(rec.GetToken())...)
 	return &pb.CreateTokenResponse{Token: viewUnder(rec, policy, now), Secret: secret}, nil
 }
 
@@ -209,7 +208,10 @@ func (s *Server) revealToken(ctx context.Context, req *pb.RevealTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token revealed", tokenAttrs(rec.GetToken())...)
+	// The reveal is recorded before the secret leaves: no record, no secret.
+	if err := s.store.RecordAudit(ctx); err != nil {
+		return nil, err
+	}
 	return &pb.RevealTokenResponse{Secret: string(secret)}, nil
 }
 
@@ -222,7 +224,6 @@ func (s *Server) revokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token revoked", tokenAttrs(rec.GetToken())...)
 	return &pb.RevokeTokenResponse{Token: view(rec, now)}, nil
 }
 
@@ -279,13 +280,4 @@ func fillView(t, st *pb.Token, p *pb.TokenPolicy, now time.Time) {
 	t.Replaces = st.GetReplaces()
 	t.FamilyId = st.GetFamilyId()
 	t.State = lifecycle.StateUnder(st, p, now)
-}
-
-// tokenAttrs are the log attributes of a token: never its secret.
-func tokenAttrs(t *pb.Token) []slog.Attr {
-	return []slog.Attr{
-		slog.String("token_id", t.GetTokenId()),
-		slog.String("workspace_id", t.GetWorkspaceId()),
-		slog.String("user_id", t.GetUserId()),
-	}
 }
