@@ -89,6 +89,7 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	releaseMapped(db, path)
 	s := &Store{
 		index:    index,
 		db:       db,
