@@ -24,7 +24,8 @@ import (
 
 // lookupInFile is what LookupTokenWithPolicy answers, computed from the
 // bbolt records in one read transaction: the answer the validation index
-// must always give.
+// must always give (the index keeps no sealed secret, so the record comes
+// without it).
 func lookupInFile(s *Store, hash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketTokenHashes).Get(hash[:])
@@ -39,6 +40,7 @@ func lookupInFile(s *Store, hash [32]byte) (rec *storagepb.TokenRecord, member b
 		if rec, err = decodeToken(v); err != nil {
 			return err
 		}
+		rec.SealedSecret = nil
 		t := rec.GetToken()
 		member = tx.Bucket(bucketMembers).Get(compositeKey(t.GetWorkspaceId(), t.GetUserId())) != nil
 		policy, err = tokenPolicy(tx, t.GetWorkspaceId())

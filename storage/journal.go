@@ -66,14 +66,18 @@ func (j *journal) resolve(tx *bolt.Tx) (*validindex.Batch, error) {
 			b.DeleteToken(hash)
 			continue
 		}
-		rec, err := decodeToken(v)
+		h, err := b.PutEncoded(v)
 		if err != nil {
-			return nil, fmt.Errorf("token %q: %w", id, err)
+			// Not indexable; a record that does not decode at all is an error.
+			if _, err := decodeToken(v); err != nil {
+				return nil, fmt.Errorf("token %q: %w", id, err)
+			}
+			b.DeleteToken(hash)
+			continue
 		}
-		if !bytes.Equal(rec.GetSecretHash(), hash[:]) {
+		if h != hash {
 			b.DeleteToken(hash)
 		}
-		b.PutToken(rec)
 	}
 	members := tx.Bucket(bucketMembers)
 	for key := range j.members {
@@ -140,11 +144,13 @@ func loadIndex(db *bolt.DB) (*validindex.Index, error) {
 				return err
 			}
 			return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
-				rec, err := decodeToken(v)
-				if err != nil {
-					return fmt.Errorf("token %q: %w", k, err)
+				if err := l.Encoded(v); err != nil {
+					// Not indexable (no token or no secret hash); a record
+					// that does not decode at all is an error.
+					if _, err := decodeToken(v); err != nil {
+						return fmt.Errorf("token %q: %w", k, err)
+					}
 				}
-				l.Token(rec)
 				return nil
 			})
 		})

@@ -86,7 +86,8 @@ func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limi
 }
 
 // LookupToken finds a token by the SHA-256 of its secret and reports whether
-// its user is still a member of its workspace, in one read transaction.
+// its user is still a member of its workspace, from the validation index
+// (the record comes without its sealed secret, see LookupTokenWithPolicy).
 // ErrNotFound if no token has that secret.
 func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, err error) {
 	rec, member, _, err = s.LookupTokenWithPolicy(ctx, secretHash)

@@ -128,8 +128,10 @@ var errTokenBySecret = fmt.Errorf("token by secret: %w", ErrNotFound)
 // LookupTokenWithPolicy is LookupToken that also returns the token
 // policy of the token's workspace (nil: none), as of one commit, so that a
 // verdict applies the policy in force. It answers from the validation
-// index (validindex), without a transaction; the record and the policy are
-// shared with every other lookup and must not be changed.
+// index (validindex), without a transaction. The record holds the token
+// and the secret hash but not the sealed secret (GetToken reads that); its
+// strings share the index's memory. The policy is shared with every other
+// lookup and must not be changed.
 func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, nil, err

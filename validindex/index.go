@@ -1,7 +1,11 @@
 package validindex
 
 import (
+	"errors"
 	"sync"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -17,9 +21,12 @@ type workspace struct{ policy *pb.TokenPolicy }
 // Index is the validation index. It is safe for concurrent use: lookups
 // share a read lock, Apply takes the write lock for one batch, so a lookup
 // sees a batch wholly or not at all.
+//
+// Each token is kept as the protobuf encoding of its pb.Token in a string
+// (one pointer-free object per token), and decoded at lookup.
 type Index struct {
 	mu         sync.RWMutex
-	tokens     map[[32]byte]*storagepb.TokenRecord
+	tokens     map[[32]byte]string
 	members    map[Member]struct{}
 	workspaces map[string]workspace
 }
@@ -27,7 +34,7 @@ type Index struct {
 // New returns an empty index.
 func New() *Index {
 	return &Index{
-		tokens:     map[[32]byte]*storagepb.TokenRecord{},
+		tokens:     map[[32]byte]string{},
 		members:    map[Member]struct{}{},
 		workspaces: map[string]workspace{},
 	}
@@ -36,17 +43,38 @@ func New() *Index {
 // Lookup finds the token whose secret hashes to secretHash and reports
 // whether its user is a member of its workspace and that workspace's token
 // policy (nil: none, or the workspace is gone). ok is false when no token
-// has that secret. The record is shared: never change it.
+// has that secret. The record holds the token and the secret hash, not the
+// sealed secret; it is the caller's own, but its strings share the index's
+// memory. The policy is shared: never change it.
 func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
 	x.mu.RLock()
-	defer x.mu.RUnlock()
-	rec, ok = x.tokens[secretHash]
+	enc, ok := x.tokens[secretHash]
 	if !ok {
+		x.mu.RUnlock()
 		return nil, false, nil, false
 	}
-	t := rec.GetToken()
-	_, member = x.members[Member{t.GetWorkspaceId(), t.GetUserId()}]
-	return rec, member, x.workspaces[t.GetWorkspaceId()].policy, true
+	d := new(decoded)
+	d.decode(enc)
+	_, member = x.members[Member{d.tok.WorkspaceId, d.tok.UserId}]
+	policy = x.workspaces[d.tok.WorkspaceId].policy
+	x.mu.RUnlock()
+	d.hash = secretHash
+	d.rec.Token = &d.tok
+	d.rec.SecretHash = d.hash[:]
+	return &d.rec, member, policy, true
+}
+
+// Each calls f with every indexed token and its workspace's token policy,
+// under the read lock (writers wait until it returns). The token is decoded
+// into one value reused between calls: f must not keep it or change it.
+func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var d decoded
+	for _, enc := range x.tokens {
+		d.decode(enc)
+		f(&d.tok, x.workspaces[d.tok.WorkspaceId].policy)
+	}
 }
 
 // Len is the number of tokens indexed.
@@ -63,11 +91,11 @@ func (x *Index) Apply(b *Batch) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for h, rec := range b.tokens {
-		if rec == nil {
+	for h, e := range b.tokens {
+		if !e.present {
 			delete(x.tokens, h)
 		} else {
-			x.tokens[h] = rec
+			x.tokens[h] = e.enc
 		}
 	}
 	for m, present := range b.members {
@@ -86,10 +114,16 @@ func (x *Index) Apply(b *Batch) {
 	}
 }
 
+// tokenChange is a Batch's change of one token: its encoding, or a delete.
+type tokenChange struct {
+	enc     string
+	present bool
+}
+
 // Batch collects the changes of one commit, latest change of a key wins.
 // The zero value is ready to use; a Batch is not safe for concurrent use.
 type Batch struct {
-	tokens     map[[32]byte]*storagepb.TokenRecord // nil: deleted
+	tokens     map[[32]byte]tokenChange
 	members    map[Member]bool
 	workspaces map[string]*workspace // nil: deleted
 }
@@ -99,25 +133,43 @@ func (b *Batch) Empty() bool {
 	return len(b.tokens) == 0 && len(b.members) == 0 && len(b.workspaces) == 0
 }
 
-// PutToken indexes rec under its secret hash. rec is kept and shared by
-// lookups: the caller must not change it afterwards. A record whose secret
-// hash is not 32 bytes is ignored (a store never writes one).
+func (b *Batch) setToken(h [32]byte, c tokenChange) {
+	if b.tokens == nil {
+		b.tokens = map[[32]byte]tokenChange{}
+	}
+	b.tokens[h] = c
+}
+
+// PutToken indexes rec's token under its secret hash (the sealed secret is
+// not kept). A record whose secret hash is not 32 bytes, or without a
+// token, is ignored (a store never writes one).
 func (b *Batch) PutToken(rec *storagepb.TokenRecord) {
 	if len(rec.GetSecretHash()) != 32 || rec.GetToken() == nil {
 		return
 	}
-	if b.tokens == nil {
-		b.tokens = map[[32]byte]*storagepb.TokenRecord{}
+	enc, err := proto.Marshal(rec.GetToken())
+	if err != nil {
+		return
 	}
-	b.tokens[[32]byte(rec.GetSecretHash())] = rec
+	b.setToken([32]byte(rec.GetSecretHash()), tokenChange{enc: string(enc), present: true})
+}
+
+// PutEncoded indexes the token of a stored record given in its protobuf
+// encoding (a storagepb.TokenRecord), without decoding it. It returns the
+// record's secret hash, and an error when the encoding is broken or has no
+// token or no 32-byte secret hash.
+func (b *Batch) PutEncoded(record []byte) ([32]byte, error) {
+	h, tok, err := splitRecord(record)
+	if err != nil {
+		return h, err
+	}
+	b.setToken(h, tokenChange{enc: string(tok), present: true})
+	return h, nil
 }
 
 // DeleteToken removes the token with that secret hash.
 func (b *Batch) DeleteToken(secretHash [32]byte) {
-	if b.tokens == nil {
-		b.tokens = map[[32]byte]*storagepb.TokenRecord{}
-	}
-	b.tokens[secretHash] = nil
+	b.setToken(secretHash, tokenChange{})
 }
 
 // SetMember records that user is (present) or is no longer a member of
@@ -151,7 +203,7 @@ func (b *Batch) DeleteWorkspace(id string) {
 // (0 when unknown).
 func Load(tokens int, fill func(l *Loader) error) (*Index, error) {
 	x := New()
-	x.tokens = make(map[[32]byte]*storagepb.TokenRecord, tokens)
+	x.tokens = make(map[[32]byte]string, tokens)
 	if err := fill(&Loader{x: x}); err != nil {
 		return nil, err
 	}
@@ -163,9 +215,25 @@ type Loader struct{ x *Index }
 
 // Token indexes rec (see Batch.PutToken).
 func (l *Loader) Token(rec *storagepb.TokenRecord) {
-	if len(rec.GetSecretHash()) == 32 && rec.GetToken() != nil {
-		l.x.tokens[[32]byte(rec.GetSecretHash())] = rec
+	if len(rec.GetSecretHash()) != 32 || rec.GetToken() == nil {
+		return
 	}
+	enc, err := proto.Marshal(rec.GetToken())
+	if err != nil {
+		return
+	}
+	l.x.tokens[[32]byte(rec.GetSecretHash())] = string(enc)
+}
+
+// Encoded indexes a stored record given in its protobuf encoding (see
+// Batch.PutEncoded).
+func (l *Loader) Encoded(record []byte) error {
+	h, tok, err := splitRecord(record)
+	if err != nil {
+		return err
+	}
+	l.x.tokens[h] = string(tok)
+	return nil
 }
 
 // Member records a membership.
@@ -176,4 +244,52 @@ func (l *Loader) Member(workspaceID, userID string) {
 // Workspace records a workspace and its token policy (nil: none).
 func (l *Loader) Workspace(id string, p *pb.TokenPolicy) {
 	l.x.workspaces[id] = workspace{policy: p}
+}
+
+// Field numbers of storagepb.TokenRecord.
+const (
+	recordToken      = 1
+	recordSecretHash = 2
+)
+
+var errRecord = errors.New("token record: broken encoding, or no token or no 32-byte secret hash")
+
+// splitRecord returns the secret hash and the token's encoding of an
+// encoded storagepb.TokenRecord (the last occurrence of each field wins, as
+// when decoding; a token split over several occurrences is refused).
+func splitRecord(b []byte) (hash [32]byte, token []byte, err error) {
+	var haveHash, haveToken, tokens int
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return hash, nil, errRecord
+		}
+		b = b[n:]
+		if typ == protowire.BytesType && (num == recordToken || num == recordSecretHash) {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return hash, nil, errRecord
+			}
+			b = b[m:]
+			if num == recordToken {
+				token, haveToken = v, 1
+				tokens++
+			} else {
+				if len(v) != 32 {
+					return hash, nil, errRecord
+				}
+				hash, haveHash = [32]byte(v), 1
+			}
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			return hash, nil, errRecord
+		}
+		b = b[m:]
+	}
+	if haveHash == 0 || haveToken == 0 || tokens > 1 {
+		return hash, nil, errRecord
+	}
+	return hash, token, nil
 }
