@@ -72,17 +72,22 @@
 //     with ErrLocked after Options.Timeout.
 //   - Returned messages are copies decoded from the file; changing them
 //     changes nothing stored, and they may be stale the moment they return.
-//     The exception is LookupTokenWithPolicy: its record and policy are the
-//     validation index's, shared by every lookup, and must never be changed.
+//     The exception is LookupTokenWithPolicy (and LookupToken): its record
+//     comes without the sealed secret, its strings share the validation
+//     index's memory, and its policy is shared by every lookup and must
+//     never be changed.
 //   - Every write to the tokens, members or workspaces buckets must note its
 //     key in the journal (s.j), as insertToken, rewriteToken, removeToken,
 //     insertWorkspace, removeWorkspace and the member writes do, or
 //     validation answers from the old state until the next Open
 //     (TestIndexMatchesFile catches a forgotten path that it exercises). The
-//     index holds every token record in memory, about 1 KiB each. Open
+//     index holds every token in memory, encoded, about 250 B each. Open
 //     reads every record to load it and then, on Linux, releases the mapped
 //     pages it read (madvise), so they are not counted as resident memory of
-//     the process; Open takes longer the more tokens are stored.
+//     the process; Open takes longer the more tokens are stored. Nothing
+//     else may scan every token record of the file while serving: it would
+//     fault the whole file into the process again (SweepTokens finds its
+//     candidates in the index for that reason).
 //   - Token records carry the secret hash and sealed secret; never log them.
 //   - Write closures may run more than once (when another write in the same
 //     batch fails), which is why every time and id is computed by the caller
