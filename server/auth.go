@@ -171,10 +171,10 @@ func clientCertificate(ctx context.Context) *x509.Certificate {
 }
 
 // bearer returns the credential of an "authorization: Bearer <credential>"
-// metadata entry.
+// metadata entry. It reads that one key (metadata.FromIncomingContext
+// would copy all of the request's metadata).
 func bearer(ctx context.Context) (string, bool) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	for _, v := range md.Get("authorization") {
+	for _, v := range metadata.ValueFromIncomingContext(ctx, "authorization") {
 		scheme, cred, found := strings.Cut(strings.TrimSpace(v), " ")
 		if found && strings.EqualFold(scheme, "bearer") {
 			if cred = strings.TrimSpace(cred); cred != "" {

@@ -7,7 +7,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
@@ -254,7 +253,31 @@ func view(rec *storagepb.TokenRecord, now time.Time) *pb.Token {
 // viewUnder returns the public form of a stored token with its state as of
 // now under the workspace token policy p (nil: none).
 func viewUnder(rec *storagepb.TokenRecord, p *pb.TokenPolicy, now time.Time) *pb.Token {
-	t := proto.CloneOf(rec.GetToken())
-	t.State = lifecycle.StateUnder(t, p, now)
+	t := new(pb.Token)
+	fillView(t, rec.GetToken(), p, now)
 	return t
+}
+
+// fillView sets t to the public form of stored token st with its state as
+// of now under p. t shares st's timestamps and lists instead of copying
+// them: st may be the validation index's shared record, so neither may be
+// changed afterwards (responses are only marshalled).
+func fillView(t, st *pb.Token, p *pb.TokenPolicy, now time.Time) {
+	t.TokenId = st.GetTokenId()
+	t.WorkspaceId = st.GetWorkspaceId()
+	t.UserId = st.GetUserId()
+	t.Description = st.GetDescription()
+	t.MaskedKey = st.GetMaskedKey()
+	t.CreateTime = st.GetCreateTime()
+	t.ExpireTime = st.GetExpireTime()
+	t.RevokeTime = st.GetRevokeTime()
+	t.ReplacedBy = st.GetReplacedBy()
+	t.LastUsedTime = st.GetLastUsedTime()
+	t.Operations = st.GetOperations()
+	t.Zoos = st.GetZoos()
+	t.Disabled = st.GetDisabled()
+	t.RevokeReason = st.GetRevokeReason()
+	t.Replaces = st.GetReplaces()
+	t.FamilyId = st.GetFamilyId()
+	t.State = lifecycle.StateUnder(st, p, now)
 }

@@ -19,11 +19,18 @@ func (s *Server) validateToken(ctx context.Context, req *pb.ValidateTokenRequest
 		return nil, err
 	}
 	s.metrics.ObserveDecision(metrics.KindValidate, v.Reason)
-	resp := &pb.ValidateTokenResponse{Valid: v.Valid(), Reason: v.Reason}
+	// The response and its token in one allocation: validation is the
+	// hottest call.
+	out := &struct {
+		resp  pb.ValidateTokenResponse
+		token pb.Token
+	}{}
+	out.resp.Valid, out.resp.Reason = v.Valid(), v.Reason
 	if v.Record != nil {
-		resp.Token = viewUnder(v.Record, v.Policy, v.At)
+		fillView(&out.token, v.Record.GetToken(), v.Policy, v.At)
+		out.resp.Token = &out.token
 	}
-	return resp, nil
+	return &out.resp, nil
 }
 
 func (s *Server) checkAccess(ctx context.Context, req *pb.CheckAccessRequest) (*pb.CheckAccessResponse, error) {

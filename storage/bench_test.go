@@ -43,7 +43,7 @@ func benchSchema(tx *bolt.Tx) error {
 	if err := initSchema(tx); err != nil {
 		return err
 	}
-	if err := insertWorkspace(tx, []byte("acme"), []byte{}); err != nil {
+	if err := (&Store{}).insertWorkspace(tx, []byte("acme"), []byte{}); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketMembers).Put(compositeKey("acme", "ann"), []byte{})
@@ -83,7 +83,7 @@ func rawCreate(rec *storagepb.TokenRecord) func(*bolt.Tx) error {
 		if err := checkTokenFree(tx, rec.Token, rec.SecretHash); err != nil {
 			return err
 		}
-		return insertToken(tx, rec.Token, rec.SecretHash, val)
+		return (&Store{}).insertToken(tx, rec.Token, rec.SecretHash, val)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/validindex"
 )
 
 // write is one queued write: a closure over a write transaction and the
@@ -114,7 +115,10 @@ func (s *Store) commit(batch []*write) {
 	for len(pending) > 0 {
 		failed := -1
 		var failErr error
+		var changes *validindex.Batch
 		err := s.db.Update(func(tx *bolt.Tx) error {
+			s.j = newJournal()
+			defer func() { s.j = nil }()
 			for i, w := range pending {
 				w.result = nil
 				err := w.fn(tx)
@@ -129,7 +133,9 @@ func (s *Store) commit(batch []*write) {
 				failed, failErr = i, err
 				return err
 			}
-			return nil
+			var err error
+			changes, err = s.j.resolve(tx)
+			return err
 		})
 		if failed >= 0 {
 			pending[failed].done <- failErr
@@ -146,6 +152,8 @@ func (s *Store) commit(batch []*write) {
 			}
 			return
 		}
+		// Durable now: validation sees it before any writer hears of it.
+		s.index.Apply(changes)
 		if s.onCommit != nil {
 			s.onCommit(len(pending))
 		}

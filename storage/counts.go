@@ -82,8 +82,9 @@ func setCounts(tx *bolt.Tx) error {
 // insertToken writes a new, checked token's record and both index entries,
 // and counts it. The caller has made sure (checkTokenFree) that the id and
 // secret hash are unused.
-func insertToken(tx *bolt.Tx, t *pb.Token, secretHash, val []byte) error {
+func (s *Store) insertToken(tx *bolt.Tx, t *pb.Token, secretHash, val []byte) error {
 	id := []byte(t.TokenId)
+	s.j.token(id, secretHash)
 	if err := tx.Bucket(bucketTokens).Put(id, val); err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func insertToken(tx *bolt.Tx, t *pb.Token, secretHash, val []byte) error {
 // index entries, and uncounts it. A missing record is not an error (its
 // index entries, if any, are still removed) and is not uncounted. Seeds
 // parked for the token are the caller's business.
-func removeToken(tx *bolt.Tx, id []byte) error {
+func (s *Store) removeToken(tx *bolt.Tx, id []byte) error {
 	records := tx.Bucket(bucketTokens)
 	v := records.Get(id)
 	if v == nil {
@@ -111,6 +112,7 @@ func removeToken(tx *bolt.Tx, id []byte) error {
 		return err
 	}
 	t := rec.GetToken()
+	s.j.token(id, rec.GetSecretHash())
 	if err := tx.Bucket(bucketTokenHashes).Delete(rec.GetSecretHash()); err != nil {
 		return err
 	}
@@ -125,7 +127,8 @@ func removeToken(tx *bolt.Tx, id []byte) error {
 
 // insertWorkspace stores a new workspace (the caller checked its id is
 // free) and counts it.
-func insertWorkspace(tx *bolt.Tx, key, val []byte) error {
+func (s *Store) insertWorkspace(tx *bolt.Tx, key, val []byte) error {
+	s.j.workspace(key)
 	if err := tx.Bucket(bucketWorkspaces).Put(key, val); err != nil {
 		return err
 	}
@@ -133,7 +136,8 @@ func insertWorkspace(tx *bolt.Tx, key, val []byte) error {
 }
 
 // removeWorkspace deletes an existing workspace record and uncounts it.
-func removeWorkspace(tx *bolt.Tx, key []byte) error {
+func (s *Store) removeWorkspace(tx *bolt.Tx, key []byte) error {
+	s.j.workspace(key)
 	if err := tx.Bucket(bucketWorkspaces).Delete(key); err != nil {
 		return err
 	}

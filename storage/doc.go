@@ -40,6 +40,18 @@
 // completed even if its context is cancelled. Reads use their own read
 // transactions and never wait for the committer.
 //
+// # Validation index
+//
+// LookupTokenWithPolicy, the read every validation makes, answers from an
+// in-memory validindex.Index instead of a read transaction: loaded from
+// the file at Open, and fed by the committer. The write helpers that touch
+// a token record, a membership or a workspace note the key in the
+// transaction's journal (journal.go); before the commit the journal reads
+// back what the transaction left under each key, and once the commit is on
+// disk the committer applies that to the index and only then answers the
+// writers. So validation never sees a write before it is durable, and never
+// misses one that was acknowledged.
+//
 // # Audit events
 //
 // A write whose context carries an audit event (audit.NewContext) appends
@@ -60,6 +72,22 @@
 //     with ErrLocked after Options.Timeout.
 //   - Returned messages are copies decoded from the file; changing them
 //     changes nothing stored, and they may be stale the moment they return.
+//     The exception is LookupTokenWithPolicy (and LookupToken): its record
+//     comes without the sealed secret, its strings share the validation
+//     index's memory, and its policy is shared by every lookup and must
+//     never be changed.
+//   - Every write to the tokens, members or workspaces buckets must note its
+//     key in the journal (s.j), as insertToken, rewriteToken, removeToken,
+//     insertWorkspace, removeWorkspace and the member writes do, or
+//     validation answers from the old state until the next Open
+//     (TestIndexMatchesFile catches a forgotten path that it exercises). The
+//     index holds every token in memory, encoded, about 250 B each. Open
+//     reads every record to load it and then, on Linux, releases the mapped
+//     pages it read (madvise), so they are not counted as resident memory of
+//     the process; Open takes longer the more tokens are stored. Nothing
+//     else may scan every token record of the file while serving: it would
+//     fault the whole file into the process again (SweepTokens finds its
+//     candidates in the index for that reason).
 //   - Token records carry the secret hash and sealed secret; never log them.
 //   - Write closures may run more than once (when another write in the same
 //     batch fails), which is why every time and id is computed by the caller

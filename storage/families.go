@@ -58,12 +58,12 @@ func familyHead(tx *bolt.Tx, rec *storagepb.TokenRecord) (*storagepb.TokenRecord
 // revokeFamily revokes every stored member of rec's family at at for
 // reason: the descendants of its oldest stored member. It returns those it
 // revoked.
-func revokeFamily(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+func (s *Store) revokeFamily(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	head, err := familyHead(tx, rec)
 	if err != nil {
 		return nil, err
 	}
-	return revokeRecords(tx, []*storagepb.TokenRecord{head}, at, reason)
+	return s.revokeRecords(tx, []*storagepb.TokenRecord{head}, at, reason)
 }
 
 // tokenByID reads a token of any workspace; nil, nil if absent.

@@ -33,6 +33,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 		if b.Get(key) != nil {
 			return reject(fmt.Errorf("member %q of workspace %q: %w", user, ws, ErrAlreadyExists))
 		}
+		s.j.member(key)
 		return b.Put(key, val)
 	})
 }
@@ -89,10 +90,11 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		if members.Get(key) == nil {
 			return reject(fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, ErrNotFound))
 		}
+		s.j.member(key)
 		if err := members.Delete(key); err != nil {
 			return err
 		}
-		recs, err := revokeUserTokens(tx, workspaceID, userID, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED)
+		recs, err := s.revokeUserTokens(tx, workspaceID, userID, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED)
 		revoked = len(recs)
 		noteRevoked(ctx, recs)
 		return err

@@ -94,6 +94,13 @@ func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(seal
 						if err := b.Put(c.key, c.new); err != nil {
 							return err
 						}
+						if bytes.Equal(kind.bucket, bucketTokens) {
+							rec, err := decodeToken(c.new)
+							if err != nil {
+								return err
+							}
+							s.j.token(c.key, rec.GetSecretHash())
+						}
 						done++
 					}
 					return nil

@@ -49,7 +49,7 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 			recs[i] = rec
 		}
 		var err error
-		out, err = revokeRecords(tx, recs, at, reason)
+		out, err = s.revokeRecords(tx, recs, at, reason)
 		noteRevoked(ctx, out)
 		return err
 	})
@@ -75,7 +75,7 @@ func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string
 			return reject(fmt.Errorf("workspace %q: %w", workspaceID, ErrNotFound))
 		}
 		var err error
-		out, err = revokeUserTokens(tx, workspaceID, userID, at, reason)
+		out, err = s.revokeUserTokens(tx, workspaceID, userID, at, reason)
 		noteRevoked(ctx, out)
 		return err
 	})
@@ -115,7 +115,7 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 			recs = append(recs, rec)
 		}
 		var err error
-		out, err = revokeRecords(tx, recs, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
+		out, err = s.revokeRecords(tx, recs, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
 		noteRevoked(ctx, out)
 		return err
 	})
@@ -127,7 +127,7 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 
 // revokeUserTokens revokes the user's tokens in the workspace through the
 // workspace_tokens index, whose values name each token's owner.
-func revokeUserTokens(tx *bolt.Tx, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+func (s *Store) revokeUserTokens(tx *bolt.Tx, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	prefix := childPrefix(workspaceID)
 	user := []byte(userID)
 	var ids [][]byte
@@ -150,7 +150,7 @@ func revokeUserTokens(tx *bolt.Tx, workspaceID, userID string, at time.Time, rea
 		}
 		recs = append(recs, rec)
 	}
-	return revokeRecords(tx, recs, at, reason)
+	return s.revokeRecords(tx, recs, at, reason)
 }
 
 // revokeRecords revokes at at, for reason, each record and every token
@@ -163,7 +163,7 @@ func revokeUserTokens(tx *bolt.Tx, workspaceID, userID string, at time.Time, rea
 // token whose grace has ended stops the tokens that replaced it. The
 // records passed in are changed in place; later entries may be stale if an
 // earlier entry's walk already revoked them, and are then skipped.
-func revokeRecords(tx *bolt.Tx, recs []*storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+func (s *Store) revokeRecords(tx *bolt.Tx, recs []*storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	var out []*storagepb.TokenRecord
 	done := make(map[string]bool, len(recs))
 	for _, rec := range recs {
@@ -180,7 +180,7 @@ func revokeRecords(tx *bolt.Tx, recs []*storagepb.TokenRecord, at time.Time, rea
 				continue
 			}
 			done[id] = true
-			changed, err := revokeRecord(tx, r, at, reason)
+			changed, err := s.revokeRecord(tx, r, at, reason)
 			if err != nil {
 				return nil, err
 			}
@@ -195,11 +195,11 @@ func revokeRecords(tx *bolt.Tx, recs []*storagepb.TokenRecord, at time.Time, rea
 // revokeRecord revokes rec alone (lifecycle.Revoke) and writes it when that
 // changed it. Only revokeRecords, and a roll ending its predecessor's grace
 // (which must not stop the tokens that replaced it), call it.
-func revokeRecord(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) (bool, error) {
+func (s *Store) revokeRecord(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) (bool, error) {
 	if !lifecycle.Revoke(rec.GetToken(), at, reason) {
 		return false, nil
 	}
-	return true, rewriteToken(tx, rec)
+	return true, s.rewriteToken(tx, rec)
 }
 
 // rewriteToken stores a changed record of a token that is already stored;
@@ -208,10 +208,12 @@ func revokeRecord(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason 
 // through insertToken and deletions through removeToken (deleteTokens).
 // The token's id, workspace, user and secret hash must not have changed:
 // the indexes name them.
-func rewriteToken(tx *bolt.Tx, rec *storagepb.TokenRecord) error {
+func (s *Store) rewriteToken(tx *bolt.Tx, rec *storagepb.TokenRecord) error {
 	val, err := checkNewToken(rec)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketTokens).Put([]byte(rec.GetToken().GetTokenId()), val)
+	id := []byte(rec.GetToken().GetTokenId())
+	s.j.token(id, rec.GetSecretHash())
+	return tx.Bucket(bucketTokens).Put(id, val)
 }

@@ -81,7 +81,7 @@ func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.Tok
 				return reject(err)
 			}
 			reused = err
-			revoked, err := revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+			revoked, err := s.revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
 			if err != nil {
 				return err
 			}
@@ -108,7 +108,7 @@ func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.Tok
 		if err != nil {
 			return reject(err)
 		}
-		if err := insertToken(tx, n.Token, n.SecretHash, val); err != nil {
+		if err := s.insertToken(tx, n.Token, n.SecretHash, val); err != nil {
 			return err
 		}
 		if prev := o.Token.GetReplaces(); prev != "" {
@@ -119,13 +119,13 @@ func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.Tok
 				return err
 			}
 			if p != nil {
-				if _, err := revokeRecord(tx, p, now, pb.RevokeReason_REVOKE_REASON_ROLLED); err != nil {
+				if _, err := s.revokeRecord(tx, p, now, pb.RevokeReason_REVOKE_REASON_ROLLED); err != nil {
 					return err
 				}
 			}
 		}
 		lifecycle.Retire(o.Token, n.Token.TokenId, now, r.Grace)
-		if err := rewriteToken(tx, o); err != nil {
+		if err := s.rewriteToken(tx, o); err != nil {
 			return err
 		}
 		old, next = o, n

@@ -11,6 +11,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"tokenauthority/validindex"
 )
 
 // schemaVersion is the layout this build reads and writes (see keys.go).
@@ -49,6 +51,14 @@ type Store struct {
 	writes chan *write
 	// stopped is closed when the committer has answered its last write.
 	stopped chan struct{}
+
+	// index answers validation (LookupTokenWithPolicy) without a read
+	// transaction. commit applies every commit's changes to it before
+	// answering the writers.
+	index *validindex.Index
+	// j is the journal of the transaction being committed; only the
+	// committer touches it.
+	j *journal
 }
 
 // Open opens or creates the database file at path (mode 0600), creates the
@@ -74,7 +84,14 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	index, err := loadIndex(db)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	releaseMapped(db, path)
 	s := &Store{
+		index:    index,
 		db:       db,
 		maxBatch: maxBatch,
 		onCommit: opts.OnCommit,

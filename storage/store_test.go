@@ -54,6 +54,10 @@ func addWorkspace(t testing.TB, s *storage.Store, ws string, users ...string) {
 	}
 }
 
+// withoutSealed compares token records without their sealed secret, which
+// LookupToken (the validation index) does not return.
+var withoutSealed = protocmp.IgnoreFields(&storagepb.TokenRecord{}, "sealed_secret")
+
 // hashOf stands in for the SHA-256 of a secret.
 func hashOf(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 

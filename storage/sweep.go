@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -14,10 +15,6 @@ import (
 // DefaultSweepBatch caps how many tokens one commit of SweepTokens deletes.
 const DefaultSweepBatch = 500
 
-// sweepScanLimit caps how many index entries one read transaction of
-// SweepTokens examines, so that no read transaction runs long on a big store.
-const sweepScanLimit = 10000
-
 // SweepTokens deletes every token that was revoked, or expired (by its own
 // expiry or a limit of its workspace's token policy), at or before cutoff:
 // its record, its secret-hash and workspace index entries and any seed still
@@ -25,35 +22,33 @@ const sweepScanLimit = 10000
 // replaced is gone (in the same commit or before), so the stored members of
 // a family always form an unbroken chain and revoking a stored member still
 // reaches every stored descendant; a token whose predecessor is kept (its
-// grace outlasts the cutoff) waits for a later sweep. It works in commits of
-// at most batch tokens (0 means DefaultSweepBatch), finding candidates in
-// short read transactions and checking each again in the commit that
+// grace outlasts the cutoff) waits for a later sweep. It finds candidates
+// in the validation index, not in the file, so a sweep reads from the file
+// only the tokens it deletes (a scan of the file would fault every record
+// into memory); then it works in commits of at most batch tokens (0 means
+// DefaultSweepBatch), checking each candidate again in the commit that
 // deletes it, so requests are never held up for long. It returns how many
 // tokens it deleted; on error, the commits before it stand.
 func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = DefaultSweepBatch
 	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	candidates := s.sweepCandidates(cutoff)
 	total := 0
-	var after []byte
 	var waiting [][]byte
-	for {
-		keys, next, err := s.sweepCandidates(ctx, cutoff, after, batch)
+	for start := 0; start < len(candidates); start += batch {
+		n, w, err := s.sweepDelete(ctx, cutoff, candidates[start:min(start+batch, len(candidates))])
+		total += n
+		waiting = append(waiting, w...)
 		if err != nil {
 			return total, err
 		}
-		if len(keys) > 0 {
-			n, w, err := s.sweepDelete(ctx, cutoff, keys)
-			total += n
-			waiting = append(waiting, w...)
-			if err != nil {
-				return total, err
-			}
-		}
-		if next == nil {
-			break
-		}
-		after = next
 	}
 	// A token whose predecessor came in a later batch (ids made in the same
 	// millisecond sort at random) can go now that the predecessor is gone.
@@ -104,53 +99,18 @@ func (p *policies) of(workspaceID string) (*pb.TokenPolicy, error) {
 	return pol, nil
 }
 
-// sweepCandidates walks workspace_tokens keys after after (from the start
-// when nil) and returns up to batch keys of tokens swept by cutoff, and the
-// key to continue after, nil at the end of the bucket.
-func (s *Store) sweepCandidates(ctx context.Context, cutoff time.Time, after []byte, batch int) (keys [][]byte, next []byte, err error) {
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		keys, next = nil, nil
-		records := tx.Bucket(bucketTokens)
-		pols := &policies{tx: tx}
-		c := tx.Bucket(bucketWorkspaceTokens).Cursor()
-		k, _ := c.First()
-		if after != nil {
-			if k, _ = c.Seek(after); k != nil && bytes.Equal(k, after) {
-				k, _ = c.Next()
-			}
+// sweepCandidates returns the workspace_tokens keys of the tokens the
+// validation index holds as swept by cutoff, in key order. It decodes every
+// indexed token once, in memory, under the index's read lock.
+func (s *Store) sweepCandidates(cutoff time.Time) [][]byte {
+	var keys [][]byte
+	s.index.Each(func(t *pb.Token, p *pb.TokenPolicy) {
+		if sweptBy(t, p, cutoff) {
+			keys = append(keys, compositeKey(t.GetWorkspaceId(), t.GetTokenId()))
 		}
-		for scanned := 0; k != nil; k, _ = c.Next() {
-			if len(keys) >= batch || scanned >= sweepScanLimit {
-				return nil // next is the last key examined
-			}
-			scanned++
-			next = bytes.Clone(k)
-			i := bytes.IndexByte(k, sep)
-			if i < 0 {
-				continue
-			}
-			v := records.Get(k[i+1:])
-			if v == nil {
-				// An index entry without its record: delete it too.
-				keys = append(keys, bytes.Clone(k))
-				continue
-			}
-			rec, err := decodeToken(v)
-			if err != nil {
-				return err
-			}
-			p, err := pols.of(string(k[:i]))
-			if err != nil {
-				return err
-			}
-			if sweptBy(rec.GetToken(), p, cutoff) {
-				keys = append(keys, bytes.Clone(k))
-			}
-		}
-		next = nil
-		return nil
 	})
-	return keys, next, err
+	slices.SortFunc(keys, bytes.Compare)
+	return keys
 }
 
 // sweepDelete deletes, in one commit, the tokens of keys (workspace_tokens
@@ -167,27 +127,30 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys [][]byte
 		pols := &policies{tx: tx}
 		type candidate struct {
 			key  []byte
-			prev string // the token it replaced; "" when none or unreadable
+			prev string // the token it replaced; "" when none
 		}
 		var pending []candidate
 		for _, k := range keys {
 			i := bytes.IndexByte(k, sep)
-			c := candidate{key: k}
-			if v := records.Get(k[i+1:]); v != nil {
-				rec, err := decodeToken(v)
-				if err != nil {
-					return err
-				}
-				p, err := pols.of(string(k[:i]))
-				if err != nil {
-					return err
-				}
-				if !sweptBy(rec.GetToken(), p, cutoff) {
-					continue
-				}
-				c.prev = rec.GetToken().GetReplaces()
+			v := records.Get(k[i+1:])
+			if v == nil {
+				continue // gone since the candidates were found
 			}
-			pending = append(pending, c)
+			rec, err := decodeToken(v)
+			if err != nil {
+				return err
+			}
+			if rec.GetToken().GetWorkspaceId() != string(k[:i]) {
+				continue
+			}
+			p, err := pols.of(string(k[:i]))
+			if err != nil {
+				return err
+			}
+			if !sweptBy(rec.GetToken(), p, cutoff) {
+				continue
+			}
+			pending = append(pending, candidate{key: k, prev: rec.GetToken().GetReplaces()})
 		}
 		// Oldest first: a token goes once its predecessor is absent or
 		// going, which may take several passes over a chain.
@@ -222,7 +185,7 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys [][]byte
 			byWorkspace[ws] = append(byWorkspace[ws], k)
 		}
 		for _, ws := range order {
-			if err := deleteTokens(tx, []byte(ws), byWorkspace[ws]); err != nil {
+			if err := s.deleteTokens(tx, []byte(ws), byWorkspace[ws]); err != nil {
 				return err
 			}
 			n += len(byWorkspace[ws])

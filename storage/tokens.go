@@ -49,7 +49,7 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 		if seed != nil && tx.Bucket(bucketSeeds).Get(seed.Hash[:]) != nil {
 			return reject(fmt.Errorf("token %q: seed: %w", t.TokenId, ErrAlreadyExists))
 		}
-		if err := insertToken(tx, t, rec.SecretHash, val); err != nil {
+		if err := s.insertToken(tx, t, rec.SecretHash, val); err != nil {
 			return err
 		}
 		if seed != nil {
@@ -86,7 +86,8 @@ func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limi
 }
 
 // LookupToken finds a token by the SHA-256 of its secret and reports whether
-// its user is still a member of its workspace, in one read transaction.
+// its user is still a member of its workspace, from the validation index
+// (the record comes without its sealed secret, see LookupTokenWithPolicy).
 // ErrNotFound if no token has that secret.
 func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, err error) {
 	rec, member, _, err = s.LookupTokenWithPolicy(ctx, secretHash)
@@ -110,7 +111,7 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 			return reject(err)
 		}
 		out = rec
-		revoked, err := revokeRecords(tx, []*storagepb.TokenRecord{rec}, at, reason)
+		revoked, err := s.revokeRecords(tx, []*storagepb.TokenRecord{rec}, at, reason)
 		noteRevoked(ctx, revoked)
 		return err
 	})

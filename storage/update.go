@@ -63,7 +63,7 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 			}
 		}
 		for _, r := range chain {
-			if err := rewriteToken(tx, r); err != nil {
+			if err := s.rewriteToken(tx, r); err != nil {
 				return err
 			}
 		}
@@ -108,6 +108,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, change func(ws *
 		if err != nil {
 			return reject(err)
 		}
+		s.j.workspace([]byte(id))
 		if err := b.Put([]byte(id), val); err != nil {
 			return err
 		}
@@ -120,30 +121,27 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, change func(ws *
 	return out, nil
 }
 
+// errTokenBySecret is LookupTokenWithPolicy's miss, made once: a miss is
+// as hot as a hit.
+var errTokenBySecret = fmt.Errorf("token by secret: %w", ErrNotFound)
+
 // LookupTokenWithPolicy is LookupToken that also returns the token
-// policy of the token's workspace (nil: none), read in the same
-// transaction, so that a verdict applies the policy in force.
+// policy of the token's workspace (nil: none), as of one commit, so that a
+// verdict applies the policy in force. It answers from the validation
+// index (validindex), without a transaction. The record holds the token
+// and the secret hash but not the sealed secret (GetToken reads that); its
+// strings share the index's memory. The policy is shared with every other
+// lookup and must not be changed.
 func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, err error) {
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketTokenHashes).Get(secretHash[:])
-		if id == nil {
-			return fmt.Errorf("token by secret: %w", ErrNotFound)
-		}
-		v := tx.Bucket(bucketTokens).Get(id)
-		if v == nil {
-			return fmt.Errorf("token %q by secret: %w", id, ErrNotFound)
-		}
-		var err error
-		if rec, err = decodeToken(v); err != nil {
-			return err
-		}
-		t := rec.GetToken()
-		member = tx.Bucket(bucketMembers).Get(compositeKey(t.GetWorkspaceId(), t.GetUserId())) != nil
-		policy, err = tokenPolicy(tx, t.GetWorkspaceId())
-		return err
-	})
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, false, nil, err
+	}
+	if s.closed.Load() {
+		return nil, false, nil, ErrClosed
+	}
+	rec, member, policy, ok := s.index.Lookup(secretHash)
+	if !ok {
+		return nil, false, nil, errTokenBySecret
 	}
 	return rec, member, policy, nil
 }

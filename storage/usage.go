@@ -36,7 +36,7 @@ func (s *Store) RecordUses(ctx context.Context, uses map[string]time.Time) (int,
 				continue
 			}
 			rec.Token.LastUsedTime = timestamppb.New(at)
-			if err := rewriteToken(tx, rec); err != nil {
+			if err := s.rewriteToken(tx, rec); err != nil {
 				return err
 			}
 			n++

@@ -29,7 +29,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 		if tx.Bucket(bucketWorkspaces).Get(key) != nil {
 			return reject(fmt.Errorf("workspace %q: %w", id, ErrAlreadyExists))
 		}
-		return insertWorkspace(tx, key, val)
+		return s.insertWorkspace(tx, key, val)
 	})
 }
 
@@ -92,22 +92,25 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string, force bool) erro
 			}
 			return reject(fmt.Errorf("workspace %q has %s: %w", id, strings.Join(has, ", "), ErrNotEmpty))
 		}
+		for _, k := range members {
+			s.j.member(k)
+		}
 		if err := deleteKeys(tx.Bucket(bucketMembers), members); err != nil {
 			return err
 		}
 		if err := deleteKeys(tx.Bucket(bucketZoos), zoos); err != nil {
 			return err
 		}
-		if err := deleteTokens(tx, prefix, tokens); err != nil {
+		if err := s.deleteTokens(tx, prefix, tokens); err != nil {
 			return err
 		}
-		return removeWorkspace(tx, key)
+		return s.removeWorkspace(tx, key)
 	})
 }
 
 // deleteTokens removes the tokens named by workspace_tokens keys, their
 // secret-hash entries, their index entries and their parked seeds.
-func deleteTokens(tx *bolt.Tx, prefix []byte, indexKeys [][]byte) error {
+func (s *Store) deleteTokens(tx *bolt.Tx, prefix []byte, indexKeys [][]byte) error {
 	if len(indexKeys) == 0 {
 		return nil
 	}
@@ -115,7 +118,7 @@ func deleteTokens(tx *bolt.Tx, prefix []byte, indexKeys [][]byte) error {
 	for _, k := range indexKeys {
 		id := k[len(prefix):]
 		ids[string(id)] = true
-		if err := removeToken(tx, id); err != nil {
+		if err := s.removeToken(tx, id); err != nil {
 			return err
 		}
 	}

@@ -64,7 +64,7 @@ func New() (string, error) {
 			}
 		}
 	}
-	putChecksum(out[bodyLen:], crc32.ChecksumIEEE(out[:bodyLen]))
+	putChecksum(out[bodyLen:], checksum(string(out[:bodyLen])))
 	return string(out[:]), nil
 }
 
@@ -81,7 +81,7 @@ func Check(secret string) error {
 		}
 	}
 	var want [checksumLen]byte
-	putChecksum(want[:], crc32.ChecksumIEEE([]byte(secret[:bodyLen])))
+	putChecksum(want[:], checksum(secret[:bodyLen]))
 	if string(want[:]) != secret[bodyLen:] {
 		return ErrChecksum
 	}
@@ -126,4 +126,15 @@ func putChecksum(dst []byte, sum uint32) {
 
 func inAlphabet(c byte) bool {
 	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+}
+
+// checksum is the CRC-32 (IEEE) of body, computed over the string itself:
+// crc32.ChecksumIEEE needs a []byte, and converting the secret costs a heap
+// allocation on every validation.
+func checksum(body string) uint32 {
+	crc := ^uint32(0)
+	for i := 0; i < len(body); i++ {
+		crc = crc32.IEEETable[byte(crc)^body[i]] ^ crc>>8
+	}
+	return ^crc
 }

@@ -111,8 +111,11 @@ type bench struct {
 	startSeconds                float64
 	fillSeconds                 float64
 	rssStart, rssEnd, fileBytes int64
-	files                       map[string]string
-	dataDir                     string
+	// rssFileEnd is the part of rssEnd that is mapped file pages (the
+	// store's pages the process touched), the rest is its own memory.
+	rssFileEnd int64
+	files      map[string]string
+	dataDir    string
 }
 
 func (b *bench) bin(name string) string { return filepath.Join(b.bins, name) }

@@ -1,0 +1,209 @@
+package validindex
+
+import (
+	"unsafe"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// decoded is a looked-up token in one allocation: the record, its token,
+// the token's timestamps and room for its scopes. Its strings are
+// substrings of the index's encoding, which is never changed.
+type decoded struct {
+	rec  storagepb.TokenRecord
+	tok  pb.Token
+	ts   [4]timestamppb.Timestamp // create, expire, revoke, last used
+	ops  [2]pb.Operation
+	zoos [2]string
+	hash [32]byte
+}
+
+// Field numbers of pb.Token that the decoder reads (fast path); any other
+// field sends it to proto.Unmarshal. TestDecodeCoversToken fails when
+// pb.Token gains a field missing here.
+const (
+	fTokenID      = 1
+	fWorkspaceID  = 2
+	fUserID       = 3
+	fDescription  = 4
+	fMaskedKey    = 5
+	fCreateTime   = 6
+	fExpireTime   = 7
+	fState        = 8
+	fRevokeTime   = 9
+	fReplacedBy   = 10
+	fLastUsedTime = 11
+	fOperations   = 12
+	fZoos         = 13
+	fDisabled     = 14
+	fRevokeReason = 15
+	fReplaces     = 16
+	fFamilyID     = 17
+)
+
+// decode sets d.tok (and the values it points to) from enc, the encoding
+// of a pb.Token. The index only holds encodings that proto.Marshal made or
+// that a store decoded before; an encoding the fast path does not handle
+// goes through proto.Unmarshal, which copies.
+func (d *decoded) decode(enc string) {
+	d.tok = pb.Token{}
+	d.ts = [4]timestamppb.Timestamp{}
+	if !d.fast(enc) {
+		d.tok = pb.Token{}
+		b := unsafe.Slice(unsafe.StringData(enc), len(enc))
+		// The index never holds an encoding proto.Unmarshal refuses (it was
+		// marshalled, or decoded by the store, before it was indexed); if it
+		// did, the token would come out partial, never wrong about identity.
+		_ = proto.Unmarshal(b, &d.tok)
+	}
+}
+
+// fast decodes the fields pb.Token has today, without copying strings and
+// with the timestamps and up to two scopes of each kind inside d. It
+// reports false on anything else.
+func (d *decoded) fast(enc string) bool {
+	b := unsafe.Slice(unsafe.StringData(enc), len(enc))
+	t := &d.tok
+	ops, zoos := d.ops[:0], d.zoos[:0]
+	var seen [4]bool
+	off := 0
+	for off < len(b) {
+		num, typ, n := protowire.ConsumeTag(b[off:])
+		if n < 0 {
+			return false
+		}
+		off += n
+		switch typ {
+		case protowire.VarintType:
+			v, m := protowire.ConsumeVarint(b[off:])
+			if m < 0 {
+				return false
+			}
+			off += m
+			switch num {
+			case fState:
+				t.State = pb.TokenState(int32(v))
+			case fOperations:
+				ops = append(ops, pb.Operation(int32(v)))
+			case fDisabled:
+				t.Disabled = v != 0
+			case fRevokeReason:
+				t.RevokeReason = pb.RevokeReason(int32(v))
+			default:
+				return false
+			}
+		case protowire.BytesType:
+			v, m := protowire.ConsumeBytes(b[off:])
+			if m < 0 {
+				return false
+			}
+			start := off + m - len(v)
+			s := enc[start : start+len(v)]
+			off += m
+			switch num {
+			case fTokenID:
+				t.TokenId = s
+			case fWorkspaceID:
+				t.WorkspaceId = s
+			case fUserID:
+				t.UserId = s
+			case fDescription:
+				t.Description = s
+			case fMaskedKey:
+				t.MaskedKey = s
+			case fReplacedBy:
+				t.ReplacedBy = s
+			case fReplaces:
+				t.Replaces = s
+			case fFamilyID:
+				t.FamilyId = s
+			case fZoos:
+				zoos = append(zoos, s)
+			case fCreateTime:
+				if seen[0] {
+					return false
+				}
+				seen[0] = true
+				if t.CreateTime = d.timestamp(0, v); t.CreateTime == nil {
+					return false
+				}
+			case fExpireTime:
+				if seen[1] {
+					return false
+				}
+				seen[1] = true
+				if t.ExpireTime = d.timestamp(1, v); t.ExpireTime == nil {
+					return false
+				}
+			case fRevokeTime:
+				if seen[2] {
+					return false
+				}
+				seen[2] = true
+				if t.RevokeTime = d.timestamp(2, v); t.RevokeTime == nil {
+					return false
+				}
+			case fLastUsedTime:
+				if seen[3] {
+					return false
+				}
+				seen[3] = true
+				if t.LastUsedTime = d.timestamp(3, v); t.LastUsedTime == nil {
+					return false
+				}
+			case fOperations: // packed
+				for len(v) > 0 {
+					x, k := protowire.ConsumeVarint(v)
+					if k < 0 {
+						return false
+					}
+					v = v[k:]
+					ops = append(ops, pb.Operation(int32(x)))
+				}
+			default:
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if len(ops) > 0 {
+		t.Operations = ops
+	}
+	if len(zoos) > 0 {
+		t.Zoos = zoos
+	}
+	return true
+}
+
+// timestamp decodes a google.protobuf.Timestamp into d.ts[i]; nil when the
+// encoding holds anything but its two fields.
+func (d *decoded) timestamp(i int, b []byte) *timestamppb.Timestamp {
+	ts := &d.ts[i]
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 || typ != protowire.VarintType {
+			return nil
+		}
+		b = b[n:]
+		v, m := protowire.ConsumeVarint(b)
+		if m < 0 {
+			return nil
+		}
+		b = b[m:]
+		switch num {
+		case 1:
+			ts.Seconds = int64(v)
+		case 2:
+			ts.Nanos = int32(v)
+		default:
+			return nil
+		}
+	}
+	return ts
+}

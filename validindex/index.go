@@ -1,0 +1,295 @@
+package validindex
+
+import (
+	"errors"
+	"sync"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// Member names one membership: a user of a workspace.
+type Member struct{ WorkspaceID, UserID string }
+
+// workspace is what the index keeps of a workspace: that it exists, and its
+// token policy (nil: none).
+type workspace struct{ policy *pb.TokenPolicy }
+
+// Index is the validation index. It is safe for concurrent use: lookups
+// share a read lock, Apply takes the write lock for one batch, so a lookup
+// sees a batch wholly or not at all.
+//
+// Each token is kept as the protobuf encoding of its pb.Token in a string
+// (one pointer-free object per token), and decoded at lookup.
+type Index struct {
+	mu         sync.RWMutex
+	tokens     map[[32]byte]string
+	members    map[Member]struct{}
+	workspaces map[string]workspace
+}
+
+// New returns an empty index.
+func New() *Index {
+	return &Index{
+		tokens:     map[[32]byte]string{},
+		members:    map[Member]struct{}{},
+		workspaces: map[string]workspace{},
+	}
+}
+
+// Lookup finds the token whose secret hashes to secretHash and reports
+// whether its user is a member of its workspace and that workspace's token
+// policy (nil: none, or the workspace is gone). ok is false when no token
+// has that secret. The record holds the token and the secret hash, not the
+// sealed secret; it is the caller's own, but its strings share the index's
+// memory. The policy is shared: never change it.
+func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
+	x.mu.RLock()
+	enc, ok := x.tokens[secretHash]
+	if !ok {
+		x.mu.RUnlock()
+		return nil, false, nil, false
+	}
+	d := new(decoded)
+	d.decode(enc)
+	_, member = x.members[Member{d.tok.WorkspaceId, d.tok.UserId}]
+	policy = x.workspaces[d.tok.WorkspaceId].policy
+	x.mu.RUnlock()
+	d.hash = secretHash
+	d.rec.Token = &d.tok
+	d.rec.SecretHash = d.hash[:]
+	return &d.rec, member, policy, true
+}
+
+// Each calls f with every indexed token and its workspace's token policy,
+// under the read lock (writers wait until it returns). The token is decoded
+// into one value reused between calls: f must not keep it or change it.
+func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var d decoded
+	for _, enc := range x.tokens {
+		d.decode(enc)
+		f(&d.tok, x.workspaces[d.tok.WorkspaceId].policy)
+	}
+}
+
+// Len is the number of tokens indexed.
+func (x *Index) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.tokens)
+}
+
+// Apply makes the batch's changes visible, all at once.
+func (x *Index) Apply(b *Batch) {
+	if b.Empty() {
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for h, e := range b.tokens {
+		if !e.present {
+			delete(x.tokens, h)
+		} else {
+			x.tokens[h] = e.enc
+		}
+	}
+	for m, present := range b.members {
+		if present {
+			x.members[m] = struct{}{}
+		} else {
+			delete(x.members, m)
+		}
+	}
+	for id, ws := range b.workspaces {
+		if ws == nil {
+			delete(x.workspaces, id)
+		} else {
+			x.workspaces[id] = workspace{policy: ws.policy}
+		}
+	}
+}
+
+// tokenChange is a Batch's change of one token: its encoding, or a delete.
+type tokenChange struct {
+	enc     string
+	present bool
+}
+
+// Batch collects the changes of one commit, latest change of a key wins.
+// The zero value is ready to use; a Batch is not safe for concurrent use.
+type Batch struct {
+	tokens     map[[32]byte]tokenChange
+	members    map[Member]bool
+	workspaces map[string]*workspace // nil: deleted
+}
+
+// Empty reports whether the batch changes nothing.
+func (b *Batch) Empty() bool {
+	return len(b.tokens) == 0 && len(b.members) == 0 && len(b.workspaces) == 0
+}
+
+func (b *Batch) setToken(h [32]byte, c tokenChange) {
+	if b.tokens == nil {
+		b.tokens = map[[32]byte]tokenChange{}
+	}
+	b.tokens[h] = c
+}
+
+// PutToken indexes rec's token under its secret hash (the sealed secret is
+// not kept). A record whose secret hash is not 32 bytes, or without a
+// token, is ignored (a store never writes one).
+func (b *Batch) PutToken(rec *storagepb.TokenRecord) {
+	if len(rec.GetSecretHash()) != 32 || rec.GetToken() == nil {
+		return
+	}
+	enc, err := proto.Marshal(rec.GetToken())
+	if err != nil {
+		return
+	}
+	b.setToken([32]byte(rec.GetSecretHash()), tokenChange{enc: string(enc), present: true})
+}
+
+// PutEncoded indexes the token of a stored record given in its protobuf
+// encoding (a storagepb.TokenRecord), without decoding it. It returns the
+// record's secret hash, and an error when the encoding is broken or has no
+// token or no 32-byte secret hash.
+func (b *Batch) PutEncoded(record []byte) ([32]byte, error) {
+	h, tok, err := splitRecord(record)
+	if err != nil {
+		return h, err
+	}
+	b.setToken(h, tokenChange{enc: string(tok), present: true})
+	return h, nil
+}
+
+// DeleteToken removes the token with that secret hash.
+func (b *Batch) DeleteToken(secretHash [32]byte) {
+	b.setToken(secretHash, tokenChange{})
+}
+
+// SetMember records that user is (present) or is no longer a member of
+// workspaceID.
+func (b *Batch) SetMember(workspaceID, userID string, present bool) {
+	if b.members == nil {
+		b.members = map[Member]bool{}
+	}
+	b.members[Member{workspaceID, userID}] = present
+}
+
+// PutWorkspace records that the workspace exists with token policy p (nil:
+// none). p is kept: the caller must not change it afterwards.
+func (b *Batch) PutWorkspace(id string, p *pb.TokenPolicy) {
+	if b.workspaces == nil {
+		b.workspaces = map[string]*workspace{}
+	}
+	b.workspaces[id] = &workspace{policy: p}
+}
+
+// DeleteWorkspace records that the workspace is gone.
+func (b *Batch) DeleteWorkspace(id string) {
+	if b.workspaces == nil {
+		b.workspaces = map[string]*workspace{}
+	}
+	b.workspaces[id] = nil
+}
+
+// Load builds an index from what fill hands the Loader: every token,
+// membership and workspace of a consistent snapshot. tokens is a size hint
+// (0 when unknown).
+func Load(tokens int, fill func(l *Loader) error) (*Index, error) {
+	x := New()
+	x.tokens = make(map[[32]byte]string, tokens)
+	if err := fill(&Loader{x: x}); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// Loader adds records to an index being loaded.
+type Loader struct{ x *Index }
+
+// Token indexes rec (see Batch.PutToken).
+func (l *Loader) Token(rec *storagepb.TokenRecord) {
+	if len(rec.GetSecretHash()) != 32 || rec.GetToken() == nil {
+		return
+	}
+	enc, err := proto.Marshal(rec.GetToken())
+	if err != nil {
+		return
+	}
+	l.x.tokens[[32]byte(rec.GetSecretHash())] = string(enc)
+}
+
+// Encoded indexes a stored record given in its protobuf encoding (see
+// Batch.PutEncoded).
+func (l *Loader) Encoded(record []byte) error {
+	h, tok, err := splitRecord(record)
+	if err != nil {
+		return err
+	}
+	l.x.tokens[h] = string(tok)
+	return nil
+}
+
+// Member records a membership.
+func (l *Loader) Member(workspaceID, userID string) {
+	l.x.members[Member{workspaceID, userID}] = struct{}{}
+}
+
+// Workspace records a workspace and its token policy (nil: none).
+func (l *Loader) Workspace(id string, p *pb.TokenPolicy) {
+	l.x.workspaces[id] = workspace{policy: p}
+}
+
+// Field numbers of storagepb.TokenRecord.
+const (
+	recordToken      = 1
+	recordSecretHash = 2
+)
+
+var errRecord = errors.New("token record: broken encoding, or no token or no 32-byte secret hash")
+
+// splitRecord returns the secret hash and the token's encoding of an
+// encoded storagepb.TokenRecord (the last occurrence of each field wins, as
+// when decoding; a token split over several occurrences is refused).
+func splitRecord(b []byte) (hash [32]byte, token []byte, err error) {
+	var haveHash, haveToken, tokens int
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return hash, nil, errRecord
+		}
+		b = b[n:]
+		if typ == protowire.BytesType && (num == recordToken || num == recordSecretHash) {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return hash, nil, errRecord
+			}
+			b = b[m:]
+			if num == recordToken {
+				token, haveToken = v, 1
+				tokens++
+			} else {
+				if len(v) != 32 {
+					return hash, nil, errRecord
+				}
+				hash, haveHash = [32]byte(v), 1
+			}
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			return hash, nil, errRecord
+		}
+		b = b[m:]
+	}
+	if haveHash == 0 || haveToken == 0 || tokens > 1 {
+		return hash, nil, errRecord
+	}
+	return hash, token, nil
+}

@@ -1,0 +1,90 @@
+package validindex_test
+
+import (
+	"crypto/sha256"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/validindex"
+)
+
+func rec(id, ws, user string) *storagepb.TokenRecord {
+	h := sha256.Sum256([]byte(id))
+	return &storagepb.TokenRecord{Token: &pb.Token{TokenId: id, WorkspaceId: ws, UserId: user}, SecretHash: h[:]}
+}
+
+func hash(id string) [32]byte { return sha256.Sum256([]byte(id)) }
+
+// TestIndex applies batches to a loaded index and checks each lookup: the
+// token, its user's membership and its workspace's policy, with the last
+// change of a key in a batch winning.
+func TestIndex(t *testing.T) {
+	t.Parallel()
+	policy := &pb.TokenPolicy{MaxLifetime: durationpb.New(3600e9)}
+	x, err := validindex.Load(2, func(l *validindex.Loader) error {
+		l.Workspace("acme", nil)
+		l.Member("acme", "ann")
+		l.Token(rec("t1", "acme", "ann"))
+		l.Token(rec("t2", "acme", "bob"))
+		l.Token(&storagepb.TokenRecord{Token: &pb.Token{TokenId: "bad"}, SecretHash: []byte("short")})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		id     string // "" when not found
+		member bool
+		policy *pb.TokenPolicy
+	}
+	steps := []struct {
+		name  string
+		batch func(b *validindex.Batch)
+		want  map[string]want
+	}{
+		{"loaded", func(*validindex.Batch) {}, map[string]want{
+			"t1": {"t1", true, nil}, "t2": {"t2", false, nil}, "t3": {}, "bad": {},
+		}},
+		{"policy, member, new token", func(b *validindex.Batch) {
+			b.PutWorkspace("acme", policy)
+			b.SetMember("acme", "bob", true)
+			b.PutToken(rec("t3", "acme", "bob"))
+		}, map[string]want{
+			"t1": {"t1", true, policy}, "t2": {"t2", true, policy}, "t3": {"t3", true, policy},
+		}},
+		{"last change wins", func(b *validindex.Batch) {
+			b.SetMember("acme", "ann", true)
+			b.SetMember("acme", "ann", false)
+			b.DeleteToken(hash("t2"))
+			b.PutToken(rec("t2", "acme", "bob"))
+			b.PutToken(rec("t3", "acme", "bob"))
+			b.DeleteToken(hash("t3"))
+		}, map[string]want{
+			"t1": {"t1", false, policy}, "t2": {"t2", true, policy}, "t3": {},
+		}},
+		{"workspace gone", func(b *validindex.Batch) {
+			b.DeleteWorkspace("acme")
+		}, map[string]want{
+			"t1": {"t1", false, nil}, "t2": {"t2", true, nil},
+		}},
+	}
+	for _, st := range steps {
+		b := &validindex.Batch{}
+		st.batch(b)
+		x.Apply(b)
+		for id, w := range st.want {
+			got, member, p, ok := x.Lookup(hash(id))
+			if ok != (w.id != "") || got.GetToken().GetTokenId() != w.id || member != w.member || !proto.Equal(p, w.policy) {
+				t.Errorf("%s: Lookup(%s) = %q member=%v policy=%v ok=%v, want %q member=%v policy=%v",
+					st.name, id, got.GetToken().GetTokenId(), member, p, ok, w.id, w.member, w.policy)
+			}
+		}
+	}
+	if n := x.Len(); n != 2 {
+		t.Errorf("Len = %d, want 2", n)
+	}
+}
