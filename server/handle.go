@@ -9,8 +9,9 @@ import (
 	"tokenauthority/audit"
 )
 
-// handle runs one RPC: authorize the caller for method, hold public methods
-// to the per-address rate limit, run fn with the method's audit event (if
+// handle runs one RPC: authorize the caller for method, hold the methods
+// that need no credential (public ones, open gateway decisions) to their
+// per-address rate limits, run fn with the method's audit event (if
 // any) in its context, and map its error to a status. Every handler goes
 // through it, on gRPC and through the REST gateway alike.
 func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Req, fn func(context.Context, Req) (Resp, error)) (Resp, error) {
