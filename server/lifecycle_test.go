@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -115,14 +116,14 @@ func TestRollToken(t *testing.T) {
 		{"disabled", &pb.RollTokenRequest{WorkspaceId: "acme", TokenId: disabled.GetTokenId()}, codes.FailedPrecondition, ""},
 	}
 	for _, tt := range tests {
-		before, _ := e.tokens.ListTokens(ctx, &pb.ListTokensRequest{WorkspaceId: "acme", ShowRevoked: true})
+		before := storedTokens(t, e, ctx)
 		_, err := e.tokens.RollToken(ctx, tt.req)
 		if tt.field != "" {
 			wantInvalid(t, tt.name, err, tt.field)
 		} else if status.Code(err) != tt.code {
 			t.Errorf("%s: %v; want %v", tt.name, err, tt.code)
 		}
-		after, _ := e.tokens.ListTokens(ctx, &pb.ListTokensRequest{WorkspaceId: "acme", ShowRevoked: true})
+		after := storedTokens(t, e, ctx)
 		if !proto.Equal(before, after) {
 			t.Errorf("%s: a refused roll changed the stored tokens", tt.name)
 		}
@@ -238,7 +239,7 @@ func TestUpdateTokenBadInput(t *testing.T) {
 		{"revoked", &pb.UpdateTokenRequest{Token: &pb.Token{WorkspaceId: "acme", TokenId: revoked.GetTokenId()}, UpdateMask: mask("disabled")}, codes.FailedPrecondition, "", "revoked"},
 	}
 	for _, tt := range tests {
-		before, _ := e.tokens.ListTokens(ctx, &pb.ListTokensRequest{WorkspaceId: "acme", ShowRevoked: true})
+		before := storedTokens(t, e, ctx)
 		_, err := e.tokens.UpdateToken(ctx, tt.req)
 		if tt.field != "" {
 			wantInvalid(t, tt.name, err, tt.field)
@@ -248,7 +249,7 @@ func TestUpdateTokenBadInput(t *testing.T) {
 		if tt.says != "" && !strings.Contains(status.Convert(err).Message(), tt.says) {
 			t.Errorf("%s: %v; want the message to say %s", tt.name, err, tt.says)
 		}
-		after, _ := e.tokens.ListTokens(ctx, &pb.ListTokensRequest{WorkspaceId: "acme", ShowRevoked: true})
+		after := storedTokens(t, e, ctx)
 		if !proto.Equal(before, after) {
 			t.Errorf("%s: a refused update changed the stored tokens", tt.name)
 		}
@@ -333,4 +334,19 @@ func TestUpdateTokenIgnoresFieldsOutsideTheMask(t *testing.T) {
 	if !proto.Equal(got.GetToken(), want) {
 		t.Errorf("UpdateToken = %v, want %v", got.GetToken(), want)
 	}
+}
+
+// storedTokens lists every token of acme, revoked ones too, failing the
+// test when the list itself fails: an empty answer from a failed call
+// would make a "nothing changed" comparison pass by accident.
+func storedTokens(t *testing.T, e *env, ctx context.Context) *pb.ListTokensResponse {
+	t.Helper()
+	resp, err := e.tokens.ListTokens(ctx, &pb.ListTokensRequest{WorkspaceId: "acme", ShowRevoked: true, PageSize: 1000})
+	if err != nil {
+		t.Fatalf("ListTokens: %v", err)
+	}
+	if resp.GetNextPageToken() != "" {
+		t.Fatalf("ListTokens: more than one page of tokens; the comparison would miss some")
+	}
+	return resp
 }
