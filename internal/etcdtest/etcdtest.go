@@ -25,9 +25,9 @@ type Cluster struct {
 }
 
 type member struct {
-	name     string
-	dir      string
-	peerURL  url.URL
+	name      string
+	dir       string
+	peerURL   url.URL
 	clientURL url.URL
 
 	mu   sync.Mutex
