@@ -115,6 +115,9 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
 
+	if cfg.Store != "bbolt" {
+		return nil, fmt.Errorf("--store %s: this build serves from the bbolt store only; the etcd store is not wired into the daemon yet", cfg.Store)
+	}
 	// The store's file lock comes before the key and the credential, so a
 	// second server on the same directory stops before touching either.
 	store, err := storage.Open(cfg.DBPath(), storage.Options{OnCommit: m.ObserveCommit})
