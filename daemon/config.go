@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"tokenauthority/server"
-	etcdstore "tokenauthority/storage/etcd"
 	"tokenauthority/server/rest"
+	etcdstore "tokenauthority/storage/etcd"
 )
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
