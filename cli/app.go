@@ -66,7 +66,10 @@ server over gRPC.
 The server address comes from --addr or TOKENAUTHORITY_ADDR (default
 127.0.0.1:50051); the service credential from --credential,
 --credential-file (such as the server's data/admin.credential) or
-TOKENAUTHORITY_CREDENTIAL.`,
+TOKENAUTHORITY_CREDENTIAL. --tls-ca (TOKENAUTHORITY_TLS_CA) makes tokenctl
+speak TLS; --tls-cert and --tls-key (TOKENAUTHORITY_TLS_CERT, _KEY) add a
+client certificate, which replaces the credential when the server binds one
+to it.`,
 		Version:       buildinfo.Read().String(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -85,6 +88,7 @@ TOKENAUTHORITY_CREDENTIAL.`,
 		a.zooCmd(),
 		a.tokenCmd(),
 		a.accessCmd(),
+		a.backupCmd(),
 	)
 	root.InitDefaultCompletionCmd()
 	return root

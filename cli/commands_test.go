@@ -40,6 +40,7 @@ var commandOf = map[string]string{
 	"GetTokenInfo":       "token info",
 	"RefreshToken":       "token refresh",
 	"PickSeedToken":      "token pick",
+	"Backup":             "backup",
 }
 
 func TestEveryRPCHasACommand(t *testing.T) {

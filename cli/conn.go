@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"strings"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/tlsconfig"
 )
 
 // Environment variables tokenctl reads.
@@ -19,6 +22,8 @@ const (
 	EnvAddr       = "TOKENAUTHORITY_ADDR"
 	EnvCredential = "TOKENAUTHORITY_CREDENTIAL"
 	EnvToken      = "TOKENAUTHORITY_TOKEN"
+	envCA         = tlsconfig.EnvCA
+	envPrefixTLS  = "TOKENAUTHORITY_TLS_"
 	defaultAddr   = "127.0.0.1:50051"
 )
 
@@ -27,6 +32,7 @@ type options struct {
 	addr           string
 	credential     string
 	credentialFile string
+	tls            tlsconfig.ClientFiles
 	output         string
 	timeout        time.Duration
 	getenv         func(string) string
@@ -44,6 +50,9 @@ func (o *options) register(root *cobra.Command, getenv func(string) string) {
 	o.getenv = getenv
 	f.StringVar(&o.credential, "credential", "", "service credential (default $"+EnvCredential+"); visible in ps, prefer the variable or --credential-file")
 	f.StringVar(&o.credentialFile, "credential-file", "", "file holding the service credential, such as the server's data/admin.credential")
+	f.StringVar(&o.tls.CAFile, "tls-ca", "", "PEM CA certificates that sign the server's certificate; speaks TLS ($"+tlsconfig.EnvCA+")")
+	f.StringVar(&o.tls.CertFile, "tls-cert", "", "PEM client certificate for mutual TLS; one bound to a service credential replaces --credential ($"+tlsconfig.EnvCert+")")
+	f.StringVar(&o.tls.KeyFile, "tls-key", "", "PEM private key of --tls-cert ($"+tlsconfig.EnvKey+")")
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table, json, yaml or name")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "how long one call to the server may take")
 }
@@ -58,6 +67,47 @@ func (o *options) check() error {
 		return usageError("--timeout must be positive")
 	}
 	return nil
+}
+
+// tlsFiles returns the TLS files to use: each flag given wins over its
+// variable. None named means plaintext.
+func (o *options) tlsFiles() tlsconfig.ClientFiles {
+	f, env := o.tls, tlsconfig.ClientFilesFromEnv(o.getenv)
+	if f.CAFile == "" {
+		f.CAFile = env.CAFile
+	}
+	if f.CertFile == "" {
+		f.CertFile = env.CertFile
+	}
+	if f.KeyFile == "" {
+		f.KeyFile = env.KeyFile
+	}
+	return f
+}
+
+// transport returns the transport credentials of the connection: TLS (with
+// the system's roots unless --tls-ca names others) when any TLS file is
+// named, else plaintext.
+func (o *options) transport() (credentials.TransportCredentials, error) {
+	files := o.tlsFiles()
+	if files.IsZero() {
+		return insecure.NewCredentials(), nil
+	}
+	cfg, err := o.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+// tlsConfig loads the TLS files; a file that cannot be used is a usage
+// error.
+func (o *options) tlsConfig() (*tls.Config, error) {
+	cfg, err := tlsconfig.Client(o.tlsFiles())
+	if err != nil {
+		return nil, usageError(fmt.Sprintf("TLS files (--tls-ca, --tls-cert, --tls-key): %v", unwrapPathError(err)))
+	}
+	return cfg, nil
 }
 
 // loadCredential returns the credential to send, from the file when one is
@@ -89,23 +139,28 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 }
 
 // RequireTransportSecurity is false: the server speaks plaintext gRPC on
-// loopback by default.
+// loopback unless it is given a certificate.
 func (bearer) RequireTransportSecurity() bool { return false }
 
 // dial connects once per run. needCredential is false for the self-service
-// calls, which the token in the request authenticates.
+// calls, which the token in the request authenticates. A client certificate
+// stands in for the credential: the server finds the credential bound to it.
 func (a *app) dial(needCredential bool) (*grpc.ClientConn, error) {
+	tc, err := a.opts.transport()
+	if err != nil {
+		return nil, err
+	}
 	cred, err := a.opts.loadCredential()
 	if err != nil {
 		return nil, err
 	}
-	if cred == "" && needCredential {
-		return nil, &exitError{code: ExitCredential, msg: "no service credential: set " + EnvCredential + " or pass --credential-file (the server writes data/admin.credential on first start)"}
+	if cred == "" && needCredential && a.opts.tlsFiles().CertFile == "" {
+		return nil, &exitError{code: ExitCredential, msg: "no service credential: set " + EnvCredential + ", pass --credential-file (the server writes data/admin.credential on first start) or a client certificate bound to a credential (--tls-cert)"}
 	}
 	if a.conn != nil {
 		return a.conn, nil
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(tc)}
 	if cred != "" {
 		opts = append(opts, grpc.WithPerRPCCredentials(bearer(cred)))
 	}

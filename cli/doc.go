@@ -4,7 +4,8 @@
 // scripts.
 //
 // Each command lives in its own small file and uses the shared pieces, one
-// place each: conn.go (address, credential, dialing), output.go and table.go
+// place each: conn.go (address, credential, TLS, dialing), tlsprobe.go
+// (which TLS mismatch a failed connection was), output.go and table.go
 // (printing), confirm.go (asking before destructive changes), secret.go
 // (reading a token without putting it on the command line) and exit.go (the
 // exit code of every class of error). Run is the whole program; main only
@@ -24,5 +25,9 @@
 // log. A token given as an argument is visible in ps and shell history; use
 // "-" (stdin) or TOKENAUTHORITY_TOKEN instead. Without a terminal, a
 // destructive command refuses to run unless --yes is given, so a script that
-// passes --yes has no second chance.
+// passes --yes has no second chance. A backup holds every token's hash and
+// sealed secret: keep the file as safe as the server's data directory, and
+// remember that "backup -" puts all of it on stdout. When a connection
+// fails, tokenctl dials once more to tell TLS problems apart; that probe of a
+// server it may not trust sends a TLS ClientHello and nothing else.
 package cli

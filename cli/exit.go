@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -70,12 +71,18 @@ func (a *app) classify(err error) (int, string) {
 		}
 		switch s.Code() {
 		case codes.Unavailable:
+			if tcode, why, ok := a.tlsProblem(context.Background()); ok {
+				return tcode, fmt.Sprintf("cannot connect to tokenauthority at %s: %s", a.opts.addr, why)
+			}
 			return code, fmt.Sprintf("cannot reach tokenauthority at %s: %s", a.opts.addr, transportCause(s.Message()))
 		case codes.Canceled:
 			return code, "interrupted"
 		case codes.DeadlineExceeded:
 			return code, fmt.Sprintf("tokenauthority at %s did not answer within %v", a.opts.addr, a.opts.timeout)
 		case codes.Unauthenticated:
+			if a.opts.tlsFiles().CertFile != "" {
+				return code, s.Message() + " (check " + EnvCredential + ", --credential-file or the client_identity the server binds to --tls-cert)"
+			}
 			return code, s.Message() + " (check " + EnvCredential + " or --credential-file)"
 		}
 		return code, s.Message()

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
 	"tokenauthority/credential"
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -26,12 +29,62 @@ type acked struct {
 	revoked    bool
 }
 
-// TestBackupUnderLoadRestores takes a backup over HTTP while writers create
-// and revoke tokens, restores it into a new data directory, and finds every
-// write acknowledged before the backup began: each token there, validating
-// as it should, and revealable with the same master key.
+// TestBackupUnderLoadRestores takes a backup over HTTP, and
+// TestBackupStreamUnderLoadRestores one over gRPC (AdminService.Backup),
+// while writers create and revoke tokens, restores it into a new data
+// directory, and finds every write acknowledged before the backup began:
+// each token there, validating as it should, and revealable with the same
+// master key.
 func TestBackupUnderLoadRestores(t *testing.T) {
 	t.Parallel()
+	backupUnderLoad(t, func(t *testing.T, d *daemon.Daemon, _ *grpc.ClientConn, secret, path string) {
+		status, body := getBackup(t, "http://"+d.HTTPAddr.String(), secret, path)
+		if status != http.StatusOK {
+			t.Fatalf("GET /v1/admin/backup = %d %s", status, body)
+		}
+	})
+}
+
+func TestBackupStreamUnderLoadRestores(t *testing.T) {
+	t.Parallel()
+	backupUnderLoad(t, func(t *testing.T, _ *daemon.Daemon, conn *grpc.ClientConn, secret, path string) {
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+secret)
+		stream, err := pb.NewAdminServiceClient(conn).Backup(ctx, &pb.BackupRequest{})
+		if err != nil {
+			t.Fatalf("Backup: %v", err)
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		chunks := 0
+		for {
+			c, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Backup after %d chunks: %v", chunks, err)
+			}
+			if len(c.GetData()) == 0 || len(c.GetData()) > 256<<10 {
+				t.Fatalf("chunk %d holds %d bytes; want 1 to 256 KiB", chunks, len(c.GetData()))
+			}
+			if _, err := f.Write(c.GetData()); err != nil {
+				t.Fatal(err)
+			}
+			chunks++
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("backup streamed in %d chunks", chunks)
+	})
+}
+
+// backupUnderLoad is the load, the check and the restore around take, which
+// writes a backup to path with the admin credential secret.
+func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, conn *grpc.ClientConn, secret, path string)) {
 	cfg := testConfig(t)
 	d, conn := start(t, cfg)
 	ctx := adminCtx(t, cfg.DataDir)
@@ -87,10 +140,7 @@ func TestBackupUnderLoadRestores(t *testing.T) {
 	before := append([]acked(nil), acks...)
 	mu.Unlock()
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	status, body := getBackup(t, "http://"+d.HTTPAddr.String(), adminSecretOf(t, cfg.DataDir), backup)
-	if status != http.StatusOK {
-		t.Fatalf("GET /v1/admin/backup = %d %s", status, body)
-	}
+	take(t, d, conn, adminSecretOf(t, cfg.DataDir), backup)
 	time.Sleep(200 * time.Millisecond) // writes keep going after the snapshot
 	stopLoad()
 	wg.Wait()

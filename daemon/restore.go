@@ -11,15 +11,15 @@ import (
 )
 
 // Restore runs "tokenauthority restore --from FILE --data-dir DIR": it
-// installs a snapshot taken from GET /v1/admin/backup as the store of an
-// empty data directory. It refuses a file that is not a complete store of
-// this schema and a data directory that already holds a store, running or
-// not. The master key is not part of a snapshot: the restored server needs
-// the key the backed-up one used.
+// installs a snapshot taken by "tokenctl backup" (or GET /v1/admin/backup)
+// as the store of an empty data directory. It refuses a file that is not a
+// complete store of this schema and a data directory that already holds a
+// store, running or not. The master key is not part of a snapshot: the
+// restored server needs the key the backed-up one used.
 func Restore(args []string, getenv func(string) string, out io.Writer) error {
 	fs := flag.NewFlagSet("tokenauthority restore", flag.ContinueOnError)
 	fs.SetOutput(out)
-	from := fs.String("from", "", "snapshot file written by GET /v1/admin/backup")
+	from := fs.String("from", "", "snapshot file written by tokenctl backup or GET /v1/admin/backup")
 	dataDir := fs.String("data-dir", getenv(EnvPrefix+"DATA_DIR"), "data directory to restore into; must hold no store yet")
 	if err := fs.Parse(args); err != nil {
 		return err

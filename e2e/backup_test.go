@@ -1,7 +1,10 @@
 package e2e_test
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -39,5 +42,58 @@ func TestBackupRestoreBinary(t *testing.T) {
 	r := c2.mustJSON(t, "POST", "/v1/workspaces/acme/tokens/"+id+":reveal", `{}`, 200)
 	if r["secret"] != secret {
 		t.Error("reveal in the restored server did not return the original secret")
+	}
+}
+
+// TestBackupRestoreTokenctl backs up a server holding tokens with "tokenctl
+// backup" over gRPC, restores the file with "tokenauthority restore", and
+// finds every token, valid, in the restored server.
+func TestBackupRestoreTokenctl(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := startServer(t, dir)
+	mustCtl := func(p *proc, args ...string) string {
+		t.Helper()
+		out, code := tokenctl(t, p, p.admin, args...)
+		if code != 0 {
+			t.Fatalf("tokenctl %s: exit %d\n%s", strings.Join(args, " "), code, out)
+		}
+		return out
+	}
+	mustCtl(p, "workspace", "create", "acme")
+	mustCtl(p, "member", "add", "acme", "alice")
+	const n = 20
+	secrets := make([]string, n)
+	for i := range secrets {
+		// The secret is stdout's one line; the combined output goes on
+		// with tokenctl's note on stderr.
+		out := mustCtl(p, "token", "create", "--workspace", "acme", "--user", "alice", "--description", fmt.Sprintf("token %d", i), "--expires", "never")
+		secrets[i], _, _ = strings.Cut(out, "\n")
+	}
+	ids := mustCtl(p, "token", "list", "--workspace", "acme", "-o", "name")
+
+	backup := filepath.Join(t.TempDir(), "acme.db")
+	out := mustCtl(p, "backup", backup)
+	if !regexp.MustCompile(`^Backed up [0-9.]+ [KMG]iB \([0-9]+ bytes\) to .*acme\.db in [0-9.]+[mµn]?s\.\n$`).MatchString(out) {
+		t.Errorf("tokenctl backup printed %q; want the size, the file and the duration", out)
+	}
+	info, err := os.Stat(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("backup file mode %#o; want 0600", perm)
+	}
+
+	restored := t.TempDir()
+	run(t, false, bins.server, "restore", "--from", backup, "--data-dir", restored)
+	p2 := startServer(t, restored, "--master-key-file", filepath.Join(dir, "master.key"))
+	if got := mustCtl(p2, "token", "list", "--workspace", "acme", "-o", "name"); got != ids || strings.Count(got, "\n") != n {
+		t.Errorf("tokens in the restored server:\n%s\nwant the %d of the backed-up one:\n%s", got, n, ids)
+	}
+	for i, s := range secrets {
+		if out, code := tokenctl(t, p2, p2.admin, "token", "check", s); code != 0 {
+			t.Errorf("token %d in the restored server: exit %d\n%s", i, code, out)
+		}
 	}
 }

@@ -55,7 +55,7 @@ func TestREADMEWalkthroughs(t *testing.T) {
 			`Zoo:\s+acme-cli/detectors\s+Visibility:\s+private`, `(?m)^tka_[0-9A-Za-z]{49}$`, `not shown again`,
 			`tka_\.\.\.\S{4}\s+laptop\s+alice\s+\S+ \(now\)\s+\S+ \(in 29 days\)\s+active`,
 			`Valid:\s+yes`, `Allowed:\s+yes`, `REASON_ZOO_NOT_FOUND`, `exit 8`, `Description:\s+laptop`,
-			`"masked_key": "tka_`, `Revoked token`, `REASON_REVOKED`, `exit 7`}},
+			`"masked_key": "tka_`, `Backed up [0-9.]+ KiB \([0-9]+ bytes\) to backup-cli\.db in `, `Revoked token`, `REASON_REVOKED`, `exit 7`}},
 	}
 	for _, w := range walkthroughs {
 		script := "set -euo pipefail\n" + ports.Replace(readmeBlock(t, readme, w.heading))

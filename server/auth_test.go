@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -20,7 +22,7 @@ import (
 // allMethods lists every RPC of the services the server registers.
 func allMethods() []protoreflect.MethodDescriptor {
 	var out []protoreflect.MethodDescriptor
-	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto, authv3.File_envoy_service_auth_v3_external_auth_proto} {
+	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto, pb.File_tokenauthority_v1_admin_service_proto, authv3.File_envoy_service_auth_v3_external_auth_proto} {
 		for i := 0; i < fd.Services().Len(); i++ {
 			ms := fd.Services().Get(i).Methods()
 			for j := 0; j < ms.Len(); j++ {
@@ -51,10 +53,7 @@ func TestEveryMethodIsGuarded(t *testing.T) {
 		public := m.Parent().Name() == "SelfService" || name == pb.TokenService_ReportLeakedTokens_FullMethodName ||
 			name == authv3.Authorization_Check_FullMethodName // open unless GatewayCredential
 		t.Run(string(m.Name()), func(t *testing.T) {
-			call := func(ctx context.Context) error {
-				req, resp := dynamicpb.NewMessage(m.Input()), dynamicpb.NewMessage(m.Output())
-				return conn.Invoke(ctx, name, req, resp)
-			}
+			call := func(ctx context.Context) error { return invoke(ctx, conn, m) }
 			tests := []struct {
 				caller string
 				ctx    context.Context
@@ -121,6 +120,35 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 	ctx = metadataCtx(t, "authorization", "Basic "+adminSecret)
 	if _, err := e.workspaces.ListWorkspaces(ctx, &pb.ListWorkspacesRequest{}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("Basic scheme: %v; want Unauthenticated", err)
+	}
+}
+
+// invoke calls m with an empty request and returns its status: for a
+// server-streaming method, the status at the end of the stream.
+func invoke(ctx context.Context, conn *grpc.ClientConn, m protoreflect.MethodDescriptor) error {
+	req := dynamicpb.NewMessage(m.Input())
+	if !m.IsStreamingServer() {
+		return conn.Invoke(ctx, fullName(m), req, dynamicpb.NewMessage(m.Output()))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, fullName(m))
+	if err != nil {
+		return err
+	}
+	if err := stream.SendMsg(req); err != nil {
+		return err
+	}
+	if err := stream.CloseSend(); err != nil {
+		return err
+	}
+	for {
+		if err := stream.RecvMsg(dynamicpb.NewMessage(m.Output())); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
 	}
 }
 

@@ -78,7 +78,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Server implements the three gRPC services over one store.
+// Server implements the gRPC services over one store.
 type Server struct {
 	store   *storage.Store
 	access  *access.Authority
@@ -163,12 +163,13 @@ func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s}
 // nginx auth_request, Caddy forward_auth and Traefik ForwardAuth.
 func (s *Server) ForwardAuth() http.Handler { return s.gateway.ForwardAuth(s.log) }
 
-// Register adds the three services and Envoy's Authorization service to a
-// gRPC server.
+// Register adds the services and Envoy's Authorization service to a gRPC
+// server.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
+	pb.RegisterAdminServiceServer(g, s.Admin())
 	authv3.RegisterAuthorizationServer(g, s.Envoy())
 }
 

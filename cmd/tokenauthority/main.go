@@ -6,7 +6,8 @@
 // for the list, --version for the build.
 //
 // "tokenauthority restore --from FILE --data-dir DIR" installs a snapshot
-// taken from GET /v1/admin/backup into an empty data directory.
+// taken by "tokenctl backup" or GET /v1/admin/backup into an empty data
+// directory.
 //
 // "tokenauthority keys" rotates the master key (run "tokenauthority keys help").
 package main
