@@ -50,6 +50,7 @@ var codeOf = []struct {
 	{seal.ErrUnknownKey, codes.FailedPrecondition, "the master key that sealed this secret is not in the server's key ring"},
 	{seal.ErrOpen, codes.FailedPrecondition, "the master key cannot open this secret: the server was started with a different master key than the one that sealed it"},
 	{storage.ErrClosed, codes.Unavailable, ""},
+	{storage.ErrUnavailable, codes.Unavailable, ""},
 	{context.Canceled, codes.Canceled, ""},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, ""},
 }

@@ -34,6 +34,11 @@ var (
 	// ErrClosed means the Store was closed.
 	ErrClosed = errors.New("store closed")
 
+	// ErrUnavailable means the store could not be reached or could not
+	// commit (an etcd cluster without a quorum); nothing is known to have
+	// been written, and the call may be retried.
+	ErrUnavailable = errors.New("store unavailable")
+
 	// ErrLocked means another process holds the file; bbolt allows one
 	// process per file.
 	ErrLocked = errors.New("database file is locked by another process")

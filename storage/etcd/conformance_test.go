@@ -1,0 +1,32 @@
+package etcd_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tokenauthority/internal/etcdtest"
+	"tokenauthority/storage"
+	"tokenauthority/storage/etcd"
+	"tokenauthority/storage/storagetest"
+)
+
+// TestConformance runs the storage conformance suite on a three-member
+// cluster, each test on its own key prefix.
+func TestConformance(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{})
+	cli := c.Client(t)
+	var n atomic.Int64
+	storagetest.RunTests(t, func(t testing.TB) storage.Backend {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s, err := etcd.OpenClient(ctx, cli, etcd.Options{Prefix: fmt.Sprintf("/conformance/%d/", n.Add(1))})
+		if err != nil {
+			t.Fatalf("OpenClient = %v", err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
