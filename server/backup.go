@@ -2,12 +2,14 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 
 	"google.golang.org/grpc"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
 )
 
 // BackupMethod names the backup in the access table. AdminService.Backup
@@ -85,7 +87,12 @@ func (s *Server) backup(ctx context.Context, w io.Writer, finish func() error) e
 	if err != nil {
 		return err
 	}
-	n, err := s.store.Backup(ctx, w)
+	var n int64
+	if snap, ok := s.store.(storage.Snapshotter); ok {
+		n, err = snap.Backup(ctx, w)
+	} else {
+		err = fmt.Errorf("backup: this server keeps its state in etcd; back it up with an etcd snapshot (etcdctl snapshot save): %w", storage.ErrUnsupported)
+	}
 	if err == nil && finish != nil {
 		err = finish()
 	}

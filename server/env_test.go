@@ -49,7 +49,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is a server on a real bbolt file, served over loopback gRPC.
 type env struct {
 	addr       string
-	store      *storage.Store
+	store      storage.Backend
 	clock      *clock
 	logs       *syncBuffer
 	workspaces pb.WorkspaceServiceClient

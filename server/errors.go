@@ -51,6 +51,7 @@ var codeOf = []struct {
 	{seal.ErrOpen, codes.FailedPrecondition, "the master key cannot open this secret: the server was started with a different master key than the one that sealed it"},
 	{storage.ErrClosed, codes.Unavailable, ""},
 	{storage.ErrUnavailable, codes.Unavailable, ""},
+	{storage.ErrUnsupported, codes.Unimplemented, ""},
 	{context.Canceled, codes.Canceled, ""},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, ""},
 }

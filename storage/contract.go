@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"io"
 	"time"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
@@ -71,4 +72,13 @@ type Backend interface {
 	SealedSample(ctx context.Context) (Sealed, error)
 }
 
-var _ Backend = (*Store)(nil)
+// Snapshotter is a Backend that streams a consistent snapshot of itself
+// (bbolt). A store without it (etcd) is backed up with its own tools.
+type Snapshotter interface {
+	Backup(ctx context.Context, w io.Writer) (int64, error)
+}
+
+var (
+	_ Backend     = (*Store)(nil)
+	_ Snapshotter = (*Store)(nil)
+)

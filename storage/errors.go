@@ -39,6 +39,10 @@ var (
 	// been written, and the call may be retried.
 	ErrUnavailable = errors.New("store unavailable")
 
+	// ErrUnsupported means the store does not offer the operation (a
+	// streamed backup of an etcd store); the message says what to use.
+	ErrUnsupported = errors.New("not supported by this store")
+
 	// ErrLocked means another process holds the file; bbolt allows one
 	// process per file.
 	ErrLocked = errors.New("database file is locked by another process")

@@ -32,7 +32,10 @@ func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
 	return out, nil
 }
 
-// SetKeyChecks stores key check values, in one transaction.
+// SetKeyChecks stores key check values, in one transaction. A check
+// already stored with another value is kept and refused with an error
+// wrapping storage.ErrAlreadyExists: two replicas started at once with
+// different master keys cannot both record theirs.
 func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error {
 	for id, v := range checks {
 		if len(v) == 0 {
@@ -41,6 +44,16 @@ func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) erro
 	}
 	_, err := s.update(ctx, "set key checks", func(x *txn) error {
 		for id, v := range checks {
+			kv, err := x.get(s.k.keyCheck(id))
+			if err != nil {
+				return err
+			}
+			if kv != nil {
+				if string(kv.Value) != string(v) {
+					return fmt.Errorf("key check of master key %d: another replica stored one for a different key: %w", id, storage.ErrAlreadyExists)
+				}
+				continue
+			}
 			x.putRaw(s.k.keyCheck(id), string(v))
 		}
 		return nil
