@@ -177,7 +177,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 	if err != nil {
 		return err
 	}
-	opts := srv.ServerOptions()
+	opts := append(srv.ServerOptions(), server.TransportOptions()...)
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,20 @@ type Metrics struct {
 	decisions *prometheus.CounterVec
 	commits   prometheus.Histogram
 	store     *storeCollector
+
+	// observers caches the children of requests and durations by their
+	// labels (requestKey -> *requestObservers): finding a child through
+	// WithLabelValues hashes the labels and takes a lock on every call.
+	// The label sets are bounded (methods, routes and codes), and children
+	// are never deleted from the vectors, so the cache never goes stale.
+	observers sync.Map
+}
+
+type requestKey struct{ transport, method, code string }
+
+type requestObservers struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // New creates the collectors and registers them on reg (when reg is not
@@ -76,8 +91,17 @@ func (m *Metrics) ObserveRequest(transport, method, code string, d time.Duration
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(transport, method, code).Inc()
-	m.durations.WithLabelValues(transport, method).Observe(d.Seconds())
+	key := requestKey{transport, method, code}
+	o, ok := m.observers.Load(key)
+	if !ok {
+		o, _ = m.observers.LoadOrStore(key, &requestObservers{
+			requests: m.requests.WithLabelValues(transport, method, code),
+			duration: m.durations.WithLabelValues(transport, method),
+		})
+	}
+	obs := o.(*requestObservers)
+	obs.requests.Inc()
+	obs.duration.Observe(d.Seconds())
 }
 
 // ObserveDecision records the outcome of a validation (kind "validate") or

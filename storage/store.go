@@ -27,6 +27,10 @@ type Options struct {
 	// number of writes it carried (metrics use it for the batch-size
 	// histogram). It runs on the commit path, so it must be fast.
 	OnCommit func(writes int)
+	// NoSync skips the fsync of every commit. Only for filling a throwaway
+	// file in bulk (the load harness does): a crash or power loss then
+	// loses writes that were acknowledged, and may corrupt the file.
+	NoSync bool
 }
 
 // Store is the bbolt-backed store of workspaces, members, zoos, tokens and
@@ -59,7 +63,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if maxBatch <= 0 {
 		maxBatch = 256
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: gave up after %v: %w", path, timeout, ErrLocked)
 	}

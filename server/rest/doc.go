@@ -25,4 +25,17 @@
 // that workspace member (server.WithTrustedUser), on a context value that no
 // header or metadata can forge. A mistake in --trusted-proxies, or a proxy
 // that passes a client's own header through, lets anyone act as any member.
+//
+// # How it can hurt you
+//
+// The two routes on every download's path, POST /v1/tokens:validate and
+// POST /v1/access:check, skip the gateway's router (hot.go) but nothing
+// else: same marshaler, same incoming metadata, same service method, same
+// error handler. A new gateway option that changes requests or responses
+// must be checked against them; TestHotRoutesAnswerAsTheGateway compares
+// both ways. JSON goes through fastjson.go, which writes protojson's output
+// for the field kinds the API uses and hands anything else to protojson;
+// a new field kind needs no change, but a message-level JSON option set on
+// the gateway's marshaler would not reach it (jsonMarshaler is where both
+// live).
 package rest

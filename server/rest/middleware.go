@@ -56,6 +56,9 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case code >= http.StatusInternalServerError:
 		level = slog.LevelError
 	}
+	if !o.log.Enabled(r.Context(), level) {
+		return // skip building the record's attributes
+	}
 	// Never the raw path or query: they can carry a token secret.
 	o.log.LogAttrs(r.Context(), level, "http request",
 		slog.String("method", r.Method),

@@ -80,8 +80,9 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 	}
 
 	errs := &errorResponder{log: log, maxBody: maxBody}
+	marshaler := newJSONMarshaler()
 	gw := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONMarshaler()),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
 		runtime.WithErrorHandler(errs.handleError),
 		runtime.WithRoutingErrorHandler(handleRoutingError),
 		runtime.WithMiddlewares(recordRoute),
@@ -115,8 +116,13 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 			ErrorHandling: promhttp.ContinueOnError,
 		})
 	}
+	hotByPath := hotRoutes(tokens)
 	for pattern, h := range cfg.Routes {
-		if _, ok := routes[pattern]; ok {
+		_, path, ok := strings.Cut(pattern, " ")
+		if !ok {
+			path = pattern
+		}
+		if _, ok := routes[pattern]; ok || hotByPath[strings.TrimSpace(path)] != nil {
 			return nil, fmt.Errorf("%w: %q", ErrRouteConflict, pattern)
 		}
 		routes[pattern] = h
@@ -127,7 +133,8 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 	if err := handleRoutes(mux, routes); err != nil {
 		return nil, err
 	}
-	return &observed{next: cfg.TrustedUser.identify(uncleanToGateway(gw, mux)), log: log, metrics: cfg.Metrics, maxBody: maxBody}, nil
+	next := hot(hotByPath, gw, marshaler, uncleanToGateway(gw, mux))
+	return &observed{next: cfg.TrustedUser.identify(next), log: log, metrics: cfg.Metrics, maxBody: maxBody}, nil
 }
 
 // uncleanToGateway sends a request whose path http.ServeMux would answer

@@ -1,0 +1,186 @@
+// Command fill fills a token authority data directory for the load harness:
+// one workspace "bench" with member "ann" and a private zoo "models", and n
+// tokens of ann, created through the service's own CreateToken method called
+// in-process (the same validation, sealing and store commit as over gRPC,
+// without the transport), from many goroutines so that commits are shared.
+//
+//	fill -data-dir D -master-key K -credentials-file C -admin-credential A -tokens 1000000 -secrets-out S
+//
+// The store is filled without an fsync per commit (storage.Options.NoSync)
+// and is never synced: it is for a throwaway file read back by a server on
+// the same machine, and a crash during or just after the fill leaves a
+// file to throw away.
+//
+// It writes the secrets of the first -keep tokens to -secrets-out, one per
+// line, and prints {"tokens": n, "seconds": s} on stdout.
+//
+// # How it can hurt you
+//
+// The secrets file holds live secrets of the filled store, and the store
+// must not be open in a server while fill runs (bbolt locks the file; fill
+// then fails after a second).
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"tokenauthority/credential"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/seal"
+	"tokenauthority/server"
+	"tokenauthority/storage"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "fill:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("fill", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "", "data directory of the server (required)")
+	masterKey := fs.String("master-key", "", "the server's --master-key (required)")
+	credsFile := fs.String("credentials-file", "", "the server's --credentials-file (required)")
+	adminCred := fs.String("admin-credential", "", "an admin credential of that file (required)")
+	n := fs.Int("tokens", 1000, "tokens to create")
+	keep := fs.Int("keep", 1000, "secrets to write to -secrets-out")
+	out := fs.String("secrets-out", "", "file for the kept secrets (required)")
+	workers := fs.Int("workers", 512, "concurrent creates")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the creates to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dataDir == "" || *masterKey == "" || *credsFile == "" || *adminCred == "" || *out == "" {
+		return errors.New("-data-dir, -master-key, -credentials-file, -admin-credential and -secrets-out are required")
+	}
+	key, err := seal.ParseKey(*masterKey)
+	if err != nil {
+		return err
+	}
+	box, err := seal.New(key)
+	if err != nil {
+		return err
+	}
+	creds, err := credential.Load(*credsFile)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	store, err := storage.Open(filepath.Join(*dataDir, "tokenauthority.db"), storage.Options{MaxBatch: 4096, NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	srv := server.New(server.Config{Store: store, Box: box, Credentials: creds, Reveal: true})
+	ctx = metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", "Bearer "+*adminCred))
+
+	if err := setup(ctx, srv); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	secrets := make([]string, min(*keep, *n))
+	var next atomic.Int64
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	tokens := srv.Tokens()
+	for range *workers {
+		wg.Go(func() {
+			for failed.Load() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= *n {
+					return
+				}
+				resp, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "bench", UserId: "ann", Description: "benchmark token"})
+				if err != nil {
+					err = fmt.Errorf("create token %d: %w", i, err)
+					failed.Store(&err)
+					return
+				}
+				if i < len(secrets) {
+					secrets[i] = resp.GetSecret()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if p := failed.Load(); p != nil {
+		return *p
+	}
+	elapsed := time.Since(start)
+	if err := writeLines(*out, secrets); err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{"tokens": *n, "seconds": elapsed.Seconds()})
+}
+
+// setup creates the workspace, member and zoo, or finds them from an
+// earlier run.
+func setup(ctx context.Context, srv *server.Server) error {
+	ws := srv.Workspaces()
+	calls := []func() error{
+		func() error {
+			_, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "bench", DisplayName: "Benchmark"})
+			return err
+		},
+		func() error {
+			_, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "bench", UserId: "ann"})
+			return err
+		},
+		func() error {
+			_, err := ws.CreateZoo(ctx, &pb.CreateZooRequest{WorkspaceId: "bench", ZooId: "models", Visibility: pb.Visibility_VISIBILITY_PRIVATE})
+			return err
+		},
+	}
+	for _, call := range calls {
+		if err := call(); err != nil && status.Code(err) != codes.AlreadyExists {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeLines(path string, lines []string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+	if err := w.Flush(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}

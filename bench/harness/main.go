@@ -1,0 +1,316 @@
+// Command harness is the driver of bench/run.sh: it fills a store, starts
+// the token authority and the bare baselines on loopback, runs every row's
+// two sides in alternating rounds with ghz, wrk and boltwrite, charges each
+// side the CPU its server process spent per OK request (from
+// /proc/<pid>/stat), and prints a markdown table of medians and ratios.
+// Run it through bench/run.sh, which builds the binaries it is given.
+//
+// # How it can hurt you
+//
+// It saturates both cores for minutes and fsyncs as fast as the disk
+// allows; numbers taken while anything else runs on the machine are
+// distorted, which is why every row is a ratio to a baseline measured in
+// the same rounds. Its servers die with it (SIGKILL on parent death), but
+// the work directory holds live secrets until run.sh removes it.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"tokenauthority/credential"
+	"tokenauthority/seal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "harness:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what run.sh passes.
+type config struct {
+	bins     string // directory of tokenauthority, grpcbare, httpbare, boltwrite, fill, ghz
+	wrk      string
+	work     string
+	repo     string
+	tokens   int
+	duration time.Duration
+	rounds   int
+	smoke    bool
+	commit   string
+}
+
+func run(ctx context.Context, args []string) error {
+	var c config
+	fs := flag.NewFlagSet("harness", flag.ContinueOnError)
+	fs.StringVar(&c.bins, "bins", "", "directory of the built programs")
+	fs.StringVar(&c.wrk, "wrk", "wrk", "the wrk binary")
+	fs.StringVar(&c.work, "work", "", "scratch directory (data, logs)")
+	fs.StringVar(&c.repo, "repo", ".", "repository root, for the Go benchmarks")
+	fs.IntVar(&c.tokens, "tokens", 1_000_000, "tokens in the store")
+	fs.DurationVar(&c.duration, "duration", 5*time.Second, "length of one load run")
+	fs.IntVar(&c.rounds, "rounds", 3, "rounds per row (each runs both sides)")
+	fs.BoolVar(&c.smoke, "smoke", false, "smoke mode: label the table as such and run the small Go benchmark only")
+	fs.StringVar(&c.commit, "commit", "", "commit being measured, for the table header")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.bins == "" || c.work == "" {
+		return errors.New("-bins and -work are required")
+	}
+	logf, err := os.Create(filepath.Join(c.work, "processes.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	b := &bench{config: c, logs: logf}
+	defer b.stopAll()
+	if err := b.prepare(ctx); err != nil {
+		return err
+	}
+	results, err := b.runRows(ctx)
+	if err != nil {
+		return err
+	}
+	// The Go benchmark opens the server's store file: stop the server first.
+	b.server.stop()
+	b.server = nil
+	gobench, err := b.goBenchmarks(ctx)
+	if err != nil {
+		return err
+	}
+	return b.report(os.Stdout, results, gobench)
+}
+
+// bench holds the running processes and what the rows need.
+type bench struct {
+	config
+	logs io.Writer
+
+	adminCred, validatorCred    string
+	server, grpcbare, httpbare  *proc
+	grpcAddr, httpAddr          string
+	grpcbareAddr, httpbareAddr  string
+	startSeconds                float64
+	fillSeconds                 float64
+	rssStart, rssEnd, fileBytes int64
+	files                       map[string]string
+	dataDir                     string
+}
+
+func (b *bench) bin(name string) string { return filepath.Join(b.bins, name) }
+
+func (b *bench) stopAll() {
+	for _, p := range []*proc{b.server, b.grpcbare, b.httpbare} {
+		if p != nil {
+			p.stop()
+		}
+	}
+}
+
+func (b *bench) progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// prepare writes credentials and a master key, fills the store, and starts
+// the server and the baselines.
+func (b *bench) prepare(ctx context.Context) error {
+	var err error
+	if b.adminCred, err = credential.NewSecret(); err != nil {
+		return err
+	}
+	if b.validatorCred, err = credential.NewSecret(); err != nil {
+		return err
+	}
+	credsFile := filepath.Join(b.work, "credentials.json")
+	creds := fmt.Sprintf(`{"credentials":[{"name":"bench-admin","role":"admin","sha256":%q},{"name":"bench-validator","role":"validator","sha256":%q}]}`,
+		credential.HashHex(b.adminCred), credential.HashHex(b.validatorCred))
+	if err := os.WriteFile(credsFile, []byte(creds), 0o600); err != nil {
+		return err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	masterKey := seal.FormatKey(key)
+	dataDir := filepath.Join(b.work, "data")
+	// The Go benchmark reuses this directory (TOKENAUTHORITY_BENCH_STORE).
+	b.dataDir = dataDir
+	secretsFile := filepath.Join(dataDir, "secrets.txt")
+
+	b.progress("filling the store with %d tokens", b.tokens)
+	out, err := execOut(ctx, b.bin("fill"), "-data-dir", dataDir, "-master-key", masterKey,
+		"-credentials-file", credsFile, "-admin-credential", b.adminCred,
+		"-tokens", fmt.Sprint(b.tokens), "-keep", fmt.Sprint(b.tokens), "-secrets-out", secretsFile)
+	if err != nil {
+		return err
+	}
+	var fill struct {
+		Seconds float64 `json:"seconds"`
+	}
+	if err := json.Unmarshal(out, &fill); err != nil {
+		return fmt.Errorf("fill: %w", err)
+	}
+	b.fillSeconds = fill.Seconds
+	st, err := os.Stat(filepath.Join(dataDir, "tokenauthority.db"))
+	if err != nil {
+		return err
+	}
+	b.fileBytes = st.Size()
+	raw, err := os.ReadFile(secretsFile)
+	if err != nil {
+		return err
+	}
+	secrets := strings.Fields(string(raw))
+	if len(secrets) == 0 {
+		return errors.New("fill wrote no secrets")
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "credentials.json"), []byte(creds), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, "validator.credential"), []byte(b.validatorCred), 0o600); err != nil {
+		return err
+	}
+	if err := b.writeLoadFiles(secrets[:min(1000, len(secrets))]); err != nil {
+		return err
+	}
+
+	b.progress("starting the server")
+	t0 := time.Now()
+	b.server, b.grpcAddr, err = startProc(ctx, b.logs, b.bin("tokenauthority"), []string{
+		"--data-dir", dataDir, "--master-key", masterKey, "--credentials-file", credsFile,
+		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json",
+	}, "grpc_addr", true)
+	if err != nil {
+		return err
+	}
+	b.startSeconds = time.Since(t0).Seconds()
+	if b.httpAddr, err = b.serverHTTPAddr(); err != nil {
+		return err
+	}
+	if err := b.checkValid(ctx, secrets[0]); err != nil {
+		return err
+	}
+	if b.rssStart, err = rssBytes(b.server.pid()); err != nil {
+		return err
+	}
+	if b.grpcbare, b.grpcbareAddr, err = startProc(ctx, b.logs, b.bin("grpcbare"), nil, "addr", false); err != nil {
+		return err
+	}
+	b.httpbare, b.httpbareAddr, err = startProc(ctx, b.logs, b.bin("httpbare"), nil, "addr", false)
+	return err
+}
+
+// serverHTTPAddr finds the HTTP address in the server's start-up record,
+// which the log holds by the time the gRPC address was read.
+func (b *bench) serverHTTPAddr() (string, error) {
+	raw, err := os.ReadFile(filepath.Join(b.work, "processes.log"))
+	if err != nil {
+		return "", err
+	}
+	for line := range strings.Lines(string(raw)) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil {
+			if v, ok := rec["http_addr"].(string); ok {
+				return v, nil
+			}
+		}
+	}
+	return "", errors.New("server logged no http_addr")
+}
+
+// checkValid makes sure the load's secrets are valid tokens: a load of
+// refused secrets would measure the wrong path (both transports answer OK
+// with valid=false).
+func (b *bench) checkValid(ctx context.Context, secret string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+b.httpAddr+"/v1/tokens:validate",
+		strings.NewReader(fmt.Sprintf(`{"secret":%q}`, secret)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+b.validatorCred)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Valid bool `json:"valid"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return fmt.Errorf("validate check: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK || !v.Valid {
+		return fmt.Errorf("validate check: status %d, valid %v: the filled secrets do not validate", resp.StatusCode, v.Valid)
+	}
+	return nil
+}
+
+// writeLoadFiles writes the ghz data files and the wrk script.
+func (b *bench) writeLoadFiles(secrets []string) error {
+	b.files = map[string]string{}
+	type msg = map[string]any
+	var validate, access []msg
+	var bodies []string
+	for _, s := range secrets {
+		validate = append(validate, msg{"secret": s})
+		access = append(access, msg{"secret": s, "zoo": "bench/models", "operation": "OPERATION_CLOUD_INFERENCE"})
+		bodies = append(bodies, fmt.Sprintf("'{\"secret\":\"%s\"}'", s))
+	}
+	data := map[string]any{
+		"validate.json": validate,
+		"access.json":   access,
+		"create.json":   msg{"workspace_id": "bench", "user_id": "ann", "description": "load"},
+		"health.json":   msg{},
+	}
+	for name, v := range data {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(b.work, name)
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			return err
+		}
+		b.files[name] = path
+	}
+	script := fmt.Sprintf(`wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+local bodies = { %s }
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format(nil, nil, nil, bodies[i])
+end
+`, b.validatorCred, strings.Join(bodies, ",\n"))
+	path := filepath.Join(b.work, "validate.lua")
+	b.files["validate.lua"] = path
+	return os.WriteFile(path, []byte(script), 0o600)
+}
+
+func execOut(ctx context.Context, bin string, args ...string) ([]byte, error) {
+	cmd := execCommand(ctx, bin, args...)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Base(bin), withStderr(err))
+	}
+	return out, nil
+}

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func execCommand(ctx context.Context, bin string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd
+}
+
+// metric says what a row compares.
+type metric int
+
+const (
+	// cpuPerOK is server CPU per OK request, in µs: lower is better.
+	cpuPerOK metric = iota
+	// okPerSecond is OK requests (or writes) per second: higher is better.
+	okPerSecond
+)
+
+func (m metric) of(s sample) float64 {
+	if m == cpuPerOK {
+		return s.cpu / float64(s.ok) * 1e6
+	}
+	return float64(s.ok) / s.seconds
+}
+
+// row compares this service (a) with a baseline (b).
+type row struct {
+	name, a, b string
+	metric     metric
+	// target bounds a/b: at most target for cpuPerOK, at least for
+	// okPerSecond.
+	target float64
+	runA   func(context.Context) (sample, error)
+	runB   func(context.Context) (sample, error)
+}
+
+type result struct {
+	row
+	as, bs []sample
+}
+
+func (b *bench) rows() []row {
+	d := b.duration
+	ghz := func(addr, call, data, md string, c int) ghzLoad {
+		return ghzLoad{bin: b.bin("ghz"), addr: addr, call: call, dataFile: b.files[data], metadata: md, concurrency: c, duration: d}
+	}
+	validator := fmt.Sprintf(`{"authorization":"Bearer %s"}`, b.validatorCred)
+	admin := fmt.Sprintf(`{"authorization":"Bearer %s"}`, b.adminCred)
+	on := func(p **proc, load interface {
+		run(context.Context) (int64, float64, error)
+	}) func(context.Context) (sample, error) {
+		return func(ctx context.Context) (sample, error) {
+			return measured((*p).pid(), func() (int64, float64, error) { return load.run(ctx) })
+		}
+	}
+	unmeasured := func(load interface {
+		run(context.Context) (int64, float64, error)
+	}) func(context.Context) (sample, error) {
+		return func(ctx context.Context) (sample, error) {
+			ok, secs, err := load.run(ctx)
+			return sample{ok: ok, seconds: secs}, err
+		}
+	}
+	validate := ghz(b.grpcAddr, "tokenauthority.v1.TokenService.ValidateToken", "validate.json", validator, 50)
+	return []row{
+		{
+			name: "gRPC ValidateToken, c=50", a: "ValidateToken", b: "bare grpc-go health Check",
+			metric: cpuPerOK, target: 1.3,
+			runA: on(&b.server, validate),
+			runB: on(&b.grpcbare, ghz(b.grpcbareAddr, "grpc.health.v1.Health.Check", "health.json", "", 50)),
+		},
+		{
+			name: "REST POST /v1/tokens:validate, c=50", a: "REST validate", b: "bare net/http JSON handler",
+			metric: cpuPerOK, target: 2.0,
+			runA: on(&b.server, wrkLoad{bin: b.wrk, url: "http://" + b.httpAddr + "/v1/tokens:validate", script: b.files["validate.lua"], concurrency: 50, duration: d}),
+			runB: on(&b.httpbare, wrkLoad{bin: b.wrk, url: "http://" + b.httpbareAddr + "/v1/tokens:validate", script: b.files["validate.lua"], concurrency: 50, duration: d}),
+		},
+		{
+			name: "gRPC CheckAccess, c=50", a: "CheckAccess", b: "gRPC ValidateToken",
+			metric: cpuPerOK, target: 1.1,
+			runA: on(&b.server, ghz(b.grpcAddr, "tokenauthority.v1.TokenService.CheckAccess", "access.json", validator, 50)),
+			runB: on(&b.server, validate),
+		},
+		{
+			name: "CreateToken/s, c=1", a: "CreateToken", b: "sequential fsynced bbolt Update, same number of values",
+			metric: okPerSecond, target: 0.5,
+			runA: on(&b.server, ghz(b.grpcAddr, "tokenauthority.v1.TokenService.CreateToken", "create.json", admin, 1)),
+			runB: unmeasured(boltLoad{bin: b.bin("boltwrite"), dir: b.work, mode: "update", writers: 1, duration: d, prefill: b.tokens}),
+		},
+		{
+			name: "CreateToken/s, c=64", a: "CreateToken", b: "bbolt Batch, 64 writers, same number of values",
+			metric: okPerSecond, target: 0.25,
+			runA: on(&b.server, ghz(b.grpcAddr, "tokenauthority.v1.TokenService.CreateToken", "create.json", admin, 64)),
+			runB: unmeasured(boltLoad{bin: b.bin("boltwrite"), dir: b.work, mode: "batch", writers: 64, duration: d, prefill: b.tokens}),
+		},
+	}
+}
+
+// runRows runs every row's sides in alternating order, round by round:
+// A B, then B A, so that drift in the machine's load hits both sides.
+func (b *bench) runRows(ctx context.Context) ([]result, error) {
+	var out []result
+	for _, r := range b.rows() {
+		res := result{row: r}
+		for i := range b.rounds {
+			order := []bool{true, false}
+			if i%2 == 1 {
+				order = []bool{false, true}
+			}
+			for _, isA := range order {
+				run, side := r.runB, r.b
+				if isA {
+					run, side = r.runA, r.a
+				}
+				s, err := run(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("%s, %s: %w", r.name, side, err)
+				}
+				b.progress("%s | %s round %d: %.1f", r.name, side, i+1, r.metric.of(s))
+				if isA {
+					res.as = append(res.as, s)
+				} else {
+					res.bs = append(res.bs, s)
+				}
+			}
+		}
+		out = append(out, res)
+	}
+	var err error
+	b.rssEnd, err = rssBytes(b.server.pid())
+	return out, err
+}
+
+// goBench is a parsed Go benchmark line.
+type goBench struct {
+	name     string
+	nsPerOp  []float64
+	allocsOp []float64
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:#\d+)?(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op.*?\s(\d+) allocs/op`)
+
+// goBenchmarks runs the in-process Validate benchmark beside its SHA-256 and
+// map lookup baseline, at 1k tokens and, when the harness filled 1M, at
+// 1M in the harness's store.
+func (b *bench) goBenchmarks(ctx context.Context) ([]goBench, error) {
+	pattern := "BenchmarkValidateInProcess/tokens=1000$/"
+	if !b.smoke && b.tokens >= 1_000_000 {
+		pattern = "BenchmarkValidateInProcess/tokens=(1000|1000000)$/"
+	}
+	b.progress("go test -bench %s", pattern)
+	cmd := execCommand(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchmem", "-timeout", "20m", "./server/")
+	cmd.Dir = b.repo
+	cmd.Env = append(os.Environ(), "TOKENAUTHORITY_BENCH_STORE="+b.dataDir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench: %w\n%s", err, out)
+	}
+	byName := map[string]*goBench{}
+	var order []string
+	for line := range strings.Lines(string(out)) {
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		ns, _ := strconv.ParseFloat(m[2], 64)
+		allocs, _ := strconv.ParseFloat(m[3], 64)
+		g := byName[m[1]]
+		if g == nil {
+			g = &goBench{name: m[1]}
+			byName[m[1]] = g
+			order = append(order, m[1])
+		}
+		g.nsPerOp = append(g.nsPerOp, ns)
+		g.allocsOp = append(g.allocsOp, allocs)
+	}
+	if len(order) == 0 {
+		return nil, fmt.Errorf("go test -bench printed no results:\n%s", out)
+	}
+	var res []goBench
+	for _, n := range order {
+		res = append(res, *byName[n])
+	}
+	return res, nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func values(m metric, ss []sample) []float64 {
+	out := make([]float64, len(ss))
+	for i, s := range ss {
+		out[i] = m.of(s)
+	}
+	return out
+}
+
+func cpuModel() string {
+	raw, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for line := range strings.Lines(string(raw)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+func fmtNum(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case v >= 1000:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+func fmtAll(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmtNum(x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+// report prints the markdown table.
+func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
+	mode := "full"
+	if b.smoke {
+		mode = "smoke (short runs, small store: the numbers are only a sign of life)"
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("Machine: %s, %d cores (GOMAXPROCS %d); load average at the end %s\n\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+	p("Run: %s mode, commit %s, %s, %d tokens stored, %d rounds of %s per side, alternating A/B\n\n",
+		mode, b.commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), b.tokens, b.rounds, b.duration)
+	p("| path | this service (median) | baseline (median) | ratio | target | |\n|---|---|---|---|---|---|\n")
+	for _, r := range results {
+		a, bb := median(values(r.metric, r.as)), median(values(r.metric, r.bs))
+		ratio := a / bb
+		unit, cmp, ok := " µs CPU/req", "≤", ratio <= r.target
+		if r.metric == okPerSecond {
+			unit, cmp, ok = "/s", "≥", ratio >= r.target
+		}
+		p("| %s | %s: %s%s | %s: %s%s | %.2f× | %s %.2g× | %s |\n", r.name, r.a, fmtNum(a), unit, r.b, fmtNum(bb), unit, ratio, cmp, r.target, verdict(ok))
+	}
+	p("\nIn-process Go benchmarks (`go test -bench BenchmarkValidateInProcess -benchmem ./server/`), medians:\n\n")
+	p("| benchmark | ns/op | allocs/op | all runs (ns/op) |\n|---|---|---|---|\n")
+	ns := map[string]float64{}
+	allocs := map[string]float64{}
+	for _, g := range gobench {
+		ns[g.name], allocs[g.name] = median(g.nsPerOp), median(g.allocsOp)
+		p("| %s | %s | %s | %s |\n", g.name, fmtNum(ns[g.name]), fmtNum(allocs[g.name]), fmtAll(g.nsPerOp))
+	}
+	p("\n| what | value | target | |\n|---|---|---|---|\n")
+	for _, n := range []string{"1000", "1000000"} {
+		v, base := "BenchmarkValidateInProcess/tokens="+n+"/ValidateToken", "BenchmarkValidateInProcess/tokens="+n+"/baseline=sha256+map"
+		if _, ok := ns[v]; !ok {
+			continue
+		}
+		r := ns[v] / ns[base]
+		p("| Validate ÷ SHA-256+map lookup, %s tokens | %.2f× | ≤ 3× | %s |\n", n, r, verdict(r <= 3))
+		p("| Validate allocs/op, %s tokens | %s | ≤ 2 | %s |\n", n, fmtNum(allocs[v]), verdict(allocs[v] <= 2))
+	}
+	if big, ok := ns["BenchmarkValidateInProcess/tokens=1000000/ValidateToken"]; ok {
+		r := big / ns["BenchmarkValidateInProcess/tokens=1000/ValidateToken"]
+		p("| Validate at 1M tokens ÷ at 1k | %.2f× | ≤ 1.5× | %s |\n", r, verdict(r <= 1.5))
+	}
+	perToken := float64(b.rssEnd) / float64(b.tokens)
+	p("| server start to serving, %d tokens | %.2f s | ≤ 5 s | %s |\n", b.tokens, b.startSeconds, verdict(b.startSeconds <= 5))
+	p("| resident memory after the load, per token | %s B (RSS %.1f MiB at start, %.1f MiB at the end) | ≤ 1024 B | %s |\n",
+		fmtNum(perToken), float64(b.rssStart)/(1<<20), float64(b.rssEnd)/(1<<20), verdict(perToken <= 1024))
+	p("| store file, %d tokens | %.1f MiB (%s B per token); filled in %.1f s | — | |\n",
+		b.tokens, float64(b.fileBytes)/(1<<20), fmtNum(float64(b.fileBytes)/float64(b.tokens)), b.fillSeconds)
+	p("\nEvery round (this service; baseline):\n\n")
+	for _, r := range results {
+		p("- %s: %s; %s\n", r.name, fmtAll(values(r.metric, r.as)), fmtAll(values(r.metric, r.bs)))
+	}
+	return nil
+}

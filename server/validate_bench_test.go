@@ -1,0 +1,177 @@
+package server_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"google.golang.org/grpc/metadata"
+
+	"tokenauthority/credential"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/seal"
+	"tokenauthority/server"
+	"tokenauthority/storage"
+)
+
+// BenchmarkValidateInProcess measures ValidateToken called in-process (the
+// service method with its authorization, store read and verdict, without a
+// transport) at 1k and 1M stored tokens, beside its floor in the same run:
+// SHA-256 of the secret and a Go map lookup over the same number of keys.
+// bench/run.sh reads its output.
+//
+//	go test ./server -run '^$' -bench 'ValidateInProcess/tokens=1000$/' -benchmem
+func BenchmarkValidateInProcess(b *testing.B) {
+	for _, n := range []int{1000, 1_000_000} {
+		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
+			tokens, secrets, cred := benchServer(b, n)
+			n := len(secrets)
+			ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+cred))
+			// Validate every secret once first, so that the rounds measure a
+			// server whose store pages are mapped (a reopened file faults
+			// each page in on first touch) and whose map has seen every key.
+			for _, secret := range secrets {
+				if _, err := tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: secret}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			index := make(map[[sha256.Size]byte]int, n)
+			for i, s := range secrets {
+				index[sha256.Sum256([]byte(s))] = i
+			}
+			// Alternating rounds, so that drift in the machine's load
+			// hits both; repeated names get a #NN suffix.
+			for range 3 {
+				b.Run("baseline=sha256+map", func(b *testing.B) {
+					b.ReportAllocs()
+					for i := 0; b.Loop(); i++ {
+						s := secrets[(i*7919)%n]
+						if _, ok := index[sha256.Sum256([]byte(s))]; !ok {
+							b.Fatal("secret missing from the map")
+						}
+					}
+				})
+				b.Run("ValidateToken", func(b *testing.B) {
+					b.ReportAllocs()
+					for i := 0; b.Loop(); i++ {
+						resp, err := tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: secrets[(i*7919)%n]})
+						if err != nil {
+							b.Fatal(err)
+						}
+						if !resp.GetValid() {
+							b.Fatalf("ValidateToken = %v", resp)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// benchServer returns the token service of a server holding n tokens, the
+// secrets of those tokens and a validator credential. For 1M tokens it
+// reuses the store bench/run.sh filled, when TOKENAUTHORITY_BENCH_STORE
+// names its directory (tokenauthority.db, credentials.json,
+// validator.credential and secrets.txt, one secret a line), rather than
+// filling another for minutes.
+func benchServer(b *testing.B, n int) (pb.TokenServiceServer, []string, string) {
+	dir := os.Getenv("TOKENAUTHORITY_BENCH_STORE")
+	if n < 1_000_000 || dir == "" {
+		tokens, secrets := filledServer(b, n)
+		return tokens, secrets, validatorSecret
+	}
+	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	creds, err := credential.Load(filepath.Join(dir, "credentials.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cred, err := os.ReadFile(filepath.Join(dir, "validator.credential"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "secrets.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	secrets := strings.Fields(string(raw))
+	if len(secrets) < n {
+		b.Fatalf("%s holds %d secrets, want %d", dir, len(secrets), n)
+	}
+	box, err := seal.New(make([]byte, 32)) // validation never opens a sealed secret
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := server.New(server.Config{Store: store, Box: box, Credentials: creds, Reveal: true})
+	return srv.Tokens(), secrets, strings.TrimSpace(string(cred))
+}
+
+// filledServer returns the token service of a server over a fresh store
+// holding n tokens, created through CreateToken by many goroutines at once
+// so that they share commits (without fsync: the file is thrown away), and
+// their secrets.
+func filledServer(b *testing.B, n int) (pb.TokenServiceServer, []string) {
+	b.Helper()
+	dir := b.TempDir()
+	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{MaxBatch: 4096, NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	key, err := seal.LoadOrCreateKey(filepath.Join(dir, "master.key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	box, err := seal.New(key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	creds, err := credential.Parse([]byte(`{"credentials":[
+		{"name":"web","role":"admin","sha256":"` + credential.HashHex(adminSecret) + `"},
+		{"name":"zoo-service","role":"validator","sha256":"` + credential.HashHex(validatorSecret) + `"}]}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := server.New(server.Config{Store: store, Box: box, Credentials: creds, Reveal: true})
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+adminSecret))
+	if _, err := srv.Workspaces().CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := srv.Workspaces().AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "ann"}); err != nil {
+		b.Fatal(err)
+	}
+	tokens := srv.Tokens()
+	secrets := make([]string, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 512 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				resp, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "ann", Description: "benchmark token"})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				secrets[i] = resp.GetSecret()
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
+	return tokens, secrets
+}
