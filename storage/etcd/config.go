@@ -38,6 +38,9 @@ type Config struct {
 	MaxStaleness time.Duration
 	// DialTimeout bounds connecting; 0 means 5s.
 	DialTimeout time.Duration
+	// WriteTimeout bounds one write, retries included, before it fails
+	// with storage.ErrUnavailable; 0 means 5s. Not a flag: tests shorten it.
+	WriteTimeout time.Duration
 }
 
 // Check reports the first thing wrong with c, naming the flag.

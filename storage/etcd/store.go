@@ -67,7 +67,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
-	s, err := OpenClient(ctx, cli, Options{Prefix: cfg.Prefix, MaxStaleness: cfg.MaxStaleness, Logger: log})
+	s, err := OpenClient(ctx, cli, Options{Prefix: cfg.Prefix, MaxStaleness: cfg.MaxStaleness, WriteTimeout: cfg.WriteTimeout, Logger: log})
 	if err != nil {
 		_ = cli.Close()
 		return nil, err
