@@ -331,4 +331,3 @@ func TestReplicasConcurrentWriters(t *testing.T) {
 	}
 	t.Logf("%d tokens acknowledged across 2 replicas, %d listed", len(acked), len(listed))
 }
-
