@@ -121,8 +121,10 @@ func readyz(t *testing.T, r *replica) (int, string) {
 func TestReplicasOnEtcd(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{})
 	const maxStale = time.Second
+	began := time.Now()
 	rs, ctx := startReplicas(t, c, 2, maxStale)
 	a, b := rs[0], rs[1]
+	t.Logf("cluster and replicas up after %v", time.Since(began))
 
 	if _, err := a.ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
@@ -203,14 +205,22 @@ func TestReplicasOnEtcd(t *testing.T) {
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "validation index")
 	})
 	t.Logf("readyz turned 503 %v after the quorum was lost (bound %v)", time.Since(lost).Round(time.Millisecond), maxStale)
+	// Past the bound validation no longer trusts the index: it reads
+	// through to etcd, which cannot answer.
+	if _, err := b.tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: t4.GetSecret()}); status.Code(err) != codes.Unavailable {
+		t.Fatalf("ValidateToken past the staleness bound without a quorum = %v; want Unavailable", err)
+	}
 
 	// The quorum back: writes, validation and readiness recover.
+	back := time.Now()
 	c.Restart(1)
 	c.WaitHealthy(10 * time.Second)
+	t.Logf("quorum back after %v", time.Since(back))
 	until(t, 10*time.Second, "readyz after the quorum returned", func() bool {
 		code, _ := readyz(t, a)
 		return code == http.StatusOK
 	})
+	t.Logf("replica ready after %v", time.Since(back))
 	t5 := create(a, "alice")
 	until(t, time.Second, "token created after recovery valid on B", func() bool { return b.valid(ctx, t, t5.GetSecret()) })
 	if _, err := a.tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: t5.GetToken().GetTokenId()}); err != nil {

@@ -167,7 +167,9 @@ func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	return cli
 }
 
-// Stop stops member i (0-based), keeping its data and ports for Restart.
+// Stop stops member i (0-based) the way a crash would, without handing
+// over leadership or waiting for clients, keeping its data and ports for
+// Restart.
 func (c *Cluster) Stop(i int) {
 	m := c.members[i]
 	m.mu.Lock()
@@ -175,6 +177,7 @@ func (c *Cluster) Stop(i int) {
 	m.etcd = nil
 	m.mu.Unlock()
 	if e != nil {
+		e.Server.HardStop()
 		e.Close()
 	}
 }

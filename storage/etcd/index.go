@@ -176,14 +176,25 @@ func (s *Store) follow(ctx context.Context, rev int64) {
 func (s *Store) watch(ctx context.Context, rev int64, every time.Duration) int64 {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch := s.cli.Watch(wctx, s.k.p, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithProgressNotify())
+	// The watch starts at rev itself, not rev+1: etcd sends no progress
+	// notification to a watch of a revision it has not reached, and the
+	// events of rev, applied again, change nothing.
+	wch := s.cli.Watch(wctx, s.k.p, clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithProgressNotify())
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return rev
 		case <-tick.C:
+			// A watch on a member that stopped answering stays open;
+			// one silent for half the bound is replaced, which the
+			// client opens on a member that answers.
+			if silent := time.Since(last); silent > s.maxStale/2 {
+				s.log.Warn("etcd: watch silent; reopening", slog.Duration("silent", silent))
+				return rev
+			}
 			_ = s.cli.RequestProgress(wctx)
 		case resp, ok := <-wch:
 			if !ok {
@@ -198,6 +209,7 @@ func (s *Store) watch(ctx context.Context, rev int64, every time.Duration) int64
 				sleep(ctx, 50*time.Millisecond)
 				return rev
 			}
+			last = time.Now()
 			s.idx.apply(resp.Events, resp.Header.Revision)
 			if resp.Header.Revision > rev {
 				rev = resp.Header.Revision
@@ -227,6 +239,8 @@ func (s *Store) reader() view {
 		}
 	}
 	return func(ctx context.Context, key string) (entry, bool, error) {
+		ctx, cancel := context.WithTimeout(ctx, s.maxStale)
+		defer cancel()
 		kv, err := s.get(ctx, key)
 		if err != nil || kv == nil {
 			return entry{}, false, err
