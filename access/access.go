@@ -12,9 +12,10 @@ import (
 // it; both methods return an error wrapping storage.ErrNotFound when the
 // record is absent.
 type Store interface {
-	// LookupToken finds a token by the SHA-256 of its secret and reports
-	// whether its user is still a member of its workspace.
-	LookupToken(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, error)
+	// LookupTokenWithPolicy finds a token by the SHA-256 of its secret and
+	// reports whether its user is still a member of its workspace and the
+	// token policy of that workspace (nil: none), read together.
+	LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error)
 	// GetZoo returns a zoo.
 	GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"tokenauthority/access"
@@ -22,7 +23,8 @@ var t0 = time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC)
 // and a token in every state.
 type fixture struct {
 	store   *storage.Store
-	secrets map[string]string // by name: own, other, expired, revoked, left
+	secrets map[string]string // by name: own, other, expired, revoked, left, disabled, scoped, foreign-scope, capped, capped-out
+	ids     map[string]string // token ids by the same names
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -33,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	for ws, users := range map[string][]string{"acme": {"alice", "carol"}, "other": {"bob"}} {
+	for ws, users := range map[string][]string{"acme": {"alice", "carol"}, "other": {"bob"}, "short": {"dave"}} {
 		if err := st.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: ws, CreateTime: timestamppb.New(t0)}); err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +50,14 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f := &fixture{store: st, secrets: map[string]string{}}
+	// Tokens of "short" live at most an hour, whatever they say.
+	if _, err := st.UpdateWorkspace(ctx, "short", func(ws *pb.Workspace) error {
+		ws.TokenPolicy = &pb.TokenPolicy{MaxLifetime: durationpb.New(time.Hour)}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: st, secrets: map[string]string{}, ids: map[string]string{}}
 	add := func(name, ws, user string, mod func(*pb.Token)) {
 		secret, err := token.New()
 		if err != nil {
@@ -67,12 +76,22 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 		f.secrets[name] = secret
+		f.ids[name] = id
 	}
 	add("own", "acme", "alice", nil)
 	add("other", "other", "bob", nil)
 	add("expired", "acme", "alice", func(tok *pb.Token) { tok.ExpireTime = timestamppb.New(t0.Add(-time.Second)) })
 	add("revoked", "acme", "alice", func(tok *pb.Token) { tok.RevokeTime = timestamppb.New(t0.Add(-time.Second)) })
 	add("left", "acme", "carol", nil)
+	add("disabled", "acme", "alice", func(tok *pb.Token) { tok.Disabled = true })
+	add("scoped", "acme", "alice", func(tok *pb.Token) {
+		tok.Operations = []pb.Operation{pb.Operation_OPERATION_DOWNLOAD}
+		tok.Zoos = []string{"acme/pub"}
+	})
+	// A scope naming another workspace's private zoo grants nothing.
+	add("foreign-scope", "other", "bob", func(tok *pb.Token) { tok.Zoos = []string{"acme/priv"} })
+	add("capped", "short", "dave", func(tok *pb.Token) { tok.CreateTime = timestamppb.New(t0.Add(-30 * time.Minute)) })
+	add("capped-out", "short", "dave", func(tok *pb.Token) { tok.CreateTime = timestamppb.New(t0.Add(-2 * time.Hour)) })
 	// Removing carol revokes her tokens, but only from an hour later.
 	if _, err := st.RemoveMember(ctx, "acme", "carol", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -127,6 +146,17 @@ func TestDecide(t *testing.T) {
 		{"pub", "revoked", dl, false, pb.Reason_REASON_REVOKED, ""},
 		{"pub", "left", dl, false, pb.Reason_REASON_NOT_MEMBER, ""},
 		{"pub", "tka_not-a-token", dl, false, pb.Reason_REASON_MALFORMED, ""},
+		{"pub", "disabled", dl, false, pb.Reason_REASON_DISABLED, ""},
+		{"pub", "capped-out", dl, false, pb.Reason_REASON_EXPIRED, ""},
+		{"pub", "capped", dl, true, pb.Reason_REASON_VALID, "short"},
+		// Scopes only take away: outside them an allowance becomes
+		// OUT_OF_SCOPE (also a public download), a denial keeps its reason.
+		{"pub", "scoped", dl, true, pb.Reason_REASON_VALID, "acme"},
+		{"pub", "scoped", cloud, false, pb.Reason_REASON_OUT_OF_SCOPE, "acme"},
+		{"priv", "scoped", dl, false, pb.Reason_REASON_OUT_OF_SCOPE, "acme"},
+		{"missing", "scoped", dl, false, pb.Reason_REASON_ZOO_NOT_FOUND, "acme"},
+		{"priv", "foreign-scope", dl, false, pb.Reason_REASON_ZOO_NOT_FOUND, "other"},
+		{"pub", "foreign-scope", dl, false, pb.Reason_REASON_OUT_OF_SCOPE, "other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.zoo+"/"+tt.op.String()+"/"+tt.secret, func(t *testing.T) {
@@ -147,11 +177,11 @@ func TestDecide(t *testing.T) {
 		})
 	}
 	// Uses are counted for allowed decisions with a token only: alice's
-	// four allows and bob's two.
-	want := map[string]int{"alice": 4, "bob": 2}
+	// five allows, bob's two and dave's one.
+	want := map[string]int{"alice": 5, "bob": 2, "dave": 1}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(uses) != len(want) || uses["alice"] != want["alice"] || uses["bob"] != want["bob"] {
+	if len(uses) != len(want) || uses["alice"] != want["alice"] || uses["bob"] != want["bob"] || uses["dave"] != want["dave"] {
 		t.Errorf("uses = %v, want %v", uses, want)
 	}
 }
@@ -173,6 +203,9 @@ func TestResolve(t *testing.T) {
 		{f.secrets["expired"], pb.Reason_REASON_EXPIRED, true},
 		{f.secrets["revoked"], pb.Reason_REASON_REVOKED, true},
 		{f.secrets["left"], pb.Reason_REASON_NOT_MEMBER, true},
+		{f.secrets["disabled"], pb.Reason_REASON_DISABLED, true},
+		{f.secrets["capped-out"], pb.Reason_REASON_EXPIRED, true},
+		{f.secrets["capped"], pb.Reason_REASON_VALID, true},
 		{unknown, pb.Reason_REASON_UNKNOWN, false},
 		{"", pb.Reason_REASON_MALFORMED, false},
 		{f.secrets["own"] + "x", pb.Reason_REASON_MALFORMED, false},
@@ -210,5 +243,34 @@ func TestParseZoo(t *testing.T) {
 		if (err == nil) != tt.ok || ws != tt.ws || zn != tt.zn {
 			t.Errorf("ParseZoo(%q) = %q, %q, %v; want %q, %q, ok %v", tt.in, ws, zn, err, tt.ws, tt.zn, tt.ok)
 		}
+	}
+}
+
+// TestDecisionEnd: the expiry a decision and a verdict report is the
+// token's end under its workspace's policy, not only its stored expiry.
+func TestDecisionEnd(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a := access.New(access.Config{Store: f.store, Now: func() time.Time { return t0 }})
+	d, err := a.Decide(context.Background(), access.Request{Secret: f.secrets["capped"], WorkspaceID: "acme", ZooID: "pub", Operation: pb.Operation_OPERATION_DOWNLOAD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(30 * time.Minute); !d.Allowed || !d.ExpireTime.Equal(want) {
+		t.Errorf("Decide = allowed %v, expire %v; want allowed, the policy's end %v", d.Allowed, d.ExpireTime, want)
+	}
+	v, err := a.Resolve(context.Background(), f.secrets["capped"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(30 * time.Minute); !v.End().Equal(want) || v.Policy.GetMaxLifetime().AsDuration() != time.Hour {
+		t.Errorf("Resolve = end %v, policy %v; want %v under the one-hour policy", v.End(), v.Policy, want)
+	}
+	d, err = a.Decide(context.Background(), access.Request{Secret: f.secrets["own"], WorkspaceID: "acme", ZooID: "pub", Operation: pb.Operation_OPERATION_DOWNLOAD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.ExpireTime.IsZero() {
+		t.Errorf("Decide with a token that never ends = expire %v; want zero", d.ExpireTime)
 	}
 }

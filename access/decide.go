@@ -6,6 +6,7 @@ import (
 	"time"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/policy"
 	"tokenauthority/storage"
 )
@@ -29,7 +30,9 @@ type Decision struct {
 	// (also when the zoo denies it). Empty for an anonymous request and for
 	// an invalid token.
 	WorkspaceID, TokenID, UserID string
-	// ExpireTime is when the valid token expires; zero when it never does.
+	// ExpireTime is when the valid token stops by expiry, its own or a
+	// limit of its workspace's token policy (lifecycle.End); zero when it
+	// never does.
 	ExpireTime time.Time
 	// Token is the valid token, nil otherwise.
 	Token *pb.Token
@@ -53,16 +56,13 @@ func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
 			return Decision{Reason: v.Reason}, nil
 		}
 		t := v.Token()
-		d = Decision{WorkspaceID: t.GetWorkspaceId(), TokenID: t.GetTokenId(), UserID: t.GetUserId(), Token: t}
-		if et := t.GetExpireTime(); et != nil {
-			d.ExpireTime = et.AsTime()
-		}
+		d = Decision{WorkspaceID: t.GetWorkspaceId(), TokenID: t.GetTokenId(), UserID: t.GetUserId(), Token: t, ExpireTime: v.End()}
 	}
 	zoo, err := a.zoo(ctx, req.WorkspaceID, req.ZooID)
 	if err != nil {
 		return Decision{}, err
 	}
-	d.Allowed, d.Reason = grant(zoo, req.Operation, d.Token)
+	d.Allowed, d.Reason = grant(zoo, req.WorkspaceID, req.ZooID, req.Operation, d.Token)
 	if d.Allowed && d.Token != nil {
 		a.used(ctx, d.Token, now)
 	}
@@ -82,12 +82,18 @@ func (a *Authority) zoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo
 }
 
 // grant is the one place where a zoo and an operation are decided for a
-// caller: t is the valid token, or nil for an anonymous caller.
-func grant(zoo *pb.Zoo, op pb.Operation, t *pb.Token) (bool, pb.Reason) {
+// caller: t is the valid token, or nil for an anonymous caller. The access
+// table decides what the caller's workspace may reach; a token's scopes
+// (lifecycle.Narrow) can then only take away. workspaceID/zooID name the
+// zoo asked for, also when it does not exist.
+func grant(zoo *pb.Zoo, workspaceID, zooID string, op pb.Operation, t *pb.Token) (bool, pb.Reason) {
 	caller := policy.Caller{Anonymous: true}
 	if t != nil {
 		caller = policy.Caller{WorkspaceID: t.GetWorkspaceId()}
 	}
 	pd := policy.Decide(zoo, op, caller)
+	if t != nil {
+		pd = lifecycle.Narrow(pd, t, workspaceID, zooID, op)
+	}
 	return pd.Allowed, pd.Reason
 }

@@ -4,11 +4,12 @@
 // ext_authz Check, HTTP forward auth and (through the gRPC API) the client
 // middleware all call it, so no entry point can decide differently.
 //
-// The token state rules live in package lifecycle and the access table in
-// package policy; this package calls them and adds only what joins them: the
-// lookup by hash, the membership of the token's user, and "a presented token
-// that is not valid is denied with its reason even where no token would have
-// been allowed".
+// The token rules (state and verdict under the workspace's token policy,
+// scopes) live in package lifecycle and the access table in package policy;
+// this package calls them and adds only what joins them: the lookup by hash
+// with the membership of the token's user and its workspace's policy, and "a
+// presented token that is not valid is denied with its reason even where no
+// token would have been allowed".
 //
 // How it can hurt you: a Decision is only as fresh as the store read that
 // made it; a caller that caches decisions extends a revoked token's life by

@@ -19,6 +19,9 @@ type Verdict struct {
 	Reason pb.Reason
 	// Record is the matching token; nil when the secret matched none.
 	Record *storagepb.TokenRecord
+	// Policy is the token policy of Record's workspace; nil when it has
+	// none (or the secret matched no token).
+	Policy *pb.TokenPolicy
 	// At is the time the verdict holds for.
 	At time.Time
 }
@@ -28,6 +31,15 @@ func (v Verdict) Valid() bool { return v.Reason == pb.Reason_REASON_VALID }
 
 // Token is the matching token, or nil.
 func (v Verdict) Token() *pb.Token { return v.Record.GetToken() }
+
+// End is when the matching token stops by expiry under its workspace's
+// policy (lifecycle.End); zero when it never does or no token matched.
+func (v Verdict) End() time.Time {
+	if v.Record == nil {
+		return time.Time{}
+	}
+	return lifecycle.End(v.Token(), v.Policy)
+}
 
 // Resolve finds the token of a presented secret and says whether it is
 // valid at the authority's current time. A secret of the wrong shape or
@@ -50,7 +62,7 @@ func (a *Authority) resolve(ctx context.Context, secret string, now time.Time) (
 		return Verdict{Reason: pb.Reason_REASON_MALFORMED, At: now}, nil
 	}
 	hash := token.Hash(secret)
-	rec, member, err := a.store.LookupToken(ctx, hash)
+	rec, member, policy, err := a.store.LookupTokenWithPolicy(ctx, hash)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Verdict{Reason: pb.Reason_REASON_UNKNOWN, At: now}, nil
 	}
@@ -62,20 +74,12 @@ func (a *Authority) resolve(ctx context.Context, secret string, now time.Time) (
 	if subtle.ConstantTimeCompare(rec.GetSecretHash(), hash[:]) != 1 {
 		return Verdict{Reason: pb.Reason_REASON_UNKNOWN, At: now}, nil
 	}
-	return Verdict{Reason: tokenReason(rec.GetToken(), member, now), Record: rec, At: now}, nil
+	return Verdict{Reason: tokenReason(rec.GetToken(), member, policy, now), Record: rec, Policy: policy, At: now}, nil
 }
 
 // tokenReason is the one function that says whether a stored token may be
-// used at now: its lifecycle state, then its user's membership.
-func tokenReason(t *pb.Token, member bool, now time.Time) pb.Reason {
-	switch lifecycle.State(t, now) {
-	case pb.TokenState_TOKEN_STATE_REVOKED:
-		return pb.Reason_REASON_REVOKED
-	case pb.TokenState_TOKEN_STATE_EXPIRED:
-		return pb.Reason_REASON_EXPIRED
-	}
-	if !member {
-		return pb.Reason_REASON_NOT_MEMBER
-	}
-	return pb.Reason_REASON_VALID
+// used at now: the lifecycle verdict under its workspace's token policy p
+// (revoked, expired, then its user's membership, then disabled).
+func tokenReason(t *pb.Token, member bool, p *pb.TokenPolicy, now time.Time) pb.Reason {
+	return lifecycle.Reason(t, member, p, now)
 }

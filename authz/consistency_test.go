@@ -38,7 +38,7 @@ func needToken(r pb.Reason) answer { return answer{false, 401, r} }
 
 // accessCells is every cell of the access table (public/private zoo ×
 // download/cloud × no token/own workspace/other workspace), a missing zoo,
-// and every invalid-token reason the API can produce.
+// every invalid-token reason the API can produce, and a token's scopes.
 var accessCells = []accessCell{
 	{"pub", dl, "", allowed(pb.Reason_REASON_PUBLIC)},
 	{"pub", dl, "own", allowed(pb.Reason_REASON_VALID)},
@@ -63,6 +63,16 @@ var accessCells = []accessCell{
 	{"pub", dl, "malformed", needToken(pb.Reason_REASON_MALFORMED)},
 	{"priv", cloud, "revoked", needToken(pb.Reason_REASON_REVOKED)},
 	{"priv", cloud, "left", needToken(pb.Reason_REASON_NOT_MEMBER)},
+	{"pub", dl, "disabled", needToken(pb.Reason_REASON_DISABLED)},
+	{"priv", cloud, "disabled", needToken(pb.Reason_REASON_DISABLED)},
+	// A lowered workspace limit ends a token at use.
+	{"pub", dl, "capped", needToken(pb.Reason_REASON_EXPIRED)},
+	// Scopes only take away: outside them an allowance becomes
+	// OUT_OF_SCOPE (also a public download); a denial keeps its reason.
+	{"pub", dl, "scoped", allowed(pb.Reason_REASON_VALID)},
+	{"pub", cloud, "scoped", deniedTo(pb.Reason_REASON_OUT_OF_SCOPE)},
+	{"priv", dl, "scoped", deniedTo(pb.Reason_REASON_OUT_OF_SCOPE)},
+	{"missing", dl, "scoped", deniedTo(pb.Reason_REASON_ZOO_NOT_FOUND)},
 }
 
 // pathOf is the model-server path of a cell under the default rules.

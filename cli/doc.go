@@ -21,8 +21,8 @@
 // the API has a command.
 //
 // How it can hurt you: commands that print a secret (token create, token copy,
-// token refresh) write it to stdout, which may be a terminal recording or a
-// log. A token given as an argument is visible in ps and shell history; use
+// token roll, token refresh) write it to stdout, which may be a terminal
+// recording or a log. A token given as an argument is visible in ps and shell history; use
 // "-" (stdin) or TOKENAUTHORITY_TOKEN instead. Without a terminal, a
 // destructive command refuses to run unless --yes is given, so a script that
 // passes --yes has no second chance. A backup holds every token's hash and

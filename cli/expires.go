@@ -49,3 +49,23 @@ func parseDays(s string) (time.Duration, bool) {
 	}
 	return time.Duration(n) * unit, true
 }
+
+// parseSpan reads a length of time for flag: a duration ("10m", "12h") or
+// days and weeks ("30d", "2w"). Zero ("0", "0s") is allowed.
+func parseSpan(flag, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if d, ok := parseDays(s); ok {
+		return d, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, usageError(fmt.Sprintf("--%s %q: want a length of time such as 10m, 12h, 30d or 2w", flag, s))
+	}
+	return d, nil
+}
+
+// neverTimestamp is how the API spells "no expiry" in a change: the SDK's
+// 0001-01-01T00:00:00Z.
+func neverTimestamp() *timestamppb.Timestamp {
+	return timestamppb.New(time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC))
+}

@@ -9,11 +9,15 @@ import (
 )
 
 func (a *app) tokenCmd() *cobra.Command {
-	c := group("token", "Create, list, copy, revoke and check workspace tokens",
+	c := group("token", "Create, list, copy, change, roll, revoke and check workspace tokens",
 		a.tokenCreateCmd(),
 		a.tokenListCmd(),
 		a.tokenShowCmd(),
 		a.tokenCopyCmd(),
+		a.tokenUpdateCmd(),
+		a.tokenDisableCmd(true),
+		a.tokenDisableCmd(false),
+		a.tokenRollCmd(),
 		a.tokenRevokeCmd(),
 		a.tokenRevokeAllCmd(),
 		a.tokenReportLeakedCmd(),
@@ -53,6 +57,19 @@ func tokenView(tok *pb.Token) view {
 		if r := tok.GetRevokeReason(); r != pb.RevokeReason_REVOKE_REASON_UNSPECIFIED {
 			// "admin", "user", "leaked", "member_removed", ...
 			t.field("Why revoked", strings.ToLower(strings.TrimPrefix(r.String(), "REVOKE_REASON_")))
+		}
+		if ops := tok.GetOperations(); len(ops) > 0 {
+			names := make([]string, len(ops))
+			for i, op := range ops {
+				names[i] = strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(op.String(), "OPERATION_")), "_", "-")
+			}
+			t.field("Operations", strings.Join(names, ", "))
+		}
+		if zoos := tok.GetZoos(); len(zoos) > 0 {
+			t.field("Zoos", strings.Join(zoos, ", "))
+		}
+		if tok.GetReplaces() != "" {
+			t.field("Replaces", tok.GetReplaces())
 		}
 		if tok.GetReplacedBy() != "" {
 			t.field("Replaced by", tok.GetReplacedBy())

@@ -9,7 +9,7 @@ import (
 )
 
 func (a *app) tokenCreateCmd() *cobra.Command {
-	var ws, user, description, expires, seed string
+	var ws, user, description, expires, seed, operations, zoos string
 	c := &cobra.Command{
 		Use:   "create --workspace WS --user USER --description TEXT --expires 30d|2027-12-31|never",
 		Short: "Create a token and print it once",
@@ -25,15 +25,22 @@ UTC) or an RFC 3339 time.`,
 			if err != nil {
 				return err
 			}
+			req := &pb.CreateTokenRequest{WorkspaceId: ws, UserId: user, Description: description, ExpireTime: exp, Seed: seed}
+			if operations != "" {
+				if req.Operations, err = parseOperations(operations); err != nil {
+					return err
+				}
+			}
+			if zoos != "" {
+				req.Zoos = parseZoos(zoos)
+			}
 			client, err := a.tokens()
 			if err != nil {
 				return err
 			}
 			ctx, cancel := a.ctx(cmd)
 			defer cancel()
-			resp, err := client.CreateToken(ctx, &pb.CreateTokenRequest{
-				WorkspaceId: ws, UserId: user, Description: description, ExpireTime: exp, Seed: seed,
-			})
+			resp, err := client.CreateToken(ctx, req)
 			if err != nil {
 				return err
 			}
@@ -61,6 +68,8 @@ UTC) or an RFC 3339 time.`,
 	f.StringVarP(&description, "description", "d", "", "what the token is for, such as laptop")
 	f.StringVar(&expires, "expires", "", "never, a duration (30d, 2w, 12h), a date (2027-12-31) or an RFC 3339 time")
 	f.StringVar(&seed, "seed", "", "the hub SDK's seed, so the SDK can pick the token up once")
+	f.StringVar(&operations, "operations", "", "limit the token to download, cloud-inference or both (comma-separated); default all")
+	f.StringVar(&zoos, "zoos", "", "limit the token to these WS/ZOO names (comma-separated); default every zoo its workspace may reach")
 	_ = c.MarkFlagRequired("user")
 	_ = c.MarkFlagRequired("expires")
 	return c

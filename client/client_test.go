@@ -53,7 +53,7 @@ func TestValidateAndCheckAccess(t *testing.T) {
 	if !v.Allowed || v.Reason != pb.Reason_REASON_VALID || v.WorkspaceID != "acme" || v.UserID != "alice" || v.TokenID != f.TokenIDs["own"] || v.Anonymous() {
 		t.Errorf("Validate(own) = %+v", v)
 	}
-	for name, want := range map[string]pb.Reason{"expired": pb.Reason_REASON_EXPIRED, "revoked": pb.Reason_REASON_REVOKED, "unknown": pb.Reason_REASON_UNKNOWN, "malformed": pb.Reason_REASON_MALFORMED, "left": pb.Reason_REASON_NOT_MEMBER} {
+	for name, want := range map[string]pb.Reason{"expired": pb.Reason_REASON_EXPIRED, "revoked": pb.Reason_REASON_REVOKED, "unknown": pb.Reason_REASON_UNKNOWN, "malformed": pb.Reason_REASON_MALFORMED, "left": pb.Reason_REASON_NOT_MEMBER, "disabled": pb.Reason_REASON_DISABLED, "capped": pb.Reason_REASON_EXPIRED} {
 		v, err := c.Validate(ctx, f.Secrets[name])
 		if err != nil {
 			t.Fatal(err)

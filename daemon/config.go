@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"tokenauthority/lifecycle"
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	etcdstore "tokenauthority/storage/etcd"
@@ -119,7 +120,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert, mode 0600")
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA certificates; when set, every client must present a certificate they signed (mutual TLS)")
 	fs.DurationVar(&cfg.MaxTokenLifetime, "max-token-lifetime", 0, "longest lifetime a token may have, e.g. 2160h; 0 means unlimited (tokens may never expire)")
-	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long a refreshed token keeps working")
+	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long the old token keeps working after an SDK refresh (at most 168h)")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long revoked and expired tokens stay listable (show_revoked) before a background sweep deletes them; 0 keeps them forever")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
@@ -215,6 +216,8 @@ func (c Config) check() error {
 		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
 	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0:
 		return errors.New("durations must not be negative")
+	case c.RefreshGrace > lifecycle.MaxGrace:
+		return fmt.Errorf("--refresh-grace %s: at most %s, as for any roll", c.RefreshGrace, lifecycle.MaxGrace)
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
 		return fmt.Errorf("--rate-limit %v: want a number of requests per second, 0 to disable", c.RateLimit)
 	case c.RateBurst < 1:

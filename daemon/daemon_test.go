@@ -208,6 +208,7 @@ func TestParseConfig(t *testing.T) {
 		{"bad env", nil, map[string]string{"TOKENAUTHORITY_SEED_TTL": "soon"}, nil, "TOKENAUTHORITY_SEED_TTL"},
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
 		{"negative duration", []string{"--refresh-grace", "-1s"}, nil, nil, "negative"},
+		{"grace over 7 days", []string{"--refresh-grace", "169h"}, nil, nil, "at most"},
 		{"stray argument", []string{"serve"}, nil, nil, "unexpected argument"},
 		{"page and member mode", []string{"--ui=false", "--trusted-user-header", "X-Forwarded-User"}, map[string]string{"TOKENAUTHORITY_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"},
 			func(c daemon.Config) bool {

@@ -132,6 +132,13 @@ func TestMemberModeOverREST(t *testing.T) {
 		{"same-origin request is", "GET", "/v1/workspaces", "", append([]string{"Sec-Fetch-Site", "same-origin"}, alice...), 200},
 		{"two user headers are not signed in", "GET", "/v1/workspaces", "", append([]string{"X-Forwarded-User", "bob"}, alice...), 401},
 		{"gateway metadata header is not the user header", "GET", "/v1/workspaces", "", []string{"Grpc-Metadata-X-Forwarded-User", "alice"}, 401},
+		{"roll another member's token", "POST", "/v1/workspaces/acme/tokens/" + bobTok + ":roll", `{"grace":"60s"}`, alice, 404},
+		{"change own token", "PATCH", "/v1/workspaces/acme/tokens/" + aliceTok + "?update_mask=disabled", `{"disabled":false}`, alice, 403},
+		{"change the workspace", "PATCH", "/v1/workspaces/acme?update_mask=display_name", `{"display_name":"x"}`, alice, 403},
+		{"revoke by user", "POST", "/v1/workspaces/acme/tokens:batchRevoke", `{"user_id":"alice"}`, alice, 403},
+		// Rolling is for the owner as creating and revoking are; the new
+		// token is the member's own, in the same family.
+		{"roll own token", "POST", "/v1/workspaces/acme/tokens/" + aliceTok + ":roll", `{"grace":"60s"}`, alice, 200},
 		{"revoke own token", "DELETE", "/v1/workspaces/acme/tokens/" + aliceTok, "", alice, 200},
 	}
 	for _, tc := range tests {
@@ -146,22 +153,32 @@ func TestMemberModeOverREST(t *testing.T) {
 		t.Errorf("alice's workspaces = %v; want acme only", ws)
 	}
 	toks := c.must("GET", "/v1/workspaces/acme/tokens?show_revoked=true", "", alice...)["tokens"].([]any)
-	if len(toks) != 2 {
-		t.Errorf("alice sees %d tokens; want her 2 (the revoked one and the one made above)", len(toks))
+	if len(toks) != 3 {
+		t.Errorf("alice sees %d tokens; want her 3 (the revoked one, its rolled successor and the one made above)", len(toks))
 	}
 	for _, tok := range toks {
 		if u := tok.(map[string]any)["user_id"]; u != "alice" {
 			t.Errorf("alice's list holds a token of %v", u)
 		}
 	}
-	// A member revoking their own token is recorded as the user's doing.
-	if got := c.must("GET", "/v1/workspaces/acme/tokens/"+aliceTok, "", "Authorization", "Bearer "+admin)["revoke_reason"]; got != "REVOKE_REASON_USER" {
+	// A member revoking their own token is recorded as the user's doing,
+	// also on the token its roll made, which the revocation reached.
+	rolled := c.must("GET", "/v1/workspaces/acme/tokens/"+aliceTok, "", "Authorization", "Bearer "+admin)
+	if got := rolled["revoke_reason"]; got != "REVOKE_REASON_USER" {
 		t.Errorf("alice's revoked token has revoke_reason %v; want REVOKE_REASON_USER", got)
+	}
+	next, _ := rolled["replaced_by"].(string)
+	if next == "" {
+		t.Fatalf("alice's rolled token = %v; want replaced_by set", rolled)
+	}
+	succ := c.must("GET", "/v1/workspaces/acme/tokens/"+next, "", "Authorization", "Bearer "+admin)
+	if succ["user_id"] != "alice" || succ["state"] != "TOKEN_STATE_REVOKED" || succ["revoke_reason"] != "REVOKE_REASON_USER" {
+		t.Errorf("the token alice's roll made = %v; want alice's, revoked for REVOKE_REASON_USER", succ)
 	}
 	// Bob's token is untouched, and the admin still sees everything.
 	all := c.must("GET", "/v1/workspaces/acme/tokens?show_revoked=true", "", "Authorization", "Bearer "+admin)["tokens"].([]any)
-	if len(all) != 3 {
-		t.Errorf("admin sees %d tokens; want 3", len(all))
+	if len(all) != 4 {
+		t.Errorf("admin sees %d tokens; want 4", len(all))
 	}
 	if got := c.must("GET", "/v1/workspaces/acme/tokens/"+bobTok, "", "Authorization", "Bearer "+admin)["state"]; got != "TOKEN_STATE_ACTIVE" {
 		t.Errorf("bob's token state = %v; want active", got)

@@ -47,7 +47,8 @@ func requiredAccess(fullMethod string) methodAccess {
 		pb.TokenService_ListTokens_FullMethodName,
 		pb.TokenService_GetToken_FullMethodName,
 		pb.TokenService_RevealToken_FullMethodName,
-		pb.TokenService_RevokeToken_FullMethodName:
+		pb.TokenService_RevokeToken_FullMethodName,
+		pb.TokenService_RollToken_FullMethodName:
 		return owner
 	case pb.WorkspaceService_CreateWorkspace_FullMethodName,
 		pb.WorkspaceService_GetWorkspace_FullMethodName,
@@ -62,8 +63,9 @@ func requiredAccess(fullMethod string) methodAccess {
 		pb.WorkspaceService_ListZoos_FullMethodName,
 		pb.WorkspaceService_UpdateZoo_FullMethodName,
 		pb.WorkspaceService_DeleteZoo_FullMethodName,
+		// UpdateToken stays with admins: a member could otherwise enable a
+		// token an admin disabled, or widen its scopes or expiry.
 		pb.TokenService_UpdateToken_FullMethodName,
-		pb.TokenService_RollToken_FullMethodName,
 		pb.TokenService_RevokeTokens_FullMethodName,
 		BackupMethod:
 		return admin

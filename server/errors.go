@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"tokenauthority/lifecycle"
 	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/storage"
@@ -45,9 +46,12 @@ var codeOf = []struct {
 	{storage.ErrAlreadyExists, codes.AlreadyExists, ""},
 	{storage.ErrNotMember, codes.FailedPrecondition, ""},
 	{storage.ErrNotEmpty, codes.FailedPrecondition, ""},
-	{storage.ErrReplaced, codes.FailedPrecondition, ""},
 	{storage.ErrInvalid, codes.InvalidArgument, ""},
 	{seal.ErrUnknownKey, codes.FailedPrecondition, "the master key that sealed this secret is not in the server's key ring"},
+	{lifecycle.ErrRevoked, codes.FailedPrecondition, ""},
+	{lifecycle.ErrExpired, codes.FailedPrecondition, ""},
+	{lifecycle.ErrDisabled, codes.FailedPrecondition, ""},
+	{lifecycle.ErrReused, codes.FailedPrecondition, ""},
 	{seal.ErrOpen, codes.FailedPrecondition, "the master key cannot open this secret: the server was started with a different master key than the one that sealed it"},
 	{storage.ErrClosed, codes.Unavailable, ""},
 	{storage.ErrUnavailable, codes.Unavailable, ""},
@@ -81,7 +85,10 @@ func (s *Server) toStatus(ctx context.Context, method string, err error) error {
 		return st.Err()
 	}
 	var inv *invalidError
-	if errors.As(err, &inv) {
+	if le := (*lifecycle.LimitError)(nil); errors.As(err, &le) {
+		inv = &invalidError{field: le.Field, reason: le.Reason}
+	}
+	if inv != nil || errors.As(err, &inv) {
 		st := status.New(codes.InvalidArgument, inv.Error())
 		if d, derr := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
 			{Field: inv.field, Description: inv.reason},

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
@@ -28,7 +29,8 @@ func TestToStatus(t *testing.T) {
 		{"exists", fmt.Errorf("zoo: %w", storage.ErrAlreadyExists), codes.AlreadyExists, "already exists"},
 		{"not member", fmt.Errorf("user: %w", storage.ErrNotMember), codes.FailedPrecondition, "not a member"},
 		{"not empty", storage.ErrNotEmpty, codes.FailedPrecondition, "not empty"},
-		{"replaced", storage.ErrReplaced, codes.FailedPrecondition, "replaced"},
+		{"reused", fmt.Errorf("token %q: %w", "01", lifecycle.ErrReused), codes.FailedPrecondition, "family was revoked"},
+		{"disabled", fmt.Errorf("token %q: %w", "01", lifecycle.ErrDisabled), codes.FailedPrecondition, "disabled"},
 		{"invalid in storage", storage.ErrInvalid, codes.InvalidArgument, "invalid"},
 		{"closed", storage.ErrClosed, codes.Unavailable, "closed"},
 		{"canceled", fmt.Errorf("wait: %w", context.Canceled), codes.Canceled, "canceled"},

@@ -19,10 +19,14 @@ type tokenFilter struct {
 	// TOKEN_STATE_REVOKED lists revoked tokens whatever show_revoked says.
 	states      []pb.TokenState
 	showRevoked bool
-	// expireBefore, when not zero, keeps only tokens with an expiry time
-	// before it; tokens that never expire are left out.
+	// expireBefore, when not zero, keeps only tokens that stop by expiry
+	// (their own or a limit of policy) before it; tokens that never expire
+	// are left out.
 	expireBefore time.Time
-	now          time.Time
+	// policy is the workspace's token policy (nil: none), applied to the
+	// state and the end of each token.
+	policy *pb.TokenPolicy
+	now    time.Time
 }
 
 // newTokenFilter checks the filter fields of a ListTokens request.
@@ -51,7 +55,7 @@ func (f tokenFilter) match(t *pb.Token) bool {
 	if f.user != "" && t.GetUserId() != f.user {
 		return false
 	}
-	st := lifecycle.State(t, f.now)
+	st := lifecycle.StateUnder(t, f.policy, f.now)
 	switch {
 	case len(f.states) > 0:
 		if !slices.Contains(f.states, st) {
@@ -61,8 +65,8 @@ func (f tokenFilter) match(t *pb.Token) bool {
 		return false
 	}
 	if !f.expireBefore.IsZero() {
-		et := t.GetExpireTime()
-		if et == nil || !et.AsTime().Before(f.expireBefore) {
+		end := lifecycle.End(t, f.policy)
+		if end.IsZero() || !end.Before(f.expireBefore) {
 			return false
 		}
 	}

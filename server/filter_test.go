@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -119,6 +120,65 @@ func TestListTokensFilterBadInput(t *testing.T) {
 		_, err := e.tokens.ListTokens(admin(t), req)
 		if status.Code(err) != codes.InvalidArgument {
 			t.Errorf("%s: ListTokens = %v; want InvalidArgument", name, err)
+		}
+	}
+}
+
+// TestListTokensFiltersUnderPolicy: state filters and expire_before apply
+// the workspace's token policy, so a token stopped by a lowered limit is
+// listed (and filtered) as expired, one the policy ends soon is "expiring",
+// and a disabled token is DISABLED.
+func TestListTokensFiltersUnderPolicy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.workspace(t, "acme", []string{"alice"}, nil)
+	old, _ := e.token(t, "acme", "alice", nil) // never expires by itself
+	e.clock.Advance(10 * day)
+	recent, _ := e.token(t, "acme", "alice", nil)
+	e.clock.Advance(time.Millisecond)
+	disabled, _ := e.token(t, "acme", "alice", nil)
+	if _, err := e.tokens.UpdateToken(admin(t), &pb.UpdateTokenRequest{
+		Token: &pb.Token{WorkspaceId: "acme", TokenId: disabled.GetTokenId(), Disabled: true}, UpdateMask: mask("disabled"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A limit of 15 days: old (10 days old) has 5 days left, recent 15.
+	e.setPolicy(t, "acme", &pb.TokenPolicy{MaxLifetime: durationpb.New(15 * day)})
+	week := timestamppb.New(e.clock.Now().Add(7 * day))
+	list := func(req *pb.ListTokensRequest) []*pb.Token {
+		t.Helper()
+		req.WorkspaceId = "acme"
+		resp, err := e.tokens.ListTokens(admin(t), req)
+		if err != nil {
+			t.Fatalf("ListTokens = %v", err)
+		}
+		return resp.GetTokens()
+	}
+	ids := func(toks []*pb.Token) []string {
+		var out []string
+		for _, t := range toks {
+			out = append(out, t.GetTokenId())
+		}
+		return out
+	}
+	active := []pb.TokenState{pb.TokenState_TOKEN_STATE_ACTIVE}
+	if diff := cmp.Diff([]string{old.GetTokenId()}, ids(list(&pb.ListTokensRequest{ExpireBefore: week}))); diff != "" {
+		t.Errorf("expiring within a week under the policy (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{disabled.GetTokenId()}, ids(list(&pb.ListTokensRequest{States: []pb.TokenState{pb.TokenState_TOKEN_STATE_DISABLED}}))); diff != "" {
+		t.Errorf("disabled (-want +got):\n%s", diff)
+	}
+	e.clock.Advance(6 * day) // old is now past the policy's limit
+	if diff := cmp.Diff([]string{old.GetTokenId()}, ids(list(&pb.ListTokensRequest{States: []pb.TokenState{pb.TokenState_TOKEN_STATE_EXPIRED}}))); diff != "" {
+		t.Errorf("expired under the policy (-want +got):\n%s", diff)
+	}
+	got := list(&pb.ListTokensRequest{States: active})
+	if diff := cmp.Diff([]string{recent.GetTokenId()}, ids(got)); diff != "" {
+		t.Errorf("active under the policy (-want +got):\n%s", diff)
+	}
+	for _, tok := range list(&pb.ListTokensRequest{}) {
+		if tok.GetTokenId() == old.GetTokenId() && tok.GetState() != pb.TokenState_TOKEN_STATE_EXPIRED {
+			t.Errorf("listed state of the token past the limit = %v; want EXPIRED", tok.GetState())
 		}
 	}
 }

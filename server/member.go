@@ -48,7 +48,7 @@ func (s *Server) memberScope(ctx context.Context, user string, req any) error {
 	case interface {
 		GetWorkspaceId() string
 		GetTokenId() string
-	}: // GetToken, RevealToken, RevokeToken
+	}: // GetToken, RevealToken, RevokeToken, RollToken
 		if err := s.requireMember(ctx, r.GetWorkspaceId(), user); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"tokenauthority/access"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
@@ -61,7 +62,9 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 		return nil, err
 	}
 	t := v.Token()
-	exp := t.GetExpireTime()
+	// The end under the workspace policy, so that the SDK refreshes before a
+	// policy limit stops the token.
+	exp := endTime(t, v.Policy)
 	if exp == nil {
 		exp = timestamppb.New(neverExpires)
 	}
@@ -74,9 +77,9 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 	}, nil
 }
 
-// refreshToken replaces a valid token by a new one with the same lifetime
-// (capped by the maximum lifetime); the old one stops working after the
-// grace period.
+// refreshToken is the SDK's refresh: a roll of the token that
+// authenticates the call, with the refresh grace period, through the same
+// path as RollToken.
 func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
 	if err := s.limitRefresh(req.GetToken()); err != nil {
 		return nil, err
@@ -85,26 +88,13 @@ func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) 
 	if err != nil {
 		return nil, err
 	}
-	now := v.At
-	old := v.Token()
-	var exp time.Time
-	if old.GetExpireTime() != nil {
-		exp = now.Add(old.GetExpireTime().AsTime().Sub(old.GetCreateTime().AsTime()))
+	_, secret, err := s.roll(ctx, "", v.Token(), s.grace)
+	if errors.Is(err, lifecycle.ErrReused) {
+		return nil, status.Error(codes.FailedPrecondition, "the token was already refreshed, so two parties hold it: every token of its family is now revoked; create a new token")
 	}
-	if s.maxLife > 0 && (exp.IsZero() || exp.Sub(now) > s.maxLife) {
-		exp = now.Add(s.maxLife)
-	}
-	next, secret, err := s.newRecord(old, now, exp)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.ReplaceToken(ctx, old.GetTokenId(), next, now.Add(s.grace)); err != nil {
-		if errors.Is(err, storage.ErrReplaced) {
-			return nil, status.Error(codes.FailedPrecondition, "the token was already refreshed; use the token the refresh returned")
-		}
-		return nil, err
-	}
-	s.audit(ctx, "token refreshed", append(tokenAttrs(next.GetToken()), slog.String("replaces", old.GetTokenId()))...)
 	return &pb.RefreshTokenResponse{Value: secret}, nil
 }
 

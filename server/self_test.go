@@ -78,10 +78,6 @@ func TestRefresh(t *testing.T) {
 	if got, want := info.GetExpiration().AsTime().Sub(info.GetCreatedAt().AsTime()), 24*time.Hour; got != want {
 		t.Errorf("refreshed lifetime = %v, want %v", got, want)
 	}
-	if _, err := e.self.RefreshToken(t.Context(), &pb.RefreshTokenRequest{Token: secret}); status.Code(err) != codes.FailedPrecondition {
-		t.Errorf("second refresh of the old token: %v; want FailedPrecondition", err)
-	}
-
 	e.clock.Advance(9 * time.Minute) // within the 10-minute grace period
 	if v := e.validate(t, secret); !v.GetValid() || v.GetToken().GetReplacedBy() == "" {
 		t.Errorf("old token within grace: %v; want valid and replaced_by set", v)
@@ -172,12 +168,39 @@ func TestNoSecretInLogs(t *testing.T) {
 	}
 
 	logs := e.logs.String()
-	if !strings.Contains(logs, "token refreshed") {
+	if !strings.Contains(logs, "token rolled") {
 		t.Fatalf("expected audit lines in the log, got:\n%s", logs)
 	}
 	for _, s := range secrets {
 		if strings.Contains(logs, s) {
 			t.Errorf("log contains a secret (%s):\n%s", token.Mask(s), logs)
+		}
+	}
+}
+
+// TestRefreshReuseRevokesFamily: a second refresh of the same secret means
+// two parties hold it; it fails and revokes the whole family.
+func TestRefreshReuseRevokesFamily(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.workspace(t, "acme", []string{"alice"}, nil)
+	first, secret := e.token(t, "acme", "alice", nil)
+	resp, err := e.self.RefreshToken(t.Context(), &pb.RefreshTokenRequest{Token: secret})
+	if err != nil {
+		t.Fatalf("RefreshToken: %v", err)
+	}
+	fresh := resp.GetValue()
+	_, err = e.self.RefreshToken(t.Context(), &pb.RefreshTokenRequest{Token: secret})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(status.Convert(err).Message(), "revoked") {
+		t.Fatalf("second refresh of the old token: %v; want FailedPrecondition saying the family is revoked", err)
+	}
+	for name, s := range map[string]string{"old": secret, "new": fresh} {
+		v, err := e.tokens.ValidateToken(validator(t), &pb.ValidateTokenRequest{Secret: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.GetReason() != pb.Reason_REASON_REVOKED || v.GetToken().GetRevokeReason() != pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED || v.GetToken().GetFamilyId() != first.GetTokenId() {
+			t.Errorf("%s token after reuse: %v; want REVOKED for REUSE_DETECTED in family %s", name, v, first.GetTokenId())
 		}
 	}
 }

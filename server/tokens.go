@@ -59,8 +59,20 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 	if err := checkText("description", req.GetDescription(), maxDescription); err != nil {
 		return nil, err
 	}
+	ops, zoos, err := checkScopes("", req.GetOperations(), req.GetZoos())
+	if err != nil {
+		return nil, err
+	}
+	requested, err := requestedExpiry("expire_time", req.GetExpireTime())
+	if err != nil {
+		return nil, err
+	}
+	policy, err := s.store.GetTokenPolicy(ctx, req.GetWorkspaceId())
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	exp, err := expiry(req.GetExpireTime(), now, s.maxLife)
+	exp, err := s.lifetimeLimits(policy).Issue(requested, now)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +88,8 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 		WorkspaceId: req.GetWorkspaceId(),
 		UserId:      req.GetUserId(),
 		Description: req.GetDescription(),
+		Operations:  ops,
+		Zoos:        zoos,
 	}, now, exp)
 	if err != nil {
 		return nil, err
@@ -96,7 +110,7 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 		return nil, err
 	}
 	s.audit(ctx, "token created", tokenAttrs(rec.GetToken())...)
-	return &pb.CreateTokenResponse{Token: view(rec, now), Secret: secret}, nil
+	return &pb.CreateTokenResponse{Token: viewUnder(rec, policy, now), Secret: secret}, nil
 }
 
 // newRecord makes a fresh secret and the record that stores it, for a token
@@ -117,6 +131,9 @@ func (s *Server) newRecord(base *pb.Token, now, exp time.Time) (*storagepb.Token
 		Description: base.GetDescription(),
 		MaskedKey:   token.Mask(secret),
 		CreateTime:  timestamppb.New(now),
+		Operations:  base.GetOperations(),
+		Zoos:        base.GetZoos(),
+		FamilyId:    id,
 	}
 	if !exp.IsZero() {
 		t.ExpireTime = timestamppb.New(exp)
@@ -146,6 +163,11 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 	if err != nil {
 		return nil, err
 	}
+	// The filter and the shown state both apply the workspace's policy, so
+	// a token stopped by a lowered limit is listed, and filtered, as expired.
+	if filter.policy, err = s.store.GetTokenPolicy(ctx, req.GetWorkspaceId()); err != nil {
+		return nil, err
+	}
 	recs, err := s.store.ListTokensMatching(ctx, req.GetWorkspaceId(), before, limit+1, filter.match)
 	if err != nil {
 		return nil, err
@@ -153,7 +175,7 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 	recs, next := page(recs, limit, kind, func(r *storagepb.TokenRecord) string { return r.GetToken().GetTokenId() })
 	resp := &pb.ListTokensResponse{Tokens: make([]*pb.Token, len(recs)), NextPageToken: next}
 	for i, r := range recs {
-		resp.Tokens[i] = view(r, now)
+		resp.Tokens[i] = viewUnder(r, filter.policy, now)
 	}
 	return resp, nil
 }
@@ -163,7 +185,11 @@ func (s *Server) getToken(ctx context.Context, req *pb.GetTokenRequest) (*pb.Get
 	if err != nil {
 		return nil, err
 	}
-	return &pb.GetTokenResponse{Token: view(rec, s.now())}, nil
+	policy, err := s.store.GetTokenPolicy(ctx, req.GetWorkspaceId())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.GetTokenResponse{Token: viewUnder(rec, policy, s.now())}, nil
 }
 
 func (s *Server) revealToken(ctx context.Context, req *pb.RevealTokenRequest) (*pb.RevealTokenResponse, error) {
@@ -218,10 +244,17 @@ func checkTokenPath(workspaceID, tokenID string) error {
 	return nil
 }
 
-// view returns the public form of a stored token with its state as of now.
+// view returns the public form of a stored token with its state as of now,
+// without a workspace policy; viewUnder applies one.
 func view(rec *storagepb.TokenRecord, now time.Time) *pb.Token {
+	return viewUnder(rec, nil, now)
+}
+
+// viewUnder returns the public form of a stored token with its state as of
+// now under the workspace token policy p (nil: none).
+func viewUnder(rec *storagepb.TokenRecord, p *pb.TokenPolicy, now time.Time) *pb.Token {
 	t := proto.CloneOf(rec.GetToken())
-	t.State = lifecycle.State(t, now)
+	t.State = lifecycle.StateUnder(t, p, now)
 	return t
 }
 

@@ -41,6 +41,7 @@ func TestTokenLifecycle(t *testing.T) {
 		CreateTime:  timestamppb.New(e.clock.Now()),
 		ExpireTime:  timestamppb.New(exp),
 		State:       pb.TokenState_TOKEN_STATE_ACTIVE,
+		FamilyId:    created.GetToken().GetTokenId(),
 	}
 	if diff := cmp.Diff(want, created.GetToken(), protocmp.Transform()); diff != "" {
 		t.Errorf("created token (-want +got):\n%s", diff)

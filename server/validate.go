@@ -107,26 +107,16 @@ func checkSeed(seed string) error {
 	return nil
 }
 
-// expiry turns a requested expire_time into a time, zero meaning never. It
-// refuses times in the past and, with a maximum lifetime, times beyond it.
-func expiry(ts *timestamppb.Timestamp, now time.Time, maxLife time.Duration) (time.Time, error) {
+// requestedExpiry parses a requested expire_time: zero when absent or the
+// SDK's "never expires". Whether it is allowed is for lifecycle.Limits.
+func requestedExpiry(field string, ts *timestamppb.Timestamp) (time.Time, error) {
 	if ts == nil || ts.GetSeconds() == neverExpiresSecs && ts.GetNanos() == 0 {
-		if maxLife > 0 {
-			return time.Time{}, invalid("expire_time", "is required: tokens on this server live at most %s", maxLife)
-		}
 		return time.Time{}, nil
 	}
 	if err := ts.CheckValid(); err != nil {
-		return time.Time{}, invalid("expire_time", "is not a valid timestamp")
+		return time.Time{}, invalid(field, "is not a valid timestamp")
 	}
-	t := ts.AsTime()
-	if !t.After(now) {
-		return time.Time{}, invalid("expire_time", "must be in the future")
-	}
-	if maxLife > 0 && t.Sub(now) > maxLife {
-		return time.Time{}, invalid("expire_time", "must be at most %s from now", maxLife)
-	}
-	return t, nil
+	return ts.AsTime(), nil
 }
 
 // pageSize turns a requested page_size into a limit.

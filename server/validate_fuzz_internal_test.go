@@ -8,9 +8,11 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"tokenauthority/lifecycle"
 )
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var idPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // FuzzRequestValidation feeds the request field validators arbitrary input:
 // none may panic, every refusal is an invalidError naming its field (which
@@ -54,11 +56,19 @@ func FuzzRequestValidation(f *testing.F) {
 				t.Fatalf("checkTokenPath error %v is not an invalidError", err)
 			}
 		}
+		requested, err := requestedExpiry("expire_time", &timestamppb.Timestamp{Seconds: secs, Nanos: nanos})
+		checkField("requestedExpiry", "expire_time", err)
 		for _, maxLife := range []time.Duration{0, 24 * time.Hour} {
-			exp, err := expiry(&timestamppb.Timestamp{Seconds: secs, Nanos: nanos}, now, maxLife)
-			checkField("expiry", "expire_time", err)
-			if err == nil && !exp.IsZero() && (!exp.After(now) || maxLife > 0 && exp.Sub(now) > maxLife) {
-				t.Fatalf("expiry accepted %v (now %v, max %v)", exp, now, maxLife)
+			if err != nil {
+				break
+			}
+			exp, lerr := lifecycle.Limits{Ceiling: maxLife}.Issue(requested, now)
+			var le *lifecycle.LimitError
+			if lerr != nil && (!errors.As(lerr, &le) || le.Field != "expire_time" || le.Reason == "") {
+				t.Fatalf("Issue error %v is not a LimitError for expire_time", lerr)
+			}
+			if lerr == nil && (exp.IsZero() && maxLife > 0 || !exp.IsZero() && (!exp.After(now) || maxLife > 0 && exp.Sub(now) > maxLife)) {
+				t.Fatalf("Issue accepted %v (now %v, max %v)", exp, now, maxLife)
 			}
 		}
 		n, err := pageSize(size)

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"tokenauthority/access"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -19,7 +21,7 @@ func (s *Server) validateToken(ctx context.Context, req *pb.ValidateTokenRequest
 	s.metrics.ObserveDecision(metrics.KindValidate, v.Reason)
 	resp := &pb.ValidateTokenResponse{Valid: v.Valid(), Reason: v.Reason}
 	if v.Record != nil {
-		resp.Token = view(v.Record, v.At)
+		resp.Token = viewUnder(v.Record, v.Policy, v.At)
 	}
 	return resp, nil
 }
@@ -50,8 +52,8 @@ func checkAccessResponse(d access.Decision) *pb.CheckAccessResponse {
 		TokenId:     d.TokenID,
 		UserId:      d.UserID,
 	}
-	if d.Token != nil {
-		resp.ExpireTime = d.Token.GetExpireTime()
+	if !d.ExpireTime.IsZero() {
+		resp.ExpireTime = timestamppb.New(d.ExpireTime)
 	}
 	return resp
 }

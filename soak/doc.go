@@ -1,7 +1,7 @@
-// Package soak holds a bounded soak test: mixed validate, create, revoke and
-// refresh traffic over gRPC and REST against a real daemon (real store, real
-// listeners) for a fixed time, then a check that no request failed and that
-// goroutines and heap came back to their baseline.
+// Package soak holds a bounded soak test: mixed validate, create, revoke,
+// roll and refresh traffic over gRPC and REST against a real daemon (real
+// store, real listeners) for a fixed time, then a check that no request
+// failed and that goroutines and heap came back to their baseline.
 //
 // The duration is 60s by default; set TOKENAUTHORITY_SOAK_DURATION (or
 // -soak.duration) to shorten it for a development run. The README's test

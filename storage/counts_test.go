@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
@@ -48,14 +50,31 @@ func TestCountsFollowWrites(t *testing.T) {
 		t.Fatal("duplicate CreateToken succeeded")
 	}
 	wantCounts(t, s, 4, 2)
-	next := tokenRec("acme", "ann", "05")
-	if err := s.ReplaceToken(ctx, "01", next, t0.Add(time.Minute)); err != nil {
+	// A roll adds one record and rewrites the old one; the next roll also
+	// rewrites the old one's predecessor (its grace ends). Rewrites of
+	// existing records are not counted.
+	if _, _, err := roll(ctx, s, "01", "05", 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := roll(ctx, s, "05", "06", 2, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, s, 6, 2)
+	// Rolling 05 again (still in its grace) revokes its family, rewrites
+	// only, and adds nothing.
+	if _, _, err := roll(ctx, s, "05", "07", 3, time.Hour); !errors.Is(err, lifecycle.ErrReused) {
+		t.Fatalf("second roll of 05 = %v; want ErrReused", err)
+	}
+	if _, err := s.UpdateToken(ctx, "acme", "03", t0, func(tok *pb.Token, _ *pb.TokenPolicy) error { tok.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.RevokeToken(ctx, "acme", "02", t0, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
 		t.Fatal(err)
 	}
-	wantCounts(t, s, 5, 2) // a revoked token is still a stored record
+	if _, err := s.RevokeTokens(ctx, "acme", []string{"02", "03"}, t0, pb.RevokeReason_REVOKE_REASON_ADMIN); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, s, 6, 2) // a revoked token is still a stored record
 	if err := s.DeleteWorkspace(ctx, "acme", true); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,20 @@
 // (sha256 of the seed -> sealed secret). Values are protobuf-encoded. A file
 // whose schema version is newer than this build's is refused at Open.
 //
+// # Token rules
+//
+// The rules of a token's life (state, roll, revocation, family, policy
+// limits) are the lifecycle package's; the store applies them inside its
+// write transactions so that a roll, a family revocation or a change is one
+// commit (roll.go, families.go, update.go, revoke.go). Token families are
+// chains linked by replaces / replaced_by and walked without an index. A new
+// token record is written by insertToken, a changed one by rewriteToken and
+// a deleted one by removeToken; every revocation goes through
+// revokeRecords, which also revokes the token's descendants. The retention
+// sweep deletes a family's members oldest first, so the stored members of a
+// family are always an unbroken chain and a walk from any of them reaches
+// every stored descendant.
+//
 // # Durability
 //
 // A write method returns only after its change is committed and fsynced, so
@@ -63,6 +77,10 @@
 //     Reseal replaces a record only if it is unchanged since it was read,
 //     and PickSeed deletes a seed only if it is; a pick racing a reseal of
 //     the same seed loses and is retried by the SDK, so reseal offline.
+//   - A family walk reads one record per member; a family is as long as
+//     its stored chain of rolls, which the one-predecessor-in-grace rule
+//     does not bound (a token rolled every minute is a long chain until the
+//     retention sweep deletes its old members, oldest first).
 //   - Close waits for queued writes; call it after the servers that write
 //     have stopped, or their writes fail with ErrClosed.
 package storage

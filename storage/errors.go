@@ -22,10 +22,6 @@ var (
 	// delete was not forced.
 	ErrNotEmpty = errors.New("workspace is not empty")
 
-	// ErrReplaced means a token can no longer be refreshed: it was already
-	// replaced by another token, or it is revoked.
-	ErrReplaced = errors.New("token already replaced or revoked")
-
 	// ErrSchemaTooNew means the file was written by a newer build whose
 	// layout this build does not understand; it is refused rather than
 	// misread.

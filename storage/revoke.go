@@ -7,7 +7,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -15,10 +14,11 @@ import (
 )
 
 // RevokeTokens revokes at at, for reason, the listed tokens of the workspace
-// in one commit and returns those it revoked (tokens already revoked by at
-// are left as they are and not returned). ErrNotFound, with nothing revoked,
-// if the workspace does not exist or any id is not one of its tokens.
-// Repeated ids count once.
+// and every token descended from them (revokeRecords) in one commit, and
+// returns those it revoked (tokens already revoked by at are left as they
+// are and not returned). ErrNotFound, with nothing revoked, if the
+// workspace does not exist or any id is not one of its tokens. Repeated ids
+// count once.
 func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	if err := checkID("workspace", workspaceID); err != nil {
 		return nil, err
@@ -59,7 +59,8 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 }
 
 // RevokeUserTokens revokes at at, for reason, every token of the user in the
-// workspace not already revoked by then, in one commit, and returns them.
+// workspace not already revoked by then (with their descendants, which are
+// the user's too), in one commit, and returns them.
 // The user need not be a member any more. ErrNotFound if the workspace does
 // not exist.
 func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
@@ -83,9 +84,11 @@ func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string
 }
 
 // RevokeLeaked revokes at at, with REVOKE_REASON_LEAKED, every token whose
-// secret hash is among hashes and that is not already revoked by then, and
-// returns them. It always runs one write transaction, matched or not, so
-// that the time it takes tells a caller no more than using the secrets would.
+// secret hash is among hashes and every token descended from one (a leaked
+// old secret may have been refreshed by whoever holds it), unless already
+// revoked by then, and returns them. It always runs one write transaction,
+// matched or not, so that the time it takes tells a caller no more than
+// using the secrets would.
 func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error) {
 	var out []*storagepb.TokenRecord
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -147,33 +150,63 @@ func revokeUserTokens(tx *bolt.Tx, workspaceID, userID string, at time.Time, rea
 	return revokeRecords(tx, recs, at, reason)
 }
 
-// revokeRecords revokes each record not already revoked by at and returns
-// those it changed. It is the one place a token becomes revoked: revoke_time
-// is set to at, so a scheduled revocation later than at (a grace period) is
-// brought forward, and revoke_reason records why.
+// revokeRecords revokes at at, for reason, each record and every token
+// descended from it (the tokens that replaced it by roll or refresh, and
+// those that replaced them), and returns those it changed, each once. It is
+// the one place a token is revoked: revoke_time is set to at, so a
+// scheduled revocation later than at (a grace period) is brought forward,
+// and revoke_reason records why. A token already revoked by at keeps its
+// revocation, but its descendants are still revoked: revoking a rolled
+// token whose grace has ended stops the tokens that replaced it. The
+// records passed in are changed in place; later entries may be stale if an
+// earlier entry's walk already revoked them, and are then skipped.
 func revokeRecords(tx *bolt.Tx, recs []*storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	var out []*storagepb.TokenRecord
-	ts := timestamppb.New(at)
+	done := make(map[string]bool, len(recs))
 	for _, rec := range recs {
-		if lifecycle.RevokedBy(rec.GetToken(), at) {
+		if done[rec.GetToken().GetTokenId()] {
 			continue
 		}
-		rec.Token.RevokeTime = ts
-		rec.Token.RevokeReason = reason
-		if err := rewriteToken(tx, rec); err != nil {
+		chain, err := descendants(tx, rec)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, rec)
+		for _, r := range chain {
+			id := r.GetToken().GetTokenId()
+			if done[id] {
+				continue
+			}
+			done[id] = true
+			changed, err := revokeRecord(tx, r, at, reason)
+			if err != nil {
+				return nil, err
+			}
+			if changed {
+				out = append(out, r)
+			}
+		}
 	}
 	return out, nil
 }
 
+// revokeRecord revokes rec alone (lifecycle.Revoke) and writes it when that
+// changed it. Only revokeRecords, and a roll ending its predecessor's grace
+// (which must not stop the tokens that replaced it), call it.
+func revokeRecord(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) (bool, error) {
+	if !lifecycle.Revoke(rec.GetToken(), at, reason) {
+		return false, nil
+	}
+	return true, rewriteToken(tx, rec)
+}
+
 // rewriteToken stores a changed record of a token that is already stored;
-// its index entries stay as they are. Every change to an existing token
-// record goes through here, as new tokens go through putToken and deletions
-// through deleteTokens.
+// its index entries stay as they are and it is not counted again. Every
+// change to an existing token record goes through here, as new tokens go
+// through insertToken and deletions through removeToken (deleteTokens).
+// The token's id, workspace, user and secret hash must not have changed:
+// the indexes name them.
 func rewriteToken(tx *bolt.Tx, rec *storagepb.TokenRecord) error {
-	val, err := encode(rec)
+	val, err := checkNewToken(rec)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -90,31 +89,15 @@ func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limi
 // its user is still a member of its workspace, in one read transaction.
 // ErrNotFound if no token has that secret.
 func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, err error) {
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketTokenHashes).Get(secretHash[:])
-		if id == nil {
-			return fmt.Errorf("token by secret: %w", ErrNotFound)
-		}
-		v := tx.Bucket(bucketTokens).Get(id)
-		if v == nil {
-			return fmt.Errorf("token %q by secret: %w", id, ErrNotFound)
-		}
-		var err error
-		if rec, err = decodeToken(v); err != nil {
-			return err
-		}
-		t := rec.GetToken()
-		member = tx.Bucket(bucketMembers).Get(compositeKey(t.GetWorkspaceId(), t.GetUserId())) != nil
-		return nil
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	return rec, member, nil
+	rec, member, _, err = s.LookupTokenWithPolicy(ctx, secretHash)
+	return rec, member, err
 }
 
-// RevokeToken revokes the token at at for reason, unless it is already
-// revoked by then, and returns the stored record after the change.
+// RevokeToken revokes the token at at for reason and, in the same commit,
+// every token descended from it (the tokens that replaced it by roll or
+// refresh, and those that replaced them), also those whose revocation was
+// only scheduled (a grace period); tokens already revoked by then keep their
+// revocation. It returns the token's stored record after the change.
 // ErrNotFound if absent or in another workspace.
 func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error) {
 	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
@@ -134,63 +117,6 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 		return nil, err
 	}
 	return out, nil
-}
-
-// ReplaceToken refreshes token oldID into next in one commit. next is stored
-// like CreateToken stores a token (without a seed) and must keep old's
-// workspace and user; next's create_time is taken as the current time. Old
-// gets replaced_by = next's id and revoke_time = the earlier of its current
-// revoke_time and oldRevokeAt, so it can keep working for a grace period.
-//
-// ErrNotFound if old does not exist; ErrReplaced if old was already replaced
-// or is revoked at next's create_time; ErrNotMember if the user is no longer
-// a member; ErrAlreadyExists if next's id or secret hash is taken.
-func (s *Store) ReplaceToken(ctx context.Context, oldID string, next *storagepb.TokenRecord, oldRevokeAt time.Time) error {
-	if err := checkID("token", oldID); err != nil {
-		return err
-	}
-	val, err := checkNewToken(next)
-	if err != nil {
-		return err
-	}
-	t := next.Token
-	if t.GetCreateTime() == nil {
-		return fmt.Errorf("token %q: no create time: %w", t.TokenId, ErrInvalid)
-	}
-	now := t.CreateTime.AsTime()
-	revokeAt := timestamppb.New(oldRevokeAt)
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		records := tx.Bucket(bucketTokens)
-		v := records.Get([]byte(oldID))
-		if v == nil {
-			return reject(fmt.Errorf("token %q: %w", oldID, ErrNotFound))
-		}
-		old, err := decodeToken(v)
-		if err != nil {
-			return err
-		}
-		o := old.Token
-		if o.WorkspaceId != t.WorkspaceId || o.UserId != t.UserId {
-			return reject(fmt.Errorf("token %q replacing %q: workspace or user differs: %w", t.TokenId, oldID, ErrInvalid))
-		}
-		if o.ReplacedBy != "" {
-			return reject(fmt.Errorf("token %q: replaced by %q: %w", oldID, o.ReplacedBy, ErrReplaced))
-		}
-		if lifecycle.RevokedBy(o, now) {
-			return reject(fmt.Errorf("token %q: revoked: %w", oldID, ErrReplaced))
-		}
-		if err := checkTokenFree(tx, t, next.SecretHash); err != nil {
-			return reject(err)
-		}
-		if err := insertToken(tx, t, next.SecretHash, val); err != nil {
-			return err
-		}
-		o.ReplacedBy = t.TokenId
-		if o.RevokeTime == nil || oldRevokeAt.Before(o.RevokeTime.AsTime()) {
-			o.RevokeTime = revokeAt
-		}
-		return rewriteToken(tx, old)
-	})
 }
 
 // checkNewToken validates a record to be created and encodes it.

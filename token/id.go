@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -72,4 +73,19 @@ func inIDAlphabet(c byte) bool {
 		return c != 'i' && c != 'l' && c != 'o' && c != 'u'
 	}
 	return false
+}
+
+// IDTime returns the creation time an id made by NewID carries, to the
+// millisecond; false when id is not a token id.
+func IDTime(id string) (time.Time, bool) {
+	if !ValidID(id) {
+		return time.Time{}, false
+	}
+	var hi, lo uint64
+	for i := 0; i < IDLength; i++ {
+		v := uint64(strings.IndexByte(idAlphabet, id[i]))
+		hi = hi<<5 | lo>>59
+		lo = lo<<5 | v
+	}
+	return time.UnixMilli(int64(hi >> 16)), true
 }

@@ -120,3 +120,26 @@ func TestValidID(t *testing.T) {
 		})
 	}
 }
+
+func TestIDTime(t *testing.T) {
+	t.Parallel()
+	for _, now := range []time.Time{
+		time.UnixMilli(0),
+		time.Date(2026, 11, 26, 12, 0, 0, 123_000_000, time.UTC),
+		time.UnixMilli(1<<48 - 1),
+	} {
+		id, err := token.NewID(now)
+		if err != nil {
+			t.Fatalf("NewID(%v): %v", now, err)
+		}
+		got, ok := token.IDTime(id)
+		if !ok || !got.Equal(now) {
+			t.Errorf("IDTime(NewID(%v)) = %v, %v; want the same time", now, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "01", "8zzzzzzzzzzzzzzzzzzzzzzzzz", "0000000000000000000000000i"} {
+		if _, ok := token.IDTime(bad); ok {
+			t.Errorf("IDTime(%q) = ok; want false", bad)
+		}
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"tokenauthority/credential"
@@ -143,9 +145,12 @@ func As(ctx context.Context, credential string) context.Context {
 
 // Fixture holds what MakeFixture created.
 type Fixture struct {
-	// Secrets by name: "own" (acme/alice), "other" (other/bob), and tokens
-	// that are not valid: "expired", "revoked", "left" (user no longer a
-	// member), "unknown" (well-formed, never issued), "malformed".
+	// Secrets by name: "own" (acme/alice), "other" (other/bob), "scoped"
+	// (acme/alice, limited to downloads from acme/pub), and tokens that are
+	// not valid: "expired", "revoked", "left" (user no longer a member),
+	// "disabled", "capped" (short/dave, past the one-minute max_lifetime of
+	// its workspace's token policy, set after it was created), "unknown"
+	// (well-formed, never issued), "malformed".
 	Secrets map[string]string
 	// TokenIDs of the issued tokens by the same names.
 	TokenIDs map[string]string
@@ -157,13 +162,14 @@ const (
 	PrivateZoo = "acme/priv"
 )
 
-// MakeFixture creates workspaces acme (alice, carol) and other (bob), the
-// zoos acme/pub (public) and acme/priv (private), and a token for each
-// name of Fixture.Secrets. It advances the clock by two minutes.
+// MakeFixture creates workspaces acme (alice, carol), other (bob) and
+// short (dave), the zoos acme/pub (public) and acme/priv (private), and a
+// token for each name of Fixture.Secrets. It advances the clock by two
+// minutes.
 func (s *Stack) MakeFixture(t testing.TB) *Fixture {
 	t.Helper()
 	ctx := As(context.Background(), AdminSecret)
-	for ws, users := range map[string][]string{"acme": {"alice", "carol"}, "other": {"bob"}} {
+	for ws, users := range map[string][]string{"acme": {"alice", "carol"}, "other": {"bob"}, "short": {"dave"}} {
 		if _, err := s.Workspaces.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: ws, DisplayName: ws}); err != nil {
 			t.Fatalf("CreateWorkspace(%s): %v", ws, err)
 		}
@@ -179,8 +185,12 @@ func (s *Stack) MakeFixture(t testing.TB) *Fixture {
 		}
 	}
 	f := &Fixture{Secrets: map[string]string{}, TokenIDs: map[string]string{}}
-	create := func(name, ws, user string, exp *timestamppb.Timestamp) {
-		resp, err := s.Tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: ws, UserId: user, Description: name, ExpireTime: exp})
+	create := func(name, ws, user string, exp *timestamppb.Timestamp, ops ...pb.Operation) {
+		req := &pb.CreateTokenRequest{WorkspaceId: ws, UserId: user, Description: name, ExpireTime: exp, Operations: ops}
+		if len(ops) > 0 {
+			req.Zoos = []string{PublicZoo}
+		}
+		resp, err := s.Tokens.CreateToken(ctx, req)
 		if err != nil {
 			t.Fatalf("CreateToken(%s): %v", name, err)
 		}
@@ -191,7 +201,23 @@ func (s *Stack) MakeFixture(t testing.TB) *Fixture {
 	create("expired", "acme", "alice", timestamppb.New(s.Clock.Now().Add(time.Minute)))
 	create("revoked", "acme", "alice", nil)
 	create("left", "acme", "carol", nil)
+	create("disabled", "acme", "alice", nil)
+	create("scoped", "acme", "alice", nil, pb.Operation_OPERATION_DOWNLOAD)
+	create("capped", "short", "dave", nil)
 	if _, err := s.Tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: f.TokenIDs["revoked"]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Tokens.UpdateToken(ctx, &pb.UpdateTokenRequest{
+		Token:      &pb.Token{WorkspaceId: "acme", TokenId: f.TokenIDs["disabled"], Disabled: true},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"disabled"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A limit lowered after the token was made ends it at use.
+	if _, err := s.Workspaces.UpdateWorkspace(ctx, &pb.UpdateWorkspaceRequest{
+		Workspace:  &pb.Workspace{WorkspaceId: "short", TokenPolicy: &pb.TokenPolicy{MaxLifetime: durationpb.New(time.Minute)}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"token_policy.max_lifetime"}},
+	}); err != nil {
 		t.Fatal(err)
 	}
 	// Removing a member through the API revokes the user's tokens at once;

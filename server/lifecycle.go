@@ -1,0 +1,214 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
+	"tokenauthority/storage"
+)
+
+// maxScopeZoos caps the zoos a token may be limited to.
+const maxScopeZoos = 100
+
+func (t *tokenService) UpdateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*pb.UpdateTokenResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_UpdateToken_FullMethodName, req, t.s.updateToken)
+}
+
+func (t *tokenService) RollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.RollTokenResponse, error) {
+	return handle(ctx, t.s, pb.TokenService_RollToken_FullMethodName, req, t.s.rollToken)
+}
+
+// lifetimeLimits are the lifetime limits for a workspace with token policy p.
+func (s *Server) lifetimeLimits(p *pb.TokenPolicy) lifecycle.Limits {
+	return lifecycle.Limits{Policy: p, Ceiling: s.maxLife}
+}
+
+func (s *Server) rollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.RollTokenResponse, error) {
+	if err := checkTokenPath(req.GetWorkspaceId(), req.GetTokenId()); err != nil {
+		return nil, err
+	}
+	grace, err := lifecycle.Grace(req.GetGrace())
+	if err != nil {
+		return nil, err
+	}
+	old, err := s.store.GetToken(ctx, req.GetWorkspaceId(), req.GetTokenId())
+	if err != nil {
+		return nil, err
+	}
+	next, secret, err := s.roll(ctx, req.GetWorkspaceId(), old.GetToken(), grace)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RollTokenResponse{Token: next, Secret: secret}, nil
+}
+
+// roll replaces old by a new token with a fresh secret; old keeps working
+// for grace. workspaceID, when set, must be old's workspace. It is the one
+// path of RollToken and the SDK's refresh.
+func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, grace time.Duration) (*pb.Token, string, error) {
+	now := s.now()
+	rec, secret, err := s.newRecord(old, now, time.Time{})
+	if err != nil {
+		return nil, "", err
+	}
+	_, next, err := s.store.RollToken(ctx, storage.Roll{
+		WorkspaceID: workspaceID,
+		OldID:       old.GetTokenId(),
+		Next:        rec,
+		Grace:       grace,
+		Ceiling:     s.maxLife,
+	})
+	if err != nil {
+		if errorsIsReused(err) {
+			s.audit(ctx, "token family revoked: a replaced token was rolled again", tokenAttrs(old)...)
+		}
+		return nil, "", err
+	}
+	s.audit(ctx, "token rolled", append(tokenAttrs(next.GetToken()),
+		slog.String("replaces", old.GetTokenId()), slog.Duration("grace", grace))...)
+	return view(next, now), secret, nil
+}
+
+func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*pb.UpdateTokenResponse, error) {
+	in := req.GetToken()
+	if in == nil {
+		return nil, invalid("token", "is required")
+	}
+	if err := checkID("token.workspace_id", in.GetWorkspaceId()); err != nil {
+		return nil, err
+	}
+	if err := checkTokenPath(in.GetWorkspaceId(), in.GetTokenId()); err != nil {
+		return nil, invalid("token.token_id", "is not a token id (26 characters of [0-9a-z])")
+	}
+	paths, err := maskPaths(req.GetUpdateMask().GetPaths(), []string{"description", "expire_time", "disabled", "operations", "zoos"})
+	if err != nil {
+		return nil, err
+	}
+	// Fields outside the mask are ignored (AIP-134), so only those in it
+	// are checked.
+	var exp time.Time
+	var ops []pb.Operation
+	var zoos []string
+	for _, p := range paths {
+		switch p {
+		case "description":
+			err = checkText("token.description", in.GetDescription(), maxDescription)
+		case "expire_time":
+			exp, err = requestedExpiry("token.expire_time", in.GetExpireTime())
+		case "operations":
+			ops, _, err = checkScopes("token.", in.GetOperations(), nil)
+		case "zoos":
+			_, zoos, err = checkScopes("token.", nil, in.GetZoos())
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	var policy *pb.TokenPolicy
+	rec, err := s.store.UpdateToken(ctx, in.GetWorkspaceId(), in.GetTokenId(), now, func(t *pb.Token, p *pb.TokenPolicy) error {
+		policy = p
+		for _, path := range paths {
+			switch path {
+			case "description":
+				t.Description = in.GetDescription()
+			case "disabled":
+				t.Disabled = in.GetDisabled()
+			case "operations":
+				t.Operations = ops
+			case "zoos":
+				t.Zoos = zoos
+			case "expire_time":
+				e, err := s.lifetimeLimits(p).Change(t, exp, now)
+				var le *lifecycle.LimitError
+				if errors.As(err, &le) {
+					return invalid("token."+le.Field, "%s", le.Reason)
+				}
+				if err != nil {
+					return err
+				}
+				t.ExpireTime = nil
+				if !e.IsZero() {
+					t.ExpireTime = timestamppb.New(e)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "token updated", append(tokenAttrs(rec.GetToken()), slog.Any("fields", paths))...)
+	return &pb.UpdateTokenResponse{Token: viewUnder(rec, policy, now)}, nil
+}
+
+// maskPaths checks an AIP-134 update mask against the paths a method may
+// change: required, each path known, none twice; "*" alone means all.
+func maskPaths(paths, allowed []string) ([]string, error) {
+	if len(paths) == 0 {
+		return nil, invalid("update_mask", "is required: name the fields to change, among %v", allowed)
+	}
+	if len(paths) == 1 && paths[0] == "*" {
+		return allowed, nil
+	}
+	seen := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		if !slices.Contains(allowed, p) {
+			return nil, invalid("update_mask", "path %q cannot be changed; allowed: %v", p, allowed)
+		}
+		if seen[p] {
+			return nil, invalid("update_mask", "path %q is named twice", p)
+		}
+		seen[p] = true
+	}
+	return paths, nil
+}
+
+// checkScopes checks a token's scopes: operations among download and cloud
+// inference, zoos named `workspace/zoo`, none twice, at most maxScopeZoos
+// zoos. prefix is prepended to the field names in errors. Zoos need not
+// exist: a scope grants nothing the workspace does not, so naming a missing
+// or foreign zoo only narrows.
+func checkScopes(prefix string, ops []pb.Operation, zoos []string) ([]pb.Operation, []string, error) {
+	for i, op := range ops {
+		if op != pb.Operation_OPERATION_DOWNLOAD && op != pb.Operation_OPERATION_CLOUD_INFERENCE {
+			return nil, nil, invalid(prefix+"operations", "must hold only OPERATION_DOWNLOAD and OPERATION_CLOUD_INFERENCE")
+		}
+		if slices.Contains(ops[:i], op) {
+			return nil, nil, invalid(prefix+"operations", "names %v twice", op)
+		}
+	}
+	if len(zoos) > maxScopeZoos {
+		return nil, nil, invalid(prefix+"zoos", "must name at most %d zoos", maxScopeZoos)
+	}
+	for i, z := range zoos {
+		if _, _, err := parseZoo(z); err != nil {
+			return nil, nil, invalid(prefix+"zoos", "must be workspace/zoo names, each part matching [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+		}
+		if slices.Contains(zoos[:i], z) {
+			return nil, nil, invalid(prefix+"zoos", "names %q twice", z)
+		}
+	}
+	return slices.Clone(ops), slices.Clone(zoos), nil
+}
+
+// endTime is when t stops by expiry under policy p, as a timestamp; nil
+// when never.
+func endTime(t *pb.Token, p *pb.TokenPolicy) *timestamppb.Timestamp {
+	end := lifecycle.End(t, p)
+	if end.IsZero() {
+		return nil
+	}
+	return timestamppb.New(end)
+}
+
+// errorsIsReused reports whether a roll failed because the token was
+// already replaced (and its family was revoked for it).
+func errorsIsReused(err error) bool { return errors.Is(err, lifecycle.ErrReused) }

@@ -1,0 +1,132 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
+)
+
+// Roll asks RollToken to replace one token by a new one.
+type Roll struct {
+	// WorkspaceID, when set, must be the old token's workspace (otherwise
+	// the token counts as not found). The SDK's refresh, which names the
+	// token by its secret, leaves it empty.
+	WorkspaceID string
+	// OldID is the token to replace.
+	OldID string
+	// Next is the new token's record: its token id, masked key and
+	// create_time (the time of the roll), its secret hash and sealed secret.
+	// RollToken fills in the rest from the old token.
+	Next *storagepb.TokenRecord
+	// Grace is how long the old secret keeps working; 0 stops it now.
+	Grace time.Duration
+	// Ceiling is the server's maximum token lifetime; 0 means none.
+	Ceiling time.Duration
+}
+
+// RollToken replaces a token by a new one in one commit, following the
+// rules of the lifecycle package: the new token keeps the old one's
+// description, user, workspace, scopes and lifetime length (within the
+// workspace's policy), joins its family and records what it replaced; the
+// old one gets replaced_by and a revoke time grace from now; the old one's
+// own predecessor, if still in its grace period, stops now, so at most one
+// predecessor works at a time. It returns both records after the change.
+//
+// Errors: ErrNotFound if the old token does not exist (or is in another
+// workspace); lifecycle.ErrRevoked, ErrExpired or ErrDisabled if it cannot
+// be rolled; ErrNotMember if its user left the workspace. A token that was
+// already replaced means its secret is used twice: the whole family is
+// revoked (REVOKE_REASON_REUSE_DETECTED), that is committed, and the error
+// wraps lifecycle.ErrReused.
+func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.TokenRecord, err error) {
+	if err := checkID("token", r.OldID); err != nil {
+		return nil, nil, err
+	}
+	if _, err := checkNewToken(r.Next); err != nil {
+		return nil, nil, err
+	}
+	if r.Next.Token.GetCreateTime() == nil {
+		return nil, nil, fmt.Errorf("token %q: no create time: %w", r.Next.Token.TokenId, ErrInvalid)
+	}
+	if r.Grace < 0 {
+		return nil, nil, fmt.Errorf("token %q: negative grace: %w", r.OldID, ErrInvalid)
+	}
+	now := r.Next.Token.CreateTime.AsTime()
+	var reused error
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		reused, old, next = nil, nil, nil
+		o, err := tokenByID(tx, r.OldID)
+		if err != nil {
+			return reject(err)
+		}
+		if o == nil || r.WorkspaceID != "" && o.Token.WorkspaceId != r.WorkspaceID {
+			return reject(fmt.Errorf("token %q: %w", r.OldID, ErrNotFound))
+		}
+		policy, err := tokenPolicy(tx, o.Token.WorkspaceId)
+		if err != nil {
+			return reject(err)
+		}
+		if err := lifecycle.Rollable(o.Token, policy, now); err != nil {
+			if !errors.Is(err, lifecycle.ErrReused) {
+				return reject(err)
+			}
+			reused = err
+			return revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+		}
+		exp, err := lifecycle.Limits{Policy: policy, Ceiling: r.Ceiling}.Roll(o.Token, now)
+		if err != nil {
+			return reject(err)
+		}
+		n := proto.CloneOf(r.Next)
+		lifecycle.Successor(o.Token, n.Token)
+		n.Token.ExpireTime = nil
+		if !exp.IsZero() {
+			n.Token.ExpireTime = timestamppb.New(exp)
+		}
+		if err := checkTokenFree(tx, n.Token, n.SecretHash); err != nil {
+			return reject(err)
+		}
+		val, err := checkNewToken(n)
+		if err != nil {
+			return reject(err)
+		}
+		if err := insertToken(tx, n.Token, n.SecretHash, val); err != nil {
+			return err
+		}
+		if prev := o.Token.GetReplaces(); prev != "" {
+			// The predecessor's grace ends now; the tokens that replaced
+			// it (o and n) live on, so it is revoked alone.
+			p, err := tokenByID(tx, prev)
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				if _, err := revokeRecord(tx, p, now, pb.RevokeReason_REVOKE_REASON_ROLLED); err != nil {
+					return err
+				}
+			}
+		}
+		lifecycle.Retire(o.Token, n.Token.TokenId, now, r.Grace)
+		if err := rewriteToken(tx, o); err != nil {
+			return err
+		}
+		old, next = o, n
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if reused != nil {
+		return nil, nil, reused
+	}
+	return old, next, nil
+}
