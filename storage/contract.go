@@ -57,8 +57,21 @@ type Backend interface {
 	RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
 	RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
 	RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error)
-	// ReplaceToken stores next and schedules the end of oldID in one write.
-	ReplaceToken(ctx context.Context, oldID string, next *storagepb.TokenRecord, oldRevokeAt time.Time) error
+	// LookupTokenWithPolicy is LookupToken with the token policy of the
+	// token's workspace (nil: none), read together.
+	LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, err error)
+	// RollToken stores the successor of a token and retires the old one
+	// in one write; a roll of an already rolled token revokes its family
+	// and returns an error wrapping lifecycle.ErrReused.
+	RollToken(ctx context.Context, r Roll) (old, next *storagepb.TokenRecord, err error)
+	// UpdateToken applies change to a token under its workspace's policy
+	// in one write (a change of Disabled reaches the token's descendants).
+	// change may run more than once.
+	UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error)
+	// UpdateWorkspace applies change to a workspace; change may run more
+	// than once.
+	UpdateWorkspace(ctx context.Context, id string, change func(ws *pb.Workspace) error) (*pb.Workspace, error)
+	GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.TokenPolicy, error)
 	RecordUses(ctx context.Context, uses map[string]time.Time) (int, error)
 	SweepTokens(ctx context.Context, cutoff time.Time, batch int) (int, error)
 

@@ -18,8 +18,9 @@ func CheckID(kind, id string) error { return checkID(kind, id) }
 // returns its encoding (with the derived state cleared).
 func CheckNewToken(rec *storagepb.TokenRecord) ([]byte, error) { return checkNewToken(rec) }
 
-// SweptBy reports whether the retention sweep with this cutoff deletes t.
-func SweptBy(t *pb.Token, cutoff time.Time) bool { return sweptBy(t, cutoff) }
+// SweptBy reports whether the retention sweep with this cutoff deletes t,
+// a token of a workspace with policy p (nil: none).
+func SweptBy(t *pb.Token, p *pb.TokenPolicy, cutoff time.Time) bool { return sweptBy(t, p, cutoff) }
 
 // SeedExpired reports whether a parked seed is past its expiry at now.
 func SeedExpired(rec *storagepb.SeedRecord, now time.Time) bool { return seedExpired(rec, now) }

@@ -32,6 +32,9 @@ type member struct {
 
 	mu   sync.Mutex
 	etcd *embed.Etcd
+	// closed is closed when the last stopped instance has released its
+	// listeners and data directory.
+	closed chan struct{}
 }
 
 // Options tune Start. The zero value starts three members.
@@ -167,18 +170,33 @@ func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	return cli
 }
 
-// Stop stops member i (0-based) the way a crash would, without handing
-// over leadership or waiting for clients, keeping its data and ports for
-// Restart.
+// Stop stops member i (0-based) the way a crash would: raft stops at once,
+// without handing over leadership, and the member's listeners are released
+// in the background (etcd waits up to several seconds for open client
+// streams). Data and ports are kept for Restart.
 func (c *Cluster) Stop(i int) {
 	m := c.members[i]
 	m.mu.Lock()
 	e := m.etcd
 	m.etcd = nil
+	closed := make(chan struct{})
+	if e != nil {
+		m.closed = closed
+	}
 	m.mu.Unlock()
 	if e != nil {
 		e.Server.HardStop()
-		e.Close()
+		go func() { defer close(closed); e.Close() }()
+	}
+}
+
+// released waits until member m's last stopped instance is gone.
+func (m *member) released() {
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed != nil {
+		<-closed
 	}
 }
 
@@ -187,6 +205,7 @@ func (c *Cluster) Stop(i int) {
 func (c *Cluster) Restart(i int) {
 	c.t.Helper()
 	m := c.members[i]
+	m.released()
 	var err error
 	for attempt := 0; attempt < 20; attempt++ {
 		if err = c.startMember(m, embed.ClusterStateFlagExisting, 100*time.Millisecond); err == nil {
@@ -235,7 +254,7 @@ func (c *Cluster) close() {
 	var wg sync.WaitGroup
 	for i := range c.members {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.Stop(i) }()
+		go func() { defer wg.Done(); c.Stop(i); c.members[i].released() }()
 	}
 	wg.Wait()
 }

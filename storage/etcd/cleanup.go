@@ -96,7 +96,9 @@ func (s *Store) finishMemberCleanup(ctx context.Context, ws, user string, at tim
 		return len(recs), err
 	}
 	marker := s.k.memberCleanup(ws, user)
-	if _, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(marker), "=", rev)).Then(clientv3.OpDelete(marker)).Commit(); err != nil {
+	dctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), s.writeTimeout)
+	defer cancel()
+	if _, err := s.cli.Txn(dctx).If(clientv3.Compare(clientv3.ModRevision(marker), "=", rev)).Then(clientv3.OpDelete(marker)).Commit(); err != nil {
 		return len(recs), unavailable(ctx, err)
 	}
 	return len(recs), nil
@@ -105,7 +107,7 @@ func (s *Store) finishMemberCleanup(ctx context.Context, ws, user string, at tim
 // finishCleanups finishes the clean-ups a process stopped before finishing.
 func (s *Store) finishCleanups(ctx context.Context) error {
 	p := s.k.cleanups()
-	resp, err := s.cli.Get(ctx, p, clientv3.WithPrefix())
+	resp, err := s.rget(ctx, p, clientv3.WithPrefix())
 	if err != nil {
 		return unavailable(ctx, err)
 	}
@@ -141,7 +143,7 @@ func (s *Store) lookupHashes(ctx context.Context, hashes [][32]byte) ([]string, 
 	for i, h := range hashes {
 		ops[i] = clientv3.OpGet(s.k.hash(h[:]))
 	}
-	resp, err := s.cli.Txn(ctx).Then(ops...).Commit()
+	resp, err := s.rtxn(ctx, ops...)
 	if err != nil {
 		return nil, unavailable(ctx, err)
 	}

@@ -154,7 +154,7 @@ func (x *index) waitFor(ctx context.Context, rev int64, max time.Duration) bool 
 func (s *Store) follow(ctx context.Context, rev int64) {
 	defer close(s.done)
 	every := min(s.maxStale/4, 500*time.Millisecond)
-	for ctx.Err() == nil {
+	for turn := 0; ctx.Err() == nil; turn++ {
 		if rev == 0 {
 			lctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), s.maxStale)
 			r, err := s.idx.load(lctx, s.cli)
@@ -167,19 +167,38 @@ func (s *Store) follow(ctx context.Context, rev int64) {
 			s.log.Info("etcd: validation index re-listed", slog.Int64("revision", r))
 			rev = r
 		}
-		rev = s.watch(ctx, rev, every)
+		rev = s.watchVia(ctx, turn, rev, every)
 	}
+}
+
+// watchVia runs one watch through the store's client, or through a client
+// of the turn-th member (in rotation) when Options.Watch is set.
+func (s *Store) watchVia(ctx context.Context, turn int, rev int64, every time.Duration) int64 {
+	if s.watchCfg == nil || len(s.watchCfg.Endpoints) == 0 {
+		return s.watch(ctx, s.cli, rev, every)
+	}
+	cfg := *s.watchCfg
+	cfg.Endpoints = []string{s.watchCfg.Endpoints[turn%len(s.watchCfg.Endpoints)]}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		s.log.Warn("etcd: watch client", slog.String("endpoint", cfg.Endpoints[0]), slog.String("error", err.Error()))
+		sleep(ctx, 50*time.Millisecond)
+		return rev
+	}
+	// Closing a connection to a hung member can itself hang.
+	defer func() { go func() { _ = cli.Close() }() }()
+	return s.watch(ctx, cli, rev, every)
 }
 
 // watch follows changes after rev until the watch ends; it returns the
 // revision to resume from, or 0 when the index must be re-listed.
-func (s *Store) watch(ctx context.Context, rev int64, every time.Duration) int64 {
+func (s *Store) watch(ctx context.Context, cli *clientv3.Client, rev int64, every time.Duration) int64 {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	// The watch starts at rev itself, not rev+1: etcd sends no progress
 	// notification to a watch of a revision it has not reached, and the
 	// events of rev, applied again, change nothing.
-	wch := s.cli.Watch(wctx, s.k.p, clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithProgressNotify())
+	wch := cli.Watch(wctx, s.k.p, clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithProgressNotify())
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	last := time.Now()
@@ -195,7 +214,9 @@ func (s *Store) watch(ctx context.Context, rev int64, every time.Duration) int64
 				s.log.Warn("etcd: watch silent; reopening", slog.Duration("silent", silent))
 				return rev
 			}
-			_ = s.cli.RequestProgress(wctx)
+			// A request on a hung stream blocks; the silence check
+			// must not wait for it.
+			go func() { _ = cli.RequestProgress(wctx) }()
 		case resp, ok := <-wch:
 			if !ok {
 				return rev
@@ -255,40 +276,55 @@ func (s *Store) reader() view {
 // removed member's tokens are refused from the moment of the removal, even
 // while their revocation is still being written.
 func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, error) {
+	rec, member, _, err := s.LookupTokenWithPolicy(ctx, secretHash)
+	return rec, member, err
+}
+
+// LookupTokenWithPolicy is LookupToken with the token policy of the
+// token's workspace (nil: none), read from the same view.
+func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error) {
 	if err := s.check(ctx); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	read := s.reader()
 	h, ok, err := read(ctx, s.k.hash(secretHash[:]))
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if !ok {
-		return nil, false, fmt.Errorf("token by secret: %w", storage.ErrNotFound)
+		return nil, false, nil, fmt.Errorf("token by secret: %w", storage.ErrNotFound)
 	}
 	te, ok, err := read(ctx, s.k.token(string(h.val)))
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if !ok {
-		return nil, false, fmt.Errorf("token %q by secret: %w", h.val, storage.ErrNotFound)
+		return nil, false, nil, fmt.Errorf("token %q by secret: %w", h.val, storage.ErrNotFound)
 	}
 	rec, err := decodeToken(te.val)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	t := rec.Token
 	member := true
+	var policy *pb.TokenPolicy
 	for _, key := range []string{s.k.workspace(t.WorkspaceId), s.k.member(t.WorkspaceId, t.UserId)} {
 		e, ok, err := read(ctx, key)
 		if err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 		if !ok || e.create >= te.create {
 			member = false
 		}
+		if ok && key == s.k.workspace(t.WorkspaceId) {
+			ws, err := decode[pb.Workspace](e.val)
+			if err != nil {
+				return nil, false, nil, err
+			}
+			policy = ws.GetTokenPolicy()
+		}
 	}
-	return rec, member, nil
+	return rec, member, policy, nil
 }
 
 // GetZoo returns a zoo from the index (or etcd while the index lags); the

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -17,19 +19,21 @@ type tlog struct{ t *testing.T }
 
 func (w tlog) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
-// TestIndexFollowsMemberLoss stops each member in turn (one at a time) and
-// checks the index stays current: Ping passes and a write is seen.
+// TestIndexFollowsMemberLoss stops the member the index watches first
+// (like a crash: it stops answering without closing its streams at once)
+// and checks the index stays current: Ping passes and a write is seen.
 func TestIndexFollowsMemberLoss(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{})
 	cli := c.Client(t)
 	ctx := context.Background()
 	s, err := etcd.OpenClient(ctx, cli, etcd.Options{Prefix: "/idx/", MaxStaleness: time.Second, WriteTimeout: 2 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))})
+		Logger: slog.New(slog.NewTextHandler(tlog{t}, nil)),
+		Watch:  &clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: time.Second, Logger: zap.NewNop()}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	for i := range 3 {
+	for i := range 1 {
 		c.Stop(i)
 		time.Sleep(1500 * time.Millisecond)
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -44,7 +48,5 @@ func TestIndexFollowsMemberLoss(t *testing.T) {
 		if err != nil {
 			t.Errorf("CreateWorkspace with member %d down: %v", i, err)
 		}
-		c.Restart(i)
-		c.WaitHealthy(10 * time.Second)
 	}
 }

@@ -17,7 +17,7 @@ func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
 		return nil, err
 	}
 	p := s.k.keyChecks()
-	resp, err := s.cli.Get(ctx, p, clientv3.WithPrefix())
+	resp, err := s.rget(ctx, p, clientv3.WithPrefix())
 	if err != nil {
 		return nil, unavailable(ctx, err)
 	}
@@ -68,7 +68,7 @@ func (s *Store) SealedSample(ctx context.Context) (storage.Sealed, error) {
 	if err := s.check(ctx); err != nil {
 		return storage.Sealed{}, err
 	}
-	seeds, err := s.cli.Get(ctx, s.k.seeds(), clientv3.WithPrefix(), clientv3.WithLimit(1))
+	seeds, err := s.rget(ctx, s.k.seeds(), clientv3.WithPrefix(), clientv3.WithLimit(1))
 	if err != nil {
 		return storage.Sealed{}, unavailable(ctx, err)
 	}
@@ -87,7 +87,7 @@ func (s *Store) SealedSample(ctx context.Context) (storage.Sealed, error) {
 	p := s.k.tokens()
 	start, end := p, prefixEnd(p)
 	for {
-		resp, err := s.cli.Get(ctx, start, rangeOpts(end, 200)...)
+		resp, err := s.rget(ctx, start, rangeOpts(end, 200)...)
 		if err != nil {
 			return storage.Sealed{}, unavailable(ctx, err)
 		}

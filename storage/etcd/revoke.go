@@ -121,7 +121,7 @@ func (s *Store) userTokens(ctx context.Context, workspaceID, userID string, befo
 	start, end := prefix, prefixEnd(prefix)
 	var ids []string
 	for {
-		resp, err := s.cli.Get(ctx, start, rangeOpts(end, 1000)...)
+		resp, err := s.rget(ctx, start, rangeOpts(end, 1000)...)
 		if err != nil {
 			return nil, unavailable(ctx, err)
 		}

@@ -108,7 +108,7 @@ func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, erro
 	start, end := p, prefixEnd(p)
 	total := 0
 	for {
-		resp, err := s.cli.Get(ctx, start, rangeOpts(end, maxOps/3)...)
+		resp, err := s.rget(ctx, start, rangeOpts(end, maxOps/3)...)
 		if err != nil {
 			return total, unavailable(ctx, err)
 		}

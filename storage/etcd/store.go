@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,11 @@ type Options struct {
 	WriteTimeout time.Duration
 	// Logger receives the index's re-lists and lags; nil discards.
 	Logger *slog.Logger
+	// Watch, when set, is the client configuration the index's watch
+	// uses: one member at a time, moving to the next when the watch goes
+	// silent, so a member that hangs (alive to TCP, dead to raft) cannot
+	// hold the index. Nil watches through the store's client.
+	Watch *clientv3.Config
 }
 
 // Store keeps the token authority's state in etcd. It is safe for
@@ -50,6 +56,7 @@ type Store struct {
 	writeTimeout time.Duration
 	log          *slog.Logger
 	idx          *index
+	watchCfg     *clientv3.Config
 
 	closed atomic.Bool
 	cancel context.CancelFunc
@@ -67,7 +74,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
-	s, err := OpenClient(ctx, cli, Options{Prefix: cfg.Prefix, MaxStaleness: cfg.MaxStaleness, WriteTimeout: cfg.WriteTimeout, Logger: log})
+	s, err := OpenClient(ctx, cli, Options{Prefix: cfg.Prefix, MaxStaleness: cfg.MaxStaleness, WriteTimeout: cfg.WriteTimeout, Logger: log, Watch: &cc})
 	if err != nil {
 		_ = cli.Close()
 		return nil, err
@@ -91,6 +98,7 @@ func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store
 		maxStale:     opts.MaxStaleness,
 		writeTimeout: opts.WriteTimeout,
 		log:          opts.Logger,
+		watchCfg:     opts.Watch,
 		done:         make(chan struct{}),
 	}
 	if s.maxStale <= 0 {
@@ -189,10 +197,10 @@ func (s *Store) Counts(ctx context.Context) (tokens, workspaces int, err error) 
 	if s.closed.Load() {
 		return 0, 0, storage.ErrClosed
 	}
-	resp, err := s.cli.Txn(ctx).Then(
+	resp, err := s.rtxn(ctx,
 		clientv3.OpGet(s.k.tokens(), clientv3.WithPrefix(), clientv3.WithCountOnly()),
 		clientv3.OpGet(s.k.workspaces(), clientv3.WithPrefix(), clientv3.WithCountOnly()),
-	).Commit()
+	)
 	if err != nil {
 		return 0, 0, unavailable(ctx, err)
 	}
@@ -369,6 +377,15 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 			return 0, fmt.Errorf("%s: %d comparisons and %d operations exceed one transaction", what, len(cmps), len(t.ops))
 		}
 		resp, err := s.cli.Txn(wctx).If(cmps...).Then(t.ops...).Commit()
+		if err != nil && notApplied(err) {
+			// The member refused before proposing (it stopped, or has no
+			// leader): nothing was written, and another member may
+			// take it.
+			if berr := backoff(wctx, attempt); berr != nil {
+				return 0, fmt.Errorf("%s: %w", what, unavailable(wctx, err))
+			}
+			continue
+		}
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", what, unavailable(wctx, err))
 		}
@@ -408,7 +425,7 @@ func (s *Store) get(ctx context.Context, key string) (*mvccpb.KeyValue, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	resp, err := s.cli.Get(ctx, key)
+	resp, err := s.rget(ctx, key)
 	if err != nil {
 		return nil, unavailable(ctx, err)
 	}
@@ -416,4 +433,31 @@ func (s *Store) get(ctx context.Context, key string) (*mvccpb.KeyValue, error) {
 		return nil, nil
 	}
 	return resp.Kvs[0], nil
+}
+
+// rget is a read outside a write, bounded like a write: it fails fast on a
+// member without a leader and after WriteTimeout without a quorum.
+func (s *Store) rget(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), s.writeTimeout)
+	defer cancel()
+	return s.cli.Get(ctx, key, opts...)
+}
+
+// rtxn runs read operations at one revision, bounded like rget.
+func (s *Store) rtxn(ctx context.Context, ops ...clientv3.Op) (*clientv3.TxnResponse, error) {
+	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), s.writeTimeout)
+	defer cancel()
+	return s.cli.Txn(ctx).Then(ops...).Commit()
+}
+
+// notApplied reports whether a failed commit certainly changed nothing: the
+// member refused it before proposing it to raft.
+func notApplied(err error) bool {
+	for _, e := range []error{rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable} {
+		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(e) {
+			return true
+		}
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "raft: stopped") || strings.Contains(msg, "connection refused")
 }

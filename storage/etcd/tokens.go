@@ -88,6 +88,17 @@ func (s *Store) insertToken(x *txn, t *pb.Token, secretHash, val []byte) {
 	x.putRaw(s.k.wsToken(t.WorkspaceId, t.TokenId), t.UserId)
 }
 
+// putToken stages the rewrite of a token record, encoded as every store
+// keeps it (without the derived state).
+func (s *Store) putToken(x *txn, rec *storagepb.TokenRecord) error {
+	val, err := storage.CheckNewToken(rec)
+	if err != nil {
+		return err
+	}
+	x.putRaw(s.k.token(rec.Token.TokenId), string(val))
+	return nil
+}
+
 // deleteToken stages the deletion of a token record, its index entries
 // and its parked seed, if any.
 func (s *Store) deleteToken(x *txn, rec *storagepb.TokenRecord) error {
@@ -159,7 +170,7 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 	if before != "" {
 		end = prefix + before
 	}
-	ws, err := s.cli.Get(ctx, s.k.workspace(workspaceID), clientv3.WithCountOnly())
+	ws, err := s.rget(ctx, s.k.workspace(workspaceID), clientv3.WithCountOnly())
 	if err != nil {
 		return nil, unavailable(ctx, err)
 	}
@@ -169,7 +180,7 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 	rev := ws.Header.Revision
 	var out []*storagepb.TokenRecord
 	for {
-		page, err := s.cli.Get(ctx, prefix, clientv3.WithRange(end), clientv3.WithRev(rev), clientv3.WithKeysOnly(),
+		page, err := s.rget(ctx, prefix, clientv3.WithRange(end), clientv3.WithRev(rev), clientv3.WithKeysOnly(),
 			clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithLimit(100))
 		if err != nil {
 			return nil, unavailable(ctx, err)
@@ -181,7 +192,7 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 		for i, kv := range page.Kvs {
 			ops[i] = clientv3.OpGet(s.k.token(string(kv.Key[len(prefix):])), clientv3.WithRev(rev))
 		}
-		recs, err := s.cli.Txn(ctx).Then(ops...).Commit()
+		recs, err := s.rtxn(ctx, ops...)
 		if err != nil {
 			return nil, unavailable(ctx, err)
 		}
@@ -235,74 +246,36 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 	return out, nil
 }
 
-// revokeRecords stages the revocation of the records not already revoked
-// by at and returns those.
+// revokeRecords stages the revocation, as of at, of recs and of every
+// stored descendant of each (the tokens rolled from it), and returns the
+// records it changed.
 func (s *Store) revokeRecords(x *txn, recs []*storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	var out []*storagepb.TokenRecord
-	ts := timestamppb.New(at)
+	done := make(map[string]bool, len(recs))
 	for _, rec := range recs {
-		if lifecycle.RevokedBy(rec.GetToken(), at) {
+		if done[rec.GetToken().GetTokenId()] {
 			continue
 		}
-		rec.Token.RevokeTime = ts
-		rec.Token.RevokeReason = reason
-		if err := x.put(s.k.token(rec.Token.TokenId), rec); err != nil {
+		chain, err := s.descendants(x, rec)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, rec)
+		for _, r := range chain {
+			id := r.GetToken().GetTokenId()
+			if done[id] {
+				continue
+			}
+			done[id] = true
+			if !lifecycle.Revoke(r.GetToken(), at, reason) {
+				continue
+			}
+			if err := s.putToken(x, r); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
 	}
 	return out, nil
-}
-
-// ReplaceToken stores next and schedules the end of oldID in one
-// transaction (a refresh).
-func (s *Store) ReplaceToken(ctx context.Context, oldID string, next *storagepb.TokenRecord, oldRevokeAt time.Time) error {
-	if err := storage.CheckID("token", oldID); err != nil {
-		return err
-	}
-	val, err := storage.CheckNewToken(next)
-	if err != nil {
-		return err
-	}
-	t := next.Token
-	if t.GetCreateTime() == nil {
-		return fmt.Errorf("token %q: no create time: %w", t.TokenId, storage.ErrInvalid)
-	}
-	now := t.CreateTime.AsTime()
-	revokeAt := timestamppb.New(oldRevokeAt)
-	_, err = s.update(ctx, "replace token", func(x *txn) error {
-		kv, err := x.get(s.k.token(oldID))
-		if err != nil {
-			return err
-		}
-		if kv == nil {
-			return fmt.Errorf("token %q: %w", oldID, storage.ErrNotFound)
-		}
-		old, err := decodeToken(kv.Value)
-		if err != nil {
-			return err
-		}
-		o := old.Token
-		if o.WorkspaceId != t.WorkspaceId || o.UserId != t.UserId {
-			return fmt.Errorf("token %q replacing %q: workspace or user differs: %w", t.TokenId, oldID, storage.ErrInvalid)
-		}
-		if o.ReplacedBy != "" {
-			return fmt.Errorf("token %q: replaced by %q: %w", oldID, o.ReplacedBy, storage.ErrReplaced)
-		}
-		if lifecycle.RevokedBy(o, now) {
-			return fmt.Errorf("token %q: revoked: %w", oldID, storage.ErrReplaced)
-		}
-		if err := s.checkTokenFree(x, t, next.SecretHash); err != nil {
-			return err
-		}
-		s.insertToken(x, t, next.SecretHash, val)
-		o.ReplacedBy = t.TokenId
-		if o.RevokeTime == nil || oldRevokeAt.Before(o.RevokeTime.AsTime()) {
-			o.RevokeTime = revokeAt
-		}
-		return x.put(s.k.token(oldID), old)
-	})
-	return err
 }
 
 // RecordUses sets the last-used time of tokens, keeping a later one, in
@@ -338,7 +311,7 @@ func (s *Store) RecordUses(ctx context.Context, uses map[string]time.Time) (int,
 					continue
 				}
 				rec.Token.LastUsedTime = timestamppb.New(at)
-				if err := x.put(s.k.token(id), rec); err != nil {
+				if err := s.putToken(x, rec); err != nil {
 					return err
 				}
 				n++

@@ -80,7 +80,7 @@ func listAfter[T any, P interface {
 	if limit > 0 {
 		opts = append(opts, clientv3.WithLimit(int64(limit)))
 	}
-	resp, err := s.cli.Get(ctx, start, opts...)
+	resp, err := s.rget(ctx, start, opts...)
 	if err != nil {
 		return nil, unavailable(ctx, err)
 	}
@@ -115,7 +115,7 @@ func listInWorkspace[T any, P interface {
 	if limit > 0 {
 		opts = append(opts, clientv3.WithLimit(int64(limit)))
 	}
-	resp, err := s.cli.Txn(ctx).Then(clientv3.OpGet(s.k.workspace(ws), clientv3.WithCountOnly()), clientv3.OpGet(start, opts...)).Commit()
+	resp, err := s.rtxn(ctx, clientv3.OpGet(s.k.workspace(ws), clientv3.WithCountOnly()), clientv3.OpGet(start, opts...))
 	if err != nil {
 		return nil, unavailable(ctx, err)
 	}
