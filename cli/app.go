@@ -61,7 +61,7 @@ func (a *app) rootCmd() *cobra.Command {
 		Use:   "tokenctl",
 		Short: "Manage the workspace tokens of a tokenauthority server",
 		Long: `tokenctl manages workspaces, members, model zoos and tokens of a tokenauthority
-server over gRPC.
+server over gRPC, and reads its audit log.
 
 The server address comes from --addr or TOKENAUTHORITY_ADDR (default
 127.0.0.1:50051); the service credential from --credential,
@@ -88,6 +88,7 @@ to it.`,
 		a.zooCmd(),
 		a.tokenCmd(),
 		a.accessCmd(),
+		a.auditCmd(),
 		a.backupCmd(),
 	)
 	root.InitDefaultCompletionCmd()

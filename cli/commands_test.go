@@ -43,6 +43,8 @@ var commandOf = map[string]string{
 	"GetTokenInfo":       "token info",
 	"RefreshToken":       "token refresh",
 	"PickSeedToken":      "token pick",
+	"ListAuditEvents":    "audit list",
+	"VerifyAuditLog":     "audit verify",
 	"Backup":             "backup",
 }
 

@@ -195,3 +195,11 @@ func (a *app) self() (pb.SelfServiceClient, error) {
 	}
 	return pb.NewSelfServiceClient(conn), nil
 }
+
+func (a *app) auditLog() (pb.AuditServiceClient, error) {
+	conn, err := a.dial(true)
+	if err != nil {
+		return nil, err
+	}
+	return pb.NewAuditServiceClient(conn), nil
+}

@@ -15,15 +15,16 @@ import (
 // README lists them; keep the two in step.
 const (
 	ExitOK           = 0
-	ExitError        = 1 // anything else: a conflict, a server-side failure
-	ExitUsage        = 2 // invalid input: bad flags or arguments, or the server refused a field
-	ExitUnreachable  = 3 // the server could not be reached or did not answer in time
-	ExitCredential   = 4 // no service credential, or the server did not accept it
-	ExitPermission   = 5 // the credential's role may not do this
-	ExitNotFound     = 6 // the workspace, member, zoo or token does not exist
-	ExitTokenInvalid = 7 // token check / access check: the token is not valid
-	ExitDenied       = 8 // access check: the operation is not allowed
-	ExitNotConfirmed = 9 // a destructive command was not confirmed
+	ExitError        = 1  // anything else: a conflict, a server-side failure
+	ExitUsage        = 2  // invalid input: bad flags or arguments, or the server refused a field
+	ExitUnreachable  = 3  // the server could not be reached or did not answer in time
+	ExitCredential   = 4  // no service credential, or the server did not accept it
+	ExitPermission   = 5  // the credential's role may not do this
+	ExitNotFound     = 6  // the workspace, member, zoo or token does not exist
+	ExitTokenInvalid = 7  // token check / access check: the token is not valid
+	ExitDenied       = 8  // access check: the operation is not allowed
+	ExitNotConfirmed = 9  // a destructive command was not confirmed
+	ExitAuditBroken  = 10 // audit verify: the audit log's hash chain is broken
 )
 
 // exitError is an error with its exit code and the one line to print.

@@ -48,6 +48,9 @@ type Config struct {
 	// TrustedProxies (comma-separated CIDRs or addresses).
 	TrustedUserHeader string
 	TrustedProxies    string
+	// AuditLog, when set, also writes every audit event as a JSON line to
+	// this file (appended to, created 0600), or to stdout when "-".
+	AuditLog string
 	// Version asks for the version to be printed instead of serving.
 	Version bool
 	// Now is the clock of the server, the last-used recorder and the
@@ -57,6 +60,10 @@ type Config struct {
 	// the endpoints that need no service credential; 0 disables the limit.
 	RateLimit float64
 	RateBurst int
+	// AuthzRateLimit and AuthzRateBurst limit per client address the
+	// gateway decisions (Envoy's Check when open, /v1/authz); 0 disables.
+	AuthzRateLimit float64
+	AuthzRateBurst int
 	// GRPC bounds what one client can hold on the gRPC port.
 	GRPC server.TransportLimits
 
@@ -89,6 +96,8 @@ func Defaults() Config {
 		ShutdownTimeout: 10 * time.Second,
 		RateLimit:       100,
 		RateBurst:       200,
+		AuthzRateLimit:  20000,
+		AuthzRateBurst:  40000,
 		GRPC:            server.DefaultTransportLimits(),
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
@@ -127,8 +136,11 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
+	fs.StringVar(&cfg.AuditLog, "audit-log", "", "also write every audit event as a JSON line to this file, or to stdout when \"-\" (the store keeps the record either way)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
 	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a client address may make at once before --rate-limit applies")
+	fs.Float64Var(&cfg.AuthzRateLimit, "authz-rate-limit", cfg.AuthzRateLimit, "gateway decisions per second per client address (Envoy's Check while it needs no credential, /v1/authz); a gateway sends all its users' requests from its own address; 0 disables")
+	fs.IntVar(&cfg.AuthzRateBurst, "authz-rate-burst", cfg.AuthzRateBurst, "gateway decisions a client address may ask at once before --authz-rate-limit applies")
 	fs.Func("grpc-max-concurrent-streams", fmt.Sprintf("calls one gRPC connection may have open at once (default %d)", cfg.GRPC.MaxConcurrentStreams), uint32Flag(&cfg.GRPC.MaxConcurrentStreams))
 	fs.Func("grpc-max-header-bytes", fmt.Sprintf("largest metadata of a gRPC call, in bytes (default %d)", cfg.GRPC.MaxHeaderListBytes), uint32Flag(&cfg.GRPC.MaxHeaderListBytes))
 	fs.DurationVar(&cfg.GRPC.ConnectionTimeout, "grpc-connection-timeout", cfg.GRPC.ConnectionTimeout, "how long a new gRPC connection may take to complete its handshake")
@@ -222,6 +234,10 @@ func (c Config) check() error {
 		return fmt.Errorf("--rate-limit %v: want a number of requests per second, 0 to disable", c.RateLimit)
 	case c.RateBurst < 1:
 		return fmt.Errorf("--rate-burst %d: want at least 1", c.RateBurst)
+	case c.AuthzRateLimit < 0 || math.IsNaN(c.AuthzRateLimit) || math.IsInf(c.AuthzRateLimit, 0):
+		return fmt.Errorf("--authz-rate-limit %v: want a number of decisions per second, 0 to disable", c.AuthzRateLimit)
+	case c.AuthzRateBurst < 1:
+		return fmt.Errorf("--authz-rate-burst %d: want at least 1", c.AuthzRateBurst)
 	case c.GRPC.ConnectionTimeout <= 0, c.GRPC.RequestReadTimeout <= 0, c.GRPC.KeepaliveMinTime <= 0, c.GRPC.MaxConnectionIdle <= 0:
 		return errors.New("--grpc-* durations must be positive")
 	case c.GRPC.MaxConcurrentStreams == 0, c.GRPC.MaxHeaderListBytes < 1024:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
@@ -52,16 +53,19 @@ type Daemon struct {
 	// the configuration asked for port 0).
 	GRPCAddr, HTTPAddr net.Addr
 
-	cfg    Config
-	log    *slog.Logger
-	store  storage.Backend
-	usage  *usage.Recorder
-	grpc   *grpc.Server
-	http   *http.Server
-	health *health.Server
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
-	errc   chan error
+	cfg   Config
+	log   *slog.Logger
+	store storage.Backend
+	usage *usage.Recorder
+	// auditLog is the --audit-log file, nil when there is none or it is
+	// stdout.
+	auditLog *os.File
+	grpc     *grpc.Server
+	http     *http.Server
+	health   *health.Server
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	errc     chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -136,9 +140,15 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	m.WatchStore(store.Counts)
 
 	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
-	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
-	if err := d.serve(ctx, gl, hl, box, creds, rules, m, reg); err != nil {
+	auditLog, err := d.openAuditLog()
+	if err != nil {
 		_ = store.Close()
+		return nil, err
+	}
+	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
+	if err := d.serve(ctx, gl, hl, box, creds, rules, m, reg, auditLog); err != nil {
+		_ = store.Close()
+		d.closeAuditLog()
 		return nil, err
 	}
 	log.Info("tokenauthority serving",
@@ -152,7 +162,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	return d, nil
 }
 
-func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry) error {
+func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry, auditLog io.Writer) error {
 	srv := server.New(server.Config{
 		Store:            d.store,
 		Box:              box,
@@ -164,12 +174,14 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		Transport:        d.cfg.GRPC,
 		ClientLimiter:    ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
 		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
+		GatewayLimiter:   ratelimit.New(ratelimit.Config{Rate: d.cfg.AuthzRateLimit, Burst: d.cfg.AuthzRateBurst}),
 		AuthzRules:       rules,
 		// Envoy usually calls Check without a credential.
 		GatewayCredential: d.cfg.AuthzRequireCredential,
 		Logger:            d.log,
 		Metrics:           m,
 		Usage:             d.usage,
+		AuditLog:          auditLog,
 		Now:               d.cfg.Now,
 	})
 
@@ -207,6 +219,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		Gatherer:    reg,
 		Routes:      routes,
 		TrustedUser: trusted,
+		Audit:       srv.Audit(),
 		Backup:      srv.Backup,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
@@ -228,7 +241,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		warnPlaintext(d.log, gl.Addr(), hl.Addr())
 	}
 
-	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, pb.AdminService_ServiceDesc.ServiceName, authv3.Authorization_ServiceDesc.ServiceName} {
+	for _, name := range []string{"", pb.TokenService_ServiceDesc.ServiceName, pb.WorkspaceService_ServiceDesc.ServiceName, pb.SelfService_ServiceDesc.ServiceName, pb.AdminService_ServiceDesc.ServiceName, pb.AuditService_ServiceDesc.ServiceName, authv3.Authorization_ServiceDesc.ServiceName} {
 		d.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	d.wg.Add(3)
@@ -311,10 +324,36 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
+		d.closeAuditLog()
 		d.closeErr = errors.Join(errs...)
 		d.log.Info("tokenauthority stopped")
 	})
 	return d.closeErr
+}
+
+// openAuditLog opens the --audit-log destination; nil when there is none.
+func (d *Daemon) openAuditLog() (io.Writer, error) {
+	switch d.cfg.AuditLog {
+	case "":
+		return nil, nil
+	case "-":
+		return os.Stdout, nil
+	}
+	f, err := os.OpenFile(d.cfg.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	d.auditLog = f
+	return f, nil
+}
+
+func (d *Daemon) closeAuditLog() {
+	if d.auditLog == nil {
+		return
+	}
+	if err := d.auditLog.Close(); err != nil {
+		d.log.Warn("close audit log", slog.String("error", err.Error()))
+	}
 }
 
 // warnIfShared warns when path grants group or others any access: the

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -248,5 +249,52 @@ func TestRateLimitFlags(t *testing.T) {
 		if _, err := daemon.ParseConfig(args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("ParseConfig(%q) accepted", args)
 		}
+	}
+}
+
+// TestGatewayRateLimit: open gateway decisions (Envoy's Check, /v1/authz)
+// draw on their own per-address budget, answering ResourceExhausted and
+// 429 with Retry-After past it, while the SDK budget is untouched.
+func TestGatewayRateLimit(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.AuthzRateLimit, cfg.AuthzRateBurst = 0.01, 2
+	d, _ := startLogged(t, cfg)
+	c := newRESTClient(t, d, cfg)
+	// No token: the admin credential the client sends would be read as one.
+	authz := map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m.bin", "Authorization": ""}
+	// An unknown zoo is a 403 decision: it still counts against the budget.
+	if code, _, body := c.do("GET", "/v1/authz", "", authz); code != http.StatusForbidden {
+		t.Fatalf("first decision = %d %s; want 403", code, body)
+	}
+	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	check := func() (*authv3.CheckResponse, error) {
+		return authv3.NewAuthorizationClient(conn).Check(t.Context(), &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
+			Request: &authv3.AttributeContext_Request{Http: &authv3.AttributeContext_HttpRequest{Method: "GET", Path: "/zoo/v1/public/models/acme/pub/m.bin"}},
+		}})
+	}
+	if _, err := check(); err != nil {
+		t.Fatalf("second decision, over gRPC = %v", err)
+	}
+	code, header, body := c.do("GET", "/v1/authz", "", authz)
+	if code != http.StatusTooManyRequests {
+		t.Fatalf("/v1/authz past the burst = %d %s; want 429", code, body)
+	}
+	if ra, err := strconv.Atoi(header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("Retry-After = %q; want whole seconds", header.Get("Retry-After"))
+	}
+	if detail := jsonField(t, body, "detail"); !strings.Contains(detail, "too many gateway decisions") {
+		t.Errorf("detail = %q", detail)
+	}
+	if _, err := check(); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("Check past the burst = %v; want ResourceExhausted", err)
+	}
+	// The SDK endpoints have their own budget.
+	if code, _, body := c.do("POST", "/api/v1/tokens-seed/pick", `{"seed":"qH3kV9_xZ2-mWn8pLr4tYb7cJf1sDg6aUe0oNi5vRkE"}`, nil); code != http.StatusNotFound {
+		t.Errorf("seed pick after the gateway budget ran out = %d %s; want 404", code, body)
 	}
 }

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -63,9 +64,23 @@ func TestGRPCurlWalkthrough(t *testing.T) {
 		t.Errorf("ValidateToken after revoke = %v; want REASON_REVOKED", v)
 	}
 
+	// The audit log holds the reveal and the revoke, and its chain verifies.
+	const audit = "tokenauthority.v1.AuditService/"
+	evs := grpcurl(t, p, audit+"ListAuditEvents", `{"workspace_id":"acme","start_time":"2000-01-01T00:00:00Z"}`)
+	var actions []string
+	for _, ev := range evs["events"].([]any) {
+		actions = append(actions, ev.(map[string]any)["action"].(string))
+	}
+	if want := "[workspace.create member.add zoo.create token.create token.reveal token.revoke]"; fmt.Sprint(actions) != want {
+		t.Errorf("audit actions = %v; want %s", actions, want)
+	}
+	if vr := grpcurl(t, p, audit+"VerifyAuditLog", `{}`); vr["ok"] != true || vr["eventsChecked"] != "6" {
+		t.Errorf("VerifyAuditLog = %v; want ok over 6 events", vr)
+	}
+
 	// Reflection lists the services; health answers without a credential.
 	out, _ := run(t, false, bins.grpcurl, "-plaintext", p.grpcAddr, "list")
-	for _, svc := range []string{"tokenauthority.v1.TokenService", "tokenauthority.v1.WorkspaceService", "grpc.health.v1.Health"} {
+	for _, svc := range []string{"tokenauthority.v1.TokenService", "tokenauthority.v1.WorkspaceService", "tokenauthority.v1.AuditService", "grpc.health.v1.Health"} {
 		if !strings.Contains(out, svc) {
 			t.Errorf("grpcurl list = %q; want %s", out, svc)
 		}

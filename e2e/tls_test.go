@@ -61,6 +61,28 @@ func TestMutualTLSBinary(t *testing.T) {
 	if !strings.Contains(out, "PermissionDenied") && !strings.Contains(out, `"code":7`) {
 		t.Errorf("the validator's certificate creating a workspace: %s; want permission denied", out)
 	}
+	// The audit log names the credential the certificate is bound to, and
+	// the HTTPS client's address, for the changes the admin's made.
+	out, _ = run(t, false, bins.grpcurl, "-cacert", ca.CertFile, "-cert", admin.CertFile, "-key", admin.KeyFile,
+		"-d", `{"workspace_id":"acme"}`, p.grpcAddr, "tokenauthority.v1.AuditService/ListAuditEvents")
+	var listed struct {
+		Events []struct {
+			Actor, Action, ClientAddress string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &listed); err != nil {
+		t.Fatalf("ListAuditEvents: %v\n%s", err, out)
+	}
+	var actions []string
+	for _, ev := range listed.Events {
+		actions = append(actions, ev.Action)
+		if ev.Actor != "admin" || !strings.HasPrefix(ev.ClientAddress, "127.0.0.1:") {
+			t.Errorf("audit event %s by %q from %q; want the admin certificate's credential from loopback", ev.Action, ev.Actor, ev.ClientAddress)
+		}
+	}
+	if got := strings.Join(actions, " "); got != "workspace.create member.add token.create" {
+		t.Errorf("audit events = %s; want the admin's three changes", got)
+	}
 	if out, err := curl(true, nil, "POST", "/v1/tokens:validate", `{"secret":"`+secret+`"}`); err == nil {
 		t.Errorf("curl without a client certificate succeeded: %s", out)
 	}

@@ -67,6 +67,8 @@ func requiredAccess(fullMethod string) methodAccess {
 		// token an admin disabled, or widen its scopes or expiry.
 		pb.TokenService_UpdateToken_FullMethodName,
 		pb.TokenService_RevokeTokens_FullMethodName,
+		pb.AuditService_ListAuditEvents_FullMethodName,
+		pb.AuditService_VerifyAuditLog_FullMethodName,
 		BackupMethod:
 		return admin
 	case pb.TokenService_ValidateToken_FullMethodName,

@@ -22,7 +22,7 @@ import (
 // allMethods lists every RPC of the services the server registers.
 func allMethods() []protoreflect.MethodDescriptor {
 	var out []protoreflect.MethodDescriptor
-	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto, pb.File_tokenauthority_v1_admin_service_proto, authv3.File_envoy_service_auth_v3_external_auth_proto} {
+	for _, fd := range []protoreflect.FileDescriptor{pb.File_tokenauthority_v1_workspace_service_proto, pb.File_tokenauthority_v1_token_service_proto, pb.File_tokenauthority_v1_self_service_proto, pb.File_tokenauthority_v1_admin_service_proto, pb.File_tokenauthority_v1_audit_service_proto, authv3.File_envoy_service_auth_v3_external_auth_proto} {
 		for i := 0; i < fd.Services().Len(); i++ {
 			ms := fd.Services().Get(i).Methods()
 			for j := 0; j < ms.Len(); j++ {

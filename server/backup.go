@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
@@ -87,6 +88,15 @@ func (s *Server) backup(ctx context.Context, w io.Writer, finish func() error) e
 	if err != nil {
 		return err
 	}
+	// A backup carries every sealed secret and hash, so taking one is
+	// recorded, like a reveal, before anything is sent (the snapshot then
+	// holds its own event).
+	action, _ := auditAction(BackupMethod)
+	actx, pending := audit.NewContext(ctx, s.newEvent(ctx, action, p, nil))
+	if err := s.store.RecordAudit(actx); err != nil {
+		return s.toStatus(ctx, BackupMethod, err)
+	}
+	s.auditLog.write(ctx, pending.Recorded())
 	var n int64
 	if snap, ok := s.store.(storage.Snapshotter); ok {
 		n, err = snap.Backup(ctx, w)

@@ -1,6 +1,6 @@
 // Package server implements the gRPC services of tokenauthority:
-// WorkspaceService, TokenService and SelfService, and Envoy's ext_authz
-// Authorization service (a thin wrapper over package authz). Token
+// WorkspaceService, TokenService, SelfService and AuditService, and Envoy's
+// ext_authz Authorization service (a thin wrapper over package authz). Token
 // validations and access decisions come from package access, the one
 // decision path that the gateways share; ForwardAuth hands the HTTP
 // forward-auth handler to the REST facade.
@@ -17,6 +17,16 @@
 // in workspaces they belong to (member.go). How it can hurt you: whoever can
 // reach the HTTP port from a trusted proxy address can name any user, so the
 // proxy must be the only way in and must overwrite the header.
+//
+// The audit log gets one event per change, built in handle from a second
+// table (actions.go: method -> action, also fail-closed) with the caller,
+// the client address (the gRPC peer, which the REST facade also sets) and
+// the ids the request names; a handler that learns an id only later (a new
+// token's) sets it with setAuditTarget before its store write, which
+// records the event in the same transaction. RevealToken records its event
+// with RecordAudit before the secret is returned. How it can hurt you: a
+// new handler that writes state under a method mapped to notAudited leaves
+// no trace, and a handler must never put a secret into an event.
 //
 // Errors become gRPC status codes in exactly one place (errors.go). Messages of
 // errors the package does not recognise are logged, never sent to clients.

@@ -49,6 +49,8 @@ func (c *clock) Advance(d time.Duration) {
 // env is a server on a real bbolt file, served over loopback gRPC.
 type env struct {
 	addr       string
+	dbPath     string
+	audit      pb.AuditServiceClient
 	store      storage.Backend
 	clock      *clock
 	logs       *syncBuffer
@@ -72,8 +74,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "tokenauthority.db")
 	commits := &atomic.Int64{}
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{OnCommit: func(int) { commits.Add(1) }})
+	store, err := storage.Open(dbPath, storage.Options{OnCommit: func(int) { commits.Add(1) }})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -122,6 +125,8 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	}
 	t.Cleanup(func() { conn.Close() })
 	e.addr = lis.Addr().String()
+	e.dbPath = dbPath
+	e.audit = pb.NewAuditServiceClient(conn)
 	e.store = cfg.Store
 	e.workspaces = pb.NewWorkspaceServiceClient(conn)
 	e.tokens = pb.NewTokenServiceClient(conn)

@@ -2,29 +2,46 @@ package server
 
 import (
 	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"tokenauthority/audit"
 )
 
 // handle runs one RPC: authorize the caller for method, hold public methods
-// to the per-address rate limit, run fn, and map its error to a status.
-// Every handler goes through it, on gRPC and through the REST gateway
-// alike.
+// to the per-address rate limit, run fn with the method's audit event (if
+// any) in its context, and map its error to a status. Every handler goes
+// through it, on gRPC and through the REST gateway alike.
 func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Req, fn func(context.Context, Req) (Resp, error)) (Resp, error) {
 	var zero Resp
+	action, ok := auditAction(method)
+	if !ok {
+		return zero, status.Errorf(codes.PermissionDenied, "method %s has no audit action and is not open to any caller", method)
+	}
 	p, err := s.authorize(ctx, method)
 	if err != nil {
 		return zero, err
 	}
-	if requiredAccess(method) == public {
-		if err := s.limitClient(ctx); err != nil {
-			return zero, s.toStatus(ctx, method, err)
-		}
+	if err := s.limitOpen(ctx, method); err != nil {
+		return zero, s.toStatus(ctx, method, err)
 	}
 	if p.member != "" {
 		if err := s.memberScope(ctx, p.member, req); err != nil {
 			return zero, s.toStatus(ctx, method, err)
 		}
 	}
-	resp, err := fn(withPrincipal(ctx, p), req)
+	ctx = withPrincipal(ctx, p)
+	var pending *audit.Pending
+	if action != notAudited {
+		ctx, pending = audit.NewContext(ctx, s.newEvent(ctx, action, p, req))
+	}
+	resp, err := fn(ctx, req)
+	// A call can fail after its event was committed (a refresh that finds
+	// its token reused revokes the family and fails): copy it either way.
+	if ev := pending.Recorded(); ev != nil {
+		s.auditLog.write(ctx, ev)
+	}
 	if err != nil {
 		return zero, s.toStatus(ctx, method, err)
 	}
@@ -42,13 +59,4 @@ func withPrincipal(ctx context.Context, p principal) context.Context {
 func memberOf(ctx context.Context) string {
 	p, _ := ctx.Value(principalKey{}).(principal)
 	return p.member
-}
-
-// callerName names the authenticated caller of ctx for audit logs.
-func callerName(ctx context.Context) string {
-	p, _ := ctx.Value(principalKey{}).(principal)
-	if p.name == "" {
-		return "self-service"
-	}
-	return p.name
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -58,6 +57,11 @@ func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, gr
 	if err != nil {
 		return nil, "", err
 	}
+	// RollToken's event names the rolled token (its request does); the
+	// SDK's refresh names its token only by the secret, so its event names
+	// the new token, and its actor the old one. A detected reuse names the
+	// reused token and the family it revoked (storage.RollToken).
+	setAuditTargetIfUnset(ctx, old.GetWorkspaceId(), rec.GetToken().GetTokenId())
 	_, next, err := s.store.RollToken(ctx, storage.Roll{
 		WorkspaceID: workspaceID,
 		OldID:       old.GetTokenId(),
@@ -66,13 +70,8 @@ func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, gr
 		Ceiling:     s.maxLife,
 	})
 	if err != nil {
-		if errorsIsReused(err) {
-			s.audit(ctx, "token family revoked: a replaced token was rolled again", tokenAttrs(old)...)
-		}
 		return nil, "", err
 	}
-	s.audit(ctx, "token rolled", append(tokenAttrs(next.GetToken()),
-		slog.String("replaces", old.GetTokenId()), slog.Duration("grace", grace))...)
 	return view(next, now), secret, nil
 }
 
@@ -145,7 +144,6 @@ func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token updated", append(tokenAttrs(rec.GetToken()), slog.Any("fields", paths))...)
 	return &pb.UpdateTokenResponse{Token: viewUnder(rec, policy, now)}, nil
 }
 
@@ -208,7 +206,3 @@ func endTime(t *pb.Token, p *pb.TokenPolicy) *timestamppb.Timestamp {
 	}
 	return timestamppb.New(end)
 }
-
-// errorsIsReused reports whether a roll failed because the token was
-// already replaced (and its family was revoked for it).
-func errorsIsReused(err error) bool { return errors.Is(err, lifecycle.ErrReused) }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"log/slog"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -33,7 +32,6 @@ func (s *Server) addMember(ctx context.Context, req *pb.AddMemberRequest) (*pb.A
 	if err := s.store.AddMember(ctx, m); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "member added", slog.String("workspace_id", m.GetWorkspaceId()), slog.String("user_id", m.GetUserId()))
 	return &pb.AddMemberResponse{Member: m}, nil
 }
 
@@ -73,7 +71,6 @@ func (s *Server) removeMember(ctx context.Context, req *pb.RemoveMemberRequest) 
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "member removed", slog.String("workspace_id", req.GetWorkspaceId()), slog.String("user_id", req.GetUserId()), slog.Int("revoked_tokens", n))
 	return &pb.RemoveMemberResponse{RevokedTokenCount: int32(n)}, nil
 }
 

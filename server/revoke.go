@@ -72,7 +72,6 @@ func (s *Server) revokeTokens(ctx context.Context, req *pb.RevokeTokensRequest) 
 	resp.Tokens = make([]*pb.Token, len(recs))
 	for i, r := range recs {
 		resp.Tokens[i] = view(r, now)
-		s.audit(ctx, "token revoked", tokenAttrs(r.GetToken())...)
 	}
 	return resp, nil
 }
@@ -99,7 +98,10 @@ func (s *Server) reportLeakedTokens(ctx context.Context, req *pb.ReportLeakedTok
 		return nil, err
 	}
 	for _, r := range recs {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "token revoked: reported as leaked", tokenAttrs(r.GetToken())...)
+		s.log.LogAttrs(ctx, slog.LevelWarn, "token revoked: reported as leaked",
+			slog.String("token_id", r.GetToken().GetTokenId()),
+			slog.String("workspace_id", r.GetToken().GetWorkspaceId()),
+			slog.String("user_id", r.GetToken().GetUserId()))
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "leak report", slog.Int("secrets", len(secrets)), slog.Int("revoked", len(recs)))
 	return &pb.ReportLeakedTokensResponse{}, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"log/slog"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -88,6 +87,8 @@ func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) 
 	if err != nil {
 		return nil, err
 	}
+	// The token acts on itself: no credential vouched for the call.
+	setAuditActor(ctx, tokenActor(v.Token().GetTokenId()))
 	_, secret, err := s.roll(ctx, "", v.Token(), s.grace)
 	if errors.Is(err, lifecycle.ErrReused) {
 		return nil, status.Error(codes.FailedPrecondition, "the token was already refreshed, so two parties hold it: every token of its family is now revoked; create a new token")
@@ -107,10 +108,14 @@ func (s *Server) pickSeedToken(ctx context.Context, req *pb.PickSeedTokenRequest
 	}
 	hash := sha256.Sum256([]byte(req.GetSeed()))
 	var secret []byte
-	rec, err := s.store.PickSeed(ctx, hash, s.now(), func(rec *storagepb.SeedRecord) error {
+	_, err := s.store.PickSeed(ctx, hash, s.now(), func(rec *storagepb.SeedRecord) error {
 		var err error
-		secret, err = s.box.Open(rec.GetSealedSecret(), hash[:])
-		return err
+		if secret, err = s.box.Open(rec.GetSealedSecret(), hash[:]); err != nil {
+			return err
+		}
+		// The token id names the pick in the audit log.
+		setAuditTarget(ctx, "", rec.GetTokenId())
+		return nil
 	})
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, status.Error(codes.NotFound, "no token has been created for this seed yet, or it was already picked, has expired or was revoked")
@@ -118,6 +123,8 @@ func (s *Server) pickSeedToken(ctx context.Context, req *pb.PickSeedTokenRequest
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "seed picked", slog.String("token_id", rec.GetTokenId()))
 	return &pb.PickSeedTokenResponse{Token: string(secret)}, nil
 }
+
+// tokenActor is the audit actor of a call authenticated by a token itself.
+func tokenActor(tokenID string) string { return "token:" + tokenID }

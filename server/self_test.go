@@ -168,7 +168,7 @@ func TestNoSecretInLogs(t *testing.T) {
 	}
 
 	logs := e.logs.String()
-	if !strings.Contains(logs, "token rolled") {
+	if !strings.Contains(logs, "action=token.refresh") {
 		t.Fatalf("expected audit lines in the log, got:\n%s", logs)
 	}
 	for _, s := range secrets {

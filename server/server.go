@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -60,8 +61,16 @@ type Config struct {
 	ClientLimiter *ratelimit.Limiter
 	// RefreshLimiter, when set, also limits RefreshToken per token.
 	RefreshLimiter *ratelimit.Limiter
+	// GatewayLimiter, when set, limits per client address the gateway
+	// decisions (Envoy's Check while it needs no credential, and
+	// /v1/authz). A gateway sends every user's request from its own
+	// address, so its budget must be far larger than ClientLimiter's.
+	GatewayLimiter *ratelimit.Limiter
 	Logger         *slog.Logger
 	Metrics        *metrics.Metrics
+	// AuditLog, when set, receives every audit event as a JSON line once
+	// its change is committed (the store keeps the record either way).
+	AuditLog io.Writer
 	// Usage, when set, is told of every successful use of a token (see
 	// UsageRecorder); nil records nothing.
 	Usage UsageRecorder
@@ -95,11 +104,14 @@ type Server struct {
 
 	clientLimit  *ratelimit.Limiter
 	refreshLimit *ratelimit.Limiter
+	gatewayLimit *ratelimit.Limiter
 
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	usage   UsageRecorder
 	now     func() time.Time
+	// auditLog copies committed audit events to the log and AuditLog.
+	auditLog *auditLog
 }
 
 // New returns a Server for cfg.
@@ -116,6 +128,7 @@ func New(cfg Config) *Server {
 
 		clientLimit:  cfg.ClientLimiter,
 		refreshLimit: cfg.RefreshLimiter,
+		gatewayLimit: cfg.GatewayLimiter,
 
 		log:     cfg.Logger,
 		metrics: cfg.Metrics,
@@ -140,6 +153,7 @@ func New(cfg Config) *Server {
 	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now, OnUse: s.recordUse})
 	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
 	s.gatewayCred = cfg.GatewayCredential
+	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
 	return s
 }
 
@@ -156,12 +170,15 @@ func (s *Server) Access() *access.Authority { return s.access }
 // Self returns the SelfService implementation.
 func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }
 
+// Audit returns the AuditService implementation.
+func (s *Server) Audit() pb.AuditServiceServer { return &auditService{s: s} }
+
 // Envoy returns Envoy's ext_authz Authorization service.
 func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s} }
 
 // ForwardAuth returns the HTTP forward-auth handler (GET /v1/authz) for
 // nginx auth_request, Caddy forward_auth and Traefik ForwardAuth.
-func (s *Server) ForwardAuth() http.Handler { return s.gateway.ForwardAuth(s.log) }
+func (s *Server) ForwardAuth() http.Handler { return s.limitForwardAuth(s.gateway.ForwardAuth(s.log)) }
 
 // Register adds the services and Envoy's Authorization service to a gRPC
 // server.
@@ -169,6 +186,7 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
+	pb.RegisterAuditServiceServer(g, s.Audit())
 	pb.RegisterAdminServiceServer(g, s.Admin())
 	authv3.RegisterAuthorizationServer(g, s.Envoy())
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/sha256"
-	"log/slog"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -106,10 +105,10 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 			ExpireTime:   timestamppb.New(now.Add(s.seedTTL)),
 		}}
 	}
+	setAuditTarget(ctx, "", rec.GetToken().GetTokenId())
 	if err := s.store.CreateToken(ctx, rec, park); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token created", tokenAttrs(rec.GetToken())...)
 	return &pb.CreateTokenResponse{Token: viewUnder(rec, policy, now), Secret: secret}, nil
 }
 
@@ -210,7 +209,10 @@ func (s *Server) revealToken(ctx context.Context, req *pb.RevealTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token revealed", tokenAttrs(rec.GetToken())...)
+	// The reveal is recorded before the secret leaves: no record, no secret.
+	if err := s.store.RecordAudit(ctx); err != nil {
+		return nil, err
+	}
 	return &pb.RevealTokenResponse{Secret: string(secret)}, nil
 }
 
@@ -223,7 +225,6 @@ func (s *Server) revokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "token revoked", tokenAttrs(rec.GetToken())...)
 	return &pb.RevokeTokenResponse{Token: view(rec, now)}, nil
 }
 
@@ -256,13 +257,4 @@ func viewUnder(rec *storagepb.TokenRecord, p *pb.TokenPolicy, now time.Time) *pb
 	t := proto.CloneOf(rec.GetToken())
 	t.State = lifecycle.StateUnder(t, p, now)
 	return t
-}
-
-// tokenAttrs are the log attributes of a token: never its secret.
-func tokenAttrs(t *pb.Token) []slog.Attr {
-	return []slog.Attr{
-		slog.String("token_id", t.GetTokenId()),
-		slog.String("workspace_id", t.GetWorkspaceId()),
-		slog.String("user_id", t.GetUserId()),
-	}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -58,7 +57,6 @@ func (s *Server) updateWorkspace(ctx context.Context, req *pb.UpdateWorkspaceReq
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "workspace updated", slog.String("workspace_id", ws.GetWorkspaceId()), slog.Any("fields", paths))
 	return &pb.UpdateWorkspaceResponse{Workspace: ws}, nil
 }
 

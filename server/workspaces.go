@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"log/slog"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -44,7 +43,6 @@ func (s *Server) createWorkspace(ctx context.Context, req *pb.CreateWorkspaceReq
 	if err := s.store.CreateWorkspace(ctx, ws); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "workspace created", slog.String("workspace_id", ws.GetWorkspaceId()))
 	return &pb.CreateWorkspaceResponse{Workspace: ws}, nil
 }
 
@@ -107,13 +105,7 @@ func (s *Server) deleteWorkspace(ctx context.Context, req *pb.DeleteWorkspaceReq
 	if err := s.store.DeleteWorkspace(ctx, req.GetWorkspaceId(), req.GetForce()); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "workspace deleted", slog.String("workspace_id", req.GetWorkspaceId()), slog.Bool("force", req.GetForce()))
 	return &pb.DeleteWorkspaceResponse{}, nil
-}
-
-// audit logs a change of stored state, with the caller that made it.
-func (s *Server) audit(ctx context.Context, msg string, attrs ...slog.Attr) {
-	s.log.LogAttrs(ctx, slog.LevelInfo, msg, append(attrs, slog.String("caller", callerName(ctx)))...)
 }
 
 // listArgs checks page_size and page_token of a list request.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"log/slog"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -40,7 +39,6 @@ func (s *Server) createZoo(ctx context.Context, req *pb.CreateZooRequest) (*pb.C
 	if err := s.store.CreateZoo(ctx, z); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "zoo created", slog.String("zoo", z.GetWorkspaceId()+"/"+z.GetZooId()), slog.String("visibility", z.GetVisibility().String()))
 	return &pb.CreateZooResponse{Zoo: z}, nil
 }
 
@@ -83,7 +81,6 @@ func (s *Server) updateZoo(ctx context.Context, req *pb.UpdateZooRequest) (*pb.U
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "zoo updated", slog.String("zoo", z.GetWorkspaceId()+"/"+z.GetZooId()), slog.String("visibility", z.GetVisibility().String()))
 	return &pb.UpdateZooResponse{Zoo: z}, nil
 }
 
@@ -94,7 +91,6 @@ func (s *Server) deleteZoo(ctx context.Context, req *pb.DeleteZooRequest) (*pb.D
 	if err := s.store.DeleteZoo(ctx, req.GetWorkspaceId(), req.GetZooId()); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "zoo deleted", slog.String("zoo", req.GetWorkspaceId()+"/"+req.GetZooId()))
 	return &pb.DeleteZooResponse{}, nil
 }
 

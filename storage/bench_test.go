@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
@@ -194,6 +195,37 @@ func BenchmarkLookupToken(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkAuditedCreateToken measures what recording an audit event in the
+// same commit costs: the same writes with and without an event in their
+// context, on their own files.
+func BenchmarkAuditedCreateToken(b *testing.B) {
+	for _, writers := range []int{1, 8} {
+		for _, audited := range []bool{false, true} {
+			b.Run(fmt.Sprintf("audited=%v/writers=%d", audited, writers), func(b *testing.B) {
+				s, err := Open(filepath.Join(b.TempDir(), "ta.db"), Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				if err := s.update(context.Background(), benchSchema); err != nil {
+					b.Fatal(err)
+				}
+				recs := benchRecords(b.N)
+				runWriters(b, writers, func(i int) error {
+					ctx := context.Background()
+					if audited {
+						ctx, _ = audit.NewContext(ctx, &pb.AuditEvent{
+							Time: timestamppb.Now(), Actor: "hub-web", Action: "token.create",
+							WorkspaceId: "acme", Target: recs[i].GetToken().GetTokenId(), ClientAddress: "127.0.0.1:40000",
+						})
+					}
+					return s.CreateToken(ctx, recs[i], nil)
+				})
+			})
+		}
+	}
 }
 
 // BenchmarkCounts compares what a /metrics scrape costs for the stored

@@ -5,6 +5,9 @@ import (
 	"errors"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tokenauthority/audit"
+	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
 // write is one queued write: a closure over a write transaction and the
@@ -38,9 +41,34 @@ func reject(err error) error { return rejection{err: err} }
 // A ctx already done returns ctx.Err() without enqueueing; once enqueued the
 // write is completed and answered regardless of ctx, so an acknowledged
 // cancellation never hides a committed write.
-func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+//
+// When ctx carries an audit event not yet recorded (audit.NewContext), it is
+// appended to the audit log in the same transaction, after fn succeeds: the
+// change and its event become durable together or not at all, and a
+// rejection records nothing. This is the only place events are written, so
+// no write method needs audit code of its own.
+func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	pending := audit.FromContext(ctx)
+	if pending.Draft() != nil {
+		change := fn
+		var ev *pb.AuditEvent
+		fn = func(tx *bolt.Tx) error {
+			if err := change(tx); err != nil {
+				return err
+			}
+			// Drafted after the change, which may add to the event what
+			// only the transaction knows (audit.Pending.SetRevoked).
+			ev = pending.Draft()
+			return appendAudit(tx, ev)
+		}
+		defer func() {
+			if err == nil && ev != nil {
+				pending.Done(ev)
+			}
+		}()
 	}
 	w := &write{fn: fn, done: make(chan error, 1)}
 	s.mu.RLock()

@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+
 	"io"
 	"time"
+	"tokenauthority/audit"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -77,6 +79,13 @@ type Backend interface {
 
 	PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error)
 	PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error)
+
+	// RecordAudit records the audit event of ctx (audit.NewContext) on its
+	// own. Every write records the event ctx carries in the same
+	// transaction as its change.
+	RecordAudit(ctx context.Context) error
+	ListAuditEvents(ctx context.Context, f audit.Filter, after uint64, limit, maxScan int) (events []*pb.AuditEvent, resume uint64, err error)
+	VerifyAudit(ctx context.Context) (audit.Result, error)
 
 	// KeyChecks, SetKeyChecks and SealedSample let start-up refuse a
 	// master key that cannot open the secrets already stored.

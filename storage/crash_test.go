@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
@@ -22,7 +23,9 @@ import (
 const crashChildEnv = "TOKENAUTHORITY_STORAGE_CRASH_CHILD"
 
 // TestCrashKeepsAcknowledgedWrites kills a writing process with SIGKILL and
-// checks that every write it acknowledged is in the file.
+// checks that every write it acknowledged is in the file, and that each
+// change and its audit event survived together: no event without its
+// change, no change without its event, and an intact chain.
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		crashChild(path)
@@ -79,7 +82,26 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 			t.Errorf("acknowledged workspace %s lost: %v", id, err)
 		}
 	}
-	t.Logf("%d acknowledged writes survived SIGKILL", len(acked))
+	events, _, err := s.ListAuditEvents(context.Background(), audit.Filter{}, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := map[string]bool{}
+	for _, ev := range events {
+		audited[ev.GetTarget()] = true
+		if _, err := s.GetWorkspace(context.Background(), ev.GetTarget()); err != nil {
+			t.Errorf("event %d names workspace %s, which was not stored: %v", ev.GetSequence(), ev.GetTarget(), err)
+		}
+	}
+	for _, id := range acked {
+		if !audited[id] {
+			t.Errorf("acknowledged workspace %s has no audit event", id)
+		}
+	}
+	if res, err := s.VerifyAudit(context.Background()); err != nil || !res.OK {
+		t.Errorf("VerifyAudit after SIGKILL = %+v, %v; want an intact chain", res, err)
+	}
+	t.Logf("%d acknowledged writes and %d audit events survived SIGKILL", len(acked), len(events))
 }
 
 // crashChild writes workspaces from several goroutines, so commits are
@@ -98,7 +120,8 @@ func crashChild(path string) {
 		wg.Go(func() {
 			for i := 0; time.Now().Before(deadline); i++ {
 				id := fmt.Sprintf("w%d-%06d", w, i)
-				if err := s.CreateWorkspace(context.Background(), &pb.Workspace{WorkspaceId: id}); err != nil {
+				ctx, _ := audit.NewContext(context.Background(), &pb.AuditEvent{Action: "workspace.create", Target: id})
+				if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
 					fmt.Println("error:", err)
 					os.Exit(2)
 				}

@@ -11,7 +11,8 @@
 // workspace 0x00 id), tokens (keyed by token id), token_hashes
 // (sha256 of the secret -> token id), workspace_tokens
 // (workspace 0x00 token id -> user id, for newest-first lists) and seeds
-// (sha256 of the seed -> sealed secret). Values are protobuf-encoded. A file
+// (sha256 of the seed -> sealed secret), and audit (sequence -> event,
+// with the newest sequence and hash in meta). Values are protobuf-encoded. A file
 // whose schema version is newer than this build's is refused at Open.
 //
 // # Token rules
@@ -39,6 +40,20 @@
 // completed even if its context is cancelled. Reads use their own read
 // transactions and never wait for the committer.
 //
+// # Audit events
+//
+// A write whose context carries an audit event (audit.NewContext) appends
+// it to the hash-chained audit log inside the same transaction, after the
+// write's closure succeeds (audit.go, commit.go), and an event is durable
+// exactly when its change is. The one thing a write method adds is what only
+// its transaction knows: the revocations of several tokens (RevokeTokens,
+// RevokeUserTokens, RevokeLeaked, RemoveMember, RevokeToken, which also
+// revokes the tokens that replaced it) name the tokens they revoked with
+// noteRevoked, and a RollToken that detects reuse names the reused token
+// and the family it revoked (it commits that and then fails). RecordAudit records an event with no other change (a
+// reveal). Writes the server makes on its own (RecordUses, SweepTokens,
+// PurgeExpiredSeeds) run without an event.
+//
 // # How it can hurt you
 //
 //   - One process per file: bbolt locks the file, and a second Open fails
@@ -49,6 +64,11 @@
 //   - Write closures may run more than once (when another write in the same
 //     batch fails), which is why every time and id is computed by the caller
 //     and passed in rather than read inside a method.
+//   - Every write of a context with an unrecorded event records it, so a
+//     housekeeping write made while serving a request that is not the
+//     request's change must use audit.Without (PickSeed's dead seed).
+//   - If the stored audit head is unreadable, every audited write fails
+//     rather than start a second chain; VerifyAudit reports the break.
 //   - Counts reads counters kept in the meta bucket. Every write that adds or
 //     deletes a token record or a workspace must go through insertToken /
 //     removeToken / insertWorkspace / removeWorkspace (counts.go), in the

@@ -56,14 +56,14 @@ func familyHead(tx *bolt.Tx, rec *storagepb.TokenRecord) (*storagepb.TokenRecord
 }
 
 // revokeFamily revokes every stored member of rec's family at at for
-// reason: the descendants of its oldest stored member.
-func revokeFamily(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) error {
+// reason: the descendants of its oldest stored member. It returns those it
+// revoked.
+func revokeFamily(tx *bolt.Tx, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	head, err := familyHead(tx, rec)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = revokeRecords(tx, []*storagepb.TokenRecord{head}, at, reason)
-	return err
+	return revokeRecords(tx, []*storagepb.TokenRecord{head}, at, reason)
 }
 
 // tokenByID reads a token of any workspace; nil, nil if absent.

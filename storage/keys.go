@@ -18,6 +18,11 @@ import (
 //	token_hashes      sha256(secret) (32 bytes) -> token_id
 //	workspace_tokens  workspace_id 0x00 token_id -> user_id
 //	seeds             sha256(seed) (32 bytes) -> storagepb.SeedRecord
+//	audit             big-endian uint64 sequence -> pb.AuditEvent
+//
+// meta also holds "audit_head": the newest event's sequence (8 bytes,
+// big-endian) and hash (32 bytes), rewritten with every event, so that
+// events cut off the end of the log are noticed.
 //
 // workspace_tokens lets a workspace's tokens be listed newest first (token
 // ids are time-ordered) without a scan of all tokens; its value, the owner,
@@ -31,16 +36,21 @@ var (
 	bucketTokenHashes     = []byte("token_hashes")
 	bucketWorkspaceTokens = []byte("workspace_tokens")
 	bucketSeeds           = []byte("seeds")
+	bucketAudit           = []byte("audit")
 )
 
 // allBuckets is every bucket Open creates.
 var allBuckets = [][]byte{
 	bucketMeta, bucketWorkspaces, bucketMembers, bucketZoos,
 	bucketTokens, bucketTokenHashes, bucketWorkspaceTokens, bucketSeeds,
+	bucketAudit,
 }
 
 // keySchemaVersion is the meta key holding the layout version.
 var keySchemaVersion = []byte("schema_version")
+
+// keyAuditHead is the meta key of the audit log's newest sequence and hash.
+var keyAuditHead = []byte("audit_head")
 
 // sep separates the parts of a composite key. It sorts before every other
 // byte, so all keys of one workspace are contiguous and ordered by the second

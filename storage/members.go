@@ -94,6 +94,7 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		}
 		recs, err := revokeUserTokens(tx, workspaceID, userID, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED)
 		revoked = len(recs)
+		noteRevoked(ctx, recs)
 		return err
 	})
 	if err != nil {

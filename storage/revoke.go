@@ -50,6 +50,7 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 		}
 		var err error
 		out, err = revokeRecords(tx, recs, at, reason)
+		noteRevoked(ctx, out)
 		return err
 	})
 	if err != nil {
@@ -75,6 +76,7 @@ func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string
 		}
 		var err error
 		out, err = revokeUserTokens(tx, workspaceID, userID, at, reason)
+		noteRevoked(ctx, out)
 		return err
 	})
 	if err != nil {
@@ -114,6 +116,7 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 		}
 		var err error
 		out, err = revokeRecords(tx, recs, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
+		noteRevoked(ctx, out)
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
@@ -80,7 +81,15 @@ func (s *Store) RollToken(ctx context.Context, r Roll) (old, next *storagepb.Tok
 				return reject(err)
 			}
 			reused = err
-			return revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+			revoked, err := revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+			if err != nil {
+				return err
+			}
+			// The request's event records the detection: the reused token
+			// and the family it cost.
+			audit.FromContext(ctx).SetTarget(o.Token.WorkspaceId, o.Token.TokenId)
+			noteRevoked(ctx, revoked)
+			return nil
 		}
 		exp, err := lifecycle.Limits{Policy: policy, Ceiling: r.Ceiling}.Roll(o.Token, now)
 		if err != nil {

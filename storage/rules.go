@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"time"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
@@ -24,3 +25,7 @@ func SweptBy(t *pb.Token, p *pb.TokenPolicy, cutoff time.Time) bool { return swe
 
 // SeedExpired reports whether a parked seed is past its expiry at now.
 func SeedExpired(rec *storagepb.SeedRecord, now time.Time) bool { return seedExpired(rec, now) }
+
+// NoteRevoked names the tokens a write revoked in the audit event of ctx,
+// if it carries one.
+func NoteRevoked(ctx context.Context, recs []*storagepb.TokenRecord) { noteRevoked(ctx, recs) }

@@ -8,6 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	"tokenauthority/lifecycle"
 )
@@ -17,11 +18,14 @@ import (
 // only when open succeeds is the seed deleted, in a commit that first checks
 // the seed is still the one read (so two concurrent picks cannot both win)
 // and its token still stands. A failed open (a master key that cannot
-// decrypt it, say) leaves the seed in place and returns open's error.
+// decrypt it, say) leaves the seed in place and returns open's error. The
+// pick records the audit event of ctx; open may still name its target.
 //
 // ErrNotFound if there is no seed, it has expired (expire_time at or before
 // now; one without expire_time never does), or its token was deleted or
-// revoked by now; such a seed is deleted as well.
+// revoked by now. Such a seed is deleted as well, in a write that records no
+// audit event, since nothing was picked; one whose token was revoked between
+// the read and the commit is left for the next pick or purge to delete.
 func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error) {
 	// The SDK polls about once a second until the seed appears; answering
 	// the misses from a read transaction keeps them off the write path.
@@ -44,29 +48,31 @@ func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, 
 	if err != nil {
 		return nil, err
 	}
-	if dead == "" {
-		if err := open(rec); err != nil {
-			return nil, err
-		}
+	if dead != "" {
+		ctx = audit.Without(ctx)
+	} else if err := open(rec); err != nil {
+		return nil, err
 	}
 	var lost string
 	err = s.update(ctx, func(tx *bolt.Tx) error {
-		lost = dead
+		lost = ""
 		b := tx.Bucket(bucketSeeds)
 		if v := b.Get(seedHash[:]); v == nil || !bytes.Equal(v, raw) {
 			return reject(fmt.Errorf("seed: %w", ErrNotFound))
 		}
-		if lost == "" {
-			// Revoked between the read and this commit: the pick loses.
-			lost = seedDead(tx, rec, now)
+		if dead == "" {
+			// Revoked between the read and this commit: the pick loses,
+			// and the rejection writes nothing (nor the pick's event).
+			if lost = seedDead(tx, rec, now); lost != "" {
+				return reject(fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), lost, ErrNotFound))
+			}
 		}
 		return b.Delete(seedHash[:])
 	})
 	if err != nil {
 		return nil, err
 	}
-	if lost != "" {
-		dead = lost
+	if dead != "" {
 		return nil, fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), dead, ErrNotFound)
 	}
 	return rec, nil

@@ -110,7 +110,8 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 			return reject(err)
 		}
 		out = rec
-		_, err = revokeRecords(tx, []*storagepb.TokenRecord{rec}, at, reason)
+		revoked, err := revokeRecords(tx, []*storagepb.TokenRecord{rec}, at, reason)
+		noteRevoked(ctx, revoked)
 		return err
 	})
 	if err != nil {

@@ -34,6 +34,8 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ex := &exchange{}
 	rec := &recorder{ResponseWriter: w}
+	// The peer carries the client's address and TLS state, as on the gRPC
+	// port: the audit log and the rate limits read the address from it.
 	r = r.WithContext(withPeer(withExchange(r.Context(), ex), r))
 	// MaxBytesReader gets the server's own writer so that it can close the
 	// connection after an oversized body.

@@ -60,6 +60,9 @@ type Config struct {
 	// trusted single sign-on proxy. Nil: every caller needs a service
 	// credential.
 	TrustedUser *TrustedUser
+	// Audit serves the AuditService routes (/v1/audit/...). Nil leaves them
+	// unserved.
+	Audit pb.AuditServiceServer
 }
 
 // New returns the HTTP handler of the REST API: the gateway routes of the
@@ -99,6 +102,11 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 	}
 	if err := pb.RegisterSelfServiceHandlerServer(ctx, gw, self); err != nil {
 		return nil, fmt.Errorf("register self service: %w", err)
+	}
+	if cfg.Audit != nil {
+		if err := pb.RegisterAuditServiceHandlerServer(ctx, gw, cfg.Audit); err != nil {
+			return nil, fmt.Errorf("register audit service: %w", err)
+		}
 	}
 
 	routes := map[string]http.Handler{

@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"tokenauthority/storage"
 )
@@ -19,6 +20,8 @@ import (
 //	P wstoken/<ws> 0x00 <tok>  user id (a workspace's tokens, newest last)
 //	P seed/<hex sha256>        storagepb.SeedRecord
 //	P seedtok/<token>          hex sha256 of the token's parked seed
+//	P audit/<seq, 20 digits>   pb.AuditEvent, hash-chained
+//	P audit_head               the newest event's sequence (8 bytes) and hash
 //	P cleanup/ws/<ws>          a deleted workspace whose records are still being removed
 //	P cleanup/member/<ws> 0x00 <user>  a removed member whose tokens are still being revoked
 //
@@ -49,6 +52,9 @@ func (k keys) wsToken(ws, id string) string  { return k.wsTokens(ws) + id }
 func (k keys) seeds() string                 { return k.p + "seed/" }
 func (k keys) seed(h []byte) string          { return k.p + "seed/" + hex.EncodeToString(h) }
 func (k keys) seedOf(token string) string    { return k.p + "seedtok/" + token }
+func (k keys) auditHead() string             { return k.p + "audit_head" }
+func (k keys) audits() string                { return k.p + "audit/" }
+func (k keys) audit(seq uint64) string       { return fmt.Sprintf("%saudit/%020d", k.p, seq) }
 func (k keys) cleanups() string              { return k.p + "cleanup/" }
 func (k keys) wsCleanup(ws string) string    { return k.p + "cleanup/ws/" + ws }
 func (k keys) memberCleanup(ws, user string) string {

@@ -118,7 +118,8 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 			if err != nil {
 				return err
 			}
-			_, err = s.revokeRecords(x, []*storagepb.TokenRecord{head}, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+			revoked, err := s.revokeRecords(x, []*storagepb.TokenRecord{head}, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+			storage.NoteRevoked(ctx, revoked)
 			return err
 		}
 		exp, err := lifecycle.Limits{Policy: policy, Ceiling: r.Ceiling}.Roll(o.Token, now)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"tokenauthority/audit"
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
@@ -66,6 +68,17 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		return 0, err
 	}
 	marker := s.k.memberCleanup(workspaceID, userID)
+	// The tokens the removal ends, named in its audit event.
+	var live []*storagepb.TokenRecord
+	if audit.FromContext(ctx).Draft() != nil {
+		ids, err := s.userTokens(ctx, workspaceID, userID, 0)
+		if err != nil {
+			return 0, err
+		}
+		if live, err = s.liveTokens(ctx, ids, func(*storagepb.TokenRecord) bool { return true }, now); err != nil {
+			return 0, err
+		}
+	}
 	rev, err := s.update(ctx, "remove member", func(t *txn) error {
 		if ok, err := t.exists(s.k.member(workspaceID, userID)); err != nil || !ok {
 			if err == nil {
@@ -75,6 +88,7 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		}
 		t.del(s.k.member(workspaceID, userID))
 		t.putRaw(marker, now.UTC().Format(time.RFC3339Nano))
+		storage.NoteRevoked(ctx, live)
 		return nil
 	})
 	if err != nil {

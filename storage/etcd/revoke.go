@@ -3,7 +3,10 @@ package etcd
 import (
 	"context"
 	"fmt"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"time"
+	"tokenauthority/audit"
+	"tokenauthority/lifecycle"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -58,10 +61,23 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 
 // revokeByKey revokes the tokens of ids that still exist and pass keep, in
 // bounded transactions, and returns the records it revoked.
+//
+// The audit event of ctx, if any, joins the first transaction and names
+// every token the call revokes: those of the first batch and the others
+// that were live when it started.
 func (s *Store) revokeByKey(ctx context.Context, ids []string, keep func(*storagepb.TokenRecord) bool, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+	const size = maxOps / 4 // each token may bring its rolled descendants
+	var later []*storagepb.TokenRecord
+	if audit.FromContext(ctx).Draft() != nil && len(ids) > size {
+		var err error
+		if later, err = s.liveTokens(ctx, ids[size:], keep, at); err != nil {
+			return nil, err
+		}
+	}
 	var out []*storagepb.TokenRecord
+	first := true
 	for len(ids) > 0 {
-		batch := ids[:min(len(ids), maxOps/2)]
+		batch := ids[:min(len(ids), size)]
 		ids = ids[len(batch):]
 		var done []*storagepb.TokenRecord
 		_, err := s.update(ctx, "revoke tokens", func(x *txn) error {
@@ -84,11 +100,15 @@ func (s *Store) revokeByKey(ctx context.Context, ids []string, keep func(*storag
 			}
 			var err error
 			done, err = s.revokeRecords(x, recs, at, reason)
+			if first {
+				storage.NoteRevoked(ctx, append(append([]*storagepb.TokenRecord(nil), done...), later...))
+			}
 			return err
 		})
 		if err != nil {
 			return out, err
 		}
+		first = false
 		out = append(out, done...)
 	}
 	return out, nil
@@ -161,4 +181,36 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 		}
 	}
 	return s.revokeByKey(ctx, ids, func(*storagepb.TokenRecord) bool { return true }, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
+}
+
+// liveTokens reads the records of ids that exist, pass keep and are not
+// revoked by at.
+func (s *Store) liveTokens(ctx context.Context, ids []string, keep func(*storagepb.TokenRecord) bool, at time.Time) ([]*storagepb.TokenRecord, error) {
+	var out []*storagepb.TokenRecord
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), maxOps)]
+		ids = ids[len(part):]
+		ops := make([]clientv3.Op, len(part))
+		for i, id := range part {
+			ops[i] = clientv3.OpGet(s.k.token(id))
+		}
+		resp, err := s.rtxn(ctx, ops...)
+		if err != nil {
+			return nil, unavailable(ctx, err)
+		}
+		for _, r := range resp.Responses {
+			kvs := r.GetResponseRange().GetKvs()
+			if len(kvs) == 0 {
+				continue
+			}
+			rec, err := decodeToken(kvs[0].Value)
+			if err != nil {
+				return nil, err
+			}
+			if keep(rec) && !lifecycle.RevokedBy(rec.GetToken(), at) {
+				out = append(out, rec)
+			}
+		}
+	}
+	return out, nil
 }

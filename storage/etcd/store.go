@@ -16,6 +16,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
+	"tokenauthority/audit"
+	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
 
@@ -357,9 +359,19 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 	}
 	wctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), s.writeTimeout)
 	defer cancel()
+	pending := audit.FromContext(ctx)
 	for attempt := 0; ; attempt++ {
 		t := &txn{ctx: wctx, cli: s.cli, reads: map[string]*mvccpb.KeyValue{}}
 		err := fn(t)
+		var ev *pb.AuditEvent
+		if err == nil && pending.Draft() != nil {
+			// The event joins the change's transaction, drafted after
+			// the change (which may name what it revoked). The chain
+			// head is compared like every read, so audited writes of
+			// all replicas append one after another.
+			ev = pending.Draft()
+			err = s.appendAudit(t, ev)
+		}
 		if errors.Is(err, errConflict) {
 			if err := backoff(wctx, attempt); err != nil {
 				return 0, fmt.Errorf("%s: %w", what, unavailable(wctx, err))
@@ -390,6 +402,9 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 			return 0, fmt.Errorf("%s: %w", what, unavailable(wctx, err))
 		}
 		if resp.Succeeded {
+			if ev != nil {
+				pending.Done(ev)
+			}
 			s.idx.waitFor(ctx, resp.Header.Revision, s.maxStale)
 			return resp.Header.Revision, nil
 		}

@@ -237,7 +237,8 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 			return err
 		}
 		out = rec
-		_, err = s.revokeRecords(x, []*storagepb.TokenRecord{rec}, at, reason)
+		revoked, err := s.revokeRecords(x, []*storagepb.TokenRecord{rec}, at, reason)
+		storage.NoteRevoked(ctx, revoked)
 		return err
 	})
 	if err != nil {

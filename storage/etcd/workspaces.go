@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"tokenauthority/audit"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
@@ -22,7 +23,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 	if err := storage.CheckID("workspace", id); err != nil {
 		return err
 	}
-	if err := s.cleanWorkspace(ctx, id); err != nil {
+	if err := s.cleanWorkspace(audit.Without(ctx), id); err != nil {
 		return err
 	}
 	_, err := s.update(ctx, "create workspace", func(t *txn) error {

@@ -48,4 +48,6 @@ var conformance = []struct {
 	{"RollReuseRevokesFamily", testRollReuseRevokesFamily},
 	{"RollFamilyLifetime", testRollFamilyLifetime},
 	{"UpdateToken", testUpdateToken},
+	{"AuditEventsOfConcurrentWrites", testAuditEventsOfConcurrentWrites},
+	{"ListAuditEvents", testListAuditEvents},
 }
