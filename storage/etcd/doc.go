@@ -11,7 +11,21 @@
 // Writes whose size is unbounded (removing a member with many tokens,
 // deleting a workspace, the retention sweep) make their decision in one
 // transaction (the member or workspace key is deleted) and clean up in
-// batches well under etcd's 128 operations per transaction.
+// batches well under etcd's 128 operations per transaction. The audit
+// event a request carries is appended in the same transaction as its
+// change, after the chain head it read, so audited writes of all replicas
+// form one chain.
+//
+// # Validation index
+//
+// Each Store keeps what validation reads (secret hashes, token records,
+// members, workspaces with their policies, zoos) in memory, loaded at Open
+// and kept current by a watch from the loaded revision, with progress
+// notifications asked for four times per MaxStaleness. LookupToken,
+// LookupTokenWithPolicy and GetZoo answer from it without a network round
+// trip while etcd was heard from within MaxStaleness, and read through to
+// etcd otherwise; Ping then fails with the reason (a /readyz of 503). A
+// write waits for this replica's index to see it before returning.
 //
 // # How it can hurt you
 //
@@ -24,6 +38,15 @@
 //     deadline, while validation keeps answering from the in-memory index
 //     for at most Config.MaxStaleness.
 //   - The password file is read once at start; rotate it by restarting.
+//   - RevokeTokens, RevokeUserTokens and RevokeLeaked with more tokens than
+//     fit one transaction (about 30) write in several; a crash between
+//     them leaves the later ones unrevoked, while the audit event (in the
+//     first) names them all. Call again to finish.
+//   - Every audited write compares the audit chain head, so audited writes
+//     across replicas serialize and retry on contention (a few hundred per
+//     second per cluster).
+//   - The index holds every token record of the prefix in memory: about
+//     1 KB per token.
 //   - Token records carry secret hashes and sealed secrets: anyone who can
 //     read the prefix can read them. Restrict the prefix with etcd roles.
 package etcd
