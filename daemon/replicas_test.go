@@ -37,7 +37,7 @@ type replica struct {
 // sharing a master key and the bootstrap admin credential (the first
 // replica's, copied into the others' data directories), and returns them
 // with an admin context.
-func startReplicas(t *testing.T, c *etcdtest.Cluster, n int, maxStale time.Duration) ([]*replica, context.Context) {
+func startReplicas(t *testing.T, c *etcdtest.Cluster, n int, maxStale, writeTimeout time.Duration) ([]*replica, context.Context) {
 	t.Helper()
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -51,7 +51,7 @@ func startReplicas(t *testing.T, c *etcdtest.Cluster, n int, maxStale time.Durat
 		cfg.Etcd.Endpoints = c.Endpoints()
 		cfg.Etcd.Prefix = "/replicas/"
 		cfg.Etcd.MaxStaleness = maxStale
-		cfg.Etcd.WriteTimeout = time.Second
+		cfg.Etcd.WriteTimeout = writeTimeout
 		cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
 		if i > 0 {
 			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -122,7 +122,7 @@ func TestReplicasOnEtcd(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{})
 	const maxStale = time.Second
 	began := time.Now()
-	rs, ctx := startReplicas(t, c, 2, maxStale)
+	rs, ctx := startReplicas(t, c, 2, maxStale, time.Second)
 	a, b := rs[0], rs[1]
 	t.Logf("cluster and replicas up after %v", time.Since(began))
 
@@ -244,7 +244,7 @@ func TestReplicasOnEtcd(t *testing.T) {
 // no token of the removed member validates.
 func TestReplicasConcurrentWriters(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{})
-	rs, ctx := startReplicas(t, c, 2, 2*time.Second)
+	rs, ctx := startReplicas(t, c, 2, 2*time.Second, 10*time.Second)
 	if _, err := rs[0].ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
 	}
