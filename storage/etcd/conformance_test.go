@@ -22,7 +22,11 @@ func TestConformance(t *testing.T) {
 	storagetest.RunTests(t, func(t testing.TB) storage.Backend {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		s, err := etcd.OpenClient(ctx, cli, etcd.Options{Prefix: fmt.Sprintf("/conformance/%d/", n.Add(1))})
+		s, err := etcd.OpenClient(ctx, cli, etcd.Options{Prefix: fmt.Sprintf("/conformance/%d/", n.Add(1)),
+			// The suite's concurrent writers all append to one audit
+			// chain; on a loaded machine their retries outlast the
+			// default bound, which is for a lost quorum.
+			WriteTimeout: 30 * time.Second})
 		if err != nil {
 			t.Fatalf("OpenClient = %v", err)
 		}
