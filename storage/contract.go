@@ -53,7 +53,9 @@ type Backend interface {
 	// LookupToken finds a token by the SHA-256 of its secret and reports
 	// whether its user is still a member of its workspace. It is the
 	// validation path: a backend should answer it without a network round
-	// trip where it can.
+	// trip where it can. The record may leave out sealed_secret, which no
+	// verdict needs (GetToken returns it), so an in-memory index need not
+	// hold every sealed secret.
 	LookupToken(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, err error)
 	RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error)
 	RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)

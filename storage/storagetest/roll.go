@@ -132,7 +132,7 @@ func testRollToken(t *testing.T, openStore NewStore) {
 			if err != nil || !member {
 				t.Fatalf("LookupToken(next) = member %v, %v", member, err)
 			}
-			if diff := cmp.Diff(next, got, protocmp.Transform()); diff != "" {
+			if diff := cmp.Diff(next, got, lookupOpts...); diff != "" {
 				t.Errorf("returned next differs from stored (-returned +stored):\n%s", diff)
 			}
 			n := got.Token

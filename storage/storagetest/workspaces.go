@@ -168,7 +168,7 @@ func testDeleteWorkspace(t *testing.T, openStore NewStore) {
 			if err != nil || !member {
 				t.Fatalf("neighbour LookupToken = %v, member %v", err, member)
 			}
-			if diff := cmp.Diff(neighbour, got, protocmp.Transform()); diff != "" {
+			if diff := cmp.Diff(neighbour, got, lookupOpts...); diff != "" {
 				t.Errorf("neighbour token changed (-want +got):\n%s", diff)
 			}
 			if _, err := s.GetZoo(ctx, "acme-2", "detectors"); err != nil {
