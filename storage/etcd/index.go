@@ -198,7 +198,15 @@ func (s *Store) watch(ctx context.Context, cli *clientv3.Client, rev int64, ever
 	// The watch starts at rev itself, not rev+1: etcd sends no progress
 	// notification to a watch of a revision it has not reached, and the
 	// events of rev, applied again, change nothing.
-	wch := cli.Watch(wctx, s.k.p, clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithProgressNotify())
+	// Watch itself waits until its stream is open, which on a member that
+	// is down never happens; it is opened aside so the silence check below
+	// also covers a watch that never started, and the deferred cancel
+	// releases it.
+	opened := make(chan clientv3.WatchChan, 1)
+	go func() {
+		opened <- cli.Watch(wctx, s.k.p, clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithProgressNotify())
+	}()
+	var wch clientv3.WatchChan // nil, so never ready, until opened
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	last := time.Now()
@@ -206,6 +214,7 @@ func (s *Store) watch(ctx context.Context, cli *clientv3.Client, rev int64, ever
 		select {
 		case <-ctx.Done():
 			return rev
+		case wch = <-opened:
 		case <-tick.C:
 			// A watch on a member that stopped answering stays open;
 			// one silent for half the bound is replaced, which the
@@ -216,7 +225,9 @@ func (s *Store) watch(ctx context.Context, cli *clientv3.Client, rev int64, ever
 			}
 			// A request on a hung stream blocks; the silence check
 			// must not wait for it.
-			go func() { _ = cli.RequestProgress(wctx) }()
+			if wch != nil {
+				go func() { _ = cli.RequestProgress(wctx) }()
+			}
 		case resp, ok := <-wch:
 			if !ok {
 				return rev
