@@ -15,6 +15,7 @@ import (
 	"tokenauthority/lifecycle"
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
+	etcdstore "tokenauthority/storage/etcd"
 )
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
@@ -75,6 +76,11 @@ type Config struct {
 	// AuthzRequireCredential makes Envoy's ext_authz Check need a
 	// validator service credential.
 	AuthzRequireCredential bool
+
+	// Store is "bbolt" (one file in DataDir, the default) or "etcd" (a
+	// cluster shared by many replicas, configured by Etcd).
+	Store string
+	Etcd  etcdstore.Config
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -97,6 +103,11 @@ func Defaults() Config {
 		LogFormat:       "text",
 		UI:              true,
 		TrustedProxies:  "127.0.0.0/8,::1/128",
+		Store:           "bbolt",
+		Etcd: etcdstore.Config{
+			Prefix:       etcdstore.DefaultPrefix,
+			MaxStaleness: etcdstore.DefaultMaxStaleness,
+		},
 	}
 }
 
@@ -138,6 +149,18 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.GRPC.MaxConnectionIdle, "grpc-max-connection-idle", cfg.GRPC.MaxConnectionIdle, "close a gRPC connection with no call for this long")
 	fs.StringVar(&cfg.AuthzRules, "authz-rules", "", "file of gateway path rules, one \"[METHOD] PATTERN OPERATION\" per line (default: /zoo/v1/public/models/{workspace}/{zoo}/... download, /zoo/v1/inference/{workspace}/{zoo}/... cloud_inference)")
 	fs.BoolVar(&cfg.AuthzRequireCredential, "authz-require-credential", false, "make Envoy's ext_authz Check require a validator service credential (authorization: Bearer in the gRPC metadata Envoy sends); /v1/authz is unaffected")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "where state is kept: bbolt (one file in --data-dir, one process) or etcd (a cluster shared by many replicas, see --etcd-*)")
+	fs.Func("etcd-endpoints", "comma-separated client URLs of the etcd members, e.g. https://10.0.0.1:2379,https://10.0.0.2:2379", func(v string) error {
+		cfg.Etcd.Endpoints = splitList(v)
+		return nil
+	})
+	fs.StringVar(&cfg.Etcd.Prefix, "etcd-prefix", cfg.Etcd.Prefix, "key prefix of this deployment in etcd; deployments sharing a cluster need different prefixes")
+	fs.StringVar(&cfg.Etcd.CA, "etcd-ca", "", "PEM CA certificates that verify the etcd members")
+	fs.StringVar(&cfg.Etcd.Cert, "etcd-cert", "", "PEM client certificate presented to etcd (mutual TLS)")
+	fs.StringVar(&cfg.Etcd.Key, "etcd-key", "", "PEM private key of --etcd-cert")
+	fs.StringVar(&cfg.Etcd.Username, "etcd-username", "", "etcd user; needs --etcd-password-file")
+	fs.StringVar(&cfg.Etcd.PasswordFile, "etcd-password-file", "", "file holding the password of --etcd-username")
+	fs.DurationVar(&cfg.Etcd.MaxStaleness, "max-staleness", cfg.Etcd.MaxStaleness, "with --store etcd: how far a replica's in-memory validation index may lag etcd before validation reads through to etcd and /readyz reports the replica degraded")
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version, commit and date of this build and exit")
@@ -223,7 +246,27 @@ func (c Config) check() error {
 	if _, err := rest.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
 	}
+	switch c.Store {
+	case "bbolt":
+	case "etcd":
+		if err := c.Etcd.Check(); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("--store %q: want bbolt or etcd", c.Store)
+	}
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // now returns the configured clock.

@@ -31,6 +31,7 @@ import (
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	"tokenauthority/storage"
+	etcdstore "tokenauthority/storage/etcd"
 	"tokenauthority/ui"
 	"tokenauthority/usage"
 )
@@ -54,7 +55,7 @@ type Daemon struct {
 
 	cfg   Config
 	log   *slog.Logger
-	store *storage.Store
+	store storage.Backend
 	usage *usage.Recorder
 	// auditLog is the --audit-log file, nil when there is none or it is
 	// stdout.
@@ -121,15 +122,11 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 
 	// The store's file lock comes before the key and the credential, so a
 	// second server on the same directory stops before touching either.
-	store, err := storage.Open(cfg.DBPath(), storage.Options{OnCommit: m.ObserveCommit})
-	if errors.Is(err, storage.ErrLocked) {
-		return nil, fmt.Errorf("another tokenauthority is using %s", cfg.DataDir)
-	}
+	store, err := openStore(ctx, cfg, log, m)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 	warnIfShared(log, cfg.DataDir, "data directory")
-	warnIfShared(log, cfg.DBPath(), "store file")
 	box, err := openMasterKey(ctx, cfg, store, log, true)
 	if err != nil {
 		_ = store.Close()
@@ -396,4 +393,29 @@ func loadCredentials(cfg Config, log *slog.Logger) (*credential.Set, error) {
 		log.Info("using the bootstrap admin credential", slog.String("file", path))
 	}
 	return set, nil
+}
+
+// openStore opens the store the configuration names: the bbolt file in the
+// data directory, or the etcd cluster shared with other replicas.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger, m *metrics.Metrics) (storage.Backend, error) {
+	if cfg.Store == "etcd" {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		s, err := etcdstore.Open(ctx, cfg.Etcd, log)
+		if err != nil {
+			return nil, fmt.Errorf("open etcd store at %v%s: %w", cfg.Etcd.Endpoints, cfg.Etcd.Prefix, err)
+		}
+		log.Info("serving from etcd", slog.Any("endpoints", cfg.Etcd.Endpoints), slog.String("prefix", cfg.Etcd.Prefix),
+			slog.Duration("max_staleness", cfg.Etcd.MaxStaleness))
+		return s, nil
+	}
+	store, err := storage.Open(cfg.DBPath(), storage.Options{OnCommit: m.ObserveCommit})
+	if errors.Is(err, storage.ErrLocked) {
+		return nil, fmt.Errorf("another tokenauthority is using %s", cfg.DataDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	warnIfShared(log, cfg.DBPath(), "store file")
+	return store, nil
 }

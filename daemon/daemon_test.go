@@ -216,6 +216,22 @@ func TestParseConfig(t *testing.T) {
 			}, ""},
 		{"page on by default", nil, nil, func(c daemon.Config) bool { return c.UI && c.TrustedUserHeader == "" }, ""},
 		{"bad trusted proxies", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, nil, "trusted-proxies"},
+		{"bbolt store by default", nil, nil, func(c daemon.Config) bool {
+			return c.Store == "bbolt" && c.Etcd.Prefix == "/tokenauthority/" && c.Etcd.MaxStaleness == 2*time.Second
+		}, ""},
+		{"etcd store", []string{"--store", "etcd", "--etcd-endpoints", "https://10.0.0.1:2379, https://10.0.0.2:2379", "--etcd-ca", "ca.pem", "--etcd-cert", "c.pem", "--etcd-key", "k.pem"},
+			map[string]string{"TOKENAUTHORITY_ETCD_PREFIX": "/hub-a/", "TOKENAUTHORITY_ETCD_USERNAME": "ta", "TOKENAUTHORITY_ETCD_PASSWORD_FILE": "pw", "TOKENAUTHORITY_MAX_STALENESS": "500ms"},
+			func(c daemon.Config) bool {
+				e := c.Etcd
+				return c.Store == "etcd" && len(e.Endpoints) == 2 && e.Endpoints[1] == "https://10.0.0.2:2379" && e.Prefix == "/hub-a/" &&
+					e.CA == "ca.pem" && e.Cert == "c.pem" && e.Key == "k.pem" && e.Username == "ta" && e.PasswordFile == "pw" && e.MaxStaleness == 500*time.Millisecond
+			}, ""},
+		{"unknown store", []string{"--store", "postgres"}, nil, nil, "--store"},
+		{"etcd without endpoints", []string{"--store", "etcd"}, nil, nil, "--etcd-endpoints"},
+		{"etcd prefix without slash", []string{"--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--etcd-prefix", "ta"}, nil, nil, "--etcd-prefix"},
+		{"etcd cert without key", []string{"--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--etcd-cert", "c.pem"}, nil, nil, "--etcd-key"},
+		{"etcd user without password", []string{"--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--etcd-username", "ta"}, nil, nil, "--etcd-password-file"},
+		{"negative staleness", []string{"--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--max-staleness", "-1s"}, nil, nil, "--max-staleness"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

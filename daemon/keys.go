@@ -155,6 +155,9 @@ func (k keyCmd) rotate() error {
 // withStore opens the store exclusively and its key ring (checked as at
 // start, never creating a key), runs fn, and closes the store.
 func (k keyCmd) withStore(ctx context.Context, fn func(context.Context, *storage.Store, *seal.Ring) error) (err error) {
+	if k.cfg.Store != "bbolt" {
+		return fmt.Errorf("the keys commands work on the bbolt store of --data-dir; with --store %s, rotate by restarting every replica with the new ring (docs/scale-out.md)", k.cfg.Store)
+	}
 	// storage.Open would create a missing file: a typo in --data-dir must
 	// not leave an empty store behind.
 	if _, err := os.Stat(k.cfg.DBPath()); err != nil {

@@ -62,7 +62,7 @@ func (c Config) keySource() string {
 //
 // With create set, a missing key file is created when the store holds no
 // sealed secret and there is no ring file: the first start.
-func openMasterKey(ctx context.Context, cfg Config, store *storage.Store, log *slog.Logger, create bool) (*seal.Ring, error) {
+func openMasterKey(ctx context.Context, cfg Config, store storage.Backend, log *slog.Logger, create bool) (*seal.Ring, error) {
 	checks, err := store.KeyChecks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read key check: %w", err)
@@ -126,7 +126,7 @@ func openMasterKey(ctx context.Context, cfg Config, store *storage.Store, log *s
 }
 
 // checkRing applies the key check rule of openMasterKey.
-func checkRing(ctx context.Context, cfg Config, store *storage.Store, ring *seal.Ring, checks map[uint32][]byte) error {
+func checkRing(ctx context.Context, cfg Config, store storage.Backend, ring *seal.Ring, checks map[uint32][]byte) error {
 	keyName := func(id uint32) string {
 		if id == 0 {
 			return "key 0 (" + cfg.keySource() + ")"

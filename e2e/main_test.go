@@ -30,10 +30,17 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
+		if prebuilt := os.Getenv(envBins); prebuilt != "" {
+			// A run started by TestWalkthroughsOnEtcd: the parent built them.
+			dir = prebuilt
+		}
 		bins.server = filepath.Join(dir, "tokenauthority")
 		bins.grpcurl = filepath.Join(dir, "grpcurl")
 		bins.tokenctl = filepath.Join(dir, "tokenctl")
 		bins.dir = dir
+		if os.Getenv(envBins) != "" {
+			return m.Run()
+		}
 		builds := [][]string{
 			{"build", "-o", bins.server, "./cmd/tokenauthority"},
 			{"build", "-o", bins.tokenctl, "./cmd/tokenctl"},
@@ -68,6 +75,7 @@ type proc struct {
 func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
 	args := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"}, extra...)
+	args = append(args, etcdArgs(dataDir)...)
 	cmd := exec.Command(bins.server, args...)
 	cmd.Env = append(os.Environ(), "TOKENAUTHORITY_DATA_DIR="+dataDir)
 	stderr, err := cmd.StderrPipe()

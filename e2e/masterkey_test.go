@@ -28,7 +28,8 @@ func TestBinaryRefusesWrongMasterKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	serve := func() (string, error) {
-		return run(t, true, bins.server, "--data-dir", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+		args := append([]string{"--data-dir", dir, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, etcdArgs(dir)...)
+		return run(t, true, bins.server, args...)
 	}
 	if err := os.WriteFile(keyFile, []byte("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"), 0o600); err != nil {
 		t.Fatal(err)

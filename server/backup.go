@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -9,6 +10,7 @@ import (
 
 	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
 )
 
 // BackupMethod names the backup in the access table. AdminService.Backup
@@ -95,7 +97,12 @@ func (s *Server) backup(ctx context.Context, w io.Writer, finish func() error) e
 		return s.toStatus(ctx, BackupMethod, err)
 	}
 	s.auditLog.write(ctx, pending.Recorded())
-	n, err := s.store.Backup(ctx, w)
+	var n int64
+	if snap, ok := s.store.(storage.Snapshotter); ok {
+		n, err = snap.Backup(ctx, w)
+	} else {
+		err = fmt.Errorf("backup: this server keeps its state in etcd; back it up with an etcd snapshot (etcdctl snapshot save): %w", storage.ErrUnsupported)
+	}
 	if err == nil && finish != nil {
 		err = finish()
 	}

@@ -51,7 +51,7 @@ type env struct {
 	addr       string
 	dbPath     string
 	audit      pb.AuditServiceClient
-	store      *storage.Store
+	store      storage.Backend
 	clock      *clock
 	logs       *syncBuffer
 	workspaces pb.WorkspaceServiceClient

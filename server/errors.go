@@ -54,6 +54,8 @@ var codeOf = []struct {
 	{lifecycle.ErrReused, codes.FailedPrecondition, ""},
 	{seal.ErrOpen, codes.FailedPrecondition, "the master key cannot open this secret: the server was started with a different master key than the one that sealed it"},
 	{storage.ErrClosed, codes.Unavailable, ""},
+	{storage.ErrUnavailable, codes.Unavailable, ""},
+	{storage.ErrUnsupported, codes.Unimplemented, ""},
 	{context.Canceled, codes.Canceled, ""},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, ""},
 }

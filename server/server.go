@@ -36,7 +36,7 @@ type Sealer interface {
 
 // Config is what the services need. Store, Box and Credentials are required.
 type Config struct {
-	Store       *storage.Store
+	Store       storage.Backend
 	Box         Sealer
 	Credentials *credential.Set
 	// Reveal keeps an encrypted copy of every new secret so that RevealToken can
@@ -89,7 +89,7 @@ type Config struct {
 
 // Server implements the gRPC services over one store.
 type Server struct {
-	store   *storage.Store
+	store   storage.Backend
 	access  *access.Authority
 	gateway *authz.Gateway
 	// gatewayCred makes gateway methods need a validator credential.

@@ -1,4 +1,8 @@
-// Package storage keeps the token authority's state in one bbolt file:
+// Package storage declares the contract every store of the token authority
+// keeps (Backend, contract.go), with its record types and sentinel errors,
+// and implements it over one bbolt file (Store); storage/etcd implements it
+// over an etcd cluster for many replicas, and storage/storagetest checks
+// both. The bbolt Store keeps the token authority's state in one file:
 // workspaces, their members and model zoos, token records with their
 // secret-hash index, and seeds parked for the SDK's pick-up flow. It knows
 // nothing of gRPC; the server maps its sentinel errors (errors.go) to status

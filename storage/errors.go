@@ -30,6 +30,15 @@ var (
 	// ErrClosed means the Store was closed.
 	ErrClosed = errors.New("store closed")
 
+	// ErrUnavailable means the store could not be reached or could not
+	// commit (an etcd cluster without a quorum); nothing is known to have
+	// been written, and the call may be retried.
+	ErrUnavailable = errors.New("store unavailable")
+
+	// ErrUnsupported means the store does not offer the operation (a
+	// streamed backup of an etcd store); the message says what to use.
+	ErrUnsupported = errors.New("not supported by this store")
+
 	// ErrLocked means another process holds the file; bbolt allows one
 	// process per file.
 	ErrLocked = errors.New("database file is locked by another process")

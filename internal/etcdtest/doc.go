@@ -1,0 +1,19 @@
+// Package etcdtest runs a real etcd cluster inside a test process: three
+// members (or any odd number) on free loopback ports, data in t.TempDir(),
+// short heartbeat and election timeouts so a start or a leader election takes
+// well under a second. Members can be stopped and restarted on the same ports
+// and data, to take a quorum away and give it back.
+//
+// # How it can hurt you
+//
+//   - Ports are chosen by binding port 0 and closing the listener before etcd
+//     binds it again; another process can take a port in between. Start
+//     retries with fresh ports a few times, then fails the test.
+//   - Every member runs in the test's process: a cluster costs tens of MB and
+//     a few goroutines per member. Start one per test package that needs it,
+//     not one per test, when the tests do not stop members.
+//   - fsync is off (UnsafeNoFsync): the data survives a member stop, not a
+//     machine crash. Fine for tests, never for anything else.
+//   - Stop of a quorum makes every client call block until its context ends;
+//     pass short deadlines in tests that stop members.
+package etcdtest

@@ -1,0 +1,108 @@
+package storage
+
+import (
+	"context"
+
+	"io"
+	"time"
+	"tokenauthority/audit"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// Backend is the contract every store of the token authority keeps: the
+// bbolt Store of one process and the etcd store shared by many replicas.
+// Records are the protobuf messages of gen/, errors wrap the sentinels of
+// errors.go, and every method that changes more than one record changes all
+// of them or none. storagetest.RunTests checks a backend against it.
+type Backend interface {
+	// Ping reports whether the store can serve reads, for readiness.
+	Ping(ctx context.Context) error
+	// Close releases the store; later calls fail with ErrClosed.
+	Close() error
+	// Counts returns how many token records and workspaces are stored.
+	Counts(ctx context.Context) (tokens, workspaces int, err error)
+
+	CreateWorkspace(ctx context.Context, ws *pb.Workspace) error
+	GetWorkspace(ctx context.Context, id string) (*pb.Workspace, error)
+	ListWorkspaces(ctx context.Context, after string, limit int) ([]*pb.Workspace, error)
+	// DeleteWorkspace refuses a workspace with members, zoos or tokens
+	// unless force, which deletes them with it.
+	DeleteWorkspace(ctx context.Context, id string, force bool) error
+
+	AddMember(ctx context.Context, m *pb.Member) error
+	GetMember(ctx context.Context, workspaceID, userID string) (*pb.Member, error)
+	ListMembers(ctx context.Context, workspaceID, after string, limit int) ([]*pb.Member, error)
+	// RemoveMember deletes the member and revokes their tokens; from the
+	// moment it returns no token of theirs validates.
+	RemoveMember(ctx context.Context, workspaceID, userID string, now time.Time) (revoked int, err error)
+
+	CreateZoo(ctx context.Context, z *pb.Zoo) error
+	GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
+	ListZoos(ctx context.Context, workspaceID, after string, limit int) ([]*pb.Zoo, error)
+	UpdateZoo(ctx context.Context, workspaceID, zooID string, v pb.Visibility) (*pb.Zoo, error)
+	DeleteZoo(ctx context.Context, workspaceID, zooID string) error
+
+	// CreateToken stores the record, its secret-hash entry and, when seed
+	// is not nil, the parked seed, all or nothing.
+	CreateToken(ctx context.Context, rec *storagepb.TokenRecord, seed *SeedPark) error
+	GetToken(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error)
+	ListTokens(ctx context.Context, workspaceID, before string, limit int, includeRevoked bool, now time.Time) ([]*storagepb.TokenRecord, error)
+	ListTokensMatching(ctx context.Context, workspaceID, before string, limit int, match func(*pb.Token) bool) ([]*storagepb.TokenRecord, error)
+	// LookupToken finds a token by the SHA-256 of its secret and reports
+	// whether its user is still a member of its workspace. It is the
+	// validation path: a backend should answer it without a network round
+	// trip where it can. The record may leave out sealed_secret, which no
+	// verdict needs (GetToken returns it), so an in-memory index need not
+	// hold every sealed secret.
+	LookupToken(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, err error)
+	RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error)
+	RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
+	RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
+	RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error)
+	// LookupTokenWithPolicy is LookupToken with the token policy of the
+	// token's workspace (nil: none), read together.
+	LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, err error)
+	// RollToken stores the successor of a token and retires the old one
+	// in one write; a roll of an already rolled token revokes its family
+	// and returns an error wrapping lifecycle.ErrReused.
+	RollToken(ctx context.Context, r Roll) (old, next *storagepb.TokenRecord, err error)
+	// UpdateToken applies change to a token under its workspace's policy
+	// in one write (a change of Disabled reaches the token's descendants).
+	// change may run more than once.
+	UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error)
+	// UpdateWorkspace applies change to a workspace; change may run more
+	// than once.
+	UpdateWorkspace(ctx context.Context, id string, change func(ws *pb.Workspace) error) (*pb.Workspace, error)
+	GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.TokenPolicy, error)
+	RecordUses(ctx context.Context, uses map[string]time.Time) (int, error)
+	SweepTokens(ctx context.Context, cutoff time.Time, batch int) (int, error)
+
+	PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error)
+	PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error)
+
+	// RecordAudit records the audit event of ctx (audit.NewContext) on its
+	// own. Every write records the event ctx carries in the same
+	// transaction as its change.
+	RecordAudit(ctx context.Context) error
+	ListAuditEvents(ctx context.Context, f audit.Filter, after uint64, limit, maxScan int) (events []*pb.AuditEvent, resume uint64, err error)
+	VerifyAudit(ctx context.Context) (audit.Result, error)
+
+	// KeyChecks, SetKeyChecks and SealedSample let start-up refuse a
+	// master key that cannot open the secrets already stored.
+	KeyChecks(ctx context.Context) (map[uint32][]byte, error)
+	SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error
+	SealedSample(ctx context.Context) (Sealed, error)
+}
+
+// Snapshotter is a Backend that streams a consistent snapshot of itself
+// (bbolt). A store without it (etcd) is backed up with its own tools.
+type Snapshotter interface {
+	Backup(ctx context.Context, w io.Writer) (int64, error)
+}
+
+var (
+	_ Backend     = (*Store)(nil)
+	_ Snapshotter = (*Store)(nil)
+)

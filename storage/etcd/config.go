@@ -1,0 +1,116 @@
+package etcd
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// DefaultPrefix is the key prefix of a deployment that names none.
+const DefaultPrefix = "/tokenauthority/"
+
+// DefaultMaxStaleness is how far a replica's index may fall behind etcd
+// before validation reads through to etcd.
+const DefaultMaxStaleness = 2 * time.Second
+
+// Config says how to reach the etcd cluster and where the keys live.
+type Config struct {
+	// Endpoints are the client URLs of the cluster's members.
+	Endpoints []string
+	// Prefix starts every key, so several deployments can share a cluster;
+	// it must end in "/".
+	Prefix string
+	// CA, Cert and Key are PEM files: CA verifies the members' certificates,
+	// Cert and Key are this replica's client certificate (mutual TLS).
+	CA, Cert, Key string
+	// Username and PasswordFile turn on etcd's authentication; the file
+	// holds the password (a trailing newline is ignored).
+	Username, PasswordFile string
+	// MaxStaleness bounds how long the validation index is trusted without
+	// hearing from etcd; 0 means DefaultMaxStaleness.
+	MaxStaleness time.Duration
+	// DialTimeout bounds connecting; 0 means 5s.
+	DialTimeout time.Duration
+	// WriteTimeout bounds one write, retries included, before it fails
+	// with storage.ErrUnavailable; 0 means 5s. Not a flag: tests shorten it.
+	WriteTimeout time.Duration
+}
+
+// Check reports the first thing wrong with c, naming the flag.
+func (c Config) Check() error {
+	switch {
+	case len(c.Endpoints) == 0:
+		return errors.New("--etcd-endpoints is required with --store etcd")
+	case !strings.HasPrefix(c.Prefix, "/") || !strings.HasSuffix(c.Prefix, "/"):
+		return fmt.Errorf("--etcd-prefix %q: want a path starting and ending in /", c.Prefix)
+	case (c.Cert == "") != (c.Key == ""):
+		return errors.New("--etcd-cert and --etcd-key go together")
+	case (c.Username == "") != (c.PasswordFile == ""):
+		return errors.New("--etcd-username and --etcd-password-file go together")
+	case c.MaxStaleness < 0:
+		return errors.New("--max-staleness must not be negative")
+	}
+	for _, e := range c.Endpoints {
+		if e == "" {
+			return errors.New("--etcd-endpoints: empty endpoint")
+		}
+	}
+	return nil
+}
+
+// ClientConfig builds the etcd client configuration: TLS when a CA or a
+// client certificate is given, password authentication when a user is.
+func (c Config) ClientConfig() (clientv3.Config, error) {
+	if err := c.Check(); err != nil {
+		return clientv3.Config{}, err
+	}
+	dial := c.DialTimeout
+	if dial <= 0 {
+		dial = 5 * time.Second
+	}
+	cc := clientv3.Config{
+		Endpoints:            c.Endpoints,
+		DialTimeout:          dial,
+		DialKeepAliveTime:    5 * time.Second,
+		DialKeepAliveTimeout: 2 * time.Second,
+		Logger:               zap.NewNop(),
+	}
+	if c.CA != "" || c.Cert != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if c.CA != "" {
+			pem, err := os.ReadFile(c.CA)
+			if err != nil {
+				return clientv3.Config{}, fmt.Errorf("--etcd-ca: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return clientv3.Config{}, fmt.Errorf("--etcd-ca %s: no PEM certificate", c.CA)
+			}
+			tc.RootCAs = pool
+		}
+		if c.Cert != "" {
+			cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+			if err != nil {
+				return clientv3.Config{}, fmt.Errorf("--etcd-cert/--etcd-key: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		cc.TLS = tc
+	}
+	if c.Username != "" {
+		b, err := os.ReadFile(c.PasswordFile)
+		if err != nil {
+			return clientv3.Config{}, fmt.Errorf("--etcd-password-file: %w", err)
+		}
+		cc.Username = c.Username
+		cc.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	return cc, nil
+}

@@ -1,0 +1,272 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
+	"tokenauthority/storage"
+)
+
+// tokenByID reads a token record in x; nil when absent.
+func (s *Store) tokenByID(x *txn, id string) (*storagepb.TokenRecord, error) {
+	kv, err := x.get(s.k.token(id))
+	if err != nil || kv == nil {
+		return nil, err
+	}
+	rec, err := decodeToken(kv.Value)
+	if err != nil {
+		return nil, fmt.Errorf("token %q: %w", id, err)
+	}
+	return rec, nil
+}
+
+// descendants returns rec and the stored tokens rolled from it, in order.
+func (s *Store) descendants(x *txn, rec *storagepb.TokenRecord) ([]*storagepb.TokenRecord, error) {
+	out := []*storagepb.TokenRecord{rec}
+	seen := map[string]bool{rec.Token.TokenId: true}
+	for next := rec.Token.GetReplacedBy(); next != "" && !seen[next]; {
+		r, err := s.tokenByID(x, next)
+		if err != nil || r == nil {
+			return out, err
+		}
+		seen[next] = true
+		out = append(out, r)
+		next = r.Token.GetReplacedBy()
+	}
+	return out, nil
+}
+
+// familyHead returns the oldest stored token of rec's family.
+func (s *Store) familyHead(x *txn, rec *storagepb.TokenRecord) (*storagepb.TokenRecord, error) {
+	first := rec
+	seen := map[string]bool{rec.Token.TokenId: true}
+	for prev := rec.Token.GetReplaces(); prev != "" && !seen[prev]; {
+		r, err := s.tokenByID(x, prev)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			break
+		}
+		seen[prev] = true
+		first = r
+		prev = r.Token.GetReplaces()
+	}
+	return first, nil
+}
+
+// tokenPolicy reads the token policy of a workspace in x; nil when the
+// workspace has none or is gone.
+func (s *Store) tokenPolicy(x *txn, workspaceID string) (*pb.TokenPolicy, error) {
+	kv, err := x.get(s.k.workspace(workspaceID))
+	if err != nil || kv == nil {
+		return nil, err
+	}
+	ws, err := decode[pb.Workspace](kv.Value)
+	if err != nil {
+		return nil, err
+	}
+	return ws.GetTokenPolicy(), nil
+}
+
+// RollToken stores the successor of a token and retires the old one, in
+// one transaction guarded by every record it read. Rolling a token that
+// was already rolled (a reused secret) revokes its whole family instead
+// and returns an error wrapping lifecycle.ErrReused.
+func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *storagepb.TokenRecord, err error) {
+	if err := storage.CheckID("token", r.OldID); err != nil {
+		return nil, nil, err
+	}
+	if _, err := storage.CheckNewToken(r.Next); err != nil {
+		return nil, nil, err
+	}
+	if r.Next.Token.GetCreateTime() == nil {
+		return nil, nil, fmt.Errorf("token %q: no create time: %w", r.Next.Token.TokenId, storage.ErrInvalid)
+	}
+	if r.Grace < 0 {
+		return nil, nil, fmt.Errorf("token %q: negative grace: %w", r.OldID, storage.ErrInvalid)
+	}
+	now := r.Next.Token.CreateTime.AsTime()
+	var reused error
+	_, err = s.update(ctx, "roll token", func(x *txn) error {
+		reused, old, next = nil, nil, nil
+		o, err := s.tokenByID(x, r.OldID)
+		if err != nil {
+			return err
+		}
+		if o == nil || r.WorkspaceID != "" && o.Token.WorkspaceId != r.WorkspaceID {
+			return fmt.Errorf("token %q: %w", r.OldID, storage.ErrNotFound)
+		}
+		policy, err := s.tokenPolicy(x, o.Token.WorkspaceId)
+		if err != nil {
+			return err
+		}
+		if err := lifecycle.Rollable(o.Token, policy, now); err != nil {
+			if !errors.Is(err, lifecycle.ErrReused) {
+				return err
+			}
+			reused = err
+			head, err := s.familyHead(x, o)
+			if err != nil {
+				return err
+			}
+			revoked, err := s.revokeRecords(x, []*storagepb.TokenRecord{head}, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+			storage.NoteRevoked(ctx, revoked)
+			return err
+		}
+		exp, err := lifecycle.Limits{Policy: policy, Ceiling: r.Ceiling}.Roll(o.Token, now)
+		if err != nil {
+			return err
+		}
+		n := proto.CloneOf(r.Next)
+		lifecycle.Successor(o.Token, n.Token)
+		n.Token.ExpireTime = nil
+		if !exp.IsZero() {
+			n.Token.ExpireTime = timestamppb.New(exp)
+		}
+		if err := s.checkTokenFree(x, n.Token, n.SecretHash); err != nil {
+			return err
+		}
+		val, err := storage.CheckNewToken(n)
+		if err != nil {
+			return err
+		}
+		s.insertToken(x, n.Token, n.SecretHash, val)
+		if prev := o.Token.GetReplaces(); prev != "" {
+			p, err := s.tokenByID(x, prev)
+			if err != nil {
+				return err
+			}
+			if p != nil && lifecycle.Revoke(p.Token, now, pb.RevokeReason_REVOKE_REASON_ROLLED) {
+				if err := s.putToken(x, p); err != nil {
+					return err
+				}
+			}
+		}
+		lifecycle.Retire(o.Token, n.Token.TokenId, now, r.Grace)
+		if err := s.putToken(x, o); err != nil {
+			return err
+		}
+		old, next = o, n
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if reused != nil {
+		return nil, nil, reused
+	}
+	return old, next, nil
+}
+
+// UpdateToken applies change to a token, under its workspace's policy, in
+// one guarded transaction; a change of Disabled is carried to the token's
+// descendants in the same transaction. change may run more than once.
+func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error) {
+	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
+		return nil, err
+	}
+	var out *storagepb.TokenRecord
+	_, err := s.update(ctx, "update token", func(x *txn) error {
+		out = nil
+		kv, err := x.get(s.k.token(tokenID))
+		if err != nil {
+			return err
+		}
+		rec, err := tokenIn(kv, workspaceID, tokenID)
+		if err != nil {
+			return err
+		}
+		if err := lifecycle.Changeable(rec.Token, now); err != nil {
+			return err
+		}
+		policy, err := s.tokenPolicy(x, workspaceID)
+		if err != nil {
+			return err
+		}
+		t := rec.Token
+		id, ws, user, replaces, replacedBy, family := t.TokenId, t.WorkspaceId, t.UserId, t.Replaces, t.ReplacedBy, t.FamilyId
+		revokeAt, revokeReason := proto.CloneOf(t.RevokeTime), t.RevokeReason
+		wasDisabled := t.Disabled
+		if err := change(t, policy); err != nil {
+			return err
+		}
+		if t.TokenId != id || t.WorkspaceId != ws || t.UserId != user || t.Replaces != replaces || t.ReplacedBy != replacedBy || t.FamilyId != family ||
+			!proto.Equal(t.RevokeTime, revokeAt) || t.RevokeReason != revokeReason {
+			return fmt.Errorf("token %q: an immutable field was changed: %w", id, storage.ErrInvalid)
+		}
+		chain := []*storagepb.TokenRecord{rec}
+		if t.Disabled != wasDisabled {
+			if chain, err = s.descendants(x, rec); err != nil {
+				return err
+			}
+			for _, r := range chain[1:] {
+				r.Token.Disabled = t.Disabled
+			}
+		}
+		for _, r := range chain {
+			if err := s.putToken(x, r); err != nil {
+				return err
+			}
+		}
+		out = rec
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateWorkspace applies change to a workspace in one guarded
+// transaction; change may run more than once.
+func (s *Store) UpdateWorkspace(ctx context.Context, id string, change func(ws *pb.Workspace) error) (*pb.Workspace, error) {
+	if err := storage.CheckID("workspace", id); err != nil {
+		return nil, err
+	}
+	var out *pb.Workspace
+	_, err := s.update(ctx, "update workspace", func(x *txn) error {
+		out = nil
+		kv, err := x.get(s.k.workspace(id))
+		if err != nil {
+			return err
+		}
+		if kv == nil {
+			return fmt.Errorf("workspace %q: %w", id, storage.ErrNotFound)
+		}
+		ws, err := decode[pb.Workspace](kv.Value)
+		if err != nil {
+			return err
+		}
+		created := ws.GetCreateTime().AsTime()
+		if err := change(ws); err != nil {
+			return err
+		}
+		if ws.GetWorkspaceId() != id || !ws.GetCreateTime().AsTime().Equal(created) {
+			return fmt.Errorf("workspace %q: an immutable field was changed: %w", id, storage.ErrInvalid)
+		}
+		out = ws
+		return x.put(s.k.workspace(id), ws)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetTokenPolicy returns a workspace's token policy (nil: none).
+func (s *Store) GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.TokenPolicy, error) {
+	ws, err := s.GetWorkspace(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return ws.GetTokenPolicy(), nil
+}

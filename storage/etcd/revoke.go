@@ -1,0 +1,216 @@
+package etcd
+
+import (
+	"context"
+	"fmt"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"time"
+	"tokenauthority/audit"
+	"tokenauthority/lifecycle"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
+)
+
+// RevokeTokens revokes tokens of one workspace by id. Every id is read at
+// one revision first, and a missing one refuses the whole call before
+// anything is written; the revocations are then written in transactions
+// of at most maxOps/2 tokens, each guarded by the records it rewrites.
+func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+	if err := storage.CheckID("workspace", workspaceID); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(tokenIDs))
+	seen := make(map[string]bool, len(tokenIDs))
+	for _, id := range tokenIDs {
+		if err := storage.CheckID("token", id); err != nil {
+			return nil, err
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	// The check of every id, at one revision.
+	_, err := s.update(ctx, "revoke tokens", func(x *txn) error {
+		if ok, err := x.exists(s.k.workspace(workspaceID)); err != nil || !ok {
+			if err == nil {
+				err = fmt.Errorf("workspace %q: %w", workspaceID, storage.ErrNotFound)
+			}
+			return err
+		}
+		for _, id := range ids {
+			kv, err := x.get(s.k.token(id))
+			if err != nil {
+				return err
+			}
+			if _, err := tokenIn(kv, workspaceID, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.revokeByKey(ctx, ids, func(rec *storagepb.TokenRecord) bool {
+		return rec.GetToken().GetWorkspaceId() == workspaceID
+	}, at, reason)
+}
+
+// revokeByKey revokes the tokens of ids that still exist and pass keep, in
+// bounded transactions, and returns the records it revoked.
+//
+// The audit event of ctx, if any, joins the first transaction and names
+// every token the call revokes: those of the first batch and the others
+// that were live when it started.
+func (s *Store) revokeByKey(ctx context.Context, ids []string, keep func(*storagepb.TokenRecord) bool, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+	const size = maxOps / 4 // each token may bring its rolled descendants
+	var later []*storagepb.TokenRecord
+	if audit.FromContext(ctx).Draft() != nil && len(ids) > size {
+		var err error
+		if later, err = s.liveTokens(ctx, ids[size:], keep, at); err != nil {
+			return nil, err
+		}
+	}
+	var out []*storagepb.TokenRecord
+	first := true
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), size)]
+		ids = ids[len(batch):]
+		var done []*storagepb.TokenRecord
+		_, err := s.update(ctx, "revoke tokens", func(x *txn) error {
+			var recs []*storagepb.TokenRecord
+			for _, id := range batch {
+				kv, err := x.get(s.k.token(id))
+				if err != nil {
+					return err
+				}
+				if kv == nil {
+					continue
+				}
+				rec, err := decodeToken(kv.Value)
+				if err != nil {
+					return err
+				}
+				if keep(rec) {
+					recs = append(recs, rec)
+				}
+			}
+			var err error
+			done, err = s.revokeRecords(x, recs, at, reason)
+			if first {
+				storage.NoteRevoked(ctx, append(append([]*storagepb.TokenRecord(nil), done...), later...))
+			}
+			return err
+		})
+		if err != nil {
+			return out, err
+		}
+		first = false
+		out = append(out, done...)
+	}
+	return out, nil
+}
+
+// RevokeUserTokens revokes every token of a user in a workspace, in
+// bounded transactions.
+func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+	if err := checkIDs("workspace", workspaceID, "user", userID); err != nil {
+		return nil, err
+	}
+	kv, err := s.get(ctx, s.k.workspace(workspaceID))
+	if err != nil {
+		return nil, err
+	}
+	if kv == nil {
+		return nil, fmt.Errorf("workspace %q: %w", workspaceID, storage.ErrNotFound)
+	}
+	ids, err := s.userTokens(ctx, workspaceID, userID, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.revokeByKey(ctx, ids, func(*storagepb.TokenRecord) bool { return true }, at, reason)
+}
+
+// userTokens returns the ids of a user's tokens in a workspace, created
+// before revision before (all when 0).
+func (s *Store) userTokens(ctx context.Context, workspaceID, userID string, before int64) ([]string, error) {
+	prefix := s.k.wsTokens(workspaceID)
+	start, end := prefix, prefixEnd(prefix)
+	var ids []string
+	for {
+		resp, err := s.rget(ctx, start, rangeOpts(end, 1000)...)
+		if err != nil {
+			return nil, unavailable(ctx, err)
+		}
+		for _, kv := range resp.Kvs {
+			if string(kv.Value) == userID && (before == 0 || kv.CreateRevision < before) {
+				ids = append(ids, string(kv.Key[len(prefix):]))
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return ids, nil
+		}
+		start = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
+// RevokeLeaked revokes the tokens whose secret hashes are given, whatever
+// their workspace, and returns those it revoked; unknown hashes are
+// skipped.
+func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for len(hashes) > 0 {
+		batch := hashes[:min(len(hashes), maxOps)]
+		hashes = hashes[len(batch):]
+		found, err := s.lookupHashes(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range found {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return s.revokeByKey(ctx, ids, func(*storagepb.TokenRecord) bool { return true }, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
+}
+
+// liveTokens reads the records of ids that exist, pass keep and are not
+// revoked by at.
+func (s *Store) liveTokens(ctx context.Context, ids []string, keep func(*storagepb.TokenRecord) bool, at time.Time) ([]*storagepb.TokenRecord, error) {
+	var out []*storagepb.TokenRecord
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), maxOps)]
+		ids = ids[len(part):]
+		ops := make([]clientv3.Op, len(part))
+		for i, id := range part {
+			ops[i] = clientv3.OpGet(s.k.token(id))
+		}
+		resp, err := s.rtxn(ctx, ops...)
+		if err != nil {
+			return nil, unavailable(ctx, err)
+		}
+		for _, r := range resp.Responses {
+			kvs := r.GetResponseRange().GetKvs()
+			if len(kvs) == 0 {
+				continue
+			}
+			rec, err := decodeToken(kvs[0].Value)
+			if err != nil {
+				return nil, err
+			}
+			if keep(rec) && !lifecycle.RevokedBy(rec.GetToken(), at) {
+				out = append(out, rec)
+			}
+		}
+	}
+	return out, nil
+}
