@@ -1,4 +1,4 @@
-package access
+package reason
 
 import pb "tokenauthority/gen/tokenauthority/v1"
 
