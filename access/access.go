@@ -8,7 +8,7 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// Store is the storage the decision path reads. *storage.Store implements
+// Store is the storage the decision path reads. Every storage.Backend implements
 // it; both methods return an error wrapping storage.ErrNotFound when the
 // record is absent.
 type Store interface {

@@ -15,6 +15,7 @@ import (
 
 	"tokenauthority/seal"
 	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 // ErrKeyInUse is returned by "keys retire" for a key that still seals a
@@ -98,11 +99,11 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	case "list":
 		return k.withStore(ctx, k.list)
 	case "reseal":
-		return k.withStore(ctx, func(ctx context.Context, s *storage.Store, r *seal.Ring) error {
+		return k.withStore(ctx, func(ctx context.Context, s *bbolt.Store, r *seal.Ring) error {
 			return k.reseal(ctx, s, r, *batch)
 		})
 	case "retire":
-		return k.withStore(ctx, func(ctx context.Context, s *storage.Store, r *seal.Ring) error {
+		return k.withStore(ctx, func(ctx context.Context, s *bbolt.Store, r *seal.Ring) error {
 			return k.retire(ctx, s, r, uint32(*id))
 		})
 	}
@@ -154,16 +155,16 @@ func (k keyCmd) rotate() error {
 
 // withStore opens the store exclusively and its key ring (checked as at
 // start, never creating a key), runs fn, and closes the store.
-func (k keyCmd) withStore(ctx context.Context, fn func(context.Context, *storage.Store, *seal.Ring) error) (err error) {
+func (k keyCmd) withStore(ctx context.Context, fn func(context.Context, *bbolt.Store, *seal.Ring) error) (err error) {
 	if k.cfg.Store != "bbolt" {
 		return fmt.Errorf("the keys commands work on the bbolt store of --data-dir; with --store %s, rotate by restarting every replica with the new ring (docs/scale-out.md)", k.cfg.Store)
 	}
-	// storage.Open would create a missing file: a typo in --data-dir must
+	// bbolt.Open would create a missing file: a typo in --data-dir must
 	// not leave an empty store behind.
 	if _, err := os.Stat(k.cfg.DBPath()); err != nil {
 		return fmt.Errorf("no store: %w", err)
 	}
-	s, err := storage.Open(k.cfg.DBPath(), storage.Options{Timeout: 2 * time.Second})
+	s, err := bbolt.Open(k.cfg.DBPath(), bbolt.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, storage.ErrLocked) {
 		return fmt.Errorf("%s is in use by a running tokenauthority: stop it first (%w)", k.cfg.DBPath(), err)
 	}
@@ -184,7 +185,7 @@ func (k keyCmd) withStore(ctx context.Context, fn func(context.Context, *storage
 
 // census counts the store's secrets by the key that opens them; unopenable
 // counts those no key of the ring opens.
-func census(ctx context.Context, s *storage.Store, ring *seal.Ring) (byKey map[uint32]int, unopenable int, err error) {
+func census(ctx context.Context, s *bbolt.Store, ring *seal.Ring) (byKey map[uint32]int, unopenable int, err error) {
 	byKey = map[uint32]int{}
 	err = s.ForEachSealed(ctx, func(sealed, aad []byte) error {
 		id, err := ring.KeyOf(sealed, aad)
@@ -198,7 +199,7 @@ func census(ctx context.Context, s *storage.Store, ring *seal.Ring) (byKey map[u
 	return byKey, unopenable, err
 }
 
-func (k keyCmd) list(ctx context.Context, s *storage.Store, ring *seal.Ring) error {
+func (k keyCmd) list(ctx context.Context, s *bbolt.Store, ring *seal.Ring) error {
 	byKey, unopenable, err := census(ctx, s, ring)
 	if err != nil {
 		return err
@@ -220,9 +221,9 @@ func (k keyCmd) list(ctx context.Context, s *storage.Store, ring *seal.Ring) err
 	return nil
 }
 
-func (k keyCmd) reseal(ctx context.Context, s *storage.Store, ring *seal.Ring, batch int) error {
+func (k keyCmd) reseal(ctx context.Context, s *bbolt.Store, ring *seal.Ring, batch int) error {
 	unopenable := 0
-	p, err := s.Reseal(ctx, storage.ResealOptions{Batch: batch}, func(sealed, aad []byte) ([]byte, error) {
+	p, err := s.Reseal(ctx, bbolt.ResealOptions{Batch: batch}, func(sealed, aad []byte) ([]byte, error) {
 		out, err := ring.Reseal(sealed, aad)
 		if errors.Is(err, seal.ErrOpen) || errors.Is(err, seal.ErrUnknownKey) {
 			// Unreadable under every key already; leave it for the
@@ -245,7 +246,7 @@ func (k keyCmd) reseal(ctx context.Context, s *storage.Store, ring *seal.Ring, b
 // retire removes key id: first its key check value from the store, once a
 // census finds nothing sealed under it, and only then the key itself, so a
 // crash in between leaves a ring that still opens everything.
-func (k keyCmd) retire(ctx context.Context, s *storage.Store, ring *seal.Ring, id uint32) error {
+func (k keyCmd) retire(ctx context.Context, s *bbolt.Store, ring *seal.Ring, id uint32) error {
 	switch {
 	case ring.Box(id) == nil:
 		return fmt.Errorf("keys retire: key %d is not in the ring (keys %v)", id, ring.IDs())

@@ -17,7 +17,7 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
 	"tokenauthority/server"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 // BenchmarkValidateInProcess measures ValidateToken called in-process (the
@@ -90,7 +90,7 @@ func benchServer(b *testing.B, n int) (pb.TokenServiceServer, []string, string) 
 		tokens, secrets := filledServer(b, n)
 		return tokens, secrets, validatorSecret
 	}
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	store, err := bbolt.Open(filepath.Join(dir, "tokenauthority.db"), bbolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func benchServer(b *testing.B, n int) (pb.TokenServiceServer, []string, string) 
 func filledServer(b *testing.B, n int) (pb.TokenServiceServer, []string) {
 	b.Helper()
 	dir := b.TempDir()
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{MaxBatch: 4096, NoSync: true})
+	store, err := bbolt.Open(filepath.Join(dir, "tokenauthority.db"), bbolt.Options{MaxBatch: 4096, NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}
