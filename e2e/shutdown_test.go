@@ -122,8 +122,15 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	if logs := p.logs.String(); !strings.Contains(logs, "tokenauthority stopped") {
 		t.Errorf("no clean stop in the log:\n%s", logs)
 	}
-	if len(acked) < 20 {
-		t.Fatalf("only %d writes acknowledged; the load did not run", len(acked))
+	// The load runs for 400 ms before SIGTERM: with bbolt's group commit
+	// six writers get hundreds of creates acknowledged; on etcd each create
+	// is a raft round trip and the wait for this replica's index, so fewer.
+	least := 20
+	if onEtcd() {
+		least = 10
+	}
+	if len(acked) < least {
+		t.Fatalf("only %d writes acknowledged, want at least %d; the load did not run", len(acked), least)
 	}
 
 	p = startServer(t, dir)
