@@ -226,23 +226,26 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
+	// A long family is more than one transaction holds; revokeAll
+	// decides it in one write all the same.
 	var out *storagepb.TokenRecord
-	_, err := s.update(ctx, "revoke token", func(x *txn) error {
+	revoked, err := s.revokeAll(ctx, "revoke token", func(x *txn) error {
 		kv, err := x.get(s.k.token(tokenID))
 		if err != nil {
 			return err
 		}
-		rec, err := tokenIn(kv, workspaceID, tokenID)
-		if err != nil {
-			return err
-		}
-		out = rec
-		revoked, err := s.revokeRecords(x, []*storagepb.TokenRecord{rec}, at, reason)
-		storage.NoteRevoked(ctx, revoked)
+		out, err = tokenIn(kv, workspaceID, tokenID)
 		return err
-	})
+	}, []string{tokenID}, func(rec *storagepb.TokenRecord) bool {
+		return rec.GetToken().GetWorkspaceId() == workspaceID
+	}, at, reason, "", "")
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range revoked {
+		if r.GetToken().GetTokenId() == tokenID {
+			return r, nil
+		}
 	}
 	return out, nil
 }
