@@ -3,13 +3,14 @@ package etcd
 import (
 	"context"
 	"fmt"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"time"
-	"tokenauthority/audit"
-	"tokenauthority/lifecycle"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
