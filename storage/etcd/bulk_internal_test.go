@@ -95,6 +95,18 @@ func TestBulkRevokeAllOrNothing(t *testing.T) {
 			if written := countRevokedRecords(t, other, ids); decided && written >= len(ids) || !decided && written != 0 {
 				t.Fatalf("%d records rewritten before the stop; want some but not all, or none before the decision", written)
 			}
+			// Reads other than validation show the decision too.
+			listed, err := other.ListTokens(context.Background(), "acme", "", 0, false, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := len(ids); decided && len(listed) != 0 || !decided && len(listed) != want {
+				t.Errorf("ListTokens without revoked ones lists %d tokens; want none after the decision, all before", len(listed))
+			}
+			got, err := other.GetToken(context.Background(), "acme", ids[len(ids)-1])
+			if err != nil || lifecycle.RevokedBy(got.GetToken(), at) != decided {
+				t.Errorf("GetToken of the last token = %v, %v; want revoked %v", got.GetToken(), err, decided)
+			}
 			if decided {
 				next := newToken("successor")
 				next.Token.CreateTime = timestamppb.New(at.Add(time.Minute))

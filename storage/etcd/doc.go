@@ -41,13 +41,13 @@
 //     for at most Config.MaxStaleness.
 //   - The password file is read once at start; rotate it by restarting.
 //   - A revocation of more tokens than fit one transaction (about 30) is
-//     decided by a revocation record (bulk.go) that validation honours at
-//     once, and the records are rewritten after it; until that finishes
-//     (or, after a crash, until the next Open finishes it) GetToken and
-//     ListTokens may still show a named token unrevoked while LookupToken
-//     refuses it. A revocation record is finished only by Open, so a
-//     replica whose batches failed (etcd unavailable) leaves it to the
-//     next start.
+//     decided by a revocation record (bulk.go) that LookupToken, GetToken
+//     and ListTokens apply to the records they return (from the index, so
+//     another replica's decision shows within the index's delay), and the
+//     records are rewritten after it. Anything else that reads token
+//     records straight from etcd (a backup by etcdctl, another tool) sees
+//     them unrevoked until then. A record left by a crash, or by batches
+//     that failed (etcd unavailable), is finished only by the next Open.
 //   - Every audited write compares the audit chain head, so audited writes
 //     across replicas serialize and retry on contention (a few hundred per
 //     second per cluster).

@@ -14,6 +14,7 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
@@ -311,16 +312,25 @@ func (s *Store) readerFresh() (view, bool) {
 	}, false
 }
 
+// overlayPending marks t, whose record was created at revision create,
+// revoked as each decided revocation the index knows of says. Reads other
+// than validation use it, so they too show a decided revocation at once.
+func (s *Store) overlayPending(t *pb.Token, create int64) {
+	s.idx.mu.RLock()
+	defer s.idx.mu.RUnlock()
+	for _, r := range s.idx.pending {
+		if r.names(t, create) {
+			lifecycle.Revoke(t, r.at, r.reason)
+		}
+	}
+}
+
 // revokePending marks t, whose record was created at revision create,
 // revoked if a decided revocation not yet written to its record names it:
 // from the index when fresh, from etcd otherwise.
 func (s *Store) revokePending(ctx context.Context, t *pb.Token, create int64, fresh bool) error {
 	if fresh {
-		s.idx.mu.RLock()
-		defer s.idx.mu.RUnlock()
-		for _, r := range s.idx.pending {
-			applyPending(t, create, []*revocation{r})
-		}
+		s.overlayPending(t, create)
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.maxStale)

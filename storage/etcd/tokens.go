@@ -129,7 +129,12 @@ func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*sto
 	if err != nil {
 		return nil, err
 	}
-	return tokenIn(kv, workspaceID, tokenID)
+	rec, err := tokenIn(kv, workspaceID, tokenID)
+	if err != nil {
+		return nil, err
+	}
+	s.overlayPending(rec.Token, kv.CreateRevision)
+	return rec, nil
 }
 
 // tokenIn decodes a token record read under tokenID, refusing a missing one
@@ -205,6 +210,7 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 			if err != nil {
 				return nil, err
 			}
+			s.overlayPending(rec.Token, kvs[0].CreateRevision)
 			if match != nil && !match(rec.GetToken()) {
 				continue
 			}
