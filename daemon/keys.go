@@ -48,9 +48,10 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store (tokenauthority.db), master.key and master.keys")
 	fs.StringVar(&cfg.MasterKey, "master-key", "", "key 0 (base64 of 32 bytes), instead of the key file; prefer the environment variable, as a flag is visible in the process list")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file of key 0 (default <data-dir>/master.key); the ring file master.keys is in its directory")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "where the server keeps its state: list, reseal and retire work on bbolt only")
 	batch := fs.Int("batch", 500, "reseal: secrets re-sealed per commit")
 	id := fs.Uint("id", 0, "retire: the key id to remove")
-	for _, name := range []string{"data-dir", "master-key", "master-key-file"} {
+	for _, name := range []string{"data-dir", "master-key", "master-key-file", "store"} {
 		fs.Lookup(name).Usage += " ($" + envName(name) + ")"
 	}
 	fs.Usage = func() {
@@ -74,7 +75,7 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, name := range []string{"data-dir", "master-key", "master-key-file"} {
+	for _, name := range []string{"data-dir", "master-key", "master-key-file", "store"} {
 		if v := getenv(envName(name)); v != "" && !given[name] {
 			if err := fs.Set(name, v); err != nil {
 				return fmt.Errorf("%s: %w", envName(name), err)

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
-
-	"tokenauthority/storage"
 )
 
 // TestCommitRollsBackOnlyTheFailingWrite drives one batch directly, so the
@@ -73,25 +71,6 @@ func TestCommitRollsBackOnlyTheFailingWrite(t *testing.T) {
 	}
 	if len(sizes) != 1 || sizes[0] != 3 {
 		t.Errorf("commits carried %v writes, want [3]", sizes)
-	}
-}
-
-func TestCheckID(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		id   string
-		want error
-	}{
-		{"acme", nil},
-		{"a-b-9", nil},
-		{"", storage.ErrInvalid},
-		{"a\x00b", storage.ErrInvalid},
-		{string(make([]byte, storage.MaxIDLen+1)), storage.ErrInvalid},
-	}
-	for _, tt := range tests {
-		if got := storage.CheckID("workspace", tt.id); !errors.Is(got, tt.want) || (tt.want == nil && got != nil) {
-			t.Errorf("storage.CheckID(%q) = %v, want %v", tt.id, got, tt.want)
-		}
 	}
 }
 

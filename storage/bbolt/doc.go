@@ -68,7 +68,7 @@
 // its transaction knows: the revocations of several tokens (RevokeTokens,
 // RevokeUserTokens, RevokeLeaked, RemoveMember, RevokeToken, which also
 // revokes the tokens that replaced it) name the tokens they revoked with
-// noteRevoked, and a RollToken that detects reuse names the reused token
+// storage.NoteRevoked, and a RollToken that detects reuse names the reused token
 // and the family it revoked (it commits that and then fails). RecordAudit records an event with no other change (a
 // reveal). Writes the server makes on its own (RecordUses, SweepTokens,
 // PurgeExpiredSeeds) run without an event.

@@ -51,7 +51,8 @@ var keyAuditHead = []byte("audit_head")
 
 // sep separates the parts of a composite key. It sorts before every other
 // byte, so all keys of one workspace are contiguous and ordered by the second
-// part alone.
+// part alone. storage.CheckID refuses ids holding it, so a composite key
+// splits one way only.
 const sep = 0x00
 
 // compositeKey encodes parent 0x00 child.
