@@ -40,6 +40,11 @@
 //     deadline, while validation keeps answering from the in-memory index
 //     for at most Config.MaxStaleness.
 //   - The password file is read once at start; rotate it by restarting.
+//   - A lookup the fresh index misses reads etcd (a token created through
+//     another replica may not have reached this index yet), at most
+//     Options.MissReads times a second; past that, a miss is answered from
+//     the index, so a flood of unknown tokens can make a token created
+//     elsewhere a moment ago be refused once.
 //   - A revocation of more tokens than fit one transaction (about 30) is
 //     decided by a revocation record (bulk.go) that LookupToken, GetToken
 //     and ListTokens apply to the records they return (from the index, so

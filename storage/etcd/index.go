@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -301,16 +302,28 @@ func (s *Store) readerFresh() (view, bool) {
 			return e, ok, nil
 		}, true
 	}
-	return func(ctx context.Context, key string) (entry, bool, error) {
-		ctx, cancel := context.WithTimeout(ctx, s.maxStale)
-		defer cancel()
-		kv, err := s.get(ctx, key)
-		if err != nil || kv == nil {
-			return entry{}, false, err
-		}
-		return entry{val: kv.Value, create: kv.CreateRevision}, true, nil
-	}, false
+	return s.readThrough, false
 }
+
+// readThrough is the view of etcd itself, for an index that lags or a key
+// the index does not have yet.
+func (s *Store) readThrough(ctx context.Context, key string) (entry, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.maxStale)
+	defer cancel()
+	kv, err := s.get(ctx, key)
+	if err != nil || kv == nil {
+		return entry{}, false, err
+	}
+	return entry{val: kv.Value, create: kv.CreateRevision}, true, nil
+}
+
+// missRead reports whether a key the fresh index lacks is read from etcd.
+// A token or zoo created through another replica reaches this one's index
+// a watch event later (about a millisecond), and a client that got it from
+// that replica may use it here at once, so a miss reads through; the rate
+// is bounded, because a well-formed but unknown token costs nothing to
+// make and would otherwise buy an etcd read per request.
+func (s *Store) missRead() bool { return s.missReads.Allow() }
 
 // overlayPending marks t, whose record was created at revision create,
 // revoked as each decided revocation the index knows of says. Reads other
@@ -364,6 +377,16 @@ func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) 
 		return nil, false, nil, err
 	}
 	read, fresh := s.readerFresh()
+	rec, member, policy, err := s.lookup(ctx, secretHash, read, fresh)
+	if fresh && errors.Is(err, storage.ErrNotFound) && s.missRead() {
+		return s.lookup(ctx, secretHash, s.readThrough, false)
+	}
+	return rec, member, policy, err
+}
+
+// lookup is LookupTokenWithPolicy through one view: the index (fresh) or
+// etcd.
+func (s *Store) lookup(ctx context.Context, secretHash [32]byte, read view, fresh bool) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error) {
 	h, ok, err := read(ctx, s.k.hash(secretHash[:]))
 	if err != nil {
 		return nil, false, nil, err
@@ -416,7 +439,12 @@ func (s *Store) GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo,
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	e, ok, err := s.reader()(ctx, s.k.zoo(workspaceID, zooID))
+	key := s.k.zoo(workspaceID, zooID)
+	read, fresh := s.readerFresh()
+	e, ok, err := read(ctx, key)
+	if err == nil && !ok && fresh && s.missRead() {
+		e, ok, err = s.readThrough(ctx, key)
+	}
 	if err != nil {
 		return nil, err
 	}

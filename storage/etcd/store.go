@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/proto"
 
 	"tokenauthority/audit"
@@ -46,7 +47,15 @@ type Options struct {
 	// silent, so a member that hangs (alive to TCP, dead to raft) cannot
 	// hold the index. Nil watches through the store's client.
 	Watch *clientv3.Config
+	// MissReads bounds, per second, how many validations of a token (or
+	// decisions on a zoo) the fresh index does not know read etcd instead,
+	// so one created through another replica works here at once; 0 means
+	// DefaultMissReads. Past it a miss is answered from the index.
+	MissReads float64
 }
+
+// DefaultMissReads is the default of Options.MissReads.
+const DefaultMissReads = 200
 
 // Store keeps the token authority's state in etcd. It is safe for
 // concurrent use; many Stores (one per replica) may share one prefix.
@@ -59,6 +68,7 @@ type Store struct {
 	log          *slog.Logger
 	idx          *index
 	watchCfg     *clientv3.Config
+	missReads    *rate.Limiter
 
 	// testRevokeHook, set by tests only, stops a bulk revocation at a
 	// step as a crash would (bulk.go).
@@ -113,6 +123,11 @@ func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store
 	if s.writeTimeout <= 0 {
 		s.writeTimeout = 5 * time.Second
 	}
+	missReads := opts.MissReads
+	if missReads <= 0 {
+		missReads = DefaultMissReads
+	}
+	s.missReads = rate.NewLimiter(rate.Limit(missReads), int(max(missReads, 1)))
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
