@@ -21,7 +21,9 @@ type Cluster struct {
 	t       testing.TB
 	token   string
 	initial string
-	members []*member
+	// maxRequest is the members' --max-request-bytes (0: etcd's default).
+	maxRequest uint
+	members    []*member
 }
 
 type member struct {
@@ -44,6 +46,10 @@ type Options struct {
 	// ProgressNotify is the server's watch progress-notification interval;
 	// 0 means 100ms, so watchers learn the current revision quickly.
 	ProgressNotify time.Duration
+	// MaxRequestBytes is every member's --max-request-bytes; 0 means
+	// etcd's default (1.5 MiB). A test that must cross the limit sets a
+	// small one, so it need not write megabytes.
+	MaxRequestBytes uint
 }
 
 // Start starts a cluster and waits until it has a leader and answers a
@@ -60,7 +66,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		c, err := start(t, n, progress, attempt)
+		c, err := start(t, n, progress, opts.MaxRequestBytes, attempt)
 		if err == nil {
 			t.Cleanup(c.close)
 			return c
@@ -71,12 +77,12 @@ func Start(t testing.TB, opts Options) *Cluster {
 	return nil
 }
 
-func start(t testing.TB, n int, progress time.Duration, attempt int) (*Cluster, error) {
+func start(t testing.TB, n int, progress time.Duration, maxRequest uint, attempt int) (*Cluster, error) {
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{t: t, token: fmt.Sprintf("etcdtest-%d-%d", time.Now().UnixNano(), attempt)}
+	c := &Cluster{t: t, token: fmt.Sprintf("etcdtest-%d-%d", time.Now().UnixNano(), attempt), maxRequest: maxRequest}
 	var initial []string
 	for i := 0; i < n; i++ {
 		m := &member{
@@ -126,6 +132,9 @@ func (c *Cluster) startMember(m *member, state string, progress time.Duration) e
 	cfg.ElectionMs = 200
 	cfg.UnsafeNoFsync = true
 	cfg.WatchProgressNotifyInterval = progress
+	if c.maxRequest > 0 {
+		cfg.MaxRequestBytes = c.maxRequest
+	}
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {

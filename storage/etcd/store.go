@@ -63,6 +63,9 @@ type Store struct {
 	// testRevokeHook, set by tests only, stops a bulk revocation at a
 	// step as a crash would (bulk.go).
 	testRevokeHook func(step int) error
+	// idsPerEvent, when set (by tests only), replaces the constant of
+	// the same name (continued.go).
+	idsPerEvent int
 
 	closed atomic.Bool
 	cancel context.CancelFunc
