@@ -63,6 +63,8 @@ type Store struct {
 	// testRevokeHook, set by tests only, stops a bulk revocation at a
 	// step as a crash would (bulk.go).
 	testRevokeHook func(step int) error
+	// chain orders this process's audited writes (chain.go).
+	chain chainTurn
 	// idsPerEvent, when set (by tests only), replaces the constant of
 	// the same name (continued.go).
 	idsPerEvent int
@@ -371,13 +373,30 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 		t := &txn{ctx: wctx, cli: s.cli, reads: map[string]*mvccpb.KeyValue{}}
 		err := fn(t)
 		var ev *pb.AuditEvent
+		locked := false
 		if err == nil && pending.Draft() != nil {
 			// The event joins the change's transaction, drafted after
 			// the change (which may name what it revoked). The chain
 			// head is compared like every read, so audited writes of
-			// all replicas append one after another.
+			// all replicas append one after another; within this
+			// process they take turns (chain.go), from the change's
+			// reads to the commit, instead of losing races.
 			ev = pending.Draft()
-			err = s.appendAudit(t, ev)
+			s.chain.mu.Lock()
+			locked = true
+			if err = s.chain.stage(t, s.k.auditHead()); err == nil {
+				err = s.appendAudit(t, ev)
+			}
+		}
+		unlock := func() {
+			if locked {
+				locked = false
+				s.chain.mu.Unlock()
+			}
+		}
+		if err != nil {
+			s.chain.forget(locked)
+			unlock()
 		}
 		if errors.Is(err, errConflict) {
 			if err := backoff(wctx, attempt); err != nil {
@@ -393,9 +412,18 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 		}
 		cmps := t.compares()
 		if len(cmps) > maxOps || len(t.ops) > maxOps {
+			unlock()
 			return 0, fmt.Errorf("%s: %d comparisons and %d operations exceed one transaction", what, len(cmps), len(t.ops))
 		}
 		resp, err := s.cli.Txn(wctx).If(cmps...).Then(t.ops...).Commit()
+		if locked {
+			if err == nil && resp.Succeeded {
+				s.chain.learn(ev, resp.Header.Revision)
+			} else {
+				s.chain.forget(true)
+			}
+			unlock()
+		}
 		if err != nil && notApplied(err) {
 			// The member refused before proposing (it stopped, or has no
 			// leader): nothing was written, and another member may
