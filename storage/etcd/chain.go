@@ -16,10 +16,11 @@ import (
 // (BenchmarkCreateToken). So the audited writes of a process take turns on
 // the head: a write holds the turn from staging its event (its change
 // already read) to its commit's answer, one etcd round trip. The holder
-// uses the head the last commit of this process left, without reading it;
-// when this process has not committed since a lost race (another replica
-// appended), it reads the head afresh, at the latest revision rather than
-// at that of its other reads, which the writes before it have passed.
+// uses the head the last commit of this process left, without reading it,
+// unless the index's watch has seen a later head (another replica
+// appended) or a race was lost since; then it reads the head afresh, at
+// the latest revision rather than at that of its other reads, which the
+// writes before it have passed.
 // Writes of other replicas still race with it, as on any compared read.
 
 // chainTurn is the turn on the audit chain head, with the head this
@@ -32,10 +33,11 @@ type chainTurn struct {
 }
 
 // stage puts the chain head into x's reads, so appendAudit uses it and the
-// commit compares it: the one this process last wrote, or else read at the
-// latest revision. mu must be held.
-func (c *chainTurn) stage(x *txn, key string) error {
-	if c.head != nil {
+// commit compares it: the one this process last wrote, unless seen, the
+// mod revision of the head the index last saw, is later; else the head
+// read at the latest revision. mu must be held.
+func (c *chainTurn) stage(x *txn, key string, seen int64) error {
+	if c.head != nil && seen <= c.head.ModRevision {
 		if _, ok := x.reads[key]; !ok {
 			x.order = append(x.order, key)
 		}

@@ -384,7 +384,7 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 			ev = pending.Draft()
 			s.chain.mu.Lock()
 			locked = true
-			if err = s.chain.stage(t, s.k.auditHead()); err == nil {
+			if err = s.chain.stage(t, s.k.auditHead(), s.idx.headRev.Load()); err == nil {
 				err = s.appendAudit(t, ev)
 			}
 		}
