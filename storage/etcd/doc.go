@@ -58,8 +58,10 @@
 //     The bbolt store has no such limit and records one event. Lowering
 //     --max-request-bytes below about 1 MiB makes such revocations fail.
 //   - Every audited write compares the audit chain head, so audited writes
-//     across replicas serialize and retry on contention (a few hundred per
-//     second per cluster).
+//     of the whole cluster commit one at a time (a few hundred per second,
+//     docs/scale-out.md): a process's own take turns (chain.go), while
+//     writes of different replicas race and retry. A write waiting for its
+//     turn waits for the commit before it, up to its WriteTimeout.
 //   - The index holds every token record of the prefix in memory: about
 //     1 KB per token.
 //   - Token records carry secret hashes and sealed secrets: anyone who can
