@@ -1,8 +1,8 @@
 package etcd
 
 import (
+	"context"
 	"encoding/binary"
-	"sync"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 
@@ -26,16 +26,30 @@ import (
 // chainTurn is the turn on the audit chain head, with the head this
 // process last wrote.
 type chainTurn struct {
-	mu sync.Mutex
+	// turn holds a value while a write has the turn.
+	turn chan struct{}
 	// head is the head key as the last audited commit of this process
 	// left it; nil when unknown.
 	head *mvccpb.KeyValue
 }
 
+// acquire waits for the turn, or for ctx to end.
+func (c *chainTurn) acquire(ctx context.Context) error {
+	select {
+	case c.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// release gives the turn up.
+func (c *chainTurn) release() { <-c.turn }
+
 // stage puts the chain head into x's reads, so appendAudit uses it and the
 // commit compares it: the one this process last wrote, unless seen, the
 // mod revision of the head the index last saw, is later; else the head
-// read at the latest revision. mu must be held.
+// read at the latest revision. The turn must be held.
 func (c *chainTurn) stage(x *txn, key string, seen int64) error {
 	if c.head != nil && seen <= c.head.ModRevision {
 		if _, ok := x.reads[key]; !ok {
@@ -62,15 +76,15 @@ func (c *chainTurn) stage(x *txn, key string, seen int64) error {
 	return nil
 }
 
-// learn records the head ev, committed at revision rev, left. mu must be
-// held.
+// learn records the head ev, committed at revision rev, left. The turn
+// must be held.
 func (c *chainTurn) learn(ev *pb.AuditEvent, rev int64) {
 	v := append(binary.BigEndian.AppendUint64(nil, ev.GetSequence()), ev.GetHash()...)
 	c.head = &mvccpb.KeyValue{Value: v, ModRevision: rev}
 }
 
 // forget drops the known head after a commit that did not succeed, when
-// held says mu is held.
+// held says the turn is held.
 func (c *chainTurn) forget(held bool) {
 	if held {
 		c.head = nil

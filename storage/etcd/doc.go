@@ -60,8 +60,8 @@
 //   - Every audited write compares the audit chain head, so audited writes
 //     of the whole cluster commit one at a time (a few hundred per second,
 //     docs/scale-out.md): a process's own take turns (chain.go), while
-//     writes of different replicas race and retry. A write waiting for its
-//     turn waits for the commit before it, up to its WriteTimeout.
+//     writes of different replicas race and retry. A write waits for its
+//     turn at most until its WriteTimeout (or its context) ends.
 //   - The index holds every token record of the prefix in memory: about
 //     1 KB per token.
 //   - Token records carry secret hashes and sealed secrets: anyone who can

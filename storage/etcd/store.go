@@ -111,6 +111,7 @@ func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store
 		log:          opts.Logger,
 		watchCfg:     opts.Watch,
 		done:         make(chan struct{}),
+		chain:        chainTurn{turn: make(chan struct{}, 1)},
 	}
 	if s.maxStale <= 0 {
 		s.maxStale = DefaultMaxStaleness
@@ -382,7 +383,9 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 			// process they take turns (chain.go), from the change's
 			// reads to the commit, instead of losing races.
 			ev = pending.Draft()
-			s.chain.mu.Lock()
+			if err := s.chain.acquire(wctx); err != nil {
+				return 0, fmt.Errorf("%s: waiting for the audit chain: %w", what, unavailable(wctx, err))
+			}
 			locked = true
 			if err = s.chain.stage(t, s.k.auditHead(), s.idx.headRev.Load()); err == nil {
 				err = s.appendAudit(t, ev)
@@ -391,7 +394,7 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 		unlock := func() {
 			if locked {
 				locked = false
-				s.chain.mu.Unlock()
+				s.chain.release()
 			}
 		}
 		if err != nil {
