@@ -14,16 +14,15 @@ import (
 	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
 )
 
 // An audit event names every token its change revoked, but one etcd
 // request holds at most --max-request-bytes (1.5 MiB by default): about
 // 55,000 token ids. A revocation that names more (the tokens of a user
 // with very many, a removed member's) is recorded as its event naming the
-// first idsPerEvent tokens, followed in the chain by continuation events:
-// copies of it (same time, actor, action, workspace and target) naming the
-// next idsPerEvent each, in order, so the ids the change revoked are the
-// union of the event's and its continuations'.
+// first storage.RevokedPerEvent tokens, followed in the chain by
+// continuation events (storage.SplitRevoked), as on bbolt.
 //
 // The continuations are staged before the deciding write, each in a
 // request of its own (P cleanup/audit/<group>/<n>, not yet honoured); the
@@ -36,11 +35,6 @@ import (
 // that dies before it leaves an undecided group, which the next start
 // deletes (a decision racing that deletion fails its check and the call
 // fails, revoking nothing).
-
-// idsPerEvent is the most token ids one audit event names: 20,000 ids of
-// 26 characters are about 560 KiB, well under etcd's default request limit
-// with the rest of the deciding transaction.
-const idsPerEvent = 20000
 
 // continuation is a staged group of continuation events.
 type continuation struct {
@@ -60,22 +54,20 @@ var errContinuationGone = errors.New("the staged continuation of the audit event
 func (s *Store) stageContinuation(ctx context.Context, recs []*storagepb.TokenRecord) ([]*storagepb.TokenRecord, *continuation, error) {
 	per := s.idsPerEvent
 	if per <= 0 {
-		per = idsPerEvent
+		per = storage.RevokedPerEvent
 	}
 	draft := audit.FromContext(ctx).Draft()
 	if draft == nil || len(recs) <= per {
 		return recs, nil, nil
 	}
+	draft.RevokedTokenIds = idsOf(recs)
+	rest := storage.SplitRevoked(draft, per)
 	var nonce [8]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return nil, nil, err
 	}
 	g := &continuation{id: hex.EncodeToString(nonce[:])}
-	for rest := recs[per:]; len(rest) > 0; {
-		part := rest[:min(len(rest), per)]
-		rest = rest[len(part):]
-		ev := proto.CloneOf(draft)
-		ev.RevokedTokenIds = idsOf(part)
+	for _, ev := range rest {
 		v, err := proto.MarshalOptions{Deterministic: true}.Marshal(ev)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode audit continuation: %w", err)

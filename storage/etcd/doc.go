@@ -55,7 +55,7 @@
 //     order, appended after the decision and, after a crash, by the next
 //     Open (continued.go). Other events may come between them in the chain;
 //     a reader of the log joins an event's continuations by those fields.
-//     The bbolt store has no such limit and records one event. Lowering
+//     The bbolt store splits events the same way, in one commit. Lowering
 //     --max-request-bytes below about 1 MiB makes such revocations fail.
 //   - Every audited write compares the audit chain head, so audited writes
 //     of the whole cluster commit one at a time (a few hundred per second,

@@ -65,8 +65,8 @@ type Store struct {
 	testRevokeHook func(step int) error
 	// chain orders this process's audited writes (chain.go).
 	chain chainTurn
-	// idsPerEvent, when set (by tests only), replaces the constant of
-	// the same name (continued.go).
+	// idsPerEvent, when set (by tests only), replaces
+	// storage.RevokedPerEvent (continued.go).
 	idsPerEvent int
 
 	closed atomic.Bool
