@@ -114,31 +114,33 @@ func (s *Store) dropContinuation(ctx context.Context, g *continuation) {
 
 // appendContinuations appends the staged continuations of the decided
 // group id to the audit chain, in order, then deletes the group's mark.
-// Another process finishing the same group at once appends none twice.
+// Each is appended like any audited write's event (taking this process's
+// turn on the chain head) by the transaction that deletes its staged copy,
+// so another process finishing the same group at once appends none twice.
 func (s *Store) appendContinuations(ctx context.Context, id string) error {
-	ctx = audit.Without(ctx)
-	resp, err := s.rget(ctx, s.k.auditParts(id), clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
+	resp, err := s.rget(ctx, s.k.auditParts(id), clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend))
 	if err != nil {
 		return unavailable(ctx, err)
 	}
 	for _, kv := range resp.Kvs {
 		key := string(kv.Key)
-		_, err := s.update(ctx, "record audit continuation", func(x *txn) error {
-			kv, err := x.get(key)
-			if err != nil || kv == nil {
-				return err
+		ev, err := decode[pb.AuditEvent](kv.Value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		cctx, _ := audit.NewContext(ctx, ev)
+		_, err = s.update(cctx, "record audit continuation", func(x *txn) error {
+			ok, err := x.exists(key)
+			if err == nil && !ok {
+				err = errAppended
 			}
-			ev, err := decode[pb.AuditEvent](kv.Value)
 			if err != nil {
-				return fmt.Errorf("%s: %w", key, err)
-			}
-			if err := s.appendAudit(x, ev); err != nil {
 				return err
 			}
 			x.del(key)
 			return nil
 		})
-		if err != nil {
+		if err != nil && !errors.Is(err, errAppended) {
 			return err
 		}
 	}
@@ -149,6 +151,9 @@ func (s *Store) appendContinuations(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// errAppended ends the append of a continuation another process appended.
+var errAppended = errors.New("continuation already appended")
 
 // finishContinuations, at start, appends the continuations of every
 // decided group and deletes every undecided one.
