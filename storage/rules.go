@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,4 +93,33 @@ func NoteRevoked(ctx context.Context, recs []*storagepb.TokenRecord) {
 		ids[i] = r.GetToken().GetTokenId()
 	}
 	p.SetRevoked(ids)
+}
+
+// RevokedPerEvent is the most token ids one audit event names, so that an
+// event stays well under the request limit of a distributed store (20,000
+// ids of 26 characters are about 560 KiB; etcd takes 1.5 MiB by default).
+const RevokedPerEvent = 20000
+
+// SplitRevoked splits ev, whose revoked_token_ids may be more than per,
+// into ev naming the first per and continuation events: copies of ev
+// (same time, actor, action, workspace and target) naming the next per
+// each, in order, to be appended after it. The ids a change revoked are
+// the union of its event's and its continuations'. It returns nil when ev
+// names no more than per.
+func SplitRevoked(ev *pb.AuditEvent, per int) []*pb.AuditEvent {
+	ids := ev.GetRevokedTokenIds()
+	if per <= 0 || len(ids) <= per {
+		return nil
+	}
+	ev.RevokedTokenIds = nil
+	var rest []*pb.AuditEvent
+	for more := ids[per:]; len(more) > 0; {
+		part := more[:min(len(more), per)]
+		more = more[len(part):]
+		c := proto.CloneOf(ev)
+		c.RevokedTokenIds = slices.Clone(part)
+		rest = append(rest, c)
+	}
+	ev.RevokedTokenIds = ids[:per:per]
+	return rest
 }

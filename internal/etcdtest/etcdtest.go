@@ -21,7 +21,10 @@ type Cluster struct {
 	t       testing.TB
 	token   string
 	initial string
-	members []*member
+	// maxRequest is the members' --max-request-bytes (0: etcd's default).
+	maxRequest uint
+	fsync      bool
+	members    []*member
 }
 
 type member struct {
@@ -44,6 +47,14 @@ type Options struct {
 	// ProgressNotify is the server's watch progress-notification interval;
 	// 0 means 100ms, so watchers learn the current revision quickly.
 	ProgressNotify time.Duration
+	// MaxRequestBytes is every member's --max-request-bytes; 0 means
+	// etcd's default (1.5 MiB). A test that must cross the limit sets a
+	// small one, so it need not write megabytes.
+	MaxRequestBytes uint
+	// Fsync makes members fsync their log as a production etcd does;
+	// by default they skip it, which is faster and enough for tests
+	// of behaviour. Benchmarks that report write rates set it.
+	Fsync bool
 }
 
 // Start starts a cluster and waits until it has a leader and answers a
@@ -60,7 +71,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		c, err := start(t, n, progress, attempt)
+		c, err := start(t, n, progress, opts, attempt)
 		if err == nil {
 			t.Cleanup(c.close)
 			return c
@@ -71,12 +82,12 @@ func Start(t testing.TB, opts Options) *Cluster {
 	return nil
 }
 
-func start(t testing.TB, n int, progress time.Duration, attempt int) (*Cluster, error) {
+func start(t testing.TB, n int, progress time.Duration, opts Options, attempt int) (*Cluster, error) {
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{t: t, token: fmt.Sprintf("etcdtest-%d-%d", time.Now().UnixNano(), attempt)}
+	c := &Cluster{t: t, token: fmt.Sprintf("etcdtest-%d-%d", time.Now().UnixNano(), attempt), maxRequest: opts.MaxRequestBytes, fsync: opts.Fsync}
 	var initial []string
 	for i := 0; i < n; i++ {
 		m := &member{
@@ -124,8 +135,11 @@ func (c *Cluster) startMember(m *member, state string, progress time.Duration) e
 	cfg.ClusterState = state
 	cfg.TickMs = 20
 	cfg.ElectionMs = 200
-	cfg.UnsafeNoFsync = true
+	cfg.UnsafeNoFsync = !c.fsync
 	cfg.WatchProgressNotifyInterval = progress
+	if c.maxRequest > 0 {
+		cfg.MaxRequestBytes = c.maxRequest
+	}
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {

@@ -64,7 +64,23 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) (err error)
 			// Drafted after the change, which may add to the event what
 			// only the transaction knows (audit.Pending.SetRevoked).
 			ev = pending.Draft()
-			return appendAudit(tx, ev)
+			per := s.idsPerEvent
+			if per <= 0 {
+				per = storage.RevokedPerEvent
+			}
+			// An event naming very many revoked tokens continues in
+			// events right after it, in the same transaction, as on
+			// every store.
+			rest := storage.SplitRevoked(ev, per)
+			if err := appendAudit(tx, ev); err != nil {
+				return err
+			}
+			for _, c := range rest {
+				if err := appendAudit(tx, c); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		defer func() {
 			if err == nil && ev != nil {

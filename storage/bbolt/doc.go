@@ -69,8 +69,10 @@
 // RevokeUserTokens, RevokeLeaked, RemoveMember, RevokeToken, which also
 // revokes the tokens that replaced it) name the tokens they revoked with
 // storage.NoteRevoked, and a RollToken that detects reuse names the reused token
-// and the family it revoked (it commits that and then fails). RecordAudit records an event with no other change (a
-// reveal). Writes the server makes on its own (RecordUses, SweepTokens,
+// and the family it revoked (it commits that and then fails). An event that
+// names more than storage.RevokedPerEvent tokens continues in events right
+// after it, in the same transaction (storage.SplitRevoked), as on etcd.
+// RecordAudit records an event with no other change (a reveal). Writes the server makes on its own (RecordUses, SweepTokens,
 // PurgeExpiredSeeds) run without an event.
 //
 // # How it can hurt you

@@ -44,6 +44,9 @@ type Store struct {
 	db       *bolt.DB
 	maxBatch int
 	onCommit func(int)
+	// idsPerEvent, when set (by tests only), replaces
+	// storage.RevokedPerEvent.
+	idsPerEvent int
 
 	// mu orders enqueueing against Close: senders hold it shared, Close
 	// holds it exclusively to close writes.

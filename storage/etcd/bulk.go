@@ -142,6 +142,10 @@ func (s *Store) revokeAll(ctx context.Context, what string, guard func(*txn) err
 	if user == "" {
 		r.order = idsOf(live)
 	}
+	named, cont, err := s.stageContinuation(ctx, live)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.revokeHook(-1); err != nil {
 		return nil, err
 	}
@@ -151,12 +155,24 @@ func (s *Store) revokeAll(ctx context.Context, what string, guard func(*txn) err
 				return err
 			}
 		}
+		if err := s.decideContinuation(x, cont); err != nil {
+			return err
+		}
 		x.putRaw(key, encodeRevocation(r))
-		storage.NoteRevoked(ctx, live)
+		storage.NoteRevoked(ctx, named)
 		return nil
 	})
 	if err != nil {
+		s.dropContinuation(ctx, cont)
 		return nil, err
+	}
+	if cont != nil {
+		if err := s.revokeHook(-2); err != nil {
+			return nil, err
+		}
+		if err := s.appendContinuations(ctx, cont.id); err != nil {
+			return nil, err
+		}
 	}
 	return s.finishRevocation(ctx, key, r)
 }
@@ -202,7 +218,8 @@ func (s *Store) finishRevocation(ctx context.Context, key string, r *revocation)
 }
 
 // revokeHook lets a test stop a bulk revocation at a step, as a crash
-// would: -1 before the deciding write, n before the n-th batch.
+// would: -1 before the deciding write, -2 after it before its audit
+// continuations, n before the n-th batch.
 func (s *Store) revokeHook(step int) error {
 	if s.testRevokeHook == nil {
 		return nil

@@ -161,12 +161,21 @@ func fillTokens(t *testing.T, s *Store, n int) []string {
 	if err := s.AddMember(ctx, &pb.Member{WorkspaceId: "acme", UserId: "ann", CreateTime: timestamppb.New(at.Add(-2 * time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
-	// Forty tokens a transaction (three keys each): the records are
-	// what CreateToken writes, without its checks, to keep the test short.
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("t%04d", i)
 	}
+	insertTokens(t, s, ids)
+	return ids
+}
+
+// insertTokens stores tokens of ann in acme with the ids given, forty a
+// transaction (three keys each): the records are what CreateToken writes,
+// without its checks, to keep the test short.
+func insertTokens(t *testing.T, s *Store, ids []string) {
+	t.Helper()
+	ctx := context.Background()
+	n := len(ids)
 	for start := 0; start < n; start += 40 {
 		_, err := s.update(ctx, "fill", func(x *txn) error {
 			for _, id := range ids[start:min(n, start+40)] {
@@ -183,7 +192,6 @@ func fillTokens(t *testing.T, s *Store, n int) []string {
 			t.Fatal(err)
 		}
 	}
-	return ids
 }
 
 // countRefused counts the tokens validation refuses as revoked.

@@ -106,6 +106,9 @@ func (s *Store) finishMemberCleanup(ctx context.Context, ws, user string, at tim
 
 // finishCleanups finishes the clean-ups a process stopped before finishing.
 func (s *Store) finishCleanups(ctx context.Context) error {
+	if err := s.finishContinuations(ctx); err != nil {
+		return err
+	}
 	p := s.k.cleanups()
 	resp, err := s.rget(ctx, p, clientv3.WithPrefix())
 	if err != nil {

@@ -53,9 +53,20 @@
 //     records straight from etcd (a backup by etcdctl, another tool) sees
 //     them unrevoked until then. A record left by a crash, or by batches
 //     that failed (etcd unavailable), is finished only by the next Open.
+//   - An audit event names at most 20,000 revoked tokens, to stay under
+//     etcd's request limit (--max-request-bytes, 1.5 MiB by default); a
+//     revocation that names more is its event plus continuation events
+//     (same time, actor, action, workspace and target) naming the rest in
+//     order, appended after the decision and, after a crash, by the next
+//     Open (continued.go). Other events may come between them in the chain;
+//     a reader of the log joins an event's continuations by those fields.
+//     The bbolt store splits events the same way, in one commit. Lowering
+//     --max-request-bytes below about 1 MiB makes such revocations fail.
 //   - Every audited write compares the audit chain head, so audited writes
-//     across replicas serialize and retry on contention (a few hundred per
-//     second per cluster).
+//     of the whole cluster commit one at a time (a few hundred per second,
+//     docs/scale-out.md): a process's own take turns (chain.go), while
+//     writes of different replicas race and retry. A write waits for its
+//     turn at most until its WriteTimeout (or its context) ends.
 //   - The index holds every token record of the prefix in memory: about
 //     1 KB per token.
 //   - Token records carry secret hashes and sealed secrets: anyone who can

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -31,6 +32,9 @@ type entry struct {
 // a network round trip.
 type index struct {
 	k keys
+	// headRev is the mod revision of the audit chain head as last seen
+	// (chain.go).
+	headRev atomic.Int64
 
 	mu sync.RWMutex
 	m  map[string]entry
@@ -83,6 +87,8 @@ func (x *index) load(ctx context.Context, cli *clientv3.Client) (int64, error) {
 		for _, kv := range resp.Kvs {
 			k := string(kv.Key)
 			switch {
+			case k == x.k.auditHead():
+				x.headRev.Store(kv.ModRevision)
 			case strings.HasPrefix(k, x.k.revocations()):
 				notePending(pending, k, kv.Value, kv.ModRevision)
 			case x.indexed(k):
@@ -107,6 +113,9 @@ func (x *index) apply(events []*clientv3.Event, rev int64) {
 	defer x.mu.Unlock()
 	for _, ev := range events {
 		k := string(ev.Kv.Key)
+		if k == x.k.auditHead() {
+			x.headRev.Store(ev.Kv.ModRevision)
+		}
 		if !x.indexed(k) {
 			continue
 		}

@@ -26,6 +26,8 @@ import (
 //	P cleanup/ws/<ws>          a deleted workspace whose records are still being removed
 //	P cleanup/member/<ws> 0x00 <user>  a removed member whose tokens are still being revoked
 //	P cleanup/revoke/<random>  a decided revocation of many tokens still being written (bulk.go)
+//	P cleanup/audit/<random>   a decided audit event whose continuations are still to be appended (continued.go)
+//	P cleanup/audit/<random>/<n, 6 digits>  its n-th continuation, pb.AuditEvent not yet sealed
 //
 // A token validates only while its member and workspace keys exist with a
 // create revision older than the token's own, so the removal of a member
@@ -63,6 +65,12 @@ func (k keys) cleanups() string              { return k.p + "cleanup/" }
 func (k keys) wsCleanup(ws string) string    { return k.p + "cleanup/ws/" + ws }
 func (k keys) memberCleanup(ws, user string) string {
 	return k.p + "cleanup/member/" + ws + sep + user
+}
+func (k keys) auditGroups() string         { return k.p + "cleanup/audit/" }
+func (k keys) auditGroup(id string) string { return k.auditGroups() + id }
+func (k keys) auditParts(id string) string { return k.auditGroups() + id + "/" }
+func (k keys) auditPart(id string, n int) string {
+	return fmt.Sprintf("%s%06d", k.auditParts(id), n)
 }
 func (k keys) revocations() string         { return k.p + "cleanup/revoke/" }
 func (k keys) revocation(id string) string { return k.revocations() + id }

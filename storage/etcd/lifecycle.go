@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
@@ -44,25 +45,6 @@ func (s *Store) descendants(x *txn, rec *storagepb.TokenRecord) ([]*storagepb.To
 	return out, nil
 }
 
-// familyHead returns the oldest stored token of rec's family.
-func (s *Store) familyHead(x *txn, rec *storagepb.TokenRecord) (*storagepb.TokenRecord, error) {
-	first := rec
-	seen := map[string]bool{rec.Token.TokenId: true}
-	for prev := rec.Token.GetReplaces(); prev != "" && !seen[prev]; {
-		r, err := s.tokenByID(x, prev)
-		if err != nil {
-			return nil, err
-		}
-		if r == nil {
-			break
-		}
-		seen[prev] = true
-		first = r
-		prev = r.Token.GetReplaces()
-	}
-	return first, nil
-}
-
 // tokenPolicy reads the token policy of a workspace in x; nil when the
 // workspace has none or is gone.
 func (s *Store) tokenPolicy(x *txn, workspaceID string) (*pb.TokenPolicy, error) {
@@ -76,6 +58,10 @@ func (s *Store) tokenPolicy(x *txn, workspaceID string) (*pb.TokenPolicy, error)
 	}
 	return ws.GetTokenPolicy(), nil
 }
+
+// errReuseFound ends the attempt of a roll that found its token reused:
+// the family is revoked after it, in writes of their own.
+var errReuseFound = errors.New("reuse found")
 
 // RollToken stores the successor of a token and retires the old one, in
 // one transaction guarded by every record it read. Rolling a token that
@@ -95,9 +81,13 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		return nil, nil, fmt.Errorf("token %q: negative grace: %w", r.OldID, storage.ErrInvalid)
 	}
 	now := r.Next.Token.CreateTime.AsTime()
-	var reused error
+	var (
+		reused error
+		family []string
+		wsID   string
+	)
 	_, err = s.update(ctx, "roll token", func(x *txn) error {
-		reused, old, next = nil, nil, nil
+		reused, family, old, next = nil, nil, nil, nil
 		o, err := s.tokenByID(x, r.OldID)
 		if err != nil {
 			return err
@@ -125,13 +115,8 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 				return err
 			}
 			reused = err
-			head, err := s.familyHead(x, o)
-			if err != nil {
-				return err
-			}
-			revoked, err := s.revokeRecords(x, []*storagepb.TokenRecord{head}, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
-			storage.NoteRevoked(ctx, revoked)
-			return err
+			family, wsID = []string{lifecycle.FamilyID(o.Token), o.Token.TokenId}, o.Token.WorkspaceId
+			return errReuseFound
 		}
 		exp, err := lifecycle.Limits{Policy: policy, Ceiling: r.Ceiling}.Roll(o.Token, now)
 		if err != nil {
@@ -169,11 +154,21 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		old, next = o, n
 		return nil
 	})
+	if errors.Is(err, errReuseFound) {
+		// The request's event records the detection: the reused token
+		// and the family it cost. The family is revoked from its oldest
+		// stored token on, like a bulk revocation (bulk.go), so a family
+		// of any length is revoked: only its members still live are
+		// written, in one transaction when they fit.
+		audit.FromContext(ctx).SetTarget(wsID, r.OldID)
+		keep := func(rec *storagepb.TokenRecord) bool { return lifecycle.FamilyID(rec.Token) == family[0] }
+		if _, err := s.revokeAll(ctx, "revoke reused family", nil, family, keep, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED, "", ""); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, reused
+	}
 	if err != nil {
 		return nil, nil, err
-	}
-	if reused != nil {
-		return nil, nil, reused
 	}
 	return old, next, nil
 }

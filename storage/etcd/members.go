@@ -79,6 +79,10 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 			return 0, err
 		}
 	}
+	named, cont, err := s.stageContinuation(ctx, live)
+	if err != nil {
+		return 0, err
+	}
 	rev, err := s.update(ctx, "remove member", func(t *txn) error {
 		if ok, err := t.exists(s.k.member(workspaceID, userID)); err != nil || !ok {
 			if err == nil {
@@ -86,13 +90,22 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 			}
 			return err
 		}
+		if err := s.decideContinuation(t, cont); err != nil {
+			return err
+		}
 		t.del(s.k.member(workspaceID, userID))
 		t.putRaw(marker, now.UTC().Format(time.RFC3339Nano))
-		storage.NoteRevoked(ctx, live)
+		storage.NoteRevoked(ctx, named)
 		return nil
 	})
 	if err != nil {
+		s.dropContinuation(ctx, cont)
 		return 0, err
+	}
+	if cont != nil {
+		if err := s.appendContinuations(ctx, cont.id); err != nil {
+			return 0, err
+		}
 	}
 	return s.finishMemberCleanup(ctx, workspaceID, userID, now, rev)
 }

@@ -73,6 +73,11 @@ type Store struct {
 	// testRevokeHook, set by tests only, stops a bulk revocation at a
 	// step as a crash would (bulk.go).
 	testRevokeHook func(step int) error
+	// chain orders this process's audited writes (chain.go).
+	chain chainTurn
+	// idsPerEvent, when set (by tests only), replaces
+	// storage.RevokedPerEvent (continued.go).
+	idsPerEvent int
 
 	closed atomic.Bool
 	cancel context.CancelFunc
@@ -116,6 +121,7 @@ func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store
 		log:          opts.Logger,
 		watchCfg:     opts.Watch,
 		done:         make(chan struct{}),
+		chain:        chainTurn{turn: make(chan struct{}, 1)},
 	}
 	if s.maxStale <= 0 {
 		s.maxStale = DefaultMaxStaleness
@@ -383,13 +389,32 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 		t := &txn{ctx: wctx, cli: s.cli, reads: map[string]*mvccpb.KeyValue{}}
 		err := fn(t)
 		var ev *pb.AuditEvent
+		locked := false
 		if err == nil && pending.Draft() != nil {
 			// The event joins the change's transaction, drafted after
 			// the change (which may name what it revoked). The chain
 			// head is compared like every read, so audited writes of
-			// all replicas append one after another.
+			// all replicas append one after another; within this
+			// process they take turns (chain.go), from the change's
+			// reads to the commit, instead of losing races.
 			ev = pending.Draft()
-			err = s.appendAudit(t, ev)
+			if err := s.chain.acquire(wctx); err != nil {
+				return 0, fmt.Errorf("%s: waiting for the audit chain: %w", what, unavailable(wctx, err))
+			}
+			locked = true
+			if err = s.chain.stage(t, s.k.auditHead(), s.idx.headRev.Load()); err == nil {
+				err = s.appendAudit(t, ev)
+			}
+		}
+		unlock := func() {
+			if locked {
+				locked = false
+				s.chain.release()
+			}
+		}
+		if err != nil {
+			s.chain.forget(locked)
+			unlock()
 		}
 		if errors.Is(err, errConflict) {
 			if err := backoff(wctx, attempt); err != nil {
@@ -405,9 +430,18 @@ func (s *Store) update(ctx context.Context, what string, fn func(*txn) error) (i
 		}
 		cmps := t.compares()
 		if len(cmps) > maxOps || len(t.ops) > maxOps {
+			unlock()
 			return 0, fmt.Errorf("%s: %d comparisons and %d operations exceed one transaction", what, len(cmps), len(t.ops))
 		}
 		resp, err := s.cli.Txn(wctx).If(cmps...).Then(t.ops...).Commit()
+		if locked {
+			if err == nil && resp.Succeeded {
+				s.chain.learn(ev, resp.Header.Revision)
+			} else {
+				s.chain.forget(true)
+			}
+			unlock()
+		}
 		if err != nil && notApplied(err) {
 			// The member refused before proposing (it stopped, or has no
 			// leader): nothing was written, and another member may

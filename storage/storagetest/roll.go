@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -318,5 +319,50 @@ func testUpdateToken(t *testing.T, openStore NewStore) {
 				t.Errorf("after disabled=%v on 02, token %s disabled = %v", v, id, tok.Disabled)
 			}
 		}
+	}
+}
+
+// TestRollReuseRevokesLongFamily: reuse found at the end of a long family
+// (more tokens than one transaction of any backend holds) revokes every
+// member still live, and the call fails with ErrReused.
+func testRollReuseRevokesLongFamily(t *testing.T, openStore NewStore) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openStore(t)
+	addWorkspace(t, s, "acme", "ann")
+	const n = 200
+	ids := []string{"f000"}
+	addToken(t, s, "acme", "ann", ids[0])
+	for i := 1; i < n; i++ {
+		id := fmt.Sprintf("f%03d", i)
+		if _, _, err := roll(ctx, s, ids[i-1], id, i, 10*time.Minute); err != nil {
+			t.Fatalf("roll into %s = %v", id, err)
+		}
+		ids = append(ids, id)
+	}
+	// The second-to-last token is in grace, already replaced: rolling it
+	// again is reuse.
+	if _, _, err := roll(ctx, s, ids[n-2], "reused", n, time.Minute); !errors.Is(err, lifecycle.ErrReused) {
+		t.Fatalf("second roll of %s = %v, want ErrReused", ids[n-2], err)
+	}
+	at := t0.Add(n * time.Minute)
+	for i, id := range ids {
+		st, tok := tokenState(t, s, id, at)
+		if st != pb.TokenState_TOKEN_STATE_REVOKED {
+			t.Errorf("token %s after reuse = %v, want REVOKED", id, st)
+		}
+		if i >= n-2 && tok.GetRevokeReason() != pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED {
+			t.Errorf("token %s reason = %v, want REUSE_DETECTED", id, tok.GetRevokeReason())
+		}
+		rec, _, err := s.LookupToken(ctx, hashOf("secret-"+id))
+		if err != nil {
+			t.Fatalf("LookupToken(%s) = %v", id, err)
+		}
+		if got := lifecycle.State(rec.GetToken(), at); got != pb.TokenState_TOKEN_STATE_REVOKED {
+			t.Errorf("LookupToken(%s) state = %v, want REVOKED", id, got)
+		}
+	}
+	if _, err := s.GetToken(ctx, "acme", "reused"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("token of the refused roll: %v, want ErrNotFound", err)
 	}
 }
