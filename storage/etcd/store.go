@@ -15,6 +15,8 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"golang.org/x/time/rate"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"tokenauthority/audit"
@@ -280,6 +282,12 @@ func (t *txn) noteRev(h int64, err error) error {
 	if errors.Is(err, rpctypes.ErrCompacted) {
 		return errConflict
 	}
+	if err != nil && t.ctx.Err() == nil && transientRead(err) {
+		// A read changes nothing, so one that failed because a member
+		// went away or an election is under way is tried again from
+		// scratch, until the write's deadline.
+		return errConflict
+	}
 	if err != nil {
 		return unavailable(t.ctx, err)
 	}
@@ -520,6 +528,21 @@ func (s *Store) rtxn(ctx context.Context, ops ...clientv3.Op) (*clientv3.TxnResp
 
 // notApplied reports whether a failed commit certainly changed nothing: the
 // member refused it before proposing it to raft.
+// transientRead reports whether a read failed for a reason another try
+// may not meet: the member stopped, lost its leader or its connection, or
+// an election is under way.
+func transientRead(err error) bool {
+	if notApplied(err) {
+		return true
+	}
+	for _, e := range []error{rpctypes.ErrLeaderChanged, rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrTimeout} {
+		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(e) {
+			return true
+		}
+	}
+	return status.Code(err) == codes.Unavailable
+}
+
 func notApplied(err error) bool {
 	for _, e := range []error{rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable} {
 		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(e) {
