@@ -123,3 +123,42 @@ func SplitRevoked(ev *pb.AuditEvent, per int) []*pb.AuditEvent {
 	ev.RevokedTokenIds = ids[:per:per]
 	return rest
 }
+
+// ChangeToken runs change on t (under its workspace's policy) for an
+// UpdateToken, and refuses, with ErrInvalid, a change of what only the
+// create, roll and revoke paths may set: the token's id, workspace, user,
+// family links and revocation. It reports whether Disabled flipped, which
+// the store carries to every token descended from t in the same write.
+func ChangeToken(t *pb.Token, policy *pb.TokenPolicy, change func(t *pb.Token, p *pb.TokenPolicy) error) (disabledFlipped bool, err error) {
+	id, ws, user, replaces, replacedBy, family := t.TokenId, t.WorkspaceId, t.UserId, t.Replaces, t.ReplacedBy, t.FamilyId
+	revokeAt, revokeReason := proto.CloneOf(t.RevokeTime), t.RevokeReason
+	wasDisabled := t.Disabled
+	if err := change(t, policy); err != nil {
+		return false, err
+	}
+	if t.TokenId != id || t.WorkspaceId != ws || t.UserId != user || t.Replaces != replaces || t.ReplacedBy != replacedBy || t.FamilyId != family ||
+		!proto.Equal(t.RevokeTime, revokeAt) || t.RevokeReason != revokeReason {
+		return false, fmt.Errorf("token %q: an immutable field was changed: %w", id, ErrInvalid)
+	}
+	return t.Disabled != wasDisabled, nil
+}
+
+// RevokeIDs checks the arguments of a RevokeTokens and returns the token
+// ids with repeats removed, in their first order: a repeated id counts once.
+func RevokeIDs(workspaceID string, tokenIDs []string) ([]string, error) {
+	if err := CheckID("workspace", workspaceID); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(tokenIDs))
+	seen := make(map[string]bool, len(tokenIDs))
+	for _, id := range tokenIDs {
+		if err := CheckID("token", id); err != nil {
+			return nil, err
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}

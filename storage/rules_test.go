@@ -3,6 +3,7 @@ package storage_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,5 +66,66 @@ func TestSplitRevoked(t *testing.T) {
 		if fmt.Sprint(named) != fmt.Sprint(all) {
 			t.Errorf("%d ids by %d: events name %v, want %v in order", tt.ids, tt.per, named, all)
 		}
+	}
+}
+
+func TestRevokeIDs(t *testing.T) {
+	t.Parallel()
+	a, b := strings.Repeat("a", 26), strings.Repeat("b", 26)
+	tests := []struct {
+		name string
+		ws   string
+		ids  []string
+		want []string
+		err  error
+	}{
+		{"repeats count once, first order kept", "acme", []string{b, a, b}, []string{b, a}, nil},
+		{"none", "acme", nil, []string{}, nil},
+		{"empty workspace", "", []string{a}, nil, storage.ErrInvalid},
+		{"token id with a 0x00 byte", "acme", []string{a, "x\x00"}, nil, storage.ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := storage.RevokeIDs(tc.ws, tc.ids)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("RevokeIDs = %v; want %v", err, tc.err)
+			}
+			if tc.err == nil && !slices.Equal(got, tc.want) {
+				t.Errorf("RevokeIDs = %q; want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestChangeTokenGuardsWhatOnlyOtherPathsSet(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		change  func(*pb.Token, *pb.TokenPolicy) error
+		flipped bool
+		err     error
+	}{
+		{"description", func(t *pb.Token, _ *pb.TokenPolicy) error { t.Description = "new"; return nil }, false, nil},
+		{"disable", func(t *pb.Token, _ *pb.TokenPolicy) error { t.Disabled = true; return nil }, true, nil},
+		{"refused by change", func(*pb.Token, *pb.TokenPolicy) error { return storage.ErrNotMember }, false, storage.ErrNotMember},
+		{"id", func(t *pb.Token, _ *pb.TokenPolicy) error { t.TokenId = "other"; return nil }, false, storage.ErrInvalid},
+		{"user", func(t *pb.Token, _ *pb.TokenPolicy) error { t.UserId = "bob"; return nil }, false, storage.ErrInvalid},
+		{"family", func(t *pb.Token, _ *pb.TokenPolicy) error { t.ReplacedBy = "x"; return nil }, false, storage.ErrInvalid},
+		{"revocation", func(t *pb.Token, _ *pb.TokenPolicy) error {
+			t.RevokeReason = pb.RevokeReason_REVOKE_REASON_USER
+			return nil
+		}, false, storage.ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := &pb.Token{TokenId: "t1", WorkspaceId: "acme", UserId: "ann", Description: "old"}
+			flipped, err := storage.ChangeToken(tok, nil, tc.change)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("ChangeToken = %v; want %v", err, tc.err)
+			}
+			if flipped != tc.flipped {
+				t.Errorf("flipped = %v; want %v", flipped, tc.flipped)
+			}
+		})
 	}
 }

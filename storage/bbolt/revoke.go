@@ -21,22 +21,12 @@ import (
 // workspace does not exist or any id is not one of its tokens. Repeated ids
 // count once.
 func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
-	if err := storage.CheckID("workspace", workspaceID); err != nil {
+	ids, err := storage.RevokeIDs(workspaceID, tokenIDs)
+	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(tokenIDs))
-	seen := make(map[string]bool, len(tokenIDs))
-	for _, id := range tokenIDs {
-		if err := storage.CheckID("token", id); err != nil {
-			return nil, err
-		}
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
 	var out []*storagepb.TokenRecord
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.update(ctx, func(tx *bolt.Tx) error {
 		out = nil
 		if tx.Bucket(bucketWorkspaces).Get([]byte(workspaceID)) == nil {
 			return reject(fmt.Errorf("workspace %q: %w", workspaceID, storage.ErrNotFound))

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	"google.golang.org/protobuf/proto"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -44,18 +43,12 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 			return reject(err)
 		}
 		t := rec.Token
-		id, ws, user, replaces, replacedBy, family := t.TokenId, t.WorkspaceId, t.UserId, t.Replaces, t.ReplacedBy, t.FamilyId
-		revokeAt, revokeReason := proto.CloneOf(t.RevokeTime), t.RevokeReason
-		wasDisabled := t.Disabled
-		if err := change(t, policy); err != nil {
+		flipped, err := storage.ChangeToken(t, policy, change)
+		if err != nil {
 			return reject(err)
 		}
-		if t.TokenId != id || t.WorkspaceId != ws || t.UserId != user || t.Replaces != replaces || t.ReplacedBy != replacedBy || t.FamilyId != family ||
-			!proto.Equal(t.RevokeTime, revokeAt) || t.RevokeReason != revokeReason {
-			return reject(fmt.Errorf("token %q: an immutable field was changed: %w", id, storage.ErrInvalid))
-		}
 		chain := []*storagepb.TokenRecord{rec}
-		if t.Disabled != wasDisabled {
+		if flipped {
 			if chain, err = descendants(tx, rec); err != nil {
 				return reject(err)
 			}

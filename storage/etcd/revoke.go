@@ -20,22 +20,12 @@ import (
 // more tokens than one holds one deciding write and bounded batches
 // (bulk.go), all or nothing either way.
 func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
-	if err := storage.CheckID("workspace", workspaceID); err != nil {
+	ids, err := storage.RevokeIDs(workspaceID, tokenIDs)
+	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(tokenIDs))
-	seen := make(map[string]bool, len(tokenIDs))
-	for _, id := range tokenIDs {
-		if err := storage.CheckID("token", id); err != nil {
-			return nil, err
-		}
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
 	// The check of every id, at one revision.
-	_, err := s.update(ctx, "revoke tokens", func(x *txn) error {
+	_, err = s.update(ctx, "revoke tokens", func(x *txn) error {
 		if ok, err := x.exists(s.k.workspace(workspaceID)); err != nil || !ok {
 			if err == nil {
 				err = fmt.Errorf("workspace %q: %w", workspaceID, storage.ErrNotFound)
