@@ -189,6 +189,24 @@ func TestReplicasOnEtcd(t *testing.T) {
 	// validation answers from the index within the staleness bound.
 	c.Stop(1)
 	lost := time.Now()
+	// From here on, when does replica A stop trusting its index? Polled
+	// aside, so the checks below do not delay the measurement.
+	distrusted := make(chan time.Time, 1)
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	go func() {
+		for pollCtx.Err() == nil {
+			req, _ := http.NewRequestWithContext(pollCtx, http.MethodGet, "http://"+a.d.HTTPAddr.String()+"/readyz", nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					distrusted <- time.Now()
+					return
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 	for _, c := range []struct {
 		r      *replica
 		secret string
@@ -212,7 +230,19 @@ func TestReplicasOnEtcd(t *testing.T) {
 			return code == http.StatusServiceUnavailable && strings.Contains(body, "validation index")
 		})
 	}
-	t.Logf("readyz turned 503 %v after the quorum was lost (bound %v)", time.Since(lost).Round(time.Millisecond), maxStale)
+	select {
+	case at := <-distrusted:
+		// The index is trusted for MaxStaleness after the last word from
+		// etcd, which came at most one progress interval (a quarter of
+		// the bound) before the loss; the rest is scheduling slack.
+		took := at.Sub(lost)
+		t.Logf("replica A stopped trusting its index %v after the quorum was lost (bound %v)", took.Round(time.Millisecond), maxStale)
+		if limit := maxStale + maxStale/4 + 500*time.Millisecond; took > limit {
+			t.Errorf("replica A trusted its index for %v after the quorum was lost; want at most %v", took, limit)
+		}
+	case <-time.After(3 * maxStale):
+		t.Fatal("replica A never reported its index stale")
+	}
 	// Past the bound validation no longer trusts the index: it reads
 	// through to etcd, which cannot answer.
 	if _, err := b.tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: t4.GetSecret()}); status.Code(err) != codes.Unavailable {
