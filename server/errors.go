@@ -56,6 +56,7 @@ var codeOf = []struct {
 	{storage.ErrClosed, codes.Unavailable, ""},
 	{storage.ErrUnavailable, codes.Unavailable, ""},
 	{storage.ErrUnsupported, codes.Unimplemented, ""},
+	{storage.ErrTooLarge, codes.InvalidArgument, ""}, // not ResourceExhausted: REST would answer 429, "retry later"
 	{context.Canceled, codes.Canceled, ""},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, ""},
 }

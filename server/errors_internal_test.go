@@ -33,6 +33,7 @@ func TestToStatus(t *testing.T) {
 		{"disabled", fmt.Errorf("token %q: %w", "01", lifecycle.ErrDisabled), codes.FailedPrecondition, "disabled"},
 		{"invalid in storage", storage.ErrInvalid, codes.InvalidArgument, "invalid"},
 		{"closed", storage.ErrClosed, codes.Unavailable, "closed"},
+		{"too large for the store", fmt.Errorf("etcd: request is too large: %w", storage.ErrTooLarge), codes.InvalidArgument, "too large"},
 		{"canceled", fmt.Errorf("wait: %w", context.Canceled), codes.Canceled, "canceled"},
 		{"deadline", context.DeadlineExceeded, codes.DeadlineExceeded, "deadline"},
 		{"invalid field", invalid("zoo_id", "is required"), codes.InvalidArgument, "zoo_id: is required"},

@@ -39,6 +39,11 @@ var (
 	// streamed backup of an etcd store); the message says what to use.
 	ErrUnsupported = errors.New("not supported by this store")
 
+	// ErrTooLarge means the store refused a write as larger than it takes
+	// at once (etcd's request size or operations per transaction); nothing
+	// was written, and the same call will fail again.
+	ErrTooLarge = errors.New("write too large for the store")
+
 	// ErrLocked means another process holds the file; bbolt allows one
 	// process per file.
 	ErrLocked = errors.New("database file is locked by another process")

@@ -247,6 +247,10 @@ func unavailable(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return ctx.Err()
 	}
+	switch rpctypes.ErrorDesc(err) {
+	case rpctypes.ErrorDesc(rpctypes.ErrRequestTooLarge), rpctypes.ErrorDesc(rpctypes.ErrTooManyOps):
+		return fmt.Errorf("etcd: %v (raise the members' --max-request-bytes or --max-txn-ops, or change fewer records at once): %w", rpctypes.ErrorDesc(err), storage.ErrTooLarge)
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("etcd did not answer in time (is a quorum of its members up?): %w", storage.ErrUnavailable)
 	}
