@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"tokenauthority/tlsconfig/certtest"
 )
 
 // Cluster is a running in-process etcd cluster. Its methods are safe for
@@ -25,6 +28,34 @@ type Cluster struct {
 	maxRequest uint
 	fsync      bool
 	members    []*member
+	// tls is set when members serve clients over mutual TLS.
+	tls *TLS
+	// rootPassword is set when authentication is on.
+	rootPassword string
+}
+
+// TLS names the PEM files of a cluster that serves clients over mutual
+// TLS: the CA that issued the members' certificates and verifies
+// clients', and a client certificate it issued.
+type TLS struct {
+	CAFile string
+	Client certtest.Pair
+	ca     *certtest.CA
+	server certtest.Pair
+}
+
+// User is an etcd user Start creates when authentication is on: its role,
+// named after it, may read and write every key under Prefix and nothing
+// else (what `etcdctl role grant-permission --prefix=true` grants).
+type User struct {
+	Name, Password, Prefix string
+}
+
+// Auth turns on etcd authentication after start: a root user with
+// RootPassword and Users.
+type Auth struct {
+	RootPassword string
+	Users        []User
 }
 
 type member struct {
@@ -55,6 +86,13 @@ type Options struct {
 	// by default they skip it, which is faster and enough for tests
 	// of behaviour. Benchmarks that report write rates set it.
 	Fsync bool
+	// MutualTLS makes members serve clients over https only and demand a
+	// client certificate issued by the cluster's CA (etcd's
+	// --client-cert-auth). The CA and a client certificate are written to
+	// a t.TempDir() and named by Cluster.TLS. Peers keep plain http.
+	MutualTLS bool
+	// Auth, when set, turns etcd authentication on once the cluster runs.
+	Auth *Auth
 }
 
 // Start starts a cluster and waits until it has a leader and answers a
@@ -88,13 +126,20 @@ func start(t testing.TB, n int, progress time.Duration, opts Options, attempt in
 		return nil, err
 	}
 	c := &Cluster{t: t, token: fmt.Sprintf("etcdtest-%d-%d", time.Now().UnixNano(), attempt), maxRequest: opts.MaxRequestBytes, fsync: opts.Fsync}
+	clientScheme := "http"
+	if opts.MutualTLS {
+		dir := t.TempDir()
+		ca := certtest.NewCA(t, dir, "etcd")
+		c.tls = &TLS{CAFile: ca.CertFile, ca: ca, server: ca.Server(t, "etcd-server"), Client: ca.Client(t, "etcd-client", "")}
+		clientScheme = "https"
+	}
 	var initial []string
 	for i := 0; i < n; i++ {
 		m := &member{
 			name:      fmt.Sprintf("m%d", i),
 			dir:       t.TempDir(),
 			peerURL:   url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i])},
-			clientURL: url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])},
+			clientURL: url.URL{Scheme: clientScheme, Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])},
 		}
 		c.members = append(c.members, m)
 		initial = append(initial, m.name+"="+m.peerURL.String())
@@ -119,7 +164,76 @@ func start(t testing.TB, n int, progress time.Duration, opts Options, attempt in
 		c.close()
 		return nil, err
 	}
+	if opts.Auth != nil {
+		if err := c.enableAuth(*opts.Auth); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// enableAuth creates root and the users with their prefix roles, then
+// turns authentication on; from then on the cluster's own clients log in
+// as root.
+func (c *Cluster) enableAuth(a Auth) error {
+	cli, err := clientv3.New(c.clientConfig(time.Second))
+	if err != nil {
+		return fmt.Errorf("auth client: %w", err)
+	}
+	defer func() { _ = cli.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	steps := []func() error{
+		func() error { _, err := cli.UserAdd(ctx, "root", a.RootPassword); return err },
+		func() error { _, err := cli.UserGrantRole(ctx, "root", "root"); return err },
+	}
+	for _, u := range a.Users {
+		steps = append(steps,
+			func() error { _, err := cli.RoleAdd(ctx, u.Name); return err },
+			func() error {
+				_, err := cli.RoleGrantPermission(ctx, u.Name, u.Prefix, clientv3.GetPrefixRangeEnd(u.Prefix),
+					clientv3.PermissionType(clientv3.PermReadWrite))
+				return err
+			},
+			func() error { _, err := cli.UserAdd(ctx, u.Name, u.Password); return err },
+			func() error { _, err := cli.UserGrantRole(ctx, u.Name, u.Name); return err },
+		)
+	}
+	steps = append(steps, func() error { _, err := cli.AuthEnable(ctx); return err })
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("enable auth: %w", err)
+		}
+	}
+	c.rootPassword = a.RootPassword
+	return nil
+}
+
+// TLS names the cluster's CA and a client certificate; nil unless the
+// cluster was started with MutualTLS.
+func (c *Cluster) TLS() *TLS { return c.tls }
+
+// clientConfig is the configuration of the cluster's own clients: its
+// client certificate when it serves TLS, root when authentication is on.
+func (c *Cluster) clientConfig(dial time.Duration) clientv3.Config {
+	cc := clientv3.Config{
+		Endpoints:   c.Endpoints(),
+		DialTimeout: dial,
+		Logger:      zap.NewNop(),
+	}
+	if c.tls != nil {
+		info := transport.TLSInfo{CertFile: c.tls.Client.CertFile, KeyFile: c.tls.Client.KeyFile, TrustedCAFile: c.tls.CAFile}
+		tc, err := info.ClientConfig()
+		if err != nil {
+			c.t.Fatalf("etcdtest: client TLS: %v", err)
+		}
+		cc.TLS = tc
+	}
+	if c.rootPassword != "" {
+		cc.Username, cc.Password = "root", c.rootPassword
+	}
+	return cc
 }
 
 func (c *Cluster) startMember(m *member, state string, progress time.Duration) error {
@@ -141,6 +255,17 @@ func (c *Cluster) startMember(m *member, state string, progress time.Duration) e
 		cfg.MaxRequestBytes = c.maxRequest
 	}
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	if c.tls != nil {
+		cfg.ClientTLSInfo = transport.TLSInfo{
+			CertFile:       c.tls.server.CertFile,
+			KeyFile:        c.tls.server.KeyFile,
+			TrustedCAFile:  c.tls.CAFile,
+			ClientCertAuth: true,
+		}
+	}
+	// The lowest cost bcrypt allows: users are created and log in during
+	// tests, and the default cost takes tens of milliseconds each time.
+	cfg.BcryptCost = 4
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return fmt.Errorf("member %s: %w", m.name, err)
@@ -172,11 +297,7 @@ func (c *Cluster) Endpoints() []string {
 // Client returns a client on every member, closed when the test ends.
 func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   c.Endpoints(),
-		DialTimeout: 2 * time.Second,
-		Logger:      zap.NewNop(),
-	})
+	cli, err := clientv3.New(c.clientConfig(2 * time.Second))
 	if err != nil {
 		t.Fatalf("etcdtest: client: %v", err)
 	}
@@ -240,11 +361,7 @@ func (c *Cluster) WaitHealthy(timeout time.Duration) {
 }
 
 func (c *Cluster) waitHealthy(timeout time.Duration) error {
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   c.Endpoints(),
-		DialTimeout: time.Second,
-		Logger:      zap.NewNop(),
-	})
+	cli, err := clientv3.New(c.clientConfig(time.Second))
 	if err != nil {
 		return fmt.Errorf("health client: %w", err)
 	}

@@ -57,9 +57,15 @@ func (c Config) Check() error {
 	case c.MaxStaleness < 0:
 		return errors.New("--max-staleness must not be negative")
 	}
+	secure := c.CA != "" || c.Cert != ""
 	for _, e := range c.Endpoints {
 		if e == "" {
 			return errors.New("--etcd-endpoints: empty endpoint")
+		}
+		// The etcd client speaks plain text to an http:// endpoint even
+		// when TLS is configured: refuse rather than drop the TLS asked for.
+		if secure && strings.HasPrefix(strings.ToLower(e), "http://") {
+			return fmt.Errorf("--etcd-endpoints %s is plain http but --etcd-ca or --etcd-cert asks for TLS: use https://", e)
 		}
 	}
 	return nil

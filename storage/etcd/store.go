@@ -93,9 +93,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTLS(ctx, cc); err != nil {
+		return nil, err
+	}
 	cli, err := clientv3.New(cc)
 	if err != nil {
-		return nil, fmt.Errorf("etcd client: %w", err)
+		return nil, credentialError(cc.Username, err)
 	}
 	s, err := OpenClient(ctx, cli, Options{Prefix: cfg.Prefix, MaxStaleness: cfg.MaxStaleness, WriteTimeout: cfg.WriteTimeout, Logger: log, Watch: &cc})
 	if err != nil {
@@ -165,6 +168,10 @@ func (s *Store) initSchema(ctx context.Context) error {
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 		Then(clientv3.OpPut(key, strconv.Itoa(schemaVersion))).
 		Else(clientv3.OpGet(key)).Commit()
+	if errors.Is(err, rpctypes.ErrPermissionDenied) {
+		return fmt.Errorf("etcd user %q: permission denied on keys under %s: its role needs readwrite on that prefix (etcdctl role grant-permission --prefix=true ROLE readwrite %s)",
+			s.cli.Username, s.k.p, s.k.p)
+	}
 	if err != nil {
 		return fmt.Errorf("open etcd store at %s: %w", s.k.p, unavailable(ctx, err))
 	}
