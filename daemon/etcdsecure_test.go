@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"io"
+	"net/http"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,10 +39,13 @@ func etcdConfig(t *testing.T, c *etcdtest.Cluster, prefix string) daemon.Config 
 }
 
 // createAndValidate proves a started daemon works on its store: a token is
-// created and validates.
+// created and validates, and once revoked is refused; and the watch that
+// keeps the validation index current runs over the same TLS and
+// credentials (/readyz answers 200 after several staleness bounds).
 func createAndValidate(t *testing.T, cfg daemon.Config) {
 	t.Helper()
-	_, conn := start(t, cfg)
+	cfg.Etcd.MaxStaleness = 200 * time.Millisecond
+	d, conn := start(t, cfg)
 	ctx := adminCtx(t, cfg.DataDir)
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
@@ -59,6 +64,29 @@ func createAndValidate(t *testing.T, cfg daemon.Config) {
 	}
 	if !v.GetValid() {
 		t.Fatalf("ValidateToken(new token) = invalid, want valid")
+	}
+	if _, err := tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: created.GetToken().GetTokenId()}); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	v, err = tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: created.GetSecret()})
+	if err != nil {
+		t.Fatalf("ValidateToken: %v", err)
+	}
+	if v.GetValid() {
+		t.Fatalf("ValidateToken(revoked token) = valid, want invalid")
+	}
+	time.Sleep(3 * cfg.Etcd.MaxStaleness)
+	resp, err := http.Get("http://" + d.HTTPAddr.String() + "/readyz")
+	if err != nil {
+		t.Fatalf("GET /readyz: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz = %d %s, want 200: the watch is not keeping the index current", resp.StatusCode, body)
 	}
 }
 
