@@ -115,8 +115,14 @@ func (c Config) ClientConfig() (clientv3.Config, error) {
 		if err != nil {
 			return clientv3.Config{}, fmt.Errorf("--etcd-password-file: %w", err)
 		}
+		pw := strings.TrimRight(string(b), "\r\n")
+		// The etcd client quietly skips authentication without a
+		// password, which the cluster then refuses request by request.
+		if pw == "" {
+			return clientv3.Config{}, fmt.Errorf("--etcd-password-file %s is empty", c.PasswordFile)
+		}
 		cc.Username = c.Username
-		cc.Password = strings.TrimRight(string(b), "\r\n")
+		cc.Password = pw
 	}
 	return cc, nil
 }
