@@ -4,6 +4,13 @@
 // well under a second. Members can be stopped and restarted on the same ports
 // and data, to take a quorum away and give it back.
 //
+// Options.MutualTLS makes members serve clients over https and demand a
+// client certificate (certificates from tlsconfig/certtest, in a
+// t.TempDir()); Options.Auth turns etcd authentication on once the members
+// run, with a root user and users whose roles grant readwrite on one key
+// prefix each. The cluster's own clients (Client, the health checks) use
+// its client certificate and log in as root.
+//
 // # How it can hurt you
 //
 //   - Ports are chosen by binding port 0 and closing the listener before etcd
@@ -16,4 +23,6 @@
 //     machine crash. Fine for tests, never for anything else.
 //   - Stop of a quorum makes every client call block until its context ends;
 //     pass short deadlines in tests that stop members.
+//   - Authentication uses bcrypt's lowest cost so logins are cheap; the
+//     passwords are test passwords and nothing else.
 package etcdtest

@@ -294,7 +294,9 @@ func (c *Cluster) Endpoints() []string {
 	return out
 }
 
-// Client returns a client on every member, closed when the test ends.
+// Client returns a client on every member, closed when the test ends. It
+// presents the cluster's client certificate and logs in as root when the
+// cluster has them.
 func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
 	cli, err := clientv3.New(c.clientConfig(2 * time.Second))

@@ -40,6 +40,11 @@
 //     deadline, while validation keeps answering from the in-memory index
 //     for at most Config.MaxStaleness.
 //   - The password file is read once at start; rotate it by restarting.
+//   - Open first makes its own TLS connection to every https endpoint and
+//     sends it an HTTP/2 preface (preflight.go), because the etcd client
+//     reports a TLS failure only as a timeout. A member's log may show
+//     these short connections. A member that answers TLS but not the
+//     preface within the dial timeout delays start by that much.
 //   - A lookup the fresh index misses reads etcd (a token created through
 //     another replica may not have reached this index yet), at most
 //     Options.MissReads times a second; past that, a miss is answered from
