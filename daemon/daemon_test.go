@@ -232,7 +232,8 @@ func TestParseConfig(t *testing.T) {
 		{"etcd cert without key", []string{"--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--etcd-cert", "c.pem"}, nil, nil, "--etcd-key"},
 		{"etcd user without password", []string{"--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--etcd-username", "ta"}, nil, nil, "--etcd-password-file"},
 		{"negative staleness", []string{"--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379", "--max-staleness", "-1s"}, nil, nil, "--max-staleness"},
-		{"etcd TLS on a plain endpoint", []string{"--store", "etcd", "--etcd-endpoints", "https://10.0.0.1:2379,http://10.0.0.2:2379", "--etcd-ca", "ca.pem"}, nil, nil, "http://10.0.0.2:2379 is plain http"},
+		{"etcd TLS on a plain endpoint", []string{"--store", "etcd", "--etcd-endpoints", "http://10.0.0.1:2379,http://10.0.0.2:2379", "--etcd-ca", "ca.pem"}, nil, nil, "http://10.0.0.1:2379 is plain http"},
+		{"etcd endpoints of mixed schemes", []string{"--store", "etcd", "--etcd-endpoints", "https://10.0.0.1:2379,http://10.0.0.2:2379"}, nil, nil, "mixes https://10.0.0.1:2379 and http://10.0.0.2:2379"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,6 +58,16 @@ func (c Config) Check() error {
 		return errors.New("--max-staleness must not be negative")
 	}
 	secure := c.CA != "" || c.Cert != ""
+	schemes := map[bool]string{}
+	for _, e := range c.Endpoints {
+		if scheme, _, ok := strings.Cut(e, "://"); ok {
+			schemes[strings.EqualFold(scheme, "https")] = e
+		}
+	}
+	// The etcd client takes the first endpoint's scheme for all of them.
+	if len(schemes) == 2 {
+		return fmt.Errorf("--etcd-endpoints mixes %s and %s: use https:// (or http://) for every member", schemes[true], schemes[false])
+	}
 	for _, e := range c.Endpoints {
 		if e == "" {
 			return errors.New("--etcd-endpoints: empty endpoint")
