@@ -29,6 +29,7 @@ var etcdExcluded = map[string]string{
 	"TestREADMEWalkthroughs":          "the README's two commands start the bbolt default, exactly as written",
 	"TestSecondServerOnSameDirectory": "the one-process lock is the bbolt file's; replicas sharing an etcd store is the point of etcd",
 	"TestTwoReplicasAsOneService":     "it starts its own cluster and two replicas on one prefix in the run on bbolt already",
+	"TestBinaryOnSecuredEtcd":         "it starts its own cluster with mutual TLS and authentication in the run on bbolt already",
 }
 
 // onEtcd reports whether this is the run TestSuiteOnEtcd started, for the
