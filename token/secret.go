@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash/crc32"
+	"unsafe"
 )
 
 const (
@@ -124,17 +125,21 @@ func putChecksum(dst []byte, sum uint32) {
 	}
 }
 
-func inAlphabet(c byte) bool {
-	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
-}
-
-// checksum is the CRC-32 (IEEE) of body, computed over the string itself:
-// crc32.ChecksumIEEE needs a []byte, and converting the secret costs a heap
-// allocation on every validation.
-func checksum(body string) uint32 {
-	crc := ^uint32(0)
-	for i := 0; i < len(body); i++ {
-		crc = crc32.IEEETable[byte(crc)^body[i]] ^ crc>>8
+// inAlphabetTable says which bytes are base62 digits: one load per
+// character on the validation path instead of three range tests.
+var inAlphabetTable = func() (t [256]bool) {
+	for i := range len(alphabet) {
+		t[alphabet[i]] = true
 	}
-	return ^crc
+	return t
+}()
+
+func inAlphabet(c byte) bool { return inAlphabetTable[c] }
+
+// checksum is the CRC-32 (IEEE) of body. crc32.ChecksumIEEE reads the
+// string's own bytes (it never writes them): converting the secret to a
+// []byte would cost a heap allocation on every validation, and computing
+// the CRC byte by byte here costs more than the SHA-256 after it.
+func checksum(body string) uint32 {
+	return crc32.ChecksumIEEE(unsafe.Slice(unsafe.StringData(body), len(body)))
 }
