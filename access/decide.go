@@ -48,7 +48,7 @@ func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
 	now := a.now()
 	var d Decision
 	if req.Secret != "" {
-		v, err := a.resolve(ctx, req.Secret, now)
+		v, err := a.resolve(ctx, req.Secret, now, nil)
 		if err != nil {
 			return Decision{}, err
 		}

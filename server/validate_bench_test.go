@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc/metadata"
 
+	"tokenauthority/access"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
@@ -30,7 +31,8 @@ import (
 func BenchmarkValidateInProcess(b *testing.B) {
 	for _, n := range []int{1000, 1_000_000} {
 		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
-			tokens, secrets, cred := benchServer(b, n)
+			srv, secrets, cred := benchServer(b, n)
+			tokens, authority := srv.Tokens(), srv.Access()
 			n := len(secrets)
 			ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+cred))
 			// Validate every secret once first, so that the rounds measure a
@@ -54,6 +56,22 @@ func BenchmarkValidateInProcess(b *testing.B) {
 						s := secrets[(i*7919)%n]
 						if _, ok := index[sha256.Sum256([]byte(s))]; !ok {
 							b.Fatal("secret missing from the map")
+						}
+					}
+				})
+				b.Run("Resolve", func(b *testing.B) {
+					b.ReportAllocs()
+					// The token's memory is the caller's, reused once the
+					// verdict is read (a transport allocates it with its
+					// response, as ValidateToken does).
+					var buf access.TokenBuffer
+					for i := 0; b.Loop(); i++ {
+						v, err := authority.ResolveInto(ctx, secrets[(i*7919)%n], &buf)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if !v.Valid() {
+							b.Fatalf("Resolve = %v", v.Reason)
 						}
 					}
 				})
@@ -84,11 +102,11 @@ func BenchmarkValidateInProcess(b *testing.B) {
 // names its directory (tokenauthority.db, credentials.json,
 // validator.credential and secrets.txt, one secret a line), rather than
 // filling another for minutes.
-func benchServer(b *testing.B, n int) (pb.TokenServiceServer, []string, string) {
+func benchServer(b *testing.B, n int) (*server.Server, []string, string) {
 	dir := os.Getenv("TOKENAUTHORITY_BENCH_STORE")
 	if n < 1_000_000 || dir == "" {
-		tokens, secrets := filledServer(b, n)
-		return tokens, secrets, validatorSecret
+		srv, secrets := filledServer(b, n)
+		return srv, secrets, validatorSecret
 	}
 	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
 	if err != nil {
@@ -116,14 +134,14 @@ func benchServer(b *testing.B, n int) (pb.TokenServiceServer, []string, string) 
 		b.Fatal(err)
 	}
 	srv := server.New(server.Config{Store: store, Box: box, Credentials: creds, Reveal: true})
-	return srv.Tokens(), secrets, strings.TrimSpace(string(cred))
+	return srv, secrets, strings.TrimSpace(string(cred))
 }
 
 // filledServer returns the token service of a server over a fresh store
 // holding n tokens, created through CreateToken by many goroutines at once
 // so that they share commits (without fsync: the file is thrown away), and
 // their secrets.
-func filledServer(b *testing.B, n int) (pb.TokenServiceServer, []string) {
+func filledServer(b *testing.B, n int) (*server.Server, []string) {
 	b.Helper()
 	dir := b.TempDir()
 	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{MaxBatch: 4096, NoSync: true})
@@ -177,5 +195,5 @@ func filledServer(b *testing.B, n int) (pb.TokenServiceServer, []string) {
 	if b.Failed() {
 		b.FailNow()
 	}
-	return tokens, secrets
+	return srv, secrets
 }

@@ -49,24 +49,31 @@ func TestDecodeCoversToken(t *testing.T) {
 		{"every field, more scopes than the room in one allocation", full},
 		{"one scope each", &pb.Token{TokenId: "t1", Operations: []pb.Operation{pb.Operation_OPERATION_DOWNLOAD}, Zoos: []string{"acme/a"}}},
 	}
+	otherEnc, err := proto.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			enc, err := proto.Marshal(tt.tok)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var d decoded
+			var d Decoded
 			if !d.fast(string(enc)) {
 				t.Fatalf("fast path refused %v", tt.tok)
 			}
 			if !proto.Equal(&d.tok, tt.tok) {
 				t.Errorf("fast path = %v, want %v", &d.tok, tt.tok)
 			}
-			// Reusing d (as Each does) leaves nothing of the previous token.
-			d.decode(string(enc))
-			d.decode(string(enc))
-			if !proto.Equal(&d.tok, tt.tok) {
-				t.Errorf("decoded twice = %v, want %v", &d.tok, tt.tok)
+			// Reusing d (reset, as Each does) leaves nothing of the
+			// previous token.
+			var other Decoded
+			other.decode(string(otherEnc))
+			other.reset()
+			other.decode(string(enc))
+			if !proto.Equal(&other.tok, tt.tok) {
+				t.Errorf("decoded after another token = %v, want %v", &d.tok, tt.tok)
 			}
 		})
 	}
@@ -78,7 +85,7 @@ func TestDecodeCoversToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc = append(enc, 0xa8, 0x06, 0x01) // field 101, varint 1
-	var d decoded
+	var d Decoded
 	if d.fast(string(enc)) {
 		t.Fatal("fast path accepted an unknown field")
 	}

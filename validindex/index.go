@@ -47,13 +47,19 @@ func New() *Index {
 // sealed secret; it is the caller's own, but its strings share the index's
 // memory. The policy is shared: never change it.
 func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
+	return x.LookupInto(secretHash, new(Decoded))
+}
+
+// LookupInto is Lookup decoding into d, which it overwrites: the record
+// returned lives in d.
+func (x *Index) LookupInto(secretHash [32]byte, d *Decoded) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
 	x.mu.RLock()
 	enc, ok := x.tokens[secretHash]
 	if !ok {
 		x.mu.RUnlock()
 		return nil, false, nil, false
 	}
-	d := new(decoded)
+	d.reset()
 	d.decode(enc)
 	_, member = x.members[Member{d.tok.WorkspaceId, d.tok.UserId}]
 	policy = x.workspaces[d.tok.WorkspaceId].policy
@@ -64,14 +70,18 @@ func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member 
 	return &d.rec, member, policy, true
 }
 
+// Holds reports whether t is the token decoded into d.
+func (d *Decoded) Holds(t *pb.Token) bool { return t != nil && t == &d.tok }
+
 // Each calls f with every indexed token and its workspace's token policy,
 // under the read lock (writers wait until it returns). The token is decoded
 // into one value reused between calls: f must not keep it or change it.
 func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var d decoded
+	var d Decoded
 	for _, enc := range x.tokens {
+		d.reset()
 		d.decode(enc)
 		f(&d.tok, x.workspaces[d.tok.WorkspaceId].policy)
 	}
