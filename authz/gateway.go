@@ -113,7 +113,7 @@ func tokenFrom(get func(string) string) string {
 	if t := strings.TrimSpace(get(TokenHeader)); t != "" {
 		return t
 	}
-	scheme, cred, ok := strings.Cut(strings.TrimSpace(get("Authorization")), " ")
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(get("authorization")), " ")
 	if ok && strings.EqualFold(scheme, "bearer") {
 		return strings.TrimSpace(cred)
 	}
