@@ -200,6 +200,8 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		// Every request of the API fits in a few hundred bytes; the REST
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),
+		// protobuf, decoding of Envoy's CheckRequest aside (see codec).
+		grpc.ForceServerCodecV2(newCodec()),
 		grpc.ChainUnaryInterceptor(requestRead, s.logUnary, s.metrics.UnaryServerInterceptor(), s.recoverUnary),
 	)
 }
