@@ -128,10 +128,11 @@ func (b *bench) rows() []row {
 // runRows runs every row's sides in alternating order, round by round:
 // A B, then B A, so that drift in the machine's load hits both sides.
 func (b *bench) runRows(ctx context.Context) ([]result, error) {
-	// One unmeasured run of each row's first side warms the server up:
-	// its first garbage collection after start marks the whole validation
-	// index (about a second of CPU at 1M tokens), which would otherwise be
-	// charged to whichever round runs first.
+	// One unmeasured run of the first two rows' own sides warms the server
+	// up: its first garbage collections after start run over the heap the
+	// index load left, and would otherwise be charged to whichever round
+	// runs first (in the runs before, the first ValidateToken round was
+	// often the highest of all).
 	rows := b.rows()
 	for _, r := range rows[:2] {
 		if _, err := r.runA(ctx); err != nil {
