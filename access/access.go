@@ -34,6 +34,13 @@ type decodingStore interface {
 	LookupTokenInto(ctx context.Context, secretHash [32]byte, d *TokenBuffer) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error)
 }
 
+// zooIndex is a Store that can answer GetZoo from memory, with a zoo the
+// caller must not change (*storage.Store's LookupZoo); Decide uses it when
+// the store has it.
+type zooIndex interface {
+	LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
+}
+
 // Config configures an Authority. Store is required.
 type Config struct {
 	Store Store
@@ -50,6 +57,7 @@ type Config struct {
 type Authority struct {
 	store Store
 	into  decodingStore // store, when it decodes into a TokenBuffer; else nil
+	zoos  zooIndex      // store, when it answers zoos from memory; else nil
 	now   func() time.Time
 	onUse func(ctx context.Context, t *pb.Token, at time.Time)
 }
@@ -58,6 +66,7 @@ type Authority struct {
 func New(cfg Config) *Authority {
 	a := &Authority{store: cfg.Store, now: cfg.Now, onUse: cfg.OnUse}
 	a.into, _ = cfg.Store.(decodingStore)
+	a.zoos, _ = cfg.Store.(zooIndex)
 	if a.now == nil {
 		a.now = time.Now
 	}

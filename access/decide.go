@@ -74,7 +74,13 @@ func (a *Authority) zoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo
 	if !ValidID(workspaceID) || !ValidID(zooID) {
 		return nil, nil
 	}
-	zoo, err := a.store.GetZoo(ctx, workspaceID, zooID)
+	var zoo *pb.Zoo
+	var err error
+	if a.zoos != nil {
+		zoo, err = a.zoos.LookupZoo(ctx, workspaceID, zooID)
+	} else {
+		zoo, err = a.store.GetZoo(ctx, workspaceID, zooID)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}

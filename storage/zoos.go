@@ -32,6 +32,7 @@ func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 		if b.Get(key) != nil {
 			return reject(fmt.Errorf("zoo %s/%s: %w", ws, zoo, ErrAlreadyExists))
 		}
+		s.j.zoo(key)
 		return b.Put(key, val)
 	})
 }
@@ -52,6 +53,26 @@ func (s *Store) GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo,
 		return err
 	})
 	return z, err
+}
+
+// errZooNotFound is LookupZoo's miss, made once.
+var errZooNotFound = fmt.Errorf("zoo: %w", ErrNotFound)
+
+// LookupZoo is GetZoo for the decision path: it answers from the
+// validation index, without a transaction, and the zoo it returns is
+// shared with every other lookup: never change it.
+func (s *Store) LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	z, ok := s.index.Zoo(workspaceID, zooID)
+	if !ok {
+		return nil, errZooNotFound
+	}
+	return z, nil
 }
 
 // ListZoos returns the workspace's zoos with ids greater than after,
@@ -100,6 +121,7 @@ func (s *Store) UpdateZoo(ctx context.Context, workspaceID, zooID string, v pb.V
 			return err
 		}
 		out = z
+		s.j.zoo(key)
 		return b.Put(key, val)
 	})
 	if err != nil {
@@ -119,6 +141,7 @@ func (s *Store) DeleteZoo(ctx context.Context, workspaceID, zooID string) error 
 		if b.Get(key) == nil {
 			return reject(fmt.Errorf("zoo %s/%s: %w", workspaceID, zooID, ErrNotFound))
 		}
+		s.j.zoo(key)
 		return b.Delete(key)
 	})
 }

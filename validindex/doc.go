@@ -1,6 +1,7 @@
 // Package validindex is the in-memory validation index: for every stored
 // token, keyed by the SHA-256 of its secret, the token record, and beside
-// the tokens the memberships and workspace token policies a verdict reads.
+// the tokens the memberships and workspace token policies a verdict reads,
+// and the zoos an access decision reads.
 // A store loads it once when it opens and applies every commit that changes
 // one of those inputs to it after the commit is durable and before the
 // writers are answered, so a lookup never answers from older data than an
@@ -16,13 +17,13 @@
 // not kept.
 //
 // How it can hurt you: a looked-up record's strings share the index's
-// memory, and the token policies it hands out are shared by every lookup:
-// never change them (the strings cannot be changed; the policies must not
+// memory, and the token policies and zoos it hands out are shared by every
+// lookup: never change them (the strings cannot be changed; the policies must not
 // be). A new field of pb.Token must be added to the decoder's fast path,
 // or every lookup takes proto.Unmarshal's slower path (a test fails until
 // it is). It holds every token in memory, so its size follows the
 // store's. A change that a backend forgets to apply makes validation
 // answer from the old state until the next open: every write path that
-// changes a token, a membership or a workspace must go through the
+// changes a token, a membership, a workspace or a zoo must go through the
 // backend's one place that feeds the index.
 package validindex
