@@ -192,7 +192,7 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 }
 
 // ServerOptions returns the options every gRPC server of the service uses:
-// the transport limits of Config.Transport, and the interceptors: the end
+// the transport limits of Config.Transport, and the interceptor (unary): the end
 // of the request read timer, request logging, metrics and (innermost, so
 // that both see the resulting Internal error) panic recovery.
 func (s *Server) ServerOptions() []grpc.ServerOption {
@@ -202,6 +202,6 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		grpc.MaxRecvMsgSize(maxRequestBytes),
 		// protobuf, decoding of Envoy's CheckRequest aside (see codec).
 		grpc.ForceServerCodecV2(newCodec()),
-		grpc.ChainUnaryInterceptor(requestRead, s.logUnary, s.metrics.UnaryServerInterceptor(), s.recoverUnary),
+		grpc.ChainUnaryInterceptor(s.unary),
 	)
 }

@@ -115,7 +115,7 @@ type readTimerKey struct{}
 // runs, and reads it under the stream's context, so the only way to bound
 // that wait is to give the stream a context that the timer cancels; the
 // tap handle is where that context is made. The timer is stopped once the
-// request has been read (requestRead, requestReadStream); the context
+// request has been read (Server.unary, requestReadStream); the context
 // itself ends with the stream.
 //
 // Every call pays for this, so it is kept small: the context that carries
@@ -183,13 +183,6 @@ func stopReadTimer(ctx context.Context) {
 		t.call.Store(nil)
 		c.pool.Put(t)
 	}
-}
-
-// requestRead is the outermost unary interceptor: interceptors run only
-// after the request message was read.
-func requestRead(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
-	stopReadTimer(ctx)
-	return next(ctx, req)
 }
 
 // requestReadStream bounds a streaming call's wait for its first message
