@@ -9,7 +9,7 @@ import (
 	"tokenauthority/validindex"
 )
 
-// Store is the storage the decision path reads. *storage.Store implements
+// Store is the storage the decision path reads. Every storage.Backend implements
 // it; both methods return an error wrapping storage.ErrNotFound when the
 // record is absent.
 type Store interface {

@@ -14,7 +14,7 @@ import (
 	"tokenauthority/access"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 	"tokenauthority/token"
 )
 
@@ -23,7 +23,7 @@ var t0 = time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC)
 // fixture is a real store with two workspaces, a public and a private zoo,
 // and a token in every state.
 type fixture struct {
-	store   *storage.Store
+	store   *bbolt.Store
 	secrets map[string]string // by name: own, other, expired, revoked, left, disabled, scoped, foreign-scope, capped, capped-out
 	ids     map[string]string // token ids by the same names
 }
@@ -31,7 +31,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := storage.Open(filepath.Join(t.TempDir(), "ta.db"), storage.Options{})
+	st, err := bbolt.Open(filepath.Join(t.TempDir(), "ta.db"), bbolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

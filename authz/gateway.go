@@ -11,6 +11,7 @@ import (
 	"tokenauthority/access"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
+	"tokenauthority/reason"
 )
 
 // Identity headers set upstream on an allowed request.
@@ -78,10 +79,10 @@ func (g *Gateway) decide(ctx context.Context, secret string, t Target) (outcome,
 	o := outcome{decision: d, status: http.StatusOK}
 	if !d.Allowed {
 		o.status = http.StatusForbidden
-		if access.Unauthenticated(d.Reason) {
+		if reason.Unauthenticated(d.Reason) {
 			o.status = http.StatusUnauthorized
 		}
-		o.detail = access.Describe(d.Reason)
+		o.detail = reason.Describe(d.Reason)
 		if d.Reason == pb.Reason_REASON_ZOO_NOT_FOUND {
 			o.detail = fmt.Sprintf("zoo %s/%s does not exist or the token may not reach it", t.WorkspaceID, t.ZooID)
 		}

@@ -16,7 +16,7 @@ import (
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/secretfile"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 func (a *app) backupCmd() *cobra.Command {
@@ -79,7 +79,7 @@ func (a *app) backup(cmd *cobra.Command, file string) error {
 	if err := tmp.Close(); err != nil {
 		return writeError(file, err)
 	}
-	if err := storage.VerifyFile(tmp.Name()); err != nil {
+	if err := bbolt.VerifyFile(tmp.Name()); err != nil {
 		return &exitError{code: ExitError, msg: fmt.Sprintf("the snapshot received is not a complete store, %s left unchanged: %v", file, err)}
 	}
 	if file == "-" {

@@ -10,7 +10,7 @@ import (
 
 	"tokenauthority/cli"
 	"tokenauthority/daemon"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 // TestBackup saves the store of a real server with tokenctl backup, to a
@@ -41,7 +41,7 @@ func TestBackup(t *testing.T) {
 	if perm := info.Mode().Perm(); perm != 0o600 {
 		t.Errorf("backup mode %#o; want 0600", perm)
 	}
-	if err := storage.VerifyFile(file); err != nil {
+	if err := bbolt.VerifyFile(file); err != nil {
 		t.Errorf("the backup is not a store: %v", err)
 	}
 	assertOnly(t, dir, "backup.db")
@@ -69,7 +69,7 @@ func TestBackup(t *testing.T) {
 	if err := os.WriteFile(piped, []byte(r.stdout), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := storage.VerifyFile(piped); err != nil {
+	if err := bbolt.VerifyFile(piped); err != nil {
 		t.Errorf("backup - wrote no store to stdout: %v", err)
 	}
 
@@ -127,7 +127,7 @@ func TestBackupClientCertificate(t *testing.T) {
 	r := runCLI(t, nil, map[string]string{cli.EnvAddr: ms.addr}, nil,
 		"--tls-ca", ms.ca.CertFile, "--tls-cert", ms.bound.CertFile, "--tls-key", ms.bound.KeyFile, "backup", file)
 	r.ok(t, "backup over mTLS")
-	if err := storage.VerifyFile(file); err != nil {
+	if err := bbolt.VerifyFile(file); err != nil {
 		t.Errorf("the backup is not a store: %v", err)
 	}
 }

@@ -5,7 +5,9 @@
 // the hub SDK sends it (a "token" header, or "Authorization: Bearer"), ask
 // the authority, and put its Verdict in the request context; they answer
 // 401/403 with a JSON "detail" (or Unauthenticated/PermissionDenied)
-// otherwise. The package imports only the generated API and grpc-go.
+// otherwise, split and worded by package reason exactly as the authority's
+// own gateways do. The package imports only the generated API, package
+// reason and grpc-go.
 //
 // How it can hurt you: with WithCache, a positive answer is reused for up
 // to the cache's TTL (never past the token's expiry), so a token revoked

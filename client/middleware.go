@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/reason"
 )
 
 // TokenHeader is the header (and gRPC metadata key) the hub SDK sends its
@@ -59,11 +60,11 @@ func (c *Client) Middleware(target func(*http.Request) (Target, error)) func(htt
 			}
 			if !v.Allowed {
 				code := http.StatusForbidden
-				if unauthenticated(v.Reason) {
+				if reason.Unauthenticated(v.Reason) {
 					code = http.StatusUnauthorized
 					w.Header().Set("WWW-Authenticate", `Bearer realm="tokenauthority"`)
 				}
-				writeJSON(w, code, describe(v.Reason), v.Reason.String())
+				writeJSON(w, code, reason.Describe(v.Reason), v.Reason.String())
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), verdictKey{}, v)))
@@ -96,10 +97,10 @@ func (c *Client) UnaryServerInterceptor(target func(ctx context.Context, fullMet
 		}
 		if !v.Allowed {
 			code := codes.PermissionDenied
-			if unauthenticated(v.Reason) {
+			if reason.Unauthenticated(v.Reason) {
 				code = codes.Unauthenticated
 			}
-			return nil, status.Error(code, describe(v.Reason))
+			return nil, status.Error(code, reason.Describe(v.Reason))
 		}
 		return next(context.WithValue(ctx, verdictKey{}, v), req)
 	}
@@ -131,42 +132,6 @@ func first(vs []string) string {
 		return ""
 	}
 	return vs[0]
-}
-
-// unauthenticated reports whether a denial is about the token itself (401)
-// rather than what it may reach (403). It must agree with the authority's
-// own gateways; the cross-entry-point test proves it does for every reason.
-func unauthenticated(r pb.Reason) bool {
-	switch r {
-	case pb.Reason_REASON_TOKEN_REQUIRED, pb.Reason_REASON_MALFORMED, pb.Reason_REASON_UNKNOWN,
-		pb.Reason_REASON_EXPIRED, pb.Reason_REASON_REVOKED, pb.Reason_REASON_NOT_MEMBER, pb.Reason_REASON_DISABLED:
-		return true
-	}
-	return false
-}
-
-func describe(r pb.Reason) string {
-	switch r {
-	case pb.Reason_REASON_TOKEN_REQUIRED:
-		return `a token is required: send it in the "token" header or as "Authorization: Bearer <token>"`
-	case pb.Reason_REASON_MALFORMED:
-		return "the token is malformed"
-	case pb.Reason_REASON_UNKNOWN:
-		return "the token is unknown"
-	case pb.Reason_REASON_EXPIRED:
-		return "the token has expired"
-	case pb.Reason_REASON_REVOKED:
-		return "the token was revoked"
-	case pb.Reason_REASON_NOT_MEMBER:
-		return "the token's user is no longer a member of its workspace"
-	case pb.Reason_REASON_DISABLED:
-		return "the token is disabled"
-	case pb.Reason_REASON_ZOO_NOT_FOUND:
-		return "the zoo does not exist or the token may not reach it"
-	case pb.Reason_REASON_OUT_OF_SCOPE:
-		return "the token's scopes do not include this zoo or operation"
-	}
-	return "access denied"
 }
 
 func writeJSON(w http.ResponseWriter, code int, detail, reason string) {

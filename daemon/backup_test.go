@@ -20,7 +20,7 @@ import (
 	"tokenauthority/credential"
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 // acked is a write the server acknowledged.
@@ -239,7 +239,7 @@ func TestBackupNeedsAdmin(t *testing.T) {
 			continue
 		}
 		if tc.want == http.StatusOK {
-			if err := storage.VerifyFile(path); err != nil {
+			if err := bbolt.VerifyFile(path); err != nil {
 				t.Errorf("the admin's backup is not a store: %v", err)
 			}
 			continue

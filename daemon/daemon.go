@@ -31,6 +31,7 @@ import (
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 	etcdstore "tokenauthority/storage/etcd"
 	"tokenauthority/ui"
 	"tokenauthority/usage"
@@ -409,7 +410,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, m *metrics.Met
 			slog.Duration("max_staleness", cfg.Etcd.MaxStaleness))
 		return s, nil
 	}
-	store, err := storage.Open(cfg.DBPath(), storage.Options{OnCommit: m.ObserveCommit})
+	store, err := bbolt.Open(cfg.DBPath(), bbolt.Options{OnCommit: m.ObserveCommit})
 	if errors.Is(err, storage.ErrLocked) {
 		return nil, fmt.Errorf("another tokenauthority is using %s", cfg.DataDir)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"tokenauthority/seal"
 	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 // ErrKeyInUse is returned by "keys retire" for a key that still seals a
@@ -47,9 +48,10 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store (tokenauthority.db), master.key and master.keys")
 	fs.StringVar(&cfg.MasterKey, "master-key", "", "key 0 (base64 of 32 bytes), instead of the key file; prefer the environment variable, as a flag is visible in the process list")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file of key 0 (default <data-dir>/master.key); the ring file master.keys is in its directory")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "where the server keeps its state: list, reseal and retire work on bbolt only")
 	batch := fs.Int("batch", 500, "reseal: secrets re-sealed per commit")
 	id := fs.Uint("id", 0, "retire: the key id to remove")
-	for _, name := range []string{"data-dir", "master-key", "master-key-file"} {
+	for _, name := range []string{"data-dir", "master-key", "master-key-file", "store"} {
 		fs.Lookup(name).Usage += " ($" + envName(name) + ")"
 	}
 	fs.Usage = func() {
@@ -73,7 +75,7 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	for _, name := range []string{"data-dir", "master-key", "master-key-file"} {
+	for _, name := range []string{"data-dir", "master-key", "master-key-file", "store"} {
 		if v := getenv(envName(name)); v != "" && !given[name] {
 			if err := fs.Set(name, v); err != nil {
 				return fmt.Errorf("%s: %w", envName(name), err)
@@ -98,11 +100,11 @@ func RunKeys(ctx context.Context, args []string, getenv func(string) string, std
 	case "list":
 		return k.withStore(ctx, k.list)
 	case "reseal":
-		return k.withStore(ctx, func(ctx context.Context, s *storage.Store, r *seal.Ring) error {
+		return k.withStore(ctx, func(ctx context.Context, s *bbolt.Store, r *seal.Ring) error {
 			return k.reseal(ctx, s, r, *batch)
 		})
 	case "retire":
-		return k.withStore(ctx, func(ctx context.Context, s *storage.Store, r *seal.Ring) error {
+		return k.withStore(ctx, func(ctx context.Context, s *bbolt.Store, r *seal.Ring) error {
 			return k.retire(ctx, s, r, uint32(*id))
 		})
 	}
@@ -154,16 +156,16 @@ func (k keyCmd) rotate() error {
 
 // withStore opens the store exclusively and its key ring (checked as at
 // start, never creating a key), runs fn, and closes the store.
-func (k keyCmd) withStore(ctx context.Context, fn func(context.Context, *storage.Store, *seal.Ring) error) (err error) {
+func (k keyCmd) withStore(ctx context.Context, fn func(context.Context, *bbolt.Store, *seal.Ring) error) (err error) {
 	if k.cfg.Store != "bbolt" {
 		return fmt.Errorf("the keys commands work on the bbolt store of --data-dir; with --store %s, rotate by restarting every replica with the new ring (docs/scale-out.md)", k.cfg.Store)
 	}
-	// storage.Open would create a missing file: a typo in --data-dir must
+	// bbolt.Open would create a missing file: a typo in --data-dir must
 	// not leave an empty store behind.
 	if _, err := os.Stat(k.cfg.DBPath()); err != nil {
 		return fmt.Errorf("no store: %w", err)
 	}
-	s, err := storage.Open(k.cfg.DBPath(), storage.Options{Timeout: 2 * time.Second})
+	s, err := bbolt.Open(k.cfg.DBPath(), bbolt.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, storage.ErrLocked) {
 		return fmt.Errorf("%s is in use by a running tokenauthority: stop it first (%w)", k.cfg.DBPath(), err)
 	}
@@ -184,7 +186,7 @@ func (k keyCmd) withStore(ctx context.Context, fn func(context.Context, *storage
 
 // census counts the store's secrets by the key that opens them; unopenable
 // counts those no key of the ring opens.
-func census(ctx context.Context, s *storage.Store, ring *seal.Ring) (byKey map[uint32]int, unopenable int, err error) {
+func census(ctx context.Context, s *bbolt.Store, ring *seal.Ring) (byKey map[uint32]int, unopenable int, err error) {
 	byKey = map[uint32]int{}
 	err = s.ForEachSealed(ctx, func(sealed, aad []byte) error {
 		id, err := ring.KeyOf(sealed, aad)
@@ -198,7 +200,7 @@ func census(ctx context.Context, s *storage.Store, ring *seal.Ring) (byKey map[u
 	return byKey, unopenable, err
 }
 
-func (k keyCmd) list(ctx context.Context, s *storage.Store, ring *seal.Ring) error {
+func (k keyCmd) list(ctx context.Context, s *bbolt.Store, ring *seal.Ring) error {
 	byKey, unopenable, err := census(ctx, s, ring)
 	if err != nil {
 		return err
@@ -220,9 +222,9 @@ func (k keyCmd) list(ctx context.Context, s *storage.Store, ring *seal.Ring) err
 	return nil
 }
 
-func (k keyCmd) reseal(ctx context.Context, s *storage.Store, ring *seal.Ring, batch int) error {
+func (k keyCmd) reseal(ctx context.Context, s *bbolt.Store, ring *seal.Ring, batch int) error {
 	unopenable := 0
-	p, err := s.Reseal(ctx, storage.ResealOptions{Batch: batch}, func(sealed, aad []byte) ([]byte, error) {
+	p, err := s.Reseal(ctx, bbolt.ResealOptions{Batch: batch}, func(sealed, aad []byte) ([]byte, error) {
 		out, err := ring.Reseal(sealed, aad)
 		if errors.Is(err, seal.ErrOpen) || errors.Is(err, seal.ErrUnknownKey) {
 			// Unreadable under every key already; leave it for the
@@ -245,7 +247,7 @@ func (k keyCmd) reseal(ctx context.Context, s *storage.Store, ring *seal.Ring, b
 // retire removes key id: first its key check value from the store, once a
 // census finds nothing sealed under it, and only then the key itself, so a
 // crash in between leaves a ring that still opens everything.
-func (k keyCmd) retire(ctx context.Context, s *storage.Store, ring *seal.Ring, id uint32) error {
+func (k keyCmd) retire(ctx context.Context, s *bbolt.Store, ring *seal.Ring, id uint32) error {
 	switch {
 	case ring.Box(id) == nil:
 		return fmt.Errorf("keys retire: key %d is not in the ring (keys %v)", id, ring.IDs())

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"tokenauthority/seal"
 	"tokenauthority/storage"
@@ -37,6 +38,15 @@ const ringFileName = "master.keys"
 // ringFile is where the key ring file of cfg lives.
 func (c Config) ringFile() string {
 	return filepath.Join(filepath.Dir(c.keyFile()), ringFileName)
+}
+
+// storeName names the store of cfg in messages: the bbolt file, or the
+// etcd prefix and endpoints.
+func (c Config) storeName() string {
+	if c.Store == "etcd" {
+		return fmt.Sprintf("the etcd store under prefix %s on %s", c.Etcd.Prefix, strings.Join(c.Etcd.Endpoints, ","))
+	}
+	return c.DBPath()
 }
 
 // keySource says where key 0 came from, for messages.
@@ -94,7 +104,7 @@ func openMasterKey(ctx context.Context, cfg Config, store storage.Backend, log *
 				return nil, fmt.Errorf("%w: %s does not exist, but %s holds secrets sealed with a master key; "+
 					"restore the key file from a backup (or give the key in %sMASTER_KEY). "+
 					"A new key would leave every revealable secret and parked seed unreadable, so none is created",
-					ErrMasterKeyMissing, cfg.keyFile(), cfg.DBPath(), EnvPrefix)
+					ErrMasterKeyMissing, cfg.keyFile(), cfg.storeName(), EnvPrefix)
 			case !errors.Is(serr, storage.ErrNotFound):
 				return nil, fmt.Errorf("look for sealed secrets: %w", serr)
 			}
@@ -148,12 +158,12 @@ func checkRing(ctx context.Context, cfg Config, store storage.Backend, ring *sea
 			return fmt.Errorf("%w: %s may hold secrets sealed under key %d, which is missing (expected in %s); "+
 				"restore it from a backup. A key leaves the ring only through \"tokenauthority keys retire\", "+
 				"which first makes sure nothing is sealed under it",
-				ErrMasterKeyMissing, cfg.DBPath(), id, where)
+				ErrMasterKeyMissing, cfg.storeName(), id, where)
 		}
 		if _, err := box.Open(checks[id], keyCheckAAD); err != nil {
 			return fmt.Errorf("%w: %s is not the key that sealed the secrets in %s under that id; "+
 				"start with the original key (revealing a token and picking a seed would fail with any other)",
-				ErrWrongMasterKey, keyName(id), cfg.DBPath())
+				ErrWrongMasterKey, keyName(id), cfg.storeName())
 		}
 	}
 	if len(checks) == 0 {
@@ -165,7 +175,7 @@ func checkRing(ctx context.Context, cfg Config, store storage.Backend, ring *sea
 			if _, err := ring.Open(sample.Value, sample.AAD); err != nil {
 				return fmt.Errorf("%w: no key of the ring (%s) opens the secrets in %s; "+
 					"start with the original key (revealing a token and picking a seed would fail with any other)",
-					ErrWrongMasterKey, keyName(ring.Newest()), cfg.DBPath())
+					ErrWrongMasterKey, keyName(ring.Newest()), cfg.storeName())
 			}
 		case !errors.Is(err, storage.ErrNotFound):
 			return fmt.Errorf("look for sealed secrets: %w", err)

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 // Restore runs "tokenauthority restore --from FILE --data-dir DIR": it
@@ -36,7 +36,7 @@ func Restore(args []string, getenv func(string) string, out io.Writer) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("restore: create data directory: %w", err)
 	}
-	if err := storage.Restore(*from, cfg.DBPath()); err != nil {
+	if err := bbolt.Restore(*from, cfg.DBPath()); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	fmt.Fprintf(out, "restored %s to %s; start tokenauthority on this data directory with the master key the backed-up server used\n", *from, cfg.DBPath())

@@ -71,8 +71,9 @@ func TestBadAuthzRules(t *testing.T) {
 	if err := os.WriteFile(rules, []byte("/models/{workspace}/{zoo}/... download\n/models/{workspace} upload\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bins.server, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--authz-rules", rules)
-	cmd.Env = append(os.Environ(), "TOKENAUTHORITY_DATA_DIR="+t.TempDir())
+	dir := t.TempDir()
+	cmd := exec.Command(bins.server, append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--authz-rules", rules}, etcdArgs(dir)...)...)
+	cmd.Env = append(os.Environ(), "TOKENAUTHORITY_DATA_DIR="+dir)
 	done := make(chan struct{})
 	var out []byte
 	var err error

@@ -24,6 +24,10 @@ func TestBinaryKeyRotation(t *testing.T) {
 		created := c.mustJSON(t, "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200)
 		secrets[created["token"].(map[string]any)["token_id"].(string)] = created["secret"]
 	}
+	if onEtcd() {
+		etcdKeyRotation(t, p, secrets)
+		return
+	}
 	// rotate may run while the server serves; reseal may not.
 	if out, err := run(t, false, bins.server, "keys", "rotate", "--data-dir", dir); !strings.Contains(out, "added key 1") {
 		t.Errorf("keys rotate: %v\n%s", err, out)
@@ -69,4 +73,34 @@ func TestBinaryKeyRotation(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out, "Usage: tokenauthority keys") {
 		t.Errorf("keys without a command: %v\n%s\nwant the usage and exit 1", err, out)
 	}
+}
+
+// etcdKeyRotation is the rotation with --store etcd: the ring file is
+// rotated as on bbolt and a restarted server seals new secrets under the
+// new key while every old secret still reveals; the commands that walk the
+// store's secrets (list, reseal, retire) work on the bbolt file only and
+// say so.
+func etcdKeyRotation(t *testing.T, p *proc, secrets map[string]any) {
+	dir := p.dataDir
+	if out, err := run(t, false, bins.server, "keys", "rotate", "--data-dir", dir); !strings.Contains(out, "added key 1") {
+		t.Errorf("keys rotate: %v\n%s", err, out)
+	}
+	p.stop(t)
+	for _, cmd := range []string{"list", "reseal"} {
+		out, err := run(t, true, bins.server, "keys", cmd, "--data-dir", dir, "--store", "etcd")
+		if err == nil || !strings.Contains(out, "--store etcd") || !strings.Contains(out, "docs/scale-out.md") {
+			t.Errorf("keys %s --store etcd: %v\n%s\nwant a refusal pointing to docs/scale-out.md", cmd, err, out)
+		}
+	}
+	p = startServer(t, dir)
+	c := newClient(t, p)
+	created := c.mustJSON(t, "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200)
+	secrets[created["token"].(map[string]any)["token_id"].(string)] = created["secret"]
+	for id, want := range secrets {
+		got := c.mustJSON(t, "POST", "/v1/workspaces/acme/tokens/"+id+":reveal", "", 200)
+		if got["secret"] != want {
+			t.Errorf("token %s revealed another secret after the rotation", id)
+		}
+	}
+	p.stop(t)
 }

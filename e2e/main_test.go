@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	code := func() int {
 		defer os.RemoveAll(dir)
 		if prebuilt := os.Getenv(envBins); prebuilt != "" {
-			// A run started by TestWalkthroughsOnEtcd: the parent built them.
+			// A run started by TestSuiteOnEtcd: the parent built them.
 			dir = prebuilt
 		}
 		bins.server = filepath.Join(dir, "tokenauthority")

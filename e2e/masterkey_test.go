@@ -38,6 +38,9 @@ func TestBinaryRefusesWrongMasterKey(t *testing.T) {
 	if err == nil || !strings.Contains(out, "master key cannot open the secrets in the store") {
 		t.Errorf("start with another key: %v\n%s\nwant a refusal naming the master key", err, out)
 	}
+	if onEtcd() && (!strings.Contains(out, "etcd store under prefix /e2e/") || strings.Contains(out, "tokenauthority.db")) {
+		t.Errorf("start with another key on etcd:\n%s\nwant the etcd prefix and endpoints named, not a bbolt file", out)
+	}
 	if err := os.Remove(keyFile); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"tokenauthority/seal"
 	"tokenauthority/server"
 	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 	"tokenauthority/token"
 )
 
@@ -76,7 +77,7 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "tokenauthority.db")
 	commits := &atomic.Int64{}
-	store, err := storage.Open(dbPath, storage.Options{OnCommit: func(int) { commits.Add(1) }})
+	store, err := bbolt.Open(dbPath, bbolt.Options{OnCommit: func(int) { commits.Add(1) }})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

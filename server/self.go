@@ -14,6 +14,7 @@ import (
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
+	"tokenauthority/reason"
 	"tokenauthority/storage"
 )
 
@@ -40,7 +41,7 @@ var neverExpires = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // unauthenticatedReason turns a failed verdict into the error the SDK shows.
 func unauthenticatedReason(r pb.Reason) error {
-	return status.Error(codes.Unauthenticated, access.Describe(r))
+	return status.Error(codes.Unauthenticated, reason.Describe(r))
 }
 
 // authenticate resolves the token that authenticates a self-service call.

@@ -18,7 +18,7 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
 	"tokenauthority/server"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 // BenchmarkValidateInProcess measures validating a token in process at 1k
@@ -140,7 +140,7 @@ func benchServer(b *testing.B, n int) (*server.Server, []string, string) {
 		srv, secrets := filledServer(b, n)
 		return srv, secrets, validatorSecret
 	}
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	store, err := bbolt.Open(filepath.Join(dir, "tokenauthority.db"), bbolt.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func benchServer(b *testing.B, n int) (*server.Server, []string, string) {
 func filledServer(b *testing.B, n int) (*server.Server, []string) {
 	b.Helper()
 	dir := b.TempDir()
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{MaxBatch: 4096, NoSync: true})
+	store, err := bbolt.Open(filepath.Join(dir, "tokenauthority.db"), bbolt.Options{MaxBatch: 4096, NoSync: true})
 	if err != nil {
 		b.Fatal(err)
 	}

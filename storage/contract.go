@@ -2,11 +2,10 @@ package storage
 
 import (
 	"context"
-
 	"io"
 	"time"
-	"tokenauthority/audit"
 
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
@@ -101,8 +100,3 @@ type Backend interface {
 type Snapshotter interface {
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 }
-
-var (
-	_ Backend     = (*Store)(nil)
-	_ Snapshotter = (*Store)(nil)
-)

@@ -13,6 +13,7 @@ import (
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 	"tokenauthority/usage"
 )
 
@@ -38,7 +39,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // countingWriter is the real store, counting what each flush hands it.
 type countingWriter struct {
-	*storage.Store
+	*bbolt.Store
 	mu     sync.Mutex
 	writes map[string]int
 	calls  int
@@ -60,7 +61,7 @@ func (w *countingWriter) RecordUses(ctx context.Context, uses map[string]time.Ti
 // newStore opens a store with one workspace and tokens ids.
 func newStore(t *testing.T, ids ...string) *countingWriter {
 	t.Helper()
-	s, err := storage.Open(filepath.Join(t.TempDir(), "ta.db"), storage.Options{})
+	s, err := bbolt.Open(filepath.Join(t.TempDir(), "ta.db"), bbolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func newStore(t *testing.T, ids ...string) *countingWriter {
 	return &countingWriter{Store: s, writes: map[string]int{}}
 }
 
-func lastUsed(t *testing.T, s *storage.Store, id string) time.Time {
+func lastUsed(t *testing.T, s *bbolt.Store, id string) time.Time {
 	t.Helper()
 	rec, err := s.GetToken(context.Background(), "acme", id)
 	if err != nil {
@@ -159,7 +160,7 @@ func TestFailedFlushKeepsUses(t *testing.T) {
 	ctx := context.Background()
 	w := newStore(t, "a")
 	path := filepath.Join(t.TempDir(), "other.db")
-	closed, err := storage.Open(path, storage.Options{})
+	closed, err := bbolt.Open(path, bbolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

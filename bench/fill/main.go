@@ -6,7 +6,7 @@
 //
 //	fill -data-dir D -master-key K -credentials-file C -admin-credential A -tokens 1000000 -secrets-out S
 //
-// The store is filled without an fsync per commit (storage.Options.NoSync)
+// The store is filled without an fsync per commit (bbolt.Options.NoSync)
 // and is never synced: it is for a throwaway file read back by a server on
 // the same machine, and a crash during or just after the fill leaves a
 // file to throw away.
@@ -43,7 +43,7 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
 	"tokenauthority/server"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 func main() {
@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
 	}
-	store, err := storage.Open(filepath.Join(*dataDir, "tokenauthority.db"), storage.Options{MaxBatch: 4096, NoSync: true})
+	store, err := bbolt.Open(filepath.Join(*dataDir, "tokenauthority.db"), bbolt.Options{MaxBatch: 4096, NoSync: true})
 	if err != nil {
 		return err
 	}

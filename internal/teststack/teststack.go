@@ -24,7 +24,7 @@ import (
 	"tokenauthority/seal"
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 	"tokenauthority/token"
 )
 
@@ -61,7 +61,7 @@ func (c *Clock) Advance(d time.Duration) {
 type Stack struct {
 	GRPCAddr   string
 	HTTPURL    string // http://127.0.0.1:port, no trailing slash
-	Store      *storage.Store
+	Store      *bbolt.Store
 	Clock      *Clock
 	Conn       *grpc.ClientConn // no credential attached
 	Tokens     pb.TokenServiceClient
@@ -73,7 +73,7 @@ type Stack struct {
 func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	store, err := bbolt.Open(filepath.Join(dir, "tokenauthority.db"), bbolt.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

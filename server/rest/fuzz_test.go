@@ -14,7 +14,7 @@ import (
 	"tokenauthority/seal"
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
-	"tokenauthority/storage"
+	"tokenauthority/storage/bbolt"
 )
 
 // fuzzRoutes are the API's routes with a body or a path parameter; "{}"
@@ -49,7 +49,7 @@ const fuzzAdmin = "tkas_fuzz-admin"
 // "code" and "detail"), except the backup's binary snapshot.
 func FuzzGateway(f *testing.F) {
 	dir := f.TempDir()
-	store, err := storage.Open(filepath.Join(dir, "tokenauthority.db"), storage.Options{})
+	store, err := bbolt.Open(filepath.Join(dir, "tokenauthority.db"), bbolt.Options{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -132,6 +132,16 @@ func (s *Store) finishCleanups(ctx context.Context) error {
 				return fmt.Errorf("finish removing member %q of %q: %w", user, ws, err)
 			}
 			s.log.Info("etcd: finished revoking the tokens of a removed member", "workspace", ws, "user", user, "revoked", n)
+		case strings.HasPrefix(rest, "revoke/"):
+			r, err := parseRevocation(kv.Value, kv.ModRevision)
+			if err != nil {
+				return fmt.Errorf("revocation record %s: %w", rest, err)
+			}
+			done, err := s.finishRevocation(ctx, string(kv.Key), r)
+			if err != nil {
+				return fmt.Errorf("finish a revocation of many tokens: %w", err)
+			}
+			s.log.Info("etcd: finished a revocation of many tokens", "rewritten", len(done))
 		}
 	}
 	return nil

@@ -9,9 +9,11 @@
 // secret hash is free, the record is unchanged since it was read); a write
 // that loses a comparison to a concurrent writer re-reads and tries again.
 // Writes whose size is unbounded (removing a member with many tokens,
-// deleting a workspace, the retention sweep) make their decision in one
-// transaction (the member or workspace key is deleted) and clean up in
-// batches well under etcd's 128 operations per transaction. The audit
+// deleting a workspace, revoking many tokens, the retention sweep) make
+// their decision in one transaction (the member or workspace key is
+// deleted, a revocation record is written) and clean up in batches well
+// under etcd's 128 operations per transaction, so each is all or nothing
+// as validation sees it. The audit
 // event a request carries is appended in the same transaction as its
 // change, after the chain head it read, so audited writes of all replicas
 // form one chain.
@@ -38,10 +40,14 @@
 //     deadline, while validation keeps answering from the in-memory index
 //     for at most Config.MaxStaleness.
 //   - The password file is read once at start; rotate it by restarting.
-//   - RevokeTokens, RevokeUserTokens and RevokeLeaked with more tokens than
-//     fit one transaction (about 30) write in several; a crash between
-//     them leaves the later ones unrevoked, while the audit event (in the
-//     first) names them all. Call again to finish.
+//   - A revocation of more tokens than fit one transaction (about 30) is
+//     decided by a revocation record (bulk.go) that LookupToken, GetToken
+//     and ListTokens apply to the records they return (from the index, so
+//     another replica's decision shows within the index's delay), and the
+//     records are rewritten after it. Anything else that reads token
+//     records straight from etcd (a backup by etcdctl, another tool) sees
+//     them unrevoked until then. A record left by a crash, or by batches
+//     that failed (etcd unavailable), is finished only by the next Open.
 //   - Every audited write compares the audit chain head, so audited writes
 //     across replicas serialize and retry on contention (a few hundred per
 //     second per cluster).

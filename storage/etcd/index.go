@@ -14,6 +14,7 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
@@ -30,15 +31,18 @@ type entry struct {
 type index struct {
 	k keys
 
-	mu    sync.RWMutex
-	m     map[string]entry
-	rev   int64     // every change up to rev is applied
-	heard time.Time // when etcd last confirmed rev is current
-	moved chan struct{}
+	mu sync.RWMutex
+	m  map[string]entry
+	// pending are the decided revocations not yet written to every
+	// record, by the key of their record (bulk.go).
+	pending map[string]*revocation
+	rev     int64     // every change up to rev is applied
+	heard   time.Time // when etcd last confirmed rev is current
+	moved   chan struct{}
 }
 
 func newIndex(k keys) *index {
-	return &index{k: k, m: map[string]entry{}, moved: make(chan struct{})}
+	return &index{k: k, m: map[string]entry{}, pending: map[string]*revocation{}, moved: make(chan struct{})}
 }
 
 // indexed reports whether key belongs in the index.
@@ -47,7 +51,7 @@ func (x *index) indexed(key string) bool {
 	if !ok {
 		return false
 	}
-	for _, p := range []string{"hash/", "token/", "member/", "ws/", "zoo/"} {
+	for _, p := range []string{"hash/", "token/", "member/", "ws/", "zoo/", "cleanup/revoke/"} {
 		if strings.HasPrefix(rest, p) {
 			return true
 		}
@@ -59,6 +63,7 @@ func (x *index) indexed(key string) bool {
 // and returns its revision.
 func (x *index) load(ctx context.Context, cli *clientv3.Client) (int64, error) {
 	m := map[string]entry{}
+	pending := map[string]*revocation{}
 	end := prefixEnd(x.k.p)
 	start := x.k.p
 	var rev int64
@@ -75,7 +80,11 @@ func (x *index) load(ctx context.Context, cli *clientv3.Client) (int64, error) {
 			rev = resp.Header.Revision
 		}
 		for _, kv := range resp.Kvs {
-			if k := string(kv.Key); x.indexed(k) {
+			k := string(kv.Key)
+			switch {
+			case strings.HasPrefix(k, x.k.revocations()):
+				notePending(pending, k, kv.Value, kv.ModRevision)
+			case x.indexed(k):
 				m[k] = entry{val: kv.Value, create: kv.CreateRevision}
 			}
 		}
@@ -85,7 +94,7 @@ func (x *index) load(ctx context.Context, cli *clientv3.Client) (int64, error) {
 		start = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
 	x.mu.Lock()
-	x.m = m
+	x.m, x.pending = m, pending
 	x.advanceLocked(rev)
 	x.mu.Unlock()
 	return rev, nil
@@ -100,6 +109,13 @@ func (x *index) apply(events []*clientv3.Event, rev int64) {
 		if !x.indexed(k) {
 			continue
 		}
+		if strings.HasPrefix(k, x.k.revocations()) {
+			delete(x.pending, k)
+			if ev.Type != mvccpb.DELETE {
+				notePending(x.pending, k, ev.Kv.Value, ev.Kv.ModRevision)
+			}
+			continue
+		}
 		if ev.Type == mvccpb.DELETE {
 			delete(x.m, k)
 		} else {
@@ -107,6 +123,15 @@ func (x *index) apply(events []*clientv3.Event, rev int64) {
 		}
 	}
 	x.advanceLocked(rev)
+}
+
+// notePending adds the revocation record k to pending. A record that does
+// not parse (written by a newer build) is kept as revoking nothing here;
+// finishCleanups reports it at the next start.
+func notePending(pending map[string]*revocation, k string, v []byte, rev int64) {
+	if r, err := parseRevocation(v, rev); err == nil {
+		pending[k] = r
+	}
 }
 
 func (x *index) advanceLocked(rev int64) {
@@ -262,13 +287,19 @@ func sleep(ctx context.Context, d time.Duration) {
 type view func(ctx context.Context, key string) (entry, bool, error)
 
 func (s *Store) reader() view {
+	v, _ := s.readerFresh()
+	return v
+}
+
+// readerFresh is reader, and whether it reads the index (true) or etcd.
+func (s *Store) readerFresh() (view, bool) {
 	if s.idx.lag() <= s.maxStale {
 		return func(_ context.Context, key string) (entry, bool, error) {
 			s.idx.mu.RLock()
 			e, ok := s.idx.m[key]
 			s.idx.mu.RUnlock()
 			return e, ok, nil
-		}
+		}, true
 	}
 	return func(ctx context.Context, key string) (entry, bool, error) {
 		ctx, cancel := context.WithTimeout(ctx, s.maxStale)
@@ -278,7 +309,42 @@ func (s *Store) reader() view {
 			return entry{}, false, err
 		}
 		return entry{val: kv.Value, create: kv.CreateRevision}, true, nil
+	}, false
+}
+
+// overlayPending marks t, whose record was created at revision create,
+// revoked as each decided revocation the index knows of says. Reads other
+// than validation use it, so they too show a decided revocation at once.
+func (s *Store) overlayPending(t *pb.Token, create int64) {
+	s.idx.mu.RLock()
+	defer s.idx.mu.RUnlock()
+	for _, r := range s.idx.pending {
+		if r.names(t, create) {
+			lifecycle.Revoke(t, r.at, r.reason)
+		}
 	}
+}
+
+// revokePending marks t, whose record was created at revision create,
+// revoked if a decided revocation not yet written to its record names it:
+// from the index when fresh, from etcd otherwise.
+func (s *Store) revokePending(ctx context.Context, t *pb.Token, create int64, fresh bool) error {
+	if fresh {
+		s.overlayPending(t, create)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.maxStale)
+	defer cancel()
+	resp, err := s.rget(ctx, s.k.revocations(), clientv3.WithPrefix())
+	if err != nil {
+		return unavailable(ctx, err)
+	}
+	for _, kv := range resp.Kvs {
+		if r, err := parseRevocation(kv.Value, kv.ModRevision); err == nil {
+			applyPending(t, create, []*revocation{r})
+		}
+	}
+	return nil
 }
 
 // LookupToken finds a token by the SHA-256 of its secret, from the index
@@ -297,7 +363,7 @@ func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) 
 	if err := s.check(ctx); err != nil {
 		return nil, false, nil, err
 	}
-	read := s.reader()
+	read, fresh := s.readerFresh()
 	h, ok, err := read(ctx, s.k.hash(secretHash[:]))
 	if err != nil {
 		return nil, false, nil, err
@@ -317,6 +383,9 @@ func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) 
 		return nil, false, nil, err
 	}
 	t := rec.Token
+	if err := s.revokePending(ctx, t, te.create, fresh); err != nil {
+		return nil, false, nil, err
+	}
 	member := true
 	var policy *pb.TokenPolicy
 	for _, key := range []string{s.k.workspace(t.WorkspaceId), s.k.member(t.WorkspaceId, t.UserId)} {

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+
 	"tokenauthority/storage"
 )
 
@@ -24,11 +25,14 @@ import (
 //	P audit_head               the newest event's sequence (8 bytes) and hash
 //	P cleanup/ws/<ws>          a deleted workspace whose records are still being removed
 //	P cleanup/member/<ws> 0x00 <user>  a removed member whose tokens are still being revoked
+//	P cleanup/revoke/<random>  a decided revocation of many tokens still being written (bulk.go)
 //
 // A token validates only while its member and workspace keys exist with a
 // create revision older than the token's own, so the removal of a member
 // or a workspace is one small transaction however many tokens it ends;
 // the cleanup/ markers say which bounded clean-ups are still to be done.
+// A revocation of many tokens is decided the same way: one cleanup/revoke/
+// record that validation honours until the records are all rewritten.
 type keys struct{ p string }
 
 const sep = "\x00"
@@ -60,6 +64,8 @@ func (k keys) wsCleanup(ws string) string    { return k.p + "cleanup/ws/" + ws }
 func (k keys) memberCleanup(ws, user string) string {
 	return k.p + "cleanup/member/" + ws + sep + user
 }
+func (k keys) revocations() string         { return k.p + "cleanup/revoke/" }
+func (k keys) revocation(id string) string { return k.revocations() + id }
 
 // prefixEnd is the first key after every key starting with p.
 func prefixEnd(p string) string {

@@ -105,6 +105,17 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		if o == nil || r.WorkspaceID != "" && o.Token.WorkspaceId != r.WorkspaceID {
 			return fmt.Errorf("token %q: %w", r.OldID, storage.ErrNotFound)
 		}
+		// A token a decided revocation names is revoked, even before
+		// its record says so.
+		pending, err := s.pendingIn(x)
+		if err != nil {
+			return err
+		}
+		okv, err := x.get(s.k.token(r.OldID)) // read above: no round trip
+		if err != nil {
+			return err
+		}
+		applyPending(o.Token, okv.CreateRevision, pending)
 		policy, err := s.tokenPolicy(x, o.Token.WorkspaceId)
 		if err != nil {
 			return err

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
 	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
-
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )

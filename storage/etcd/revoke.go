@@ -3,20 +3,22 @@ package etcd
 import (
 	"context"
 	"fmt"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"time"
-	"tokenauthority/audit"
-	"tokenauthority/lifecycle"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
 // RevokeTokens revokes tokens of one workspace by id. Every id is read at
 // one revision first, and a missing one refuses the whole call before
-// anything is written; the revocations are then written in transactions
-// of at most maxOps/2 tokens, each guarded by the records it rewrites.
+// anything is written; the revocation is then one transaction, or for
+// more tokens than one holds one deciding write and bounded batches
+// (bulk.go), all or nothing either way.
 func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	if err := storage.CheckID("workspace", workspaceID); err != nil {
 		return nil, err
@@ -54,13 +56,27 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 	if err != nil {
 		return nil, err
 	}
-	return s.revokeByKey(ctx, ids, func(rec *storagepb.TokenRecord) bool {
+	return s.revokeAll(ctx, "revoke tokens", s.workspaceGuard(workspaceID), ids, func(rec *storagepb.TokenRecord) bool {
 		return rec.GetToken().GetWorkspaceId() == workspaceID
-	}, at, reason)
+	}, at, reason, "", "")
+}
+
+// workspaceGuard is the guard of a revocation within a workspace: the
+// workspace still exists when it is decided.
+func (s *Store) workspaceGuard(workspaceID string) func(*txn) error {
+	return func(x *txn) error {
+		ok, err := x.exists(s.k.workspace(workspaceID))
+		if err == nil && !ok {
+			err = fmt.Errorf("workspace %q: %w", workspaceID, storage.ErrNotFound)
+		}
+		return err
+	}
 }
 
 // revokeByKey revokes the tokens of ids that still exist and pass keep, in
-// bounded transactions, and returns the records it revoked.
+// bounded transactions, and returns the records it revoked. It is the
+// clean-up of a decision already made (a member removed), so it need not
+// be all or nothing; revokeAll is for revocations that are the decision.
 //
 // The audit event of ctx, if any, joins the first transaction and names
 // every token the call revokes: those of the first batch and the others
@@ -114,8 +130,8 @@ func (s *Store) revokeByKey(ctx context.Context, ids []string, keep func(*storag
 	return out, nil
 }
 
-// RevokeUserTokens revokes every token of a user in a workspace, in
-// bounded transactions.
+// RevokeUserTokens revokes every token of a user in a workspace, all or
+// nothing (bulk.go).
 func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	if err := checkIDs("workspace", workspaceID, "user", userID); err != nil {
 		return nil, err
@@ -131,7 +147,7 @@ func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string
 	if err != nil {
 		return nil, err
 	}
-	return s.revokeByKey(ctx, ids, func(*storagepb.TokenRecord) bool { return true }, at, reason)
+	return s.revokeAll(ctx, "revoke user tokens", s.workspaceGuard(workspaceID), ids, func(*storagepb.TokenRecord) bool { return true }, at, reason, workspaceID, userID)
 }
 
 // userTokens returns the ids of a user's tokens in a workspace, created
@@ -180,7 +196,7 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 			}
 		}
 	}
-	return s.revokeByKey(ctx, ids, func(*storagepb.TokenRecord) bool { return true }, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
+	return s.revokeAll(ctx, "revoke leaked tokens", nil, ids, func(*storagepb.TokenRecord) bool { return true }, at, pb.RevokeReason_REVOKE_REASON_LEAKED, "", "")
 }
 
 // liveTokens reads the records of ids that exist, pass keep and are not

@@ -60,6 +60,10 @@ type Store struct {
 	idx          *index
 	watchCfg     *clientv3.Config
 
+	// testRevokeHook, set by tests only, stops a bulk revocation at a
+	// step as a crash would (bulk.go).
+	testRevokeHook func(step int) error
+
 	closed atomic.Bool
 	cancel context.CancelFunc
 	done   chan struct{}

@@ -129,7 +129,12 @@ func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*sto
 	if err != nil {
 		return nil, err
 	}
-	return tokenIn(kv, workspaceID, tokenID)
+	rec, err := tokenIn(kv, workspaceID, tokenID)
+	if err != nil {
+		return nil, err
+	}
+	s.overlayPending(rec.Token, kv.CreateRevision)
+	return rec, nil
 }
 
 // tokenIn decodes a token record read under tokenID, refusing a missing one
@@ -205,6 +210,7 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 			if err != nil {
 				return nil, err
 			}
+			s.overlayPending(rec.Token, kvs[0].CreateRevision)
 			if match != nil && !match(rec.GetToken()) {
 				continue
 			}
@@ -226,23 +232,26 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 	if err := checkIDs("workspace", workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
+	// A long family is more than one transaction holds; revokeAll
+	// decides it in one write all the same.
 	var out *storagepb.TokenRecord
-	_, err := s.update(ctx, "revoke token", func(x *txn) error {
+	revoked, err := s.revokeAll(ctx, "revoke token", func(x *txn) error {
 		kv, err := x.get(s.k.token(tokenID))
 		if err != nil {
 			return err
 		}
-		rec, err := tokenIn(kv, workspaceID, tokenID)
-		if err != nil {
-			return err
-		}
-		out = rec
-		revoked, err := s.revokeRecords(x, []*storagepb.TokenRecord{rec}, at, reason)
-		storage.NoteRevoked(ctx, revoked)
+		out, err = tokenIn(kv, workspaceID, tokenID)
 		return err
-	})
+	}, []string{tokenID}, func(rec *storagepb.TokenRecord) bool {
+		return rec.GetToken().GetWorkspaceId() == workspaceID
+	}, at, reason, "", "")
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range revoked {
+		if r.GetToken().GetTokenId() == tokenID {
+			return r, nil
+		}
 	}
 	return out, nil
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"tokenauthority/audit"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 
+	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )

@@ -15,6 +15,7 @@ var conformance = []struct {
 	{"RevokeUserTokens", testRevokeUserTokens},
 	{"RemoveMemberRecordsReason", testRemoveMemberRecordsReason},
 	{"RevokeLeaked", testRevokeLeaked},
+	{"BulkRevokeRefusedAtReturn", testBulkRevokeRefusedAtReturn},
 	{"PickSeed", testPickSeed},
 	{"PickSeedKeepsSeedWhenOpenFails", testPickSeedKeepsSeedWhenOpenFails},
 	{"PickSeedOfRevokedToken", testPickSeedOfRevokedToken},

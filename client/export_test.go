@@ -1,4 +1,0 @@
-package client
-
-// Unauthenticated exposes the reason split for the external tests.
-var Unauthenticated = unauthenticated

@@ -1,0 +1,205 @@
+package bbolt
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"tokenauthority/secretfile"
+)
+
+// ErrNotStore is returned by VerifyFile and Restore for a file that is not
+// a complete store of this build's schema.
+var ErrNotStore = errors.New("not a store of this schema")
+
+// Backup writes a consistent snapshot of the whole store to w: a complete
+// bbolt file as of one moment, taken from a read transaction, so writes
+// carry on while it is written and every write acknowledged before Backup
+// began is in it. It returns the number of bytes written.
+func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(&ctxWriter{ctx: ctx, w: w})
+		return err
+	})
+	return n, err
+}
+
+// ctxWriter stops a snapshot whose requester went away.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c *ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
+}
+
+// VerifyFile checks that path holds a complete, consistent store of this
+// build's schema: bbolt's page consistency check passing, every bucket
+// present and the schema version equal to this build's. It opens the file
+// read-only and changes nothing. A damaged file is reported as an error
+// wrapping ErrNotStore, never a crash or a hang.
+func VerifyFile(path string) (err error) {
+	if err := checkExtent(path); err != nil {
+		return fmt.Errorf("%s: %w: %v", path, ErrNotStore, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("%s: %w: %v", path, ErrNotStore, err)
+	}
+	defer db.Close()
+	// bbolt asserts, by panicking, that pages are what their parents say;
+	// in a damaged file they are not. The file is only read, so recovering
+	// loses nothing.
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%s: %w: %v", path, ErrNotStore, v)
+		}
+	}()
+	return db.View(func(tx *bolt.Tx) error {
+		// The page check first: it recovers from bbolt's assertions itself
+		// and reports them, where a bucket lookup on a damaged page would
+		// panic. Drain the channel: stopping early would leave bbolt's
+		// checker goroutine blocked, holding the transaction open.
+		var problems []error
+		for err := range tx.Check() {
+			if len(problems) < 5 {
+				problems = append(problems, err)
+			}
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%s: %w: %w", path, ErrNotStore, errors.Join(problems...))
+		}
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("%s: %w: bucket %s missing", path, ErrNotStore, name)
+			}
+		}
+		v := tx.Bucket(bucketMeta).Get(keySchemaVersion)
+		if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
+			return fmt.Errorf("%s: %w: schema version %x, want %d", path, ErrNotStore, v, schemaVersion)
+		}
+		return nil
+	})
+}
+
+// Restore installs the snapshot at from as the store file dst. It checks
+// the snapshot first (VerifyFile), refuses with an error wrapping
+// fs.ErrExist when dst exists (a live or earlier store is never
+// overwritten), and writes dst atomically and durably (secretfile.Create):
+// after a crash dst is either absent or the whole snapshot. The directory
+// of dst must exist.
+func Restore(from, dst string) error {
+	if err := VerifyFile(from); err != nil {
+		return err
+	}
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if _, err := os.Lstat(dst); err == nil {
+		return fmt.Errorf("%s: %w: restore into an empty data directory", dst, os.ErrExist)
+	}
+	if err := secretfile.Create(dst, func(w io.Writer) error {
+		_, err := io.Copy(w, src)
+		return err
+	}); err != nil {
+		return fmt.Errorf("restore to %s: %w", dst, err)
+	}
+	// The copy is checked too: the source may have changed while it was
+	// read. A bad copy is removed rather than left for a server to open.
+	if err := VerifyFile(dst); err != nil {
+		_ = os.Remove(dst)
+		_ = secretfile.SyncDir(filepath.Dir(dst))
+		return err
+	}
+	return nil
+}
+
+// bbolt's file header, as far as checkExtent reads it: each of the two meta
+// pages (at offset 0 and at one page size) holds, after a 16-byte page
+// header, the magic, version and page size (uint32 each), at offset 48 the
+// freelist's page id and at 56 the high-water page id (uint64 each), all in
+// the machine's byte order (little endian on every platform this is built
+// for). A page header ends with the page's overflow count (uint32 at 12).
+const (
+	boltMagic        = 0xED0CDAED
+	boltMetaMagicOff = 16
+	boltPageSizeOff  = 24
+	boltFreelistOff  = 48
+	boltPgidOff      = 56
+	boltOverflowOff  = 12
+	boltNoFreelist   = ^uint64(0)
+)
+
+// checkExtent refuses a file whose meta pages point outside it. bbolt maps
+// the file and trusts those pages: a truncated snapshot would crash the
+// process with SIGBUS, and a freelist page with a corrupt overflow count
+// makes its consistency check loop for billions of pages, instead of
+// returning an error.
+func checkExtent(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := info.Size()
+	var hdr [64]byte
+	if _, err := f.ReadAt(hdr[:], 0); err != nil {
+		return fmt.Errorf("read header: %w", err)
+	}
+	if binary.LittleEndian.Uint32(hdr[boltMetaMagicOff:]) != boltMagic {
+		return errors.New("not a bbolt file")
+	}
+	pageSize := int64(binary.LittleEndian.Uint32(hdr[boltPageSizeOff:]))
+	if pageSize < 512 || pageSize > 1<<20 || pageSize&(pageSize-1) != 0 {
+		return fmt.Errorf("page size %d is not plausible", pageSize)
+	}
+	need := int64(0)
+	for _, off := range []int64{0, pageSize} {
+		if _, err := f.ReadAt(hdr[:], off); err != nil {
+			return fmt.Errorf("read meta page: %w", err)
+		}
+		if binary.LittleEndian.Uint32(hdr[boltMetaMagicOff:]) != boltMagic {
+			continue // a torn meta page; bbolt falls back to the other one
+		}
+		pgid := binary.LittleEndian.Uint64(hdr[boltPgidOff:])
+		if pgid > uint64(size) {
+			return fmt.Errorf("file is %d bytes, its meta page claims %d pages", size, pgid)
+		}
+		need = max(need, int64(pgid)*pageSize)
+		if size < need {
+			return fmt.Errorf("file is %d bytes, its meta pages need %d: truncated", size, need)
+		}
+		if fl := binary.LittleEndian.Uint64(hdr[boltFreelistOff:]); fl != boltNoFreelist {
+			if fl >= pgid {
+				return fmt.Errorf("freelist page %d is beyond the last page %d", fl, pgid)
+			}
+			var page [16]byte
+			if _, err := f.ReadAt(page[:], int64(fl)*pageSize); err != nil {
+				return fmt.Errorf("read freelist page: %w", err)
+			}
+			if end := fl + uint64(binary.LittleEndian.Uint32(page[boltOverflowOff:])); end >= pgid {
+				return fmt.Errorf("freelist page %d runs to page %d, beyond the last page %d", fl, end, pgid)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package bbolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"tokenauthority/audit"
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
+	"tokenauthority/storage"
+)
+
+// RollToken replaces a token by a new one in one commit, following the
+// rules of the lifecycle package: the new token keeps the old one's
+// description, user, workspace, scopes and lifetime length (within the
+// workspace's policy), joins its family and records what it replaced; the
+// old one gets replaced_by and a revoke time grace from now; the old one's
+// own predecessor, if still in its grace period, stops now, so at most one
+// predecessor works at a time. It returns both records after the change.
+//
+// Errors: ErrNotFound if the old token does not exist (or is in another
+// workspace); lifecycle.ErrRevoked, ErrExpired or ErrDisabled if it cannot
+// be rolled; ErrNotMember if its user left the workspace. A token that was
+// already replaced means its secret is used twice: the whole family is
+// revoked (REVOKE_REASON_REUSE_DETECTED), that is committed, and the error
+// wraps lifecycle.ErrReused.
+func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *storagepb.TokenRecord, err error) {
+	if err := storage.CheckID("token", r.OldID); err != nil {
+		return nil, nil, err
+	}
+	if _, err := storage.CheckNewToken(r.Next); err != nil {
+		return nil, nil, err
+	}
+	if r.Next.Token.GetCreateTime() == nil {
+		return nil, nil, fmt.Errorf("token %q: no create time: %w", r.Next.Token.TokenId, storage.ErrInvalid)
+	}
+	if r.Grace < 0 {
+		return nil, nil, fmt.Errorf("token %q: negative grace: %w", r.OldID, storage.ErrInvalid)
+	}
+	now := r.Next.Token.CreateTime.AsTime()
+	var reused error
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		reused, old, next = nil, nil, nil
+		o, err := tokenByID(tx, r.OldID)
+		if err != nil {
+			return reject(err)
+		}
+		if o == nil || r.WorkspaceID != "" && o.Token.WorkspaceId != r.WorkspaceID {
+			return reject(fmt.Errorf("token %q: %w", r.OldID, storage.ErrNotFound))
+		}
+		policy, err := tokenPolicy(tx, o.Token.WorkspaceId)
+		if err != nil {
+			return reject(err)
+		}
+		if err := lifecycle.Rollable(o.Token, policy, now); err != nil {
+			if !errors.Is(err, lifecycle.ErrReused) {
+				return reject(err)
+			}
+			reused = err
+			revoked, err := s.revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
+			if err != nil {
+				return err
+			}
+			// The request's event records the detection: the reused token
+			// and the family it cost.
+			audit.FromContext(ctx).SetTarget(o.Token.WorkspaceId, o.Token.TokenId)
+			storage.NoteRevoked(ctx, revoked)
+			return nil
+		}
+		exp, err := lifecycle.Limits{Policy: policy, Ceiling: r.Ceiling}.Roll(o.Token, now)
+		if err != nil {
+			return reject(err)
+		}
+		n := proto.CloneOf(r.Next)
+		lifecycle.Successor(o.Token, n.Token)
+		n.Token.ExpireTime = nil
+		if !exp.IsZero() {
+			n.Token.ExpireTime = timestamppb.New(exp)
+		}
+		if err := checkTokenFree(tx, n.Token, n.SecretHash); err != nil {
+			return reject(err)
+		}
+		val, err := storage.CheckNewToken(n)
+		if err != nil {
+			return reject(err)
+		}
+		if err := s.insertToken(tx, n.Token, n.SecretHash, val); err != nil {
+			return err
+		}
+		if prev := o.Token.GetReplaces(); prev != "" {
+			// The predecessor's grace ends now; the tokens that replaced
+			// it (o and n) live on, so it is revoked alone.
+			p, err := tokenByID(tx, prev)
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				if _, err := s.revokeRecord(tx, p, now, pb.RevokeReason_REVOKE_REASON_ROLLED); err != nil {
+					return err
+				}
+			}
+		}
+		lifecycle.Retire(o.Token, n.Token.TokenId, now, r.Grace)
+		if err := s.rewriteToken(tx, o); err != nil {
+			return err
+		}
+		old, next = o, n
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if reused != nil {
+		return nil, nil, reused
+	}
+	return old, next, nil
+}

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package storage
-
-import bolt "go.etcd.io/bbolt"
-
-// releaseMapped is a no-op where madvise is not used.
-func releaseMapped(*bolt.DB, string) {}
