@@ -3,6 +3,7 @@ package token
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"unsafe"
@@ -76,10 +77,8 @@ func Check(secret string) error {
 	if len(secret) != Length || secret[:len(Prefix)] != Prefix {
 		return ErrMalformed
 	}
-	for i := len(Prefix); i < Length; i++ {
-		if !inAlphabet(secret[i]) {
-			return ErrMalformed
-		}
+	if !allBase62(secret[len(Prefix):]) {
+		return ErrMalformed
 	}
 	var want [checksumLen]byte
 	putChecksum(want[:], checksum(secret[:bodyLen]))
@@ -135,6 +134,35 @@ var inAlphabetTable = func() (t [256]bool) {
 }()
 
 func inAlphabet(c byte) bool { return inAlphabetTable[c] }
+
+// allBase62 reports whether every byte of s is a base62 digit, eight bytes
+// at a time: a byte below 0x80 is at least c when (b|0x80) - c keeps its
+// high bit, and no byte borrows from the next because every c here is
+// below 0x80.
+func allBase62(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if x&highs != 0 {
+			return false
+		}
+		h := x | highs
+		digit := (h - '0'*ones) &^ (h - ('9'+1)*ones)
+		upper := (h - 'A'*ones) &^ (h - ('Z'+1)*ones)
+		lower := (h - 'a'*ones) &^ (h - ('z'+1)*ones)
+		if (digit|upper|lower)&highs != highs {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if !inAlphabet(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // checksum is the CRC-32 (IEEE) of body. crc32.ChecksumIEEE reads the
 // string's own bytes (it never writes them): converting the secret to a
