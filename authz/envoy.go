@@ -37,7 +37,9 @@ func (g *Gateway) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.
 	if refused != nil {
 		return deniedResponse(*refused), nil
 	}
-	o, err := g.decide(ctx, tokenFrom(get), t)
+	buf := g.buffer()
+	defer g.release(buf)
+	o, err := g.decide(ctx, tokenFrom(get), t, buf)
 	if err != nil {
 		return nil, err
 	}
