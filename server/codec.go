@@ -76,30 +76,45 @@ var (
 // Envoy sent none there (the gateway reads header_map only then).
 // Everything else is skipped unread, and not checked for UTF-8.
 func decodeCheck(b []byte, req *authv3.CheckRequest) error {
+	// The three nested messages in one allocation.
+	var m *struct {
+		attrs authv3.AttributeContext
+		req   authv3.AttributeContext_Request
+		http  authv3.AttributeContext_HttpRequest
+	}
 	return eachBytesField(b, func(num protowire.Number, v []byte) error {
 		if num != fCheckAttributes {
 			return nil
 		}
-		if req.Attributes == nil {
-			req.Attributes = &authv3.AttributeContext{}
+		if m == nil {
+			m = &struct {
+				attrs authv3.AttributeContext
+				req   authv3.AttributeContext_Request
+				http  authv3.AttributeContext_HttpRequest
+			}{}
 		}
-		return decodeAttributes(v, req.Attributes)
+		if req.Attributes == nil {
+			req.Attributes = &m.attrs
+		}
+		return decodeAttributes(v, req.Attributes, &m.req, &m.http)
 	})
 }
 
-func decodeAttributes(b []byte, a *authv3.AttributeContext) error {
+// decodeAttributes decodes into a, taking newReq and newHTTP for the
+// request and its HTTP attributes when a has none yet.
+func decodeAttributes(b []byte, a *authv3.AttributeContext, newReq *authv3.AttributeContext_Request, newHTTP *authv3.AttributeContext_HttpRequest) error {
 	return eachBytesField(b, func(num protowire.Number, v []byte) error {
 		switch num {
 		case fAttrRequest:
 			if a.Request == nil {
-				a.Request = &authv3.AttributeContext_Request{}
+				a.Request = newReq
 			}
 			return eachBytesField(v, func(num protowire.Number, v []byte) error {
 				if num != fRequestHTTP {
 					return nil
 				}
 				if a.Request.Http == nil {
-					a.Request.Http = &authv3.AttributeContext_HttpRequest{}
+					a.Request.Http = newHTTP
 				}
 				return decodeHTTP(v, a.Request.Http)
 			})
