@@ -82,14 +82,14 @@ func (d *Decoded) fast(enc string) bool {
 	var seen [4]bool
 	off := 0
 	for off < len(b) {
-		num, typ, n := protowire.ConsumeTag(b[off:])
+		num, typ, n := consumeTag(b[off:])
 		if n < 0 {
 			return false
 		}
 		off += n
 		switch typ {
 		case protowire.VarintType:
-			v, m := protowire.ConsumeVarint(b[off:])
+			v, m := consumeVarint(b[off:])
 			if m < 0 {
 				return false
 			}
@@ -107,7 +107,7 @@ func (d *Decoded) fast(enc string) bool {
 				return false
 			}
 		case protowire.BytesType:
-			v, m := protowire.ConsumeBytes(b[off:])
+			v, m := consumeBytes(b[off:])
 			if m < 0 {
 				return false
 			}
@@ -167,7 +167,7 @@ func (d *Decoded) fast(enc string) bool {
 				}
 			case fOperations: // packed
 				for len(v) > 0 {
-					x, k := protowire.ConsumeVarint(v)
+					x, k := consumeVarint(v)
 					if k < 0 {
 						return false
 					}
@@ -190,17 +190,43 @@ func (d *Decoded) fast(enc string) bool {
 	return true
 }
 
+// consumeTag, consumeVarint and consumeBytes are protowire's, answering
+// the one-byte case (every tag of pb.Token's first 15 fields, every small
+// number and short length) without a call.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if len(b) > 0 && b[0] >= 1<<3 && b[0] < 0x80 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
+	}
+	return protowire.ConsumeTag(b)
+}
+
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return protowire.ConsumeVarint(b)
+}
+
+func consumeBytes(b []byte) ([]byte, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		if n := int(b[0]); n < len(b) {
+			return b[1 : 1+n], 1 + n
+		}
+	}
+	return protowire.ConsumeBytes(b)
+}
+
 // timestamp decodes a google.protobuf.Timestamp into d.ts[i]; nil when the
 // encoding holds anything but its two fields.
 func (d *Decoded) timestamp(i int, b []byte) *timestamppb.Timestamp {
 	ts := &d.ts[i]
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 || typ != protowire.VarintType {
 			return nil
 		}
 		b = b[n:]
-		v, m := protowire.ConsumeVarint(b)
+		v, m := consumeVarint(b)
 		if m < 0 {
 			return nil
 		}

@@ -1,6 +1,7 @@
 package validindex
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -47,6 +48,7 @@ func TestDecodeCoversToken(t *testing.T) {
 		{"empty", &pb.Token{}},
 		{"identity only", &pb.Token{TokenId: "t1", WorkspaceId: "acme", UserId: "ann"}},
 		{"every field, more scopes than the room in one allocation", full},
+		{"lengths at the one-byte boundary", &pb.Token{TokenId: strings.Repeat("a", 127), Description: strings.Repeat("d", 128), UserId: strings.Repeat("u", 126)}},
 		{"one scope each", &pb.Token{TokenId: "t1", Operations: []pb.Operation{pb.Operation_OPERATION_DOWNLOAD}, Zoos: []string{"acme/a"}}},
 	}
 	otherEnc, err := proto.Marshal(full)

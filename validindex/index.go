@@ -257,7 +257,10 @@ func Load(tokens int, fill func(l *Loader) error) (*Index, error) {
 }
 
 // Loader adds records to an index being loaded.
-type Loader struct{ x *Index }
+type Loader struct {
+	x     *Index
+	slabs slabs
+}
 
 // Token indexes rec (see Batch.PutToken).
 func (l *Loader) Token(rec *storagepb.TokenRecord) {
@@ -268,7 +271,7 @@ func (l *Loader) Token(rec *storagepb.TokenRecord) {
 	if err != nil {
 		return
 	}
-	l.x.tokens[[32]byte(rec.GetSecretHash())] = string(enc)
+	l.x.tokens[[32]byte(rec.GetSecretHash())] = l.slabs.add(enc)
 }
 
 // Encoded indexes a stored record given in its protobuf encoding (see
@@ -278,7 +281,7 @@ func (l *Loader) Encoded(record []byte) error {
 	if err != nil {
 		return err
 	}
-	l.x.tokens[h] = string(tok)
+	l.x.tokens[h] = l.slabs.add(tok)
 	return nil
 }
 
