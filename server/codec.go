@@ -76,6 +76,7 @@ var (
 // Envoy sent none there (the gateway reads header_map only then).
 // Everything else is skipped unread, and not checked for UTF-8.
 func decodeCheck(b []byte, req *authv3.CheckRequest) error {
+	c := &copied{buf: b}
 	// The three nested messages in one allocation.
 	var m *struct {
 		attrs authv3.AttributeContext
@@ -96,13 +97,13 @@ func decodeCheck(b []byte, req *authv3.CheckRequest) error {
 		if req.Attributes == nil {
 			req.Attributes = &m.attrs
 		}
-		return decodeAttributes(v, req.Attributes, &m.req, &m.http)
+		return decodeAttributes(v, req.Attributes, &m.req, &m.http, c)
 	})
 }
 
 // decodeAttributes decodes into a, taking newReq and newHTTP for the
 // request and its HTTP attributes when a has none yet.
-func decodeAttributes(b []byte, a *authv3.AttributeContext, newReq *authv3.AttributeContext_Request, newHTTP *authv3.AttributeContext_HttpRequest) error {
+func decodeAttributes(b []byte, a *authv3.AttributeContext, newReq *authv3.AttributeContext_Request, newHTTP *authv3.AttributeContext_HttpRequest, c *copied) error {
 	return eachBytesField(b, func(num protowire.Number, v []byte) error {
 		switch num {
 		case fAttrRequest:
@@ -116,10 +117,10 @@ func decodeAttributes(b []byte, a *authv3.AttributeContext, newReq *authv3.Attri
 				if a.Request.Http == nil {
 					a.Request.Http = newHTTP
 				}
-				return decodeHTTP(v, a.Request.Http)
+				return decodeHTTP(v, a.Request.Http, c)
 			})
 		case fAttrContextExtensions:
-			k, val, err := mapEntry(v)
+			k, val, err := mapEntry(v, c)
 			if err != nil {
 				return err
 			}
@@ -132,15 +133,15 @@ func decodeAttributes(b []byte, a *authv3.AttributeContext, newReq *authv3.Attri
 	})
 }
 
-func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest) error {
+func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) error {
 	return eachBytesField(b, func(num protowire.Number, v []byte) error {
 		switch num {
 		case fHTTPMethod:
-			s, err := utf8String(v)
+			s, err := c.utf8String(v)
 			h.Method = s
 			return err
 		case fHTTPPath:
-			s, err := utf8String(v)
+			s, err := c.utf8String(v)
 			h.Path = s
 			return err
 		case fHTTPHeaders:
@@ -151,11 +152,11 @@ func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest) error {
 			if h.Headers != nil && !checkHeader(key) {
 				return nil
 			}
-			k, err := utf8String(key)
+			k, err := c.utf8String(key)
 			if err != nil {
 				return err
 			}
-			s, err := utf8String(val)
+			s, err := c.utf8String(val)
 			if err != nil {
 				return err
 			}
@@ -171,7 +172,7 @@ func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest) error {
 				if num != fHeaderMapHeaders {
 					return nil
 				}
-				return decodeHeaderValue(v, h.HeaderMap)
+				return decodeHeaderValue(v, h.HeaderMap, c)
 			})
 		}
 		return nil
@@ -180,7 +181,7 @@ func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest) error {
 
 // decodeHeaderValue appends the header_map entry encoded in b to m when it
 // is one of checkHeaders.
-func decodeHeaderValue(b []byte, m *corev3.HeaderMap) error {
+func decodeHeaderValue(b []byte, m *corev3.HeaderMap, c *copied) error {
 	var key, value, raw []byte
 	err := eachBytesField(b, func(num protowire.Number, v []byte) error {
 		switch num {
@@ -197,10 +198,10 @@ func decodeHeaderValue(b []byte, m *corev3.HeaderMap) error {
 		return err
 	}
 	hv := &corev3.HeaderValue{}
-	if hv.Key, err = utf8String(key); err != nil {
+	if hv.Key, err = c.utf8String(key); err != nil {
 		return err
 	}
-	if hv.Value, err = utf8String(value); err != nil {
+	if hv.Value, err = c.utf8String(value); err != nil {
 		return err
 	}
 	if raw != nil {
@@ -221,16 +222,16 @@ func checkHeader(name []byte) bool {
 }
 
 // mapEntry decodes a map<string, string> entry.
-func mapEntry(b []byte) (string, string, error) {
+func mapEntry(b []byte, c *copied) (string, string, error) {
 	key, val, err := rawMapEntry(b)
 	if err != nil {
 		return "", "", err
 	}
-	k, err := utf8String(key)
+	k, err := c.utf8String(key)
 	if err != nil {
 		return "", "", err
 	}
-	v, err := utf8String(val)
+	v, err := c.utf8String(val)
 	return k, v, err
 }
 
@@ -249,13 +250,29 @@ func rawMapEntry(b []byte) (key, val []byte, err error) {
 	return key, val, err
 }
 
-// utf8String copies a string field out of the request buffer, which grpc
-// reuses once the request is decoded.
-func utf8String(b []byte) (string, error) {
+// copied hands out the strings of a request being decoded. grpc reuses
+// the request buffer once it is decoded, so they must be copied: the
+// first string copies the whole request once, and every string is a part
+// of that copy (one allocation instead of one per string).
+type copied struct {
+	buf []byte
+	own string
+}
+
+// utf8String returns b, a part of c.buf, as a string, refusing invalid
+// UTF-8 as decoding does.
+func (c *copied) utf8String(b []byte) (string, error) {
 	if !utf8.Valid(b) {
 		return "", errCheckUTF8
 	}
-	return string(b), nil
+	if len(b) == 0 {
+		return "", nil
+	}
+	if c.own == "" {
+		c.own = string(c.buf)
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(c.buf))))
+	return c.own[off : off+len(b)], nil
 }
 
 // eachBytesField calls f with every length-delimited field of the message
