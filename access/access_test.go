@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -210,6 +211,9 @@ func TestResolve(t *testing.T) {
 		{"", pb.Reason_REASON_MALFORMED, false},
 		{f.secrets["own"] + "x", pb.Reason_REASON_MALFORMED, false},
 	}
+	// One buffer reused for every ResolveInto: each verdict must be the
+	// one Resolve gives, with its token decoded into the buffer.
+	var buf access.TokenBuffer
 	for _, tt := range tests {
 		v, err := a.Resolve(context.Background(), tt.secret)
 		if err != nil {
@@ -217,6 +221,16 @@ func TestResolve(t *testing.T) {
 		}
 		if v.Reason != tt.want || (v.Record != nil) != tt.found || v.Valid() != (tt.want == pb.Reason_REASON_VALID) || !v.At.Equal(t0) {
 			t.Errorf("Resolve(%s) = %v, record %v, at %v; want %v, %v", token.Mask(tt.secret), v.Reason, v.Record != nil, v.At, tt.want, tt.found)
+		}
+		in, err := a.ResolveInto(context.Background(), tt.secret, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Reason != v.Reason || !in.At.Equal(v.At) || !proto.Equal(in.Record, v.Record) || in.Policy != v.Policy {
+			t.Errorf("ResolveInto(%s) = %v, %v; Resolve gave %v, %v", token.Mask(tt.secret), in.Reason, in.Record, v.Reason, v.Record)
+		}
+		if buf.Holds(in.Token()) != tt.found {
+			t.Errorf("ResolveInto(%s): token in the buffer = %v, want %v", token.Mask(tt.secret), buf.Holds(in.Token()), tt.found)
 		}
 	}
 }

@@ -45,10 +45,18 @@ func (d Decision) Anonymous() bool { return d.Token == nil }
 // its reason even where no secret would have been allowed. An error is a
 // storage failure, never a denial.
 func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
+	return a.DecideInto(ctx, req, nil)
+}
+
+// DecideInto is Decide decoding the presented token into buf, when the
+// store can, instead of into memory of its own (see ResolveInto): the
+// decision's Token lives in buf until buf is used again. A nil buf is
+// Decide.
+func (a *Authority) DecideInto(ctx context.Context, req Request, buf *TokenBuffer) (Decision, error) {
 	now := a.now()
 	var d Decision
 	if req.Secret != "" {
-		v, err := a.resolve(ctx, req.Secret, now)
+		v, err := a.resolve(ctx, req.Secret, now, buf)
 		if err != nil {
 			return Decision{}, err
 		}
@@ -74,7 +82,13 @@ func (a *Authority) zoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo
 	if !ValidID(workspaceID) || !ValidID(zooID) {
 		return nil, nil
 	}
-	zoo, err := a.store.GetZoo(ctx, workspaceID, zooID)
+	var zoo *pb.Zoo
+	var err error
+	if a.zoos != nil {
+		zoo, err = a.zoos.LookupZoo(ctx, workspaceID, zooID)
+	} else {
+		zoo, err = a.store.GetZoo(ctx, workspaceID, zooID)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}

@@ -16,5 +16,8 @@
 // its cache lifetime. A Decision with Allowed set and an empty WorkspaceID
 // is an anonymous allow: adapters must then strip any identity a client
 // sent rather than forward it. Errors are storage failures, never denials;
-// an adapter that turns an error into "allow" fails open.
+// an adapter that turns an error into "allow" fails open. ResolveInto and
+// DecideInto decode the token into the caller's TokenBuffer: reusing the
+// buffer while a verdict's Record or a decision's Token is still in use
+// changes them underneath.
 package access

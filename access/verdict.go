@@ -46,7 +46,15 @@ func (v Verdict) End() time.Time {
 // checksum is refused before the store is consulted. A valid verdict counts
 // as a use of the token.
 func (a *Authority) Resolve(ctx context.Context, secret string) (Verdict, error) {
-	v, err := a.resolve(ctx, secret, a.now())
+	return a.ResolveInto(ctx, secret, nil)
+}
+
+// ResolveInto is Resolve decoding the matching token into buf, when the
+// store can (buf.Holds(v.Token()) tells), instead of into memory of its
+// own: the verdict's record lives in buf until buf is used again. A nil
+// buf is Resolve.
+func (a *Authority) ResolveInto(ctx context.Context, secret string, buf *TokenBuffer) (Verdict, error) {
+	v, err := a.resolve(ctx, secret, a.now(), buf)
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -56,13 +64,23 @@ func (a *Authority) Resolve(ctx context.Context, secret string) (Verdict, error)
 	return v, nil
 }
 
-// resolve is Resolve at now, without recording a use.
-func (a *Authority) resolve(ctx context.Context, secret string, now time.Time) (Verdict, error) {
+// resolve is ResolveInto at now, without recording a use.
+func (a *Authority) resolve(ctx context.Context, secret string, now time.Time, buf *TokenBuffer) (Verdict, error) {
 	if token.Check(secret) != nil {
 		return Verdict{Reason: pb.Reason_REASON_MALFORMED, At: now}, nil
 	}
 	hash := token.Hash(secret)
-	rec, member, policy, err := a.store.LookupTokenWithPolicy(ctx, hash)
+	var (
+		rec    *storagepb.TokenRecord
+		member bool
+		policy *pb.TokenPolicy
+		err    error
+	)
+	if buf != nil && a.into != nil {
+		rec, member, policy, err = a.into.LookupTokenInto(ctx, hash, buf)
+	} else {
+		rec, member, policy, err = a.store.LookupTokenWithPolicy(ctx, hash)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return Verdict{Reason: pb.Reason_REASON_UNKNOWN, At: now}, nil
 	}

@@ -31,14 +31,15 @@ var identityHeaders = []string{"x-workspace-id", "x-token-id", "x-user-id"}
 func (g *Gateway) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
 	attrs := req.GetAttributes()
 	h := attrs.GetRequest().GetHttp()
-	headers := envoyHeaders(h)
-	get := func(name string) string { return headers[strings.ToLower(name)] }
+	get := func(name string) string { return envoyHeader(h, strings.ToLower(name)) }
 
 	t, refused := g.envoyTarget(attrs.GetContextExtensions(), h)
 	if refused != nil {
 		return deniedResponse(*refused), nil
 	}
-	o, err := g.decide(ctx, tokenFrom(get), t)
+	buf := g.buffer()
+	defer g.release(buf)
+	o, err := g.decide(ctx, tokenFrom(get), t, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -77,46 +78,75 @@ func (g *Gateway) envoyTarget(ext map[string]string, h *authv3.AttributeContext_
 	return Target{WorkspaceID: ws, ZooID: zn, Operation: op}, nil
 }
 
-// envoyHeaders returns the request headers by lower-case name. Envoy sends
-// them in headers, or in header_map when encode_raw_headers is set.
-func envoyHeaders(h *authv3.AttributeContext_HttpRequest) map[string]string {
+// envoyHeader returns the request header of that lower-case name. Envoy
+// sends the headers in headers, with lower-case names, or in header_map
+// when encode_raw_headers is set; names are compared without regard to
+// case either way, and of several entries of one name in header_map the
+// last counts. Nothing is copied: the name Envoy sends is looked up first.
+func envoyHeader(h *authv3.AttributeContext_HttpRequest, name string) string {
 	if m := h.GetHeaders(); len(m) > 0 {
-		out := make(map[string]string, len(m))
+		if v, ok := m[name]; ok {
+			return v
+		}
 		for k, v := range m {
-			out[strings.ToLower(k)] = v
+			if strings.EqualFold(k, name) {
+				return v
+			}
 		}
-		return out
+		return ""
 	}
-	out := map[string]string{}
+	var out string
 	for _, hv := range h.GetHeaderMap().GetHeaders() {
-		v := hv.GetValue()
-		if v == "" {
-			v = string(hv.GetRawValue())
+		if !strings.EqualFold(hv.GetKey(), name) {
+			continue
 		}
-		out[strings.ToLower(hv.GetKey())] = v
+		out = hv.GetValue()
+		if out == "" {
+			out = string(hv.GetRawValue())
+		}
 	}
 	return out
 }
 
 func okResponse(o outcome) *authv3.CheckResponse {
-	ok := &authv3.OkHttpResponse{
-		// The model server never sees the secret.
-		HeadersToRemove: []string{TokenHeader, "authorization"},
-	}
+	// Every allowed request gets one: its messages in one allocation, and
+	// the headers to remove shared between responses (responses are only
+	// marshalled, never changed).
+	out := &struct {
+		resp    authv3.CheckResponse
+		status  status.Status
+		oneof   authv3.CheckResponse_OkResponse
+		ok      authv3.OkHttpResponse
+		opts    [3]corev3.HeaderValueOption
+		values  [3]corev3.HeaderValue
+		headers [3]*corev3.HeaderValueOption
+	}{}
+	out.ok.HeadersToRemove = removeForToken
 	d := o.decision
 	if d.Anonymous() {
-		// A client must never pass its own identity upstream.
-		ok.HeadersToRemove = append(ok.HeadersToRemove, identityHeaders...)
+		out.ok.HeadersToRemove = removeForAnonymous
 	} else {
-		for i, v := range []string{d.WorkspaceID, d.TokenID, d.UserID} {
-			ok.Headers = append(ok.Headers, header(identityHeaders[i], v, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD))
+		for i, v := range [3]string{d.WorkspaceID, d.TokenID, d.UserID} {
+			out.values[i] = corev3.HeaderValue{Key: identityHeaders[i], Value: v}
+			out.opts[i].Header = &out.values[i]
+			out.opts[i].AppendAction = corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
+			out.headers[i] = &out.opts[i]
 		}
+		out.ok.Headers = out.headers[:]
 	}
-	return &authv3.CheckResponse{
-		Status:       &status.Status{Code: int32(codes.OK)},
-		HttpResponse: &authv3.CheckResponse_OkResponse{OkResponse: ok},
-	}
+	out.status.Code = int32(codes.OK)
+	out.oneof.OkResponse = &out.ok
+	out.resp.Status = &out.status
+	out.resp.HttpResponse = &out.oneof
+	return &out.resp
 }
+
+// The headers an allowed request loses on its way upstream: the token,
+// and for an anonymous one also identity headers a client may have sent.
+var (
+	removeForToken     = []string{TokenHeader, "authorization"}
+	removeForAnonymous = append([]string{TokenHeader, "authorization"}, identityHeaders...)
+)
 
 func deniedResponse(o outcome) *authv3.CheckResponse {
 	code, httpCode := codes.PermissionDenied, typev3.StatusCode_Forbidden

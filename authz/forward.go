@@ -36,7 +36,9 @@ func (g *Gateway) ForwardAuth(log *slog.Logger) http.Handler {
 			writeOutcome(w, *refused)
 			return
 		}
-		o, err := g.decide(r.Context(), tokenFrom(r.Header.Get), t)
+		buf := g.buffer()
+		defer g.release(buf)
+		o, err := g.decide(r.Context(), tokenFrom(r.Header.Get), t, buf)
 		if err != nil {
 			// Never the request or the token: only that the store failed.
 			log.LogAttrs(r.Context(), slog.LevelError, "forward auth: decision failed", slog.String("error", err.Error()))

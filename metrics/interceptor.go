@@ -20,15 +20,15 @@ func (m *Metrics) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		}
 		start := time.Now()
 		resp, err := handler(ctx, req)
-		m.ObserveRequest(TransportGRPC, info.FullMethod, code(err).String(), time.Since(start))
+		m.ObserveRequest(TransportGRPC, info.FullMethod, CodeOf(err).String(), time.Since(start))
 		return resp, err
 	}
 }
 
-// code is the gRPC code the client receives for a handler's error: the
-// server converts a non-status error the same way, so a bare
-// context.Canceled is Canceled, not Unknown.
-func code(err error) codes.Code {
+// CodeOf is the gRPC code the client receives for a handler's error, the
+// code a gRPC request is recorded with: the server converts a non-status
+// error the same way, so a bare context.Canceled is Canceled, not Unknown.
+func CodeOf(err error) codes.Code {
 	if s, ok := status.FromError(err); ok {
 		return s.Code()
 	}

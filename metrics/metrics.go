@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,7 +45,17 @@ type Metrics struct {
 	// The label sets are bounded (methods, routes and codes), and children
 	// are never deleted from the vectors, so the cache never goes stale.
 	observers sync.Map
+	// decided caches the children of decisions for the two kinds and
+	// every reason the enum had when this was built, bound on first use
+	// (binding up front would export series that never happened).
+	decided [2][numReasons]atomic.Pointer[boundCounter]
 }
+
+type boundCounter struct{ prometheus.Counter }
+
+// numReasons bounds the reasons whose counters are cached; a reason added
+// later is counted through the vector.
+const numReasons = 16
 
 type requestKey struct{ transport, method, code string }
 
@@ -110,7 +121,24 @@ func (m *Metrics) ObserveDecision(kind string, reason pb.Reason) {
 	if m == nil {
 		return
 	}
-	m.decisions.WithLabelValues(kind, reason.String()).Inc()
+	k := -1
+	switch kind {
+	case KindValidate:
+		k = 0
+	case KindAccess:
+		k = 1
+	}
+	if k < 0 || reason < 0 || reason >= numReasons {
+		m.decisions.WithLabelValues(kind, reason.String()).Inc()
+		return
+	}
+	slot := &m.decided[k][reason]
+	c := slot.Load()
+	if c == nil {
+		c = &boundCounter{m.decisions.WithLabelValues(kind, reason.String())}
+		slot.Store(c)
+	}
+	c.Inc()
 }
 
 // ObserveCommit records how many writes one store commit carried.

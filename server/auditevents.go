@@ -26,11 +26,11 @@ type auditService struct {
 }
 
 func (a *auditService) ListAuditEvents(ctx context.Context, req *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error) {
-	return handle(ctx, a.s, pb.AuditService_ListAuditEvents_FullMethodName, req, a.s.listAuditEvents)
+	return handle(ctx, a.s, pb.AuditService_ListAuditEvents_FullMethodName, req, (*Server).listAuditEvents)
 }
 
 func (a *auditService) VerifyAuditLog(ctx context.Context, req *pb.VerifyAuditLogRequest) (*pb.VerifyAuditLogResponse, error) {
-	return handle(ctx, a.s, pb.AuditService_VerifyAuditLog_FullMethodName, req, a.s.verifyAuditLog)
+	return handle(ctx, a.s, pb.AuditService_VerifyAuditLog_FullMethodName, req, (*Server).verifyAuditLog)
 }
 
 func (s *Server) listAuditEvents(ctx context.Context, req *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error) {

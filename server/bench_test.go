@@ -3,6 +3,7 @@ package server_test
 import (
 	"testing"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -71,6 +72,27 @@ func BenchmarkHotPaths(b *testing.B) {
 			for p.Next() {
 				if _, err := e.tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: "tka_not-a-token"}); err != nil {
 					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	// Envoy's Check for the same zoo and operation, as its ext_authz filter
+	// asks (the default gateway rules map the path to acme/priv).
+	authzClient := authv3.NewAuthorizationClient(e.conn(b))
+	check := &authv3.CheckRequest{Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{
+		Http: &authv3.AttributeContext_HttpRequest{
+			Method: "POST", Path: "/zoo/v1/inference/acme/priv/v1/chat/completions",
+			Headers: map[string]string{"authorization": "Bearer " + secret, ":authority": "hub.example", "user-agent": "python-requests/2.32.3"},
+		},
+	}}}
+	b.Run("ext_authz Check", func(b *testing.B) {
+		b.SetParallelism(16)
+		b.RunParallel(func(p *testing.PB) {
+			for p.Next() {
+				r, err := authzClient.Check(b.Context(), check)
+				if err != nil || r.GetStatus().GetCode() != 0 {
+					b.Errorf("Check = %v, %v", r, err)
 					return
 				}
 			}

@@ -15,5 +15,9 @@ type envoyService struct {
 }
 
 func (x *envoyService) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
-	return handle(ctx, x.s, authv3.Authorization_Check_FullMethodName, req, x.s.gateway.Check)
+	return handle(ctx, x.s, authv3.Authorization_Check_FullMethodName, req, envoyCheck)
+}
+
+func envoyCheck(s *Server, ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
+	return s.gateway.Check(ctx, req)
 }

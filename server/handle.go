@@ -14,7 +14,11 @@ import (
 // per-address rate limits, run fn with the method's audit event (if
 // any) in its context, and map its error to a status. Every handler goes
 // through it, on gRPC and through the REST gateway alike.
-func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Req, fn func(context.Context, Req) (Resp, error)) (Resp, error) {
+//
+// fn is a method expression ((*Server).validateToken), not a method value
+// (s.validateToken): a method value is a closure, which the compiler may
+// allocate on every call.
+func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Req, fn func(*Server, context.Context, Req) (Resp, error)) (Resp, error) {
 	var zero Resp
 	action, ok := auditAction(method)
 	if !ok {
@@ -43,7 +47,7 @@ func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Re
 	if action != notAudited {
 		ctx, pending = audit.NewContext(ctx, s.newEvent(ctx, action, p, req))
 	}
-	resp, err := fn(ctx, req)
+	resp, err := fn(s, ctx, req)
 	// A call can fail after its event was committed (a refresh that finds
 	// its token reused revokes the family and fails): copy it either way.
 	if ev := pending.Recorded(); ev != nil {

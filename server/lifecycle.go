@@ -17,11 +17,11 @@ import (
 const maxScopeZoos = 100
 
 func (t *tokenService) UpdateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*pb.UpdateTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_UpdateToken_FullMethodName, req, t.s.updateToken)
+	return handle(ctx, t.s, pb.TokenService_UpdateToken_FullMethodName, req, (*Server).updateToken)
 }
 
 func (t *tokenService) RollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.RollTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_RollToken_FullMethodName, req, t.s.rollToken)
+	return handle(ctx, t.s, pb.TokenService_RollToken_FullMethodName, req, (*Server).rollToken)
 }
 
 // lifetimeLimits are the lifetime limits for a workspace with token policy p.

@@ -9,19 +9,19 @@ import (
 )
 
 func (w *workspaceService) AddMember(ctx context.Context, req *pb.AddMemberRequest) (*pb.AddMemberResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_AddMember_FullMethodName, req, w.s.addMember)
+	return handle(ctx, w.s, pb.WorkspaceService_AddMember_FullMethodName, req, (*Server).addMember)
 }
 
 func (w *workspaceService) GetMember(ctx context.Context, req *pb.GetMemberRequest) (*pb.GetMemberResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_GetMember_FullMethodName, req, w.s.getMember)
+	return handle(ctx, w.s, pb.WorkspaceService_GetMember_FullMethodName, req, (*Server).getMember)
 }
 
 func (w *workspaceService) ListMembers(ctx context.Context, req *pb.ListMembersRequest) (*pb.ListMembersResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_ListMembers_FullMethodName, req, w.s.listMembers)
+	return handle(ctx, w.s, pb.WorkspaceService_ListMembers_FullMethodName, req, (*Server).listMembers)
 }
 
 func (w *workspaceService) RemoveMember(ctx context.Context, req *pb.RemoveMemberRequest) (*pb.RemoveMemberResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_RemoveMember_FullMethodName, req, w.s.removeMember)
+	return handle(ctx, w.s, pb.WorkspaceService_RemoveMember_FullMethodName, req, (*Server).removeMember)
 }
 
 func (s *Server) addMember(ctx context.Context, req *pb.AddMemberRequest) (*pb.AddMemberResponse, error) {

@@ -14,11 +14,11 @@ import (
 const maxBatch = 1000
 
 func (t *tokenService) RevokeTokens(ctx context.Context, req *pb.RevokeTokensRequest) (*pb.RevokeTokensResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_RevokeTokens_FullMethodName, req, t.s.revokeTokens)
+	return handle(ctx, t.s, pb.TokenService_RevokeTokens_FullMethodName, req, (*Server).revokeTokens)
 }
 
 func (t *tokenService) ReportLeakedTokens(ctx context.Context, req *pb.ReportLeakedTokensRequest) (*pb.ReportLeakedTokensResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_ReportLeakedTokens_FullMethodName, req, t.s.reportLeakedTokens)
+	return handle(ctx, t.s, pb.TokenService_ReportLeakedTokens_FullMethodName, req, (*Server).reportLeakedTokens)
 }
 
 // revokeReason is the reason recorded when the caller of ctx revokes a

@@ -25,15 +25,15 @@ type selfService struct {
 }
 
 func (x *selfService) GetTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) (*pb.GetTokenInfoResponse, error) {
-	return handle(ctx, x.s, pb.SelfService_GetTokenInfo_FullMethodName, req, x.s.getTokenInfo)
+	return handle(ctx, x.s, pb.SelfService_GetTokenInfo_FullMethodName, req, (*Server).getTokenInfo)
 }
 
 func (x *selfService) RefreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
-	return handle(ctx, x.s, pb.SelfService_RefreshToken_FullMethodName, req, x.s.refreshToken)
+	return handle(ctx, x.s, pb.SelfService_RefreshToken_FullMethodName, req, (*Server).refreshToken)
 }
 
 func (x *selfService) PickSeedToken(ctx context.Context, req *pb.PickSeedTokenRequest) (*pb.PickSeedTokenResponse, error) {
-	return handle(ctx, x.s, pb.SelfService_PickSeedToken_FullMethodName, req, x.s.pickSeedToken)
+	return handle(ctx, x.s, pb.SelfService_PickSeedToken_FullMethodName, req, (*Server).pickSeedToken)
 }
 
 // neverExpires is how the SDK spells "no expiry".

@@ -192,7 +192,7 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 }
 
 // ServerOptions returns the options every gRPC server of the service uses:
-// the transport limits of Config.Transport, and the interceptors: the end
+// the transport limits of Config.Transport, and the interceptor (unary): the end
 // of the request read timer, request logging, metrics and (innermost, so
 // that both see the resulting Internal error) panic recovery.
 func (s *Server) ServerOptions() []grpc.ServerOption {
@@ -200,6 +200,8 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		// Every request of the API fits in a few hundred bytes; the REST
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),
-		grpc.ChainUnaryInterceptor(requestRead, s.logUnary, s.metrics.UnaryServerInterceptor(), s.recoverUnary),
+		// protobuf, decoding of Envoy's CheckRequest aside (see codec).
+		grpc.ForceServerCodecV2(newCodec()),
+		grpc.ChainUnaryInterceptor(s.unary),
 	)
 }

@@ -23,31 +23,31 @@ type tokenService struct {
 }
 
 func (t *tokenService) CreateToken(ctx context.Context, req *pb.CreateTokenRequest) (*pb.CreateTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_CreateToken_FullMethodName, req, t.s.createToken)
+	return handle(ctx, t.s, pb.TokenService_CreateToken_FullMethodName, req, (*Server).createToken)
 }
 
 func (t *tokenService) ListTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb.ListTokensResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_ListTokens_FullMethodName, req, t.s.listTokens)
+	return handle(ctx, t.s, pb.TokenService_ListTokens_FullMethodName, req, (*Server).listTokens)
 }
 
 func (t *tokenService) GetToken(ctx context.Context, req *pb.GetTokenRequest) (*pb.GetTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_GetToken_FullMethodName, req, t.s.getToken)
+	return handle(ctx, t.s, pb.TokenService_GetToken_FullMethodName, req, (*Server).getToken)
 }
 
 func (t *tokenService) RevealToken(ctx context.Context, req *pb.RevealTokenRequest) (*pb.RevealTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_RevealToken_FullMethodName, req, t.s.revealToken)
+	return handle(ctx, t.s, pb.TokenService_RevealToken_FullMethodName, req, (*Server).revealToken)
 }
 
 func (t *tokenService) RevokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*pb.RevokeTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_RevokeToken_FullMethodName, req, t.s.revokeToken)
+	return handle(ctx, t.s, pb.TokenService_RevokeToken_FullMethodName, req, (*Server).revokeToken)
 }
 
 func (t *tokenService) ValidateToken(ctx context.Context, req *pb.ValidateTokenRequest) (*pb.ValidateTokenResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_ValidateToken_FullMethodName, req, t.s.validateToken)
+	return handle(ctx, t.s, pb.TokenService_ValidateToken_FullMethodName, req, (*Server).validateToken)
 }
 
 func (t *tokenService) CheckAccess(ctx context.Context, req *pb.CheckAccessRequest) (*pb.CheckAccessResponse, error) {
-	return handle(ctx, t.s, pb.TokenService_CheckAccess_FullMethodName, req, t.s.checkAccess)
+	return handle(ctx, t.s, pb.TokenService_CheckAccess_FullMethodName, req, (*Server).checkAccess)
 }
 
 func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*pb.CreateTokenResponse, error) {

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -113,28 +115,74 @@ type readTimerKey struct{}
 // runs, and reads it under the stream's context, so the only way to bound
 // that wait is to give the stream a context that the timer cancels; the
 // tap handle is where that context is made. The timer is stopped once the
-// request has been read (requestRead, requestReadStream); the context
+// request has been read (Server.unary, requestReadStream); the context
 // itself ends with the stream.
+//
+// Every call pays for this, so it is kept small: the context that carries
+// the timer is the stream's context itself (no separate context value),
+// and timers that were stopped before they fired are reused.
 func requestReadDeadline(d time.Duration) tap.ServerInHandle {
+	pool := &sync.Pool{}
 	return func(ctx context.Context, _ *tap.Info) (context.Context, error) {
 		ctx, cancel := context.WithCancelCause(ctx)
-		timer := time.AfterFunc(d, func() { cancel(errNoRequest) })
-		return context.WithValue(ctx, readTimerKey{}, timer), nil
+		rc := &readContext{Context: ctx, cancel: cancel, pool: pool}
+		if t, ok := pool.Get().(*readTimer); ok {
+			rc.timer = t
+			t.call.Store(rc)
+			t.t.Reset(d)
+		} else {
+			t = &readTimer{}
+			rc.timer = t
+			t.call.Store(rc)
+			t.t = time.AfterFunc(d, t.fire)
+		}
+		return rc, nil
+	}
+}
+
+// readContext is a stream's context while its request read timer runs.
+type readContext struct {
+	context.Context
+	cancel context.CancelCauseFunc
+	pool   *sync.Pool
+	// timer is taken by the first stop (only the call's own goroutine
+	// stops it).
+	timer *readTimer
+}
+
+func (c *readContext) Value(key any) any {
+	if key == (readTimerKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// readTimer cancels the call it is armed for when it fires.
+type readTimer struct {
+	t    *time.Timer
+	call atomic.Pointer[readContext]
+}
+
+func (t *readTimer) fire() {
+	if c := t.call.Load(); c != nil {
+		c.cancel(errNoRequest)
 	}
 }
 
 // stopReadTimer marks the request of ctx's call as read.
 func stopReadTimer(ctx context.Context) {
-	if t, ok := ctx.Value(readTimerKey{}).(*time.Timer); ok {
-		t.Stop()
+	c, ok := ctx.Value(readTimerKey{}).(*readContext)
+	if !ok || c.timer == nil {
+		return
 	}
-}
-
-// requestRead is the outermost unary interceptor: interceptors run only
-// after the request message was read.
-func requestRead(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
-	stopReadTimer(ctx)
-	return next(ctx, req)
+	t := c.timer
+	c.timer = nil
+	// A timer stopped before it fired will not fire: it can serve another
+	// call. One that fired (or is firing) is left to the collector.
+	if t.t.Stop() {
+		t.call.Store(nil)
+		c.pool.Put(t)
+	}
 }
 
 // requestReadStream bounds a streaming call's wait for its first message

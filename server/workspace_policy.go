@@ -13,7 +13,7 @@ import (
 )
 
 func (w *workspaceService) UpdateWorkspace(ctx context.Context, req *pb.UpdateWorkspaceRequest) (*pb.UpdateWorkspaceResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_UpdateWorkspace_FullMethodName, req, w.s.updateWorkspace)
+	return handle(ctx, w.s, pb.WorkspaceService_UpdateWorkspace_FullMethodName, req, (*Server).updateWorkspace)
 }
 
 // policyPaths are the update_mask paths of UpdateWorkspace under

@@ -17,19 +17,19 @@ type workspaceService struct {
 }
 
 func (w *workspaceService) CreateWorkspace(ctx context.Context, req *pb.CreateWorkspaceRequest) (*pb.CreateWorkspaceResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_CreateWorkspace_FullMethodName, req, w.s.createWorkspace)
+	return handle(ctx, w.s, pb.WorkspaceService_CreateWorkspace_FullMethodName, req, (*Server).createWorkspace)
 }
 
 func (w *workspaceService) GetWorkspace(ctx context.Context, req *pb.GetWorkspaceRequest) (*pb.GetWorkspaceResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_GetWorkspace_FullMethodName, req, w.s.getWorkspace)
+	return handle(ctx, w.s, pb.WorkspaceService_GetWorkspace_FullMethodName, req, (*Server).getWorkspace)
 }
 
 func (w *workspaceService) ListWorkspaces(ctx context.Context, req *pb.ListWorkspacesRequest) (*pb.ListWorkspacesResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_ListWorkspaces_FullMethodName, req, w.s.listWorkspaces)
+	return handle(ctx, w.s, pb.WorkspaceService_ListWorkspaces_FullMethodName, req, (*Server).listWorkspaces)
 }
 
 func (w *workspaceService) DeleteWorkspace(ctx context.Context, req *pb.DeleteWorkspaceRequest) (*pb.DeleteWorkspaceResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_DeleteWorkspace_FullMethodName, req, w.s.deleteWorkspace)
+	return handle(ctx, w.s, pb.WorkspaceService_DeleteWorkspace_FullMethodName, req, (*Server).deleteWorkspace)
 }
 
 func (s *Server) createWorkspace(ctx context.Context, req *pb.CreateWorkspaceRequest) (*pb.CreateWorkspaceResponse, error) {

@@ -9,23 +9,23 @@ import (
 )
 
 func (w *workspaceService) CreateZoo(ctx context.Context, req *pb.CreateZooRequest) (*pb.CreateZooResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_CreateZoo_FullMethodName, req, w.s.createZoo)
+	return handle(ctx, w.s, pb.WorkspaceService_CreateZoo_FullMethodName, req, (*Server).createZoo)
 }
 
 func (w *workspaceService) GetZoo(ctx context.Context, req *pb.GetZooRequest) (*pb.GetZooResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_GetZoo_FullMethodName, req, w.s.getZoo)
+	return handle(ctx, w.s, pb.WorkspaceService_GetZoo_FullMethodName, req, (*Server).getZoo)
 }
 
 func (w *workspaceService) ListZoos(ctx context.Context, req *pb.ListZoosRequest) (*pb.ListZoosResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_ListZoos_FullMethodName, req, w.s.listZoos)
+	return handle(ctx, w.s, pb.WorkspaceService_ListZoos_FullMethodName, req, (*Server).listZoos)
 }
 
 func (w *workspaceService) UpdateZoo(ctx context.Context, req *pb.UpdateZooRequest) (*pb.UpdateZooResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_UpdateZoo_FullMethodName, req, w.s.updateZoo)
+	return handle(ctx, w.s, pb.WorkspaceService_UpdateZoo_FullMethodName, req, (*Server).updateZoo)
 }
 
 func (w *workspaceService) DeleteZoo(ctx context.Context, req *pb.DeleteZooRequest) (*pb.DeleteZooResponse, error) {
-	return handle(ctx, w.s, pb.WorkspaceService_DeleteZoo_FullMethodName, req, w.s.deleteZoo)
+	return handle(ctx, w.s, pb.WorkspaceService_DeleteZoo_FullMethodName, req, (*Server).deleteZoo)
 }
 
 func (s *Server) createZoo(ctx context.Context, req *pb.CreateZooRequest) (*pb.CreateZooResponse, error) {

@@ -3,8 +3,10 @@ package token
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"unsafe"
 )
 
 const (
@@ -75,10 +77,8 @@ func Check(secret string) error {
 	if len(secret) != Length || secret[:len(Prefix)] != Prefix {
 		return ErrMalformed
 	}
-	for i := len(Prefix); i < Length; i++ {
-		if !inAlphabet(secret[i]) {
-			return ErrMalformed
-		}
+	if !allBase62(secret[len(Prefix):]) {
+		return ErrMalformed
 	}
 	var want [checksumLen]byte
 	putChecksum(want[:], checksum(secret[:bodyLen]))
@@ -124,17 +124,50 @@ func putChecksum(dst []byte, sum uint32) {
 	}
 }
 
-func inAlphabet(c byte) bool {
-	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+// inAlphabetTable says which bytes are base62 digits: one load per
+// character on the validation path instead of three range tests.
+var inAlphabetTable = func() (t [256]bool) {
+	for i := range len(alphabet) {
+		t[alphabet[i]] = true
+	}
+	return t
+}()
+
+func inAlphabet(c byte) bool { return inAlphabetTable[c] }
+
+// allBase62 reports whether every byte of s is a base62 digit, eight bytes
+// at a time: a byte below 0x80 is at least c when (b|0x80) - c keeps its
+// high bit, and no byte borrows from the next because every c here is
+// below 0x80.
+func allBase62(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if x&highs != 0 {
+			return false
+		}
+		h := x | highs
+		digit := (h - '0'*ones) &^ (h - ('9'+1)*ones)
+		upper := (h - 'A'*ones) &^ (h - ('Z'+1)*ones)
+		lower := (h - 'a'*ones) &^ (h - ('z'+1)*ones)
+		if (digit|upper|lower)&highs != highs {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if !inAlphabet(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
-// checksum is the CRC-32 (IEEE) of body, computed over the string itself:
-// crc32.ChecksumIEEE needs a []byte, and converting the secret costs a heap
-// allocation on every validation.
+// checksum is the CRC-32 (IEEE) of body. crc32.ChecksumIEEE reads the
+// string's own bytes (it never writes them): converting the secret to a
+// []byte would cost a heap allocation on every validation, and computing
+// the CRC byte by byte here costs more than the SHA-256 after it.
 func checksum(body string) uint32 {
-	crc := ^uint32(0)
-	for i := 0; i < len(body); i++ {
-		crc = crc32.IEEETable[byte(crc)^body[i]] ^ crc>>8
-	}
-	return ^crc
+	return crc32.ChecksumIEEE(unsafe.Slice(unsafe.StringData(body), len(body)))
 }

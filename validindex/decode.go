@@ -11,10 +11,13 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// decoded is a looked-up token in one allocation: the record, its token,
-// the token's timestamps and room for its scopes. Its strings are
-// substrings of the index's encoding, which is never changed.
-type decoded struct {
+// Decoded is the memory a looked-up token is decoded into, in one piece:
+// the record, its token, the token's timestamps and room for its scopes.
+// Its strings are substrings of the index's encoding, which is never
+// changed. A caller that owns one can have lookups decode into it
+// (LookupInto) instead of allocating, and reuse it once it no longer needs
+// the previous token; the zero value is ready to use.
+type Decoded struct {
 	rec  storagepb.TokenRecord
 	tok  pb.Token
 	ts   [4]timestamppb.Timestamp // create, expire, revoke, last used
@@ -47,14 +50,13 @@ const (
 )
 
 // decode sets d.tok (and the values it points to) from enc, the encoding
-// of a pb.Token. The index only holds encodings that proto.Marshal made or
-// that a store decoded before; an encoding the fast path does not handle
-// goes through proto.Unmarshal, which copies.
-func (d *decoded) decode(enc string) {
-	d.tok = pb.Token{}
-	d.ts = [4]timestamppb.Timestamp{}
+// of a pb.Token; d must be zero (fresh, or reset). The index only holds
+// encodings that proto.Marshal made or that a store decoded before; an
+// encoding the fast path does not handle goes through proto.Unmarshal,
+// which copies.
+func (d *Decoded) decode(enc string) {
 	if !d.fast(enc) {
-		d.tok = pb.Token{}
+		d.reset()
 		b := unsafe.Slice(unsafe.StringData(enc), len(enc))
 		// The index never holds an encoding proto.Unmarshal refuses (it was
 		// marshalled, or decoded by the store, before it was indexed); if it
@@ -63,24 +65,31 @@ func (d *decoded) decode(enc string) {
 	}
 }
 
+// reset makes d zero again, for reuse.
+func (d *Decoded) reset() {
+	d.rec = storagepb.TokenRecord{}
+	d.tok = pb.Token{}
+	d.ts = [4]timestamppb.Timestamp{}
+}
+
 // fast decodes the fields pb.Token has today, without copying strings and
 // with the timestamps and up to two scopes of each kind inside d. It
 // reports false on anything else.
-func (d *decoded) fast(enc string) bool {
+func (d *Decoded) fast(enc string) bool {
 	b := unsafe.Slice(unsafe.StringData(enc), len(enc))
 	t := &d.tok
 	ops, zoos := d.ops[:0], d.zoos[:0]
 	var seen [4]bool
 	off := 0
 	for off < len(b) {
-		num, typ, n := protowire.ConsumeTag(b[off:])
+		num, typ, n := consumeTag(b[off:])
 		if n < 0 {
 			return false
 		}
 		off += n
 		switch typ {
 		case protowire.VarintType:
-			v, m := protowire.ConsumeVarint(b[off:])
+			v, m := consumeVarint(b[off:])
 			if m < 0 {
 				return false
 			}
@@ -98,7 +107,7 @@ func (d *decoded) fast(enc string) bool {
 				return false
 			}
 		case protowire.BytesType:
-			v, m := protowire.ConsumeBytes(b[off:])
+			v, m := consumeBytes(b[off:])
 			if m < 0 {
 				return false
 			}
@@ -158,7 +167,7 @@ func (d *decoded) fast(enc string) bool {
 				}
 			case fOperations: // packed
 				for len(v) > 0 {
-					x, k := protowire.ConsumeVarint(v)
+					x, k := consumeVarint(v)
 					if k < 0 {
 						return false
 					}
@@ -181,17 +190,43 @@ func (d *decoded) fast(enc string) bool {
 	return true
 }
 
+// consumeTag, consumeVarint and consumeBytes are protowire's, answering
+// the one-byte case (every tag of pb.Token's first 15 fields, every small
+// number and short length) without a call.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if len(b) > 0 && b[0] >= 1<<3 && b[0] < 0x80 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
+	}
+	return protowire.ConsumeTag(b)
+}
+
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return protowire.ConsumeVarint(b)
+}
+
+func consumeBytes(b []byte) ([]byte, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		if n := int(b[0]); n < len(b) {
+			return b[1 : 1+n], 1 + n
+		}
+	}
+	return protowire.ConsumeBytes(b)
+}
+
 // timestamp decodes a google.protobuf.Timestamp into d.ts[i]; nil when the
 // encoding holds anything but its two fields.
-func (d *decoded) timestamp(i int, b []byte) *timestamppb.Timestamp {
+func (d *Decoded) timestamp(i int, b []byte) *timestamppb.Timestamp {
 	ts := &d.ts[i]
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 || typ != protowire.VarintType {
 			return nil
 		}
 		b = b[n:]
-		v, m := protowire.ConsumeVarint(b)
+		v, m := consumeVarint(b)
 		if m < 0 {
 			return nil
 		}

@@ -1,6 +1,7 @@
 package validindex
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -47,7 +48,12 @@ func TestDecodeCoversToken(t *testing.T) {
 		{"empty", &pb.Token{}},
 		{"identity only", &pb.Token{TokenId: "t1", WorkspaceId: "acme", UserId: "ann"}},
 		{"every field, more scopes than the room in one allocation", full},
+		{"lengths at the one-byte boundary", &pb.Token{TokenId: strings.Repeat("a", 127), Description: strings.Repeat("d", 128), UserId: strings.Repeat("u", 126)}},
 		{"one scope each", &pb.Token{TokenId: "t1", Operations: []pb.Operation{pb.Operation_OPERATION_DOWNLOAD}, Zoos: []string{"acme/a"}}},
+	}
+	otherEnc, err := proto.Marshal(full)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,18 +61,21 @@ func TestDecodeCoversToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var d decoded
+			var d Decoded
 			if !d.fast(string(enc)) {
 				t.Fatalf("fast path refused %v", tt.tok)
 			}
 			if !proto.Equal(&d.tok, tt.tok) {
 				t.Errorf("fast path = %v, want %v", &d.tok, tt.tok)
 			}
-			// Reusing d (as Each does) leaves nothing of the previous token.
-			d.decode(string(enc))
-			d.decode(string(enc))
-			if !proto.Equal(&d.tok, tt.tok) {
-				t.Errorf("decoded twice = %v, want %v", &d.tok, tt.tok)
+			// Reusing d (reset, as Each does) leaves nothing of the
+			// previous token.
+			var other Decoded
+			other.decode(string(otherEnc))
+			other.reset()
+			other.decode(string(enc))
+			if !proto.Equal(&other.tok, tt.tok) {
+				t.Errorf("decoded after another token = %v, want %v", &d.tok, tt.tok)
 			}
 		})
 	}
@@ -78,7 +87,7 @@ func TestDecodeCoversToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc = append(enc, 0xa8, 0x06, 0x01) // field 101, varint 1
-	var d decoded
+	var d Decoded
 	if d.fast(string(enc)) {
 		t.Fatal("fast path accepted an unknown field")
 	}

@@ -1,28 +1,33 @@
 // Package validindex is the in-memory validation index: for every stored
 // token, keyed by the SHA-256 of its secret, the token record, and beside
-// the tokens the memberships and workspace token policies a verdict reads.
-// A store loads it once when it opens and applies every commit that changes
-// one of those inputs to it after the commit is durable and before the
-// writers are answered, so a lookup never answers from older data than an
-// acknowledged write. Validation is then a hash, a few map lookups and
-// the decoding of one token from memory, with no read transaction. It
-// knows nothing of any backend: a bbolt store feeds it from its commit
-// loop, another backend from whatever tells it of changes (a watch).
+// the tokens the memberships and workspace token policies a verdict reads,
+// and the zoos an access decision reads. A store loads it once when it
+// opens and applies every commit that changes one of those inputs to it
+// after the commit is durable and before the writers are answered, so a
+// lookup never answers from older data than an acknowledged write.
+// Validation is then a hash, a few map lookups and the decoding of one
+// token from memory, with no read transaction. It knows nothing of any
+// backend: a bbolt store feeds it from its commit loop, another backend
+// from whatever tells it of changes (a watch).
 //
 // Each token is kept as the protobuf encoding of its pb.Token in one
 // string (about 250 bytes of heap with its map slot, and nothing for the
-// garbage collector to scan inside it) and decoded at lookup into a single
-// allocation whose strings point into that encoding; the sealed secret is
-// not kept.
+// garbage collector to scan inside it; the encodings an index is loaded
+// with are packed into large slabs) and decoded at lookup into a Decoded,
+// the caller's (LookupInto) or a new one, whose strings point into that
+// encoding; the sealed secret is not kept.
 //
 // How it can hurt you: a looked-up record's strings share the index's
-// memory, and the token policies it hands out are shared by every lookup:
-// never change them (the strings cannot be changed; the policies must not
-// be). A new field of pb.Token must be added to the decoder's fast path,
-// or every lookup takes proto.Unmarshal's slower path (a test fails until
-// it is). It holds every token in memory, so its size follows the
+// memory, and the token policies and zoos it hands out are shared by every
+// lookup: never change them (the strings cannot be changed; the policies
+// and zoos must not be). A record decoded into a Decoded lives there: reuse
+// the Decoded only once nothing holds the record. A slab of loaded
+// encodings stays in memory until every record in it has been replaced or
+// deleted. A new field of pb.Token must be added to the decoder's fast
+// path, or every lookup takes proto.Unmarshal's slower path (a test fails
+// until it is). It holds every token in memory, so its size follows the
 // store's. A change that a backend forgets to apply makes validation
 // answer from the old state until the next open: every write path that
-// changes a token, a membership or a workspace must go through the
+// changes a token, a membership, a workspace or a zoo must go through the
 // backend's one place that feeds the index.
 package validindex

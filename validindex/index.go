@@ -14,6 +14,9 @@ import (
 // Member names one membership: a user of a workspace.
 type Member struct{ WorkspaceID, UserID string }
 
+// zooKey names one zoo.
+type zooKey struct{ workspaceID, zooID string }
+
 // workspace is what the index keeps of a workspace: that it exists, and its
 // token policy (nil: none).
 type workspace struct{ policy *pb.TokenPolicy }
@@ -29,6 +32,7 @@ type Index struct {
 	tokens     map[[32]byte]string
 	members    map[Member]struct{}
 	workspaces map[string]workspace
+	zoos       map[zooKey]*pb.Zoo
 }
 
 // New returns an empty index.
@@ -37,6 +41,7 @@ func New() *Index {
 		tokens:     map[[32]byte]string{},
 		members:    map[Member]struct{}{},
 		workspaces: map[string]workspace{},
+		zoos:       map[zooKey]*pb.Zoo{},
 	}
 }
 
@@ -47,13 +52,19 @@ func New() *Index {
 // sealed secret; it is the caller's own, but its strings share the index's
 // memory. The policy is shared: never change it.
 func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
+	return x.LookupInto(secretHash, new(Decoded))
+}
+
+// LookupInto is Lookup decoding into d, which it overwrites: the record
+// returned lives in d.
+func (x *Index) LookupInto(secretHash [32]byte, d *Decoded) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
 	x.mu.RLock()
 	enc, ok := x.tokens[secretHash]
 	if !ok {
 		x.mu.RUnlock()
 		return nil, false, nil, false
 	}
-	d := new(decoded)
+	d.reset()
 	d.decode(enc)
 	_, member = x.members[Member{d.tok.WorkspaceId, d.tok.UserId}]
 	policy = x.workspaces[d.tok.WorkspaceId].policy
@@ -64,14 +75,27 @@ func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member 
 	return &d.rec, member, policy, true
 }
 
+// Holds reports whether t is the token decoded into d.
+func (d *Decoded) Holds(t *pb.Token) bool { return t != nil && t == &d.tok }
+
+// Zoo returns the zoo, or false when it does not exist. The zoo is
+// shared: never change it.
+func (x *Index) Zoo(workspaceID, zooID string) (*pb.Zoo, bool) {
+	x.mu.RLock()
+	z, ok := x.zoos[zooKey{workspaceID, zooID}]
+	x.mu.RUnlock()
+	return z, ok
+}
+
 // Each calls f with every indexed token and its workspace's token policy,
 // under the read lock (writers wait until it returns). The token is decoded
 // into one value reused between calls: f must not keep it or change it.
 func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var d decoded
+	var d Decoded
 	for _, enc := range x.tokens {
+		d.reset()
 		d.decode(enc)
 		f(&d.tok, x.workspaces[d.tok.WorkspaceId].policy)
 	}
@@ -112,6 +136,13 @@ func (x *Index) Apply(b *Batch) {
 			x.workspaces[id] = workspace{policy: ws.policy}
 		}
 	}
+	for k, z := range b.zoos {
+		if z == nil {
+			delete(x.zoos, k)
+		} else {
+			x.zoos[k] = z
+		}
+	}
 }
 
 // tokenChange is a Batch's change of one token: its encoding, or a delete.
@@ -126,11 +157,12 @@ type Batch struct {
 	tokens     map[[32]byte]tokenChange
 	members    map[Member]bool
 	workspaces map[string]*workspace // nil: deleted
+	zoos       map[zooKey]*pb.Zoo    // nil: deleted
 }
 
 // Empty reports whether the batch changes nothing.
 func (b *Batch) Empty() bool {
-	return len(b.tokens) == 0 && len(b.members) == 0 && len(b.workspaces) == 0
+	return len(b.tokens) == 0 && len(b.members) == 0 && len(b.workspaces) == 0 && len(b.zoos) == 0
 }
 
 func (b *Batch) setToken(h [32]byte, c tokenChange) {
@@ -198,6 +230,20 @@ func (b *Batch) DeleteWorkspace(id string) {
 	b.workspaces[id] = nil
 }
 
+// PutZoo records the zoo (z is kept: the caller must not change it
+// afterwards), DeleteZoo that it is gone.
+func (b *Batch) PutZoo(workspaceID, zooID string, z *pb.Zoo) { b.setZoo(workspaceID, zooID, z) }
+
+// DeleteZoo records that the zoo is gone.
+func (b *Batch) DeleteZoo(workspaceID, zooID string) { b.setZoo(workspaceID, zooID, nil) }
+
+func (b *Batch) setZoo(workspaceID, zooID string, z *pb.Zoo) {
+	if b.zoos == nil {
+		b.zoos = map[zooKey]*pb.Zoo{}
+	}
+	b.zoos[zooKey{workspaceID, zooID}] = z
+}
+
 // Load builds an index from what fill hands the Loader: every token,
 // membership and workspace of a consistent snapshot. tokens is a size hint
 // (0 when unknown).
@@ -211,7 +257,10 @@ func Load(tokens int, fill func(l *Loader) error) (*Index, error) {
 }
 
 // Loader adds records to an index being loaded.
-type Loader struct{ x *Index }
+type Loader struct {
+	x     *Index
+	slabs slabs
+}
 
 // Token indexes rec (see Batch.PutToken).
 func (l *Loader) Token(rec *storagepb.TokenRecord) {
@@ -222,7 +271,7 @@ func (l *Loader) Token(rec *storagepb.TokenRecord) {
 	if err != nil {
 		return
 	}
-	l.x.tokens[[32]byte(rec.GetSecretHash())] = string(enc)
+	l.x.tokens[[32]byte(rec.GetSecretHash())] = l.slabs.add(enc)
 }
 
 // Encoded indexes a stored record given in its protobuf encoding (see
@@ -232,7 +281,7 @@ func (l *Loader) Encoded(record []byte) error {
 	if err != nil {
 		return err
 	}
-	l.x.tokens[h] = string(tok)
+	l.x.tokens[h] = l.slabs.add(tok)
 	return nil
 }
 
@@ -244,6 +293,11 @@ func (l *Loader) Member(workspaceID, userID string) {
 // Workspace records a workspace and its token policy (nil: none).
 func (l *Loader) Workspace(id string, p *pb.TokenPolicy) {
 	l.x.workspaces[id] = workspace{policy: p}
+}
+
+// Zoo records a zoo (kept: the caller must not change it afterwards).
+func (l *Loader) Zoo(workspaceID, zooID string, z *pb.Zoo) {
+	l.x.zoos[zooKey{workspaceID, zooID}] = z
 }
 
 // Field numbers of storagepb.TokenRecord.

@@ -200,6 +200,9 @@ func (b *bench) prepare(ctx context.Context) error {
 	b.server, b.grpcAddr, err = startProc(ctx, b.logs, b.bin("tokenauthority"), []string{
 		"--data-dir", dataDir, "--master-key", masterKey, "--credentials-file", credsFile,
 		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json",
+		// The gateway decisions come from one address, as a proxy's do; the
+		// limiter still runs on each, with a budget the load never reaches.
+		"--authz-rate-limit", "10000000", "--authz-rate-burst", "10000000",
 	}, "grpc_addr", true)
 	if err != nil {
 		return err
@@ -209,6 +212,9 @@ func (b *bench) prepare(ctx context.Context) error {
 		return err
 	}
 	if err := b.checkValid(ctx, secrets[0]); err != nil {
+		return err
+	}
+	if err := b.checkGateways(ctx, secrets[0]); err != nil {
 		return err
 	}
 	if b.rssStart, err = rssBytes(b.server.pid()); err != nil {
@@ -271,13 +277,17 @@ func (b *bench) writeLoadFiles(secrets []string) error {
 	b.files = map[string]string{}
 	type msg = map[string]any
 	var validate, access []msg
-	var bodies []string
+	var bodies, quoted []string
+	var checks []any
 	for _, s := range secrets {
+		checks = append(checks, envoyCheck(s))
+		quoted = append(quoted, fmt.Sprintf("'%s'", s))
 		validate = append(validate, msg{"secret": s})
 		access = append(access, msg{"secret": s, "zoo": "bench/models", "operation": "OPERATION_CLOUD_INFERENCE"})
 		bodies = append(bodies, fmt.Sprintf("'{\"secret\":\"%s\"}'", s))
 	}
 	data := map[string]any{
+		"authz.json":    checks,
 		"validate.json": validate,
 		"access.json":   access,
 		"create.json":   msg{"workspace_id": "bench", "user_id": "ann", "description": "load"},
@@ -306,7 +316,54 @@ end
 `, b.validatorCred, strings.Join(bodies, ",\n"))
 	path := filepath.Join(b.work, "validate.lua")
 	b.files["validate.lua"] = path
-	return os.WriteFile(path, []byte(script), 0o600)
+	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
+		return err
+	}
+	// nginx's auth_request subrequest: a GET of /v1/authz without a body,
+	// carrying the client's headers and the original URI and method.
+	authz := fmt.Sprintf(`wrk.method = "GET"
+wrk.headers["X-Original-URI"] = %q
+wrk.headers["X-Original-Method"] = "POST"
+wrk.headers["User-Agent"] = "python-requests/2.32.3"
+wrk.headers["Accept"] = "*/*"
+wrk.headers["X-Real-IP"] = "10.0.0.7"
+local tokens = { %s }
+local i = 0
+request = function()
+  i = i %% #tokens + 1
+  wrk.headers["Authorization"] = "Bearer " .. tokens[i]
+  return wrk.format()
+end
+`, gatewayPath, strings.Join(quoted, ",\n"))
+	path = filepath.Join(b.work, "authz.lua")
+	b.files["authz.lua"] = path
+	return os.WriteFile(path, []byte(authz), 0o600)
+}
+
+// gatewayPath is a request the default gateway rules map to cloud
+// inference on the filled store's zoo, which its tokens may reach.
+const gatewayPath = "/zoo/v1/inference/bench/models/v1/chat/completions"
+
+// envoyCheck is the CheckRequest Envoy's ext_authz filter sends for a
+// client's POST to gatewayPath (in protojson, for ghz): the source and
+// destination addresses and the request's method, path and headers, the
+// token among them.
+func envoyCheck(secret string) map[string]any {
+	type msg = map[string]any
+	return msg{"attributes": msg{
+		"source":      msg{"address": msg{"socketAddress": msg{"address": "10.0.0.7", "portValue": 41234}}},
+		"destination": msg{"address": msg{"socketAddress": msg{"address": "10.0.0.2", "portValue": 443}}},
+		"request": msg{"http": msg{
+			"id": "8431570928745628342", "method": "POST", "path": gatewayPath, "host": "hub.example",
+			"scheme": "https", "protocol": "HTTP/1.1",
+			"headers": msg{
+				":authority": "hub.example", ":method": "POST", ":path": gatewayPath, ":scheme": "https",
+				"authorization": "Bearer " + secret, "content-type": "application/json",
+				"user-agent": "python-requests/2.32.3", "accept": "*/*",
+				"x-forwarded-proto": "https", "x-request-id": "1f0c5a52-8e0d-4c43-9d0b-8d2f4f0a6b1e",
+			},
+		}},
+	}}
 }
 
 func execOut(ctx context.Context, bin string, args ...string) ([]byte, error) {

@@ -49,10 +49,11 @@
 //
 // # Validation index
 //
-// LookupTokenWithPolicy, the read every validation makes, answers from an
-// in-memory validindex.Index instead of a read transaction: loaded from
-// the file at Open, and fed by the committer. The write helpers that touch
-// a token record, a membership or a workspace note the key in the
+// LookupTokenWithPolicy, the read every validation makes, and LookupZoo,
+// the zoo read of every access decision, answer from an in-memory
+// validindex.Index instead of a read transaction: loaded from the file at
+// Open, and fed by the committer. The write helpers that touch a token
+// record, a membership, a workspace or a zoo note the key in the
 // transaction's journal (journal.go); before the commit the journal reads
 // back what the transaction left under each key, and once the commit is on
 // disk the committer applies that to the index and only then answers the
@@ -85,9 +86,10 @@
 //     comes without the sealed secret, its strings share the validation
 //     index's memory, and its policy is shared by every lookup and must
 //     never be changed.
-//   - Every write to the tokens, members or workspaces buckets must note its
-//     key in the journal (s.j), as insertToken, rewriteToken, removeToken,
-//     insertWorkspace, removeWorkspace and the member writes do, or
+//   - Every write to the tokens, members, workspaces or zoos buckets must
+//     note its key in the journal (s.j), as insertToken, rewriteToken,
+//     removeToken, insertWorkspace, removeWorkspace and the member and zoo
+//     writes do, or
 //     validation answers from the old state until the next Open
 //     (TestIndexMatchesFile catches a forgotten path that it exercises). The
 //     index holds every token in memory, encoded, about 250 B each. Open

@@ -79,7 +79,23 @@ func checkIndex(t *testing.T, s *Store, hashes [][32]byte, when string) {
 	if s.index.Len() != found {
 		t.Fatalf("%s: index holds %d tokens, the file %d", when, s.index.Len(), found)
 	}
+	// Zoos: LookupZoo (the index) answers what GetZoo (a read transaction)
+	// does, for every zoo name the test uses.
+	for _, ws := range indexTestWorkspaces {
+		for _, zoo := range indexTestZoos {
+			want, wantErr := s.GetZoo(ctx, ws, zoo)
+			got, gotErr := s.LookupZoo(ctx, ws, zoo)
+			if errors.Is(wantErr, storage.ErrNotFound) != errors.Is(gotErr, storage.ErrNotFound) || !proto.Equal(got, want) {
+				t.Fatalf("%s: zoo %s/%s: index %v, %v; file %v, %v", when, ws, zoo, got, gotErr, want, wantErr)
+			}
+		}
+	}
 }
+
+var (
+	indexTestWorkspaces = []string{"acme", "beta", "gamma"}
+	indexTestZoos       = []string{"models", "data"}
+)
 
 // TestIndexMatchesFile drives random mixes of every write that changes a
 // verdict's inputs, some sharing commits, and checks after every round
@@ -96,7 +112,7 @@ func TestIndexMatchesFile(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	workspaces := []string{"acme", "beta", "gamma"}
+	workspaces := indexTestWorkspaces
 	users := []string{"ann", "bob", "cid"}
 	for _, ws := range workspaces {
 		if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: ws, CreateTime: timestamppb.New(t0)}); err != nil {
@@ -150,7 +166,15 @@ func TestIndexMatchesFile(t *testing.T) {
 			id = ids[r.IntN(len(ids))]
 		}
 		mu.Unlock()
-		switch r.IntN(11) {
+		zoo := indexTestZoos[r.IntN(len(indexTestZoos))]
+		switch r.IntN(14) {
+		case 11:
+			return s.CreateZoo(ctx, &pb.Zoo{WorkspaceId: ws, ZooId: zoo, Visibility: pb.Visibility_VISIBILITY_PRIVATE, CreateTime: timestamppb.New(now)})
+		case 12:
+			_, err := s.UpdateZoo(ctx, ws, zoo, pb.Visibility(1+r.IntN(2)))
+			return err
+		case 13:
+			return s.DeleteZoo(ctx, ws, zoo)
 		case 0, 1, 2:
 			return s.CreateToken(ctx, newRec(ws, user), nil)
 		case 3:

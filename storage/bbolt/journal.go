@@ -12,7 +12,7 @@ import (
 
 // journal lists what the transaction being committed touched of the
 // validation index's inputs: token records (by id, with the secret hash
-// they were indexed under), memberships and workspaces. Only the committer
+// they were indexed under), memberships, workspaces and zoos. Only the committer
 // goroutine uses it. A nil journal records nothing (the benchmarks' raw
 // transactions).
 //
@@ -24,10 +24,11 @@ type journal struct {
 	tokens     map[string][32]byte
 	members    map[string]struct{}
 	workspaces map[string]struct{}
+	zoos       map[string]struct{}
 }
 
 func newJournal() *journal {
-	return &journal{tokens: map[string][32]byte{}, members: map[string]struct{}{}, workspaces: map[string]struct{}{}}
+	return &journal{tokens: map[string][32]byte{}, members: map[string]struct{}{}, workspaces: map[string]struct{}{}, zoos: map[string]struct{}{}}
 }
 
 // token notes a write or delete of token id, whose secret hash is hash.
@@ -49,6 +50,13 @@ func (j *journal) member(key []byte) {
 func (j *journal) workspace(id []byte) {
 	if j != nil {
 		j.workspaces[string(id)] = struct{}{}
+	}
+}
+
+// zoo notes a write or delete of zoos key (workspace 0x00 zoo).
+func (j *journal) zoo(key []byte) {
+	if j != nil {
+		j.zoos[string(key)] = struct{}{}
 	}
 }
 
@@ -100,6 +108,23 @@ func (j *journal) resolve(tx *bolt.Tx) (*validindex.Batch, error) {
 		}
 		b.PutWorkspace(id, ws.GetTokenPolicy())
 	}
+	zoos := tx.Bucket(bucketZoos)
+	for key := range j.zoos {
+		ws, zoo, ok := splitComposite([]byte(key))
+		if !ok {
+			continue
+		}
+		v := zoos.Get([]byte(key))
+		if v == nil {
+			b.DeleteZoo(ws, zoo)
+			continue
+		}
+		z, err := decode[pb.Zoo](v)
+		if err != nil {
+			return nil, fmt.Errorf("zoo %q: %w", key, err)
+		}
+		b.PutZoo(ws, zoo, z)
+	}
 	return b, nil
 }
 
@@ -129,6 +154,21 @@ func loadIndex(db *bolt.DB) (*validindex.Index, error) {
 					return fmt.Errorf("workspace %q: %w", k, err)
 				}
 				l.Workspace(string(k), ws.GetTokenPolicy())
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			err = tx.Bucket(bucketZoos).ForEach(func(k, v []byte) error {
+				ws, zoo, ok := splitComposite(k)
+				if !ok {
+					return nil
+				}
+				z, err := decode[pb.Zoo](v)
+				if err != nil {
+					return fmt.Errorf("zoo %q: %w", k, err)
+				}
+				l.Zoo(ws, zoo, z)
 				return nil
 			})
 			if err != nil {

@@ -99,6 +99,9 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string, force bool) erro
 		if err := deleteKeys(tx.Bucket(bucketMembers), members); err != nil {
 			return err
 		}
+		for _, k := range zoos {
+			s.j.zoo(k)
+		}
 		if err := deleteKeys(tx.Bucket(bucketZoos), zoos); err != nil {
 			return err
 		}

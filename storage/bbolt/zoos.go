@@ -33,6 +33,7 @@ func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 		if b.Get(key) != nil {
 			return reject(fmt.Errorf("zoo %s/%s: %w", ws, zoo, storage.ErrAlreadyExists))
 		}
+		s.j.zoo(key)
 		return b.Put(key, val)
 	})
 }
@@ -53,6 +54,26 @@ func (s *Store) GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo,
 		return err
 	})
 	return z, err
+}
+
+// errZooNotFound is LookupZoo's miss, made once.
+var errZooNotFound = fmt.Errorf("zoo: %w", storage.ErrNotFound)
+
+// LookupZoo is GetZoo for the decision path: it answers from the
+// validation index, without a transaction, and the zoo it returns is
+// shared with every other lookup: never change it.
+func (s *Store) LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.closed.Load() {
+		return nil, storage.ErrClosed
+	}
+	z, ok := s.index.Zoo(workspaceID, zooID)
+	if !ok {
+		return nil, errZooNotFound
+	}
+	return z, nil
 }
 
 // ListZoos returns the workspace's zoos with ids greater than after,
@@ -101,6 +122,7 @@ func (s *Store) UpdateZoo(ctx context.Context, workspaceID, zooID string, v pb.V
 			return err
 		}
 		out = z
+		s.j.zoo(key)
 		return b.Put(key, val)
 	})
 	if err != nil {
@@ -120,6 +142,7 @@ func (s *Store) DeleteZoo(ctx context.Context, workspaceID, zooID string) error 
 		if b.Get(key) == nil {
 			return reject(fmt.Errorf("zoo %s/%s: %w", workspaceID, zooID, storage.ErrNotFound))
 		}
+		s.j.zoo(key)
 		return b.Delete(key)
 	})
 }
