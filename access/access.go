@@ -28,15 +28,14 @@ type Store interface {
 type TokenBuffer = validindex.Decoded
 
 // decodingStore is a Store whose lookup can decode into a TokenBuffer
-// (*storage.Store); with any other store ResolveInto does what Resolve
-// does.
+// (*bbolt.Store); with any other store ResolveInto does what Resolve does.
 type decodingStore interface {
 	LookupTokenInto(ctx context.Context, secretHash [32]byte, d *TokenBuffer) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error)
 }
 
 // zooIndex is a Store that can answer GetZoo from memory, with a zoo the
-// caller must not change (*storage.Store's LookupZoo); Decide uses it when
-// the store has it.
+// caller must not change (*bbolt.Store's LookupZoo); Decide uses it when
+// the store has it. The etcd store's GetZoo reads its own index already.
 type zooIndex interface {
 	LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
 }
