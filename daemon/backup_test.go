@@ -133,7 +133,24 @@ func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, con
 			}
 		}()
 	}
-	time.Sleep(500 * time.Millisecond)
+	// ackedMore waits until more than n writes are acknowledged (the load
+	// runs for as long as a busy machine needs to reach that), at most
+	// 30s.
+	ackedMore := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			got := len(acks)
+			mu.Unlock()
+			if got > n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("load too light to prove anything: %d writes acknowledged in 30s, want more than %d", got, n)
+			}
+		}
+	}
+	ackedMore(50)
 
 	// Everything acknowledged up to here must be in the backup.
 	mu.Lock()
@@ -141,7 +158,7 @@ func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, con
 	mu.Unlock()
 	backup := filepath.Join(t.TempDir(), "backup.db")
 	take(t, d, conn, adminSecretOf(t, cfg.DataDir), backup)
-	time.Sleep(200 * time.Millisecond) // writes keep going after the snapshot
+	ackedMore(len(before) + 20) // writes keep going after the snapshot
 	stopLoad()
 	wg.Wait()
 	close(errc)
