@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -192,30 +190,14 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 // liveTokens reads the records of ids that exist, pass keep and are not
 // revoked by at.
 func (s *Store) liveTokens(ctx context.Context, ids []string, keep func(*storagepb.TokenRecord) bool, at time.Time) ([]*storagepb.TokenRecord, error) {
-	var out []*storagepb.TokenRecord
-	for len(ids) > 0 {
-		part := ids[:min(len(ids), maxOps)]
-		ids = ids[len(part):]
-		ops := make([]clientv3.Op, len(part))
-		for i, id := range part {
-			ops[i] = clientv3.OpGet(s.k.token(id))
-		}
-		resp, err := s.rtxn(ctx, ops...)
-		if err != nil {
-			return nil, unavailable(ctx, err)
-		}
-		for _, r := range resp.Responses {
-			kvs := r.GetResponseRange().GetKvs()
-			if len(kvs) == 0 {
-				continue
-			}
-			rec, err := decodeToken(kvs[0].Value)
-			if err != nil {
-				return nil, err
-			}
-			if keep(rec) && !lifecycle.RevokedBy(rec.GetToken(), at) {
-				out = append(out, rec)
-			}
+	recs, err := s.readTokens(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := recs[:0]
+	for _, rec := range recs {
+		if keep(rec) && !lifecycle.RevokedBy(rec.GetToken(), at) {
+			out = append(out, rec)
 		}
 	}
 	return out, nil
