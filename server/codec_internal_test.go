@@ -95,33 +95,87 @@ func TestDecodeCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			enc := tt.enc()
-			var want, got authv3.CheckRequest
+			var want authv3.CheckRequest
 			wantErr := proto.Unmarshal(enc, &want)
-			gotErr := decodeCheck(enc, &got)
+			gotErr := compareCheck(t, enc)
 			if (gotErr != nil) != (wantErr != nil) {
 				t.Fatalf("decodeCheck error %v, proto.Unmarshal error %v", gotErr, wantErr)
 			}
-			if wantErr != nil {
-				return
-			}
-			wa, ga := want.GetAttributes(), got.GetAttributes()
-			if !proto.Equal(&authv3.AttributeContext{ContextExtensions: wa.GetContextExtensions()}, &authv3.AttributeContext{ContextExtensions: ga.GetContextExtensions()}) {
-				t.Errorf("context extensions = %v, want %v", ga.GetContextExtensions(), wa.GetContextExtensions())
-			}
-			wh, gh := wa.GetRequest().GetHttp(), ga.GetRequest().GetHttp()
-			if gh.GetMethod() != wh.GetMethod() || gh.GetPath() != wh.GetPath() {
-				t.Errorf("method, path = %q, %q; want %q, %q", gh.GetMethod(), gh.GetPath(), wh.GetMethod(), wh.GetPath())
-			}
-			if (len(gh.GetHeaders()) > 0) != (len(wh.GetHeaders()) > 0) {
-				t.Errorf("headers map present = %v, want %v", len(gh.GetHeaders()) > 0, len(wh.GetHeaders()) > 0)
-			}
-			for _, name := range checkHeaders {
-				if g, w := headerOf(gh, name), headerOf(wh, name); g != w {
-					t.Errorf("header %s = %q, want %q", name, g, w)
-				}
-			}
 		})
 	}
+}
+
+// FuzzDecodeCheck holds decodeCheck to proto.Unmarshal on any bytes: it
+// never panics, it refuses only what proto.Unmarshal refuses too (it may
+// accept more: the fields it skips are not decoded, so broken encodings or
+// invalid UTF-8 inside them go unnoticed, as they do not matter), and what
+// it decodes equals what proto.Unmarshal decodes.
+func FuzzDecodeCheck(f *testing.F) {
+	for _, m := range []*authv3.CheckRequest{
+		{},
+		{Attributes: &authv3.AttributeContext{ContextExtensions: map[string]string{"zoo": "a/b"}}},
+		{Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{Http: &authv3.AttributeContext_HttpRequest{
+			Method: "GET", Path: "/zoo/v1/public/models/a/b/m", Headers: map[string]string{"authorization": "Bearer tka_x", "accept": "*/*"}}}}},
+		{Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{Http: &authv3.AttributeContext_HttpRequest{
+			Path: "/p", HeaderMap: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{{Key: "Token", RawValue: []byte("tka_y")}}}}}}},
+	} {
+		b, err := proto.Marshal(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, enc []byte) {
+		var want authv3.CheckRequest
+		wantErr := proto.Unmarshal(enc, &want)
+		if gotErr := compareCheck(t, enc); gotErr != nil && wantErr == nil {
+			t.Fatalf("decodeCheck refused what proto.Unmarshal accepts: %v", gotErr)
+		}
+	})
+}
+
+// compareCheck decodes enc with decodeCheck and, when both it and
+// proto.Unmarshal accept it, checks that it read what the gateway reads
+// as proto.Unmarshal would. It returns decodeCheck's error.
+func compareCheck(t *testing.T, enc []byte) error {
+	t.Helper()
+	var want, got authv3.CheckRequest
+	wantErr := proto.Unmarshal(enc, &want)
+	gotErr := decodeCheck(enc, &got)
+	if wantErr != nil || gotErr != nil {
+		return gotErr
+	}
+	wa, ga := want.GetAttributes(), got.GetAttributes()
+	if !proto.Equal(&authv3.AttributeContext{ContextExtensions: wa.GetContextExtensions()}, &authv3.AttributeContext{ContextExtensions: ga.GetContextExtensions()}) {
+		t.Errorf("context extensions = %v, want %v", ga.GetContextExtensions(), wa.GetContextExtensions())
+	}
+	wh, gh := wa.GetRequest().GetHttp(), ga.GetRequest().GetHttp()
+	if gh.GetMethod() != wh.GetMethod() || gh.GetPath() != wh.GetPath() {
+		t.Errorf("method, path = %q, %q; want %q, %q", gh.GetMethod(), gh.GetPath(), wh.GetMethod(), wh.GetPath())
+	}
+	if (len(gh.GetHeaders()) > 0) != (len(wh.GetHeaders()) > 0) {
+		t.Errorf("headers map present = %v, want %v", len(gh.GetHeaders()) > 0, len(wh.GetHeaders()) > 0)
+	}
+	for _, name := range checkHeaders {
+		if casesIn(wh.GetHeaders(), name) > 1 {
+			continue // which of two spellings wins is the map's order, either way
+		}
+		if g, w := headerOf(gh, name), headerOf(wh, name); g != w {
+			t.Errorf("header %s = %q, want %q", name, g, w)
+		}
+	}
+	return nil
+}
+
+// casesIn counts the keys of m that are name in some case.
+func casesIn(m map[string]string, name string) int {
+	n := 0
+	for k := range m {
+		if equalFoldASCII(k, name) {
+			n++
+		}
+	}
+	return n
 }
 
 // headerOf reads a header as the gateway does: the map when it has
