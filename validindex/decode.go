@@ -24,6 +24,7 @@ type Decoded struct {
 	ops  [2]pb.Operation
 	zoos [2]string
 	hash [32]byte
+	seen byte // what the index's early loads of the record read (see table.get)
 }
 
 // Field numbers of pb.Token that the decoder reads (fast path); any other

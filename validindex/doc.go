@@ -10,24 +10,26 @@
 // backend: a bbolt store feeds it from its commit loop, another backend
 // from whatever tells it of changes (a watch).
 //
-// Each token is kept as the protobuf encoding of its pb.Token in one
-// string (about 250 bytes of heap with its map slot, and nothing for the
-// garbage collector to scan inside it; the encodings an index is loaded
-// with are packed into large slabs) and decoded at lookup into a Decoded,
-// the caller's (LookupInto) or a new one, whose strings point into that
-// encoding; the sealed secret is not kept.
+// Each token is kept as the protobuf encoding of its pb.Token, in a table
+// of its own rather than a Go map: 8 bytes of open-addressed slot and the
+// record (secret hash, length, encoding) packed into large pointer-free
+// chunks, about 250 bytes a token, with nothing for the garbage collector
+// to scan; see table. A lookup reads the slot and the record, whose cache
+// lines it asks for all at once, and decodes into a Decoded, the caller's
+// (LookupInto) or a new one, whose strings point into the record; the
+// sealed secret is not kept.
 //
 // How it can hurt you: a looked-up record's strings share the index's
 // memory, and the token policies and zoos it hands out are shared by every
-// lookup: never change them (the strings cannot be changed; the policies
-// and zoos must not be). A record decoded into a Decoded lives there: reuse
-// the Decoded only once nothing holds the record. A slab of loaded
-// encodings stays in memory until every record in it has been replaced or
-// deleted. A new field of pb.Token must be added to the decoder's fast
-// path, or every lookup takes proto.Unmarshal's slower path (a test fails
-// until it is). It holds every token in memory, so its size follows the
-// store's. A change that a backend forgets to apply makes validation
-// answer from the old state until the next open: every write path that
-// changes a token, a membership, a workspace or a zoo must go through the
-// backend's one place that feeds the index.
+// lookup: never change them (the strings cannot be changed; the policies and
+// zoos must not be). A record decoded into a Decoded lives there: reuse the
+// Decoded only once nothing holds the record. A record replaced or deleted
+// stays in memory until its chunk is compacted and no string points into it;
+// a chunk is compacted once it is more garbage than live. A new field of
+// pb.Token must be added to the decoder's fast path, or every lookup takes
+// proto.Unmarshal's slower path (a test fails until it is). It holds every
+// token in memory, so its size follows the store's. A change that a backend
+// forgets to apply makes validation answer from the old state until the next
+// open: every write path that changes a token, a membership, a workspace or
+// a zoo must go through the backend's one place that feeds the index.
 package validindex

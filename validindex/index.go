@@ -25,11 +25,11 @@ type workspace struct{ policy *pb.TokenPolicy }
 // share a read lock, Apply takes the write lock for one batch, so a lookup
 // sees a batch wholly or not at all.
 //
-// Each token is kept as the protobuf encoding of its pb.Token in a string
-// (one pointer-free object per token), and decoded at lookup.
+// Each token is kept as the protobuf encoding of its pb.Token in a table
+// of its own (see table), and decoded at lookup.
 type Index struct {
 	mu         sync.RWMutex
-	tokens     map[[32]byte]string
+	tokens     *table
 	members    map[Member]struct{}
 	workspaces map[string]workspace
 	zoos       map[zooKey]*pb.Zoo
@@ -38,7 +38,7 @@ type Index struct {
 // New returns an empty index.
 func New() *Index {
 	return &Index{
-		tokens:     map[[32]byte]string{},
+		tokens:     newTable(0),
 		members:    map[Member]struct{}{},
 		workspaces: map[string]workspace{},
 		zoos:       map[zooKey]*pb.Zoo{},
@@ -59,12 +59,13 @@ func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member 
 // returned lives in d.
 func (x *Index) LookupInto(secretHash [32]byte, d *Decoded) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
 	x.mu.RLock()
-	enc, ok := x.tokens[secretHash]
+	enc, seen, ok := x.tokens.get(&secretHash)
 	if !ok {
 		x.mu.RUnlock()
 		return nil, false, nil, false
 	}
 	d.reset()
+	d.seen = seen
 	d.decode(enc)
 	_, member = x.members[Member{d.tok.WorkspaceId, d.tok.UserId}]
 	policy = x.workspaces[d.tok.WorkspaceId].policy
@@ -94,18 +95,18 @@ func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var d Decoded
-	for _, enc := range x.tokens {
+	x.tokens.each(func(enc string) {
 		d.reset()
 		d.decode(enc)
 		f(&d.tok, x.workspaces[d.tok.WorkspaceId].policy)
-	}
+	})
 }
 
 // Len is the number of tokens indexed.
 func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.tokens)
+	return x.tokens.live
 }
 
 // Apply makes the batch's changes visible, all at once.
@@ -117,11 +118,12 @@ func (x *Index) Apply(b *Batch) {
 	defer x.mu.Unlock()
 	for h, e := range b.tokens {
 		if !e.present {
-			delete(x.tokens, h)
+			x.tokens.delete(&h)
 		} else {
-			x.tokens[h] = e.enc
+			x.tokens.put(&h, e.enc)
 		}
 	}
+	x.tokens.compact()
 	for m, present := range b.members {
 		if present {
 			x.members[m] = struct{}{}
@@ -147,7 +149,7 @@ func (x *Index) Apply(b *Batch) {
 
 // tokenChange is a Batch's change of one token: its encoding, or a delete.
 type tokenChange struct {
-	enc     string
+	enc     []byte
 	present bool
 }
 
@@ -183,7 +185,7 @@ func (b *Batch) PutToken(rec *storagepb.TokenRecord) {
 	if err != nil {
 		return
 	}
-	b.setToken([32]byte(rec.GetSecretHash()), tokenChange{enc: string(enc), present: true})
+	b.setToken([32]byte(rec.GetSecretHash()), tokenChange{enc: enc, present: true})
 }
 
 // PutEncoded indexes the token of a stored record given in its protobuf
@@ -195,7 +197,8 @@ func (b *Batch) PutEncoded(record []byte) ([32]byte, error) {
 	if err != nil {
 		return h, err
 	}
-	b.setToken(h, tokenChange{enc: string(tok), present: true})
+	// record is the caller's: the batch keeps a copy until Apply.
+	b.setToken(h, tokenChange{enc: append([]byte(nil), tok...), present: true})
 	return h, nil
 }
 
@@ -249,7 +252,7 @@ func (b *Batch) setZoo(workspaceID, zooID string, z *pb.Zoo) {
 // (0 when unknown).
 func Load(tokens int, fill func(l *Loader) error) (*Index, error) {
 	x := New()
-	x.tokens = make(map[[32]byte]string, tokens)
+	x.tokens = newTable(tokens)
 	if err := fill(&Loader{x: x}); err != nil {
 		return nil, err
 	}
@@ -257,10 +260,7 @@ func Load(tokens int, fill func(l *Loader) error) (*Index, error) {
 }
 
 // Loader adds records to an index being loaded.
-type Loader struct {
-	x     *Index
-	slabs slabs
-}
+type Loader struct{ x *Index }
 
 // Token indexes rec (see Batch.PutToken).
 func (l *Loader) Token(rec *storagepb.TokenRecord) {
@@ -271,7 +271,7 @@ func (l *Loader) Token(rec *storagepb.TokenRecord) {
 	if err != nil {
 		return
 	}
-	l.x.tokens[[32]byte(rec.GetSecretHash())] = l.slabs.add(enc)
+	l.x.tokens.put((*[32]byte)(rec.GetSecretHash()), enc)
 }
 
 // Encoded indexes a stored record given in its protobuf encoding (see
@@ -281,7 +281,7 @@ func (l *Loader) Encoded(record []byte) error {
 	if err != nil {
 		return err
 	}
-	l.x.tokens[h] = l.slabs.add(tok)
+	l.x.tokens.put(&h, tok)
 	return nil
 }
 
