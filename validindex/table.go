@@ -111,10 +111,23 @@ func (t *table) find(h *[32]byte) int {
 // them; seen is what those loads read, for the caller to keep, so that
 // they are not optimised away.
 func (t *table) get(h *[32]byte) (enc string, seen byte, ok bool) {
+	i, s := t.start(h)
+	return t.getFrom(h, i, s)
+}
+
+// start reads the first slot h probes, and is the first half of get: a
+// caller can do work of its own between start and getFrom while the slot
+// is on its way from memory.
+func (t *table) start(h *[32]byte) (int, uint64) {
+	i := t.home(tagOf(h))
+	return i, t.slots[i]
+}
+
+// getFrom is get from the first slot, i, that start read, holding s.
+func (t *table) getFrom(h *[32]byte, i int, s uint64) (enc string, seen byte, ok bool) {
 	tag := tagOf(h)
-	for i := t.home(tag); ; i = t.next(i) {
-		s := t.slots[i]
-		if s == 0 {
+	for ; ; i = t.next(i) {
+		if s = t.slots[i]; s == 0 {
 			return "", 0, false
 		}
 		if s>>32 != tag {
