@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,8 @@ import (
 
 // BenchmarkValidateInProcess measures validating a token in process at 1k
 // and 1M stored tokens, beside its floor in the same run: SHA-256 of the
-// secret and a Go map lookup over the same number of keys.
+// secret and a Go map lookup over the same number of keys; and, for scale,
+// what one cache miss costs in as much memory as the tokens take.
 //
 // Resolve is the subject: the decision path every transport calls
 // (access.Authority.ResolveInto on the real store: the secret's shape and
@@ -54,6 +56,7 @@ func BenchmarkValidateInProcess(b *testing.B) {
 				index[sha256.Sum256([]byte(s))] = i
 			}
 			probes := probeOrder(secrets)
+			chase := randomCycle(n)
 			// Alternating rounds, so that drift in the machine's load
 			// hits both; repeated names get a #NN suffix.
 			for range 3 {
@@ -64,6 +67,19 @@ func BenchmarkValidateInProcess(b *testing.B) {
 						if _, ok := index[sha256.Sum256([]byte(s))]; !ok {
 							b.Fatal("secret missing from the map")
 						}
+					}
+				})
+				b.Run("floor=random-read", func(b *testing.B) {
+					// One read at a random place in as much memory as the
+					// index's records take (256 bytes a token), each
+					// depending on the one before: what one cache miss
+					// costs at this many tokens.
+					at := uint32(0)
+					for b.Loop() {
+						at = chase[at*chaseStride]
+					}
+					if at >= uint32(n) {
+						b.Fatal("the chase left the cycle")
 					}
 				})
 				b.Run("Resolve", func(b *testing.B) {
@@ -101,6 +117,30 @@ func BenchmarkValidateInProcess(b *testing.B) {
 			}
 		})
 	}
+}
+
+// chaseStride is the distance between two places of randomCycle, in
+// uint32s: 256 bytes.
+const chaseStride = 64
+
+// randomCycle returns n places chaseStride apart, each holding the number
+// of the next in one random cycle through all of them (Sattolo's shuffle),
+// so that following it reads memory in an order no prefetcher can guess.
+func randomCycle(n int) []uint32 {
+	order := make([]uint32, n)
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	r := rand.New(rand.NewPCG(7, uint64(n)))
+	for i := n - 1; i > 0; i-- {
+		j := r.IntN(i)
+		order[i], order[j] = order[j], order[i]
+	}
+	mem := make([]uint32, n*chaseStride)
+	for i := range n {
+		mem[order[i]*chaseStride] = order[(i+1)%n]
+	}
+	return mem
 }
 
 // probeOrder returns the secrets in the order the benchmarks present them:

@@ -350,9 +350,15 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 	for _, n := range []string{"1000", "1000000"} {
 		base := prefix + n + "/baseline=sha256+map"
 		if v := prefix + n + "/Resolve"; has(ns, v) {
-			r := ns[v] / ns[base]
-			p("| Validate (access.ResolveInto) ÷ SHA-256+map lookup, %s tokens | %.2f× | ≤ 3× | %s |\n", n, r, verdict(r <= 3))
-			p("| Validate allocs/op, %s tokens | %s | ≤ 2 | %s |\n", n, fmtNum(allocs[v]), verdict(allocs[v] <= 2))
+			// The targets are set at 1M tokens stored; at 1k the ratio is
+			// shown for comparison.
+			target, met, targetAllocs, metAllocs := "—", "", "—", ""
+			if n == "1000000" {
+				target, met = "≤ 3×", verdict(ns[v]/ns[base] <= 3)
+				targetAllocs, metAllocs = "≤ 2", verdict(allocs[v] <= 2)
+			}
+			p("| Validate (access.ResolveInto) ÷ SHA-256+map lookup, %s tokens | %.2f× | %s | %s |\n", n, ns[v]/ns[base], target, met)
+			p("| Validate allocs/op, %s tokens | %s | %s | %s |\n", n, fmtNum(allocs[v]), targetAllocs, metAllocs)
 		}
 		if v := prefix + n + "/ValidateToken"; has(ns, v) {
 			p("| ValidateToken service method (with the caller's authentication) ÷ SHA-256+map lookup, %s tokens; allocs/op | %.2f×; %s | — | |\n", n, ns[v]/ns[base], fmtNum(allocs[v]))
@@ -361,6 +367,12 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 	if big, small := prefix+"1000000/Resolve", prefix+"1000/Resolve"; has(ns, big) && has(ns, small) {
 		r := ns[big] / ns[small]
 		p("| Validate at 1M tokens ÷ at 1k | %.2f× (the baseline's own: %.2f×) | ≤ 1.5× | %s |\n", r, ns[prefix+"1000000/baseline=sha256+map"]/ns[prefix+"1000/baseline=sha256+map"], verdict(r <= 1.5))
+	}
+	if big, small, miss, hit := prefix+"1000000/Resolve", prefix+"1000/Resolve", prefix+"1000000/floor=random-read", prefix+"1000/floor=random-read"; has(ns, big) && has(ns, small) && has(ns, miss) && has(ns, hit) {
+		// A validation at 1M tokens reads at least one place of memory the
+		// size of the index at random; at 1k everything is in the cache.
+		p("| one random read in 256 B × tokens of memory, 1k → 1M tokens; Validate at 1M ÷ at 1k if it cost 1k's time plus one such read | %s → %s ns; %.2f× | — | |\n",
+			fmtNum(ns[hit]), fmtNum(ns[miss]), (ns[small]+ns[miss]-ns[hit])/ns[small])
 	}
 	if big, small := prefix+"1000000/ValidateToken", prefix+"1000/ValidateToken"; has(ns, big) && has(ns, small) {
 		p("| ValidateToken at 1M tokens ÷ at 1k | %.2f× | — | |\n", ns[big]/ns[small])
