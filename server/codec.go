@@ -14,19 +14,29 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// codec is grpc-go's protobuf codec, except that Envoy's CheckRequest is
-// decoded by decodeCheck: only the fields the gateway decision reads (the
-// context extensions, and the HTTP request's method, path and token
-// headers) are kept. Envoy sends every header of the client's request and
-// the addresses of both ends; decoding all of that into maps and messages
-// cost a fifth of the server's CPU per Check, more than the decision.
+// codec is grpc-go's protobuf codec, except for Envoy's ext_authz
+// messages. The CheckRequest is decoded by decodeCheck: only the fields the
+// gateway decision reads (the context extensions, and the HTTP request's
+// method, path and token headers) are kept. Envoy sends every header of the
+// client's request and the addresses of both ends; decoding all of that
+// into maps and messages cost a fifth of the server's CPU per Check, more
+// than the decision. The CheckResponse is encoded by appendCheckResponse,
+// which writes the bytes proto.Marshal would.
 type codec struct{ proto encoding.CodecV2 }
 
 func newCodec() codec { return codec{proto: encoding.GetCodecV2(protocodec.Name)} }
 
 func (c codec) Name() string { return c.proto.Name() }
 
-func (c codec) Marshal(v any) (mem.BufferSlice, error) { return c.proto.Marshal(v) }
+func (c codec) Marshal(v any) (mem.BufferSlice, error) {
+	if r, ok := v.(*authv3.CheckResponse); ok {
+		// The gateway's answers are 100 to 300 bytes.
+		if b, ok := appendCheckResponse(make([]byte, 0, 256), r); ok {
+			return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+		}
+	}
+	return c.proto.Marshal(v)
+}
 
 func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
 	req, ok := v.(*authv3.CheckRequest)
