@@ -231,39 +231,45 @@ func (ru rule) match(method string, segs []string) (Target, bool) {
 
 // splitPath checks the path of uri and appends its decoded segments to
 // segs. A trailing slash is ignored. It runs on every gateway decision, so
-// it walks the path once and decodes only segments that hold a '%'.
+// it walks the path in plain loops and decodes only segments that hold a
+// '%'.
 func splitPath(uri string, segs []string) ([]string, error) {
 	if len(uri) > MaxURILen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
 	}
 	p := uri
-	if i := strings.IndexAny(p, "?#"); i >= 0 {
-		p = p[:i]
+	for i := 0; i < len(p); i++ {
+		if p[i] == '?' || p[i] == '#' {
+			p = p[:i]
+			break
+		}
 	}
 	if !strings.HasPrefix(p, "/") {
 		return nil, fmt.Errorf("%w: not an absolute path", ErrBadPath)
 	}
 	p = strings.TrimSuffix(p[1:], "/")
-	for {
-		raw, rest, more := strings.Cut(p, "/")
-		s, err := checkSegment(raw)
+	start, escaped := 0, false
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			escaped = escaped || p[i] == '%'
+			continue
+		}
+		s, err := checkSegment(p[start:i], escaped)
 		if err != nil {
 			return nil, err
 		}
 		segs = append(segs, s)
-		if !more {
-			return segs, nil
-		}
-		p = rest
+		start, escaped = i+1, false
 	}
+	return segs, nil
 }
 
-// checkSegment decodes one segment of a path and refuses it if it is
-// empty, a dot segment, or holds a slash, a backslash or a control
-// character once decoded.
-func checkSegment(raw string) (string, error) {
+// checkSegment decodes one segment of a path (escaped: it holds a '%')
+// and refuses it if it is empty, a dot segment, or holds a slash, a
+// backslash or a control character once decoded.
+func checkSegment(raw string, escaped bool) (string, error) {
 	s := raw
-	if strings.IndexByte(raw, '%') >= 0 {
+	if escaped {
 		var err error
 		if s, err = url.PathUnescape(raw); err != nil {
 			return "", fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
