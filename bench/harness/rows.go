@@ -147,8 +147,8 @@ func (b *bench) runRows(ctx context.Context) ([]result, error) {
 			continue
 		}
 		warm = append(warm, r.runA)
-		// The B sides of the later CPU rows are loads of the first two
-		// rows; run alone, they are warmed here.
+		// A later row run without the first two has its B side warmed
+		// here.
 		if i < 2 || len(rows) < len(all) {
 			warm = append(warm, r.runB)
 		}
