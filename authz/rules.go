@@ -186,7 +186,10 @@ func validMethod(m string) bool {
 // original request URI, path and optional query. The query never takes
 // part in matching.
 func (rs *Rules) Match(method, uri string) (Target, error) {
-	segs, err := splitPath(uri)
+	// Room for the segments of every path the default rules match (the
+	// slice grows past it), so that matching allocates nothing.
+	var room [16]string
+	segs, err := splitPath(uri, room[:0])
 	if err != nil {
 		return Target{}, err
 	}
@@ -226,38 +229,69 @@ func (ru rule) match(method string, segs []string) (Target, bool) {
 	return t, true
 }
 
-// splitPath checks the path of uri and returns its decoded segments. A
-// trailing slash is ignored.
-func splitPath(uri string) ([]string, error) {
+// splitPath checks the path of uri and appends its decoded segments to
+// segs. A trailing slash is ignored. It runs on every gateway decision, so
+// it walks the path in plain loops and decodes only segments that hold a
+// '%'.
+func splitPath(uri string, segs []string) ([]string, error) {
 	if len(uri) > MaxURILen {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
 	}
-	p, _, _ := strings.Cut(uri, "?")
-	p, _, _ = strings.Cut(p, "#")
+	p := uri
+	for i := 0; i < len(p); i++ {
+		if p[i] == '?' || p[i] == '#' {
+			p = p[:i]
+			break
+		}
+	}
 	if !strings.HasPrefix(p, "/") {
 		return nil, fmt.Errorf("%w: not an absolute path", ErrBadPath)
 	}
-	raw := strings.Split(strings.TrimSuffix(p[1:], "/"), "/")
-	segs := make([]string, len(raw))
-	for i, r := range raw {
-		s, err := url.PathUnescape(r)
+	p = strings.TrimSuffix(p[1:], "/")
+	start, escaped := 0, false
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			escaped = escaped || p[i] == '%'
+			continue
+		}
+		s, err := checkSegment(p[start:i], escaped)
 		if err != nil {
-			return nil, fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
+			return nil, err
 		}
-		switch {
-		case s == "":
-			return nil, fmt.Errorf("%w: empty segment (//)", ErrBadPath)
-		case s == "." || s == "..":
-			return nil, fmt.Errorf("%w: dot segment", ErrBadPath)
-		case strings.ContainsAny(s, "/\\"):
-			return nil, fmt.Errorf("%w: encoded slash or backslash", ErrBadPath)
-		}
-		for j := 0; j < len(s); j++ {
-			if s[j] < 0x20 || s[j] == 0x7f {
-				return nil, fmt.Errorf("%w: control character", ErrBadPath)
-			}
-		}
-		segs[i] = s
+		segs = append(segs, s)
+		start, escaped = i+1, false
 	}
 	return segs, nil
+}
+
+// checkSegment decodes one segment of a path (escaped: it holds a '%')
+// and refuses it if it is empty, a dot segment, or holds a slash, a
+// backslash or a control character once decoded.
+func checkSegment(raw string, escaped bool) (string, error) {
+	s := raw
+	if escaped {
+		var err error
+		if s, err = url.PathUnescape(raw); err != nil {
+			return "", fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
+		}
+	}
+	switch {
+	case s == "":
+		return "", fmt.Errorf("%w: empty segment (//)", ErrBadPath)
+	case s == "." || s == "..":
+		return "", fmt.Errorf("%w: dot segment", ErrBadPath)
+	}
+	control := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '/' || c == '\\':
+			return "", fmt.Errorf("%w: encoded slash or backslash", ErrBadPath)
+		case c < 0x20 || c == 0x7f:
+			control = true
+		}
+	}
+	if control {
+		return "", fmt.Errorf("%w: control character", ErrBadPath)
+	}
+	return s, nil
 }

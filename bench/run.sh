@@ -9,13 +9,15 @@
 #   bench/run.sh            full mode: 1M tokens, 3 rounds of 5 s per side (under 10 minutes)
 #   bench/run.sh --smoke    smoke mode: 1k tokens, 1 round of 1 s per side (seconds; a sign of life)
 #
-# Options: --rounds N, --duration 5s, --tokens N, --out FILE (also write the table there).
+# Options: --rounds N, --duration 5s, --tokens N, --out FILE (also write the table there),
+# --rows TERMS (comma-separated: only the rows whose name contains one, case-insensitive, and
+# no in-process Go benchmarks; e.g. --rows ext_authz,/v1/authz).
 # Every process it starts is stopped by PID on exit; the scratch directory,
 # which holds live secrets of the throwaway store, is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-smoke=false rounds=3 duration=5s tokens=1000000 out=""
+smoke=false rounds=3 duration=5s tokens=1000000 out="" rows=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=true rounds=1 duration=1s tokens=1000 ;;
@@ -23,7 +25,8 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift ;;
     --tokens) tokens=$2; shift ;;
     --out) out=$2; shift ;;
-    *) echo "usage: bench/run.sh [--smoke] [--rounds N] [--duration D] [--tokens N] [--out FILE]" >&2; exit 2 ;;
+    --rows) rows=$2; shift ;;
+    *) echo "usage: bench/run.sh [--smoke] [--rounds N] [--duration D] [--tokens N] [--out FILE] [--rows TERMS]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -56,7 +59,7 @@ done
 go build -modfile=tools/go.mod -o "$work/bin/ghz" github.com/bojand/ghz/cmd/ghz
 
 args=(-bins "$work/bin" -work "$work" -repo "$PWD" -wrk "$(command -v wrk)"
-  -tokens "$tokens" -rounds "$rounds" -duration "$duration"
+  -tokens "$tokens" -rounds "$rounds" -duration "$duration" -rows "$rows"
   -commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo +changes)")
 if $smoke; then args+=(-smoke); fi
 

@@ -3,9 +3,11 @@
 // key (golang.org/x/time/rate), in a map whose size is bounded.
 //
 // A Limiter is shared by every endpoint that should draw on the same
-// budget; the keys say whose budget it is. AddrKey turns a network address
-// into the key of its client: the IP, and for IPv6 its /64 network, since
-// one host usually holds a whole /64.
+// budget; the keys say whose budget it is. AllowAddr keys a network
+// address by its client, as AddrKey writes it: the IP, and for IPv6 its /64
+// network, since one host usually holds a whole /64. Its buckets and those
+// of Allow with a string are apart, so one Limiter takes addresses one way
+// only.
 //
 // How it can hurt you: every client behind one proxy or NAT shares one
 // address, and so one budget; size the rate for the busiest such address

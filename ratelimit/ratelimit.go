@@ -37,7 +37,7 @@ type Limiter struct {
 	now     func() time.Time
 
 	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	buckets map[key]*rate.Limiter
 	// sweepAt is the map size at which the next sweep of full buckets runs,
 	// so that sweeps cost O(1) per new key on average.
 	sweepAt int
@@ -53,7 +53,7 @@ func New(cfg Config) *Limiter {
 		burst:   max(cfg.Burst, 1),
 		maxKeys: cfg.MaxKeys,
 		now:     cfg.Now,
-		buckets: make(map[string]*rate.Limiter),
+		buckets: make(map[key]*rate.Limiter),
 	}
 	if l.maxKeys <= 0 {
 		l.maxKeys = DefaultMaxKeys
@@ -68,22 +68,43 @@ func New(cfg Config) *Limiter {
 // Enabled reports whether the limiter limits anything.
 func (l *Limiter) Enabled() bool { return l != nil && l.limit > 0 }
 
-// Allow takes one event from key's bucket. When the bucket is empty it
-// returns false and how long until the next event would be allowed. A nil
-// or disabled Limiter allows everything.
-func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
+// key names a bucket: a client's network (AllowAddr), or a name (Allow).
+type key struct {
+	net  netip.Prefix
+	name string
+}
+
+// Allow takes one event from the bucket of name. When the bucket is empty
+// it returns false and how long until the next event would be allowed. A
+// nil or disabled Limiter allows everything.
+func (l *Limiter) Allow(name string) (ok bool, retryAfter time.Duration) {
+	return l.allow(key{name: name})
+}
+
+// AllowAddr is Allow for the client at addr, whose bucket is the one of
+// its AddrKey: its network is the key, and no string is built per call
+// (gateways call it on every decision). Its buckets are not the ones of
+// Allow(AddrKey(addr)): a Limiter's callers should use one or the other.
+func (l *Limiter) AllowAddr(addr net.Addr) (ok bool, retryAfter time.Duration) {
+	if !l.Enabled() {
+		return true, 0
+	}
+	return l.allow(addrKey(addr))
+}
+
+func (l *Limiter) allow(k key) (bool, time.Duration) {
 	if !l.Enabled() {
 		return true, 0
 	}
 	now := l.now()
 	l.mu.Lock()
-	b := l.buckets[key]
+	b := l.buckets[k]
 	if b == nil {
 		if len(l.buckets) >= l.sweepAt {
 			l.sweep(now)
 		}
 		b = rate.NewLimiter(l.limit, l.burst)
-		l.buckets[key] = b
+		l.buckets[k] = b
 	}
 	l.mu.Unlock()
 	r := b.ReserveN(now, 1)
@@ -136,9 +157,11 @@ func RetryAfterSeconds(d time.Duration) int {
 // AddrKey returns the key of the client at addr: its IP address, or for
 // IPv6 its /64 network. An address without an IP (a Unix socket, or none
 // at all) maps to its String form.
-func AddrKey(addr net.Addr) string {
+func AddrKey(addr net.Addr) string { return addrKey(addr).String() }
+
+func addrKey(addr net.Addr) key {
 	if addr == nil {
-		return ""
+		return key{}
 	}
 	var ip netip.Addr
 	switch a := addr.(type) {
@@ -149,19 +172,32 @@ func AddrKey(addr net.Addr) string {
 	default:
 		ap, err := netip.ParseAddrPort(addr.String())
 		if err != nil {
-			return addr.String()
+			return key{name: addr.String()}
 		}
 		ip = ap.Addr()
 	}
 	ip = ip.Unmap()
 	if !ip.IsValid() {
-		return addr.String()
+		return key{name: addr.String()}
 	}
+	bits := ip.BitLen()
 	if ip.Is6() {
-		p, err := ip.Prefix(64)
-		if err == nil {
-			return p.String()
-		}
+		bits = 64
 	}
-	return ip.String()
+	p, err := ip.Prefix(bits)
+	if err != nil {
+		return key{name: addr.String()}
+	}
+	return key{net: p}
+}
+
+// String is the key as AddrKey writes it: an IPv4 address without its /32.
+func (k key) String() string {
+	switch {
+	case !k.net.IsValid():
+		return k.name
+	case k.net.Bits() == k.net.Addr().BitLen():
+		return k.net.Addr().String()
+	}
+	return k.net.String()
 }

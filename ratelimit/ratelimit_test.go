@@ -135,6 +135,66 @@ func TestAddrKey(t *testing.T) {
 	}
 }
 
+// TestAllowAddr takes events by address: a client's ports, and an IPv6
+// client's /64, share one bucket, as their AddrKey says.
+func TestAllowAddr(t *testing.T) {
+	t.Parallel()
+	tcp := func(s string) net.Addr {
+		a, err := net.ResolveTCPAddr("tcp", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	for _, tc := range []struct {
+		name        string
+		first, then net.Addr
+		shared      bool
+	}{
+		{"IPv4, another port", tcp("10.0.0.1:5000"), tcp("10.0.0.1:6000"), true},
+		{"IPv4 and the same address mapped into IPv6", tcp("10.0.0.1:5000"), tcp("[::ffff:10.0.0.1]:80"), true},
+		{"another IPv4 address", tcp("10.0.0.1:5000"), tcp("10.0.0.2:5000"), false},
+		{"IPv6, same /64", tcp("[2001:db8:1:2::1]:443"), tcp("[2001:db8:1:2:ffff::9]:80"), true},
+		{"IPv6, another /64", tcp("[2001:db8:1:2::1]:443"), tcp("[2001:db8:1:3::1]:443"), false},
+		{"UDP and TCP from one address", &net.UDPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1}, tcp("10.0.0.1:2"), true},
+		{"one Unix socket", &net.UnixAddr{Name: "/run/a.sock", Net: "unix"}, &net.UnixAddr{Name: "/run/a.sock", Net: "unix"}, true},
+		{"two Unix sockets", &net.UnixAddr{Name: "/run/a.sock", Net: "unix"}, &net.UnixAddr{Name: "/run/b.sock", Net: "unix"}, false},
+		{"no address", nil, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := ratelimit.New(ratelimit.Config{Rate: 1, Burst: 1, Now: newClock().Now})
+			if ok, _ := l.AllowAddr(tc.first); !ok {
+				t.Fatalf("AllowAddr(%v) refused the first event", tc.first)
+			}
+			ok, after := l.AllowAddr(tc.then)
+			if ok == tc.shared {
+				t.Errorf("AllowAddr(%v) after AllowAddr(%v) = %v; want shared bucket %v", tc.then, tc.first, ok, tc.shared)
+			}
+			if !ok && after != time.Second {
+				t.Errorf("retry after %v, want 1s", after)
+			}
+			if got, want := l.Len(), 2; tc.shared && got != 1 || !tc.shared && got != want {
+				t.Errorf("%d buckets", got)
+			}
+		})
+	}
+}
+
+// TestAllowAddrAllocates nothing once the client's bucket exists.
+func TestAllowAddrAllocates(t *testing.T) {
+	l := ratelimit.New(ratelimit.Config{Rate: 1e9, Burst: 1e9})
+	for _, addr := range []net.Addr{
+		&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5000},
+		&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 443},
+	} {
+		l.AllowAddr(addr)
+		if n := testing.AllocsPerRun(100, func() { l.AllowAddr(addr) }); n != 0 {
+			t.Errorf("AllowAddr(%v) allocates %v times per call", addr, n)
+		}
+	}
+}
+
 // BenchmarkAllow measures the cost per request, against a bare map lookup
 // under a mutex as the baseline.
 func BenchmarkAllow(b *testing.B) {
@@ -146,6 +206,16 @@ func BenchmarkAllow(b *testing.B) {
 		l := ratelimit.New(ratelimit.Config{Rate: 1e9, Burst: 1e9})
 		for i := 0; b.Loop(); i++ {
 			l.Allow(keys[i%len(keys)])
+		}
+	})
+	b.Run("limiter-addr", func(b *testing.B) {
+		l := ratelimit.New(ratelimit.Config{Rate: 1e9, Burst: 1e9})
+		addrs := make([]net.Addr, len(keys))
+		for i, k := range keys {
+			addrs[i] = &net.TCPAddr{IP: net.ParseIP(k), Port: 40000 + i}
+		}
+		for i := 0; b.Loop(); i++ {
+			l.AllowAddr(addrs[i%len(addrs)])
 		}
 	})
 	b.Run("baseline-map", func(b *testing.B) {

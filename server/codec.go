@@ -14,19 +14,29 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// codec is grpc-go's protobuf codec, except that Envoy's CheckRequest is
-// decoded by decodeCheck: only the fields the gateway decision reads (the
-// context extensions, and the HTTP request's method, path and token
-// headers) are kept. Envoy sends every header of the client's request and
-// the addresses of both ends; decoding all of that into maps and messages
-// cost a fifth of the server's CPU per Check, more than the decision.
+// codec is grpc-go's protobuf codec, except for Envoy's ext_authz
+// messages. The CheckRequest is decoded by decodeCheck: only the fields the
+// gateway decision reads (the context extensions, and the HTTP request's
+// method, path and token headers) are kept. Envoy sends every header of the
+// client's request and the addresses of both ends; decoding all of that
+// into maps and messages cost a fifth of the server's CPU per Check, more
+// than the decision. The CheckResponse is encoded by appendCheckResponse,
+// which writes the bytes proto.Marshal would.
 type codec struct{ proto encoding.CodecV2 }
 
 func newCodec() codec { return codec{proto: encoding.GetCodecV2(protocodec.Name)} }
 
 func (c codec) Name() string { return c.proto.Name() }
 
-func (c codec) Marshal(v any) (mem.BufferSlice, error) { return c.proto.Marshal(v) }
+func (c codec) Marshal(v any) (mem.BufferSlice, error) {
+	if r, ok := v.(*authv3.CheckResponse); ok {
+		// The gateway's answers are 100 to 300 bytes.
+		if b, ok := appendCheckResponse(make([]byte, 0, 256), r); ok {
+			return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+		}
+	}
+	return c.proto.Marshal(v)
+}
 
 func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
 	req, ok := v.(*authv3.CheckRequest)
@@ -75,17 +85,26 @@ var (
 // in the map only the first is kept, so that the map is empty exactly when
 // Envoy sent none there (the gateway reads header_map only then).
 // Everything else is skipped unread, and not checked for UTF-8.
+//
+// It runs on every Check, over requests of half a kilobyte and more, so
+// it walks the bytes in plain loops (no callbacks) and copies out only the
+// strings it keeps.
 func decodeCheck(b []byte, req *authv3.CheckRequest) error {
-	c := &copied{buf: b}
+	var c copied
 	// The three nested messages in one allocation.
 	var m *struct {
 		attrs authv3.AttributeContext
 		req   authv3.AttributeContext_Request
 		http  authv3.AttributeContext_HttpRequest
 	}
-	return eachBytesField(b, func(num protowire.Number, v []byte) error {
-		if num != fCheckAttributes {
-			return nil
+	for len(b) > 0 {
+		num, v, n := nextField(b)
+		if n < 0 {
+			return errCheckWire
+		}
+		b = b[n:]
+		if num != fCheckAttributes || v == nil {
+			continue
 		}
 		if m == nil {
 			m = &struct {
@@ -97,28 +116,72 @@ func decodeCheck(b []byte, req *authv3.CheckRequest) error {
 		if req.Attributes == nil {
 			req.Attributes = &m.attrs
 		}
-		return decodeAttributes(v, req.Attributes, &m.req, &m.http, c)
-	})
+		if err := decodeAttributes(v, req.Attributes, &m.req, &m.http, &c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextField reads the field at the start of b: its number, its bytes if
+// it is length-delimited (nil otherwise), and its length in b, negative
+// when b is broken. A field of another wire type is skipped as decoding
+// skips unknown fields: a field of the wrong wire type is not the field.
+func nextField(b []byte) (num protowire.Number, v []byte, n int) {
+	num, typ, tn := protowire.ConsumeTag(b)
+	if tn < 0 {
+		return 0, nil, -1
+	}
+	if typ != protowire.BytesType {
+		m := protowire.ConsumeFieldValue(num, typ, b[tn:])
+		if m < 0 {
+			return 0, nil, -1
+		}
+		return num, nil, tn + m
+	}
+	v, m := protowire.ConsumeBytes(b[tn:])
+	if m < 0 {
+		return 0, nil, -1
+	}
+	if v == nil {
+		v = b[tn:tn] // present but empty: not nil
+	}
+	return num, v, tn + m
 }
 
 // decodeAttributes decodes into a, taking newReq and newHTTP for the
 // request and its HTTP attributes when a has none yet.
 func decodeAttributes(b []byte, a *authv3.AttributeContext, newReq *authv3.AttributeContext_Request, newHTTP *authv3.AttributeContext_HttpRequest, c *copied) error {
-	return eachBytesField(b, func(num protowire.Number, v []byte) error {
+	for len(b) > 0 {
+		num, v, n := nextField(b)
+		if n < 0 {
+			return errCheckWire
+		}
+		b = b[n:]
+		if v == nil {
+			continue
+		}
 		switch num {
 		case fAttrRequest:
 			if a.Request == nil {
 				a.Request = newReq
 			}
-			return eachBytesField(v, func(num protowire.Number, v []byte) error {
-				if num != fRequestHTTP {
-					return nil
+			for len(v) > 0 {
+				num, hv, n := nextField(v)
+				if n < 0 {
+					return errCheckWire
+				}
+				v = v[n:]
+				if num != fRequestHTTP || hv == nil {
+					continue
 				}
 				if a.Request.Http == nil {
 					a.Request.Http = newHTTP
 				}
-				return decodeHTTP(v, a.Request.Http, c)
-			})
+				if err := decodeHTTP(hv, a.Request.Http, c); err != nil {
+					return err
+				}
+			}
 		case fAttrContextExtensions:
 			k, val, err := mapEntry(v, c)
 			if err != nil {
@@ -129,61 +192,92 @@ func decodeAttributes(b []byte, a *authv3.AttributeContext, newReq *authv3.Attri
 			}
 			a.ContextExtensions[k] = val
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) error {
-	return eachBytesField(b, func(num protowire.Number, v []byte) error {
+	for len(b) > 0 {
+		num, v, n := nextField(b)
+		if n < 0 {
+			return errCheckWire
+		}
+		b = b[n:]
+		if v == nil {
+			continue
+		}
+		var err error
 		switch num {
 		case fHTTPMethod:
-			s, err := c.utf8String(v)
-			h.Method = s
-			return err
+			h.Method, err = c.utf8String(v)
 		case fHTTPPath:
-			s, err := c.utf8String(v)
-			h.Path = s
-			return err
+			h.Path, err = c.utf8String(v)
 		case fHTTPHeaders:
-			key, val, err := rawMapEntry(v)
-			if err != nil {
-				return err
-			}
-			if h.Headers != nil && !checkHeader(key) {
-				return nil
-			}
-			k, err := c.utf8String(key)
-			if err != nil {
-				return err
-			}
-			s, err := c.utf8String(val)
-			if err != nil {
-				return err
-			}
-			if h.Headers == nil {
-				h.Headers = make(map[string]string, 2)
-			}
-			h.Headers[k] = s
+			err = decodeHeader(v, h, c)
 		case fHTTPHeaderMap:
 			if h.HeaderMap == nil {
 				h.HeaderMap = &corev3.HeaderMap{}
 			}
-			return eachBytesField(v, func(num protowire.Number, v []byte) error {
-				if num != fHeaderMapHeaders {
-					return nil
+			for len(v) > 0 {
+				num, hv, n := nextField(v)
+				if n < 0 {
+					return errCheckWire
 				}
-				return decodeHeaderValue(v, h.HeaderMap, c)
-			})
+				v = v[n:]
+				if num == fHeaderMapHeaders && hv != nil {
+					if err := decodeHeaderValue(hv, h.HeaderMap, c); err != nil {
+						return err
+					}
+				}
+			}
 		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeHeader adds the headers map entry encoded in b to h.Headers when
+// it is one of checkHeaders or the map's first entry.
+func decodeHeader(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) error {
+	key, val, err := rawMapEntry(b)
+	if err != nil {
+		return err
+	}
+	k := checkHeader(key)
+	if h.Headers != nil && k == "" {
 		return nil
-	})
+	}
+	if k == "" || k != string(key) {
+		if k, err = c.utf8String(key); err != nil {
+			return err
+		}
+	}
+	s, err := c.utf8String(val)
+	if err != nil {
+		return err
+	}
+	if h.Headers == nil {
+		h.Headers = make(map[string]string, 2)
+	}
+	h.Headers[k] = s
+	return nil
 }
 
 // decodeHeaderValue appends the header_map entry encoded in b to m when it
 // is one of checkHeaders.
 func decodeHeaderValue(b []byte, m *corev3.HeaderMap, c *copied) error {
 	var key, value, raw []byte
-	err := eachBytesField(b, func(num protowire.Number, v []byte) error {
+	for len(b) > 0 {
+		num, v, n := nextField(b)
+		if n < 0 {
+			return errCheckWire
+		}
+		b = b[n:]
+		if v == nil {
+			continue
+		}
 		switch num {
 		case fHeaderValueKey:
 			key = v
@@ -192,12 +286,12 @@ func decodeHeaderValue(b []byte, m *corev3.HeaderMap, c *copied) error {
 		case fHeaderValueRawValue:
 			raw = v
 		}
+	}
+	if checkHeader(key) == "" {
 		return nil
-	})
-	if err != nil || !checkHeader(key) {
-		return err
 	}
 	hv := &corev3.HeaderValue{}
+	var err error
 	if hv.Key, err = c.utf8String(key); err != nil {
 		return err
 	}
@@ -211,14 +305,15 @@ func decodeHeaderValue(b []byte, m *corev3.HeaderMap, c *copied) error {
 	return nil
 }
 
-// checkHeader reports whether name is one of checkHeaders, in any case.
-func checkHeader(name []byte) bool {
+// checkHeader returns the entry of checkHeaders that name is, in any case,
+// or "".
+func checkHeader(name []byte) string {
 	for _, h := range checkHeaders {
 		if len(name) == len(h) && strings.EqualFold(unsafe.String(unsafe.SliceData(name), len(name)), h) {
-			return true
+			return h
 		}
 	}
-	return false
+	return ""
 }
 
 // mapEntry decodes a map<string, string> entry.
@@ -238,29 +333,46 @@ func mapEntry(b []byte, c *copied) (string, string, error) {
 // rawMapEntry returns the key and value bytes of a map entry (the last of
 // each, as decoding does); either is empty when absent.
 func rawMapEntry(b []byte) (key, val []byte, err error) {
-	err = eachBytesField(b, func(num protowire.Number, v []byte) error {
-		switch num {
-		case fMapKey:
+	// Every encoder writes a key and then a value, with short lengths.
+	if len(b) >= 2 && b[0] == byte(fMapKey<<3|protowire.BytesType) && b[1] < 0x80 && 2+int(b[1]) < len(b) {
+		k, rest := b[2:2+b[1]], b[2+b[1]:]
+		if len(rest) >= 2 && rest[0] == byte(fMapValue<<3|protowire.BytesType) && rest[1] < 0x80 && 2+int(rest[1]) == len(rest) {
+			return k, rest[2:], nil
+		}
+	}
+	for len(b) > 0 {
+		num, v, n := nextField(b)
+		if n < 0 {
+			return nil, nil, errCheckWire
+		}
+		b = b[n:]
+		switch {
+		case v == nil:
+		case num == fMapKey:
 			key = v
-		case fMapValue:
+		case num == fMapValue:
 			val = v
 		}
-		return nil
-	})
-	return key, val, err
+	}
+	return key, val, nil
 }
 
 // copied hands out the strings of a request being decoded. grpc reuses
-// the request buffer once it is decoded, so they must be copied: the
-// first string copies the whole request once, and every string is a part
-// of that copy (one allocation instead of one per string).
+// the request buffer once it is decoded, so they must be copied: into
+// shared blocks, so that the few strings a decision reads cost one
+// allocation rather than one each.
 type copied struct {
-	buf []byte
-	own string
+	// free is the unused end of the current block; the strings handed
+	// out are in the part before it, which is never written again.
+	free []byte
 }
 
-// utf8String returns b, a part of c.buf, as a string, refusing invalid
-// UTF-8 as decoding does.
+// copyBlock is the size of a block of strings: a method, a path and a
+// token header fit.
+const copyBlock = 256
+
+// utf8String returns a copy of b as a string, refusing invalid UTF-8 as
+// decoding does.
 func (c *copied) utf8String(b []byte) (string, error) {
 	if !utf8.Valid(b) {
 		return "", errCheckUTF8
@@ -268,39 +380,10 @@ func (c *copied) utf8String(b []byte) (string, error) {
 	if len(b) == 0 {
 		return "", nil
 	}
-	if c.own == "" {
-		c.own = string(c.buf)
+	if len(b) > cap(c.free) {
+		c.free = make([]byte, 0, max(len(b), copyBlock))
 	}
-	off := int(uintptr(unsafe.Pointer(unsafe.SliceData(b))) - uintptr(unsafe.Pointer(unsafe.SliceData(c.buf))))
-	return c.own[off : off+len(b)], nil
-}
-
-// eachBytesField calls f with every length-delimited field of the message
-// encoded in b, in order, and skips the others (as unknown fields are by
-// decoding: a field of the wrong wire type is not the field).
-func eachBytesField(b []byte, f func(num protowire.Number, v []byte) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return errCheckWire
-		}
-		b = b[n:]
-		if typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(b)
-			if m < 0 {
-				return errCheckWire
-			}
-			b = b[m:]
-			if err := f(num, v); err != nil {
-				return err
-			}
-			continue
-		}
-		m := protowire.ConsumeFieldValue(num, typ, b)
-		if m < 0 {
-			return errCheckWire
-		}
-		b = b[m:]
-	}
-	return nil
+	s := append(c.free, b...)
+	c.free = s[len(s):]
+	return unsafe.String(unsafe.SliceData(s), len(s)), nil
 }

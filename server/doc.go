@@ -38,6 +38,15 @@
 // timeout cancels a stream from a tap handle: a streaming method that waits
 // longer than it for its first message is cancelled too.
 //
+// Envoy's ext_authz messages bypass protobuf-go on the hot path (codec.go,
+// codec_response.go): the CheckRequest is decoded only as far as the
+// gateway reads it, and the CheckResponse is encoded by hand. How it can
+// hurt you: a newer Envoy API with new fields is decoded and encoded only as
+// far as these know it. Tests hold both to protobuf-go (field numbers from
+// the descriptors, every response field written or refused, fuzz targets
+// comparing the bytes), so updating go-control-plane without updating them
+// fails the tests rather than dropping a field.
+//
 // Secrets pass through this package only on their way to the caller who is
 // entitled to them (CreateToken, RevealToken, RefreshToken, PickSeedToken);
 // they never enter logs or error messages.

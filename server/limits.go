@@ -84,7 +84,7 @@ func limitAddr(l *ratelimit.Limiter, addr net.Addr, what string) error {
 	if !l.Enabled() {
 		return nil
 	}
-	if ok, after := l.Allow(ratelimit.AddrKey(addr)); !ok {
+	if ok, after := l.AllowAddr(addr); !ok {
 		return &limitedError{what: what, retryAfter: after}
 	}
 	return nil

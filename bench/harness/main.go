@@ -55,6 +55,9 @@ type config struct {
 	rounds   int
 	smoke    bool
 	commit   string
+	// rows, when not empty, keeps only the rows whose name contains one
+	// of these terms, and leaves the in-process Go benchmarks out.
+	rows []string
 }
 
 func run(ctx context.Context, args []string) error {
@@ -69,8 +72,14 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds per row (each runs both sides)")
 	fs.BoolVar(&c.smoke, "smoke", false, "smoke mode: label the table as such and run the small Go benchmark only")
 	fs.StringVar(&c.commit, "commit", "", "commit being measured, for the table header")
+	rows := fs.String("rows", "", "comma-separated terms: run only the rows whose name contains one (case-insensitive), and no Go benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	for _, t := range strings.Split(*rows, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.rows = append(c.rows, strings.ToLower(t))
+		}
 	}
 	if c.bins == "" || c.work == "" {
 		return errors.New("-bins and -work are required")
@@ -89,12 +98,14 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The Go benchmark opens the server's store file: stop the server first.
-	b.server.stop()
-	b.server = nil
-	gobench, err := b.goBenchmarks(ctx)
-	if err != nil {
-		return err
+	var gobench []goBench
+	if len(c.rows) == 0 {
+		// The Go benchmark opens the server's store file: stop the server first.
+		b.server.stop()
+		b.server = nil
+		if gobench, err = b.goBenchmarks(ctx); err != nil {
+			return err
+		}
 	}
 	return b.report(os.Stdout, results, gobench)
 }

@@ -136,14 +136,20 @@ func (b *bench) runRows(ctx context.Context) ([]result, error) {
 	// first round was often its highest). Creates are left out: they would
 	// change the store. The B sides of the later CPU rows are loads of the
 	// first two rows.
-	rows := b.rows()
+	all := b.rows()
+	rows, err := selectRows(all, b.config.rows)
+	if err != nil {
+		return nil, err
+	}
 	var warm []func(context.Context) (sample, error)
-	for i, r := range rows {
-		if r.metric != cpuPerOK {
+	for i, r := range all {
+		if r.metric != cpuPerOK || !slices.ContainsFunc(rows, func(s row) bool { return s.name == r.name }) {
 			continue
 		}
 		warm = append(warm, r.runA)
-		if i < 2 {
+		// A later row run without the first two has its B side warmed
+		// here.
+		if i < 2 || len(rows) < len(all) {
 			warm = append(warm, r.runB)
 		}
 	}
@@ -180,12 +186,32 @@ func (b *bench) runRows(ctx context.Context) ([]result, error) {
 		}
 		out = append(out, res)
 	}
-	var err error
 	b.rssEnd, err = rssBytes(b.server.pid())
 	if err == nil {
 		b.rssFileEnd, err = statusBytes(b.server.pid(), "RssFile:")
 	}
 	return out, err
+}
+
+// selectRows keeps the rows whose name contains one of terms (lower-case);
+// no terms keeps them all. A term that names no row is an error, so that a
+// typo does not measure nothing.
+func selectRows(rows []row, terms []string) ([]row, error) {
+	if len(terms) == 0 {
+		return rows, nil
+	}
+	var out []row
+	for _, r := range rows {
+		if slices.ContainsFunc(terms, func(t string) bool { return strings.Contains(strings.ToLower(r.name), t) }) {
+			out = append(out, r)
+		}
+	}
+	for _, t := range terms {
+		if !slices.ContainsFunc(rows, func(r row) bool { return strings.Contains(strings.ToLower(r.name), t) }) {
+			return nil, fmt.Errorf("-rows: no row's name contains %q", t)
+		}
+	}
+	return out, nil
 }
 
 // goBench is a parsed Go benchmark line.
@@ -325,6 +351,9 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 	}
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("Machine: %s, %d cores (GOMAXPROCS %d); load average at the end %s\n\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAvg())
+	if len(b.config.rows) > 0 {
+		mode += " (only the rows matching " + strconv.Quote(strings.Join(b.config.rows, ",")) + ", no Go benchmarks)"
+	}
 	p("Run: %s mode, commit %s, %s, %d tokens stored, %d rounds of %s per side, alternating A/B\n\n",
 		mode, b.commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), b.tokens, b.rounds, b.duration)
 	p("| path | this service (median) | baseline (median) | ratio | target | |\n|---|---|---|---|---|---|\n")
@@ -337,8 +366,10 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 		}
 		p("| %s | %s: %s%s | %s: %s%s | %.2f× | %s %.2g× | %s |\n", r.name, r.a, fmtNum(a), unit, r.b, fmtNum(bb), unit, ratio, cmp, r.target, verdict(ok))
 	}
-	p("\nIn-process Go benchmarks (`go test -bench BenchmarkValidateInProcess -benchmem ./server/`), medians:\n\n")
-	p("| benchmark | ns/op | allocs/op | all runs (ns/op) |\n|---|---|---|---|\n")
+	if len(gobench) > 0 {
+		p("\nIn-process Go benchmarks (`go test -bench BenchmarkValidateInProcess -benchmem ./server/`), medians:\n\n")
+		p("| benchmark | ns/op | allocs/op | all runs (ns/op) |\n|---|---|---|---|\n")
+	}
 	ns := map[string]float64{}
 	allocs := map[string]float64{}
 	for _, g := range gobench {

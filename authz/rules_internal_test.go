@@ -1,0 +1,104 @@
+package authz
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// splitPathReference is splitPath written plainly (split, then decode and
+// check every segment), which splitPath must agree with.
+func splitPathReference(uri string) ([]string, error) {
+	if len(uri) > MaxURILen {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
+	}
+	p, _, _ := strings.Cut(uri, "?")
+	p, _, _ = strings.Cut(p, "#")
+	if !strings.HasPrefix(p, "/") {
+		return nil, fmt.Errorf("%w: not an absolute path", ErrBadPath)
+	}
+	raw := strings.Split(strings.TrimSuffix(p[1:], "/"), "/")
+	segs := make([]string, len(raw))
+	for i, r := range raw {
+		s, err := url.PathUnescape(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
+		}
+		switch {
+		case s == "":
+			return nil, fmt.Errorf("%w: empty segment (//)", ErrBadPath)
+		case s == "." || s == "..":
+			return nil, fmt.Errorf("%w: dot segment", ErrBadPath)
+		case strings.ContainsAny(s, "/\\"):
+			return nil, fmt.Errorf("%w: encoded slash or backslash", ErrBadPath)
+		}
+		for j := 0; j < len(s); j++ {
+			if s[j] < 0x20 || s[j] == 0x7f {
+				return nil, fmt.Errorf("%w: control character", ErrBadPath)
+			}
+		}
+		segs[i] = s
+	}
+	return segs, nil
+}
+
+// compareSplit checks that splitPath and splitPathReference return the same
+// segments or the same error for uri.
+func compareSplit(t *testing.T, uri string) {
+	t.Helper()
+	want, wantErr := splitPathReference(uri)
+	got, err := splitPath(uri, nil)
+	if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+		t.Fatalf("splitPath(%q) error %v, want %v", uri, err, wantErr)
+	}
+	if err != nil && !errors.Is(err, ErrBadPath) {
+		t.Fatalf("splitPath(%q) error %v is not ErrBadPath", uri, err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("splitPath(%q) = %q, want %q", uri, got, want)
+	}
+}
+
+func TestSplitPath(t *testing.T) {
+	t.Parallel()
+	for _, uri := range []string{
+		"", "/", "//", "/a", "/a/", "/a//b", "/a/b/c?x=/../", "/a#f?g", "/a?b#c", "?/a", "#/a", "a/b",
+		"/a/./b", "/a/../b", "/%2e%2E/b", "/a%2Fb", "/a%5cb", `/a\b`, "/a%zz", "/a%", "/a%4", "/my%20model.bin",
+		"/a\x00b", "/a%00", "/a\x7fb", "/a%7F", "/a%5c%00", "/%00%5c", "/\x01\\", "/\\\x01", "/a/b/", "/a/b//",
+		"/" + strings.Repeat("s/", 40), "/" + strings.Repeat("a", MaxURILen), "/" + strings.Repeat("a", MaxURILen-1),
+	} {
+		t.Run(uri, func(t *testing.T) {
+			t.Parallel()
+			compareSplit(t, uri)
+		})
+	}
+}
+
+// FuzzSplitPath holds splitPath to splitPathReference on any URI.
+func FuzzSplitPath(f *testing.F) {
+	f.Add("/zoo/v1/inference/acme/priv/v1/chat/completions?x=1")
+	f.Add("/zoo/v1/public/models/acme/pub/%2e%2e/%5Cm%00#frag")
+	f.Add("/a//b/./c/")
+	f.Fuzz(func(t *testing.T, uri string) { compareSplit(t, uri) })
+}
+
+// TestMatchAllocates nothing for the paths a gateway sends.
+func TestMatchAllocates(t *testing.T) {
+	rs := MustDefaultRules()
+	for _, uri := range []string{
+		"/zoo/v1/inference/acme/priv/v1/chat/completions",
+		"/zoo/v1/public/models/acme/pub/org/model/resolve/main/model.safetensors?download=true",
+	} {
+		allocs := testing.AllocsPerRun(100, func() {
+			if _, err := rs.Match("POST", uri); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("Match(%q) allocates %v times, want 0", uri, allocs)
+		}
+	}
+}
