@@ -59,13 +59,12 @@ func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member 
 // returned lives in d.
 func (x *Index) LookupInto(secretHash [32]byte, d *Decoded) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
 	x.mu.RLock()
-	i, s := x.tokens.start(&secretHash)
-	d.reset() // while the slot is read from memory
-	enc, seen, ok := x.tokens.getFrom(&secretHash, i, s)
+	enc, seen, ok := x.tokens.get(&secretHash)
 	if !ok {
 		x.mu.RUnlock()
 		return nil, false, nil, false
 	}
+	d.reset()
 	d.seen = seen
 	d.decode(enc)
 	_, member = x.members[Member{d.tok.WorkspaceId, d.tok.UserId}]
