@@ -229,6 +229,7 @@ func TestIndexMatchesFile(t *testing.T) {
 		}
 	}
 
+	sawTokens := false
 	for round := range 60 {
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
@@ -253,6 +254,26 @@ func TestIndexMatchesFile(t *testing.T) {
 		hs := append([][32]byte(nil), hashes...)
 		mu.Unlock()
 		checkIndex(t, s, hs, fmt.Sprintf("round %d", round))
+		sawTokens = sawTokens || s.index.Len() > 0
+	}
+	if !sawTokens {
+		t.Fatal("no round ended with a token in the index: the mix checked nothing")
+	}
+
+	// The mix may have swept or deleted every token; a workspace it never
+	// touches keeps some for the reseal and the reopen to carry.
+	if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: "kept", CreateTime: timestamppb.New(t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddMember(ctx, &pb.Member{WorkspaceId: "kept", UserId: "ann", CreateTime: timestamppb.New(t0)}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		rec := newRec("kept", "ann")
+		rec.Token.ExpireTime = nil
+		if err := s.CreateToken(ctx, rec, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// A reseal rewrites every token record; the index follows.
@@ -271,7 +292,7 @@ func TestIndexMatchesFile(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	checkIndex(t, s, hashes, "after reopen")
-	if s.index.Len() == 0 {
-		t.Fatal("no token survived the mix: the test checked nothing")
+	if n := s.index.Len(); n < 3 {
+		t.Fatalf("%d tokens in the index after reopen, want at least the 3 kept", n)
 	}
 }
