@@ -67,8 +67,14 @@ func BenchmarkCreateToken(b *testing.B) {
 						recs[i] = benchRecord(fmt.Sprintf("01J%05d%018d", r, i))
 					}
 					runWriters(b, writers, func(i int) error {
-						actx, _ := audit.NewContext(ctx, &pb.AuditEvent{Time: timestamppb.Now(), Actor: "bench", Action: "token.create", WorkspaceId: "acme", Target: recs[i].Token.TokenId})
-						return stores[i%len(stores)].CreateToken(actx, recs[i], nil)
+						actx, pending := audit.NewContext(ctx, &pb.AuditEvent{Time: timestamppb.Now(), Actor: "bench", Action: "token.create", WorkspaceId: "acme", Target: recs[i].Token.TokenId})
+						if err := stores[i%len(stores)].CreateToken(actx, recs[i], nil); err != nil {
+							return err
+						}
+						if pending.Recorded() == nil {
+							return fmt.Errorf("create of %s recorded no audit event", recs[i].Token.TokenId)
+						}
+						return nil
 					})
 					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "creates/s")
 				})
