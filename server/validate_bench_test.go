@@ -25,7 +25,8 @@ import (
 // BenchmarkValidateInProcess measures validating a token in process at 1k
 // and 1M stored tokens, beside its floor in the same run: SHA-256 of the
 // secret and a Go map lookup over the same number of keys; and, for scale,
-// what one cache miss costs in as much memory as the tokens take.
+// what one cache miss and one record-sized read cost in as much memory as
+// the tokens take.
 //
 // Resolve is the subject: the decision path every transport calls
 // (access.Authority.ResolveInto on the real store: the secret's shape and
@@ -79,6 +80,21 @@ func BenchmarkValidateInProcess(b *testing.B) {
 						at = chase[at*chaseStride]
 					}
 					if at >= uint32(n) {
+						b.Fatal("the chase left the cycle")
+					}
+				})
+				b.Run("floor=random-record", func(b *testing.B) {
+					// The same, reading all four cache lines of the
+					// 256-byte place at once, as the index's lookup reads
+					// a token's record: what reading one record costs at
+					// this many tokens, with no index in front of it.
+					at, sum := uint32(0), uint32(0)
+					for b.Loop() {
+						cell := chase[at*chaseStride : (at+1)*chaseStride]
+						sum += cell[16] + cell[32] + cell[48]
+						at = cell[0]
+					}
+					if at >= uint32(n) || sum != 0 {
 						b.Fatal("the chase left the cycle")
 					}
 				})

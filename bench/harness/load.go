@@ -10,21 +10,23 @@ import (
 	"time"
 )
 
-// sample is one load run: requests answered OK, how long the run took, and
-// the CPU the measured process spent meanwhile (0 when not measured).
+// sample is one load run: requests answered OK, how long the run took, the
+// CPU the measured process spent meanwhile (0 when not measured), and the CPU
+// the load generator itself spent (0 when it runs in the measured process).
 type sample struct {
-	ok      int64
-	seconds float64
-	cpu     float64
+	ok        int64
+	seconds   float64
+	cpu       float64
+	clientCPU float64
 }
 
 // measured runs load and charges the CPU pid spent during it.
-func measured(pid int, load func() (int64, float64, error)) (sample, error) {
+func measured(pid int, load func() (sample, error)) (sample, error) {
 	before, err := cpuSeconds(pid)
 	if err != nil {
 		return sample{}, err
 	}
-	ok, secs, err := load()
+	s, err := load()
 	if err != nil {
 		return sample{}, err
 	}
@@ -32,7 +34,31 @@ func measured(pid int, load func() (int64, float64, error)) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{ok: ok, seconds: secs, cpu: after - before}, nil
+	s.cpu = after - before
+	return s, nil
+}
+
+// load describes the load a run put on the server: its rate of OK requests
+// and, for an external generator, the generator's own CPU per OK request. A
+// side whose generator costs more per request offers fewer requests at once,
+// so each server wake-up serves fewer of them.
+func (s sample) load() string {
+	rate := fmt.Sprintf("%.0f OK/s", float64(s.ok)/s.seconds)
+	if s.clientCPU == 0 {
+		return rate
+	}
+	return fmt.Sprintf("%s; load generator %.1f µs CPU/req", rate, s.clientCPU/float64(s.ok)*1e6)
+}
+
+// runOut runs a load generator and returns its output and the CPU it spent.
+func runOut(ctx context.Context, bin string, args ...string) ([]byte, float64, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, 0, withStderr(err)
+	}
+	st := cmd.ProcessState
+	return out, (st.UserTime() + st.SystemTime()).Seconds(), nil
 }
 
 // ghzLoad is one ghz run of a unary call.
@@ -42,19 +68,23 @@ type ghzLoad struct {
 	duration                            time.Duration
 }
 
-func (g ghzLoad) run(ctx context.Context) (int64, float64, error) {
+func (g ghzLoad) run(ctx context.Context) (sample, error) {
 	args := []string{
 		"--insecure", "--call", g.call, "--data-file", g.dataFile,
 		"-c", strconv.Itoa(g.concurrency), "-z", g.duration.String(),
 		"--format", "json", "--connections", "1",
+		// The data files use no templates. Without these ghz builds a
+		// template with every function it offers for each call, which
+		// costs it more CPU than the server spends on the call.
+		"--disable-template-functions", "--disable-template-data",
 	}
 	if g.metadata != "" {
 		args = append(args, "--metadata", g.metadata)
 	}
 	args = append(args, g.addr)
-	out, err := exec.CommandContext(ctx, g.bin, args...).Output()
+	out, clientCPU, err := runOut(ctx, g.bin, args...)
 	if err != nil {
-		return 0, 0, fmt.Errorf("ghz %s: %w", g.call, withStderr(err))
+		return sample{}, fmt.Errorf("ghz %s: %w", g.call, err)
 	}
 	var rep struct {
 		Count        int64            `json:"count"`
@@ -63,13 +93,13 @@ func (g ghzLoad) run(ctx context.Context) (int64, float64, error) {
 		ErrorsByText map[string]int64 `json:"errorDistribution"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil {
-		return 0, 0, fmt.Errorf("ghz %s: read report: %w", g.call, err)
+		return sample{}, fmt.Errorf("ghz %s: read report: %w", g.call, err)
 	}
 	ok := rep.StatusCodes["OK"]
 	if ok == 0 {
-		return 0, 0, fmt.Errorf("ghz %s: no OK responses (%v, %v)", g.call, rep.StatusCodes, rep.ErrorsByText)
+		return sample{}, fmt.Errorf("ghz %s: no OK responses (%v, %v)", g.call, rep.StatusCodes, rep.ErrorsByText)
 	}
-	return ok, float64(rep.Total) / 1e9, nil
+	return sample{ok: ok, seconds: float64(rep.Total) / 1e9, clientCPU: clientCPU}, nil
 }
 
 // wrkLoad is one wrk run of a Lua script.
@@ -84,15 +114,15 @@ var (
 	wrkNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
 
-func (w wrkLoad) run(ctx context.Context) (int64, float64, error) {
-	out, err := exec.CommandContext(ctx, w.bin, "-t", "2", "-c", strconv.Itoa(w.concurrency),
-		"-d", fmt.Sprintf("%ds", int(w.duration.Seconds())), "-s", w.script, w.url).Output()
+func (w wrkLoad) run(ctx context.Context) (sample, error) {
+	out, clientCPU, err := runOut(ctx, w.bin, "-t", "2", "-c", strconv.Itoa(w.concurrency),
+		"-d", fmt.Sprintf("%ds", int(w.duration.Seconds())), "-s", w.script, w.url)
 	if err != nil {
-		return 0, 0, fmt.Errorf("wrk %s: %w", w.url, withStderr(err))
+		return sample{}, fmt.Errorf("wrk %s: %w", w.url, err)
 	}
 	m := wrkTotal.FindSubmatch(out)
 	if m == nil {
-		return 0, 0, fmt.Errorf("wrk %s: no request count in %q", w.url, out)
+		return sample{}, fmt.Errorf("wrk %s: no request count in %q", w.url, out)
 	}
 	total, _ := strconv.ParseInt(string(m[1]), 10, 64)
 	secs, _ := strconv.ParseFloat(string(m[2]), 64)
@@ -109,9 +139,9 @@ func (w wrkLoad) run(ctx context.Context) (int64, float64, error) {
 		bad, _ = strconv.ParseInt(string(m[1]), 10, 64)
 	}
 	if total-bad <= 0 {
-		return 0, 0, fmt.Errorf("wrk %s: no 2xx responses:\n%s", w.url, out)
+		return sample{}, fmt.Errorf("wrk %s: no 2xx responses:\n%s", w.url, out)
 	}
-	return total - bad, secs, nil
+	return sample{ok: total - bad, seconds: secs, clientCPU: clientCPU}, nil
 }
 
 // boltLoad is one run of the bbolt write baseline.
@@ -121,20 +151,20 @@ type boltLoad struct {
 	duration         time.Duration
 }
 
-func (b boltLoad) run(ctx context.Context) (int64, float64, error) {
+func (b boltLoad) run(ctx context.Context) (sample, error) {
 	out, err := exec.CommandContext(ctx, b.bin, "-mode", b.mode, "-writers", strconv.Itoa(b.writers),
 		"-dir", b.dir, "-duration", b.duration.String(), "-prefill", strconv.Itoa(b.prefill)).Output()
 	if err != nil {
-		return 0, 0, fmt.Errorf("boltwrite: %w", withStderr(err))
+		return sample{}, fmt.Errorf("boltwrite: %w", withStderr(err))
 	}
 	var rep struct {
 		Writes  int64   `json:"writes"`
 		Seconds float64 `json:"seconds"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil {
-		return 0, 0, fmt.Errorf("boltwrite: %w", err)
+		return sample{}, fmt.Errorf("boltwrite: %w", err)
 	}
-	return rep.Writes, rep.Seconds, nil
+	return sample{ok: rep.Writes, seconds: rep.Seconds}, nil
 }
 
 func withStderr(err error) error {
