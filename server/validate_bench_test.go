@@ -94,8 +94,13 @@ func BenchmarkValidateInProcess(b *testing.B) {
 						sum += cell[16] + cell[32] + cell[48]
 						at = cell[0]
 					}
-					if at >= uint32(n) || sum != 0 {
+					if at >= uint32(n) {
 						b.Fatal("the chase left the cycle")
+					}
+					// Only each place's first line is written: the sum
+					// keeps the other reads from being dropped.
+					if sum != 0 {
+						b.Fatalf("a place's other cache lines sum to %d, want 0", sum)
 					}
 				})
 				b.Run("Resolve", func(b *testing.B) {
