@@ -3,8 +3,11 @@
 // tokens of ann, created through the service's own CreateToken method called
 // in-process (the same validation, sealing and store commit as over gRPC,
 // without the transport), from many goroutines so that commits are shared.
+// With -workspaces W above 0, the tokens after the first 1000 belong to W
+// more workspaces ("spread-0" …), each with members "user-0" and "user-1",
+// in turn, as a hub's tokens belong to many workspaces and users.
 //
-//	fill -data-dir D -master-key K -credentials-file C -admin-credential A -tokens 1000000 -secrets-out S
+//	fill -data-dir D -master-key K -credentials-file C -admin-credential A -tokens 1000000 -secrets-out S [-workspaces 99900]
 //
 // The store is filled without an fsync per commit (bbolt.Options.NoSync)
 // and is never synced: it is for a throwaway file read back by a server on
@@ -64,11 +67,15 @@ func run(ctx context.Context, args []string) error {
 	out := fs.String("secrets-out", "", "file for the kept secrets (required)")
 	workers := fs.Int("workers", 512, "concurrent creates")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the creates to this file")
+	spread := fs.Int("workspaces", 0, "spread the tokens after the first 1000 over this many more workspaces, with two members each (0: every token in bench)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *dataDir == "" || *masterKey == "" || *credsFile == "" || *adminCred == "" || *out == "" {
 		return errors.New("-data-dir, -master-key, -credentials-file, -admin-credential and -secrets-out are required")
+	}
+	if *spread < 0 {
+		return errors.New("-workspaces must be 0 or more")
 	}
 	key, err := seal.ParseKey(*masterKey)
 	if err != nil {
@@ -96,6 +103,9 @@ func run(ctx context.Context, args []string) error {
 	if err := setup(ctx, srv); err != nil {
 		return err
 	}
+	if err := setupSpread(ctx, srv, *spread, *workers); err != nil {
+		return err
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -109,32 +119,20 @@ func run(ctx context.Context, args []string) error {
 	}
 	start := time.Now()
 	secrets := make([]string, min(*keep, *n))
-	var next atomic.Int64
-	var failed atomic.Pointer[error]
-	var wg sync.WaitGroup
 	tokens := srv.Tokens()
-	for range *workers {
-		wg.Go(func() {
-			for failed.Load() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= *n {
-					return
-				}
-				resp, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "bench", UserId: "ann", Description: "benchmark token"})
-				if err != nil {
-					err = fmt.Errorf("create token %d: %w", i, err)
-					failed.Store(&err)
-					return
-				}
-				if i < len(secrets) {
-					secrets[i] = resp.GetSecret()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if p := failed.Load(); p != nil {
-		return *p
+	err = parallel(*n, *workers, func(i int) error {
+		ws, user := owner(i, *spread)
+		resp, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: ws, UserId: user, Description: "benchmark token"})
+		if err != nil {
+			return fmt.Errorf("create token %d: %w", i, err)
+		}
+		if i < len(secrets) {
+			secrets[i] = resp.GetSecret()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	elapsed := time.Since(start)
 	if err := writeLines(*out, secrets); err != nil {
@@ -165,6 +163,64 @@ func setup(ctx context.Context, srv *server.Server) error {
 		if err := call(); err != nil && status.Code(err) != codes.AlreadyExists {
 			return err
 		}
+	}
+	return nil
+}
+
+// loadTokens are the first tokens, which stay in workspace bench: the
+// harness loads the gateway with them, and bench's zoo is private.
+const loadTokens = 1000
+
+// owner returns the workspace and user of token i when the tokens after
+// the first loadTokens are spread over spread workspaces (none: 0).
+func owner(i, spread int) (workspace, user string) {
+	if spread <= 0 || i < loadTokens {
+		return "bench", "ann"
+	}
+	return fmt.Sprintf("spread-%d", i%spread), fmt.Sprintf("user-%d", i/spread%2)
+}
+
+// setupSpread creates the spread workspaces and their two members each,
+// or finds them from an earlier run.
+func setupSpread(ctx context.Context, srv *server.Server, spread, workers int) error {
+	ws := srv.Workspaces()
+	return parallel(spread, workers, func(i int) error {
+		id := fmt.Sprintf("spread-%d", i)
+		_, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: id, DisplayName: "Spread"})
+		for u := 0; u < 2 && (err == nil || status.Code(err) == codes.AlreadyExists); u++ {
+			_, err = ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: id, UserId: fmt.Sprintf("user-%d", u)})
+		}
+		if err != nil && status.Code(err) != codes.AlreadyExists {
+			return fmt.Errorf("workspace %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// parallel calls do for 0 … n-1 from workers goroutines, so that their
+// commits are shared, and returns the first error, after which no more
+// calls start.
+func parallel(n, workers int, do func(i int) error) error {
+	var next atomic.Int64
+	var failed atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for failed.Load() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := do(i); err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if p := failed.Load(); p != nil {
+		return *p
 	}
 	return nil
 }
