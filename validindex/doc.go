@@ -5,8 +5,10 @@
 // opens and applies every commit that changes one of those inputs to it
 // after the commit is durable and before the writers are answered, so a
 // lookup never answers from older data than an acknowledged write.
-// Validation is then a hash, a few map lookups and the decoding of one
-// token from memory, with no read transaction. It knows nothing of any
+// Validation is then a hash, a table lookup, two reads of small arrays
+// (the token's membership and workspace cells, whose numbers its record
+// holds; see cells) and the decoding of one token from memory, with no
+// read transaction. It knows nothing of any
 // backend: a bbolt store feeds it from its commit loop, another backend
 // from whatever tells it of changes (a watch).
 //

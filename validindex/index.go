@@ -3,6 +3,7 @@ package validindex
 import (
 	"errors"
 	"sync"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -17,32 +18,27 @@ type Member struct{ WorkspaceID, UserID string }
 // zooKey names one zoo.
 type zooKey struct{ workspaceID, zooID string }
 
-// workspace is what the index keeps of a workspace: that it exists, and its
-// token policy (nil: none).
-type workspace struct{ policy *pb.TokenPolicy }
-
 // Index is the validation index. It is safe for concurrent use: lookups
 // share a read lock, Apply takes the write lock for one batch, so a lookup
 // sees a batch wholly or not at all.
 //
 // Each token is kept as the protobuf encoding of its pb.Token in a table
-// of its own (see table), and decoded at lookup.
+// of its own (see table), followed by the numbers of its membership's and
+// its workspace's cells (see cells), and decoded at lookup.
 type Index struct {
-	mu         sync.RWMutex
-	tokens     *table
-	members    map[Member]struct{}
-	workspaces map[string]workspace
-	zoos       map[zooKey]*pb.Zoo
+	mu     sync.RWMutex
+	tokens *table
+	cells  cells
+	zoos   map[zooKey]*pb.Zoo
+	// For writers, under the write lock: the record being built, and the
+	// tokens whose workspace and user it reads.
+	rec []byte
+	dec Decoded
 }
 
 // New returns an empty index.
 func New() *Index {
-	return &Index{
-		tokens:     newTable(0),
-		members:    map[Member]struct{}{},
-		workspaces: map[string]workspace{},
-		zoos:       map[zooKey]*pb.Zoo{},
-	}
+	return &Index{tokens: newTable(0), cells: newCells(), zoos: map[zooKey]*pb.Zoo{}}
 }
 
 // Lookup finds the token whose secret hashes to secretHash and reports
@@ -59,16 +55,16 @@ func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member 
 // returned lives in d.
 func (x *Index) LookupInto(secretHash [32]byte, d *Decoded) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
 	x.mu.RLock()
-	enc, seen, ok := x.tokens.get(&secretHash)
+	r, seen, ok := x.tokens.get(&secretHash)
 	if !ok {
 		x.mu.RUnlock()
 		return nil, false, nil, false
 	}
+	enc, p, s := splitRefs(r)
+	member, policy = x.cells.pairs[p].member, x.cells.spaces[s].policy
 	d.reset()
 	d.seen = seen
 	d.decode(enc)
-	_, member = x.members[Member{d.tok.WorkspaceId, d.tok.UserId}]
-	policy = x.workspaces[d.tok.WorkspaceId].policy
 	x.mu.RUnlock()
 	d.hash = secretHash
 	d.rec.Token = &d.tok
@@ -95,10 +91,11 @@ func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var d Decoded
-	x.tokens.each(func(enc string) {
+	x.tokens.each(func(rec string) {
+		enc, _, s := splitRefs(rec)
 		d.reset()
 		d.decode(enc)
-		f(&d.tok, x.workspaces[d.tok.WorkspaceId].policy)
+		f(&d.tok, x.cells.spaces[s].policy)
 	})
 }
 
@@ -118,24 +115,20 @@ func (x *Index) Apply(b *Batch) {
 	defer x.mu.Unlock()
 	for h, e := range b.tokens {
 		if !e.present {
-			x.tokens.delete(&h)
+			x.deleteToken(&h)
 		} else {
-			x.tokens.put(&h, e.enc)
+			x.putToken(&h, e.enc)
 		}
 	}
 	x.tokens.compact()
 	for m, present := range b.members {
-		if present {
-			x.members[m] = struct{}{}
-		} else {
-			delete(x.members, m)
-		}
+		x.cells.setMember(m, present)
 	}
 	for id, ws := range b.workspaces {
 		if ws == nil {
-			delete(x.workspaces, id)
+			x.cells.setWorkspace(id, nil, false)
 		} else {
-			x.workspaces[id] = workspace{policy: ws.policy}
+			x.cells.setWorkspace(id, ws.policy, true)
 		}
 	}
 	for k, z := range b.zoos {
@@ -146,6 +139,41 @@ func (x *Index) Apply(b *Batch) {
 		}
 	}
 }
+
+// putToken stores a token's encoding under h, with the numbers of its
+// cells, in place of what h held. The caller holds the write lock.
+func (x *Index) putToken(h *[32]byte, enc []byte) {
+	x.dec.reset()
+	x.dec.decode(unsafe.String(unsafe.SliceData(enc), len(enc)))
+	x.rec = x.cells.appendRefs(append(x.rec[:0], enc...), x.dec.tok.WorkspaceId, x.dec.tok.UserId)
+	x.releaseToken(h)
+	x.tokens.put(h, x.rec)
+}
+
+// deleteToken removes h's token. The caller holds the write lock.
+func (x *Index) deleteToken(h *[32]byte) {
+	if x.releaseToken(h) {
+		x.tokens.delete(h)
+	}
+}
+
+// releaseToken drops the references of h's record to its cells, and
+// reports whether there was one. The record stays in the table.
+func (x *Index) releaseToken(h *[32]byte) bool {
+	rec, _, ok := x.tokens.get(h)
+	if !ok {
+		return false
+	}
+	enc, p, s := splitRefs(rec)
+	x.dec.reset()
+	x.dec.decode(enc)
+	x.cells.release(x.dec.tok.WorkspaceId, x.dec.tok.UserId, p, s)
+	return true
+}
+
+// workspace is a Batch's change of a workspace: its token policy (nil:
+// none).
+type workspace struct{ policy *pb.TokenPolicy }
 
 // tokenChange is a Batch's change of one token: its encoding, or a delete.
 type tokenChange struct {
@@ -271,7 +299,7 @@ func (l *Loader) Token(rec *storagepb.TokenRecord) {
 	if err != nil {
 		return
 	}
-	l.x.tokens.put((*[32]byte)(rec.GetSecretHash()), enc)
+	l.x.putToken((*[32]byte)(rec.GetSecretHash()), enc)
 }
 
 // Encoded indexes a stored record given in its protobuf encoding (see
@@ -281,18 +309,18 @@ func (l *Loader) Encoded(record []byte) error {
 	if err != nil {
 		return err
 	}
-	l.x.tokens.put(&h, tok)
+	l.x.putToken(&h, tok)
 	return nil
 }
 
 // Member records a membership.
 func (l *Loader) Member(workspaceID, userID string) {
-	l.x.members[Member{workspaceID, userID}] = struct{}{}
+	l.x.cells.setMember(Member{workspaceID, userID}, true)
 }
 
 // Workspace records a workspace and its token policy (nil: none).
 func (l *Loader) Workspace(id string, p *pb.TokenPolicy) {
-	l.x.workspaces[id] = workspace{policy: p}
+	l.x.cells.setWorkspace(id, p, true)
 }
 
 // Zoo records a zoo (kept: the caller must not change it afterwards).
