@@ -106,6 +106,21 @@ func (x *Index) Len() int {
 	return x.tokens.live
 }
 
+// Bytes is about how much memory the index's tokens take: their records'
+// chunks, the slots, and the membership and workspace cells. Only the
+// workspace cells hold pointers: the garbage collector marks the rest
+// without scanning it.
+func (x *Index) Bytes() int64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := int64(len(x.tokens.slots))*8 + int64(cap(x.cells.pairs))*int64(unsafe.Sizeof(pairCell{})) +
+		int64(cap(x.cells.spaces))*int64(unsafe.Sizeof(spaceCell{}))
+	for _, c := range x.tokens.chunks {
+		n += int64(cap(c.mem))
+	}
+	return n
+}
+
 // Apply makes the batch's changes visible, all at once.
 func (x *Index) Apply(b *Batch) {
 	if b.Empty() {

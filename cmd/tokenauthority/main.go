@@ -58,6 +58,7 @@ func realMain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.TuneGC(os.Getenv("GOGC"))
 	werr := d.Wait(ctx)
 	if werr == nil {
 		log.Info("shutting down", "timeout", cfg.ShutdownTimeout)

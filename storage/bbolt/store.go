@@ -154,6 +154,10 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// IndexBytes is about how much memory the validation index's tokens take
+// (validindex.Index.Bytes).
+func (s *Store) IndexBytes() int64 { return s.index.Bytes() }
+
 // Ping reports whether a read transaction succeeds, for readiness checks.
 func (s *Store) Ping(ctx context.Context) error {
 	return s.view(ctx, func(tx *bolt.Tx) error {
