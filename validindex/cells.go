@@ -21,12 +21,8 @@ import (
 // existing workspace); then its number is reused. The maps from names to
 // numbers are read only by writes.
 type cells struct {
-	pairs     []pairCell
-	pairOf    map[Member]int32
-	freePairs []int32
-	spaces    []spaceCell
-	spaceOf   map[string]int32
-	freeSpace []int32
+	pairs  numbered[Member, pairCell]
+	spaces numbered[string, spaceCell]
 }
 
 // pairCell is one (workspace, user) pair's membership.
@@ -47,60 +43,65 @@ type spaceCell struct {
 const refsLen = 8
 
 func newCells() cells {
-	return cells{pairOf: map[Member]int32{}, spaceOf: map[string]int32{}}
+	return cells{pairs: numbered[Member, pairCell]{of: map[Member]int32{}}, spaces: numbered[string, spaceCell]{of: map[string]int32{}}}
+}
+
+// numbered holds cells by number, and the numbers by name; numbers of
+// dropped cells are reused.
+type numbered[K comparable, C any] struct {
+	cells []C
+	of    map[K]int32
+	free  []int32
+}
+
+// number returns the number of k's cell, making a zero one when there is
+// none; clone copies a k that is kept.
+func (n *numbered[K, C]) number(k K, clone func(K) K) int32 {
+	if i, ok := n.of[k]; ok {
+		return i
+	}
+	var i int32
+	var zero C
+	if f := len(n.free); f > 0 {
+		i, n.free = n.free[f-1], n.free[:f-1]
+		n.cells[i] = zero
+	} else {
+		i = int32(len(n.cells))
+		n.cells = append(n.cells, zero)
+	}
+	n.of[clone(k)] = i
+	return i
+}
+
+// drop frees k's cell i.
+func (n *numbered[K, C]) drop(k K, i int32) {
+	delete(n.of, k)
+	n.free = append(n.free, i)
 }
 
 // pair returns the number of m's cell, making one when there is none. m's
 // strings may be borrowed: a new cell's key is a copy.
 func (c *cells) pair(m Member) int32 {
-	if i, ok := c.pairOf[m]; ok {
-		return i
-	}
-	m = Member{strings.Clone(m.WorkspaceID), strings.Clone(m.UserID)}
-	var i int32
-	if n := len(c.freePairs); n > 0 {
-		i, c.freePairs = c.freePairs[n-1], c.freePairs[:n-1]
-		c.pairs[i] = pairCell{}
-	} else {
-		i = int32(len(c.pairs))
-		c.pairs = append(c.pairs, pairCell{})
-	}
-	c.pairOf[m] = i
-	return i
+	return c.pairs.number(m, func(m Member) Member {
+		return Member{strings.Clone(m.WorkspaceID), strings.Clone(m.UserID)}
+	})
 }
 
 // tidyPair frees m's cell i if nothing needs it any more.
 func (c *cells) tidyPair(m Member, i int32) {
-	if p := c.pairs[i]; p.tokens == 0 && !p.member {
-		delete(c.pairOf, m)
-		c.freePairs = append(c.freePairs, i)
+	if p := c.pairs.cells[i]; p.tokens == 0 && !p.member {
+		c.pairs.drop(m, i)
 	}
 }
 
 // space returns the number of workspace id's cell, making one when there
 // is none. id may be borrowed.
-func (c *cells) space(id string) int32 {
-	if i, ok := c.spaceOf[id]; ok {
-		return i
-	}
-	id = strings.Clone(id)
-	var i int32
-	if n := len(c.freeSpace); n > 0 {
-		i, c.freeSpace = c.freeSpace[n-1], c.freeSpace[:n-1]
-		c.spaces[i] = spaceCell{}
-	} else {
-		i = int32(len(c.spaces))
-		c.spaces = append(c.spaces, spaceCell{})
-	}
-	c.spaceOf[id] = i
-	return i
-}
+func (c *cells) space(id string) int32 { return c.spaces.number(id, strings.Clone) }
 
 // tidySpace frees workspace id's cell i if nothing needs it any more.
 func (c *cells) tidySpace(id string, i int32) {
-	if s := c.spaces[i]; s.tokens == 0 && !s.exists {
-		delete(c.spaceOf, id)
-		c.freeSpace = append(c.freeSpace, i)
+	if s := c.spaces.cells[i]; s.tokens == 0 && !s.exists {
+		c.spaces.drop(id, i)
 	}
 }
 
@@ -108,11 +109,11 @@ func (c *cells) tidySpace(id string, i int32) {
 func (c *cells) setMember(m Member, present bool) {
 	if present {
 		i := c.pair(m)
-		c.pairs[i].member = true
+		c.pairs.cells[i].member = true
 		return
 	}
-	if i, ok := c.pairOf[m]; ok {
-		c.pairs[i].member = false
+	if i, ok := c.pairs.of[m]; ok {
+		c.pairs.cells[i].member = false
 		c.tidyPair(m, i)
 	}
 }
@@ -122,11 +123,11 @@ func (c *cells) setMember(m Member, present bool) {
 func (c *cells) setWorkspace(id string, p *pb.TokenPolicy, exists bool) {
 	if exists {
 		i := c.space(id)
-		c.spaces[i].exists, c.spaces[i].policy = true, p
+		c.spaces.cells[i].exists, c.spaces.cells[i].policy = true, p
 		return
 	}
-	if i, ok := c.spaceOf[id]; ok {
-		c.spaces[i].exists, c.spaces[i].policy = false, nil
+	if i, ok := c.spaces.of[id]; ok {
+		c.spaces.cells[i].exists, c.spaces.cells[i].policy = false, nil
 		c.tidySpace(id, i)
 	}
 }
@@ -136,8 +137,8 @@ func (c *cells) setWorkspace(id string, p *pb.TokenPolicy, exists bool) {
 func (c *cells) appendRefs(dst []byte, ws, user string) []byte {
 	p := c.pair(Member{ws, user})
 	s := c.space(ws)
-	c.pairs[p].tokens++
-	c.spaces[s].tokens++
+	c.pairs.cells[p].tokens++
+	c.spaces.cells[s].tokens++
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(p))
 	return binary.LittleEndian.AppendUint32(dst, uint32(s))
 }
@@ -145,9 +146,9 @@ func (c *cells) appendRefs(dst []byte, ws, user string) []byte {
 // release drops the references of a record of a token of user in
 // workspace ws, whose cell numbers are p and s.
 func (c *cells) release(ws, user string, p, s int32) {
-	c.pairs[p].tokens--
+	c.pairs.cells[p].tokens--
 	c.tidyPair(Member{ws, user}, p)
-	c.spaces[s].tokens--
+	c.spaces.cells[s].tokens--
 	c.tidySpace(ws, s)
 }
 

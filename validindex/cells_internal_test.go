@@ -89,19 +89,19 @@ func TestCellsAgainstMaps(t *testing.T) {
 			}
 		}
 		// Every cell is needed: by a token, a membership or a workspace.
-		for m, i := range x.cells.pairOf {
-			if x.cells.pairs[i].tokens == 0 && !members[m] {
+		for m, i := range x.cells.pairs.of {
+			if x.cells.pairs.cells[i].tokens == 0 && !members[m] {
 				t.Fatalf("round %d: the cell of %v is kept with nothing needing it", round, m)
 			}
 		}
-		for id, i := range x.cells.spaceOf {
-			if _, exists := spaces[id]; x.cells.spaces[i].tokens == 0 && !exists {
+		for id, i := range x.cells.spaces.of {
+			if _, exists := spaces[id]; x.cells.spaces.cells[i].tokens == 0 && !exists {
 				t.Fatalf("round %d: the cell of workspace %s is kept with nothing needing it", round, id)
 			}
 		}
-		if n := len(users) * len(workspaces); len(x.cells.pairs) > n || len(x.cells.spaces) > len(workspaces) {
+		if n := len(users) * len(workspaces); len(x.cells.pairs.cells) > n || len(x.cells.spaces.cells) > len(workspaces) {
 			t.Fatalf("round %d: %d pair cells and %d workspace cells for %d pairs and %d workspaces: freed cells are not reused",
-				round, len(x.cells.pairs), len(x.cells.spaces), n, len(workspaces))
+				round, len(x.cells.pairs.cells), len(x.cells.spaces.cells), n, len(workspaces))
 		}
 	}
 
@@ -116,7 +116,7 @@ func TestCellsAgainstMaps(t *testing.T) {
 		b.DeleteWorkspace(id)
 	}
 	x.Apply(&b)
-	if len(x.cells.pairOf) != 0 || len(x.cells.spaceOf) != 0 || x.Len() != 0 {
-		t.Fatalf("with everything removed, %d pair cells, %d workspace cells and %d tokens are left", len(x.cells.pairOf), len(x.cells.spaceOf), x.Len())
+	if len(x.cells.pairs.of) != 0 || len(x.cells.spaces.of) != 0 || x.Len() != 0 {
+		t.Fatalf("with everything removed, %d pair cells, %d workspace cells and %d tokens are left", len(x.cells.pairs.of), len(x.cells.spaces.of), x.Len())
 	}
 }

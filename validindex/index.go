@@ -61,7 +61,7 @@ func (x *Index) LookupInto(secretHash [32]byte, d *Decoded) (rec *storagepb.Toke
 		return nil, false, nil, false
 	}
 	enc, p, s := splitRefs(r)
-	member, policy = x.cells.pairs[p].member, x.cells.spaces[s].policy
+	member, policy = x.cells.pairs.cells[p].member, x.cells.spaces.cells[s].policy
 	d.reset()
 	d.seen = seen
 	d.decode(enc)
@@ -95,7 +95,7 @@ func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
 		enc, _, s := splitRefs(rec)
 		d.reset()
 		d.decode(enc)
-		f(&d.tok, x.cells.spaces[s].policy)
+		f(&d.tok, x.cells.spaces.cells[s].policy)
 	})
 }
 
@@ -113,8 +113,8 @@ func (x *Index) Len() int {
 func (x *Index) Bytes() int64 {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	n := int64(len(x.tokens.slots))*8 + int64(cap(x.cells.pairs))*int64(unsafe.Sizeof(pairCell{})) +
-		int64(cap(x.cells.spaces))*int64(unsafe.Sizeof(spaceCell{}))
+	n := int64(len(x.tokens.slots))*8 + int64(cap(x.cells.pairs.cells))*int64(unsafe.Sizeof(pairCell{})) +
+		int64(cap(x.cells.spaces.cells))*int64(unsafe.Sizeof(spaceCell{}))
 	for _, c := range x.tokens.chunks {
 		n += int64(cap(c.mem))
 	}
