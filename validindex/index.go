@@ -31,7 +31,7 @@ type Index struct {
 	cells  cells
 	zoos   map[zooKey]*pb.Zoo
 	// For writers, under the write lock: the record being built, and the
-	// tokens whose workspace and user it reads.
+	// token whose workspace and user they read (reset after each use).
 	rec []byte
 	dec Decoded
 }
@@ -161,6 +161,7 @@ func (x *Index) putToken(h *[32]byte, enc []byte) {
 	x.dec.reset()
 	x.dec.decode(unsafe.String(unsafe.SliceData(enc), len(enc)))
 	x.rec = x.cells.appendRefs(append(x.rec[:0], enc...), x.dec.tok.WorkspaceId, x.dec.tok.UserId)
+	x.dec.reset()
 	x.releaseToken(h)
 	x.tokens.put(h, x.rec)
 }
@@ -183,6 +184,8 @@ func (x *Index) releaseToken(h *[32]byte) bool {
 	x.dec.reset()
 	x.dec.decode(enc)
 	x.cells.release(x.dec.tok.WorkspaceId, x.dec.tok.UserId, p, s)
+	// Its strings point into a chunk that compaction may drop.
+	x.dec.reset()
 	return true
 }
 
