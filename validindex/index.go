@@ -161,7 +161,7 @@ func (x *Index) putToken(h *[32]byte, enc []byte) {
 	x.dec.reset()
 	x.dec.decode(unsafe.String(unsafe.SliceData(enc), len(enc)))
 	x.rec = x.cells.appendRefs(append(x.rec[:0], enc...), x.dec.tok.WorkspaceId, x.dec.tok.UserId)
-	x.dec.reset()
+	x.dec = Decoded{}
 	x.releaseToken(h)
 	x.tokens.put(h, x.rec)
 }
@@ -185,7 +185,7 @@ func (x *Index) releaseToken(h *[32]byte) bool {
 	x.dec.decode(enc)
 	x.cells.release(x.dec.tok.WorkspaceId, x.dec.tok.UserId, p, s)
 	// Its strings point into a chunk that compaction may drop.
-	x.dec.reset()
+	x.dec = Decoded{}
 	return true
 }
 
