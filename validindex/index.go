@@ -162,31 +162,26 @@ func (x *Index) putToken(h *[32]byte, enc []byte) {
 	x.dec.decode(unsafe.String(unsafe.SliceData(enc), len(enc)))
 	x.rec = x.cells.appendRefs(append(x.rec[:0], enc...), x.dec.tok.WorkspaceId, x.dec.tok.UserId)
 	x.dec = Decoded{}
-	x.releaseToken(h)
-	x.tokens.put(h, x.rec)
+	if old, replaced := x.tokens.put(h, x.rec); replaced {
+		x.releaseRecord(old)
+	}
 }
 
 // deleteToken removes h's token. The caller holds the write lock.
 func (x *Index) deleteToken(h *[32]byte) {
-	if x.releaseToken(h) {
-		x.tokens.delete(h)
+	if old, ok := x.tokens.delete(h); ok {
+		x.releaseRecord(old)
 	}
 }
 
-// releaseToken drops the references of h's record to its cells, and
-// reports whether there was one. The record stays in the table.
-func (x *Index) releaseToken(h *[32]byte) bool {
-	rec, _, ok := x.tokens.get(h)
-	if !ok {
-		return false
-	}
+// releaseRecord drops the references of a record that left the table to
+// its cells.
+func (x *Index) releaseRecord(rec string) {
 	enc, p, s := splitRefs(rec)
-	x.dec.reset()
 	x.dec.decode(enc)
 	x.cells.release(x.dec.tok.WorkspaceId, x.dec.tok.UserId, p, s)
 	// Its strings point into a chunk that compaction may drop.
 	x.dec = Decoded{}
-	return true
 }
 
 // workspace is a Batch's change of a workspace: its token policy (nil:

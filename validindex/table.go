@@ -139,18 +139,27 @@ func (t *table) following(i int) (int, uint64) {
 	return i, t.slots[i]
 }
 
-// put stores enc under h, replacing what was there.
-func (t *table) put(h *[32]byte, enc []byte) {
+// put stores enc under h, replacing what was there, and returns the
+// encoding it replaced (valid until the next compact).
+func (t *table) put(h *[32]byte, enc []byte) (old string, replaced bool) {
 	if i := t.find(h); i >= 0 {
+		old = t.record(t.slots[i])
 		t.release(t.slots[i])
 		t.slots[i] = tagOf(h)<<32 | t.add(h, enc)
-		return
+		return old, true
 	}
 	if float64(t.live+1) > maxLoad*float64(len(t.slots)) {
 		t.resize(int(float64(t.live+1) / growTo))
 	}
 	t.insert(tagOf(h)<<32 | t.add(h, enc))
 	t.live++
+	return "", false
+}
+
+// record returns the encoding a slot refers to.
+func (t *table) record(s uint64) string {
+	rec, n := t.at(s)
+	return unsafe.String((*byte)(unsafe.Add(rec, recordHead)), n)
 }
 
 // insert places a slot value in the first empty slot from its home.
@@ -162,12 +171,14 @@ func (t *table) insert(s uint64) {
 	t.slots[i] = s
 }
 
-// delete removes h, and reports whether it was there.
-func (t *table) delete(h *[32]byte) bool {
+// delete removes h, and returns the encoding it held (valid until the
+// next compact) and whether it was there.
+func (t *table) delete(h *[32]byte) (old string, ok bool) {
 	i := t.find(h)
 	if i < 0 {
-		return false
+		return "", false
 	}
+	old = t.record(t.slots[i])
 	t.release(t.slots[i])
 	t.live--
 	// Shift back every following slot of the run that may sit at i.
@@ -182,7 +193,7 @@ func (t *table) delete(h *[32]byte) bool {
 		}
 	}
 	t.slots[i] = 0
-	return true
+	return old, true
 }
 
 // resize rebuilds the slots with room for n, from the tags alone.

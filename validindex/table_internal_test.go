@@ -62,12 +62,16 @@ func TestTableAgainstMap(t *testing.T) {
 					if tc.chunk < chunkSize && r.IntN(50) == 0 {
 						v = make([]byte, 3*tc.chunk/2+r.IntN(100)) // bigger than a chunk
 					}
-					tab.put(&k, v)
+					prev, had := model[k]
+					old, replaced := tab.put(&k, v)
+					if replaced != had || old != string(prev) {
+						t.Fatalf("step %d: put replaced %q, %v; want %q, %v", step, old, replaced, prev, had)
+					}
 					model[k] = v
 				default:
-					_, had := model[k]
-					if got := tab.delete(&k); got != had {
-						t.Fatalf("step %d: delete = %v, want %v", step, got, had)
+					prev, had := model[k]
+					if old, got := tab.delete(&k); got != had || old != string(prev) {
+						t.Fatalf("step %d: delete = %q, %v; want %q, %v", step, old, got, prev, had)
 					}
 					delete(model, k)
 				}
@@ -147,7 +151,7 @@ func TestTableGrows(t *testing.T) {
 		}
 	}
 	for i := range keys {
-		if !tab.delete(&keys[i]) {
+		if _, ok := tab.delete(&keys[i]); !ok {
 			t.Fatalf("delete(%d) found nothing", i)
 		}
 	}
@@ -157,7 +161,8 @@ func TestTableGrows(t *testing.T) {
 		}
 	}
 	missing := sha256.Sum256([]byte("never put"))
-	if _, _, ok := tab.get(&missing); ok || tab.delete(&missing) {
+	_, deleted := tab.delete(&missing)
+	if _, _, ok := tab.get(&missing); ok || deleted {
 		t.Fatal("a key never put was found")
 	}
 }
