@@ -343,9 +343,16 @@ type Token struct {
 	Replaces string `protobuf:"bytes,16,opt,name=replaces,proto3" json:"replaces,omitempty"`
 	// The first token of the chain of refreshes and rolls this token belongs
 	// to; equal to token_id for a token that replaced none.
-	FamilyId      string `protobuf:"bytes,17,opt,name=family_id,json=familyId,proto3" json:"family_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FamilyId string `protobuf:"bytes,17,opt,name=family_id,json=familyId,proto3" json:"family_id,omitempty"`
+	// The end that applies to the token: its own expiry or the end its
+	// workspace's token policy sets, whichever comes first; absent when it
+	// never ends. Computed when read, never stored.
+	EffectiveExpireTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=effective_expire_time,json=effectiveExpireTime,proto3" json:"effective_expire_time,omitempty"`
+	// Whether the token was created for a one-time seed of the hub SDK's
+	// `token create` flow, whose secret a waiting program picked up.
+	CreatedForSeed bool `protobuf:"varint,19,opt,name=created_for_seed,json=createdForSeed,proto3" json:"created_for_seed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Token) Reset() {
@@ -497,11 +504,25 @@ func (x *Token) GetFamilyId() string {
 	return ""
 }
 
+func (x *Token) GetEffectiveExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EffectiveExpireTime
+	}
+	return nil
+}
+
+func (x *Token) GetCreatedForSeed() bool {
+	if x != nil {
+		return x.CreatedForSeed
+	}
+	return false
+}
+
 var File_tokenauthority_v1_token_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_token_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtokenauthority/v1/token.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x05\n" +
+	"\x1dtokenauthority/v1/token.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x06\n" +
 	"\x05Token\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x12\x17\n" +
@@ -527,7 +548,9 @@ const file_tokenauthority_v1_token_proto_rawDesc = "" +
 	"\bdisabled\x18\x0e \x01(\bR\bdisabled\x12D\n" +
 	"\rrevoke_reason\x18\x0f \x01(\x0e2\x1f.tokenauthority.v1.RevokeReasonR\frevokeReason\x12\x1a\n" +
 	"\breplaces\x18\x10 \x01(\tR\breplaces\x12\x1b\n" +
-	"\tfamily_id\x18\x11 \x01(\tR\bfamilyId*\x8d\x01\n" +
+	"\tfamily_id\x18\x11 \x01(\tR\bfamilyId\x12N\n" +
+	"\x15effective_expire_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\x13effectiveExpireTime\x12(\n" +
+	"\x10created_for_seed\x18\x13 \x01(\bR\x0ecreatedForSeed*\x8d\x01\n" +
 	"\n" +
 	"TokenState\x12\x1b\n" +
 	"\x17TOKEN_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
@@ -593,11 +616,12 @@ var file_tokenauthority_v1_token_proto_depIdxs = []int32{
 	5, // 4: tokenauthority.v1.Token.last_used_time:type_name -> google.protobuf.Timestamp
 	3, // 5: tokenauthority.v1.Token.operations:type_name -> tokenauthority.v1.Operation
 	1, // 6: tokenauthority.v1.Token.revoke_reason:type_name -> tokenauthority.v1.RevokeReason
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	5, // 7: tokenauthority.v1.Token.effective_expire_time:type_name -> google.protobuf.Timestamp
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_tokenauthority_v1_token_proto_init() }
