@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// dist is the release built once for the host's platform by TestMain,
-// through the release program itself.
-var dist string
+// Built once by TestMain: dist is the release for the host's platform,
+// made by the release program itself; helm is the helm pinned in
+// tools/helm/go.mod.
+var dist, helm string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -24,12 +25,17 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	dist = filepath.Join(tmp, "dist")
-	cmd := exec.Command("go", "run", "./deploy/release", "-out", dist, "-platforms", "linux/"+runtime.GOARCH)
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go run ./deploy/release: %v\n%s", err, out)
-		return 1
+	dist, helm = filepath.Join(tmp, "dist"), filepath.Join(tmp, "helm")
+	for _, args := range [][]string{
+		{"run", "./deploy/release", "-out", dist, "-platforms", "linux/" + runtime.GOARCH},
+		{"build", "-modfile=tools/helm/go.mod", "-o", helm, "helm.sh/helm/v4/cmd/helm"},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go %v: %v\n%s", args, err, out)
+			return 1
+		}
 	}
 	return m.Run()
 }
