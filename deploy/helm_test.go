@@ -53,15 +53,17 @@ func TestHelmLint(t *testing.T) {
 	}
 }
 
-// TestHelmTemplateRefuses: values that would give a server that cannot
-// start fail at render time with a message naming the value.
+// TestHelmTemplateRefuses: misspelt values and values that would give a
+// server that cannot start fail at render time with a message naming the
+// value (values.schema.json, then the chart's own checks).
 func TestHelmTemplateRefuses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		set  []string
 		want string
 	}{
-		{[]string{"store=sqlite"}, `store "sqlite": want bbolt or etcd`},
+		{[]string{"store=sqlite"}, `at '/store': value must be one of 'bbolt', 'etcd'`}, // values.schema.json
+		{[]string{"persistence.sise=5Gi"}, `additional properties 'sise' not allowed`},
 		{[]string{"store=etcd", "masterKey.existingSecret=k", "credentials.existingSecret=c"}, "store etcd needs etcd.endpoints"},
 		{[]string{"store=etcd", "etcd.endpoints={https://e:2379}", "credentials.existingSecret=c"}, "needs masterKey.existingSecret"},
 		{[]string{"store=etcd", "etcd.endpoints={https://e:2379}", "masterKey.existingSecret=k"}, "needs credentials.existingSecret"},
