@@ -1,19 +1,13 @@
 package deploy_test
 
 import (
-	"bufio"
-	"encoding/json"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestImageServes runs the server of the image the way a container runtime
@@ -36,53 +30,14 @@ func TestImageServes(t *testing.T) {
 	cmd.Env = append(cf.Config.Env, "TOKENAUTHORITY_GRPC_ADDR=127.0.0.1:0", "TOKENAUTHORITY_HTTP_ADDR=127.0.0.1:0")
 	cmd.Dir = cf.Config.WorkingDir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Credential: &syscall.Credential{Uid: 65532, Gid: 65532}}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	addr, logs := serving(stderr)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	select {
-	case a, ok := <-addr:
-		if !ok {
-			t.Fatalf("server exited before serving: %v\n%s", <-done, logs)
-		}
-		for _, path := range []string{"/healthz", "/readyz"} {
-			resp, err := http.Get("http://" + a + path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("GET %s = %s; want 200", path, resp.Status)
-			}
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not serve in 30s:\n%s", logs)
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("server exit after SIGTERM: %v\n%s", err, logs)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("server did not stop in 15s after SIGTERM")
-	}
+	serveAndStop(t, cmd, "/healthz", "/readyz")
 	for _, name := range []string{"tokenauthority.db", "master.key", "admin.credential"} {
 		if _, err := os.Stat(filepath.Join(root, "data", name)); err != nil {
 			t.Errorf("data volume: %v", err)
 		}
 	}
 	// Nothing appeared outside /data: the root file system could have been read-only.
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -140,45 +95,4 @@ func unpack(t *testing.T, root string, files map[string]layerFile) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// serving reads the server's JSON log, sending the HTTP address once it
-// serves (closing addr when the log ends); logs collects every line.
-func serving(r io.Reader) (<-chan string, *logBuffer) {
-	addr := make(chan string, 1)
-	logs := &logBuffer{}
-	go func() {
-		defer close(addr)
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			logs.add(sc.Text())
-			var rec struct {
-				Msg      string `json:"msg"`
-				HTTPAddr string `json:"http_addr"`
-			}
-			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "tokenauthority serving" {
-				addr <- rec.HTTPAddr
-			}
-		}
-	}()
-	return addr, logs
-}
-
-// logBuffer holds a server's log lines, written by the reader goroutine
-// while the test reads.
-type logBuffer struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logBuffer) add(line string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, line)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
 }

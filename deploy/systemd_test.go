@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,9 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"tokenauthority/daemon"
 )
@@ -208,34 +205,7 @@ func TestSystemdCredentials(t *testing.T) {
 	cmd := exec.Command(filepath.Join(dist, "tokenauthority-linux-"+runtime.GOARCH), args[1:]...)
 	cmd.Env = append(os.Environ(), "CREDENTIALS_DIRECTORY="+creds, "TOKENAUTHORITY_LOG_FORMAT=json",
 		"TOKENAUTHORITY_GRPC_ADDR=127.0.0.1:0", "TOKENAUTHORITY_HTTP_ADDR=127.0.0.1:0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr, logs := serving(stderr)
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	select {
-	case a, ok := <-addr:
-		if !ok {
-			t.Fatalf("server exited before serving:\n%s", logs)
-		}
-		resp, err := http.Get("http://" + a + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("GET /readyz = %s; want 200", resp.Status)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not serve in 30s:\n%s", logs)
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	serveAndStop(t, cmd, "/readyz")
 	for _, name := range []string{"master.key", "admin.credential"} {
 		if _, err := os.Stat(filepath.Join(state, "tokenauthority", name)); err == nil {
 			t.Errorf("the server wrote %s into its state directory; want the credentials' one used", name)
