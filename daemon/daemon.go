@@ -64,9 +64,11 @@ type Daemon struct {
 	grpc     *grpc.Server
 	http     *http.Server
 	health   *health.Server
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-	errc     chan error
+	// srv is the services, whose leak report worker Shutdown drains.
+	srv  *server.Server
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+	errc chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -186,6 +188,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		Now:               d.cfg.Now,
 	})
 
+	d.srv = srv
 	tlsCfg, err := d.cfg.serverTLS()
 	if err != nil {
 		return err
@@ -222,6 +225,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		TrustedUser: trusted,
 		Audit:       srv.Audit(),
 		Backup:      srv.Backup,
+		Admit:       srv.AdmitOpen,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -316,6 +320,11 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 			d.grpc.Stop()
 			<-stopped
+		}
+		// Leak reports already answered are revoked before the store
+		// closes, as far as the shutdown deadline allows.
+		if err := d.srv.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("process answered leak reports: %w", err))
 		}
 		d.stop()
 		d.wg.Wait()

@@ -83,6 +83,10 @@ type Config struct {
 	// an open Check tells a caller nothing it could not learn by making the
 	// request through the gateway.
 	GatewayCredential bool
+	// LeakQueue is how many answered leak reports may wait for their
+	// lookup at once; 0 means DefaultLeakQueue. A report arriving when it
+	// is full is refused with ResourceExhausted (HTTP 429).
+	LeakQueue int
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
@@ -112,6 +116,8 @@ type Server struct {
 	now     func() time.Time
 	// auditLog copies committed audit events to the log and AuditLog.
 	auditLog *auditLog
+	// leaks holds answered leak reports for their worker (Close stops it).
+	leaks *leakQueue
 }
 
 // New returns a Server for cfg.
@@ -154,6 +160,7 @@ func New(cfg Config) *Server {
 	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
 	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
+	s.leaks = newLeakQueue(cfg.LeakQueue)
 	return s
 }
 
@@ -197,6 +204,7 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 // that both see the resulting Internal error) panic recovery.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return append(s.limits.serverOptions(),
+		grpc.InTapHandle(s.tapHandle(s.limits.RequestReadTimeout)),
 		// Every request of the API fits in a few hundred bytes; the REST
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),

@@ -100,7 +100,6 @@ func (l TransportLimits) serverOptions() []grpc.ServerOption {
 			Time:              l.KeepaliveTime,
 			Timeout:           20 * time.Second,
 		}),
-		grpc.InTapHandle(requestReadDeadline(l.RequestReadTimeout)),
 		grpc.ChainStreamInterceptor(requestReadStream),
 	}
 }
@@ -110,13 +109,36 @@ var errNoRequest = errors.New("no request message within the request read timeou
 
 type readTimerKey struct{}
 
-// requestReadDeadline is the tap handle that starts the request read timer
-// of every new stream. grpc-go reads a unary request before any interceptor
-// runs, and reads it under the stream's context, so the only way to bound
-// that wait is to give the stream a context that the timer cancels; the
-// tap handle is where that context is made. The timer is stopped once the
-// request has been read (Server.unary, requestReadStream); the context
-// itself ends with the stream.
+// tapHandle is the server's one tap handle (grpc-go takes one), which runs
+// when a call's headers arrive, before its request message is read: it
+// holds the methods that need no credential to their per-address limits
+// (a refused call costs no decoding, and its message is never read), then
+// starts the request read timer (requestReadDeadline).
+func (s *Server) tapHandle(d time.Duration) tap.ServerInHandle {
+	deadline := requestReadDeadline(d)
+	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
+		admitted := false
+		if l, what := s.openLimit(info.FullMethodName); l != nil {
+			if err := limitAddr(l, peerAddr(ctx), what); err != nil {
+				return ctx, s.toStatus(ctx, info.FullMethodName, err)
+			}
+			admitted = true
+		}
+		ctx, err := deadline(ctx, info)
+		if rc, ok := ctx.(*readContext); ok {
+			rc.admitted = admitted
+		}
+		return ctx, err
+	}
+}
+
+// requestReadDeadline starts the request read timer of every new stream.
+// grpc-go reads a unary request before any interceptor runs, and reads it
+// under the stream's context, so the only way to bound that wait is to
+// give the stream a context that the timer cancels; the tap handle is
+// where that context is made. The timer is stopped once the request has
+// been read (Server.unary, requestReadStream); the context itself ends
+// with the stream.
 //
 // Every call pays for this, so it is kept small: the context that carries
 // the timer is the stream's context itself (no separate context value),
@@ -148,11 +170,20 @@ type readContext struct {
 	// timer is taken by the first stop (only the call's own goroutine
 	// stops it).
 	timer *readTimer
+	// admitted says the tap handle held the call to its open limit
+	// (admittedKey).
+	admitted bool
 }
 
 func (c *readContext) Value(key any) any {
-	if key == (readTimerKey{}) {
+	switch key {
+	case readTimerKey{}:
 		return c
+	case admittedKey{}:
+		if c.admitted {
+			return true
+		}
+		return nil
 	}
 	return c.Context.Value(key)
 }

@@ -59,6 +59,9 @@ type Backend interface {
 	RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error)
 	RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
 	RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
+	// RevokeLeaked revokes the tokens (and their descendants) whose secret
+	// hashes are given; a call with no known hash writes nothing. The
+	// audit event of ctx is recorded by the write, if there is one.
 	RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error)
 	// LookupTokenWithPolicy is LookupToken with the token policy of the
 	// token's workspace (nil: none), read together.

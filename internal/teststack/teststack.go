@@ -66,6 +66,9 @@ type Stack struct {
 	Conn       *grpc.ClientConn // no credential attached
 	Tokens     pb.TokenServiceClient
 	Workspaces pb.WorkspaceServiceClient
+	// Server is the services, for what tests wait on
+	// (WaitLeakReports).
+	Server *server.Server
 }
 
 // Start runs a stack until the test ends. opts adjust the server's
@@ -105,6 +108,8 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 		o(&cfg)
 	}
 	srv := server.New(cfg)
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	s.Server = srv
 
 	g := grpc.NewServer(srv.ServerOptions()...)
 	srv.Register(g)
@@ -119,7 +124,7 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}}, srv.Tokens(), srv.Workspaces(), srv.Self())
+	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}, Admit: srv.AdmitOpen}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,10 +79,24 @@ func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string
 // RevokeLeaked revokes at at, with REVOKE_REASON_LEAKED, every token whose
 // secret hash is among hashes and every token descended from one (a leaked
 // old secret may have been refreshed by whoever holds it), unless already
-// revoked by then, and returns them. It always runs one write transaction,
-// matched or not, so that the time it takes tells a caller no more than
-// using the secrets would.
+// revoked by then, and returns them. When no hash is a known secret it
+// only reads: an unmatched report writes nothing, not even its audit event
+// (the server answers reports before they are looked up, so the time this
+// takes tells the reporter nothing).
 func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error) {
+	known := false
+	if err := s.view(ctx, func(tx *bolt.Tx) error {
+		index := tx.Bucket(bucketTokenHashes)
+		for _, h := range hashes {
+			if index.Get(h[:]) != nil {
+				known = true
+				return nil
+			}
+		}
+		return nil
+	}); err != nil || !known {
+		return nil, err
+	}
 	var out []*storagepb.TokenRecord
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		out = nil

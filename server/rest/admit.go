@@ -1,0 +1,70 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// AdmitFunc holds a request for a gRPC method to the limits that apply
+// before its body is read (server.Server.AdmitOpen): it returns the status
+// to answer when the request is refused, else the context to serve it
+// with.
+type AdmitFunc func(ctx context.Context, fullMethod string) (context.Context, error)
+
+// routeMethods maps each gateway route, as recordRoute labels it ("POST
+// /v1/tokens:reportLeaked"), to its gRPC full method, read from the
+// embedded OpenAPI document, whose operation ids are "<Service>_<Method>".
+func routeMethods() (map[string]string, error) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
+		return nil, fmt.Errorf("read the embedded OpenAPI document: %w", err)
+	}
+	pkg := string(pb.File_tokenauthority_v1_token_service_proto.Package())
+	out := map[string]string{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			svc, rpc, ok := strings.Cut(op.OperationID, "_")
+			if !ok {
+				return nil, fmt.Errorf("OpenAPI operation id %q is not <Service>_<Method>", op.OperationID)
+			}
+			out[strings.ToUpper(method)+" "+path] = "/" + pkg + "." + svc + "/" + rpc
+		}
+	}
+	return out, nil
+}
+
+// admitBeforeBody is the gateway middleware that runs admit for the
+// route's method after recordRoute named the route and before the
+// generated handler reads the body, so that a request refused by a rate
+// limit costs no decoding.
+func admitBeforeBody(admit AdmitFunc, methods map[string]string, errs *errorResponder) runtime.Middleware {
+	return func(next runtime.HandlerFunc) runtime.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+			method, ok := methods[exchangeFrom(r.Context()).route]
+			if !ok {
+				next(w, r, pathParams)
+				return
+			}
+			ctx, err := admit(r.Context(), method)
+			if err != nil {
+				errs.handleError(r.Context(), nil, nil, w, r, err)
+				return
+			}
+			if ctx != r.Context() {
+				r = r.WithContext(ctx)
+			}
+			next(w, r, pathParams)
+		}
+	}
+}
