@@ -118,6 +118,9 @@ type Server struct {
 	auditLog *auditLog
 	// leaks holds answered leak reports for their worker (Close stops it).
 	leaks *leakQueue
+	// codec decodes requests, reporting those it cannot decode to the
+	// interceptors (codec_errors.go).
+	codec codec
 }
 
 // New returns a Server for cfg.
@@ -161,6 +164,7 @@ func New(cfg Config) *Server {
 	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
 	s.leaks = newLeakQueue(cfg.LeakQueue)
+	s.codec = newCodec()
 	return s
 }
 
@@ -209,7 +213,8 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),
 		// protobuf, decoding of Envoy's CheckRequest aside (see codec).
-		grpc.ForceServerCodecV2(newCodec()),
+		grpc.ForceServerCodecV2(s.codec),
 		grpc.ChainUnaryInterceptor(s.unary),
+		grpc.ChainStreamInterceptor(requestReadStream(s.codec.failed)),
 	)
 }

@@ -100,7 +100,6 @@ func (l TransportLimits) serverOptions() []grpc.ServerOption {
 			Time:              l.KeepaliveTime,
 			Timeout:           20 * time.Second,
 		}),
-		grpc.ChainStreamInterceptor(requestReadStream),
 	}
 }
 
@@ -218,15 +217,19 @@ func stopReadTimer(ctx context.Context) {
 
 // requestReadStream bounds a streaming call's wait for its first message
 // (reflection, health Watch); later messages may take as long as the client
-// likes, within MaxConnectionIdle and keepalive.
-func requestReadStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, next grpc.StreamHandler) error {
-	return next(srv, &firstRead{ServerStream: ss})
+// likes, within MaxConnectionIdle and keepalive. It also answers a message
+// the codec could not decode with its InvalidArgument status (failed).
+func requestReadStream(failed *decodeFailures) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, next grpc.StreamHandler) error {
+		return next(srv, &firstRead{ServerStream: ss, failed: failed})
+	}
 }
 
 // firstRead stops the request read timer when the first message arrives.
 type firstRead struct {
 	grpc.ServerStream
-	done bool
+	failed *decodeFailures
+	done   bool
 }
 
 func (s *firstRead) RecvMsg(m any) error {
@@ -234,6 +237,9 @@ func (s *firstRead) RecvMsg(m any) error {
 	if !s.done {
 		s.done = true
 		stopReadTimer(s.Context())
+	}
+	if err == nil {
+		err = s.failed.take(m)
 	}
 	return err
 }
