@@ -90,6 +90,10 @@ type Backend interface {
 	RecordAudit(ctx context.Context) error
 	ListAuditEvents(ctx context.Context, f audit.Filter, after uint64, limit, maxScan int) (events []*pb.AuditEvent, resume uint64, err error)
 	VerifyAudit(ctx context.Context) (audit.Result, error)
+	// SweepAudit removes the audit events older than cutoff in bounded
+	// commits, recording the checkpoint VerifyAudit starts from (see
+	// audit.Sweep); it returns how many it removed.
+	SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error)
 
 	// KeyChecks, SetKeyChecks and SealedSample let start-up refuse a
 	// master key that cannot open the secrets already stored.

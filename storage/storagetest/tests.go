@@ -52,4 +52,6 @@ var conformance = []struct {
 	{"UpdateToken", testUpdateToken},
 	{"AuditEventsOfConcurrentWrites", testAuditEventsOfConcurrentWrites},
 	{"ListAuditEvents", testListAuditEvents},
+	{"AuditRetention", testAuditRetention},
+	{"AuditRetentionConcurrent", testAuditRetentionConcurrent},
 }
