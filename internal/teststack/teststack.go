@@ -62,6 +62,7 @@ type Stack struct {
 	GRPCAddr   string
 	HTTPURL    string // http://127.0.0.1:port, no trailing slash
 	Store      *bbolt.Store
+	DBPath     string // the store's file
 	Clock      *Clock
 	Conn       *grpc.ClientConn // no credential attached
 	Tokens     pb.TokenServiceClient
@@ -76,7 +77,8 @@ type Stack struct {
 func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := bbolt.Open(filepath.Join(dir, "tokenauthority.db"), bbolt.Options{})
+	dbPath := filepath.Join(dir, "tokenauthority.db")
+	store, err := bbolt.Open(dbPath, bbolt.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -95,7 +97,7 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{Store: store, Clock: NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))}
+	s := &Stack{Store: store, DBPath: dbPath, Clock: NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))}
 	cfg := server.Config{
 		Store:       store,
 		Box:         box,

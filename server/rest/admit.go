@@ -58,6 +58,11 @@ func admitBeforeBody(admit AdmitFunc, methods map[string]string, errs *errorResp
 			}
 			ctx, err := admit(r.Context(), method)
 			if err != nil {
+				// Closing the connection after the answer spares reading
+				// the body: net/http would otherwise read what is left of
+				// it (up to 256 KiB) before answering, to keep the
+				// connection alive.
+				w.Header().Set("Connection", "close")
 				errs.handleError(r.Context(), nil, nil, w, r, err)
 				return
 			}
