@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// sweepInterval is how often ended tokens past the retention are deleted
-// (and once at start).
+// sweepInterval is how often ended tokens and audit events past their
+// retention are deleted (and once at start).
 const sweepInterval = time.Hour
 
 // startBackground starts the last-used writer and the retention sweeps of
@@ -34,20 +34,7 @@ func (d *Daemon) startBackground(ctx context.Context) {
 // and then every sweepInterval, until ctx ends. A retention of 0 keeps
 // every event.
 func (d *Daemon) sweepAudit(ctx context.Context) {
-	if d.cfg.AuditRetention <= 0 {
-		return
-	}
-	d.sweepAuditOnce(ctx)
-	t := time.NewTicker(sweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			d.sweepAuditOnce(ctx)
-		}
-	}
+	sweepEvery(ctx, d.cfg.AuditRetention, d.sweepAuditOnce)
 }
 
 func (d *Daemon) sweepAuditOnce(ctx context.Context) {
@@ -66,11 +53,15 @@ func (d *Daemon) sweepAuditOnce(ctx context.Context) {
 // sweepTokens deletes tokens revoked or expired longer than the retention
 // ago, at start and then every sweepInterval, until ctx ends. A retention of
 // 0 keeps every token.
-func (d *Daemon) sweepTokens(ctx context.Context) {
-	if d.cfg.Retention <= 0 {
+func (d *Daemon) sweepTokens(ctx context.Context) { sweepEvery(ctx, d.cfg.Retention, d.sweepOnce) }
+
+// sweepEvery runs sweep at start and then every sweepInterval until ctx
+// ends, unless retention is 0 (keep everything).
+func sweepEvery(ctx context.Context, retention time.Duration, sweep func(context.Context)) {
+	if retention <= 0 {
 		return
 	}
-	d.sweepOnce(ctx)
+	sweep(ctx)
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -78,7 +69,7 @@ func (d *Daemon) sweepTokens(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.sweepOnce(ctx)
+			sweep(ctx)
 		}
 	}
 }

@@ -89,6 +89,42 @@ func TestAuditEventCommitsWithItsChange(t *testing.T) {
 	}
 }
 
+// tampered writes n audited workspaces, an interval apart from t0, runs
+// then (if any) on the store, closes it, edits the file directly with
+// bbolt as an attacker with the file would (tamper), and opens it again.
+func tampered(t *testing.T, n int, interval time.Duration, then func(*bbolt.Store), tamper func(*bolt.Tx) error) *bbolt.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ta.db")
+	s, err := bbolt.Open(path, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		id := fmt.Sprintf("ws-%d", i)
+		ctx, _ := withEvent(t.Context(), "workspace.create", id, t0.Add(time.Duration(i)*interval))
+		if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if then != nil {
+		then(s)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(tamper); err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openAt(t, path, bbolt.Options{})
+}
+
 // TestVerifyAuditFindsTampering edits the closed store file directly with
 // bbolt, as an attacker with the file would, and checks that VerifyAudit
 // names the first broken sequence.
@@ -136,32 +172,7 @@ func TestVerifyAuditFindsTampering(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "ta.db")
-			s, err := bbolt.Open(path, bbolt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 5 {
-				id := fmt.Sprintf("ws-%d", i)
-				ctx, _ := withEvent(t.Context(), "workspace.create", id, t0.Add(time.Duration(i)*time.Second))
-				if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			db, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.Update(tt.tamper); err != nil {
-				t.Fatalf("tamper: %v", err)
-			}
-			if err := db.Close(); err != nil {
-				t.Fatal(err)
-			}
-			s = openAt(t, path, bbolt.Options{})
+			s := tampered(t, 5, time.Second, nil, tt.tamper)
 			res, err := s.VerifyAudit(t.Context())
 			if err != nil {
 				t.Fatalf("VerifyAudit: %v", err)
@@ -243,36 +254,12 @@ func TestVerifyAuditFromCheckpointFindsTampering(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "ta.db")
-			s, err := bbolt.Open(path, bbolt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 8 {
-				id := fmt.Sprintf("ws-%d", i)
-				ctx, _ := withEvent(t.Context(), "workspace.create", id, t0.Add(time.Duration(i)*time.Minute))
-				if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
-					t.Fatal(err)
+			s := tampered(t, 8, time.Minute, func(s *bbolt.Store) {
+				// Events 1 to 4 go; the checkpoint is event 4.
+				if n, err := s.SweepAudit(t.Context(), t0.Add(3*time.Minute+30*time.Second), 3); err != nil || n != 4 {
+					t.Fatalf("SweepAudit = %d, %v; want 4", n, err)
 				}
-			}
-			// Events 1 to 4 go; the checkpoint is event 4.
-			if n, err := s.SweepAudit(t.Context(), t0.Add(3*time.Minute+30*time.Second), 3); err != nil || n != 4 {
-				t.Fatalf("SweepAudit = %d, %v; want 4", n, err)
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			db, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.Update(tt.tamper); err != nil {
-				t.Fatalf("tamper: %v", err)
-			}
-			if err := db.Close(); err != nil {
-				t.Fatal(err)
-			}
-			s = openAt(t, path, bbolt.Options{})
+			}, tt.tamper)
 			res, err := s.VerifyAudit(t.Context())
 			if err != nil {
 				t.Fatalf("VerifyAudit: %v", err)
