@@ -7,7 +7,6 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -60,12 +59,7 @@ func checkWithPath(p []byte) []byte {
 func TestMalformedRequestIsInvalidArgument(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	conn, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-
+	conn := e.conn(t)
 	badUTF8 := []byte{'t', 'k', 0xff, 0xfe}
 	methods := []struct {
 		method string
