@@ -293,6 +293,11 @@ func (d *Daemon) purgeSeeds(ctx context.Context) {
 	}
 }
 
+// WaitLeakReports blocks until every leak report answered so far has been
+// processed (its tokens revoked, or found to match nothing), or ctx ends:
+// the answer of ReportLeakedTokens comes first.
+func (d *Daemon) WaitLeakReports(ctx context.Context) error { return d.srv.WaitLeakReports(ctx) }
+
 // Wait blocks until a listener fails, returning its error, or until the
 // daemon is shut down, returning nil.
 func (d *Daemon) Wait(ctx context.Context) error {
