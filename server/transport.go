@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/tap"
+
+	"tokenauthority/metrics"
 )
 
 // TransportLimits bound what one client can hold on the gRPC port. A zero
@@ -119,6 +122,9 @@ func (s *Server) tapHandle(d time.Duration) tap.ServerInHandle {
 		admitted := false
 		if l, what := s.openLimit(info.FullMethodName); l != nil {
 			if err := limitAddr(l, peerAddr(ctx), what); err != nil {
+				// Counted like any answered call; the interceptor that
+				// counts them never runs for this one.
+				s.metrics.ObserveRequest(metrics.TransportGRPC, info.FullMethodName, codes.ResourceExhausted.String(), 0)
 				return ctx, s.toStatus(ctx, info.FullMethodName, err)
 			}
 			admitted = true
