@@ -46,9 +46,15 @@ func TestOpenLimitRefusesBeforeTheMessage(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	// The one request of the budget.
-	if _, err := st.Tokens.ReportLeakedTokens(ctx, &pb.ReportLeakedTokensRequest{Secrets: []string{"tka_x"}}); err != nil {
+	// The one request of the budget, over REST: taken once, not again by
+	// the handler (that would refuse it).
+	resp, err := http.Post(st.HTTPURL+"/v1/tokens:reportLeaked", "application/json", strings.NewReader(`{"secrets":["tka_x"]}`))
+	if err != nil {
 		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the one report of the budget = %d; want 200", resp.StatusCode)
 	}
 
 	t.Run("gRPC", func(t *testing.T) {
