@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -50,6 +51,9 @@ type leakQueue struct {
 	// abandon ends the processing of what is still queued at Close.
 	abandon context.CancelFunc
 	ctx     context.Context
+	// lost counts the reports abandoned unprocessed (worker only, read
+	// after stopped).
+	lost int
 }
 
 func newLeakQueue(size int) *leakQueue {
@@ -94,6 +98,8 @@ func (s *Server) leakWorker() {
 	for r := range q.jobs {
 		if q.ctx.Err() == nil {
 			s.processLeakReport(q.ctx, r)
+		} else {
+			q.lost++
 		}
 		q.mu.Lock()
 		q.pending--
@@ -173,6 +179,10 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		q.abandon()
 		<-q.stopped
-		return ctx.Err()
+		if q.lost > 0 {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "answered leak reports left unprocessed at shutdown", slog.Int("reports", q.lost))
+			return fmt.Errorf("%d answered leak reports left unprocessed: %w", q.lost, ctx.Err())
+		}
+		return nil
 	}
 }

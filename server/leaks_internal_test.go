@@ -155,3 +155,15 @@ func TestLeakReportMetric(t *testing.T) {
 		t.Errorf("tokenauthority_leak_reports_total = %v; want 3 unmatched", got)
 	}
 }
+
+// TestLeakQueueCloseIdle: closing an idle queue loses nothing, even with
+// no time left.
+func TestLeakQueueCloseIdle(t *testing.T) {
+	t.Parallel()
+	s, _ := newHeld(t, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Errorf("Close of an idle queue with its context ended = %v; want nil", err)
+	}
+}
