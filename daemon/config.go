@@ -46,8 +46,12 @@ type Config struct {
 	UI bool
 	// TrustedUserHeader, when set, turns on member mode for requests from
 	// TrustedProxies (comma-separated CIDRs or addresses).
+	// TrustedProxies must be given with TrustedUserHeader: no default.
 	TrustedUserHeader string
 	TrustedProxies    string
+	// AllowedOrigins (comma-separated web origins) may, beside the hub's
+	// own, send state-changing requests for a signed-in member.
+	AllowedOrigins string
 	// AuditLog, when set, also writes every audit event as a JSON line to
 	// this file (appended to, created 0600), or to stdout when "-".
 	AuditLog string
@@ -102,7 +106,6 @@ func Defaults() Config {
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "text",
 		UI:              true,
-		TrustedProxies:  "127.0.0.0/8,::1/128",
 		Store:           "bbolt",
 		Etcd: etcdstore.Config{
 			Prefix:       etcdstore.DefaultPrefix,
@@ -135,7 +138,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
-	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header (and X-Forwarded-For) is believed; required with --trusted-user-header")
+	fs.StringVar(&cfg.AllowedOrigins, "allowed-origins", "", "member mode: comma-separated web origins (https://hub.example.com) whose pages may change things for a signed-in member, beside the origin of the request's Host")
 	fs.StringVar(&cfg.AuditLog, "audit-log", "", "also write every audit event as a JSON line to this file, or to stdout when \"-\" (the store keeps the record either way)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
 	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a client address may make at once before --rate-limit applies")
@@ -243,8 +247,8 @@ func (c Config) check() error {
 	case c.GRPC.MaxConcurrentStreams == 0, c.GRPC.MaxHeaderListBytes < 1024:
 		return errors.New("--grpc-max-concurrent-streams must be positive and --grpc-max-header-bytes at least 1024")
 	}
-	if _, err := rest.ParseProxies(c.TrustedProxies); err != nil {
-		return fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
+	if _, err := c.trustedUser(); err != nil {
+		return err
 	}
 	switch c.Store {
 	case "bbolt":
@@ -280,14 +284,23 @@ func (c Config) now() func() time.Time {
 // trustedUser is the member mode configuration of the REST facade, nil when
 // it is off.
 func (c Config) trustedUser() (*rest.TrustedUser, error) {
-	if c.TrustedUserHeader == "" {
-		return nil, nil
-	}
 	proxies, err := rest.ParseProxies(c.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
 	}
-	return &rest.TrustedUser{Header: c.TrustedUserHeader, Proxies: proxies}, nil
+	origins, err := rest.ParseOrigins(c.AllowedOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("--allowed-origins: %w", err)
+	}
+	if c.TrustedUserHeader == "" {
+		return nil, nil
+	}
+	if len(proxies) == 0 {
+		// A default (loopback) would let every local process act as any
+		// member.
+		return nil, fmt.Errorf("--trusted-user-header %s needs --trusted-proxies: the addresses of the single sign-on proxies whose header is believed (for example 127.0.0.1/32 for a proxy on this host)", c.TrustedUserHeader)
+	}
+	return &rest.TrustedUser{Header: c.TrustedUserHeader, Proxies: proxies, AllowedOrigins: origins}, nil
 }
 
 // uint32Flag parses a flag value into *p.

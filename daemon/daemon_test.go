@@ -216,6 +216,10 @@ func TestParseConfig(t *testing.T) {
 			}, ""},
 		{"page on by default", nil, nil, func(c daemon.Config) bool { return c.UI && c.TrustedUserHeader == "" }, ""},
 		{"bad trusted proxies", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, nil, "trusted-proxies"},
+		{"member mode needs its proxies", []string{"--trusted-user-header", "X-Forwarded-User"}, nil, nil, "needs --trusted-proxies"},
+		{"allowed origins", []string{"--trusted-user-header", "X-Forwarded-User", "--trusted-proxies", "127.0.0.1"}, map[string]string{"TOKENAUTHORITY_ALLOWED_ORIGINS": "https://hub.example.com, http://hub.test:8080"},
+			func(c daemon.Config) bool { return c.AllowedOrigins == "https://hub.example.com, http://hub.test:8080" }, ""},
+		{"bad allowed origin", []string{"--allowed-origins", "https://hub.example.com/ui/"}, nil, nil, "allowed-origins"},
 		{"bbolt store by default", nil, nil, func(c daemon.Config) bool {
 			return c.Store == "bbolt" && c.Etcd.Prefix == "/tokenauthority/" && c.Etcd.MaxStaleness == 2*time.Second
 		}, ""},
