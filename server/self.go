@@ -108,6 +108,7 @@ func (s *Server) pickSeedToken(ctx context.Context, req *pb.PickSeedTokenRequest
 		return nil, invalid("seed", "must be at most %d characters", maxSeedLen)
 	}
 	hash := sha256.Sum256([]byte(req.GetSeed()))
+	s.notePoll(ctx, req.GetSeed(), hash)
 	var secret []byte
 	_, err := s.store.PickSeed(ctx, hash, s.now(), func(rec *storagepb.SeedRecord) error {
 		var err error

@@ -112,6 +112,8 @@ type Server struct {
 	now     func() time.Time
 	// auditLog copies committed audit events to the log and AuditLog.
 	auditLog *auditLog
+	// pollers remembers who polled each seed (in memory, a minute).
+	pollers *pollers
 }
 
 // New returns a Server for cfg.
@@ -154,6 +156,7 @@ func New(cfg Config) *Server {
 	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
 	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
+	s.pollers = newPollers()
 	return s
 }
 
