@@ -79,17 +79,19 @@ func TestMemberModeCrossSite(t *testing.T) {
 	hub := "http://hub.test:" + proxy.URL[strings.LastIndex(proxy.URL, ":")+1:]
 	seed := newSeed(t)
 
-	create := `{"user_id":"alice","description":"evil","seed":"` + seed + `"}`
+	// A text/plain form sends name=value: the "=" lands inside the last
+	// string, so the body is valid JSON.
+	create := `{"user_id":"alice","seed":"` + seed + `","description":"evil`
 	body := `JSON.stringify({user_id: "alice", description: "evil", seed: "` + seed + `"})`
 	attacks := []attack{
 		{name: "text/plain form creates", enctype: "text/plain", path: "/v1/workspaces/acme/tokens",
-			fields: [][2]string{{create[:len(create)-1] + `,"x":"`, `"}`}}},
+			fields: [][2]string{{create, `"}`}}},
 		{name: "urlencoded form creates", enctype: "application/x-www-form-urlencoded", path: "/v1/workspaces/acme/tokens",
-			fields: [][2]string{{create, ""}}},
+			fields: [][2]string{{create + `"}`, ""}}},
 		{name: "multipart form creates", enctype: "multipart/form-data", path: "/v1/workspaces/acme/tokens",
 			fields: [][2]string{{"user_id", "alice"}, {"description", "evil"}}},
 		{name: "text/plain form rolls", enctype: "text/plain", path: "/v1/workspaces/acme/tokens/" + aliceTok + ":roll",
-			fields: [][2]string{{`{"grace":"60s","x":"`, `"}`}}},
+			fields: [][2]string{{`{"grace":"60s","workspace_id":"acme`, `"}`}}}, // the path's workspace_id wins
 		{name: "no-cors fetch creates", script: `fetch(hub + "/v1/workspaces/acme/tokens", {method: "POST", mode: "no-cors", credentials: "include", headers: {"Content-Type": "application/json"}, body: ` + body + `}).finally(() => document.title = "done");`},
 		{name: "simple cors fetch creates", script: `fetch(hub + "/v1/workspaces/acme/tokens", {method: "POST", credentials: "include", headers: {"Content-Type": "text/plain"}, body: ` + body + `}).catch(() => {}).finally(() => document.title = "done");`},
 		{name: "JSON cors fetch creates", script: `fetch(hub + "/v1/workspaces/acme/tokens", {method: "POST", credentials: "include", headers: {"Content-Type": "application/json"}, body: ` + body + `}).catch(() => {}).finally(() => document.title = "done");`},
