@@ -50,4 +50,12 @@
 // Secrets pass through this package only on their way to the caller who is
 // entitled to them (CreateToken, RevealToken, RefreshToken, PickSeedToken);
 // they never enter logs or error messages.
+//
+// PickSeedToken notes who polls each seed (pollers.go) so that the page can
+// tell a member where a token for a link would go. The notes live in memory
+// only, for a minute, keyed by the seed's SHA-256, and are capped: a full
+// tracker ignores new seeds rather than forget one being polled, so a flood
+// of made-up seeds makes a genuine new request show "No program is waiting"
+// (a false alarm, never a false all-clear). GetSeedPollers needs the page's
+// credential: an outsider who knows a seed learns nothing of its pollers.
 package server
