@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -337,4 +338,34 @@ func eval[T any](tb *tab, js string) T {
 		tb.t.Fatalf("evaluate %s: %v", js, err)
 	}
 	return v
+}
+
+// wrapTokenList makes the page see token lists as the server will send
+// them once it reports more: perToken is JavaScript run on each token
+// ("tok") of every list answer before the page reads it.
+func (tb *tab) wrapTokenList(perToken string) {
+	tb.t.Helper()
+	wrap := `{
+  const orig = window.fetch;
+  window.fetch = async (...args) => {
+    const resp = await orig(...args);
+    if (!String(args[0]).includes("/tokens?")) return resp;
+    const data = await resp.json();
+    for (const tok of data.tokens || []) { ` + perToken + ` }
+    return new Response(JSON.stringify(data), {status: resp.status, headers: resp.headers});
+  };
+}`
+	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: wrap}); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// deleteRow deletes the token of the table row css through its Delete
+// button and the confirmation dialog, and waits for the row to go.
+func (tb *tab) deleteRow(row string) {
+	tb.t.Helper()
+	tb.click("button", "Delete", within(tb, row))
+	tb.waitRole("dialog", "Delete token?")
+	tb.click("button", "Delete", within(tb, "#delete-dialog"))
+	tb.do("row goes", chromedp.WaitNotPresent(chromedp.CSS(row)))
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -151,10 +150,7 @@ func operatorFlow(t *testing.T, b context.Context, svc service) {
 	}
 
 	// Delete, confirmed: the row goes and the token stops working.
-	tb.click("button", "Delete", within(tb, row))
-	tb.waitRole("dialog", "Delete token?")
-	tb.click("button", "Delete", within(tb, "#delete-dialog"))
-	tb.do("row goes", chromedp.WaitNotPresent(chromedp.CSS(row)))
+	tb.deleteRow(row)
 	if valid, _ := svc.validate(t, secret); valid {
 		t.Errorf("the deleted token still validates")
 	}
@@ -228,19 +224,7 @@ func keyboardOnly(t *testing.T, b context.Context, svc service) {
 func lastUsed(t *testing.T, b context.Context, svc service) {
 	svc.must(t, "POST", "/v1/workspaces/acme/tokens", map[string]any{"user_id": "bob", "description": "used one"})
 	tb := newTab(t, b)
-	const wrap = `{
-  const orig = window.fetch;
-  window.fetch = async (...args) => {
-    const resp = await orig(...args);
-    if (!String(args[0]).includes("/tokens?")) return resp;
-    const data = await resp.json();
-    for (const tok of data.tokens || []) tok.last_used_time = tok.description === "used one" ? "2026-11-20T10:00:00Z" : null;
-    return new Response(JSON.stringify(data), {status: resp.status, headers: resp.headers});
-  };
-}`
-	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: wrap}); err != nil {
-		t.Fatal(err)
-	}
+	tb.wrapTokenList(`tok.last_used_time = tok.description === "used one" ? "2026-11-20T10:00:00Z" : null;`)
 	signIn(t, tb, svc, "/ui/")
 	tb.waitText("#token-rows", "used one")
 	tb.snap("last-used")
@@ -324,10 +308,7 @@ func memberMode(t *testing.T, b context.Context) {
 	if got := eval[string](tb, `navigator.clipboard.readText()`); got != secret {
 		t.Errorf("clipboard = %q; want alice's new secret", got)
 	}
-	tb.click("button", "Delete", within(tb, row))
-	tb.waitRole("dialog", "Delete token?")
-	tb.click("button", "Delete", within(tb, "#delete-dialog"))
-	tb.do("row goes", chromedp.WaitNotPresent(chromedp.CSS(row)))
+	tb.deleteRow(row)
 	if valid, _ := svc.validate(t, secret); valid {
 		t.Errorf("the token alice deleted still validates")
 	}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -272,22 +271,9 @@ func seedMark(t *testing.T, b context.Context, svc service) {
 	svc.must(t, "POST", "/v1/workspaces/acme/tokens", map[string]any{"user_id": "alice", "description": "from a link"})
 	svc.must(t, "POST", "/v1/workspaces/acme/tokens", map[string]any{"user_id": "alice", "description": "typed in"})
 	tb := newTab(t, b)
-	const wrap = `{
-  const orig = window.fetch;
-  window.fetch = async (...args) => {
-    const resp = await orig(...args);
-    if (!String(args[0]).includes("/tokens?")) return resp;
-    const data = await resp.json();
-    for (const tok of data.tokens || []) {
+	tb.wrapTokenList(`
       tok.created_for_seed = tok.description === "from a link";
-      if (tok.description === "from a link") tok.effective_expire_time = "2099-03-04T00:00:00Z";
-    }
-    return new Response(JSON.stringify(data), {status: resp.status, headers: resp.headers});
-  };
-}`
-	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: wrap}); err != nil {
-		t.Fatal(err)
-	}
+      if (tok.description === "from a link") tok.effective_expire_time = "2099-03-04T00:00:00Z";`)
 	signIn(t, tb, svc, "/ui/")
 	tb.waitText("#token-rows", "from a link")
 	tb.snap("seed-mark")

@@ -28,13 +28,7 @@ func TestTrustedUser(t *testing.T) {
 		}
 		w.Write([]byte(user))
 	})
-	h, err := rest.New(context.Background(), rest.Config{
-		Routes:      map[string]http.Handler{"GET /who": who},
-		TrustedUser: &rest.TrustedUser{Header: "X-Forwarded-User", Proxies: proxies},
-	}, tokens{}, workspaces{}, self{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := memberFacade(t, proxies, "GET /who", who)
 	tests := []struct {
 		name    string
 		remote  string
@@ -121,13 +115,7 @@ func TestForwardedClient(t *testing.T) {
 		}
 		w.Write([]byte(p.Addr.String()))
 	})
-	h, err := rest.New(context.Background(), rest.Config{
-		Routes:      map[string]http.Handler{"GET /where": where},
-		TrustedUser: &rest.TrustedUser{Header: "X-Forwarded-User", Proxies: proxies},
-	}, tokens{}, workspaces{}, self{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := memberFacade(t, proxies, "GET /where", where)
 	tests := []struct {
 		name   string
 		remote string
@@ -157,4 +145,18 @@ func TestForwardedClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// memberFacade is the REST facade in member mode, trusting proxies, with h
+// served at pattern.
+func memberFacade(t *testing.T, proxies []netip.Prefix, pattern string, h http.Handler) http.Handler {
+	t.Helper()
+	f, err := rest.New(context.Background(), rest.Config{
+		Routes:      map[string]http.Handler{pattern: h},
+		TrustedUser: &rest.TrustedUser{Header: "X-Forwarded-User", Proxies: proxies},
+	}, tokens{}, workspaces{}, self{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

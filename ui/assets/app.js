@@ -37,6 +37,7 @@ function readSDKRequest() {
   $("sdk-banner").hidden = false;
   $("sdk-message-box").hidden = !state.message;
   $("sdk-message").textContent = state.message;
+  $("sdk-where").textContent = "Checking whether a program is waiting for this token…";
   return true;
 }
 
@@ -52,7 +53,10 @@ async function watchPollers() {
     state.where = { lines: [["Who waits for this token is unknown: " + e.detail, true]], warning: "The server could not say where this token would go. Do not generate it unless you started token create yourself." };
   }
   showWhere();
-  if (state.seed) state.watch = setTimeout(watchPollers, 2000);
+  if (state.seed) {
+    clearTimeout(state.watch);
+    state.watch = setTimeout(watchPollers, 2000);
+  }
 }
 
 function showWhere() {
@@ -135,6 +139,7 @@ async function showTokens() {
     $("sign-in").hidden = true;
     $("tokens").hidden = false;
     $("page-error").textContent = e.detail;
+    watchPollers();
     return;
   }
   $("sign-in").hidden = true;
