@@ -96,6 +96,9 @@ func TestMemberModeCrossSite(t *testing.T) {
 		{name: "simple cors fetch creates", script: `fetch(hub + "/v1/workspaces/acme/tokens", {method: "POST", credentials: "include", headers: {"Content-Type": "text/plain"}, body: ` + body + `}).catch(() => {}).finally(() => document.title = "done");`},
 		{name: "JSON cors fetch creates", script: `fetch(hub + "/v1/workspaces/acme/tokens", {method: "POST", credentials: "include", headers: {"Content-Type": "application/json"}, body: ` + body + `}).catch(() => {}).finally(() => document.title = "done");`},
 		{name: "cors fetch deletes", script: `fetch(hub + "/v1/workspaces/acme/tokens/` + aliceTok + `", {method: "DELETE", credentials: "include", headers: {"Content-Type": "application/json"}}).catch(() => {}).finally(() => document.title = "done");`},
+		{name: "beacons create", script: `try { navigator.sendBeacon(hub + "/v1/workspaces/acme/tokens", new Blob([` + body + `], {type: "application/json"})); } catch (e) {}
+navigator.sendBeacon(hub + "/v1/workspaces/acme/tokens", ` + body + `);
+setTimeout(() => document.title = "done", 1000);`},
 		{name: "no-cors fetch rolls", script: `fetch(hub + "/v1/workspaces/acme/tokens/` + aliceTok + `:roll", {method: "POST", mode: "no-cors", credentials: "include", body: '{"grace":"60s"}'}).finally(() => document.title = "done");`},
 	}
 	pages := http.NewServeMux()
