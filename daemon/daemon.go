@@ -106,6 +106,10 @@ func listen(ctx context.Context, cfg Config) (gl, hl net.Listener, err error) {
 }
 
 func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listener) (*Daemon, error) {
+	// Member mode without its proxies fails before anything is written.
+	if _, err := cfg.trustedUser(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}

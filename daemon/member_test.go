@@ -1,8 +1,10 @@
 package daemon_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -245,5 +247,24 @@ func TestGRPCCannotClaimMember(t *testing.T) {
 	_, err := pb.NewWorkspaceServiceClient(conn).ListWorkspaces(ctx, &pb.ListWorkspacesRequest{})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Errorf("gRPC ListWorkspaces with x-forwarded-user metadata: %v; want Unauthenticated", err)
+	}
+}
+
+// TestMemberModeNeedsProxies: member mode without --trusted-proxies does
+// not start, rather than trust every local process as any member.
+func TestMemberModeNeedsProxies(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.TrustedUserHeader = "X-Forwarded-User"
+	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		d.Shutdown(context.Background())
+		t.Fatal("Start in member mode without --trusted-proxies succeeded")
+	}
+	if !strings.Contains(err.Error(), "needs --trusted-proxies") {
+		t.Errorf("error %q does not say --trusted-proxies is needed", err)
+	}
+	if _, err := os.Stat(cfg.DataDir); !os.IsNotExist(err) {
+		t.Errorf("the refused start made the data directory (%v)", err)
 	}
 }

@@ -21,7 +21,8 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // Routes returns the handlers of the page keyed by http.ServeMux pattern:
-// the assets under /ui/, the same page at /create_token for the SDK, and
+// the assets under /ui/, the same page at /create_token for the SDK (a link
+// that breaks CheckLink gets a refusal with nothing to press instead), and
 // /ui/session, which says whether the request is signed in as a workspace
 // member (member mode) or must bring a service credential (operator mode).
 func Routes() map[string]http.Handler {
