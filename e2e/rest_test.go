@@ -29,7 +29,7 @@ func curl(t *testing.T, p *proc, args ...string) (map[string]any, int) {
 func TestCurlWalkthrough(t *testing.T) {
 	t.Parallel()
 	p := startServer(t, t.TempDir())
-	u := "http://" + p.httpAddr
+	u := "http://" + openapiProxy(t, p) // checks each exchange against /openapi.json
 	h := "Authorization: Bearer " + p.admin
 	want := func(m map[string]any, status, wantStatus int, what string) map[string]any {
 		t.Helper()

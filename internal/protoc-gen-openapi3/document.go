@@ -40,6 +40,7 @@ func complete(generated, plain []byte, files []*descriptorpb.FileDescriptorProto
 	// it, and OpenAPI 3 gets the server "/".
 	doc.BasePath = "/"
 	useErrorBody(doc)
+	optionalBodies(doc)
 	wkt, err := wellKnownFields(files)
 	if err != nil {
 		return nil, nil, err
@@ -170,6 +171,21 @@ func dropUnused(doc *openapi2.T) error {
 		}
 	}
 	return nil
+}
+
+// optionalBodies marks every request body optional: the gateway reads an
+// empty body as the empty message (POST .../tokens/{token_id}:reveal is
+// usually sent without one), and protoc-gen-openapiv2 says "required".
+func optionalBodies(doc *openapi2.T) {
+	for _, item := range doc.Paths {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if p.In == "body" {
+					p.Required = false
+				}
+			}
+		}
+	}
 }
 
 // indent encodes a document as indented JSON with a final newline.
