@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -199,8 +200,16 @@ func indent(doc any) ([]byte, error) {
 		return nil, fmt.Errorf("indent: %w", err)
 	}
 	out.WriteByte('\n')
-	return out.Bytes(), nil
+	// encoding/json escapes <, > and & for HTML; these documents are JSON
+	// for programs and people ("Bearer <credential>"), never HTML.
+	text := []byte(htmlUnescape.Replace(out.String()))
+	if !json.Valid(text) {
+		return nil, errors.New("unescaping <, > and & broke the JSON")
+	}
+	return text, nil
 }
+
+var htmlUnescape = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
 
 // sortedKeys returns the keys of m in order, for deterministic walks.
 func sortedKeys[V any](m map[string]V) []string {
