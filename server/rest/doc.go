@@ -1,6 +1,6 @@
 // Package rest serves the tokenauthority API over HTTP/JSON: a grpc-gateway
 // facade that calls the gRPC service implementations in-process, beside a
-// few plain endpoints (/openapi.json, /healthz, /readyz, /metrics).
+// few plain endpoints (/openapi.json, /swagger.json, /healthz, /readyz, /metrics).
 //
 // JSON uses the proto field names (snake_case) and always includes
 // unpopulated fields, because the hub SDK reads keys such as created_at that
