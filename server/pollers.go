@@ -108,6 +108,10 @@ func hostOf(addr net.Addr) (netip.Addr, bool) {
 	if addr == nil {
 		return netip.Addr{}, false
 	}
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		a := ta.AddrPort().Addr()
+		return a.Unmap(), a.IsValid()
+	}
 	ap, err := netip.ParseAddrPort(addr.String())
 	if err != nil {
 		return netip.Addr{}, false

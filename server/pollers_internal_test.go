@@ -94,3 +94,19 @@ func TestPollersBounded(t *testing.T) {
 		t.Errorf("new seed = %q", got)
 	}
 }
+
+// BenchmarkPollersSaw is the cost a poll adds to PickSeedToken, with the
+// tracker full.
+func BenchmarkPollersSaw(b *testing.B) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	p := newPollers()
+	for i := range maxPolledSeeds {
+		p.saw(sha256.Sum256([]byte(fmt.Sprint(i))), addr("203.0.113.1:1"), t0)
+	}
+	seed := sha256.Sum256([]byte("1"))
+	a := addr("203.0.113.1:1")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		p.saw(seed, a, t0.Add(time.Duration(i)))
+	}
+}
