@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -12,23 +10,15 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 )
-
-func newSeed(t *testing.T) string {
-	t.Helper()
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
 
 // TestGetSeedPollers: the page learns who polled a seed in the last minute,
 // and only with the page's credential.
 func TestGetSeedPollers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	seed := newSeed(t)
+	seed := teststack.NewSeed(t)
 	ask := func() (*pb.GetSeedPollersResponse, error) {
 		return e.tokens.GetSeedPollers(admin(t), &pb.GetSeedPollersRequest{Seed: seed})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tokenauthority/daemon"
+	"tokenauthority/internal/teststack"
 )
 
 // ssoProxy stands for the single sign-on proxy of member mode: it signs
@@ -77,7 +78,7 @@ func TestMemberModeCrossSite(t *testing.T) {
 	aliceTok := tok["token"].(map[string]any)["token_id"].(string)
 	proxy := ssoProxy(t, svc.base, "alice")
 	hub := "http://hub.test:" + proxy.URL[strings.LastIndex(proxy.URL, ":")+1:]
-	seed := newSeed(t)
+	seed := teststack.NewSeed(t)
 
 	// A text/plain form sends name=value: the "=" lands inside the last
 	// string, so the body is valid JSON.
@@ -170,7 +171,7 @@ setTimeout(() => document.title = "done", 1000);`},
 	})
 
 	t.Run("a program at another address", func(t *testing.T) {
-		seed := newSeed(t)
+		seed := teststack.NewSeed(t)
 		// The program polls through a proxy that names it 203.0.113.9.
 		startPoller(t, svc.base, seed, "203.0.113.9")
 		tb := newTab(t, b)

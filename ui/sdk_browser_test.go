@@ -2,8 +2,6 @@ package ui_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -14,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"tokenauthority/internal/teststack"
 )
 
 // poller plays the hub SDK after it opened the page: it polls the seed's
@@ -115,7 +115,7 @@ func dialogOpen(tb *tab) bool {
 
 func nobodyPolling(t *testing.T, b context.Context, svc service) {
 	tb := newTab(t, b)
-	seed := newSeed(t)
+	seed := teststack.NewSeed(t)
 	signIn(t, tb, svc, sdkLink(seed, "Token for the SDK on build-host-7"))
 	tb.waitText("#sdk-where", "No program is waiting for this token")
 	warning := tb.waitText("#sdk-warning", "Warning")
@@ -166,7 +166,7 @@ func nobodyPolling(t *testing.T, b context.Context, svc service) {
 }
 
 func programPolling(t *testing.T, b context.Context, svc service) {
-	seed := newSeed(t)
+	seed := teststack.NewSeed(t)
 	p := startPoller(t, svc.base, seed, "")
 	tb := newTab(t, b)
 	signIn(t, tb, svc, sdkLink(seed, "Token for the SDK on build-host-7"))
@@ -240,7 +240,7 @@ func hostileLinks(t *testing.T, b context.Context, svc service) {
 	}
 	for _, tc := range goodLinks {
 		t.Run(tc.name, func(t *testing.T) {
-			tb.do("open the link", chromedp.Navigate(svc.base+sdkLink(newSeed(t), tc.message)))
+			tb.do("open the link", chromedp.Navigate(svc.base+sdkLink(teststack.NewSeed(t), tc.message)))
 			tb.waitText("#sdk-where", "No program is waiting")
 			if got := eval[string](tb, `document.getElementById("sdk-message").textContent`); got != tc.message {
 				t.Errorf("quoted message = %q; want %q", got, tc.message)
@@ -290,14 +290,4 @@ func seedMark(t *testing.T, b context.Context, svc service) {
 			}
 		}
 	}
-}
-
-// newSeed makes a seed as the SDK does: secrets.token_urlsafe(32).
-func newSeed(t *testing.T) string {
-	t.Helper()
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		t.Fatal(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(raw)
 }
