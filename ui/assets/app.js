@@ -16,6 +16,7 @@ const state = {
   message: "",
   where: null,      // {lines, warning}: who waits for the seed
   watch: 0,         // the timer that asks who waits
+  shown: "",        // the where-text last written
   deleting: null,   // the token the delete dialog is about
 };
 
@@ -59,9 +60,14 @@ async function watchPollers() {
   }
 }
 
+// showWhere writes state.where into the banner and the dialog, only when it
+// changed: the banner is a live region, read out on every change.
 function showWhere() {
   const w = state.where;
   if (!w) return;
+  const key = JSON.stringify(w);
+  if (key === state.shown && $("generate-where").childElementCount) return;
+  state.shown = key;
   for (const [box, warn] of [["sdk-where", "sdk-warning"], ["generate-where", "generate-warning"]]) {
     $(box).replaceChildren(...w.lines.map(([text, strong]) => el("p", {}, strong ? el("strong", {}, text) : text)));
     $(warn).hidden = !w.warning;
