@@ -6,8 +6,11 @@ import (
 	"slices"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
@@ -41,7 +44,7 @@ func (s *Server) rollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.R
 	if err != nil {
 		return nil, err
 	}
-	next, secret, err := s.roll(ctx, req.GetWorkspaceId(), old.GetToken(), grace)
+	next, secret, err := s.roll(ctx, req.GetWorkspaceId(), old.GetToken(), grace, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -49,9 +52,11 @@ func (s *Server) rollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.R
 }
 
 // roll replaces old by a new token with a fresh secret; old keeps working
-// for grace. workspaceID, when set, must be old's workspace. It is the one
-// path of RollToken and the SDK's refresh.
-func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, grace time.Duration) (*pb.Token, string, error) {
+// for grace. workspaceID, when set, must be old's workspace. repeatWithin
+// (the SDK refresh's reuse interval; 0 for RollToken) lets a retry of the
+// roll that replaced old get that successor and its secret again. It is the
+// one path of RollToken and the SDK's refresh.
+func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, grace, repeatWithin time.Duration) (*pb.Token, string, error) {
 	now := s.now()
 	rec, secret, err := s.newRecord(old, now, time.Time{})
 	if err != nil {
@@ -60,19 +65,42 @@ func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, gr
 	// RollToken's event names the rolled token (its request does); the
 	// SDK's refresh names its token only by the secret, so its event names
 	// the new token, and its actor the old one. A detected reuse names the
-	// reused token and the family it revoked (storage.RollToken).
+	// reused token and the family it revoked, a repeat the successor it
+	// hands out again (storage.RollToken).
 	setAuditTargetIfUnset(ctx, old.GetWorkspaceId(), rec.GetToken().GetTokenId())
-	_, next, err := s.store.RollToken(ctx, storage.Roll{
-		WorkspaceID: workspaceID,
-		OldID:       old.GetTokenId(),
-		Next:        rec,
-		Grace:       grace,
-		Ceiling:     s.maxLife,
-	})
+	r := storage.Roll{
+		WorkspaceID:  workspaceID,
+		OldID:        old.GetTokenId(),
+		Next:         rec,
+		Grace:        grace,
+		Ceiling:      s.maxLife,
+		RepeatWithin: repeatWithin,
+	}
+	_, next, err := s.store.RollToken(ctx, r)
 	if err != nil {
 		return nil, "", err
 	}
+	if r.Repeated(next) {
+		if secret, err = s.repeatedSecret(next); err != nil {
+			return nil, "", err
+		}
+	}
 	return view(next, now), secret, nil
+}
+
+// repeatedSecret is the secret of a successor handed out again by a
+// repeated refresh, opened from its sealed copy. A server that keeps only
+// hashes (--reveal=false) cannot send it again: the retry is refused, the
+// family stays live, and the old token keeps working for its grace period.
+func (s *Server) repeatedSecret(next *storagepb.TokenRecord) (string, error) {
+	if len(next.GetSealedSecret()) == 0 {
+		return "", status.Error(codes.FailedPrecondition, "this token was refreshed moments ago, and this server keeps only hashes of secrets, so the new token cannot be sent again: continue with the token that refresh returned (this one keeps working for the refresh grace period)")
+	}
+	b, err := s.box.Open(next.GetSealedSecret(), []byte(next.GetToken().GetTokenId()))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*pb.UpdateTokenResponse, error) {
