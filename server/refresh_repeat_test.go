@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,5 +159,43 @@ func TestRefreshRepeatHashesOnly(t *testing.T) {
 		if r := validReason(t, s, sec); r != pb.Reason_REASON_VALID {
 			t.Errorf("%s token after a refused retry: %v; want VALID", name, r)
 		}
+	}
+}
+
+// TestParallelRepeatsOfOneRefresh: with a reuse interval, many clients
+// refreshing one secret at once all get the same new token, and the family
+// lives: one refresh happened, the rest were repeats of it.
+func TestParallelRepeatsOfOneRefresh(t *testing.T) {
+	t.Parallel()
+	s, _, secret := repeatStack(t, true)
+	self := pb.NewSelfServiceClient(s.Conn)
+	const clients = 16
+	var wg sync.WaitGroup
+	results := make([]string, clients)
+	errs := make([]error, clients)
+	for i := range clients {
+		wg.Go(func() {
+			resp, err := self.RefreshToken(t.Context(), &pb.RefreshTokenRequest{Token: secret})
+			results[i], errs[i] = resp.GetValue(), err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		// The per-token refresh limit may refuse some; none may revoke.
+		if c := status.Code(err); c != codes.OK && c != codes.ResourceExhausted {
+			t.Errorf("client %d: %v; want OK or ResourceExhausted", i, err)
+		}
+	}
+	var fresh string
+	for _, r := range results {
+		if r != "" && fresh == "" {
+			fresh = r
+		}
+		if r != "" && r != fresh {
+			t.Fatal("parallel refreshes of one secret returned different tokens")
+		}
+	}
+	if fresh == "" || validReason(t, s, fresh) != pb.Reason_REASON_VALID {
+		t.Errorf("the new token after parallel repeats is not valid")
 	}
 }
