@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -176,18 +177,21 @@ func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*
 }
 
 // maskPaths checks an AIP-134 update mask against the paths a method may
-// change: required, each path known, none twice; "*" alone means all.
+// change: required, each path known, none twice. The full replacement "*"
+// is refused: it would reset every field the request leaves out (a
+// workspace's token policy among them), so each field to change is named.
 func maskPaths(paths, allowed []string) ([]string, error) {
+	names := strings.Join(allowed, ", ")
 	if len(paths) == 0 {
-		return nil, invalid("update_mask", "is required: name the fields to change, among %v", allowed)
-	}
-	if len(paths) == 1 && paths[0] == "*" {
-		return allowed, nil
+		return nil, invalid("update_mask", "is required: name the fields to change, among %s", names)
 	}
 	seen := make(map[string]bool, len(paths))
 	for _, p := range paths {
+		if p == "*" {
+			return nil, invalid("update_mask", "\"*\" (replace everything) is not accepted: name the fields to change, among %s", names)
+		}
 		if !slices.Contains(allowed, p) {
-			return nil, invalid("update_mask", "path %q cannot be changed; allowed: %v", p, allowed)
+			return nil, invalid("update_mask", "path %q cannot be changed; allowed: %s", p, names)
 		}
 		if seen[p] {
 			return nil, invalid("update_mask", "path %q is named twice", p)
