@@ -49,7 +49,11 @@ func (s *Server) rollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.R
 	if err != nil {
 		return nil, err
 	}
-	return &pb.RollTokenResponse{Token: next, Secret: secret}, nil
+	views, err := s.viewsIn(ctx, req.GetWorkspaceId(), s.now(), next)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RollTokenResponse{Token: views[0], Secret: secret}, nil
 }
 
 // roll replaces old by a new token with a fresh secret; old keeps working
@@ -57,7 +61,7 @@ func (s *Server) rollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.R
 // (the SDK refresh's reuse interval; 0 for RollToken) lets a retry of the
 // roll that replaced old get that successor and its secret again. It is the
 // one path of RollToken and the SDK's refresh.
-func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, grace, repeatWithin time.Duration) (*pb.Token, string, error) {
+func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, grace, repeatWithin time.Duration) (*storagepb.TokenRecord, string, error) {
 	now := s.now()
 	rec, secret, err := s.newRecord(old, now, time.Time{})
 	if err != nil {
@@ -86,7 +90,7 @@ func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, gr
 			return nil, "", err
 		}
 	}
-	return view(next, now), secret, nil
+	return next, secret, nil
 }
 
 // repeatedSecret is the secret of a successor handed out again by a
@@ -229,12 +233,16 @@ func checkScopes(prefix string, ops []pb.Operation, zoos []string) ([]pb.Operati
 	return slices.Clone(ops), slices.Clone(zoos), nil
 }
 
-// endTime is when t stops by expiry under policy p, as a timestamp; nil
-// when never.
+// endTime is when t stops by expiry under policy p (lifecycle.End), as a
+// timestamp: t's own expire_time itself when that is the end (shared, not
+// copied, as fillView shares), nil when never.
 func endTime(t *pb.Token, p *pb.TokenPolicy) *timestamppb.Timestamp {
 	end := lifecycle.End(t, p)
 	if end.IsZero() {
 		return nil
+	}
+	if et := t.GetExpireTime(); et != nil && et.AsTime().Equal(end) {
+		return et
 	}
 	return timestamppb.New(end)
 }
