@@ -94,6 +94,9 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 	}
 	var park *storage.SeedPark
 	if seedHash != nil {
+		// Marked for good, so that lists, tokenctl and audits can tell a
+		// token handed to whatever program polled the seed.
+		rec.Token.CreatedForSeed = true
 		sealed, err := s.box.Seal([]byte(secret), seedHash[:])
 		if err != nil {
 			return nil, err

@@ -162,7 +162,7 @@ function row(t, lastUsed) {
     el("td", {}, el("code", { class: "masked" }, t.masked_key)),
     el("td", {}, t.user_id),
     el("td", {}, dateText(t.create_time)),
-    el("td", {}, expiresText(t.expire_time)),
+    el("td", {}, expiresText(t.effective_expire_time || t.expire_time)),
   ];
   if (lastUsed) cells.push(el("td", {}, t.last_used_time ? dateText(t.last_used_time) : "Never"));
   cells.push(el("td", {}, el("span", { class: "state " + (inactive ? "inactive" : "active") }, stateText(t))));
