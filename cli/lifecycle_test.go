@@ -47,6 +47,8 @@ func TestLifecycleCommands(t *testing.T) {
 		t.Errorf("token disable = %v", d)
 	}
 	s.run(t, "token", "check", secret).wantFailure(t, "token check of a disabled token", cli.ExitTokenInvalid, "REASON_DISABLED")
+	s.runWith(t, invocation{stdin: strings.NewReader(secret + "\n")}, "access", "check", "--zoo", "acme/detectors", "--operation", "download", "--token", "-").
+		wantFailure(t, "access check with a disabled token", cli.ExitTokenInvalid, "the token is disabled (REASON_DISABLED)")
 	if e := s.run(t, "token", "enable", "-w", "acme", id, "-o", "json").json(t, "token enable"); e["disabled"] != false || e["state"] != "TOKEN_STATE_ACTIVE" {
 		t.Errorf("token enable = %v", e)
 	}
