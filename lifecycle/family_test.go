@@ -112,7 +112,9 @@ func TestSuccessorAndRetire(t *testing.T) {
 func TestRepeatRefresh(t *testing.T) {
 	t.Parallel()
 	const within = 30 * time.Second
-	old := func() *pb.Token { return &pb.Token{TokenId: "a", FamilyId: "a", ReplacedBy: "b", RevokeTime: at(10 * time.Minute)} }
+	old := func() *pb.Token {
+		return &pb.Token{TokenId: "a", FamilyId: "a", ReplacedBy: "b", RevokeTime: at(10 * time.Minute)}
+	}
 	next := func(age time.Duration) *pb.Token {
 		return &pb.Token{TokenId: "b", FamilyId: "a", Replaces: "a", CreateTime: at(-age)}
 	}
