@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -19,26 +17,9 @@ import (
 // restGet GETs path with the admin credential and decodes the JSON body.
 func restGet(t *testing.T, base, path string) map[string]any {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+teststack.AdminSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d %s", path, resp.StatusCode, b)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
+	code, m := restJSON(t, http.MethodGet, base+path, teststack.AdminSecret)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s = %d %v", path, code, m)
 	}
 	return m
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,13 +17,16 @@ import (
 	"tokenauthority/server"
 )
 
-// restRefresh calls the SDK's REST refresh and returns the status and
-// the decoded body.
-func restRefresh(t *testing.T, base, secret string) (int, map[string]any) {
+// restJSON makes a REST call, with credential as its Bearer when not
+// empty, and returns the status and the decoded JSON body.
+func restJSON(t *testing.T, method, url, credential string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPatch, base+"/api/v1/tokens/"+secret+"/refresh", nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if credential != "" {
+		req.Header.Set("Authorization", "Bearer "+credential)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -37,9 +39,15 @@ func restRefresh(t *testing.T, base, secret string) (int, map[string]any) {
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("refresh answered %d %q: %v", resp.StatusCode, b, err)
+		t.Fatalf("%s %s answered %d %q: %v", method, url, resp.StatusCode, b, err)
 	}
 	return resp.StatusCode, m
+}
+
+// restRefresh calls the SDK's REST refresh.
+func restRefresh(t *testing.T, base, secret string) (int, map[string]any) {
+	t.Helper()
+	return restJSON(t, http.MethodPatch, base+"/api/v1/tokens/"+secret+"/refresh", "")
 }
 
 // repeatStack starts a stack with a 30-second refresh reuse interval and
@@ -71,6 +79,16 @@ func validReason(t *testing.T, s *teststack.Stack, secret string) pb.Reason {
 		t.Fatal(err)
 	}
 	return v.GetReason()
+}
+
+// wantReasons checks the verdict on each named secret.
+func wantReasons(t *testing.T, s *teststack.Stack, when string, secrets map[string]string, want pb.Reason) {
+	t.Helper()
+	for name, sec := range secrets {
+		if r := validReason(t, s, sec); r != want {
+			t.Errorf("%s token %s: %v; want %v", name, when, r, want)
+		}
+	}
 }
 
 // TestRefreshRepeatWithinInterval: an SDK that lost the answer of a
@@ -133,11 +151,7 @@ func TestRefreshRepeatWithinInterval(t *testing.T) {
 	if detail, _ := body["detail"].(string); code != http.StatusBadRequest || !strings.Contains(detail, "family") {
 		t.Errorf("refresh at +30s = %d %v; want 400 saying the family is revoked", code, body)
 	}
-	for name, sec := range map[string]string{"old": secret, "new": fresh} {
-		if r := validReason(t, s, sec); r != pb.Reason_REASON_REVOKED {
-			t.Errorf("%s token after reuse: %v; want REVOKED", name, r)
-		}
-	}
+	wantReasons(t, s, "after reuse", map[string]string{"old": secret, "new": fresh}, pb.Reason_REASON_REVOKED)
 }
 
 // TestRefreshRepeatHashesOnly: a server that keeps only hashes cannot send
@@ -151,15 +165,11 @@ func TestRefreshRepeatHashesOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Clock.Advance(time.Second)
-	_, err = self.RefreshToken(context.WithoutCancel(t.Context()), &pb.RefreshTokenRequest{Token: secret})
+	_, err = self.RefreshToken(t.Context(), &pb.RefreshTokenRequest{Token: secret})
 	if st := status.Convert(err); st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), "hashes") {
 		t.Fatalf("retry on a hashes-only server: %v; want FailedPrecondition explaining why", err)
 	}
-	for name, sec := range map[string]string{"old (in grace)": secret, "new": resp.GetValue()} {
-		if r := validReason(t, s, sec); r != pb.Reason_REASON_VALID {
-			t.Errorf("%s token after a refused retry: %v; want VALID", name, r)
-		}
-	}
+	wantReasons(t, s, "after a refused retry", map[string]string{"old (in grace)": secret, "new": resp.GetValue()}, pb.Reason_REASON_VALID)
 }
 
 // TestParallelRepeatsOfOneRefresh: with a reuse interval, many clients
