@@ -37,11 +37,14 @@ type Config struct {
 	TLSClientCA      string // PEM CAs whose client certificates are required
 	MaxTokenLifetime time.Duration
 	RefreshGrace     time.Duration
-	SeedTTL          time.Duration
-	Retention        time.Duration // how long ended tokens stay listable; 0 keeps them
-	ShutdownTimeout  time.Duration
-	LogLevel         slog.Level
-	LogFormat        string // "text" or "json"
+	// RefreshReuseInterval: a repeat SDK refresh of one token inside it
+	// gets the same new token; 0 disables.
+	RefreshReuseInterval time.Duration
+	SeedTTL              time.Duration
+	Retention            time.Duration // how long ended tokens stay listable; 0 keeps them
+	ShutdownTimeout      time.Duration
+	LogLevel             slog.Level
+	LogFormat            string // "text" or "json"
 	// UI serves the Workspace Tokens page at /ui/ and /create_token.
 	UI bool
 	// TrustedUserHeader, when set, turns on member mode for requests from
@@ -90,23 +93,24 @@ type Config struct {
 // Defaults returns the configuration of a server started with no arguments.
 func Defaults() Config {
 	return Config{
-		DataDir:         "./data",
-		GRPCAddr:        "127.0.0.1:50051",
-		HTTPAddr:        "127.0.0.1:8080",
-		Reveal:          true,
-		RefreshGrace:    10 * time.Minute,
-		SeedTTL:         10 * time.Minute,
-		Retention:       30 * 24 * time.Hour,
-		ShutdownTimeout: 10 * time.Second,
-		RateLimit:       100,
-		RateBurst:       200,
-		AuthzRateLimit:  20000,
-		AuthzRateBurst:  40000,
-		GRPC:            server.DefaultTransportLimits(),
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "text",
-		UI:              true,
-		Store:           "bbolt",
+		DataDir:              "./data",
+		GRPCAddr:             "127.0.0.1:50051",
+		HTTPAddr:             "127.0.0.1:8080",
+		Reveal:               true,
+		RefreshGrace:         10 * time.Minute,
+		RefreshReuseInterval: lifecycle.DefaultRefreshReuseInterval,
+		SeedTTL:              10 * time.Minute,
+		Retention:            30 * 24 * time.Hour,
+		ShutdownTimeout:      10 * time.Second,
+		RateLimit:            100,
+		RateBurst:            200,
+		AuthzRateLimit:       20000,
+		AuthzRateBurst:       40000,
+		GRPC:                 server.DefaultTransportLimits(),
+		LogLevel:             slog.LevelInfo,
+		LogFormat:            "text",
+		UI:                   true,
+		Store:                "bbolt",
 		Etcd: etcdstore.Config{
 			Prefix:       etcdstore.DefaultPrefix,
 			MaxStaleness: etcdstore.DefaultMaxStaleness,
@@ -133,6 +137,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA certificates; when set, every client must present a certificate they signed (mutual TLS)")
 	fs.DurationVar(&cfg.MaxTokenLifetime, "max-token-lifetime", 0, "longest lifetime a token may have, e.g. 2160h; 0 means unlimited (tokens may never expire)")
 	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long the old token keeps working after an SDK refresh (at most 168h)")
+	fs.DurationVar(&cfg.RefreshReuseInterval, "refresh-reuse-interval", cfg.RefreshReuseInterval, "a repeat SDK refresh of one token within this long (a client retrying after a lost answer) gets the same new token instead of revoking the token's family as a reuse; 0 disables (at most --refresh-grace)")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long revoked and expired tokens stay listable (show_revoked) before a background sweep deletes them; 0 keeps them forever")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
@@ -230,10 +235,12 @@ func (c Config) check() error {
 		return errors.New("--tls-cert and --tls-key go together")
 	case c.TLSClientCA != "" && c.TLSCert == "":
 		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
-	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0:
+	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.RefreshReuseInterval < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0:
 		return errors.New("durations must not be negative")
 	case c.RefreshGrace > lifecycle.MaxGrace:
 		return fmt.Errorf("--refresh-grace %s: at most %s, as for any roll", c.RefreshGrace, lifecycle.MaxGrace)
+	case c.RefreshReuseInterval > c.RefreshGrace:
+		return fmt.Errorf("--refresh-reuse-interval %s: at most --refresh-grace (%s): a repeat refresh presents the old token, which stops when its grace ends", c.RefreshReuseInterval, c.RefreshGrace)
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
 		return fmt.Errorf("--rate-limit %v: want a number of requests per second, 0 to disable", c.RateLimit)
 	case c.RateBurst < 1:

@@ -24,7 +24,10 @@
 // the ids the request names; a handler that learns an id only later (a new
 // token's) sets it with setAuditTarget before its store write, which
 // records the event in the same transaction. RevealToken records its event
-// with RecordAudit before the secret is returned. How it can hurt you: a
+// with RecordAudit before the secret is returned; a repeated SDK refresh
+// (--refresh-reuse-interval) hands a successor's secret out again, and its
+// token.refresh event, naming that successor, is committed before it
+// leaves. How it can hurt you: a
 // new handler that writes state under a method mapped to notAudited leaves
 // no trace, and a handler must never put a secret into an event.
 //

@@ -48,6 +48,10 @@ type Config struct {
 	// RefreshGrace is how long a refreshed token keeps working; 0 means
 	// DefaultRefreshGrace.
 	RefreshGrace time.Duration
+	// RefreshReuseInterval is how long after an SDK refresh a repeat of it
+	// (a client retrying after a lost answer) gets the same new token
+	// instead of revoking the family as a reuse; 0 means no repeats.
+	RefreshReuseInterval time.Duration
 	// SeedTTL is how long a seed can be picked after its token was created; 0
 	// means DefaultSeedTTL.
 	SeedTTL time.Duration
@@ -93,14 +97,15 @@ type Server struct {
 	access  *access.Authority
 	gateway *authz.Gateway
 	// gatewayCred makes gateway methods need a validator credential.
-	gatewayCred bool
-	box         Sealer
-	creds       *credential.Set
-	reveal      bool
-	maxLife     time.Duration
-	grace       time.Duration
-	seedTTL     time.Duration
-	limits      TransportLimits
+	gatewayCred   bool
+	box           Sealer
+	creds         *credential.Set
+	reveal        bool
+	maxLife       time.Duration
+	grace         time.Duration
+	repeatRefresh time.Duration
+	seedTTL       time.Duration
+	limits        TransportLimits
 
 	clientLimit  *ratelimit.Limiter
 	refreshLimit *ratelimit.Limiter
@@ -119,14 +124,15 @@ type Server struct {
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:   cfg.Store,
-		box:     cfg.Box,
-		creds:   cfg.Credentials,
-		reveal:  cfg.Reveal,
-		maxLife: cfg.MaxTokenLifetime,
-		grace:   cfg.RefreshGrace,
-		seedTTL: cfg.SeedTTL,
-		limits:  cfg.Transport.withDefaults(),
+		store:         cfg.Store,
+		box:           cfg.Box,
+		creds:         cfg.Credentials,
+		reveal:        cfg.Reveal,
+		maxLife:       cfg.MaxTokenLifetime,
+		grace:         cfg.RefreshGrace,
+		repeatRefresh: cfg.RefreshReuseInterval,
+		seedTTL:       cfg.SeedTTL,
+		limits:        cfg.Transport.withDefaults(),
 
 		clientLimit:  cfg.ClientLimiter,
 		refreshLimit: cfg.RefreshLimiter,
