@@ -20,23 +20,34 @@ type AdmitFunc func(ctx context.Context, fullMethod string) (context.Context, er
 
 // routeMethods maps each gateway route, as recordRoute labels it ("POST
 // /v1/tokens:reportLeaked"), to its gRPC full method, read from the
-// embedded OpenAPI document, whose operation ids are "<Service>_<Method>".
+// embedded OpenAPI document, whose operation ids of the API's methods are
+// "<Service>_<Method>". The plain routes (/healthz, /v1/authz, ...) have
+// ids of one word and are left out: they are not gateway routes.
 func routeMethods() (map[string]string, error) {
 	var doc struct {
-		Paths map[string]map[string]struct {
-			OperationID string `json:"operationId"`
-		} `json:"paths"`
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}
 	if err := json.Unmarshal(openapiDoc, &doc); err != nil {
 		return nil, fmt.Errorf("read the embedded OpenAPI document: %w", err)
 	}
 	pkg := string(pb.File_tokenauthority_v1_token_service_proto.Package())
 	out := map[string]string{}
-	for path, ops := range doc.Paths {
-		for method, op := range ops {
+	for path, item := range doc.Paths {
+		for method, raw := range item {
+			switch method {
+			case "get", "put", "post", "delete", "patch":
+			default:
+				continue // parameters, summary, ...
+			}
+			var op struct {
+				OperationID string `json:"operationId"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				return nil, fmt.Errorf("read the embedded OpenAPI document: %s %s: %w", method, path, err)
+			}
 			svc, rpc, ok := strings.Cut(op.OperationID, "_")
 			if !ok {
-				return nil, fmt.Errorf("OpenAPI operation id %q is not <Service>_<Method>", op.OperationID)
+				continue
 			}
 			out[strings.ToUpper(method)+" "+path] = "/" + pkg + "." + svc + "/" + rpc
 		}
