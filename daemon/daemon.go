@@ -64,9 +64,11 @@ type Daemon struct {
 	grpc     *grpc.Server
 	http     *http.Server
 	health   *health.Server
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-	errc     chan error
+	// srv is the services, whose leak report worker Shutdown drains.
+	srv  *server.Server
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+	errc chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -106,6 +108,10 @@ func listen(ctx context.Context, cfg Config) (gl, hl net.Listener, err error) {
 }
 
 func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listener) (*Daemon, error) {
+	// Member mode without its proxies fails before anything is written.
+	if _, err := cfg.trustedUser(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -165,18 +171,19 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 
 func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry, auditLog io.Writer) error {
 	srv := server.New(server.Config{
-		Store:            d.store,
-		Box:              box,
-		Credentials:      creds,
-		Reveal:           d.cfg.Reveal,
-		MaxTokenLifetime: d.cfg.MaxTokenLifetime,
-		RefreshGrace:     d.cfg.RefreshGrace,
-		SeedTTL:          d.cfg.SeedTTL,
-		Transport:        d.cfg.GRPC,
-		ClientLimiter:    ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
-		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
-		GatewayLimiter:   ratelimit.New(ratelimit.Config{Rate: d.cfg.AuthzRateLimit, Burst: d.cfg.AuthzRateBurst}),
-		AuthzRules:       rules,
+		Store:                d.store,
+		Box:                  box,
+		Credentials:          creds,
+		Reveal:               d.cfg.Reveal,
+		MaxTokenLifetime:     d.cfg.MaxTokenLifetime,
+		RefreshGrace:         d.cfg.RefreshGrace,
+		RefreshReuseInterval: d.cfg.RefreshReuseInterval,
+		SeedTTL:              d.cfg.SeedTTL,
+		Transport:            d.cfg.GRPC,
+		ClientLimiter:        ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
+		RefreshLimiter:       ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
+		GatewayLimiter:       ratelimit.New(ratelimit.Config{Rate: d.cfg.AuthzRateLimit, Burst: d.cfg.AuthzRateBurst}),
+		AuthzRules:           rules,
 		// Envoy usually calls Check without a credential.
 		GatewayCredential: d.cfg.AuthzRequireCredential,
 		Logger:            d.log,
@@ -186,6 +193,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		Now:               d.cfg.Now,
 	})
 
+	d.srv = srv
 	tlsCfg, err := d.cfg.serverTLS()
 	if err != nil {
 		return err
@@ -222,6 +230,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		TrustedUser: trusted,
 		Audit:       srv.Audit(),
 		Backup:      srv.Backup,
+		Admit:       srv.AdmitOpen,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -289,6 +298,11 @@ func (d *Daemon) purgeSeeds(ctx context.Context) {
 	}
 }
 
+// WaitLeakReports blocks until every leak report answered so far has been
+// processed (its tokens revoked, or found to match nothing), or ctx ends:
+// the answer of ReportLeakedTokens comes first.
+func (d *Daemon) WaitLeakReports(ctx context.Context) error { return d.srv.WaitLeakReports(ctx) }
+
 // Wait blocks until a listener fails, returning its error, or until the
 // daemon is shut down, returning nil.
 func (d *Daemon) Wait(ctx context.Context) error {
@@ -316,6 +330,11 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 			d.grpc.Stop()
 			<-stopped
+		}
+		// Leak reports already answered are revoked before the store
+		// closes, as far as the shutdown deadline allows.
+		if err := d.srv.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("process answered leak reports: %w", err))
 		}
 		d.stop()
 		d.wg.Wait()

@@ -37,6 +37,7 @@ type Metrics struct {
 	durations *prometheus.HistogramVec
 	decisions *prometheus.CounterVec
 	commits   prometheus.Histogram
+	leaks     *prometheus.CounterVec
 	store     *storeCollector
 
 	// observers caches the children of requests and durations by their
@@ -87,10 +88,14 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Writes per store commit; larger batches share one fsync.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 9),
 		}),
+		leaks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenauthority_leak_reports_total",
+			Help: "Leak reports processed after they were answered, by outcome: matched (revoked a token), unmatched (wrote nothing), failed (the store failed) or queue_full (refused with 429 before it was queued).",
+		}, []string{"outcome"}),
 		store: newStoreCollector(),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.durations, m.decisions, m.commits, m.store)
+		reg.MustRegister(m.requests, m.durations, m.decisions, m.commits, m.leaks, m.store)
 	}
 	return m
 }
@@ -139,6 +144,23 @@ func (m *Metrics) ObserveDecision(kind string, reason pb.Reason) {
 		slot.Store(c)
 	}
 	c.Inc()
+}
+
+// Outcomes of ObserveLeakReport.
+const (
+	LeakMatched   = "matched"
+	LeakUnmatched = "unmatched"
+	LeakFailed    = "failed"
+	LeakQueueFull = "queue_full"
+)
+
+// ObserveLeakReport counts one leak report by its outcome (LeakMatched,
+// ...).
+func (m *Metrics) ObserveLeakReport(outcome string) {
+	if m == nil {
+		return
+	}
+	m.leaks.WithLabelValues(outcome).Inc()
 }
 
 // ObserveCommit records how many writes one store commit carried.

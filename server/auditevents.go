@@ -126,5 +126,5 @@ func (s *Server) verifyAuditLog(ctx context.Context, _ *pb.VerifyAuditLogRequest
 		s.log.LogAttrs(ctx, slog.LevelWarn, "audit log chain is broken",
 			slog.Uint64("first_broken_sequence", res.FirstBroken), slog.Uint64("events_checked", res.Checked))
 	}
-	return &pb.VerifyAuditLogResponse{Ok: res.OK, EventsChecked: res.Checked, FirstBrokenSequence: res.FirstBroken}, nil
+	return &pb.VerifyAuditLogResponse{Ok: res.OK, EventsChecked: res.Checked, FirstBrokenSequence: res.FirstBroken, CheckpointSequence: res.Checkpoint}, nil
 }

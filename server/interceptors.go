@@ -15,14 +15,21 @@ import (
 
 // unary is the server's one unary interceptor, which does in this order
 // what a chain of four would (grpc-go allocates a closure per link on
-// every call): marks the request as read (requestRead), then logs the call
+// every call): marks the request as read (requestRead), answers a request
+// the codec could not decode (decodeFailures), then logs the call
 // (logCall), records it in the metrics, and turns a panic in the handler
 // into an Internal error (recoverUnary), innermost so that the log line
 // and the metrics see that error.
 func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
 	stopReadTimer(ctx)
 	start := time.Now()
-	resp, err := s.recoverUnary(ctx, req, info, next)
+	// A request the codec could not decode is answered with its
+	// InvalidArgument status, never handled.
+	var resp any
+	err := s.codec.failed.take(req)
+	if err == nil {
+		resp, err = s.recoverUnary(ctx, req, info, next)
+	}
 	d := time.Since(start)
 	s.metrics.ObserveRequest(metrics.TransportGRPC, info.FullMethod, metrics.CodeOf(err).String(), d)
 	s.logCall(ctx, info.FullMethod, err, d)

@@ -48,6 +48,10 @@ type Config struct {
 	// RefreshGrace is how long a refreshed token keeps working; 0 means
 	// DefaultRefreshGrace.
 	RefreshGrace time.Duration
+	// RefreshReuseInterval is how long after an SDK refresh a repeat of it
+	// (a client retrying after a lost answer) gets the same new token
+	// instead of revoking the family as a reuse; 0 means no repeats.
+	RefreshReuseInterval time.Duration
 	// SeedTTL is how long a seed can be picked after its token was created; 0
 	// means DefaultSeedTTL.
 	SeedTTL time.Duration
@@ -83,6 +87,10 @@ type Config struct {
 	// an open Check tells a caller nothing it could not learn by making the
 	// request through the gateway.
 	GatewayCredential bool
+	// LeakQueue is how many answered leak reports may wait for their
+	// lookup at once; 0 means DefaultLeakQueue. A report arriving when it
+	// is full is refused with ResourceExhausted (HTTP 429).
+	LeakQueue int
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 }
@@ -93,14 +101,15 @@ type Server struct {
 	access  *access.Authority
 	gateway *authz.Gateway
 	// gatewayCred makes gateway methods need a validator credential.
-	gatewayCred bool
-	box         Sealer
-	creds       *credential.Set
-	reveal      bool
-	maxLife     time.Duration
-	grace       time.Duration
-	seedTTL     time.Duration
-	limits      TransportLimits
+	gatewayCred   bool
+	box           Sealer
+	creds         *credential.Set
+	reveal        bool
+	maxLife       time.Duration
+	grace         time.Duration
+	repeatRefresh time.Duration
+	seedTTL       time.Duration
+	limits        TransportLimits
 
 	clientLimit  *ratelimit.Limiter
 	refreshLimit *ratelimit.Limiter
@@ -112,19 +121,27 @@ type Server struct {
 	now     func() time.Time
 	// auditLog copies committed audit events to the log and AuditLog.
 	auditLog *auditLog
+	// leaks holds answered leak reports for their worker (Close stops it).
+	leaks *leakQueue
+	// codec decodes requests, reporting those it cannot decode to the
+	// interceptors (codec_errors.go).
+	codec codec
+	// pollers remembers who polled each seed (in memory, a minute).
+	pollers *pollers
 }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:   cfg.Store,
-		box:     cfg.Box,
-		creds:   cfg.Credentials,
-		reveal:  cfg.Reveal,
-		maxLife: cfg.MaxTokenLifetime,
-		grace:   cfg.RefreshGrace,
-		seedTTL: cfg.SeedTTL,
-		limits:  cfg.Transport.withDefaults(),
+		store:         cfg.Store,
+		box:           cfg.Box,
+		creds:         cfg.Credentials,
+		reveal:        cfg.Reveal,
+		maxLife:       cfg.MaxTokenLifetime,
+		grace:         cfg.RefreshGrace,
+		repeatRefresh: cfg.RefreshReuseInterval,
+		seedTTL:       cfg.SeedTTL,
+		limits:        cfg.Transport.withDefaults(),
 
 		clientLimit:  cfg.ClientLimiter,
 		refreshLimit: cfg.RefreshLimiter,
@@ -154,6 +171,9 @@ func New(cfg Config) *Server {
 	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
 	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
+	s.leaks = newLeakQueue(cfg.LeakQueue)
+	s.codec = newCodec()
+	s.pollers = newPollers()
 	return s
 }
 
@@ -197,11 +217,13 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 // that both see the resulting Internal error) panic recovery.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return append(s.limits.serverOptions(),
+		grpc.InTapHandle(s.tapHandle(s.limits.RequestReadTimeout)),
 		// Every request of the API fits in a few hundred bytes; the REST
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),
 		// protobuf, decoding of Envoy's CheckRequest aside (see codec).
-		grpc.ForceServerCodecV2(newCodec()),
+		grpc.ForceServerCodecV2(s.codec),
 		grpc.ChainUnaryInterceptor(s.unary),
+		grpc.ChainStreamInterceptor(requestReadStream(s.codec.failed)),
 	)
 }

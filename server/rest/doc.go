@@ -1,6 +1,6 @@
 // Package rest serves the tokenauthority API over HTTP/JSON: a grpc-gateway
 // facade that calls the gRPC service implementations in-process, beside a
-// few plain endpoints (/openapi.json, /healthz, /readyz, /metrics).
+// few plain endpoints (/openapi.json, /swagger.json, /healthz, /readyz, /metrics).
 //
 // JSON uses the proto field names (snake_case) and always includes
 // unpopulated fields, because the hub SDK reads keys such as created_at that
@@ -25,6 +25,13 @@
 // that workspace member (server.WithTrustedUser), on a context value that no
 // header or metadata can forge. A mistake in --trusted-proxies, or a proxy
 // that passes a client's own header through, lets anyone act as any member.
+// The proxy's login cookie comes with requests other sites make a browser
+// send, so a signed-in request that changes something must be JSON and, when
+// it names an Origin, come from the hub's own or an allowed one
+// (crossorigin.go); this is checked in the one middleware every route goes
+// through. From a trusted proxy the last X-Forwarded-For address becomes the
+// request's peer: a proxy that lets a client choose that entry lets it choose
+// its audit address, rate-limit bucket and the address a seed's poller shows.
 //
 // # How it can hurt you
 //
@@ -38,4 +45,13 @@
 // a new field kind needs no change, but a message-level JSON option set on
 // the gateway's marshaler would not reach it (jsonMarshaler is where both
 // live).
+//
+// Decode errors are reworded (decode_errors.go) from the texts of protojson
+// and of the gateway's query parser, matched by pattern: a new version
+// that words them differently falls back to a general sentence, never to
+// its own text, and TestDecodeErrorsNameTheFieldNotTheParser fails. The
+// routes are mapped to their gRPC methods from the embedded OpenAPI
+// document (admit.go), so that Config.Admit runs before the body is read;
+// a route missing from it is admitted unlimited here and limited only
+// after decoding, by the service.
 package rest

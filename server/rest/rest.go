@@ -63,11 +63,15 @@ type Config struct {
 	// Audit serves the AuditService routes (/v1/audit/...). Nil leaves them
 	// unserved.
 	Audit pb.AuditServiceServer
+	// Admit, when set, runs for every API request before its body is
+	// read (server.Server.AdmitOpen: the per-address limits of the methods
+	// that need no credential). Nil admits everything.
+	Admit AdmitFunc
 }
 
 // New returns the HTTP handler of the REST API: the gateway routes of the
 // three services, called in-process, and the plain endpoints /openapi.json,
-// /healthz, /readyz and /metrics. ctx is only used to register the
+// /swagger.json, /healthz, /readyz and /metrics. ctx is only used to register the
 // gateway handlers.
 func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspaces pb.WorkspaceServiceServer, self pb.SelfServiceServer) (http.Handler, error) {
 	if tokens == nil || workspaces == nil || self == nil {
@@ -84,11 +88,19 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 
 	errs := &errorResponder{log: log, maxBody: maxBody}
 	marshaler := newJSONMarshaler()
+	middlewares := []runtime.Middleware{recordRoute}
+	if cfg.Admit != nil {
+		methods, err := routeMethods()
+		if err != nil {
+			return nil, err
+		}
+		middlewares = append(middlewares, admitBeforeBody(cfg.Admit, methods, errs))
+	}
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
 		runtime.WithErrorHandler(errs.handleError),
 		runtime.WithRoutingErrorHandler(handleRoutingError),
-		runtime.WithMiddlewares(recordRoute),
+		runtime.WithMiddlewares(middlewares...),
 		// The method is what proxies in front filter on: never let a header
 		// or a form body turn a POST into a DELETE or a GET.
 		runtime.WithDisableHTTPMethodOverride(),
@@ -110,7 +122,8 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 	}
 
 	routes := map[string]http.Handler{
-		"GET /openapi.json": http.HandlerFunc(serveOpenAPI),
+		"GET /openapi.json": serveDocument(openapiDoc),
+		"GET /swagger.json": serveDocument(swaggerDoc),
 		"GET /healthz":      http.HandlerFunc(serveHealthz),
 		"GET /readyz":       readyz(cfg.Ready),
 	}

@@ -47,9 +47,12 @@ var conformance = []struct {
 	{"RollKeepsOnePredecessorInGrace", testRollKeepsOnePredecessorInGrace},
 	{"RevokeRevokesDescendants", testRevokeRevokesDescendants},
 	{"RollReuseRevokesFamily", testRollReuseRevokesFamily},
+	{"RollRepeatWithin", testRollRepeatWithin},
 	{"RollReuseRevokesLongFamily", testRollReuseRevokesLongFamily},
 	{"RollFamilyLifetime", testRollFamilyLifetime},
 	{"UpdateToken", testUpdateToken},
 	{"AuditEventsOfConcurrentWrites", testAuditEventsOfConcurrentWrites},
 	{"ListAuditEvents", testListAuditEvents},
+	{"AuditRetention", testAuditRetention},
+	{"AuditRetentionConcurrent", testAuditRetentionConcurrent},
 }
