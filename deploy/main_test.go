@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -25,17 +26,22 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	dist, helm = filepath.Join(tmp, "dist"), filepath.Join(tmp, "helm")
-	for _, args := range [][]string{
-		{"run", "./deploy/release", "-out", dist, "-platforms", "linux/" + runtime.GOARCH},
-		{"build", "-modfile=tools/helm/go.mod", "-o", helm, "helm.sh/helm/v4/cmd/helm"},
-	} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "go %v: %v\n%s", args, err, out)
-			return 1
-		}
+	dist = filepath.Join(tmp, "dist")
+	release := exec.Command("go", "run", "./deploy/release", "-out", dist, "-platforms", "linux/"+runtime.GOARCH)
+	release.Dir = ".."
+	if out, err := release.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go run ./deploy/release: %v\n%s", err, out)
+		return 1
 	}
+	// go tool -n builds helm once into the build cache and names the
+	// executable, which later runs reuse without linking it again.
+	tool := exec.Command("go", "tool", "-modfile=tools/helm/go.mod", "-n", "helm")
+	tool.Dir, tool.Stderr = "..", os.Stderr
+	out, err := tool.Output()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go tool -modfile=tools/helm/go.mod -n helm: %v\n", err)
+		return 1
+	}
+	helm = strings.TrimSpace(string(out))
 	return m.Run()
 }
