@@ -270,9 +270,14 @@ func checkPod(t *testing.T, pod corev1.PodTemplateSpec) {
 	case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
 		t.Error("container seccomp profile is not RuntimeDefault")
 	}
-	for name, p := range map[string]*corev1.Probe{"/healthz": c.LivenessProbe, "/readyz": c.ReadinessProbe} {
-		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != name || p.HTTPGet.Port.String() != "http" {
-			t.Errorf("probe %s = %+v; want an HTTP GET of %s on the http port", name, p, name)
+	probes := []struct {
+		name  string
+		probe *corev1.Probe
+		path  string
+	}{{"startup", c.StartupProbe, "/healthz"}, {"liveness", c.LivenessProbe, "/healthz"}, {"readiness", c.ReadinessProbe, "/readyz"}}
+	for _, p := range probes {
+		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || p.probe.HTTPGet.Port.String() != "http" {
+			t.Errorf("%s probe = %+v; want an HTTP GET of %s on the http port", p.name, p.probe, p.path)
 		}
 	}
 	var ports []int32

@@ -134,6 +134,11 @@ spec:
         - name: http
           containerPort: 8080
           protocol: TCP
+      startupProbe:
+        httpGet:
+          path: /healthz
+          port: http
+        {{- toYaml .Values.startupProbe | nindent 8 }}
       livenessProbe:
         httpGet:
           path: /healthz
