@@ -15,7 +15,6 @@ import (
 
 // Limits on request fields.
 const (
-	maxIDLen         = access.MaxIDLen
 	maxDescription   = 256
 	defaultPageSize  = 50
 	maxPageSize      = 1000
@@ -26,20 +25,17 @@ const (
 	neverExpiresSecs = -62135596800 // 0001-01-01T00:00:00Z, the SDK's "never expires"
 )
 
-// idRule is the ID rule as the error states it: what checkID accepts.
-const idRule = "must match [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])? (lowercase letters, digits and inner hyphens, at most 63 characters)"
-
-// checkID accepts `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`: hyphens only between
-// other characters, as in DNS labels.
+// checkID accepts a workspace, zoo or user id under the id rule
+// (access.ValidID), saying which part of the rule id breaks.
 func checkID(field, id string) error {
 	if id == "" {
 		return invalid(field, "is required")
 	}
-	if len(id) > maxIDLen {
-		return invalid(field, "must be at most %d characters", maxIDLen)
+	if len(id) > access.MaxIDLen {
+		return invalid(field, "must be at most %d characters", access.MaxIDLen)
 	}
 	if !access.ValidID(id) {
-		return invalid(field, idRule)
+		return invalid(field, access.IDRule)
 	}
 	return nil
 }
