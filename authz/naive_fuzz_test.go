@@ -2,7 +2,10 @@ package authz_test
 
 import (
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -142,10 +145,10 @@ func checkInsideZoo(t *testing.T, rs *authz.Rules, method, uri string) {
 // server decodes, splits and cleans it.
 func FuzzNaiveServer(f *testing.F) {
 	rs := authz.MustDefaultRules()
-	for _, uri := range attackPaths {
+	for _, uri := range loadPaths(f, "attacks.txt") {
 		f.Add(uri)
 	}
-	for _, uri := range plainPaths {
+	for _, uri := range loadPaths(f, "plain.txt") {
 		f.Add(uri)
 	}
 	f.Fuzz(func(t *testing.T, uri string) {
@@ -156,52 +159,12 @@ func FuzzNaiveServer(f *testing.F) {
 	})
 }
 
-// attackPaths try to leave the public zoo acme/pub for acme/priv; every one
-// must be refused.
-var attackPaths = []string{
-	"/zoo/v1/public/models/acme/pub#/../../acme/priv/m",
-	"/zoo/v1/public/models/acme/pub/x#/../../../acme/priv/m",
-	"/zoo/v1/public/models/acme/pub/%23/../../priv/m",
-	"/zoo/v1/public/models/acme/pub/%2523/../../priv/m",
-	"/zoo/v1/public/models/acme/pub/%252e%252e/%252e%252e/priv/m",
-	"/zoo/v1/public/models/acme/pub/%25%32%65%25%32%65/priv/m",
-	"/zoo/v1/public/models/acme/pub/..;/priv/m",
-	"/zoo/v1/public/models/acme/pub;/../priv/m",
-	"/zoo/v1/public/models/acme/pub/x;/../../priv/m",
-	"/zoo/v1/public/models/acme/pub/x%3b/../../priv/m",
-	"/zoo/v1/public/models/acme/pub/%00/../../priv/m",
-	"/zoo/v1/public/models/acme/pub/\uff0e\uff0e/priv/m",
-	"/zoo/v1/public/models/acme/pub/%ef%bc%8e%ef%bc%8e/priv/m",
-	"/zoo/v1/public/models/acme/pub/\xc0\xae\xc0\xae/priv/m",
-	"/zoo/v1/public/models/acme/pub/%c0%ae%c0%ae/priv/m",
-	"/zoo/v1/public/models/acme/pub/\xe0\x80\xae\xe0\x80\xae/priv/m",
-	"/zoo/v1/public/models/acme/pub/..%20/priv/m",
-	"/zoo/v1/public/models/acme/pub/.../priv/m",
-	"/zoo/v1/public/models/acme/pub/x\\..\\..\\priv\\m",
-	"/zoo/v1/public/models/acme/pub/x%5c..%5c..%5cpriv%5cm",
-	"/zoo/v1/public/models/acme/pub/x?/../../priv/m#",
-	"/zoo/v1/public/models/acme/pub/%3f/../../priv/m",
-	"/zoo/v1/public/models/acme/pub/ /../priv/m",
-	"/zoo/v1/public/models/acme/pub/..\t/priv/m",
-}
-
-// plainPaths are what the hub SDK downloads and posts; every one must be
-// allowed to match.
-var plainPaths = []string{
-	"/zoo/v1/public/models/acme/pub/model.bin",
-	"/zoo/v1/public/models/acme/pub/org/my-model_v2.1~rc/resolve/main/model-00001-of-00002.safetensors?download=true",
-	"/zoo/v1/public/models/acme/pub/my%20model%20%281%29.bin",
-	"/zoo/v1/public/models/acme/pub/a+b=c,d!e$f&g'h(i)j*k:l@m",
-	"/zoo/v1/public/models/acme/pub/",
-	"/zoo/v1/inference/acme/priv/v1/chat/completions?stream=true&x=a;b",
-}
-
 // TestNaiveServerPaths runs the fuzz model over the fixed attack and plain
 // paths: every attack is refused, every plain path matches.
 func TestNaiveServerPaths(t *testing.T) {
 	t.Parallel()
 	rs := authz.MustDefaultRules()
-	for _, uri := range attackPaths {
+	for _, uri := range loadPaths(t, "attacks.txt") {
 		t.Run(uri, func(t *testing.T) {
 			t.Parallel()
 			checkInsideZoo(t, rs, "GET", uri)
@@ -210,7 +173,7 @@ func TestNaiveServerPaths(t *testing.T) {
 			}
 		})
 	}
-	for _, uri := range plainPaths {
+	for _, uri := range loadPaths(t, "plain.txt") {
 		t.Run(uri, func(t *testing.T) {
 			t.Parallel()
 			if _, err := rs.Match("GET", uri); err != nil {
@@ -219,4 +182,29 @@ func TestNaiveServerPaths(t *testing.T) {
 			checkInsideZoo(t, rs, "GET", uri)
 		})
 	}
+}
+
+// loadPaths reads a list of request targets from testdata/paths: one
+// Go-quoted string a line, # comments.
+func loadPaths(tb testing.TB, name string) []string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "paths", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for n, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		uri, err := strconv.Unquote(line)
+		if err != nil {
+			tb.Fatalf("%s:%d: %v", name, n+1, err)
+		}
+		out = append(out, uri)
+	}
+	if len(out) == 0 {
+		tb.Fatalf("%s lists no paths", name)
+	}
+	return out
 }

@@ -69,7 +69,7 @@ func TestPlainPathsAtEntryPoints(t *testing.T) {
 	}
 	entries := map[string]func(*testing.T, string) (int, string){"/v1/authz": forward, "Check": check}
 
-	for _, uri := range attackPaths {
+	for _, uri := range loadPaths(t, "attacks.txt") {
 		t.Run("refused "+uri, func(t *testing.T) {
 			t.Parallel()
 			for name, ask := range entries {
@@ -83,7 +83,7 @@ func TestPlainPathsAtEntryPoints(t *testing.T) {
 			}
 		})
 	}
-	for _, uri := range plainPaths {
+	for _, uri := range loadPaths(t, "plain.txt") {
 		t.Run("plain "+uri, func(t *testing.T) {
 			t.Parallel()
 			for name, ask := range entries {
