@@ -209,13 +209,14 @@ func checkGatewayHeaders(t *testing.T, addr string, up *upstream, z gatewayZoos)
 	pub := "/zoo/v1/public/models/acme/pub/m"
 	priv := "/zoo/v1/public/models/acme/priv/m"
 	spoofs := map[string][][2]string{
-		"X-Original-*":            {{"X-Original-URI", pub}, {"X-Original-Method", "GET"}},
-		"X-Forwarded-*":           {{"X-Forwarded-Uri", pub}, {"X-Forwarded-Method", "GET"}},
-		"both families":           {{"X-Original-URI", pub}, {"X-Forwarded-Uri", pub}, {"X-Original-Method", "GET"}, {"X-Forwarded-Method", "GET"}},
-		"repeated":                {{"X-Original-URI", pub}, {"X-Original-URI", pub}, {"X-Forwarded-Uri", pub}, {"X-Forwarded-Uri", pub}},
-		"lower-case":              {{"x-original-uri", pub}, {"x-forwarded-uri", pub}},
-		"identity":                {{"X-Workspace-Id", "acme"}, {"X-User-Id", "alice"}, {"X-Token-Id", "forged"}},
-		"identity and X-Original": {{"X-Original-URI", pub}, {"X-Workspace-Id", "acme"}, {"X-User-Id", "alice"}},
+		"X-Original-*":              {{"X-Original-URI", pub}, {"X-Original-Method", "GET"}},
+		"X-Forwarded-*":             {{"X-Forwarded-Uri", pub}, {"X-Forwarded-Method", "GET"}},
+		"both families":             {{"X-Original-URI", pub}, {"X-Forwarded-Uri", pub}, {"X-Original-Method", "GET"}, {"X-Forwarded-Method", "GET"}},
+		"repeated":                  {{"X-Original-URI", pub}, {"X-Original-URI", pub}, {"X-Forwarded-Uri", pub}, {"X-Forwarded-Uri", pub}},
+		"lower-case":                {{"x-original-uri", pub}, {"x-forwarded-uri", pub}},
+		"identity":                  {{"X-Workspace-Id", "acme"}, {"X-User-Id", "alice"}, {"X-Token-Id", "forged"}},
+		"identity and X-Original":   {{"X-Original-URI", pub}, {"X-Workspace-Id", "acme"}, {"X-User-Id", "alice"}},
+		"identity with underscores": {{"X_Workspace_Id", "acme"}, {"X_User_Id", "alice"}, {"X_Token_Id", "forged"}},
 	}
 	n := 0
 	for name, spoof := range spoofs {
@@ -258,6 +259,12 @@ func checkGatewayHeaders(t *testing.T, addr string, up *upstream, z gatewayZoos)
 			for _, k := range []string{"Token", "Authorization"} {
 				if v := got.Values(k); len(v) != 0 {
 					t.Errorf("%s, GET %s as %q: the token reached the model server in %s", name, path, who, k)
+				}
+			}
+			for k, v := range got {
+				// A WSGI or CGI model server reads X_User_Id as X-User-Id.
+				if strings.Contains(k, "_") {
+					t.Errorf("%s, GET %s as %q: upstream got %s = %q", name, path, who, k, v)
 				}
 			}
 		}
