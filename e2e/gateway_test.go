@@ -180,6 +180,7 @@ func checkGatewayPaths(t *testing.T, addr string, z gatewayZoos) {
 			if status == 200 || strings.Contains(body, privateMarker) {
 				t.Errorf("GET %q as %q: status %d %q; a private file must never be served", uri, who, status, body)
 			}
+			t.Logf("GET %q as %q: %d %.100s", uri, who, status, body)
 		}
 	}
 	for _, uri := range plainDownloads(t) {
