@@ -2,15 +2,13 @@ package authz_test
 
 import (
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"tokenauthority/authz"
+	"tokenauthority/internal/pathcases"
 )
 
 // naiveSteps are the ways a model server behind the gateway might read a
@@ -145,10 +143,10 @@ func checkInsideZoo(t *testing.T, rs *authz.Rules, method, uri string) {
 // server decodes, splits and cleans it.
 func FuzzNaiveServer(f *testing.F) {
 	rs := authz.MustDefaultRules()
-	for _, uri := range loadPaths(f, "attacks.txt") {
+	for _, uri := range pathcases.Attacks() {
 		f.Add(uri)
 	}
-	for _, uri := range loadPaths(f, "plain.txt") {
+	for _, uri := range pathcases.Plain() {
 		f.Add(uri)
 	}
 	f.Fuzz(func(t *testing.T, uri string) {
@@ -164,7 +162,7 @@ func FuzzNaiveServer(f *testing.F) {
 func TestNaiveServerPaths(t *testing.T) {
 	t.Parallel()
 	rs := authz.MustDefaultRules()
-	for _, uri := range loadPaths(t, "attacks.txt") {
+	for _, uri := range pathcases.Attacks() {
 		t.Run(uri, func(t *testing.T) {
 			t.Parallel()
 			checkInsideZoo(t, rs, "GET", uri)
@@ -173,7 +171,7 @@ func TestNaiveServerPaths(t *testing.T) {
 			}
 		})
 	}
-	for _, uri := range loadPaths(t, "plain.txt") {
+	for _, uri := range pathcases.Plain() {
 		t.Run(uri, func(t *testing.T) {
 			t.Parallel()
 			if _, err := rs.Match("GET", uri); err != nil {
@@ -182,29 +180,4 @@ func TestNaiveServerPaths(t *testing.T) {
 			checkInsideZoo(t, rs, "GET", uri)
 		})
 	}
-}
-
-// loadPaths reads a list of request targets from testdata/paths: one
-// Go-quoted string a line, # comments.
-func loadPaths(tb testing.TB, name string) []string {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "paths", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []string
-	for n, line := range strings.Split(string(b), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		uri, err := strconv.Unquote(line)
-		if err != nil {
-			tb.Fatalf("%s:%d: %v", name, n+1, err)
-		}
-		out = append(out, uri)
-	}
-	if len(out) == 0 {
-		tb.Fatalf("%s lists no paths", name)
-	}
-	return out
 }

@@ -11,6 +11,7 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/codes"
 
+	"tokenauthority/internal/pathcases"
 	"tokenauthority/internal/teststack"
 )
 
@@ -69,7 +70,7 @@ func TestPlainPathsAtEntryPoints(t *testing.T) {
 	}
 	entries := map[string]func(*testing.T, string) (int, string){"/v1/authz": forward, "Check": check}
 
-	for _, uri := range loadPaths(t, "attacks.txt") {
+	for _, uri := range pathcases.Attacks() {
 		t.Run("refused "+uri, func(t *testing.T) {
 			t.Parallel()
 			for name, ask := range entries {
@@ -83,7 +84,7 @@ func TestPlainPathsAtEntryPoints(t *testing.T) {
 			}
 		})
 	}
-	for _, uri := range loadPaths(t, "plain.txt") {
+	for _, uri := range pathcases.Plain() {
 		t.Run("plain "+uri, func(t *testing.T) {
 			t.Parallel()
 			for name, ask := range entries {

@@ -1,16 +1,13 @@
 package e2e_test
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // docSiteAddr is the site address docs/caddy/Caddyfile names; the test
@@ -71,40 +68,6 @@ func startCaddy(t *testing.T, caddy, authorityAddr, upstreamAddr string) string 
 	}
 	cmd := exec.Command(caddy, append([]string{"run"}, args...)...)
 	cmd.Env = env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("caddy output:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", listen, time.Second)
-		if err == nil {
-			c.Close()
-			return listen
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("caddy exited: %v\n%s", err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("caddy did not listen on %s within 15s\n%s", listen, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	runGateway(t, "caddy", cmd, syscall.SIGTERM, listen, nil)
+	return listen
 }

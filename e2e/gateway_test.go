@@ -2,17 +2,20 @@ package e2e_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"tokenauthority/internal/pathcases"
 )
 
 // gatewayZoos is the authority's state behind a gateway test: workspaces
@@ -92,40 +95,18 @@ func naiveModelServer(t *testing.T) (addr string, up *upstream) {
 	return strings.TrimPrefix(srv.URL, "http://"), up
 }
 
-// pathList reads a list of request targets of the path check's tests
-// (authz/testdata/paths): one Go-quoted string a line, # comments.
-func pathList(t *testing.T, name string) []string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "authz", "testdata", "paths", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for n, line := range strings.Split(string(b), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		uri, err := strconv.Unquote(line)
-		if err != nil {
-			t.Fatalf("%s:%d: %v", name, n+1, err)
-		}
-		out = append(out, uri)
-	}
-	return out
-}
-
 // plainDownloads are the plain paths of acme/pub that the path check lets
 // through.
 func plainDownloads(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, uri := range pathList(t, "plain.txt") {
+	for _, uri := range pathcases.Plain() {
 		if strings.HasPrefix(uri, "/zoo/v1/public/models/acme/pub/") {
 			out = append(out, uri)
 		}
 	}
 	if len(out) == 0 {
-		t.Fatal("plain.txt lists no download of acme/pub")
+		t.Fatal("pathcases.Plain lists no download of acme/pub")
 	}
 	return out
 }
@@ -170,7 +151,7 @@ func rawRequest(t *testing.T, addr, method, target string, h [][2]string) (int, 
 // serve their files, and the owner still reads the private zoo.
 func checkGatewayPaths(t *testing.T, addr string, z gatewayZoos) {
 	t.Helper()
-	for _, uri := range pathList(t, "attacks.txt") {
+	for _, uri := range pathcases.Attacks() {
 		for _, who := range []string{"", "other"} {
 			var h [][2]string
 			if s := z.secrets[who]; s != "" {
@@ -269,5 +250,53 @@ func checkGatewayHeaders(t *testing.T, addr string, up *upstream, z gatewayZoos)
 				}
 			}
 		}
+	}
+}
+
+// runGateway starts cmd, a gateway that will listen on listen, and waits
+// until it does; at the end of the test it stops it with stop (its
+// graceful signal), and on failure logs its output and what logs adds (if
+// not nil).
+func runGateway(t *testing.T, name string, cmd *exec.Cmd, stop os.Signal, listen string, logs func() string) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(stop)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			more := ""
+			if logs != nil {
+				more = logs()
+			}
+			t.Logf("%s output:\n%s\n%s", name, out.String(), more)
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", listen, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("%s exited: %v\n%s", name, err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not listen on %s within 15s\n%s", name, listen, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

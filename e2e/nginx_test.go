@@ -16,7 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // The addresses docs/nginx/tokenauthority.conf names; the test replaces
@@ -307,44 +306,11 @@ http {
 	if out, err := exec.Command(nginx, append(args, "-t")...).CombinedOutput(); err != nil {
 		t.Fatalf("nginx -t: %v\n%s", err, out)
 	}
-	cmd := exec.Command(nginx, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGQUIT) // graceful: the master stops its workers
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Logf("nginx output:\n%s\nerror.log:\n%s", out.String(), logs)
-		}
+	runGateway(t, "nginx", exec.Command(nginx, args...), syscall.SIGQUIT, listen, func() string {
+		logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		return "error.log:\n" + string(logs)
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", listen, time.Second)
-		if err == nil {
-			c.Close()
-			return "http://" + listen
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("nginx exited: %v\n%s", err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on %s within 15s\n%s", listen, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return "http://" + listen
 }
 
 // freePort returns a loopback address no one listens on right now.
