@@ -110,7 +110,7 @@ func checkSegment(raw string, escaped bool) (string, error) {
 	s := raw
 	if escaped {
 		var b strings.Builder
-		b.Grow(len(raw))
+		b.Grow(max(len(raw)-2*strings.Count(raw, "%"), 0))
 		for i := 0; i < len(raw); i++ {
 			if raw[i] != '%' {
 				b.WriteByte(raw[i])
