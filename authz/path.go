@@ -39,12 +39,13 @@ func inSet(c byte, lo, hi uint64) bool {
 }
 
 // splitPath checks that uri is a plain path and appends its decoded
-// segments to segs. A trailing slash is ignored. It runs on every gateway
+// segments to segs; bit i of escaped is set when segment i (of the first
+// 64) held a percent-encoding. A trailing slash is ignored. It runs on every gateway
 // decision, so it walks the URI once in plain loops and decodes only
 // segments that hold a '%'.
-func splitPath(uri string, segs []string) ([]string, error) {
+func splitPath(uri string, segs []string) (_ []string, escapedSegs uint64, _ error) {
 	if len(uri) > MaxURILen {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
+		return nil, 0, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
 	}
 	p, query, hasQuery := uri, "", false
 	for i := 0; i < len(uri); i++ {
@@ -54,7 +55,7 @@ func splitPath(uri string, segs []string) ([]string, error) {
 		}
 	}
 	if !strings.HasPrefix(p, "/") {
-		return nil, fmt.Errorf("%w: not an absolute path", ErrBadPath)
+		return nil, 0, fmt.Errorf("%w: not an absolute path", ErrBadPath)
 	}
 	p = strings.TrimSuffix(p[1:], "/")
 	start, escaped := 0, false
@@ -65,13 +66,16 @@ func splitPath(uri string, segs []string) ([]string, error) {
 			case c == '%':
 				escaped = true
 			default:
-				return nil, badByte(c)
+				return nil, 0, badByte(c)
 			}
 			continue
 		}
 		s, err := checkSegment(p[start:i], escaped)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
+		}
+		if escaped && len(segs) < 64 {
+			escapedSegs |= 1 << len(segs)
 		}
 		segs = append(segs, s)
 		start, escaped = i+1, false
@@ -79,11 +83,11 @@ func splitPath(uri string, segs []string) ([]string, error) {
 	if hasQuery {
 		for i := 0; i < len(query); i++ {
 			if c := query[i]; !inSet(c, queryLo, pcharHi) {
-				return nil, fmt.Errorf("%w (in the query)", badByte(c))
+				return nil, 0, fmt.Errorf("%w (in the query)", badByte(c))
 			}
 		}
 	}
-	return segs, nil
+	return segs, escapedSegs, nil
 }
 
 // badByte is the error for a byte that no plain path holds.

@@ -35,6 +35,13 @@ var (
 	ErrNoRule = errors.New("no rule matches the path")
 )
 
+// errEscapedPrefix refuses percent-encoding in the segments a rule matches.
+var errEscapedPrefix = fmt.Errorf("%w: percent-encoding in the part of the path that names the workspace and zoo", ErrBadPath)
+
+// maxPatternSegments bounds a pattern, so that the segments a rule covers
+// fit the bit mask of escaped segments.
+const maxPatternSegments = 32
+
 // Target is what a request asks for: an operation on a zoo.
 type Target struct {
 	WorkspaceID, ZooID string
@@ -153,6 +160,9 @@ func parseRule(fields []string) (rule, error) {
 		ru.rest = true
 		segs = segs[:len(segs)-1]
 	}
+	if len(segs) > maxPatternSegments {
+		return rule{}, fmt.Errorf("pattern %q: more than %d segments", pattern, maxPatternSegments)
+	}
 	var ws, zoo int
 	for _, s := range segs {
 		switch {
@@ -200,12 +210,17 @@ func (rs *Rules) Match(method, uri string) (Target, error) {
 	// Room for the segments of every path the default rules match (the
 	// slice grows past it), so that matching allocates nothing.
 	var room [16]string
-	segs, err := splitPath(uri, room[:0])
+	segs, escaped, err := splitPath(uri, room[:0])
 	if err != nil {
 		return Target{}, err
 	}
 	for _, ru := range rs.rules {
 		if t, ok := ru.match(method, segs); ok {
+			// A server that does not decode would look elsewhere than
+			// the zoo the decoded segments name.
+			if escaped&(1<<len(ru.segments)-1) != 0 {
+				return Target{}, errEscapedPrefix
+			}
 			return t, nil
 		}
 	}

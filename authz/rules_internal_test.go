@@ -13,72 +13,76 @@ import (
 // splitPathReference is splitPath written plainly (split, then check,
 // decode and check every segment, then the query), which splitPath must
 // agree with.
-func splitPathReference(uri string) ([]string, error) {
+func splitPathReference(uri string) ([]string, uint64, error) {
 	const pchar = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,=:@"
 	if len(uri) > MaxURILen {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
+		return nil, 0, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
 	}
 	p, query, hasQuery := strings.Cut(uri, "?")
 	if !strings.HasPrefix(p, "/") {
-		return nil, fmt.Errorf("%w: not an absolute path", ErrBadPath)
+		return nil, 0, fmt.Errorf("%w: not an absolute path", ErrBadPath)
 	}
 	raw := strings.Split(strings.TrimSuffix(p[1:], "/"), "/")
 	segs := make([]string, len(raw))
+	var escaped uint64
 	for i, r := range raw {
+		if strings.Contains(r, "%") && i < 64 {
+			escaped |= 1 << i
+		}
 		for j := 0; j < len(r); j++ {
 			if r[j] != '%' && !strings.Contains(pchar, r[j:j+1]) {
-				return nil, badByte(r[j])
+				return nil, 0, badByte(r[j])
 			}
 		}
 		for j := strings.IndexByte(r, '%'); j >= 0; j = strings.IndexByte(r, '%') {
 			if len(r) < j+3 || !strings.ContainsRune("0123456789abcdefABCDEF", rune(r[j+1])) || !strings.ContainsRune("0123456789abcdefABCDEF", rune(r[j+2])) {
-				return nil, fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
+				return nil, 0, fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
 			}
 			c, err := strconv.ParseUint(r[j+1:j+3], 16, 8)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			if c < 0x20 || c > 0x7e || strings.ContainsRune("%/\\;#?", rune(c)) {
-				return nil, checkEscaped(byte(c))
+				return nil, 0, checkEscaped(byte(c))
 			}
 			r = r[j+3:]
 		}
 		s, err := url.PathUnescape(raw[i])
 		if err != nil {
-			return nil, fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
+			return nil, 0, fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
 		}
 		switch {
 		case s == "":
-			return nil, fmt.Errorf("%w: empty segment (//)", ErrBadPath)
+			return nil, 0, fmt.Errorf("%w: empty segment (//)", ErrBadPath)
 		case strings.Trim(s, ". ") == "":
-			return nil, fmt.Errorf("%w: dot segment", ErrBadPath)
+			return nil, 0, fmt.Errorf("%w: dot segment", ErrBadPath)
 		}
 		segs[i] = s
 	}
 	if hasQuery {
 		for j := 0; j < len(query); j++ {
 			if !strings.Contains(pchar+"/?;%", query[j:j+1]) {
-				return nil, fmt.Errorf("%w (in the query)", badByte(query[j]))
+				return nil, 0, fmt.Errorf("%w (in the query)", badByte(query[j]))
 			}
 		}
 	}
-	return segs, nil
+	return segs, escaped, nil
 }
 
 // compareSplit checks that splitPath and splitPathReference return the same
 // segments or the same error for uri.
 func compareSplit(t *testing.T, uri string) {
 	t.Helper()
-	want, wantErr := splitPathReference(uri)
-	got, err := splitPath(uri, nil)
+	want, wantEscaped, wantErr := splitPathReference(uri)
+	got, escaped, err := splitPath(uri, nil)
 	if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
 		t.Fatalf("splitPath(%q) error %v, want %v", uri, err, wantErr)
 	}
 	if err != nil && !errors.Is(err, ErrBadPath) {
 		t.Fatalf("splitPath(%q) error %v is not ErrBadPath", uri, err)
 	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("splitPath(%q) = %q, want %q", uri, got, want)
+	if !slices.Equal(got, want) || escaped != wantEscaped {
+		t.Fatalf("splitPath(%q) = %q, %b; want %q, %b", uri, got, escaped, want, wantEscaped)
 	}
 }
 

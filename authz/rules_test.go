@@ -33,7 +33,7 @@ func TestDefaultRules(t *testing.T) {
 		{"query ignored", "POST", "/zoo/v1/inference/acme/priv/predict?x=1&next=/zoo/v1/public/models/a/b", authz.Target{"acme", "priv", cloud}, nil},
 		{"query cannot make a match", "GET", "/elsewhere?/zoo/v1/public/models/acme/pub/x", authz.Target{}, authz.ErrNoRule},
 		{"encoded file name", "GET", "/zoo/v1/public/models/acme/pub/my%20model.bin", authz.Target{"acme", "pub", dl}, nil},
-		{"encoded id letter", "GET", "/zoo/v1/public/models/%61cme/pub/m", authz.Target{"acme", "pub", dl}, nil},
+		{"encoded letter after the zoo", "GET", "/zoo/v1/public/models/acme/pub/%6d", authz.Target{"acme", "pub", dl}, nil},
 		{"sdk file name", "GET", "/zoo/v1/public/models/acme/pub/org/my-model_v2.1~rc/model-00001-of-00002.safetensors?download=true", authz.Target{"acme", "pub", dl}, nil},
 		{"sub-delims, colon and at", "GET", "/zoo/v1/public/models/acme/pub/a!$&'()*+,=:@b", authz.Target{"acme", "pub", dl}, nil},
 		{"encoded sub-delims and space", "GET", "/zoo/v1/public/models/acme/pub/m%20%281%29%2B%21.bin", authz.Target{"acme", "pub", dl}, nil},
@@ -59,6 +59,9 @@ func TestDefaultRules(t *testing.T) {
 		{"encoded NUL", "GET", "/zoo/v1/public/models/acme/pub/m%00", authz.Target{}, authz.ErrBadPath},
 		{"control character", "GET", "/zoo/v1/public/models/acme/pub/m\n", authz.Target{}, authz.ErrBadPath},
 		{"fragment", "GET", "/zoo/v1/public/models/acme/pub/m#frag", authz.Target{}, authz.ErrBadPath},
+		{"encoded workspace letter", "GET", "/zoo/v1/public/models/%61cme/pub/m", authz.Target{}, authz.ErrBadPath},
+		{"encoded zoo letter", "GET", "/zoo/v1/public/models/acme/pu%62/m", authz.Target{}, authz.ErrBadPath},
+		{"encoded literal", "GET", "/%7aoo/v1/public/models/acme/pub/m", authz.Target{}, authz.ErrBadPath},
 		{"# then dot dot", "GET", "/zoo/v1/public/models/acme/pub#/../../acme/priv/m", authz.Target{}, authz.ErrBadPath},
 		{"# in the query", "GET", "/zoo/v1/public/models/acme/pub/m?a#/../../priv", authz.Target{}, authz.ErrBadPath},
 		{"encoded #", "GET", "/zoo/v1/public/models/acme/pub/%23/m", authz.Target{}, authz.ErrBadPath},
@@ -127,6 +130,7 @@ func TestParseRules(t *testing.T) {
 		{"non-ASCII", "/mod\u00e8les/{workspace}/{zoo} download\n", "RFC 3986 pchar"},
 		{"four dots", "/..../{workspace}/{zoo} download\n", "empty, dot"},
 		{"sub-delims", "/m:v1/a@b!/{workspace}/{zoo} download\n", ""},
+		{"too long", "/" + strings.Repeat("a/", 31) + "{workspace}/{zoo} download\n", "more than 32 segments"},
 		{"all errors", "/a download\n# ok\n/b/{workspace}/{zoo} nope\n", "line 3:"},
 	}
 	for _, tt := range tests {

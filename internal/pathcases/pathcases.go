@@ -51,6 +51,8 @@ func Attacks() []string {
 		"/zoo/v1/public/models/acme/PUB/../priv/m",
 		"/zoo/v1/public/models/acme/pub/..%ff/priv/m",
 		"/zoo/v1/public/models/acme/pub/%e0%80%ae%e0%80%ae/priv/m",
+		"/zoo/v1/public/models/acme/%70riv/m",
+		"/zoo/v1/public/models/%61cme/pub/m",
 	}
 }
 
