@@ -5,7 +5,9 @@
 // front of a naive model server), including kill -9,
 // SIGTERM under load, mutual TLS, and backup and restore. The README's
 // walkthroughs are extracted from README.md and run as written, in order,
-// on one server.
+// on one server. Every REST exchange of the REST client and of the curl
+// walkthroughs is validated against the server's own /openapi.json
+// (openapi_test.go), so the document cannot drift from the server.
 //
 // The tests need the go command (to build the binaries), bash, curl,
 // python3 (the SDK's own date parsing), nginx and caddy; a missing one
