@@ -59,26 +59,27 @@ func splitPath(uri string, segs []string) (_ []string, escapedSegs uint64, _ err
 	}
 	p = strings.TrimSuffix(p[1:], "/")
 	start, escaped := 0, false
-	for i := 0; i <= len(p); i++ {
-		if i < len(p) && p[i] != '/' {
-			switch c := p[i]; {
-			case inSet(c, pcharLo, pcharHi):
-			case c == '%':
-				escaped = true
-			default:
-				return nil, 0, badByte(c)
-			}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if inSet(c, pcharLo, pcharHi) {
 			continue
 		}
-		s, err := checkSegment(p[start:i], escaped)
-		if err != nil {
-			return nil, 0, err
+		switch c {
+		case '%':
+			escaped = true
+		case '/':
+			var err error
+			if segs, escapedSegs, err = appendSegment(segs, escapedSegs, p[start:i], escaped); err != nil {
+				return nil, 0, err
+			}
+			start, escaped = i+1, false
+		default:
+			return nil, 0, badByte(c)
 		}
-		if escaped && len(segs) < 64 {
-			escapedSegs |= 1 << len(segs)
-		}
-		segs = append(segs, s)
-		start, escaped = i+1, false
+	}
+	segs, escapedSegs, err := appendSegment(segs, escapedSegs, p[start:], escaped)
+	if err != nil {
+		return nil, 0, err
 	}
 	if hasQuery {
 		for i := 0; i < len(query); i++ {
@@ -88,6 +89,19 @@ func splitPath(uri string, segs []string) (_ []string, escapedSegs uint64, _ err
 		}
 	}
 	return segs, escapedSegs, nil
+}
+
+// appendSegment checks and decodes the raw segment (escaped: it holds a
+// '%') and appends it to segs, marking it in escapedSegs if escaped.
+func appendSegment(segs []string, escapedSegs uint64, raw string, escaped bool) ([]string, uint64, error) {
+	s, err := checkSegment(raw, escaped)
+	if err != nil {
+		return nil, 0, err
+	}
+	if escaped && len(segs) < 64 {
+		escapedSegs |= 1 << len(segs)
+	}
+	return append(segs, s), escapedSegs, nil
 }
 
 // badByte is the error for a byte that no plain path holds.
