@@ -39,10 +39,11 @@ func inSet(c byte, lo, hi uint64) bool {
 }
 
 // splitPath checks that uri is a plain path and appends its decoded
-// segments to segs; bit i of escaped is set when segment i (of the first
-// 64) held a percent-encoding. A trailing slash is ignored. It runs on every gateway
-// decision, so it walks the URI once in plain loops and decodes only
-// segments that hold a '%'.
+// segments to segs; bit i of escapedSegs is set when segment i (of the
+// first 64) held a percent-encoding. A trailing slash is ignored. It runs
+// on every gateway decision, so it walks the URI once in a plain loop,
+// testing the common byte first, and decodes only segments that hold a
+// '%'.
 func splitPath(uri string, segs []string) (_ []string, escapedSegs uint64, _ error) {
 	if len(uri) > MaxURILen {
 		return nil, 0, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
