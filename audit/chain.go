@@ -23,7 +23,9 @@ const domain = "tokenauthority.audit.v1\x00"
 // or byte field prefixed by its length, so that no two different events
 // share an encoding. The revoked token ids come last, as their count and
 // then each id, and only when there are any: an event without them encodes
-// exactly as before the field existed.
+// exactly as before the field existed. created_for_seed, when set, adds one
+// byte 1 after them: the ids parse to a fixed length, so a trailing byte can
+// never be read as part of them, and an unmarked event encodes as before.
 func Canonical(ev *pb.AuditEvent) []byte {
 	b := make([]byte, 0, 128)
 	b = append(b, domain...)
@@ -39,6 +41,9 @@ func Canonical(ev *pb.AuditEvent) []byte {
 		for _, id := range ids {
 			b = appendBytes(b, []byte(id))
 		}
+	}
+	if ev.GetCreatedForSeed() {
+		b = append(b, 1)
 	}
 	return b
 }

@@ -65,6 +65,13 @@ func (p *Pending) SetTargetIfUnset(workspaceID, target string) {
 	}
 }
 
+// MarkCreatedForSeed notes that the change created a token for an SDK seed.
+func (p *Pending) MarkCreatedForSeed() {
+	if p != nil {
+		p.draft.CreatedForSeed = true
+	}
+}
+
 // SetActor replaces the actor, for requests that authenticate by something
 // other than a service credential (a token acting on itself).
 func (p *Pending) SetActor(actor string) {
