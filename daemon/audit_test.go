@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 )
 
 // TestAuditLogOverREST records changes made over REST by an admin and by a
@@ -24,13 +25,13 @@ import (
 // file while the daemon is down and finds the break after a restart.
 func TestAuditLogOverREST(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.TrustedUserHeader = "X-Forwarded-User"
 	cfg.TrustedProxies = "127.0.0.1"
 	cfg.AuditLog = filepath.Join(t.TempDir(), "audit.jsonl")
-	d, _ := start(t, cfg)
+	d := teststack.RunDaemon(t, cfg)
 	c := memberClient{t: t, base: "http://" + d.HTTPAddr.String()}
-	admin := []string{"Authorization", "Bearer " + adminSecret(t, cfg)}
+	admin := []string{"Authorization", "Bearer " + d.Admin}
 	alice := []string{"X-Forwarded-User", "alice"}
 
 	c.must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, admin...)
@@ -156,7 +157,7 @@ func TestAuditLogOverREST(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d, _ = start(t, cfg)
+	d = teststack.RunDaemon(t, cfg)
 	c.base = "http://" + d.HTTPAddr.String()
 	v = c.must("POST", "/v1/audit:verify", "{}", admin...)
 	if v["ok"] != false || v["first_broken_sequence"] != "6" || v["events_checked"] != "7" {

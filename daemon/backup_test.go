@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"tokenauthority/credential"
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/storage/bbolt"
 )
 
@@ -85,9 +87,10 @@ func TestBackupStreamUnderLoadRestores(t *testing.T) {
 // backupUnderLoad is the load, the check and the restore around take, which
 // writes a backup to path with the admin credential secret.
 func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, conn *grpc.ClientConn, secret, path string)) {
-	cfg := testConfig(t)
-	d, conn := start(t, cfg)
-	ctx := adminCtx(t, cfg.DataDir)
+	cfg := teststack.DaemonConfig(t)
+	d := teststack.RunDaemon(t, cfg)
+	conn := d.Conn()
+	ctx := d.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
@@ -138,17 +141,15 @@ func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, con
 	// 30s.
 	ackedMore := func(n int) {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		teststack.Eventually(t, 30*time.Second, func() error {
 			mu.Lock()
 			got := len(acks)
 			mu.Unlock()
 			if got > n {
-				return
+				return nil
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("load too light to prove anything: %d writes acknowledged in 30s, want more than %d", got, n)
-			}
-		}
+			return fmt.Errorf("load too light to prove anything: %d writes acknowledged, want more than %d", got, n)
+		})
 	}
 	ackedMore(50)
 
@@ -157,7 +158,7 @@ func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, con
 	before := append([]acked(nil), acks...)
 	mu.Unlock()
 	backup := filepath.Join(t.TempDir(), "backup.db")
-	take(t, d, conn, adminSecretOf(t, cfg.DataDir), backup)
+	take(t, d.Daemon, conn, d.Admin, backup)
 	ackedMore(len(before) + 20) // writes keep going after the snapshot
 	stopLoad()
 	wg.Wait()
@@ -179,13 +180,13 @@ func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, con
 		t.Errorf("restore into the live data directory = %v; want fs.ErrExist", err)
 	}
 
-	restored := testConfig(t)
+	restored := teststack.DaemonConfig(t)
 	restored.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
 	if err := daemon.Restore([]string{"--from", backup, "--data-dir", restored.DataDir}, os.Getenv, &out); err != nil {
 		t.Fatalf("restore: %v\n%s", err, out.String())
 	}
-	_, conn2 := start(t, restored)
-	ctx2 := adminCtx(t, restored.DataDir)
+	conn2 := teststack.RunDaemon(t, restored).Conn()
+	ctx2 := teststack.As(t.Context(), teststack.ReadAdmin(t, restored.DataDir))
 	tokens2 := pb.NewTokenServiceClient(conn2)
 	revoked := map[string]bool{}
 	for _, a := range before {
@@ -231,7 +232,7 @@ func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, con
 // RPC: no or a wrong credential is 401, a validator 403, an admin 200.
 func TestBackupNeedsAdmin(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	dir := t.TempDir()
 	cfg.CredentialsFile = filepath.Join(dir, "credentials.json")
 	body := `{"credentials":[{"name":"ops","role":"admin","sha256":"` + credential.HashHex("tkas_ops") + `"},
@@ -239,7 +240,7 @@ func TestBackupNeedsAdmin(t *testing.T) {
 	if err := os.WriteFile(cfg.CredentialsFile, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, _ := start(t, cfg)
+	d := teststack.RunDaemon(t, cfg)
 	for _, tc := range []struct {
 		name, cred string
 		want       int
@@ -266,15 +267,6 @@ func TestBackupNeedsAdmin(t *testing.T) {
 			t.Errorf("backup as %s: body %s; want a JSON error with detail", tc.name, body)
 		}
 	}
-}
-
-func adminSecretOf(t *testing.T, dataDir string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, "admin.credential"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(b))
 }
 
 // getBackup downloads a backup into path, returning the status and, for an

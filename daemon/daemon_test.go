@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"io/fs"
@@ -13,59 +12,21 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/metadata"
 
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 )
-
-func start(t *testing.T, cfg daemon.Config) (*daemon.Daemon, *grpc.ClientConn) {
-	t.Helper()
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		// A clean shutdown closes the store without error; tests that
-		// shut down themselves get the same answer again here.
-		if err := d.Shutdown(context.Background()); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return d, conn
-}
-
-func testConfig(t *testing.T) daemon.Config {
-	cfg := daemon.Defaults()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	return cfg
-}
-
-func adminCtx(t *testing.T, dataDir string) context.Context {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, "admin.credential"))
-	if err != nil {
-		t.Fatalf("read bootstrap credential: %v", err)
-	}
-	return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+strings.TrimSpace(string(b)))
-}
 
 // TestStateSurvivesRestart creates state, stops the daemon, starts a new one
 // on the same data directory and finds everything again.
 func TestStateSurvivesRestart(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	d1, conn := start(t, cfg)
-	ctx := adminCtx(t, cfg.DataDir)
+	cfg := teststack.DaemonConfig(t)
+	d1 := teststack.RunDaemon(t, cfg)
+	conn := d1.Conn()
+	ctx := d1.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
@@ -84,8 +45,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 
-	_, conn = start(t, cfg)
-	ctx = adminCtx(t, cfg.DataDir)
+	conn = teststack.RunDaemon(t, cfg).Conn()
+	ctx = d1.AsAdmin(t.Context())
 	tokens = pb.NewTokenServiceClient(conn)
 	v, err := tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: created.GetSecret()})
 	if err != nil || !v.GetValid() {
@@ -107,8 +68,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 
 func TestBootstrapFiles(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	start(t, cfg)
+	cfg := teststack.DaemonConfig(t)
+	teststack.RunDaemon(t, cfg)
 	for _, name := range []string{"admin.credential", "master.key", "tokenauthority.db"} {
 		info, err := os.Stat(filepath.Join(cfg.DataDir, name))
 		if err != nil {
@@ -123,17 +84,11 @@ func TestBootstrapFiles(t *testing.T) {
 
 func TestSecondDaemonOnSameDataDirFails(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	start(t, cfg)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
+	cfg := teststack.DaemonConfig(t)
+	teststack.RunDaemon(t, cfg)
 	// Other ports, same directory: the store's lock is what refuses it.
 	var logs strings.Builder
-	d, err := daemon.Start(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
-	if err == nil {
-		d.Shutdown(ctx)
-		t.Fatal("a second daemon started on a data directory in use")
-	}
+	err := teststack.StartErrorLogged(t, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	if want := "another tokenauthority is using " + cfg.DataDir; err.Error() != want {
 		t.Errorf("second daemon: %q; want %q", err, want)
 	}
@@ -151,14 +106,9 @@ func TestTakenPortWritesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.HTTPAddr = l.Addr().String()
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err == nil {
-		d.Shutdown(t.Context())
-		t.Fatal("started with its HTTP port taken")
-	}
-	if !strings.Contains(err.Error(), "address already in use") {
+	if err := teststack.StartError(t, cfg); !strings.Contains(err.Error(), "address already in use") {
 		t.Errorf("err = %v; want address already in use", err)
 	}
 	if _, err := os.Stat(cfg.DataDir); !errors.Is(err, fs.ErrNotExist) {

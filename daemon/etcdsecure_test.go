@@ -1,11 +1,10 @@
 package daemon_test
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/internal/etcdtest"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/tlsconfig/certtest"
 )
 
@@ -30,7 +30,7 @@ func etcdConfig(t *testing.T, c *etcdtest.Cluster, prefix string) daemon.Config 
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.Store = "etcd"
 	cfg.Etcd.Endpoints = c.Endpoints()
 	cfg.Etcd.Prefix = prefix
@@ -45,8 +45,9 @@ func etcdConfig(t *testing.T, c *etcdtest.Cluster, prefix string) daemon.Config 
 func createAndValidate(t *testing.T, cfg daemon.Config) {
 	t.Helper()
 	cfg.Etcd.MaxStaleness = 300 * time.Millisecond
-	d, conn := start(t, cfg)
-	ctx := adminCtx(t, cfg.DataDir)
+	d := teststack.RunDaemon(t, cfg)
+	conn := d.Conn()
+	ctx := d.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatalf("CreateWorkspace: %v", err)
@@ -78,27 +79,23 @@ func createAndValidate(t *testing.T, cfg daemon.Config) {
 	// Past several bounds, an index without a working watch has lagged
 	// beyond the bound for good; one with a watch answers 200 again soon
 	// even on a loaded machine.
+	// The sleep deliberately lets those bounds pass.
 	time.Sleep(3 * cfg.Etcd.MaxStaleness)
-	var code int
-	var body []byte
-	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get("http://" + d.HTTPAddr.String() + "/readyz")
+	teststack.Eventually(t, 3*time.Second, func() error {
+		resp, err := http.Get(d.URL() + "/readyz")
 		if err != nil {
 			t.Fatalf("GET /readyz: %v", err)
 		}
-		body, err = io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
-		code = resp.StatusCode
-		if code == http.StatusOK || time.Now().After(deadline) {
-			break
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz = %d %s, want 200: the watch is not keeping the index current", resp.StatusCode, body)
 		}
-	}
-	if code != http.StatusOK {
-		t.Fatalf("/readyz = %d %s, want 200: the watch is not keeping the index current", code, body)
-	}
+		return nil
+	})
 }
 
 // refused starts a daemon that must not start, and returns its error,
@@ -106,12 +103,8 @@ func createAndValidate(t *testing.T, cfg daemon.Config) {
 func refused(t *testing.T, cfg daemon.Config) error {
 	t.Helper()
 	begin := time.Now()
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	err := teststack.StartError(t, cfg)
 	took := time.Since(begin)
-	if err == nil {
-		_ = d.Shutdown(context.Background())
-		t.Fatalf("Start succeeded, want an error")
-	}
 	if took > startRefusedWithin {
 		t.Errorf("Start took %v to refuse, want at most %v", took.Round(time.Millisecond), startRefusedWithin)
 	}

@@ -1,135 +1,49 @@
 package daemon_test
 
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 )
-
-// logBuffer collects the daemon's log lines; safe for concurrent writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startLogged starts a daemon whose debug log goes to the returned buffer.
-func startLogged(t *testing.T, cfg daemon.Config) (*daemon.Daemon, *logBuffer) {
-	t.Helper()
-	logs := &logBuffer{}
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() { d.Shutdown(t.Context()) })
-	return d, logs
-}
-
-// restClient calls the daemon's REST API with the bootstrap credential.
-type restClient struct {
-	t     *testing.T
-	base  string
-	admin string
-}
-
-func newRESTClient(t *testing.T, d *daemon.Daemon, cfg daemon.Config) *restClient {
-	t.Helper()
-	cred, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &restClient{t: t, base: "http://" + d.HTTPAddr.String(), admin: strings.TrimSpace(string(cred))}
-}
-
-// do sends a request with the admin credential and extra headers; it
-// returns the status, headers and body.
-func (c *restClient) do(method, path, body string, header map[string]string) (int, http.Header, string) {
-	c.t.Helper()
-	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, strings.NewReader(body))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.admin)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, string(data)
-}
-
-// must sends a request and fails unless it answers want.
-func (c *restClient) must(method, path, body string, want int) string {
-	c.t.Helper()
-	code, _, data := c.do(method, path, body, nil)
-	if code != want {
-		c.t.Fatalf("%s %s = %d %s; want %d", method, path, code, data, want)
-	}
-	return data
-}
 
 // TestMethodOverrideIgnored: a POST that asks, by header or as a form, to
 // be treated as another method is not: a proxy filtering on the method
 // sees what the server does.
 func TestMethodOverrideIgnored(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	d, _ := startLogged(t, cfg)
-	c := newRESTClient(t, d, cfg)
-	c.must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
-	created := c.must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200)
+	cfg := teststack.DaemonConfig(t)
+	c := teststack.RunDaemon(t, cfg).REST()
+	c.Must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
+	c.Must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	created := c.Must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200)
 	id := jsonField(t, created, "token", "token_id")
 	path := "/v1/workspaces/acme/tokens/" + id
 
 	for _, ct := range []string{"application/json", "application/x-www-form-urlencoded"} {
-		code, _, body := c.do("POST", path, "", map[string]string{"X-HTTP-Method-Override": "DELETE", "Content-Type": ct})
+		code, _, body := c.Do("POST", path, "", map[string]string{"X-HTTP-Method-Override": "DELETE", "Content-Type": ct})
 		if code < 400 {
 			t.Errorf("POST %s with X-HTTP-Method-Override: DELETE (%s) = %d %s; want refused", path, ct, code, body)
 		}
 	}
 	// A form POST is not turned into the GET of the same path either.
-	code, _, body := c.do("POST", path, "", map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	code, _, body := c.Do("POST", path, "", map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	if code < 400 {
 		t.Errorf("form POST %s = %d %s; want refused", path, code, body)
 	}
-	got := c.must("GET", path, "", 200)
+	got := c.Must("GET", path, "", 200)
 	if state := jsonField(t, got, "state"); state != "TOKEN_STATE_ACTIVE" {
 		t.Errorf("after the override attempts the token is %s; want TOKEN_STATE_ACTIVE", state)
 	}
@@ -139,21 +53,27 @@ func TestMethodOverrideIgnored(t *testing.T) {
 // short to honour fails the request but writes no ERROR line.
 func TestClientDeadlineIsNotAnError(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	d, logs := startLogged(t, cfg)
-	c := newRESTClient(t, d, cfg)
-	c.must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
-	secret := jsonField(t, c.must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200), "secret")
-	code, _, body := c.do("GET", "/api/v1/tokens/"+secret+"/info", "", map[string]string{"Grpc-Timeout": "1n"})
+	cfg := teststack.DaemonConfig(t)
+	logs := &teststack.Logs{}
+	c := teststack.RunDaemonLogged(t, cfg, logs.Logger()).REST()
+	c.Must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
+	c.Must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	secret := jsonField(t, c.Must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200), "secret")
+	code, _, body := c.Do("GET", "/api/v1/tokens/"+secret+"/info", "", map[string]string{"Grpc-Timeout": "1n"})
 	if code != http.StatusGatewayTimeout {
 		t.Fatalf("GET token info with Grpc-Timeout: 1n = %d %s; want 504", code, body)
 	}
-	code, _, body = c.do("GET", "/v1/workspaces", "", map[string]string{"Grpc-Timeout": "1n"})
+	code, _, body = c.Do("GET", "/v1/workspaces", "", map[string]string{"Grpc-Timeout": "1n"})
 	if code != http.StatusGatewayTimeout {
 		t.Fatalf("GET /v1/workspaces with Grpc-Timeout: 1n = %d %s; want 504", code, body)
 	}
-	time.Sleep(50 * time.Millisecond) // the log line follows the response
+	// The request log line follows the response.
+	teststack.Eventually(t, 5*time.Second, func() error {
+		if n := strings.Count(logs.String(), "status=504"); n < 2 {
+			return fmt.Errorf("%d request log lines for the two 504s:\n%s", n, logs)
+		}
+		return nil
+	})
 	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, "level=ERROR") {
 			t.Errorf("ERROR log line for a client's deadline: %s", line)
@@ -190,29 +110,25 @@ func jsonField(t *testing.T, body string, keys ...string) string {
 // JSON detail; endpoints behind a credential are not.
 func TestRateLimitREST(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.RateLimit, cfg.RateBurst = 0.01, 3
-	d, _ := startLogged(t, cfg)
-	c := newRESTClient(t, d, cfg)
-	c.must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
-	secret := jsonField(t, c.must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200), "secret")
+	d := teststack.RunDaemon(t, cfg)
+	c := d.REST()
+	c.Must("POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
+	c.Must("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	secret := jsonField(t, c.Must("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200), "secret")
 	for i := range 2 {
-		if code, _, body := c.do("GET", "/api/v1/tokens/"+secret+"/info", "", nil); code != 200 {
+		if code, _, body := c.Do("GET", "/api/v1/tokens/"+secret+"/info", "", nil); code != 200 {
 			t.Fatalf("call %d within the burst = %d %s", i+1, code, body)
 		}
 	}
 	// The third of the burst over gRPC, from the same address.
-	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := d.Conn()
 	self := pb.NewSelfServiceClient(conn)
 	if _, err := self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret}); err != nil {
 		t.Fatalf("gRPC call within the burst = %v", err)
 	}
-	code, header, body := c.do("GET", "/api/v1/tokens/"+secret+"/info", "", nil)
+	code, header, body := c.Do("GET", "/api/v1/tokens/"+secret+"/info", "", nil)
 	if code != http.StatusTooManyRequests {
 		t.Fatalf("REST call past the burst = %d %s; want 429", code, body)
 	}
@@ -222,14 +138,14 @@ func TestRateLimitREST(t *testing.T) {
 	if detail := jsonField(t, body, "detail"); !strings.Contains(detail, "too many requests") {
 		t.Errorf("detail = %q", detail)
 	}
-	code, _, _ = c.do("POST", "/api/v1/tokens-seed/pick", `{"seed":"qH3kV9_xZ2-mWn8pLr4tYb7cJf1sDg6aUe0oNi5vRkE"}`, nil)
+	code, _, _ = c.Do("POST", "/api/v1/tokens-seed/pick", `{"seed":"qH3kV9_xZ2-mWn8pLr4tYb7cJf1sDg6aUe0oNi5vRkE"}`, nil)
 	if code != http.StatusTooManyRequests {
 		t.Errorf("seed pick past the burst = %d; want 429", code)
 	}
 	if _, err := self.GetTokenInfo(t.Context(), &pb.GetTokenInfoRequest{Token: secret}); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("gRPC call past the burst = %v; want ResourceExhausted", err)
 	}
-	c.must("GET", "/v1/workspaces/acme/tokens", "", 200)
+	c.Must("GET", "/v1/workspaces/acme/tokens", "", 200)
 }
 
 // TestRateLimitFlags: the limits are configurable by flag and environment.
@@ -257,21 +173,17 @@ func TestRateLimitFlags(t *testing.T) {
 // 429 with Retry-After past it, while the SDK budget is untouched.
 func TestGatewayRateLimit(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.AuthzRateLimit, cfg.AuthzRateBurst = 0.01, 2
-	d, _ := startLogged(t, cfg)
-	c := newRESTClient(t, d, cfg)
+	d := teststack.RunDaemon(t, cfg)
+	c := d.REST()
 	// No token: the admin credential the client sends would be read as one.
 	authz := map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m.bin", "Authorization": ""}
 	// An unknown zoo is a 403 decision: it still counts against the budget.
-	if code, _, body := c.do("GET", "/v1/authz", "", authz); code != http.StatusForbidden {
+	if code, _, body := c.Do("GET", "/v1/authz", "", authz); code != http.StatusForbidden {
 		t.Fatalf("first decision = %d %s; want 403", code, body)
 	}
-	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := d.Conn()
 	check := func() (*authv3.CheckResponse, error) {
 		return authv3.NewAuthorizationClient(conn).Check(t.Context(), &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
 			Request: &authv3.AttributeContext_Request{Http: &authv3.AttributeContext_HttpRequest{Method: "GET", Path: "/zoo/v1/public/models/acme/pub/m.bin"}},
@@ -280,7 +192,7 @@ func TestGatewayRateLimit(t *testing.T) {
 	if _, err := check(); err != nil {
 		t.Fatalf("second decision, over gRPC = %v", err)
 	}
-	code, header, body := c.do("GET", "/v1/authz", "", authz)
+	code, header, body := c.Do("GET", "/v1/authz", "", authz)
 	if code != http.StatusTooManyRequests {
 		t.Fatalf("/v1/authz past the burst = %d %s; want 429", code, body)
 	}
@@ -294,7 +206,7 @@ func TestGatewayRateLimit(t *testing.T) {
 		t.Errorf("Check past the burst = %v; want ResourceExhausted", err)
 	}
 	// The SDK endpoints have their own budget.
-	if code, _, body := c.do("POST", "/api/v1/tokens-seed/pick", `{"seed":"qH3kV9_xZ2-mWn8pLr4tYb7cJf1sDg6aUe0oNi5vRkE"}`, nil); code != http.StatusNotFound {
+	if code, _, body := c.Do("POST", "/api/v1/tokens-seed/pick", `{"seed":"qH3kV9_xZ2-mWn8pLr4tYb7cJf1sDg6aUe0oNi5vRkE"}`, nil); code != http.StatusNotFound {
 		t.Errorf("seed pick after the gateway budget ran out = %d %s; want 404", code, body)
 	}
 }

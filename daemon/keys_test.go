@@ -3,7 +3,6 @@ package daemon_test
 import (
 	"bytes"
 	"errors"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/seal"
 )
 
@@ -56,7 +56,7 @@ type tokenSet struct {
 
 func (ts *tokenSet) create(t *testing.T, conn *grpc.ClientConn, cfg daemon.Config, n int) {
 	t.Helper()
-	ctx := adminCtx(t, cfg.DataDir)
+	ctx := teststack.As(t.Context(), teststack.ReadAdmin(t, cfg.DataDir))
 	tokens := pb.NewTokenServiceClient(conn)
 	for range n {
 		resp, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice"})
@@ -69,7 +69,7 @@ func (ts *tokenSet) create(t *testing.T, conn *grpc.ClientConn, cfg daemon.Confi
 
 func (ts *tokenSet) check(t *testing.T, conn *grpc.ClientConn, cfg daemon.Config) {
 	t.Helper()
-	ctx := adminCtx(t, cfg.DataDir)
+	ctx := teststack.As(t.Context(), teststack.ReadAdmin(t, cfg.DataDir))
 	tokens := pb.NewTokenServiceClient(conn)
 	for id, want := range ts.secrets {
 		resp, err := tokens.RevealToken(ctx, &pb.RevealTokenRequest{WorkspaceId: "acme", TokenId: id})
@@ -87,14 +87,15 @@ func (ts *tokenSet) check(t *testing.T, conn *grpc.ClientConn, cfg daemon.Config
 // end; and checks each refusal on the way.
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	keyFile := filepath.Join(cfg.DataDir, "master.key")
 	ringFile := filepath.Join(cfg.DataDir, "master.keys")
 	ts := &tokenSet{secrets: map[string]string{}, seed: "qH3kV9_xZ2-mWn8pLr4tYb7cJf1sDg6aUe0oNi5vRkE"}
 
-	d, conn := start(t, cfg)
+	d := teststack.RunDaemon(t, cfg)
+	conn := d.Conn()
 	ws := pb.NewWorkspaceServiceClient(conn)
-	ctx := adminCtx(t, cfg.DataDir)
+	ctx := d.AsAdmin(t.Context())
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,8 @@ func TestKeyRotation(t *testing.T) {
 	}
 
 	// Restarted on the ring {0, 1}: old secrets open, new ones seal under 1.
-	d, conn = start(t, cfg)
+	d = teststack.RunDaemon(t, cfg)
+	conn = d.Conn()
 	ts.check(t, conn, cfg)
 	ts.create(t, conn, cfg, 2)
 	if err := d.Shutdown(t.Context()); err != nil {
@@ -159,7 +161,8 @@ func TestKeyRotation(t *testing.T) {
 	}
 
 	// A second generation: the ring file alone, rotated from 1 to 2.
-	d, conn = start(t, cfg)
+	d = teststack.RunDaemon(t, cfg)
+	conn = d.Conn()
 	ts.check(t, conn, cfg)
 	if err := d.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
@@ -171,7 +174,8 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil || len(ring) != 1 || ring[2] == nil {
 		t.Fatalf("ring file after retiring key 1 = %d keys, %v; want key 2 only", len(ring), err)
 	}
-	d, conn = start(t, cfg)
+	d = teststack.RunDaemon(t, cfg)
+	conn = d.Conn()
 	ts.check(t, conn, cfg)
 	picked, err := pb.NewSelfServiceClient(conn).PickSeedToken(t.Context(), &pb.PickSeedTokenRequest{Seed: ts.seed})
 	if err != nil {
@@ -190,16 +194,12 @@ func TestKeyRotation(t *testing.T) {
 // start.
 func TestStartRefusesRingWithoutItsKeys(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	withSecret(t, cfg)
 	mustKeys(t, cfg, "rotate")
 	// A start records key 1's check value; from then on key 1 is required.
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("Start with the rotated ring = %v", err)
-	}
-	if err := d.Shutdown(t.Context()); err != nil {
-		t.Fatal(err)
+	if err := teststack.RunDaemon(t, cfg).Stop(); err != nil {
+		t.Fatalf("the rotated ring: %v", err)
 	}
 	ringFile := filepath.Join(cfg.DataDir, "master.keys")
 	original, err := os.ReadFile(ringFile)
@@ -224,7 +224,7 @@ func TestStartRefusesRingWithoutItsKeys(t *testing.T) {
 		} else if err := os.WriteFile(ringFile, []byte(tc.content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+		err := teststack.StartError(t, cfg)
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
 			t.Errorf("%s: Start = %v; want %v naming %q", tc.name, err, tc.want, tc.text)
 		}
@@ -235,12 +235,8 @@ func TestStartRefusesRingWithoutItsKeys(t *testing.T) {
 	if err := os.WriteFile(ringFile, original, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, err = daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("Start with the original ring = %v", err)
-	}
-	if err := d.Shutdown(t.Context()); err != nil {
-		t.Fatal(err)
+	if err := teststack.RunDaemon(t, cfg).Stop(); err != nil {
+		t.Fatalf("the original ring: %v", err)
 	}
 }
 
@@ -248,22 +244,21 @@ func TestStartRefusesRingWithoutItsKeys(t *testing.T) {
 // not a ring, stops the start with an error naming it.
 func TestStartRefusesUnreadableRing(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	withSecret(t, cfg)
 	mustKeys(t, cfg, "rotate")
 	ringFile := filepath.Join(cfg.DataDir, "master.keys")
 	if err := os.Chmod(ringFile, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if !errors.Is(err, seal.ErrKeyFile) || !strings.Contains(err.Error(), ringFile) {
+	if err := teststack.StartError(t, cfg); !errors.Is(err, seal.ErrKeyFile) || !strings.Contains(err.Error(), ringFile) {
 		t.Errorf("Start with a world-readable ring file = %v; want ErrKeyFile naming it", err)
 	}
 }
 
 func TestKeysCommandErrors(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	for _, tc := range []struct {
 		args []string
 		want string

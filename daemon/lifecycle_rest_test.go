@@ -1,13 +1,9 @@
 package daemon_test
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+	"tokenauthority/internal/teststack"
 )
 
 // TestRESTLifecycleMethods drives roll, update, scopes and the workspace
@@ -15,36 +11,9 @@ import (
 // including bad input.
 func TestRESTLifecycleMethods(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	d, _ := start(t, cfg)
-	cred, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(cred))
-	base := "http://" + d.HTTPAddr.String()
-	call := func(method, path, body string) (int, map[string]any) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+admin)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %s", method, path, data)
-		}
-		return resp.StatusCode, m
-	}
+	cfg := teststack.DaemonConfig(t)
+	d := teststack.RunDaemon(t, cfg)
+	call := d.REST().JSON
 	must := func(method, path, body string) map[string]any {
 		t.Helper()
 		code, m := call(method, path, body)

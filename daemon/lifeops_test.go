@@ -1,50 +1,28 @@
 package daemon_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 )
-
-// clock is a settable time source for a daemon.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // TestLastUsedWrittenOnShutdown: a use still in memory at a graceful
 // shutdown is on disk when the daemon starts again.
 func TestLastUsedWrittenOnShutdown(t *testing.T) {
 	t.Parallel()
-	c := &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-	cfg := testConfig(t)
+	c := teststack.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	cfg := teststack.DaemonConfig(t)
 	cfg.Now = c.Now
-	d1, conn := start(t, cfg)
-	ctx := adminCtx(t, cfg.DataDir)
+	d1 := teststack.RunDaemon(t, cfg)
+	conn := d1.Conn()
+	ctx := d1.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
@@ -66,8 +44,8 @@ func TestLastUsedWrittenOnShutdown(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 
-	_, conn = start(t, cfg)
-	got, err := pb.NewTokenServiceClient(conn).GetToken(adminCtx(t, cfg.DataDir), &pb.GetTokenRequest{WorkspaceId: "acme", TokenId: created.GetToken().GetTokenId()})
+	conn = teststack.RunDaemon(t, cfg).Conn()
+	got, err := pb.NewTokenServiceClient(conn).GetToken(d1.AsAdmin(t.Context()), &pb.GetTokenRequest{WorkspaceId: "acme", TokenId: created.GetToken().GetTokenId()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +59,12 @@ func TestLastUsedWrittenOnShutdown(t *testing.T) {
 func TestRetentionSweep(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	c := &clock{now: t0}
-	cfg := testConfig(t)
+	c := teststack.NewClock(t0)
+	cfg := teststack.DaemonConfig(t)
 	cfg.Now = c.Now
-	d1, conn := start(t, cfg)
-	ctx := adminCtx(t, cfg.DataDir)
+	d1 := teststack.RunDaemon(t, cfg)
+	conn := d1.Conn()
+	ctx := d1.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
@@ -117,7 +96,7 @@ func TestRetentionSweep(t *testing.T) {
 	revoke(recentRevoked)
 	listed := func(tokens pb.TokenServiceClient) []string {
 		t.Helper()
-		resp, err := tokens.ListTokens(adminCtx(t, cfg.DataDir), &pb.ListTokensRequest{WorkspaceId: "acme", ShowRevoked: true})
+		resp, err := tokens.ListTokens(d1.AsAdmin(t.Context()), &pb.ListTokensRequest{WorkspaceId: "acme", ShowRevoked: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,22 +118,17 @@ func TestRetentionSweep(t *testing.T) {
 
 	// 31 days after the first revocation and expiry; 21 after the other.
 	c.Advance(21 * 24 * time.Hour)
-	_, conn = start(t, cfg)
+	conn = teststack.RunDaemon(t, cfg).Conn()
 	tokens = pb.NewTokenServiceClient(conn)
 	want := []string{recentRevoked, live}
 	slices.Sort(want)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got := listed(tokens)
-		if slices.Equal(got, want) {
-			break
+	teststack.Eventually(t, 20*time.Second, func() error {
+		if got := listed(tokens); !slices.Equal(got, want) {
+			return fmt.Errorf("show_revoked lists %v; want %v", got, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("20s after start show_revoked lists %v; want %v", got, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if _, err := tokens.GetToken(adminCtx(t, cfg.DataDir), &pb.GetTokenRequest{WorkspaceId: "acme", TokenId: oldRevoked}); err == nil {
+		return nil
+	})
+	if _, err := tokens.GetToken(d1.AsAdmin(t.Context()), &pb.GetTokenRequest{WorkspaceId: "acme", TokenId: oldRevoked}); err == nil {
 		t.Error("GetToken of a swept token succeeded")
 	}
 }
@@ -163,37 +137,12 @@ func TestRetentionSweep(t *testing.T) {
 // filtered lists through the REST gateway of an in-process daemon.
 func TestRESTLifecycleOperations(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	d, _ := start(t, cfg)
-	cred, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(cred))
-	base := "http://" + d.HTTPAddr.String()
+	cfg := teststack.DaemonConfig(t)
+	d := teststack.RunDaemon(t, cfg)
+	admin := d.Admin
 	call := func(method, path, body, auth string) (int, map[string]any) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if auth != "" {
-			req.Header.Set("Authorization", "Bearer "+auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %s", method, path, data)
-		}
-		return resp.StatusCode, m
+		return d.REST().As(auth).JSON(method, path, body)
 	}
 	mustOK := func(method, path, body string) map[string]any {
 		t.Helper()

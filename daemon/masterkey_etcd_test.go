@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"tokenauthority/daemon"
 	"tokenauthority/internal/etcdtest"
+	"tokenauthority/internal/teststack"
 )
 
 // TestEtcdMasterKeyErrorsNameTheStore: with --store etcd, a start refused
@@ -18,7 +18,7 @@ import (
 func TestEtcdMasterKeyErrorsNameTheStore(t *testing.T) {
 	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{})
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.Store = "etcd"
 	cfg.Etcd.Endpoints = c.Endpoints()
 	cfg.Etcd.Prefix = "/masterkey/"
@@ -26,11 +26,11 @@ func TestEtcdMasterKeyErrorsNameTheStore(t *testing.T) {
 
 	wrong := cfg
 	wrong.MasterKey = otherKey(t)
-	_, errWrong := daemon.Start(t.Context(), wrong, slog.New(slog.DiscardHandler))
+	errWrong := teststack.StartError(t, wrong)
 	if err := os.Remove(filepath.Join(cfg.DataDir, "master.key")); err != nil {
 		t.Fatal(err)
 	}
-	_, errMissing := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	errMissing := teststack.StartError(t, cfg)
 	for _, tt := range []struct {
 		name string
 		err  error

@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"context"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -10,26 +9,18 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/seal"
 )
 
 // withSecret starts a daemon on cfg, creates a revealable token, and stops.
 func withSecret(t *testing.T, cfg daemon.Config) {
 	t.Helper()
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := adminCtx(t, cfg.DataDir)
+	d := teststack.RunDaemon(t, cfg)
+	conn := d.Conn()
+	ctx := d.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
@@ -40,8 +31,7 @@ func withSecret(t *testing.T, cfg daemon.Config) {
 	if _, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	conn.Close()
-	if err := d.Shutdown(context.Background()); err != nil {
+	if err := d.Stop(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -59,7 +49,7 @@ func otherKey(t *testing.T) string {
 // starts again with the original.
 func TestStartRefusesWrongMasterKey(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	withSecret(t, cfg)
 	keyFile := filepath.Join(cfg.DataDir, "master.key")
 	original, err := os.ReadFile(keyFile)
@@ -69,38 +59,33 @@ func TestStartRefusesWrongMasterKey(t *testing.T) {
 
 	byEnv := cfg
 	byEnv.MasterKey = otherKey(t)
-	if _, err := daemon.Start(t.Context(), byEnv, slog.New(slog.DiscardHandler)); !errors.Is(err, daemon.ErrWrongMasterKey) {
+	if err := teststack.StartError(t, byEnv); !errors.Is(err, daemon.ErrWrongMasterKey) {
 		t.Errorf("Start with another key by variable = %v; want ErrWrongMasterKey", err)
 	}
 	if err := os.WriteFile(keyFile, []byte(otherKey(t)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if !errors.Is(err, daemon.ErrWrongMasterKey) || !strings.Contains(err.Error(), keyFile) {
+	if err := teststack.StartError(t, cfg); !errors.Is(err, daemon.ErrWrongMasterKey) || !strings.Contains(err.Error(), keyFile) {
 		t.Errorf("Start with another key file = %v; want ErrWrongMasterKey naming %s", err, keyFile)
 	}
 	if err := os.WriteFile(keyFile, original, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("Start with the original key = %v", err)
-	}
-	d.Shutdown(context.Background())
+	// The original key starts it again (RunDaemon fails the test if not).
+	teststack.RunDaemon(t, cfg)
 }
 
 // TestStartRefusesMissingKeyForSealedStore: with the key file gone, a store
 // holding sealed secrets does not start, and no new key is created.
 func TestStartRefusesMissingKeyForSealedStore(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	withSecret(t, cfg)
 	keyFile := filepath.Join(cfg.DataDir, "master.key")
 	if err := os.Remove(keyFile); err != nil {
 		t.Fatal(err)
 	}
-	_, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if !errors.Is(err, daemon.ErrMasterKeyMissing) || !strings.Contains(err.Error(), keyFile) {
+	if err := teststack.StartError(t, cfg); !errors.Is(err, daemon.ErrMasterKeyMissing) || !strings.Contains(err.Error(), keyFile) {
 		t.Errorf("Start without the key file = %v; want ErrMasterKeyMissing naming %s", err, keyFile)
 	}
 	if _, err := os.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {
@@ -112,9 +97,9 @@ func TestStartRefusesMissingKeyForSealedStore(t *testing.T) {
 // secret (here: only workspaces) may get a new key.
 func TestStartWithNewKeyForStoreWithoutSecrets(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	d, conn := start(t, cfg)
-	if _, err := pb.NewWorkspaceServiceClient(conn).CreateWorkspace(adminCtx(t, cfg.DataDir), &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
+	cfg := teststack.DaemonConfig(t)
+	d := teststack.RunDaemon(t, cfg)
+	if _, err := pb.NewWorkspaceServiceClient(d.Conn()).CreateWorkspace(d.AsAdmin(t.Context()), &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Shutdown(t.Context()); err != nil {
@@ -123,14 +108,13 @@ func TestStartWithNewKeyForStoreWithoutSecrets(t *testing.T) {
 	if err := os.Remove(filepath.Join(cfg.DataDir, "master.key")); err != nil {
 		t.Fatal(err)
 	}
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("Start of a store without secrets and without a key file = %v; want a new key", err)
+	// A store without secrets and without a key file starts with a new key.
+	if err := teststack.RunDaemon(t, cfg).Stop(); err != nil {
+		t.Fatal(err)
 	}
-	d.Shutdown(context.Background())
 	// The new key is now the store's: another one is refused.
 	cfg.MasterKey = otherKey(t)
-	if _, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler)); !errors.Is(err, daemon.ErrWrongMasterKey) {
+	if err := teststack.StartError(t, cfg); !errors.Is(err, daemon.ErrWrongMasterKey) {
 		t.Errorf("Start with a key other than the new one = %v; want ErrWrongMasterKey", err)
 	}
 }
@@ -155,12 +139,11 @@ func TestMasterKeyFlagWarns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		logs := &logBuffer{}
-		d, err := daemon.Start(t.Context(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
-		if err != nil {
-			t.Fatalf("%s: Start = %v", tc.name, err)
+		logs := &teststack.Logs{}
+		// Both cases share the data directory: stop before the next.
+		if err := teststack.RunDaemonLogged(t, cfg, slog.New(slog.NewTextHandler(logs, nil))).Stop(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
 		}
-		d.Shutdown(context.Background())
 		warned := strings.Contains(logs.String(), "level=WARN") && strings.Contains(logs.String(), "TOKENAUTHORITY_MASTER_KEY")
 		if warned != tc.warn {
 			t.Errorf("%s: warned = %v; want %v\n%s", tc.name, warned, tc.warn, logs)
@@ -175,9 +158,8 @@ func TestMasterKeyFlagWarns(t *testing.T) {
 // is warned about at start.
 func TestWarnsAboutSharedStore(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	d, _ := startLogged(t, cfg)
-	if err := d.Shutdown(t.Context()); err != nil {
+	cfg := teststack.DaemonConfig(t)
+	if err := teststack.RunDaemon(t, cfg).Stop(); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []struct {
@@ -188,7 +170,8 @@ func TestWarnsAboutSharedStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, logs := startLogged(t, cfg)
+	logs := &teststack.Logs{}
+	teststack.RunDaemonLogged(t, cfg, logs.Logger())
 	for _, what := range []string{"data directory is open to other users", "store file is open to other users"} {
 		if !strings.Contains(logs.String(), what) {
 			t.Errorf("no warning %q at start:\n%s", what, logs)

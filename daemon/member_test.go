@@ -1,13 +1,10 @@
 package daemon_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,8 +12,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 )
 
 // memberClient calls the REST facade of a daemon with chosen headers. A
@@ -66,26 +63,17 @@ func (c memberClient) must(method, path, body string, headers ...string) map[str
 	return m
 }
 
-func adminSecret(t *testing.T, cfg daemon.Config) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(b))
-}
-
 // memberFixture starts a daemon in member mode and makes workspaces acme
 // (members alice and bob, one token each) and beta (bob only). It returns
 // the client, the admin credential and the token ids of alice and bob.
-func memberFixture(t *testing.T, proxies string) (c memberClient, admin, aliceTok, bobTok string, d *daemon.Daemon) {
+func memberFixture(t *testing.T, proxies string) (c memberClient, admin, aliceTok, bobTok string, d *teststack.Daemon) {
 	t.Helper()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.TrustedUserHeader = "X-Forwarded-User"
 	cfg.TrustedProxies = proxies
-	d, _ = start(t, cfg)
+	d = teststack.RunDaemon(t, cfg)
 	c = memberClient{t: t, base: "http://" + d.HTTPAddr.String()}
-	admin = adminSecret(t, cfg)
+	admin = d.Admin
 	auth := []string{"Authorization", "Bearer " + admin}
 	for _, s := range []struct{ path, body string }{
 		{"/v1/workspaces", `{"workspace_id":"acme"}`},
@@ -239,10 +227,10 @@ func TestUntrustedAddressUserHeaderIgnored(t *testing.T) {
 // gRPC metadata signs a member in.
 func TestGRPCCannotClaimMember(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.TrustedUserHeader = "X-Forwarded-User"
 	cfg.TrustedProxies = "127.0.0.1"
-	_, conn := start(t, cfg)
+	conn := teststack.RunDaemon(t, cfg).Conn()
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-forwarded-user", "alice")
 	_, err := pb.NewWorkspaceServiceClient(conn).ListWorkspaces(ctx, &pb.ListWorkspacesRequest{})
 	if status.Code(err) != codes.Unauthenticated {
@@ -254,14 +242,9 @@ func TestGRPCCannotClaimMember(t *testing.T) {
 // not start, rather than trust every local process as any member.
 func TestMemberModeNeedsProxies(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.TrustedUserHeader = "X-Forwarded-User"
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err == nil {
-		d.Shutdown(context.Background())
-		t.Fatal("Start in member mode without --trusted-proxies succeeded")
-	}
-	if !strings.Contains(err.Error(), "needs --trusted-proxies") {
+	if err := teststack.StartError(t, cfg); !strings.Contains(err.Error(), "needs --trusted-proxies") {
 		t.Errorf("error %q does not say --trusted-proxies is needed", err)
 	}
 	if _, err := os.Stat(cfg.DataDir); !os.IsNotExist(err) {

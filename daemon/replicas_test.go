@@ -19,14 +19,14 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/internal/etcdtest"
+	"tokenauthority/internal/teststack"
 )
 
 // replica is one tokenauthority daemon on the shared etcd cluster.
 type replica struct {
-	d      *daemon.Daemon
+	d      *teststack.Daemon
 	conn   *grpc.ClientConn
 	ws     pb.WorkspaceServiceClient
 	tokens pb.TokenServiceClient
@@ -46,7 +46,7 @@ func startReplicas(t *testing.T, c *etcdtest.Cluster, n int, maxStale, writeTime
 	var admin []byte
 	var out []*replica
 	for i := range n {
-		cfg := testConfig(t)
+		cfg := teststack.DaemonConfig(t)
 		cfg.Store = "etcd"
 		cfg.Etcd.Endpoints = c.Endpoints()
 		cfg.Etcd.Prefix = "/replicas/"
@@ -61,13 +61,10 @@ func startReplicas(t *testing.T, c *etcdtest.Cluster, n int, maxStale, writeTime
 				t.Fatal(err)
 			}
 		}
-		d, conn := start(t, cfg)
+		d := teststack.RunDaemon(t, cfg)
+		conn := d.Conn()
 		if i == 0 {
-			b, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			admin = b
+			admin = []byte(d.Admin)
 		}
 		out = append(out, &replica{d: d, conn: conn, ws: pb.NewWorkspaceServiceClient(conn),
 			tokens: pb.NewTokenServiceClient(conn), self: pb.NewSelfServiceClient(conn)})
@@ -328,6 +325,8 @@ func TestReplicasConcurrentWriters(t *testing.T) {
 			}
 		}()
 	}
+	// Deliberately let the writers run for a while, so the removal lands
+	// in the middle of their writes.
 	time.Sleep(50 * time.Millisecond)
 	if _, err := rs[0].ws.RemoveMember(ctx, &pb.RemoveMemberRequest{WorkspaceId: "acme", UserId: "gone"}); err != nil {
 		t.Fatalf("RemoveMember during the writes: %v", err)

@@ -1,15 +1,13 @@
 package daemon_test
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"tokenauthority/credential"
+	"tokenauthority/internal/teststack"
 )
 
 // TestRESTLifecycleInProcess drives a token's whole life over REST against a
@@ -17,38 +15,13 @@ import (
 // gRPC, reached through the gateway.
 func TestRESTLifecycleInProcess(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
-	d, _ := start(t, cfg)
-	cred, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + d.HTTPAddr.String()
+	cfg := teststack.DaemonConfig(t)
+	d := teststack.RunDaemon(t, cfg)
 	call := func(method, path, body, auth string) (int, map[string]any) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if auth != "" {
-			req.Header.Set("Authorization", "Bearer "+auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatalf("%s %s: read body: %v", method, path, err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(data, &m); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %s", method, path, data)
-		}
-		return resp.StatusCode, m
+		return d.REST().As(auth).JSON(method, path, body)
 	}
-	admin := strings.TrimSpace(string(cred))
+	admin := d.Admin
 	steps := []struct {
 		method, path, body string
 		want               int
@@ -109,7 +82,7 @@ func TestRESTLifecycleInProcess(t *testing.T) {
 // written, and roles hold over REST: a validator may validate, not manage.
 func TestCredentialsFile(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	const adminCred, validatorCred = "tkas_admin-from-file", "tkas_validator-from-file"
 	file := filepath.Join(t.TempDir(), "credentials.json")
 	body := `{"credentials":[{"name":"web","role":"admin","sha256":"` + credential.HashHex(adminCred) + `"},` +
@@ -118,23 +91,14 @@ func TestCredentialsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.CredentialsFile = file
-	d, _ := start(t, cfg)
+	d := teststack.RunDaemon(t, cfg)
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "admin.credential")); !os.IsNotExist(err) {
 		t.Errorf("admin.credential exists although a credentials file is configured (stat: %v)", err)
 	}
-	base := "http://" + d.HTTPAddr.String()
 	post := func(path, body, cred string) int {
-		req, err := http.NewRequestWithContext(t.Context(), "POST", base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+cred)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		t.Helper()
+		code, _, _ := d.REST().As(cred).Do("POST", path, body, nil)
+		return code
 	}
 	tests := []struct {
 		name, path, body, cred string

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"tokenauthority/credential"
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/secretfile"
 	"tokenauthority/tlsconfig"
 	"tokenauthority/tlsconfig/certtest"
@@ -41,7 +41,7 @@ type tlsSetup struct {
 	ca   *certtest.CA
 	dir  string
 	cfg  daemon.Config
-	d    *daemon.Daemon
+	d    *teststack.Daemon
 	base string
 }
 
@@ -58,13 +58,13 @@ func startTLS(t *testing.T, mutual bool) *tlsSetup {
 	if err := os.WriteFile(creds, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.cfg = testConfig(t)
+	s.cfg = teststack.DaemonConfig(t)
 	s.cfg.CredentialsFile = creds
 	s.cfg.TLSCert, s.cfg.TLSKey = srv.CertFile, srv.KeyFile
 	if mutual {
 		s.cfg.TLSClientCA = s.ca.CertFile
 	}
-	s.d, _ = start(t, s.cfg)
+	s.d = teststack.RunDaemon(t, s.cfg)
 	s.base = "https://" + s.d.HTTPAddr.String()
 	return s
 }
@@ -287,10 +287,9 @@ func TestTLSKeyFileMode(t *testing.T) {
 	if err := os.Chmod(srv.KeyFile, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.TLSCert, cfg.TLSKey = srv.CertFile, srv.KeyFile
-	_, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if !errors.Is(err, secretfile.ErrExposed) || !strings.Contains(err.Error(), srv.KeyFile) {
+	if err := teststack.StartError(t, cfg); !errors.Is(err, secretfile.ErrExposed) || !strings.Contains(err.Error(), srv.KeyFile) {
 		t.Errorf("Start with a world-readable TLS key = %v; want ErrExposed naming %s", err, srv.KeyFile)
 	}
 }

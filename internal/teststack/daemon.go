@@ -86,7 +86,13 @@ func RunDaemonLogged(t testing.TB, cfg daemon.Config, log *slog.Logger) *Daemon 
 // StartError starts a daemon on cfg that must not start, and returns why.
 func StartError(t testing.TB, cfg daemon.Config) error {
 	t.Helper()
-	d, err := daemon.Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	return StartErrorLogged(t, cfg, slog.New(slog.DiscardHandler))
+}
+
+// StartErrorLogged is StartError with the daemon logging to log.
+func StartErrorLogged(t testing.TB, cfg daemon.Config, log *slog.Logger) error {
+	t.Helper()
+	d, err := daemon.Start(context.Background(), cfg, log)
 	if err == nil {
 		if err := d.Shutdown(context.Background()); err != nil {
 			t.Errorf("shut down daemon: %v", err)

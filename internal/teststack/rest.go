@@ -1,6 +1,7 @@
 package teststack
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -54,4 +55,24 @@ func (c *REST) Must(method, path, body string, want int) string {
 		c.t.Fatalf("%s %s = %d %s; want %d", method, path, code, data, want)
 	}
 	return data
+}
+
+// As returns a copy of c that sends credential instead; "" sends none.
+func (c *REST) As(credential string) *REST {
+	cp := *c
+	cp.Credential = credential
+	return &cp
+}
+
+// JSON sends a request with the client's credential and decodes the
+// answer, which must be a JSON object; it returns the status and the
+// object.
+func (c *REST) JSON(method, path, body string) (int, map[string]any) {
+	c.t.Helper()
+	code, _, data := c.Do(method, path, body, nil)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(data), &m); err != nil {
+		c.t.Fatalf("%s %s = %d; body is not a JSON object: %s", method, path, code, data)
+	}
+	return code, m
 }
