@@ -1,14 +1,9 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/binary"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -23,16 +18,8 @@ import (
 // the server is down and expects audit verify to name it after a restart.
 func TestAuditCommands(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "data")
-	cfg := daemon.Defaults()
-	cfg.DataDir = dir
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	s := &server{addr: d.GRPCAddr.String(), dir: dir}
-	s.admin = readAdmin(t, dir)
+	s := startServer(t, nil)
+	dir := s.dir
 
 	s.run(t, "workspace", "create", "acme").ok(t, "workspace create")
 	s.run(t, "member", "add", "acme", "alice").ok(t, "member add")
@@ -72,24 +59,12 @@ func TestAuditCommands(t *testing.T) {
 	}
 
 	// Who revealed the token, rewritten in the file while the server is down.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := d.Shutdown(ctx); err != nil {
+	if err := s.d.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	tamper(t, cfg.DBPath(), 4, func(ev *pb.AuditEvent) { ev.Actor = "someone-else" })
+	tamper(t, s.d.Config.DBPath(), 4, func(ev *pb.AuditEvent) { ev.Actor = "someone-else" })
 	s = startServer(t, nil, func(c *daemon.Config) { c.DataDir = dir })
 	s.run(t, "audit", "verify").wantFailure(t, "audit verify after tampering", cli.ExitAuditBroken, "sequence 4")
-}
-
-// readAdmin reads the bootstrap admin credential the server wrote.
-func readAdmin(t *testing.T, dir string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "admin.credential"))
-	if err != nil {
-		t.Fatalf("read admin credential: %v", err)
-	}
-	return strings.TrimSpace(string(b))
 }
 
 // tamper rewrites the stored audit event seq with change.

@@ -2,12 +2,10 @@ package cli_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,50 +15,27 @@ import (
 
 	"tokenauthority/cli"
 	"tokenauthority/daemon"
+	"tokenauthority/internal/teststack"
 )
 
 // fixedNow is the clock of the golden tests, for the server and tokenctl.
 var fixedNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// server is an in-process tokenauthority on free loopback ports.
+// server is an in-process tokenauthority on free loopback ports, as
+// tokenctl sees it.
 type server struct {
-	addr  string
+	addr  string // gRPC
 	admin string // the bootstrap admin credential
 	dir   string
-	d     *daemon.Daemon
+	d     *teststack.Daemon
 }
 
 // startServer starts a daemon with a fresh data directory; now, when not
 // nil, is its clock.
 func startServer(t *testing.T, now func() time.Time, edit ...func(*daemon.Config)) *server {
 	t.Helper()
-	cfg := daemon.Defaults()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Now = now
-	for _, e := range edit {
-		e(&cfg)
-	}
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("start server: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := d.Shutdown(ctx); err != nil {
-			t.Errorf("shut down server: %v", err)
-		}
-	})
-	s := &server{addr: d.GRPCAddr.String(), dir: cfg.DataDir, d: d}
-	if cfg.CredentialsFile == "" {
-		b, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-		if err != nil {
-			t.Fatalf("read admin credential: %v", err)
-		}
-		s.admin = strings.TrimSpace(string(b))
-	}
-	return s
+	d := teststack.StartDaemon(t, append([]func(*daemon.Config){func(c *daemon.Config) { c.Now = now }}, edit...)...)
+	return &server{addr: d.GRPCAddr.String(), admin: d.Admin, dir: d.Config.DataDir, d: d}
 }
 
 // result is what one run of tokenctl produced.
