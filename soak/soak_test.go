@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -18,13 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 )
 
 var duration = flag.Duration("soak.duration", envDuration("TOKENAUTHORITY_SOAK_DURATION", 60*time.Second), "how long the soak runs")
@@ -60,33 +56,13 @@ type caller interface {
 }
 
 func TestSoak(t *testing.T) {
-	cfg := daemon.Defaults()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	// The soak drives many SDK refreshes from one address; the per-address
 	// limit would refuse most of them, and the limiter has its own tests.
-	cfg.RateLimit = 0
-	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	shutdown := sync.OnceValue(func() error { return d.Shutdown(context.Background()) })
-	t.Cleanup(func() { _ = shutdown() })
-	b, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(b))
-
-	conn, err := grpc.NewClient(d.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	d := teststack.StartDaemon(t, func(c *daemon.Config) { c.RateLimit = 0 })
+	admin := d.Admin
+	conn := d.Conn()
 	g := &grpcCaller{
-		ctx: func(ctx context.Context) context.Context {
-			return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+admin)
-		},
+		ctx:    d.AsAdmin,
 		tokens: pb.NewTokenServiceClient(conn),
 		self:   pb.NewSelfServiceClient(conn),
 	}
@@ -100,7 +76,7 @@ func TestSoak(t *testing.T) {
 	}
 	const workersPerTransport = 4
 	transport := &http.Transport{MaxIdleConnsPerHost: workersPerTransport}
-	r := &restCaller{base: "http://" + d.HTTPAddr.String(), admin: admin, http: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
+	r := &restCaller{base: d.URL(), admin: admin, http: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
 
 	// Warm up both transports so that the baseline includes connected
 	// clients and the runtime's lazily started goroutines.
@@ -158,7 +134,7 @@ func TestSoak(t *testing.T) {
 	if limit := baseHeap + max(baseHeap/2, 4<<20) + uint64(counts.refresh.Load())*refreshBucketBytes + stored*indexBytesPerToken; afterHeap > limit {
 		t.Errorf("heap did not come back: %.1f MiB after, %.1f MiB before (limit %.1f MiB)", mib(afterHeap), mib(baseHeap), mib(limit))
 	}
-	if err := shutdown(); err != nil {
+	if err := d.Stop(); err != nil {
 		t.Errorf("Shutdown after the soak: %v", err)
 	}
 }
@@ -265,6 +241,7 @@ func settle() (int, uint64) {
 	var m runtime.MemStats
 	for i := 0; i < 3; i++ {
 		runtime.GC()
+		// Deliberately let finalizers and exiting goroutines run.
 		time.Sleep(50 * time.Millisecond)
 	}
 	runtime.ReadMemStats(&m)
