@@ -1,12 +1,9 @@
 package ui_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tokenauthority/daemon"
+	"tokenauthority/internal/teststack"
 )
 
 // chromiumPath is Debian's Chromium, which scripts/test installs.
@@ -75,54 +73,30 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Con
 type service struct {
 	base  string
 	admin string
+	rest  *teststack.REST
 }
 
 func startService(t *testing.T, configure func(*daemon.Config)) service {
 	t.Helper()
-	cfg := daemon.Defaults()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	var edits []func(*daemon.Config)
 	if configure != nil {
-		configure(&cfg)
+		edits = append(edits, configure)
 	}
-	d, err := daemon.Start(context.Background(), cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("start daemon: %v", err)
-	}
-	t.Cleanup(func() { d.Shutdown(context.Background()) })
-	b, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return service{base: "http://" + d.HTTPAddr.String(), admin: strings.TrimSpace(string(b))}
+	d := teststack.StartDaemon(t, edits...)
+	return service{base: d.URL(), admin: d.Admin, rest: d.REST()}
 }
 
 // api calls the REST API as the admin and decodes the JSON answer.
 func (s service) api(t *testing.T, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var rd io.Reader
+	var buf []byte
 	if body != nil {
-		buf, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if buf, err = json.Marshal(body); err != nil {
 			t.Fatal(err)
 		}
-		rd = bytes.NewReader(buf)
 	}
-	req, err := http.NewRequest(method, s.base+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.admin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return resp.StatusCode, m
+	return s.rest.For(t).JSON(method, path, string(buf))
 }
 
 func (s service) must(t *testing.T, method, path string, body any) map[string]any {
@@ -312,20 +286,18 @@ func (tb *tab) text(css string) string {
 // waitText waits until the text of css contains want.
 func (tb *tab) waitText(css, want string) string {
 	tb.t.Helper()
-	deadline := time.Now().Add(stepTimeout)
 	var got string
-	for time.Now().Before(deadline) {
+	teststack.Eventually(tb.t, stepTimeout, func() error {
 		s, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector(`+strconv.Quote(css)+`) || {}).textContent || ""`))
 		if err != nil {
 			tb.t.Fatalf("text of %s: %v", css, err)
 		}
-		if got = strings.TrimSpace(s); strings.Contains(got, want) {
-			return got
+		if got = strings.TrimSpace(s); !strings.Contains(got, want) {
+			return fmt.Errorf("text of %s = %q; want it to contain %q", css, got, want)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tb.t.Fatalf("text of %s = %q; want it to contain %q", css, got, want)
-	return ""
+		return nil
+	})
+	return got
 }
 
 // eval evaluates JavaScript in the page and awaits its promise.

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
@@ -9,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -119,13 +119,12 @@ setTimeout(() => document.title = "done", 1000);`},
 			tb := newTab(t, b)
 			tb.do("open the attacker's page", chromedp.Navigate(fmt.Sprintf("%s/attack/%d", evil, i)))
 			if a.script != "" {
-				deadline := time.Now().Add(stepTimeout)
-				for eval[string](tb, `document.title`) != "done" {
-					if time.Now().After(deadline) {
-						t.Fatal("the attack script never finished")
+				teststack.Eventually(t, stepTimeout, func() error {
+					if eval[string](tb, `document.title`) != "done" {
+						return errors.New("the attack script never finished")
 					}
-					time.Sleep(50 * time.Millisecond)
-				}
+					return nil
+				})
 				return
 			}
 			// The form navigates the tab to the hub's answer.

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -77,16 +78,17 @@ func startPoller(t *testing.T, base, seed, forwardedFor string) *poller {
 // wait returns the token the poller picked, failing the test after d.
 func (p *poller) wait(t *testing.T, d time.Duration) string {
 	t.Helper()
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	var tok string
+	teststack.Eventually(t, d, func() error {
 		p.mu.Lock()
-		tok := p.token
+		tok = p.token
 		p.mu.Unlock()
-		if tok != "" {
-			return tok
+		if tok == "" {
+			return errors.New("the poller never got the token")
 		}
-	}
-	t.Fatal("the poller never got the token")
-	return ""
+		return nil
+	})
+	return tok
 }
 
 // TestSDKLinkInBrowser drives /create_token, the page the hub SDK opens, in
@@ -147,6 +149,8 @@ func nobodyPolling(t *testing.T, b context.Context, svc service) {
 	tb.typeInto("textbox", "Description", "phished")
 	tb.typeInto("combobox", "Member", "alice")
 	tb.do("press Enter in the form", chromedp.SendKeys("Description", "\r", byRole("textbox", "Description"), chromedp.NodeVisible))
+	// Deliberately give a wrongly submitted form time to create the token
+	// the end of this test looks for.
 	time.Sleep(300 * time.Millisecond)
 	tb.click("checkbox", "I started this request myself")
 	if eval[bool](tb, `document.getElementById("generate-submit").disabled`) {

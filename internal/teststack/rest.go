@@ -76,3 +76,11 @@ func (c *REST) JSON(method, path, body string) (int, map[string]any) {
 	}
 	return code, m
 }
+
+// For returns a copy of c that reports failures to t, for use in a
+// subtest.
+func (c *REST) For(t testing.TB) *REST {
+	cp := *c
+	cp.t = t
+	return &cp
+}
