@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/server"
 )
 
@@ -51,7 +52,7 @@ func wantOf(ev *pb.AuditEvent) want {
 // target, and that failed calls and reads left none.
 func TestEveryChangeLeavesOneAuditEvent(t *testing.T) {
 	t.Parallel()
-	var jsonLines syncBuffer
+	var jsonLines teststack.Logs
 	e := newEnv(t, func(c *server.Config) { c.AuditLog = &jsonLines })
 	ctx := admin(t)
 	const seed = "seed-for-the-audit-test-0001-qH3kV9xZ2mWn8pLr"

@@ -1,60 +1,35 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
-	"net"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
-	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/seal"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/server"
 	"tokenauthority/storage"
-	"tokenauthority/storage/bbolt"
 	"tokenauthority/token"
 )
 
 const (
-	adminSecret     = "tkas_admin-secret-for-tests"
-	validatorSecret = "tkas_validator-secret-for-tests"
+	adminSecret     = teststack.AdminSecret
+	validatorSecret = teststack.ValidatorSecret
 )
 
-// clock is a settable time source shared by a test and its server.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// env is a server on a real bbolt file, served over loopback gRPC.
+// env is the in-process stack (teststack) as these tests name its parts,
+// with the server's debug log kept.
 type env struct {
 	addr       string
 	dbPath     string
 	audit      pb.AuditServiceClient
 	store      storage.Backend
-	clock      *clock
-	logs       *syncBuffer
+	clock      *teststack.Clock
+	logs       *teststack.Logs
 	workspaces pb.WorkspaceServiceClient
 	tokens     pb.TokenServiceClient
 	self       pb.SelfServiceClient
@@ -63,7 +38,7 @@ type env struct {
 	commits *atomic.Int64
 }
 
-type envOption func(*server.Config)
+type envOption = func(*server.Config)
 
 // registrar registers extra services on the test server.
 type registrar = grpc.ServiceRegistrar
@@ -75,71 +50,25 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 
 func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	t.Helper()
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "tokenauthority.db")
-	commits := &atomic.Int64{}
-	store, err := bbolt.Open(dbPath, bbolt.Options{OnCommit: func(int) { commits.Add(1) }})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
+	logs := &teststack.Logs{}
+	withLogs := func(c *server.Config) { c.Logger = logs.Logger() }
+	// An option may hand the server another env's store.
+	var store storage.Backend
+	final := func(c *server.Config) { store = c.Store }
+	s := teststack.StartWith(t, extra, append(append([]envOption{withLogs}, opts...), final)...)
+	return &env{
+		addr:       s.GRPCAddr,
+		dbPath:     s.DBPath,
+		audit:      pb.NewAuditServiceClient(s.Conn),
+		store:      store,
+		clock:      s.Clock,
+		logs:       logs,
+		workspaces: s.Workspaces,
+		tokens:     s.Tokens,
+		self:       pb.NewSelfServiceClient(s.Conn),
+		srv:        s.Server,
+		commits:    s.Commits,
 	}
-	t.Cleanup(func() { store.Close() })
-	key, err := seal.LoadOrCreateKey(filepath.Join(dir, "master.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, err := credential.Parse([]byte(`{"credentials":[
-		{"name":"web","role":"admin","sha256":"` + credential.HashHex(adminSecret) + `"},
-		{"name":"zoo-service","role":"validator","sha256":"` + credential.HashHex(validatorSecret) + `"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{clock: &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}, commits: commits}
-	cfg := server.Config{
-		Store:       store,
-		Box:         box,
-		Credentials: creds,
-		Reveal:      true,
-		Logger:      slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:         e.clock.Now,
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv := server.New(cfg)
-	t.Cleanup(func() {
-		if err := srv.Close(context.Background()); err != nil {
-			t.Errorf("close server: %v", err)
-		}
-	})
-	e.srv = srv
-	g := grpc.NewServer(srv.ServerOptions()...)
-	srv.Register(g)
-	if extra != nil {
-		extra(g)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go g.Serve(lis)
-	t.Cleanup(g.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	e.addr = lis.Addr().String()
-	e.dbPath = dbPath
-	e.audit = pb.NewAuditServiceClient(conn)
-	e.store = cfg.Store
-	e.workspaces = pb.NewWorkspaceServiceClient(conn)
-	e.tokens = pb.NewTokenServiceClient(conn)
-	e.self = pb.NewSelfServiceClient(conn)
-	return e
 }
 
 // reportLeaked reports secrets as leaked and waits, up to 10 s, until the
@@ -204,24 +133,6 @@ func (e *env) token(t testing.TB, ws, user string, req *pb.CreateTokenRequest) (
 		t.Fatalf("CreateToken(%s, %s): %v", ws, user, err)
 	}
 	return resp.GetToken(), resp.GetSecret()
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // validate calls ValidateToken as the validator and fails the test when the

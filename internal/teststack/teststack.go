@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,19 +47,33 @@ type Stack struct {
 	// Server is the services, for what tests wait on
 	// (WaitLeakReports).
 	Server *server.Server
+	// Commits counts the store's commits.
+	Commits *atomic.Int64
 }
 
 // Start runs a stack until the test ends. opts adjust the server's
 // configuration.
 func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 	t.Helper()
+	return StartWith(t, nil, opts...)
+}
+
+// StartWith is Start with extra services registered on the gRPC server
+// when extra is not nil.
+func StartWith(t testing.TB, extra func(grpc.ServiceRegistrar), opts ...func(*server.Config)) *Stack {
+	t.Helper()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "tokenauthority.db")
-	store, err := bbolt.Open(dbPath, bbolt.Options{})
+	commits := &atomic.Int64{}
+	store, err := bbolt.Open(dbPath, bbolt.Options{OnCommit: func(int) { commits.Add(1) }})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() {
+		if err := store.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
 	key, err := seal.LoadOrCreateKey(filepath.Join(dir, "master.key"))
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +88,7 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{Store: store, DBPath: dbPath, Clock: NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))}
+	s := &Stack{Store: store, DBPath: dbPath, Clock: NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)), Commits: commits}
 	cfg := server.Config{
 		Store:       store,
 		Box:         box,
@@ -86,12 +101,19 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 		o(&cfg)
 	}
 	srv := server.New(cfg)
-	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	t.Cleanup(func() {
+		if err := srv.Close(context.Background()); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
 	s.Server = srv
 
 	g := grpc.NewServer(srv.ServerOptions()...)
 	srv.Register(g)
 	reflection.Register(g)
+	if extra != nil {
+		extra(g)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
