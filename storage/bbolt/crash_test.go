@@ -1,20 +1,18 @@
 package bbolt_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/storage/bbolt"
 )
 
@@ -36,42 +34,18 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	}
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "crash.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKeepsAcknowledgedWrites$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}()
-
 	// Kill after a few hundred acknowledgements, mid-stream, then read what
 	// the child managed to acknowledge before dying: those count too.
 	const killAfter = 300
 	var acked []string
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		id, ok := strings.CutPrefix(sc.Text(), "ack ")
+	teststack.KillChild(t, "TestCrashKeepsAcknowledgedWrites", crashChildEnv, path, func(line string) bool {
+		id, ok := strings.CutPrefix(line, "ack ")
 		if !ok {
-			continue
+			return false
 		}
 		acked = append(acked, id)
-		if len(acked) == killAfter {
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	_ = cmd.Wait()
-	killed = true
+		return len(acked) == killAfter
+	})
 	if len(acked) < killAfter {
 		t.Fatalf("child acknowledged only %d writes before exiting", len(acked))
 	}

@@ -1,22 +1,20 @@
 package bbolt_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/seal"
 	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
@@ -293,44 +291,20 @@ func TestResealSurvivesKill(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestResealSurvivesKill$")
-	cmd.Env = append(os.Environ(), resealChildEnv+"="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}()
 	const killAfter = 10
 	acked := 0
 	var lines []string
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		n, ok := strings.CutPrefix(sc.Text(), "resealed ")
+	teststack.KillChild(t, "TestResealSurvivesKill", resealChildEnv, path, func(line string) bool {
+		n, ok := strings.CutPrefix(line, "resealed ")
 		if !ok {
-			lines = append(lines, sc.Text())
-			continue
+			lines = append(lines, line)
+			return false
 		}
 		if _, err := fmt.Sscan(n, &acked); err != nil {
 			t.Fatal(err)
 		}
-		if acked >= killAfter*resealChildBatch && !killed {
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			killed = true
-		}
-	}
-	_ = cmd.Wait()
-	killed = true
+		return acked >= killAfter*resealChildBatch
+	})
 	if acked < killAfter*resealChildBatch {
 		t.Fatalf("child acknowledged %d re-sealed secrets before exiting; output: %q", acked, lines)
 	}
@@ -372,6 +346,7 @@ func resealChild(path string) {
 	}
 	_, err = s.Reseal(context.Background(), bbolt.ResealOptions{Batch: resealChildBatch, AfterCommit: func(p bbolt.ResealProgress) {
 		fmt.Printf("resealed %d\n", p.Resealed)
+		// Deliberately slow: the parent must be able to kill mid-reseal.
 		time.Sleep(2 * time.Millisecond)
 	}}, ring.Reseal)
 	if err != nil {

@@ -1,21 +1,19 @@
 package bbolt_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/internal/teststack"
 	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
 )
@@ -57,41 +55,18 @@ func TestCrashDuringRolls(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringRolls$")
-	cmd.Env = append(os.Environ(), rollCrashChildEnv+"="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}()
 	const killAfter = 200
 	acked := map[string]bool{}
 	var lines []string
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		id, ok := strings.CutPrefix(sc.Text(), "ack ")
+	teststack.KillChild(t, "TestCrashDuringRolls", rollCrashChildEnv, path, func(line string) bool {
+		lines = append(lines, line)
+		id, ok := strings.CutPrefix(line, "ack ")
 		if !ok {
-			continue
+			return false
 		}
 		acked[id] = true
-		if len(acked) == killAfter {
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	_ = cmd.Wait()
-	killed = true
+		return len(acked) == killAfter
+	})
 	if len(acked) < killAfter {
 		t.Fatalf("child acknowledged only %d rolls before exiting: %v", len(acked), lines)
 	}
