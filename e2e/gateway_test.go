@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"tokenauthority/internal/pathcases"
+	"tokenauthority/internal/teststack"
 )
 
 // gatewayZoos is the authority's state behind a gateway test: workspaces
@@ -282,21 +283,17 @@ func runGateway(t *testing.T, name string, cmd *exec.Cmd, stop os.Signal, listen
 			t.Logf("%s output:\n%s\n%s", name, out.String(), more)
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	teststack.Eventually(t, 15*time.Second, func() error {
 		c, err := net.DialTimeout("tcp", listen, time.Second)
 		if err == nil {
 			c.Close()
-			return
+			return nil
 		}
 		select {
 		case err := <-done:
 			t.Fatalf("%s exited: %v\n%s", name, err, out.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not listen on %s within 15s\n%s", name, listen, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("%s does not listen on %s\n%s", name, listen, out.String())
+	})
 }

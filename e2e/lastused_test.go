@@ -1,8 +1,10 @@
 package e2e_test
 
 import (
+	"errors"
 	"testing"
 	"time"
+	"tokenauthority/internal/teststack"
 )
 
 // TestLastUsedWrittenInBackground: the server writes a token's last use on
@@ -25,14 +27,12 @@ func TestLastUsedWrittenInBackground(t *testing.T) {
 		t.Fatalf("validate = %v", v)
 	}
 	var written string
-	deadline := time.Now().Add(30 * time.Second)
-	for written == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("30s after a validation the token still has no last_used_time")
+	teststack.Eventually(t, 30*time.Second, func() error {
+		if written, _ = c.mustJSON(t, "GET", "/v1/workspaces/acme/tokens/"+id, "", 200)["last_used_time"].(string); written == "" {
+			return errors.New("after a validation the token still has no last_used_time")
 		}
-		time.Sleep(100 * time.Millisecond)
-		written, _ = c.mustJSON(t, "GET", "/v1/workspaces/acme/tokens/"+id, "", 200)["last_used_time"].(string)
-	}
+		return nil
+	})
 
 	p.kill()
 	p = startServer(t, dir)

@@ -13,10 +13,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"tokenauthority/internal/teststack"
 )
 
 // bins holds the binaries TestMain builds.
@@ -66,7 +66,7 @@ type proc struct {
 	grpcAddr string
 	httpAddr string
 	admin    string // the bootstrap admin credential
-	logs     *logBuffer
+	logs     *teststack.Logs
 	done     chan struct{}
 }
 
@@ -85,7 +85,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, dataDir: dataDir, logs: &logBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: cmd, dataDir: dataDir, logs: &teststack.Logs{}, done: make(chan struct{})}
 	ready := make(chan map[string]any, 1)
 	go func() {
 		defer close(p.done)
@@ -121,25 +121,6 @@ func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// logBuffer collects the server's log lines; the reader goroutine writes
-// while tests read.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // kill sends SIGKILL and waits for the process to go.

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"tokenauthority/internal/teststack"
 )
 
 // TestGracefulShutdownUnderLoad sends SIGTERM while clients create tokens
@@ -101,6 +103,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	if onEtcd() {
 		loadFor, least = 2*time.Second, 10
 	}
+	// Deliberately let the load run for a while before the signal.
 	time.Sleep(loadFor)
 	mu.Lock()
 	sigterm = time.Now()
@@ -108,7 +111,12 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	teststack.Eventually(t, 10*time.Second, func() error {
+		if !strings.Contains(p.logs.String(), "shutting down") {
+			return errors.New("the server did not start shutting down after SIGTERM")
+		}
+		return nil
+	})
 	// The server is draining: the in-flight request completes its body now.
 	if _, err := io.WriteString(pw, `"description":"in flight at SIGTERM"}`); err != nil {
 		t.Fatalf("finish the in-flight body: %v", err)
