@@ -7,18 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"tokenauthority/internal/teststack"
 	"tokenauthority/ratelimit"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+func newClock() *teststack.Clock {
+	return teststack.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
 
 func TestAllow(t *testing.T) {
 	t.Parallel()

@@ -12,30 +12,13 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
 	"tokenauthority/usage"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // countingWriter is the real store, counting what each flush hands it.
 type countingWriter struct {
@@ -99,7 +82,7 @@ func TestFlushWritesNewestUseOncePerInterval(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newStore(t, "a", "b")
-	c := &clock{now: t0}
+	c := teststack.NewClock(t0)
 	r := usage.New(w, usage.Options{Interval: time.Minute, Now: c.Now})
 
 	if n, err := r.Flush(ctx); err != nil || n != 0 || w.calls != 0 {
@@ -138,7 +121,7 @@ func TestFlushAllIgnoresInterval(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	w := newStore(t, "a")
-	c := &clock{now: t0}
+	c := teststack.NewClock(t0)
 	r := usage.New(w, usage.Options{Now: c.Now})
 	r.Seen("a", t0)
 	if _, err := r.Flush(ctx); err != nil {
@@ -168,7 +151,7 @@ func TestFailedFlushKeepsUses(t *testing.T) {
 		t.Fatal(err)
 	}
 	sw := &switchWriter{w: closed}
-	r := usage.New(sw, usage.Options{Now: (&clock{now: t0}).Now})
+	r := usage.New(sw, usage.Options{Now: teststack.NewClock(t0).Now})
 	r.Seen("a", t0)
 	if _, err := r.Flush(ctx); !errors.Is(err, storage.ErrClosed) {
 		t.Fatalf("Flush to a closed store = %v; want ErrClosed", err)
@@ -203,7 +186,7 @@ func TestConcurrentSeen(t *testing.T) {
 	ctx := context.Background()
 	ids := []string{"a", "b", "c", "d"}
 	w := newStore(t, ids...)
-	c := &clock{now: t0}
+	c := teststack.NewClock(t0)
 	r := usage.New(w, usage.Options{Now: c.Now})
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -240,13 +223,12 @@ func TestRunFlushesUntilCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for lastUsed(t, w.Store, "a").IsZero() {
-		if time.Now().After(deadline) {
-			t.Fatal("Run did not write the use within 10s")
+	teststack.Eventually(t, 10*time.Second, func() error {
+		if lastUsed(t, w.Store, "a").IsZero() {
+			return errors.New("Run did not write the use")
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 	cancel()
 	<-done
 }
