@@ -3,6 +3,7 @@ package etcdtest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"tokenauthority/internal/etcdtest"
+	"tokenauthority/internal/teststack"
 )
 
 // TestQuorum starts three members, writes, loses one member (still
@@ -32,15 +34,12 @@ func TestQuorum(t *testing.T) {
 	c.Stop(2)
 	// A put sent to the stopped member fails ("raft: stopped"); the
 	// client's next attempt goes to a live one.
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if err = put(time.Second); err == nil {
-			break
+	teststack.Eventually(t, 5*time.Second, func() error {
+		if err := put(time.Second); err != nil {
+			return fmt.Errorf("put with one member down: %w", err)
 		}
-	}
-	if err != nil {
-		t.Fatalf("put with one member down: %v", err)
-	}
+		return nil
+	})
 	c.Stop(1)
 	if err := put(300 * time.Millisecond); err == nil {
 		t.Fatal("put without a quorum succeeded")
