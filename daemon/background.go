@@ -70,3 +70,14 @@ func (d *Daemon) flushUsage(ctx context.Context) error {
 	}
 	return nil
 }
+
+// traceFlushTimeout bounds the export of the spans still batched at
+// shutdown, which may run after the shutdown deadline has passed.
+const traceFlushTimeout = 5 * time.Second
+
+// flushTraces sends the spans of the last requests and stops the exporter.
+func (d *Daemon) flushTraces(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceFlushTimeout)
+	defer cancel()
+	return d.tracing.Shutdown(ctx)
+}

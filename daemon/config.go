@@ -16,6 +16,7 @@ import (
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	etcdstore "tokenauthority/storage/etcd"
+	"tokenauthority/tracing"
 )
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
@@ -81,6 +82,10 @@ type Config struct {
 	// cluster shared by many replicas, configured by Etcd).
 	Store string
 	Etcd  etcdstore.Config
+
+	// Tracing turns on OpenTelemetry tracing; ParseConfig reads it from
+	// the standard OTEL_* variables (tracing.FromEnv), not from flags.
+	Tracing tracing.Config
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -207,6 +212,7 @@ Flags:
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
+	cfg.Tracing = tracing.FromEnv(getenv)
 	return cfg, cfg.check()
 }
 

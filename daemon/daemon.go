@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"tokenauthority/authz"
+	"tokenauthority/buildinfo"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -33,6 +34,7 @@ import (
 	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
 	etcdstore "tokenauthority/storage/etcd"
+	"tokenauthority/tracing"
 	"tokenauthority/ui"
 	"tokenauthority/usage"
 )
@@ -63,10 +65,12 @@ type Daemon struct {
 	auditLog *os.File
 	grpc     *grpc.Server
 	http     *http.Server
-	health   *health.Server
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
-	errc     chan error
+	// tracing exports spans; nil when tracing is off.
+	tracing *tracing.Tracing
+	health  *health.Server
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	errc    chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -147,7 +151,13 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 		return nil, err
 	}
 	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
+	if d.tracing, err = tracing.Start(ctx, cfg.Tracing, buildinfo.Read().Version); err != nil {
+		_ = store.Close()
+		d.closeAuditLog()
+		return nil, err
+	}
 	if err := d.serve(ctx, gl, hl, box, creds, rules, m, reg, auditLog); err != nil {
+		_ = d.tracing.Shutdown(ctx)
 		_ = store.Close()
 		d.closeAuditLog()
 		return nil, err
@@ -157,6 +167,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 		slog.String("http_addr", d.HTTPAddr.String()),
 		slog.String("data_dir", cfg.DataDir),
 		slog.String("tls", cfg.tlsMode()),
+		slog.Bool("tracing", d.tracing != nil),
 		slog.Bool("reveal", cfg.Reveal),
 		slog.Bool("ui", cfg.UI),
 		slog.String("trusted_user_header", cfg.TrustedUserHeader))
@@ -184,6 +195,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		Usage:             d.usage,
 		AuditLog:          auditLog,
 		Now:               d.cfg.Now,
+		Tracing:           d.tracing,
 	})
 
 	tlsCfg, err := d.cfg.serverTLS()
@@ -191,6 +203,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		return err
 	}
 	opts := append(srv.ServerOptions(), server.TransportOptions()...)
+	opts = append(opts, d.tracing.ServerOptions()...)
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
@@ -228,7 +241,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		return fmt.Errorf("build REST gateway: %w", err)
 	}
 	d.http = &http.Server{
-		Handler:           handler,
+		Handler:           d.tracing.Handler(handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -320,6 +333,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		d.stop()
 		d.wg.Wait()
 		if err := d.flushUsage(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := d.flushTraces(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := d.store.Close(); err != nil {

@@ -1,0 +1,160 @@
+package tracing
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"go.opentelemetry.io/contrib/exporters/autoexport"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+)
+
+// ScopeName is the instrumentation scope of the service's own spans.
+const ScopeName = "tokenauthority"
+
+// Tracing is the running tracer provider of a daemon. A nil *Tracing is
+// tracing turned off: every method is then a no-op that adds nothing to
+// the request path.
+type Tracing struct {
+	provider *sdktrace.TracerProvider
+	tracer   trace.Tracer
+	prop     propagation.TextMapPropagator
+}
+
+// Start builds the tracer provider cfg asks for, with the exporter,
+// sampler and resource of the OTEL_* environment; version is the
+// service.version of the resource. It returns nil when cfg is off. The
+// exporter connects lazily: Start does not fail when the collector is
+// down, the batch processor drops what it cannot send.
+func Start(ctx context.Context, cfg Config, version string) (*Tracing, error) {
+	if !cfg.Enabled {
+		return nil, nil
+	}
+	exp, err := autoexport.NewSpanExporter(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: span exporter from OTEL_* environment: %w", err)
+	}
+	// The environment (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) comes
+	// last so that it wins. No process detector: the command line can
+	// hold --master-key.
+	res, err := resource.New(ctx,
+		resource.WithTelemetrySDK(),
+		resource.WithAttributes(semconv.ServiceName("tokenauthority"), semconv.ServiceVersion(version)),
+		resource.WithFromEnv(),
+	)
+	if err != nil {
+		_ = exp.Shutdown(ctx)
+		return nil, fmt.Errorf("tracing: resource from OTEL_* environment: %w", err)
+	}
+	// The sampler comes from OTEL_TRACES_SAMPLER(_ARG) (default
+	// parentbased_always_on), the batching from OTEL_BSP_*.
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithResource(res),
+		sdktrace.WithSpanProcessor(redactor{sdktrace.NewBatchSpanProcessor(exp)}),
+	)
+	return &Tracing{
+		provider: tp,
+		tracer:   tp.Tracer(ScopeName),
+		prop:     propagation.TraceContext{},
+	}, nil
+}
+
+// Tracer is the tracer of the service's own spans; nil when off.
+func (t *Tracing) Tracer() trace.Tracer {
+	if t == nil {
+		return nil
+	}
+	return t.tracer
+}
+
+// ServerOptions instrument a gRPC server: a span per call, the parent
+// taken from the call's traceparent metadata. Health checks are left out:
+// probes would fill the traces. None when off.
+func (t *Tracing) ServerOptions() []grpc.ServerOption {
+	if t == nil {
+		return nil
+	}
+	return []grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler(
+		otelgrpc.WithTracerProvider(t.provider),
+		otelgrpc.WithPropagators(t.prop),
+		// The service's metrics are Prometheus's (package metrics).
+		otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelgrpc.WithFilter(filters.Not(filters.HealthCheck())),
+	))}
+}
+
+// Handler instruments the HTTP listener: a span per request, the parent
+// taken from its traceparent header, named by its method until the REST
+// facade names it by its route (the raw path can hold a secret). Probes
+// and scrapes are left out. h itself when off.
+func (t *Tracing) Handler(h http.Handler) http.Handler {
+	if t == nil {
+		return h
+	}
+	return otelhttp.NewHandler(h, "http",
+		otelhttp.WithTracerProvider(t.provider),
+		otelhttp.WithPropagators(t.prop),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
+		otelhttp.WithFilter(func(r *http.Request) bool {
+			switch r.URL.Path {
+			case "/healthz", "/readyz", "/metrics":
+				return false
+			}
+			return true
+		}),
+	)
+}
+
+// StartFromHeaders continues, in a span of its own, the trace that the
+// traceparent header of a proxied HTTP request names (header returns a
+// header of that request by its lower-case name, such as the headers
+// Envoy puts in a CheckRequest), when it names another trace than ctx's: a
+// gateway that does not trace itself still passes its client's traceparent
+// on, and the decision then shows in the client's trace. The span links to
+// ctx's span. ctx and a nil span are returned when off, or when there is
+// no such traceparent. The caller ends a span it got.
+func (t *Tracing) StartFromHeaders(ctx context.Context, name string, header func(name string) string) (context.Context, trace.Span) {
+	if t == nil {
+		return ctx, nil
+	}
+	remote := trace.SpanContextFromContext(t.prop.Extract(context.Background(), headerCarrier(header)))
+	cur := trace.SpanContextFromContext(ctx)
+	if !remote.IsValid() || remote.TraceID() == cur.TraceID() {
+		return ctx, nil
+	}
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	if cur.IsValid() {
+		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: cur}))
+	}
+	return t.tracer.Start(trace.ContextWithRemoteSpanContext(ctx, remote), name, opts...)
+}
+
+// headerCarrier reads the trace context from a header getter; the
+// propagator only reads.
+type headerCarrier func(name string) string
+
+func (h headerCarrier) Get(key string) string { return h(key) }
+func (headerCarrier) Set(string, string)      {}
+func (headerCarrier) Keys() []string          { return nil }
+
+// Shutdown flushes the spans still batched to the exporter and stops it,
+// waiting until ctx ends at most.
+func (t *Tracing) Shutdown(ctx context.Context) error {
+	if t == nil {
+		return nil
+	}
+	if err := t.provider.Shutdown(ctx); err != nil {
+		return fmt.Errorf("tracing: flush spans: %w", err)
+	}
+	return nil
+}
