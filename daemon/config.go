@@ -212,7 +212,11 @@ Flags:
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
-	cfg.Tracing = tracing.FromEnv(getenv)
+	tr, err := tracing.FromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Tracing = tr
 	return cfg, cfg.check()
 }
 

@@ -38,6 +38,9 @@ type Metrics struct {
 	decisions *prometheus.CounterVec
 	commits   prometheus.Histogram
 	store     *storeCollector
+	health    *healthCollector
+	// storeErrors counts store failures by operation.
+	storeErrors *prometheus.CounterVec
 
 	// observers caches the children of requests and durations by their
 	// labels (requestKey -> *requestObservers): finding a child through
@@ -87,10 +90,20 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Writes per store commit; larger batches share one fsync.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 9),
 		}),
-		store: newStoreCollector(),
+		store:  newStoreCollector(),
+		health: newHealthCollector(),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenauthority_store_errors_total",
+			Help: "Failures of the store, by operation: request (a request the store could not serve: unavailable or closed), purge_seeds, sweep_tokens, verify_audit.",
+		}, []string{"operation"}),
+	}
+	// Every operation is exported from the start, so that a rate over
+	// the first error sees it.
+	for _, op := range []string{StoreOpRequest, StoreOpPurgeSeeds, StoreOpSweepTokens, StoreOpVerifyAudit} {
+		m.storeErrors.WithLabelValues(op)
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.durations, m.decisions, m.commits, m.store)
+		reg.MustRegister(m.requests, m.durations, m.decisions, m.commits, m.store, m.health, m.storeErrors)
 	}
 	return m
 }

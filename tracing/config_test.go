@@ -27,7 +27,10 @@ func TestFromEnv(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := tracing.FromEnv(func(k string) string { return tc.env[k] })
+			got, err := tracing.FromEnv(func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got.Enabled != tc.want {
 				t.Errorf("FromEnv(%v).Enabled = %v, want %v", tc.env, got.Enabled, tc.want)
 			}

@@ -28,6 +28,7 @@ type Tracing struct {
 	provider *sdktrace.TracerProvider
 	tracer   trace.Tracer
 	prop     propagation.TextMapPropagator
+	gate     *gate
 }
 
 // Start builds the tracer provider cfg asks for, with the exporter,
@@ -55,17 +56,31 @@ func Start(ctx context.Context, cfg Config, version string) (*Tracing, error) {
 		_ = exp.Shutdown(ctx)
 		return nil, fmt.Errorf("tracing: resource from OTEL_* environment: %w", err)
 	}
-	// The sampler comes from OTEL_TRACES_SAMPLER(_ARG) (default
-	// parentbased_always_on), the batching from OTEL_BSP_*.
+	sampler, err := cfg.sampler()
+	if err != nil {
+		_ = exp.Shutdown(ctx)
+		return nil, err
+	}
+	// The batching comes from OTEL_BSP_*.
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
+		sdktrace.WithSampler(sampler),
+		sdktrace.WithIDGenerator(idGenerator{}),
 		sdktrace.WithSpanProcessor(redactor{sdktrace.NewBatchSpanProcessor(exp)}),
 	)
+	return newTracing(tp, sampler), nil
+}
+
+// newTracing is the Tracing of a provider whose sampler is sampler and
+// whose ids come from idGenerator.
+func newTracing(tp *sdktrace.TracerProvider, sampler sdktrace.Sampler) *Tracing {
+	prop := propagation.TraceContext{}
 	return &Tracing{
 		provider: tp,
 		tracer:   tp.Tracer(ScopeName),
-		prop:     propagation.TraceContext{},
-	}, nil
+		prop:     prop,
+		gate:     &gate{sampler: sampler, prop: prop},
+	}
 }
 
 // Tracer is the tracer of the service's own spans; nil when off.
@@ -76,43 +91,36 @@ func (t *Tracing) Tracer() trace.Tracer {
 	return t.tracer
 }
 
-// ServerOptions instrument a gRPC server: a span per call, the parent
-// taken from the call's traceparent metadata. Health checks are left out:
-// probes would fill the traces. None when off.
+// ServerOptions instrument a gRPC server: a span per sampled call, the
+// parent taken from the call's traceparent metadata (see gate). Health
+// checks are left out: probes would fill the traces. None when off.
 func (t *Tracing) ServerOptions() []grpc.ServerOption {
 	if t == nil {
 		return nil
 	}
-	return []grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler(
+	return []grpc.ServerOption{grpc.StatsHandler(gatedStats{gate: t.gate, next: otelgrpc.NewServerHandler(
 		otelgrpc.WithTracerProvider(t.provider),
 		otelgrpc.WithPropagators(t.prop),
 		// The service's metrics are Prometheus's (package metrics).
 		otelgrpc.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelgrpc.WithFilter(filters.Not(filters.HealthCheck())),
-	))}
+	)})}
 }
 
-// Handler instruments the HTTP listener: a span per request, the parent
-// taken from its traceparent header, named by its method until the REST
-// facade names it by its route (the raw path can hold a secret). Probes
-// and scrapes are left out. h itself when off.
+// Handler instruments the HTTP listener: a span per sampled request, the
+// parent taken from its traceparent header (see gate), named by its method
+// until the REST facade names it by its route (the raw path can hold a
+// secret). Probes and scrapes are left out. h itself when off.
 func (t *Tracing) Handler(h http.Handler) http.Handler {
 	if t == nil {
 		return h
 	}
-	return otelhttp.NewHandler(h, "http",
+	return t.gate.handler(h, otelhttp.NewHandler(h, "http",
 		otelhttp.WithTracerProvider(t.provider),
 		otelhttp.WithPropagators(t.prop),
 		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
-		otelhttp.WithFilter(func(r *http.Request) bool {
-			switch r.URL.Path {
-			case "/healthz", "/readyz", "/metrics":
-				return false
-			}
-			return true
-		}),
-	)
+	))
 }
 
 // StartFromHeaders continues, in a span of its own, the trace that the
