@@ -83,6 +83,11 @@ type Config struct {
 	Store string
 	Etcd  etcdstore.Config
 
+	// AuditVerifyInterval is how often the audit log's hash chain is
+	// verified in the background (and once at start), for the metrics; 0
+	// never.
+	AuditVerifyInterval time.Duration
+
 	// Tracing turns on OpenTelemetry tracing; ParseConfig reads it from
 	// the standard OTEL_* variables (tracing.FromEnv), not from flags.
 	Tracing tracing.Config
@@ -91,24 +96,25 @@ type Config struct {
 // Defaults returns the configuration of a server started with no arguments.
 func Defaults() Config {
 	return Config{
-		DataDir:         "./data",
-		GRPCAddr:        "127.0.0.1:50051",
-		HTTPAddr:        "127.0.0.1:8080",
-		Reveal:          true,
-		RefreshGrace:    10 * time.Minute,
-		SeedTTL:         10 * time.Minute,
-		Retention:       30 * 24 * time.Hour,
-		ShutdownTimeout: 10 * time.Second,
-		RateLimit:       100,
-		RateBurst:       200,
-		AuthzRateLimit:  20000,
-		AuthzRateBurst:  40000,
-		GRPC:            server.DefaultTransportLimits(),
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "text",
-		UI:              true,
-		TrustedProxies:  "127.0.0.0/8,::1/128",
-		Store:           "bbolt",
+		DataDir:             "./data",
+		GRPCAddr:            "127.0.0.1:50051",
+		HTTPAddr:            "127.0.0.1:8080",
+		Reveal:              true,
+		RefreshGrace:        10 * time.Minute,
+		SeedTTL:             10 * time.Minute,
+		Retention:           30 * 24 * time.Hour,
+		ShutdownTimeout:     10 * time.Second,
+		AuditVerifyInterval: time.Hour,
+		RateLimit:           100,
+		RateBurst:           200,
+		AuthzRateLimit:      20000,
+		AuthzRateBurst:      40000,
+		GRPC:                server.DefaultTransportLimits(),
+		LogLevel:            slog.LevelInfo,
+		LogFormat:           "text",
+		UI:                  true,
+		TrustedProxies:      "127.0.0.0/8,::1/128",
+		Store:               "bbolt",
 		Etcd: etcdstore.Config{
 			Prefix:       etcdstore.DefaultPrefix,
 			MaxStaleness: etcdstore.DefaultMaxStaleness,
@@ -141,6 +147,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
+	fs.DurationVar(&cfg.AuditVerifyInterval, "audit-verify-interval", cfg.AuditVerifyInterval, "how often the audit log's hash chain is verified in the background (and once at start) for the tokenauthority_audit_chain_ok metric; each run reads the whole log; 0 never")
 	fs.StringVar(&cfg.AuditLog, "audit-log", "", "also write every audit event as a JSON line to this file, or to stdout when \"-\" (the store keeps the record either way)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
 	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a client address may make at once before --rate-limit applies")
@@ -236,7 +243,7 @@ func (c Config) check() error {
 		return errors.New("--tls-cert and --tls-key go together")
 	case c.TLSClientCA != "" && c.TLSCert == "":
 		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
-	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0:
+	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0, c.AuditVerifyInterval < 0:
 		return errors.New("durations must not be negative")
 	case c.RefreshGrace > lifecycle.MaxGrace:
 		return fmt.Errorf("--refresh-grace %s: at most %s, as for any roll", c.RefreshGrace, lifecycle.MaxGrace)

@@ -67,6 +67,7 @@ type Daemon struct {
 	http     *http.Server
 	// tracing exports spans; nil when tracing is off.
 	tracing *tracing.Tracing
+	metrics *metrics.Metrics
 	health  *health.Server
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
@@ -143,8 +144,14 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 		return nil, err
 	}
 	m.WatchStore(store.Counts)
+	m.WatchReady(store.Ping)
+	if s, ok := store.(interface {
+		Staleness() (lag, bound time.Duration)
+	}); ok {
+		m.WatchStaleness(s.Staleness)
+	}
 
-	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
+	d := &Daemon{cfg: cfg, log: log, store: store, metrics: m, errc: make(chan error, 2)}
 	auditLog, err := d.openAuditLog()
 	if err != nil {
 		_ = store.Close()
@@ -203,9 +210,9 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		return err
 	}
 	opts := append(srv.ServerOptions(), server.TransportOptions()...)
-	opts = append(opts, d.tracing.ServerOptions()...)
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+		m.WatchCertificate(certificateExpiry(tlsCfg))
 	}
 	d.grpc = grpc.NewServer(opts...)
 	srv.Register(d.grpc)
@@ -281,6 +288,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		d.purgeSeeds(bg)
 	}()
 	d.startBackground(bg)
+	d.startAuditVerify(bg, srv.VerifyAuditChain)
 	return nil
 }
 
@@ -294,6 +302,7 @@ func (d *Daemon) purgeSeeds(ctx context.Context) {
 			return
 		case now := <-t.C:
 			if n, err := d.store.PurgeExpiredSeeds(ctx, now); err != nil && ctx.Err() == nil {
+				d.metrics.ObserveStoreError(metrics.StoreOpPurgeSeeds)
 				d.log.Warn("purge expired seeds", slog.String("error", err.Error()))
 			} else if n > 0 {
 				d.log.Info("purged expired seeds", slog.Int("count", n))
