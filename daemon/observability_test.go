@@ -104,9 +104,8 @@ func TestDeployedExpressionsUseExportedMetrics(t *testing.T) {
 	}
 }
 
-// exercise creates a workspace, a zoo and a token over gRPC with the
-// bootstrap admin credential and validates and checks the token, so that
-// the request and decision metrics have series.
+// exercise creates a valid token and checks it, so that the request and
+// decision metrics have series.
 func exercise(t *testing.T, addr string, tlsCfg *tls.Config, dataDir string) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(tlsCfg)))
@@ -116,6 +115,16 @@ func exercise(t *testing.T, addr string, tlsCfg *tls.Config, dataDir string) {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(adminCtx(t, dataDir), 20*time.Second)
 	defer cancel()
+	created := validAcmeToken(ctx, t, conn)
+	if _, err := pb.NewTokenServiceClient(conn).CheckAccess(ctx, &pb.CheckAccessRequest{Secret: created.GetSecret(), Zoo: "acme/models", Operation: pb.Operation_OPERATION_DOWNLOAD}); err != nil {
+		t.Fatalf("CheckAccess: %v", err)
+	}
+}
+
+// validAcmeToken creates workspace acme, its member alice and a token of
+// hers with an admin ctx, and checks that the token validates.
+func validAcmeToken(ctx context.Context, t *testing.T, conn *grpc.ClientConn) *pb.CreateTokenResponse {
+	t.Helper()
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
 	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
 		t.Fatalf("CreateWorkspace: %v", err)
@@ -123,7 +132,7 @@ func exercise(t *testing.T, addr string, tlsCfg *tls.Config, dataDir string) {
 	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
 		t.Fatalf("AddMember: %v", err)
 	}
-	created, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice"})
+	created, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice", Description: "laptop"})
 	if err != nil {
 		t.Fatalf("CreateToken: %v", err)
 	}
@@ -132,11 +141,9 @@ func exercise(t *testing.T, addr string, tlsCfg *tls.Config, dataDir string) {
 		t.Fatalf("ValidateToken: %v", err)
 	}
 	if !v.GetValid() {
-		t.Fatalf("ValidateToken = %v; want valid", v)
+		t.Fatalf("ValidateToken(new token) = %v, want valid", v)
 	}
-	if _, err := tokens.CheckAccess(ctx, &pb.CheckAccessRequest{Secret: created.GetSecret(), Zoo: "acme/models", Operation: pb.Operation_OPERATION_DOWNLOAD}); err != nil {
-		t.Fatalf("CheckAccess: %v", err)
-	}
+	return created
 }
 
 // expression is a PromQL expression and where it was found.

@@ -4,9 +4,11 @@
 // sampler (OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG) and the batch
 // processor (OTEL_BSP_*) through the SDK, and the resource
 // (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES). It hands the transports
-// their instrumentation: an otelgrpc stats handler for the gRPC server and
-// an otelhttp handler for the HTTP listener, both with the W3C trace
-// context propagator only.
+// their instrumentation: otelgrpc's server stats handler, which the
+// server's interceptor drives (StartCall), and an otelhttp handler for the
+// HTTP listener, both with the W3C trace context propagator only. Each
+// call's sampling is decided first (gate.go), so that a call the sampler
+// drops never reaches the instrumentation.
 //
 // Tracing is off unless the environment names a destination (see
 // FromEnv): then Start returns a nil *Tracing, whose methods add nothing,
@@ -22,4 +24,6 @@
 // Incoming traceparent headers are trusted: with the parentbased samplers
 // a client that marks its trace sampled is traced whatever the ratio, so
 // a client can raise the tracing load up to the rate of its own requests.
+// Only unary gRPC calls are traced (the server has no stream interceptor),
+// so the Backup stream has no span.
 package tracing
