@@ -74,14 +74,10 @@ TOKENAUTHORITY_TOKEN; with none of them the check is for an anonymous caller.`,
 			}}); err != nil {
 				return err
 			}
-			switch {
-			case resp.GetAllowed():
+			if resp.GetAllowed() {
 				return nil
-			case tokenInvalid(resp.GetReason()):
-				return &exitError{code: ExitTokenInvalid, msg: "access denied: " + explain(resp.GetReason())}
-			default:
-				return &exitError{code: ExitDenied, msg: "access denied: " + explain(resp.GetReason())}
 			}
+			return &exitError{code: deniedExit(resp.GetReason()), msg: "access denied: " + explain(resp.GetReason())}
 		},
 	}
 	f := c.Flags()

@@ -35,6 +35,7 @@ func TestTableGolden(t *testing.T) {
 	for _, u := range []string{"alice", "bob"} {
 		run("member", "add", "acme", u).ok(t, "member add")
 	}
+	run("member", "add", "globex", "carol").ok(t, "member add")
 	run("zoo", "create", "acme/detectors", "--visibility", "private").ok(t, "zoo create")
 	run("zoo", "create", "acme/public-models", "--visibility", "public").ok(t, "zoo create")
 	// Placeholders of the same width replace token ids (numbered in the
@@ -50,14 +51,22 @@ func TestTableGolden(t *testing.T) {
 		}, (desc + "zzzz")[:4])
 	}
 	var laptop string
-	for i, tok := range []struct{ user, desc, expires string }{
-		{"alice", "laptop", "30d"},
-		{"alice", "ci runner (nightly)", "2h"},
-		{"bob", "", "never"},
-		{"bob", "build server", "2027-12-31"},
+	for i, tok := range []struct{ ws, user, desc, expires, seed string }{
+		{"acme", "alice", "laptop", "30d", ""},
+		{"acme", "alice", "ci runner (nightly)", "2h", ""},
+		{"acme", "bob", "", "never", ""},
+		{"acme", "bob", "build server", "2027-12-31", ""},
+		// globex gets a 10-day max_lifetime below: these end by it.
+		{"globex", "carol", "old laptop", "never", ""},
+		{"globex", "carol", "release", "2027-12-31", ""},
+		{"acme", "alice", "hub sdk", "30d", "Zq3_vN8kL1mX6cB-pR4tT9yH2jF7gD5sA0eU8oI3kWq"},
 	} {
 		serverNow.Add(int64(time.Minute))
-		created := run("token", "create", "-w", "acme", "-u", tok.user, "-d", tok.desc, "--expires", tok.expires, "-o", "json").json(t, "token create")
+		args := []string{"token", "create", "-w", tok.ws, "-u", tok.user, "-d", tok.desc, "--expires", tok.expires, "-o", "json"}
+		if tok.seed != "" {
+			args = append(args, "--seed", tok.seed)
+		}
+		created := run(args...).json(t, "token create")
 		secret := created["secret"].(string)
 		id := created["token"].(map[string]any)["token_id"].(string)
 		ids = append(ids, id)
@@ -68,6 +77,7 @@ func TestTableGolden(t *testing.T) {
 		}
 	}
 	run("token", "revoke", "-w", "acme", ids[3], "--yes").ok(t, "token revoke")
+	run("workspace", "update", "globex", "--max-lifetime", "10d").ok(t, "workspace update")
 	normalize := strings.NewReplacer(replacer...)
 
 	tests := []struct {
@@ -84,6 +94,11 @@ func TestTableGolden(t *testing.T) {
 		{"token-list-all", []string{"token", "list", "-w", "acme", "--all"}, nil},
 		{"token-show", []string{"token", "show", "-w", "acme", ids[0]}, nil},
 		{"token-show-revoked", []string{"token", "show", "-w", "acme", ids[3]}, nil},
+		{"token-list-policy", []string{"token", "list", "-w", "globex"}, nil},
+		{"token-list-expiring", []string{"token", "list", "-w", "globex", "--expiring-within", "30d"}, nil},
+		{"token-show-policy", []string{"token", "show", "-w", "globex", ids[5]}, nil},
+		{"token-show-policy-only", []string{"token", "show", "-w", "globex", ids[4]}, nil},
+		{"token-show-seed", []string{"token", "show", "-w", "acme", ids[6]}, nil},
 		{"token-check", []string{"token", "check", "-"}, nil},
 		{"token-info", []string{"token", "info", "-"}, nil},
 		{"access-check", []string{"access", "check", "--zoo", "acme/detectors", "--operation", "download", "--token", "-"}, nil},

@@ -47,6 +47,8 @@ func TestLifecycleCommands(t *testing.T) {
 		t.Errorf("token disable = %v", d)
 	}
 	s.run(t, "token", "check", secret).wantFailure(t, "token check of a disabled token", cli.ExitTokenInvalid, "REASON_DISABLED")
+	s.runWith(t, invocation{stdin: strings.NewReader(secret + "\n")}, "access", "check", "--zoo", "acme/detectors", "--operation", "download", "--token", "-").
+		wantFailure(t, "access check with a disabled token", cli.ExitTokenInvalid, "the token is disabled (REASON_DISABLED)")
 	if e := s.run(t, "token", "enable", "-w", "acme", id, "-o", "json").json(t, "token enable"); e["disabled"] != false || e["state"] != "TOKEN_STATE_ACTIVE" {
 		t.Errorf("token enable = %v", e)
 	}
@@ -91,5 +93,7 @@ func TestLifecycleCommands(t *testing.T) {
 	s.run(t, "workspace", "update", "acme").wantFailure(t, "workspace update without a field", cli.ExitUsage, "nothing to change")
 	s.run(t, "workspace", "update", "acme", "--max-lifetime", "forever").wantFailure(t, "workspace update --max-lifetime forever", cli.ExitUsage, "--max-lifetime")
 	s.run(t, "workspace", "update", "acme", "--default-lifetime", "60d", "--max-lifetime", "30d").wantFailure(t, "default above max", cli.ExitUsage, "default_lifetime")
+	s.run(t, "workspace", "update", "acme", "--max-lifetime", "30s").wantFailure(t, "a lifetime below a minute", cli.ExitUsage, "max_lifetime: must be at least 1m0s")
+	s.run(t, "workspace", "update", "acme", "--max-family-lifetime", "0").wantFailure(t, "a zero family lifetime", cli.ExitUsage, "max_family_lifetime")
 	s.run(t, "workspace", "update", "nope", "--name", "x").wantFailure(t, "workspace update of a missing workspace", cli.ExitNotFound)
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
@@ -46,7 +47,13 @@ func tokenView(tok *pb.Token) view {
 		t.field("User", tok.GetUserId())
 		t.field("Description", tok.GetDescription())
 		t.field("Created", t.time(tok.GetCreateTime(), "-"))
-		t.field("Expires", t.time(tok.GetExpireTime(), "never"))
+		ends, byPolicy := tokenEnd(tok)
+		if byPolicy {
+			t.field("Expires", t.time(ends, "never")+", by the workspace's token policy")
+			t.field("Own expiry", t.time(tok.GetExpireTime(), "none"))
+		} else {
+			t.field("Expires", t.time(ends, "never"))
+		}
 		t.field("State", stateName(tok.GetState()))
 		if tok.GetLastUsedTime() != nil {
 			t.field("Last used", t.time(tok.GetLastUsedTime(), "-"))
@@ -68,6 +75,9 @@ func tokenView(tok *pb.Token) view {
 		if zoos := tok.GetZoos(); len(zoos) > 0 {
 			t.field("Zoos", strings.Join(zoos, ", "))
 		}
+		if tok.GetCreatedForSeed() {
+			t.field("Created for", "a seed (the hub SDK's token create link): the program that polled the seed received the secret")
+		}
 		if tok.GetReplaces() != "" {
 			t.field("Replaces", tok.GetReplaces())
 		}
@@ -77,15 +87,44 @@ func tokenView(tok *pb.Token) view {
 	}}
 }
 
-// tokenListTable is the people's list of tokens.
+// tokenListTable is the people's list of tokens. An end set by the
+// workspace's token policy is marked [policy], a token created for a seed
+// [seed].
 func tokenListTable(toks []*pb.Token) func(*table) {
 	return func(t *table) {
 		t.row("TOKEN", "KEY", "DESCRIPTION", "USER", "CREATED", "EXPIRES", "STATE")
 		for _, tok := range toks {
-			t.row(tok.GetTokenId(), tok.GetMaskedKey(), tok.GetDescription(), tok.GetUserId(),
-				t.date(tok.GetCreateTime(), "-"), t.date(tok.GetExpireTime(), "never"), stateName(tok.GetState()))
+			ends, byPolicy := tokenEnd(tok)
+			expires := t.date(ends, "never")
+			if byPolicy {
+				expires += " [policy]"
+			}
+			desc := tok.GetDescription()
+			if tok.GetCreatedForSeed() {
+				desc = strings.TrimSpace(desc + " [seed]")
+			}
+			t.row(tok.GetTokenId(), tok.GetMaskedKey(), desc, tok.GetUserId(),
+				t.date(tok.GetCreateTime(), "-"), expires, stateName(tok.GetState()))
 		}
 	}
+}
+
+// end is the end that applies to tok (see tokenEnd).
+func end(tok *pb.Token) *timestamppb.Timestamp {
+	e, _ := tokenEnd(tok)
+	return e
+}
+
+// tokenEnd is the end that applies to tok (effective_expire_time, or its
+// own expiry from a server that does not send one) and whether the
+// workspace's token policy set it: the token has no expiry of its own, or
+// the policy ends it sooner.
+func tokenEnd(tok *pb.Token) (end *timestamppb.Timestamp, byPolicy bool) {
+	eff, own := tok.GetEffectiveExpireTime(), tok.GetExpireTime()
+	if eff == nil {
+		return own, false
+	}
+	return eff, own == nil || eff.AsTime().Before(own.AsTime())
 }
 
 // stateName is "active" for TOKEN_STATE_ACTIVE.

@@ -44,7 +44,7 @@ ps and shell history; prefer the other two.`,
 				t.field("Workspace", tok.GetWorkspaceId())
 				t.field("User", tok.GetUserId())
 				t.field("Description", tok.GetDescription())
-				t.field("Expires", t.time(tok.GetExpireTime(), "never"))
+				t.field("Expires", t.time(end(tok), "never"))
 			}}); err != nil {
 				return err
 			}

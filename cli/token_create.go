@@ -51,7 +51,7 @@ UTC) or an RFC 3339 time.`,
 				fmt.Fprintln(a.env.Stdout, resp.GetSecret())
 				t := newTable(a.env.Now())
 				fmt.Fprintf(a.env.Stderr, "Created token %s %s, expires %s.\nCopy it now: it is not shown again except through %q.\n",
-					tok.GetTokenId(), describe(tok), t.time(tok.GetExpireTime(), "never"), again)
+					tok.GetTokenId(), describe(tok), t.time(end(tok), "never"), again)
 				return nil
 			case "name":
 				fmt.Fprintf(a.env.Stderr, "The token itself was not printed; %q shows it.\n", again)

@@ -74,6 +74,6 @@ func (a *app) tokenListCmd() *cobra.Command {
 	c.Flags().StringVarP(&user, "user", "u", "", "only the tokens of this member")
 	c.Flags().BoolVar(&all, "all", false, "include revoked tokens")
 	c.Flags().StringSliceVar(&states, "state", nil, "only tokens in this state: active, expired, revoked or disabled (repeatable; revoked needs no --all)")
-	c.Flags().StringVar(&within, "expiring-within", "", "only tokens that expire within this time from now, such as 7d (tokens that never expire are left out)")
+	c.Flags().StringVar(&within, "expiring-within", "", "only tokens that end within this time from now, such as 7d, by their own expiry or the workspace's token policy, soonest first (tokens that never end are left out)")
 	return c
 }

@@ -42,7 +42,7 @@ was already rolled revokes every token descended from the same original.`,
 				fmt.Fprintln(a.env.Stdout, resp.GetSecret())
 				t := newTable(a.env.Now())
 				fmt.Fprintf(a.env.Stderr, "Rolled token %s into %s %s, expires %s; the old one works for %s more.\nCopy it now: it is not shown again except through %q.\n",
-					argv[0], tok.GetTokenId(), describe(tok), t.time(tok.GetExpireTime(), "never"), g, again)
+					argv[0], tok.GetTokenId(), describe(tok), t.time(end(tok), "never"), g, again)
 				return nil
 			case "name":
 				fmt.Fprintf(a.env.Stderr, "The new token itself was not printed; %q shows it.\n", again)

@@ -26,6 +26,7 @@ func TestAuditLogOverREST(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	cfg.TrustedUserHeader = "X-Forwarded-User"
+	cfg.TrustedProxies = "127.0.0.1"
 	cfg.AuditLog = filepath.Join(t.TempDir(), "audit.jsonl")
 	d, _ := start(t, cfg)
 	c := memberClient{t: t, base: "http://" + d.HTTPAddr.String()}

@@ -38,17 +38,24 @@ type Config struct {
 	TLSClientCA      string // PEM CAs whose client certificates are required
 	MaxTokenLifetime time.Duration
 	RefreshGrace     time.Duration
-	SeedTTL          time.Duration
-	Retention        time.Duration // how long ended tokens stay listable; 0 keeps them
-	ShutdownTimeout  time.Duration
-	LogLevel         slog.Level
-	LogFormat        string // "text" or "json"
+	// RefreshReuseInterval: a repeat SDK refresh of one token inside it
+	// gets the same new token; 0 disables.
+	RefreshReuseInterval time.Duration
+	SeedTTL              time.Duration
+	Retention            time.Duration // how long ended tokens stay listable; 0 keeps them
+	ShutdownTimeout      time.Duration
+	LogLevel             slog.Level
+	LogFormat            string // "text" or "json"
 	// UI serves the Workspace Tokens page at /ui/ and /create_token.
 	UI bool
 	// TrustedUserHeader, when set, turns on member mode for requests from
 	// TrustedProxies (comma-separated CIDRs or addresses).
+	// TrustedProxies must be given with TrustedUserHeader: no default.
 	TrustedUserHeader string
 	TrustedProxies    string
+	// AllowedOrigins (comma-separated web origins) may, beside the hub's
+	// own, send state-changing requests for a signed-in member.
+	AllowedOrigins string
 	// AuditLog, when set, also writes every audit event as a JSON line to
 	// this file (appended to, created 0600), or to stdout when "-".
 	AuditLog string
@@ -96,25 +103,25 @@ type Config struct {
 // Defaults returns the configuration of a server started with no arguments.
 func Defaults() Config {
 	return Config{
-		DataDir:             "./data",
-		GRPCAddr:            "127.0.0.1:50051",
-		HTTPAddr:            "127.0.0.1:8080",
-		Reveal:              true,
-		RefreshGrace:        10 * time.Minute,
-		SeedTTL:             10 * time.Minute,
-		Retention:           30 * 24 * time.Hour,
-		ShutdownTimeout:     10 * time.Second,
-		AuditVerifyInterval: time.Hour,
-		RateLimit:           100,
-		RateBurst:           200,
-		AuthzRateLimit:      20000,
-		AuthzRateBurst:      40000,
-		GRPC:                server.DefaultTransportLimits(),
-		LogLevel:            slog.LevelInfo,
-		LogFormat:           "text",
-		UI:                  true,
-		TrustedProxies:      "127.0.0.0/8,::1/128",
-		Store:               "bbolt",
+		DataDir:              "./data",
+		GRPCAddr:             "127.0.0.1:50051",
+		HTTPAddr:             "127.0.0.1:8080",
+		Reveal:               true,
+		RefreshGrace:         10 * time.Minute,
+		RefreshReuseInterval: lifecycle.DefaultRefreshReuseInterval,
+		SeedTTL:              10 * time.Minute,
+		Retention:            30 * 24 * time.Hour,
+		ShutdownTimeout:      10 * time.Second,
+		AuditVerifyInterval:  time.Hour,
+		RateLimit:            100,
+		RateBurst:            200,
+		AuthzRateLimit:       20000,
+		AuthzRateBurst:       40000,
+		GRPC:                 server.DefaultTransportLimits(),
+		LogLevel:             slog.LevelInfo,
+		LogFormat:            "text",
+		UI:                   true,
+		Store:                "bbolt",
 		Etcd: etcdstore.Config{
 			Prefix:       etcdstore.DefaultPrefix,
 			MaxStaleness: etcdstore.DefaultMaxStaleness,
@@ -141,12 +148,14 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA certificates; when set, every client must present a certificate they signed (mutual TLS)")
 	fs.DurationVar(&cfg.MaxTokenLifetime, "max-token-lifetime", 0, "longest lifetime a token may have, e.g. 2160h; 0 means unlimited (tokens may never expire)")
 	fs.DurationVar(&cfg.RefreshGrace, "refresh-grace", cfg.RefreshGrace, "how long the old token keeps working after an SDK refresh (at most 168h)")
+	fs.DurationVar(&cfg.RefreshReuseInterval, "refresh-reuse-interval", cfg.RefreshReuseInterval, "a repeat SDK refresh of one token within this long (a client retrying after a lost answer) gets the same new token instead of revoking the token's family as a reuse; 0 disables (at most --refresh-grace)")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long revoked and expired tokens stay listable (show_revoked) before a background sweep deletes them; 0 keeps them forever")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
-	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header is believed")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header (and X-Forwarded-For) is believed; required with --trusted-user-header")
+	fs.StringVar(&cfg.AllowedOrigins, "allowed-origins", "", "member mode: comma-separated web origins (https://hub.example.com) whose pages may change things for a signed-in member, beside the origin of the request's Host")
 	fs.DurationVar(&cfg.AuditVerifyInterval, "audit-verify-interval", cfg.AuditVerifyInterval, "how often the audit log's hash chain is verified in the background (and once at start) for the tokenauthority_audit_chain_ok metric; each run reads the whole log; 0 never")
 	fs.StringVar(&cfg.AuditLog, "audit-log", "", "also write every audit event as a JSON line to this file, or to stdout when \"-\" (the store keeps the record either way)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
@@ -243,10 +252,12 @@ func (c Config) check() error {
 		return errors.New("--tls-cert and --tls-key go together")
 	case c.TLSClientCA != "" && c.TLSCert == "":
 		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
-	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0, c.AuditVerifyInterval < 0:
+	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.RefreshReuseInterval < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0, c.AuditVerifyInterval < 0:
 		return errors.New("durations must not be negative")
 	case c.RefreshGrace > lifecycle.MaxGrace:
 		return fmt.Errorf("--refresh-grace %s: at most %s, as for any roll", c.RefreshGrace, lifecycle.MaxGrace)
+	case c.RefreshReuseInterval > c.RefreshGrace:
+		return fmt.Errorf("--refresh-reuse-interval %s: at most --refresh-grace (%s): a repeat refresh presents the old token, which stops when its grace ends", c.RefreshReuseInterval, c.RefreshGrace)
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
 		return fmt.Errorf("--rate-limit %v: want a number of requests per second, 0 to disable", c.RateLimit)
 	case c.RateBurst < 1:
@@ -260,8 +271,8 @@ func (c Config) check() error {
 	case c.GRPC.MaxConcurrentStreams == 0, c.GRPC.MaxHeaderListBytes < 1024:
 		return errors.New("--grpc-max-concurrent-streams must be positive and --grpc-max-header-bytes at least 1024")
 	}
-	if _, err := rest.ParseProxies(c.TrustedProxies); err != nil {
-		return fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
+	if _, err := c.trustedUser(); err != nil {
+		return err
 	}
 	switch c.Store {
 	case "bbolt":
@@ -297,14 +308,23 @@ func (c Config) now() func() time.Time {
 // trustedUser is the member mode configuration of the REST facade, nil when
 // it is off.
 func (c Config) trustedUser() (*rest.TrustedUser, error) {
-	if c.TrustedUserHeader == "" {
-		return nil, nil
-	}
 	proxies, err := rest.ParseProxies(c.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-proxies %q: %w", c.TrustedProxies, err)
 	}
-	return &rest.TrustedUser{Header: c.TrustedUserHeader, Proxies: proxies}, nil
+	origins, err := rest.ParseOrigins(c.AllowedOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("--allowed-origins: %w", err)
+	}
+	if c.TrustedUserHeader == "" {
+		return nil, nil
+	}
+	if len(proxies) == 0 {
+		// A default (loopback) would let every local process act as any
+		// member.
+		return nil, fmt.Errorf("--trusted-user-header %s needs --trusted-proxies: the addresses of the single sign-on proxies whose header is believed (for example 127.0.0.1/32 for a proxy on this host)", c.TrustedUserHeader)
+	}
+	return &rest.TrustedUser{Header: c.TrustedUserHeader, Proxies: proxies, AllowedOrigins: origins}, nil
 }
 
 // uint32Flag parses a flag value into *p.

@@ -111,6 +111,10 @@ func listen(ctx context.Context, cfg Config) (gl, hl net.Listener, err error) {
 }
 
 func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listener) (*Daemon, error) {
+	// Member mode without its proxies fails before anything is written.
+	if _, err := cfg.trustedUser(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -183,18 +187,19 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 
 func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring, creds *credential.Set, rules *authz.Rules, m *metrics.Metrics, reg *prometheus.Registry, auditLog io.Writer) error {
 	srv := server.New(server.Config{
-		Store:            d.store,
-		Box:              box,
-		Credentials:      creds,
-		Reveal:           d.cfg.Reveal,
-		MaxTokenLifetime: d.cfg.MaxTokenLifetime,
-		RefreshGrace:     d.cfg.RefreshGrace,
-		SeedTTL:          d.cfg.SeedTTL,
-		Transport:        d.cfg.GRPC,
-		ClientLimiter:    ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
-		RefreshLimiter:   ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
-		GatewayLimiter:   ratelimit.New(ratelimit.Config{Rate: d.cfg.AuthzRateLimit, Burst: d.cfg.AuthzRateBurst}),
-		AuthzRules:       rules,
+		Store:                d.store,
+		Box:                  box,
+		Credentials:          creds,
+		Reveal:               d.cfg.Reveal,
+		MaxTokenLifetime:     d.cfg.MaxTokenLifetime,
+		RefreshGrace:         d.cfg.RefreshGrace,
+		RefreshReuseInterval: d.cfg.RefreshReuseInterval,
+		SeedTTL:              d.cfg.SeedTTL,
+		Transport:            d.cfg.GRPC,
+		ClientLimiter:        ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
+		RefreshLimiter:       ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
+		GatewayLimiter:       ratelimit.New(ratelimit.Config{Rate: d.cfg.AuthzRateLimit, Burst: d.cfg.AuthzRateBurst}),
+		AuthzRules:           rules,
 		// Envoy usually calls Check without a credential.
 		GatewayCredential: d.cfg.AuthzRequireCredential,
 		Logger:            d.log,

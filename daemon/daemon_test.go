@@ -209,6 +209,12 @@ func TestParseConfig(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, nil, "log-format"},
 		{"negative duration", []string{"--refresh-grace", "-1s"}, nil, nil, "negative"},
 		{"grace over 7 days", []string{"--refresh-grace", "169h"}, nil, nil, "at most"},
+		{"refresh reuse interval by default", nil, nil, func(c daemon.Config) bool { return c.RefreshReuseInterval == 30*time.Second }, ""},
+		{"refresh reuse interval from env, 0 disables", nil, map[string]string{"TOKENAUTHORITY_REFRESH_REUSE_INTERVAL": "0"},
+			func(c daemon.Config) bool { return c.RefreshReuseInterval == 0 }, ""},
+		{"negative refresh reuse interval", []string{"--refresh-reuse-interval", "-1s"}, nil, nil, "negative"},
+		{"refresh reuse interval over the grace", []string{"--refresh-grace", "1m", "--refresh-reuse-interval", "61s"}, nil, nil, "refresh-reuse-interval"},
+		{"bad refresh reuse interval", []string{"--refresh-reuse-interval", "soon"}, nil, nil, "refresh-reuse-interval"},
 		{"stray argument", []string{"serve"}, nil, nil, "unexpected argument"},
 		{"page and member mode", []string{"--ui=false", "--trusted-user-header", "X-Forwarded-User"}, map[string]string{"TOKENAUTHORITY_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"},
 			func(c daemon.Config) bool {
@@ -216,6 +222,10 @@ func TestParseConfig(t *testing.T) {
 			}, ""},
 		{"page on by default", nil, nil, func(c daemon.Config) bool { return c.UI && c.TrustedUserHeader == "" }, ""},
 		{"bad trusted proxies", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, nil, "trusted-proxies"},
+		{"member mode needs its proxies", []string{"--trusted-user-header", "X-Forwarded-User"}, nil, nil, "needs --trusted-proxies"},
+		{"allowed origins", []string{"--trusted-user-header", "X-Forwarded-User", "--trusted-proxies", "127.0.0.1"}, map[string]string{"TOKENAUTHORITY_ALLOWED_ORIGINS": "https://hub.example.com, http://hub.test:8080"},
+			func(c daemon.Config) bool { return c.AllowedOrigins == "https://hub.example.com, http://hub.test:8080" }, ""},
+		{"bad allowed origin", []string{"--allowed-origins", "https://hub.example.com/ui/"}, nil, nil, "allowed-origins"},
 		{"bbolt store by default", nil, nil, func(c daemon.Config) bool {
 			return c.Store == "bbolt" && c.Etcd.Prefix == "/tokenauthority/" && c.Etcd.MaxStaleness == 2*time.Second
 		}, ""},

@@ -138,6 +138,12 @@ func TestRESTLifecycleMethods(t *testing.T) {
 		{"policy over its own max", "PATCH", "/v1/workspaces/acme?update_mask=token_policy.default_lifetime", `{"token_policy":{"default_lifetime":"172800s"}}`, 400, "default_lifetime"},
 		{"unknown workspace path", "PATCH", "/v1/workspaces/acme?update_mask=workspace_id", `{"workspace_id":"x"}`, 400, "workspace_id"},
 		{"negative lifetime", "PATCH", "/v1/workspaces/acme", `{"token_policy":{"max_lifetime":"-5s"}}`, 400, "max_lifetime"},
+		{"workspace full replacement", "PATCH", "/v1/workspaces/acme?update_mask=*", `{"display_name":"x"}`, 400, "display_name, token_policy"},
+		{"token full replacement", "PATCH", "/v1/workspaces/acme/tokens/" + fresh + "?update_mask=*", `{"disabled":true}`, 400, "description, expire_time, disabled, operations, zoos"},
+		{"wildcard policy path", "PATCH", "/v1/workspaces/acme?update_mask=token_policy.*", `{"token_policy":{}}`, 400, "token_policy.*"},
+		{"lifetime below a minute", "PATCH", "/v1/workspaces/acme?update_mask=token_policy.max_lifetime", `{"token_policy":{"max_lifetime":"59s"}}`, 400, "max_lifetime"},
+		{"default of 1ns", "PATCH", "/v1/workspaces/acme?update_mask=token_policy.default_lifetime", `{"token_policy":{"default_lifetime":"0.000000001s"}}`, 400, "default_lifetime"},
+		{"huge family lifetime", "PATCH", "/v1/workspaces/acme?update_mask=token_policy.max_family_lifetime", `{"token_policy":{"max_family_lifetime":"315576000000s"}}`, 400, "max_family_lifetime"},
 	}
 	for _, b := range bad {
 		code, m := call(b.method, b.path, b.body)

@@ -1,8 +1,10 @@
 package daemon_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,7 +19,8 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// memberClient calls the REST facade of a daemon with chosen headers.
+// memberClient calls the REST facade of a daemon with chosen headers. A
+// request with a body says it is JSON, as the page and every API client do.
 type memberClient struct {
 	t    *testing.T
 	base string
@@ -29,7 +32,13 @@ func (c memberClient) call(method, path, body string, headers ...string) (int, m
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	if method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if http.CanonicalHeaderKey(headers[i]) == "Content-Type" {
+			req.Header.Del("Content-Type")
+		}
 		req.Header.Add(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -136,6 +145,18 @@ func TestMemberModeOverREST(t *testing.T) {
 		{"change own token", "PATCH", "/v1/workspaces/acme/tokens/" + aliceTok + "?update_mask=disabled", `{"disabled":false}`, alice, 403},
 		{"change the workspace", "PATCH", "/v1/workspaces/acme?update_mask=display_name", `{"display_name":"x"}`, alice, 403},
 		{"revoke by user", "POST", "/v1/workspaces/acme/tokens:batchRevoke", `{"user_id":"alice"}`, alice, 403},
+		// A page of another site can make the browser send the proxy's
+		// cookie with a form (text/plain, urlencoded, multipart) or a
+		// no-cors fetch; over plain HTTP no Sec-Fetch-Site says so.
+		{"create sent as text/plain", "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"evil","seed":"x"}`, append([]string{"Content-Type", "text/plain"}, alice...), 415},
+		{"create sent as a urlencoded form", "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"evil"}`, append([]string{"Content-Type", "application/x-www-form-urlencoded"}, alice...), 415},
+		{"create sent as multipart", "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"evil"}`, append([]string{"Content-Type", "multipart/form-data; boundary=x"}, alice...), 415},
+		{"roll sent as text/plain", "POST", "/v1/workspaces/acme/tokens/" + aliceTok + ":roll", `{"grace":"60s"}`, append([]string{"Content-Type", "text/plain"}, alice...), 415},
+		{"revoke without a content type", "DELETE", "/v1/workspaces/acme/tokens/" + aliceTok, "", append([]string{"Content-Type", ""}, alice...), 415},
+		{"create from another site's page", "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"evil"}`, append([]string{"Origin", "http://evil.test"}, alice...), 403},
+		{"create from an opaque origin", "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"evil"}`, append([]string{"Origin", "null"}, alice...), 403},
+		{"revoke from another site's page", "DELETE", "/v1/workspaces/acme/tokens/" + aliceTok, "", append([]string{"Origin", "http://evil.test"}, alice...), 403},
+		{"create from the hub's own page", "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"own page"}`, append([]string{"Origin", c.base}, alice...), 200},
 		// Rolling is for the owner as creating and revoking are; the new
 		// token is the member's own, in the same family.
 		{"roll own token", "POST", "/v1/workspaces/acme/tokens/" + aliceTok + ":roll", `{"grace":"60s"}`, alice, 200},
@@ -153,8 +174,8 @@ func TestMemberModeOverREST(t *testing.T) {
 		t.Errorf("alice's workspaces = %v; want acme only", ws)
 	}
 	toks := c.must("GET", "/v1/workspaces/acme/tokens?show_revoked=true", "", alice...)["tokens"].([]any)
-	if len(toks) != 3 {
-		t.Errorf("alice sees %d tokens; want her 3 (the revoked one, its rolled successor and the one made above)", len(toks))
+	if len(toks) != 4 {
+		t.Errorf("alice sees %d tokens; want her 4 (the revoked one, its rolled successor and the two made above)", len(toks))
 	}
 	for _, tok := range toks {
 		if u := tok.(map[string]any)["user_id"]; u != "alice" {
@@ -177,8 +198,8 @@ func TestMemberModeOverREST(t *testing.T) {
 	}
 	// Bob's token is untouched, and the admin still sees everything.
 	all := c.must("GET", "/v1/workspaces/acme/tokens?show_revoked=true", "", "Authorization", "Bearer "+admin)["tokens"].([]any)
-	if len(all) != 4 {
-		t.Errorf("admin sees %d tokens; want 4", len(all))
+	if len(all) != 5 {
+		t.Errorf("admin sees %d tokens; want 5", len(all))
 	}
 	if got := c.must("GET", "/v1/workspaces/acme/tokens/"+bobTok, "", "Authorization", "Bearer "+admin)["state"]; got != "TOKEN_STATE_ACTIVE" {
 		t.Errorf("bob's token state = %v; want active", got)
@@ -220,10 +241,30 @@ func TestGRPCCannotClaimMember(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
 	cfg.TrustedUserHeader = "X-Forwarded-User"
+	cfg.TrustedProxies = "127.0.0.1"
 	_, conn := start(t, cfg)
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-forwarded-user", "alice")
 	_, err := pb.NewWorkspaceServiceClient(conn).ListWorkspaces(ctx, &pb.ListWorkspacesRequest{})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Errorf("gRPC ListWorkspaces with x-forwarded-user metadata: %v; want Unauthenticated", err)
+	}
+}
+
+// TestMemberModeNeedsProxies: member mode without --trusted-proxies does
+// not start, rather than trust every local process as any member.
+func TestMemberModeNeedsProxies(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.TrustedUserHeader = "X-Forwarded-User"
+	d, err := daemon.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		d.Shutdown(context.Background())
+		t.Fatal("Start in member mode without --trusted-proxies succeeded")
+	}
+	if !strings.Contains(err.Error(), "needs --trusted-proxies") {
+		t.Errorf("error %q does not say --trusted-proxies is needed", err)
+	}
+	if _, err := os.Stat(cfg.DataDir); !os.IsNotExist(err) {
+		t.Errorf("the refused start made the data directory (%v)", err)
 	}
 }

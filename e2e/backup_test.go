@@ -24,16 +24,17 @@ func TestBackupRestoreBinary(t *testing.T) {
 	secret := created["secret"].(string)
 
 	backup := filepath.Join(t.TempDir(), "backup.db")
+	url := "http://" + openapiProxy(t, p) + "/v1/admin/backup" // checked against /openapi.json
 	if onEtcd() {
 		// An etcd store is backed up with etcd's own snapshot; the
 		// endpoint says so instead of streaming anything.
-		out, _ := run(t, true, "curl", "-sS", "-w", "\n%{http_code}", "-H", "Authorization: Bearer "+p.admin, "-o", "/dev/stdout", "http://"+p.httpAddr+"/v1/admin/backup")
+		out, _ := run(t, true, "curl", "-sS", "-w", "\n%{http_code}", "-H", "Authorization: Bearer "+p.admin, "-o", "/dev/stdout", url)
 		if !strings.HasSuffix(out, "\n501") || !strings.Contains(out, "etcdctl snapshot save") {
 			t.Errorf("GET /v1/admin/backup on etcd:\n%s\nwant 501 Not Implemented naming etcdctl snapshot save", out)
 		}
 		return
 	}
-	run(t, false, "curl", "-sS", "--fail-with-body", "-H", "Authorization: Bearer "+p.admin, "-o", backup, "http://"+p.httpAddr+"/v1/admin/backup")
+	run(t, false, "curl", "-sS", "--fail-with-body", "-H", "Authorization: Bearer "+p.admin, "-o", backup, url)
 
 	out, err := run(t, true, bins.server, "restore", "--from", backup, "--data-dir", dir)
 	if err == nil || !strings.Contains(out, "exists") {

@@ -16,8 +16,9 @@ type client struct {
 	http  *http.Client
 }
 
+// newClient checks every exchange against the server's /openapi.json.
 func newClient(t *testing.T, p *proc) *client {
-	return &client{base: "http://" + p.httpAddr, admin: p.admin, http: &http.Client{Timeout: 10 * time.Second}}
+	return &client{base: "http://" + p.httpAddr, admin: p.admin, http: &http.Client{Timeout: 10 * time.Second, Transport: newOpenAPICheck(t, p)}}
 }
 
 // do sends a request with the admin credential and decodes a JSON object.

@@ -4,7 +4,9 @@
 // programs do (grpcurl, curl, tokenctl, plain HTTP), including kill -9,
 // SIGTERM under load, mutual TLS, and backup and restore. The README's
 // walkthroughs are extracted from README.md and run as written, in order,
-// on one server.
+// on one server. Every REST exchange of the REST client and of the curl
+// walkthroughs is validated against the server's own /openapi.json
+// (openapi_test.go), so the document cannot drift from the server.
 //
 // The tests need the go command (to build the binaries), bash, curl and
 // python3 (the SDK's own date parsing); a missing one fails the test with

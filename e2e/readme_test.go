@@ -43,7 +43,8 @@ func TestREADMEWalkthroughs(t *testing.T) {
 	readme := string(b)
 	work := t.TempDir()
 	p := startServer(t, filepath.Join(work, "data"))
-	ports := strings.NewReplacer("http://127.0.0.1:8080", "http://"+p.httpAddr, "127.0.0.1:50051", p.grpcAddr)
+	// REST goes through a proxy that checks each exchange against /openapi.json.
+	ports := strings.NewReplacer("http://127.0.0.1:8080", "http://"+openapiProxy(t, p), "127.0.0.1:50051", p.grpcAddr)
 
 	walkthroughs := []struct {
 		heading string

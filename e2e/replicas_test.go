@@ -94,6 +94,11 @@ func TestTwoReplicasAsOneService(t *testing.T) {
 	if err != nil || status != 200 || s3 == "" {
 		t.Fatalf("SDK refresh on a: %d %v %v", status, refreshed, err)
 	}
+	// The SDK retries on the other replica: the same new token (etcd holds
+	// the successor and its sealed secret).
+	if again, status, err := cb.doHeaders("PATCH", "/api/v1/tokens/"+s2+"/refresh", "", sdkHeaders(s2)); err != nil || status != 200 || again["value"] != s3 {
+		t.Errorf("SDK refresh repeated on b: %d, same token %v, %v; want 200 with a's new token", status, again["value"] == s3, err)
+	}
 	if info, status, err := cb.doHeaders("GET", "/api/v1/tokens/"+s3+"/info", "", sdkHeaders(s3)); err != nil || status != 200 || info["description"] != "made on a" {
 		t.Errorf("SDK info on b of the token a's refresh made: %d %v %v", status, info, err)
 	}

@@ -29,7 +29,7 @@ func curl(t *testing.T, p *proc, args ...string) (map[string]any, int) {
 func TestCurlWalkthrough(t *testing.T) {
 	t.Parallel()
 	p := startServer(t, t.TempDir())
-	u := "http://" + p.httpAddr
+	u := "http://" + openapiProxy(t, p) // checks each exchange against /openapi.json
 	h := "Authorization: Bearer " + p.admin
 	want := func(m map[string]any, status, wantStatus int, what string) map[string]any {
 		t.Helper()
@@ -125,6 +125,22 @@ func TestCurlWalkthrough(t *testing.T) {
 			t.Errorf("openapi.json lacks %s", path)
 		}
 	}
+	swagger, s := curl(t, p, u+"/swagger.json")
+	if want(swagger, s, 200, "swagger")["swagger"] != "2.0" {
+		t.Errorf("swagger.json is not Swagger 2.0: swagger = %v", swagger["swagger"])
+	}
+
+	// Forward auth, as nginx asks it: the revoked token is refused, and so is
+	// a path no rule knows.
+	m, s = curl(t, p, "-H", "X-Original-URI: /zoo/v1/public/models/acme/detectors/m.bin", "-H", "token: "+secret, u+"/v1/authz")
+	if want(m, s, 401, "authz with a revoked token")["reason"] != "REASON_REVOKED" {
+		t.Errorf("authz with a revoked token = %v", m)
+	}
+	m, s = curl(t, p, "-H", "X-Original-URI: /elsewhere", u+"/v1/authz")
+	if want(m, s, 403, "authz of an unknown path")["detail"] == "" {
+		t.Errorf("authz of an unknown path = %v; want a detail", m)
+	}
+
 	out, _ := run(t, false, "curl", "-sS", u+"/metrics")
 	for _, metric := range []string{"tokenauthority_requests_total", "tokenauthority_decisions_total", "tokenauthority_tokens_stored", "tokenauthority_commit_batch_size"} {
 		if !strings.Contains(out, metric) {

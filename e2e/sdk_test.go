@@ -83,6 +83,11 @@ func TestSDKProtocol(t *testing.T) {
 	if err != nil || status != 200 || !strings.HasPrefix(renewed, "tka_") || renewed == expiring {
 		t.Fatalf("refresh: %d %v %v; want a new token in value", status, body, err)
 	}
+	// An SDK that lost the answer retries: within --refresh-reuse-interval
+	// (30s by default) it gets the same new token, and nothing is revoked.
+	if again, status, err := c.doHeaders("PATCH", "/api/v1/tokens/"+expiring+"/refresh", "", sdkHeaders(expiring)); err != nil || status != 200 || again["value"] != renewed {
+		t.Fatalf("repeated refresh: %d, same token %v, %v; want 200 with the same new token", status, again["value"] == renewed, err)
+	}
 	info, status, err := c.doHeaders("GET", "/api/v1/tokens/"+renewed+"/info", "", sdkHeaders(renewed))
 	if err != nil {
 		t.Fatalf("info of the renewed token: %v", err)

@@ -16,4 +16,7 @@
 // lets tokens outlive a lowered limit. The family limit reads the family's
 // start from the family id (ids carry their creation time), so a record
 // whose family id is not a token id falls back to its own create time.
+// RepeatRefresh hands a successor out again to whoever presents the old
+// secret within the reuse interval: a longer interval is a longer window in
+// which a copied secret goes unnoticed.
 package lifecycle

@@ -109,3 +109,39 @@ func Retire(old *pb.Token, nextID string, now time.Time, grace time.Duration) {
 		old.RevokeReason = pb.RevokeReason_REVOKE_REASON_ROLLED
 	}
 }
+
+// DefaultRefreshReuseInterval is how long after a refresh a repeat of it
+// is answered with the same successor (--refresh-reuse-interval).
+const DefaultRefreshReuseInterval = 30 * time.Second
+
+// RepeatRefresh says whether a refresh of old at now, which Rollable
+// refused with ErrReused because next already replaced it, is a client's
+// retry of the refresh that made next (it lost the answer), to be answered
+// with next again, or a reuse that revokes the family. within is the
+// refresh reuse interval (0: no repeats); p is the workspace's token
+// policy.
+//
+//	next.replaces != old.token_id               reuse
+//	within <= 0                                 reuse
+//	now - next.create_time >= within            reuse (a successor stamped
+//	                                            ahead of now counts as new)
+//	next replaced in turn (next.replaced_by)    reuse: the chain moved on
+//	next not ACTIVE under p at now              reuse
+//	otherwise                                   repeat
+//
+// The trade: whoever else holds old's secret inside the interval (a thief
+// who copied it) gets next too, as its owner would, instead of revealing
+// the theft by revoking the family.
+func RepeatRefresh(old, next *pb.Token, p *pb.TokenPolicy, within time.Duration, now time.Time) bool {
+	switch {
+	case next.GetReplaces() != old.GetTokenId() || old.GetReplacedBy() != next.GetTokenId():
+		return false
+	case within <= 0 || next.GetCreateTime() == nil:
+		return false
+	case now.Sub(next.GetCreateTime().AsTime()) >= within:
+		return false
+	case next.GetReplacedBy() != "":
+		return false
+	}
+	return StateUnder(next, p, now) == pb.TokenState_TOKEN_STATE_ACTIVE
+}

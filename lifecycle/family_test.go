@@ -108,3 +108,46 @@ func TestSuccessorAndRetire(t *testing.T) {
 		t.Errorf("Retire with no grace left the token %v", lifecycle.State(zero, now))
 	}
 }
+
+func TestRepeatRefresh(t *testing.T) {
+	t.Parallel()
+	const within = 30 * time.Second
+	old := func() *pb.Token {
+		return &pb.Token{TokenId: "a", FamilyId: "a", ReplacedBy: "b", RevokeTime: at(10 * time.Minute)}
+	}
+	next := func(age time.Duration) *pb.Token {
+		return &pb.Token{TokenId: "b", FamilyId: "a", Replaces: "a", CreateTime: at(-age)}
+	}
+	tests := []struct {
+		name   string
+		old    *pb.Token
+		next   *pb.Token
+		policy *pb.TokenPolicy
+		within time.Duration
+		want   bool
+	}{
+		{"just made", old(), next(0), nil, within, true},
+		{"1ns before the interval ends", old(), next(within - time.Nanosecond), nil, within, true},
+		{"at the interval's end", old(), next(within), nil, within, false},
+		{"after it", old(), next(time.Hour), nil, within, false},
+		{"stamped ahead of now by another clock", old(), next(-time.Second), nil, within, true},
+		{"interval 0 disables", old(), next(0), nil, 0, false},
+		{"negative interval", old(), next(0), nil, -time.Second, false},
+		{"not old's successor", old(), &pb.Token{TokenId: "b", Replaces: "x", CreateTime: at(0)}, nil, within, false},
+		{"old replaced by another", &pb.Token{TokenId: "a", ReplacedBy: "c"}, next(0), nil, within, false},
+		{"successor refreshed in turn", old(), func() *pb.Token { n := next(0); n.ReplacedBy = "c"; return n }(), nil, within, false},
+		{"successor revoked", old(), func() *pb.Token { n := next(0); n.RevokeTime = at(0); return n }(), nil, within, false},
+		{"successor disabled", old(), func() *pb.Token { n := next(0); n.Disabled = true; return n }(), nil, within, false},
+		{"successor expired", old(), func() *pb.Token { n := next(0); n.ExpireTime = at(0); return n }(), nil, within, false},
+		{"successor ended by policy", old(), next(time.Second), &pb.TokenPolicy{MaxLifetime: durationpb.New(time.Second)}, within, false},
+		{"successor without create time", old(), &pb.Token{TokenId: "b", Replaces: "a"}, nil, within, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := lifecycle.RepeatRefresh(tt.old, tt.next, tt.policy, tt.within, now); got != tt.want {
+				t.Errorf("RepeatRefresh = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -12,6 +12,11 @@ import (
 // MaxGrace is the longest grace period a roll may give the old secret.
 const MaxGrace = 7 * 24 * time.Hour
 
+// MinPolicyLifetime is the shortest duration a token policy may set: a
+// shorter one ends tokens before anyone can use them (seconds typed where
+// minutes or days were meant).
+const MinPolicyLifetime = time.Minute
+
 // maxPolicyLifetime bounds every duration of a token policy, far below the
 // ~292 years a time.Duration holds.
 const maxPolicyLifetime = 100 * 365 * 24 * time.Hour
@@ -169,7 +174,8 @@ func Grace(d *durationpb.Duration) (time.Duration, error) {
 }
 
 // CheckPolicy checks a workspace token policy against the server's ceiling
-// (0: none): every lifetime positive and at most the ceiling, and the
+// (0: none): every lifetime at least MinPolicyLifetime and at most the
+// ceiling (and far below what a time.Duration holds), and the
 // default lifetime within the maximum. A nil policy is no policy.
 func CheckPolicy(p *pb.TokenPolicy, ceiling time.Duration) error {
 	durations := []struct {
@@ -191,6 +197,8 @@ func CheckPolicy(p *pb.TokenPolicy, ceiling time.Duration) error {
 		switch {
 		case d <= 0:
 			return limitErr(f.field, "must be positive (leave it unset for no limit)")
+		case d < MinPolicyLifetime:
+			return limitErr(f.field, "must be at least %s (it is %s)", MinPolicyLifetime, d)
 		case d > maxPolicyLifetime:
 			return limitErr(f.field, "must be at most %s", maxPolicyLifetime)
 		case ceiling > 0 && d > ceiling && f.field != "token_policy.max_family_lifetime":

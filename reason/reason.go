@@ -7,9 +7,20 @@ import pb "tokenauthority/gen/tokenauthority/v1"
 // what the token may reach. Transports answer the first kind with HTTP 401
 // or Unauthenticated and the second with 403 or PermissionDenied.
 func Unauthenticated(r pb.Reason) bool {
+	return r == pb.Reason_REASON_TOKEN_REQUIRED || NotValid(r)
+}
+
+// NotValid reports whether r says a presented token is itself not valid
+// (tokenctl's exit 7), as opposed to absent, or valid but not allowed what
+// was asked (exit 8):
+//
+//	MALFORMED, UNKNOWN, EXPIRED, REVOKED,
+//	NOT_MEMBER, DISABLED                          not valid
+//	VALID, PUBLIC, TOKEN_REQUIRED, ZOO_NOT_FOUND,
+//	OUT_OF_SCOPE, anything else                   not about the token
+func NotValid(r pb.Reason) bool {
 	switch r {
-	case pb.Reason_REASON_TOKEN_REQUIRED,
-		pb.Reason_REASON_MALFORMED,
+	case pb.Reason_REASON_MALFORMED,
 		pb.Reason_REASON_UNKNOWN,
 		pb.Reason_REASON_EXPIRED,
 		pb.Reason_REASON_REVOKED,

@@ -12,24 +12,28 @@ func TestEveryReasonIsPlaced(t *testing.T) {
 	tests := []struct {
 		r               pb.Reason
 		unauthenticated bool
+		notValid        bool
 	}{
-		{pb.Reason_REASON_VALID, false},
-		{pb.Reason_REASON_PUBLIC, false},
-		{pb.Reason_REASON_TOKEN_REQUIRED, true},
-		{pb.Reason_REASON_MALFORMED, true},
-		{pb.Reason_REASON_UNKNOWN, true},
-		{pb.Reason_REASON_EXPIRED, true},
-		{pb.Reason_REASON_REVOKED, true},
-		{pb.Reason_REASON_NOT_MEMBER, true},
-		{pb.Reason_REASON_DISABLED, true},
-		{pb.Reason_REASON_ZOO_NOT_FOUND, false},
-		{pb.Reason_REASON_OUT_OF_SCOPE, false},
+		{pb.Reason_REASON_VALID, false, false},
+		{pb.Reason_REASON_PUBLIC, false, false},
+		{pb.Reason_REASON_TOKEN_REQUIRED, true, false},
+		{pb.Reason_REASON_MALFORMED, true, true},
+		{pb.Reason_REASON_UNKNOWN, true, true},
+		{pb.Reason_REASON_EXPIRED, true, true},
+		{pb.Reason_REASON_REVOKED, true, true},
+		{pb.Reason_REASON_NOT_MEMBER, true, true},
+		{pb.Reason_REASON_DISABLED, true, true},
+		{pb.Reason_REASON_ZOO_NOT_FOUND, false, false},
+		{pb.Reason_REASON_OUT_OF_SCOPE, false, false},
 	}
 	placed := map[pb.Reason]bool{}
 	for _, tc := range tests {
 		placed[tc.r] = true
 		if got := reason.Unauthenticated(tc.r); got != tc.unauthenticated {
 			t.Errorf("Unauthenticated(%v) = %v, want %v", tc.r, got, tc.unauthenticated)
+		}
+		if got := reason.NotValid(tc.r); got != tc.notValid {
+			t.Errorf("NotValid(%v) = %v, want %v", tc.r, got, tc.notValid)
 		}
 		if got, fallback := reason.Describe(tc.r), reason.Describe(pb.Reason(-1)); got == fallback {
 			t.Errorf("Describe(%v) is the fallback %q", tc.r, got)

@@ -25,6 +25,7 @@ func auditAction(fullMethod string) (string, bool) {
 		pb.WorkspaceService_ListZoos_FullMethodName,
 		pb.TokenService_ListTokens_FullMethodName,
 		pb.TokenService_GetToken_FullMethodName,
+		pb.TokenService_GetSeedPollers_FullMethodName,
 		pb.TokenService_ValidateToken_FullMethodName,
 		pb.TokenService_CheckAccess_FullMethodName,
 		pb.SelfService_GetTokenInfo_FullMethodName,

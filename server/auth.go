@@ -48,7 +48,9 @@ func requiredAccess(fullMethod string) methodAccess {
 		pb.TokenService_GetToken_FullMethodName,
 		pb.TokenService_RevealToken_FullMethodName,
 		pb.TokenService_RevokeToken_FullMethodName,
-		pb.TokenService_RollToken_FullMethodName:
+		pb.TokenService_RollToken_FullMethodName,
+		// The page asks who waits for a seed before creating its token.
+		pb.TokenService_GetSeedPollers_FullMethodName:
 		return owner
 	case pb.WorkspaceService_CreateWorkspace_FullMethodName,
 		pb.WorkspaceService_GetWorkspace_FullMethodName,

@@ -24,7 +24,10 @@
 // the ids the request names; a handler that learns an id only later (a new
 // token's) sets it with setAuditTarget before its store write, which
 // records the event in the same transaction. RevealToken records its event
-// with RecordAudit before the secret is returned. How it can hurt you: a
+// with RecordAudit before the secret is returned; a repeated SDK refresh
+// (--refresh-reuse-interval) hands a successor's secret out again, and its
+// token.refresh event, naming that successor, is committed before it
+// leaves. How it can hurt you: a
 // new handler that writes state under a method mapped to notAudited leaves
 // no trace, and a handler must never put a secret into an event.
 //
@@ -50,4 +53,12 @@
 // Secrets pass through this package only on their way to the caller who is
 // entitled to them (CreateToken, RevealToken, RefreshToken, PickSeedToken);
 // they never enter logs or error messages.
+//
+// PickSeedToken notes who polls each seed (pollers.go) so that the page can
+// tell a member where a token for a link would go. The notes live in memory
+// only, for a minute, keyed by the seed's SHA-256, and are capped: a full
+// tracker ignores new seeds rather than forget one being polled, so a flood
+// of made-up seeds makes a genuine new request show "No program is waiting"
+// (a false alarm, never a false all-clear). GetSeedPollers needs the page's
+// credential: an outsider who knows a seed learns nothing of its pollers.
 package server

@@ -58,9 +58,10 @@ func TestListTokensFilters(t *testing.T) {
 		{"expired", &pb.ListTokensRequest{States: []pb.TokenState{expState}}, ids(expired)},
 		{"revoked without show_revoked", &pb.ListTokensRequest{States: []pb.TokenState{revState}}, ids(revoked)},
 		{"expired or revoked", &pb.ListTokensRequest{States: []pb.TokenState{revState, expState, revState}}, ids(revoked, expired)},
-		{"expiring within a week", &pb.ListTokensRequest{ExpireBefore: week}, ids(soon2, soon1, expired)},
-		{"active and expiring within a week", &pb.ListTokensRequest{States: []pb.TokenState{active}, ExpireBefore: week}, ids(soon2, soon1)},
-		{"expiring within a week, revoked too", &pb.ListTokensRequest{ExpireBefore: week, ShowRevoked: true}, ids(soon2, revoked, soon1, expired)},
+		// Lists with expire_before run soonest end first.
+		{"expiring within a week", &pb.ListTokensRequest{ExpireBefore: week}, ids(expired, soon1, soon2)},
+		{"active and expiring within a week", &pb.ListTokensRequest{States: []pb.TokenState{active}, ExpireBefore: week}, ids(soon1, soon2)},
+		{"expiring within a week, revoked too", &pb.ListTokensRequest{ExpireBefore: week, ShowRevoked: true}, ids(expired, revoked, soon1, soon2)},
 		{"disabled (none yet)", &pb.ListTokensRequest{States: []pb.TokenState{pb.TokenState_TOKEN_STATE_DISABLED}}, nil},
 	}
 	for _, tc := range tests {

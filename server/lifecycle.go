@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
@@ -41,17 +45,23 @@ func (s *Server) rollToken(ctx context.Context, req *pb.RollTokenRequest) (*pb.R
 	if err != nil {
 		return nil, err
 	}
-	next, secret, err := s.roll(ctx, req.GetWorkspaceId(), old.GetToken(), grace)
+	next, secret, err := s.roll(ctx, req.GetWorkspaceId(), old.GetToken(), grace, 0)
 	if err != nil {
 		return nil, err
 	}
-	return &pb.RollTokenResponse{Token: next, Secret: secret}, nil
+	views, err := s.viewsIn(ctx, req.GetWorkspaceId(), s.now(), next)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RollTokenResponse{Token: views[0], Secret: secret}, nil
 }
 
 // roll replaces old by a new token with a fresh secret; old keeps working
-// for grace. workspaceID, when set, must be old's workspace. It is the one
-// path of RollToken and the SDK's refresh.
-func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, grace time.Duration) (*pb.Token, string, error) {
+// for grace. workspaceID, when set, must be old's workspace. repeatWithin
+// (the SDK refresh's reuse interval; 0 for RollToken) lets a retry of the
+// roll that replaced old get that successor and its secret again. It is the
+// one path of RollToken and the SDK's refresh.
+func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, grace, repeatWithin time.Duration) (*storagepb.TokenRecord, string, error) {
 	now := s.now()
 	rec, secret, err := s.newRecord(old, now, time.Time{})
 	if err != nil {
@@ -60,19 +70,42 @@ func (s *Server) roll(ctx context.Context, workspaceID string, old *pb.Token, gr
 	// RollToken's event names the rolled token (its request does); the
 	// SDK's refresh names its token only by the secret, so its event names
 	// the new token, and its actor the old one. A detected reuse names the
-	// reused token and the family it revoked (storage.RollToken).
+	// reused token and the family it revoked, a repeat the successor it
+	// hands out again (storage.RollToken).
 	setAuditTargetIfUnset(ctx, old.GetWorkspaceId(), rec.GetToken().GetTokenId())
-	_, next, err := s.store.RollToken(ctx, storage.Roll{
-		WorkspaceID: workspaceID,
-		OldID:       old.GetTokenId(),
-		Next:        rec,
-		Grace:       grace,
-		Ceiling:     s.maxLife,
-	})
+	r := storage.Roll{
+		WorkspaceID:  workspaceID,
+		OldID:        old.GetTokenId(),
+		Next:         rec,
+		Grace:        grace,
+		Ceiling:      s.maxLife,
+		RepeatWithin: repeatWithin,
+	}
+	_, next, err := s.store.RollToken(ctx, r)
 	if err != nil {
 		return nil, "", err
 	}
-	return view(next, now), secret, nil
+	if r.Repeated(next) {
+		if secret, err = s.repeatedSecret(next); err != nil {
+			return nil, "", err
+		}
+	}
+	return next, secret, nil
+}
+
+// repeatedSecret is the secret of a successor handed out again by a
+// repeated refresh, opened from its sealed copy. A server that keeps only
+// hashes (--reveal=false) cannot send it again: the retry is refused, the
+// family stays live, and the old token keeps working for its grace period.
+func (s *Server) repeatedSecret(next *storagepb.TokenRecord) (string, error) {
+	if len(next.GetSealedSecret()) == 0 {
+		return "", status.Error(codes.FailedPrecondition, "this token was refreshed moments ago, and this server keeps only hashes of secrets, so the new token cannot be sent again: continue with the token that refresh returned (this one keeps working for the refresh grace period)")
+	}
+	b, err := s.box.Open(next.GetSealedSecret(), []byte(next.GetToken().GetTokenId()))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*pb.UpdateTokenResponse, error) {
@@ -148,18 +181,21 @@ func (s *Server) updateToken(ctx context.Context, req *pb.UpdateTokenRequest) (*
 }
 
 // maskPaths checks an AIP-134 update mask against the paths a method may
-// change: required, each path known, none twice; "*" alone means all.
+// change: required, each path known, none twice. The full replacement "*"
+// is refused: it would reset every field the request leaves out (a
+// workspace's token policy among them), so each field to change is named.
 func maskPaths(paths, allowed []string) ([]string, error) {
+	names := strings.Join(allowed, ", ")
 	if len(paths) == 0 {
-		return nil, invalid("update_mask", "is required: name the fields to change, among %v", allowed)
-	}
-	if len(paths) == 1 && paths[0] == "*" {
-		return allowed, nil
+		return nil, invalid("update_mask", "is required: name the fields to change, among %s", names)
 	}
 	seen := make(map[string]bool, len(paths))
 	for _, p := range paths {
+		if p == "*" {
+			return nil, invalid("update_mask", "\"*\" (replace everything) is not accepted: name the fields to change, among %s", names)
+		}
 		if !slices.Contains(allowed, p) {
-			return nil, invalid("update_mask", "path %q cannot be changed; allowed: %v", p, allowed)
+			return nil, invalid("update_mask", "path %q cannot be changed; allowed: %s", p, names)
 		}
 		if seen[p] {
 			return nil, invalid("update_mask", "path %q is named twice", p)
@@ -197,12 +233,16 @@ func checkScopes(prefix string, ops []pb.Operation, zoos []string) ([]pb.Operati
 	return slices.Clone(ops), slices.Clone(zoos), nil
 }
 
-// endTime is when t stops by expiry under policy p, as a timestamp; nil
-// when never.
+// endTime is when t stops by expiry under policy p (lifecycle.End), as a
+// timestamp: t's own expire_time itself when that is the end (shared, not
+// copied, as fillView shares), nil when never.
 func endTime(t *pb.Token, p *pb.TokenPolicy) *timestamppb.Timestamp {
 	end := lifecycle.End(t, p)
 	if end.IsZero() {
 		return nil
+	}
+	if et := t.GetExpireTime(); et != nil && et.AsTime().Equal(end) {
+		return et
 	}
 	return timestamppb.New(end)
 }

@@ -179,6 +179,16 @@ func TestUpdateWorkspaceBadInput(t *testing.T) {
 		{"over the server ceiling", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", TokenPolicy: &pb.TokenPolicy{MaxLifetime: d(91 * day)}}, UpdateMask: mask("token_policy.max_lifetime")}, codes.InvalidArgument, "workspace.token_policy.max_lifetime"},
 		{"default over max", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", TokenPolicy: &pb.TokenPolicy{MaxLifetime: d(day), DefaultLifetime: d(2 * day)}}, UpdateMask: mask("token_policy")}, codes.InvalidArgument, "workspace.token_policy.default_lifetime"},
 		{"missing workspace", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "nope"}, UpdateMask: mask("display_name")}, codes.NotFound, ""},
+		{"full replacement", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", DisplayName: "x"}, UpdateMask: mask("*")}, codes.InvalidArgument, "update_mask"},
+		{"full replacement beside a path", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", DisplayName: "x"}, UpdateMask: mask("display_name", "*")}, codes.InvalidArgument, "update_mask"},
+		{"empty path", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme"}, UpdateMask: mask("")}, codes.InvalidArgument, "update_mask"},
+		{"policy wildcard", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme"}, UpdateMask: mask("token_policy.*")}, codes.InvalidArgument, "update_mask"},
+		{"1ns lifetime", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", TokenPolicy: &pb.TokenPolicy{MaxLifetime: d(time.Nanosecond)}}, UpdateMask: mask("token_policy")}, codes.InvalidArgument, "workspace.token_policy.max_lifetime"},
+		{"59s default", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", TokenPolicy: &pb.TokenPolicy{DefaultLifetime: d(59 * time.Second)}}, UpdateMask: mask("token_policy.default_lifetime")}, codes.InvalidArgument, "workspace.token_policy.default_lifetime"},
+		{"30s family", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", TokenPolicy: &pb.TokenPolicy{MaxFamilyLifetime: d(30 * time.Second)}}, UpdateMask: mask("token_policy")}, codes.InvalidArgument, "workspace.token_policy.max_family_lifetime"},
+		{"negative family", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", TokenPolicy: &pb.TokenPolicy{MaxFamilyLifetime: d(-time.Hour)}}, UpdateMask: mask("token_policy.max_family_lifetime")}, codes.InvalidArgument, "workspace.token_policy.max_family_lifetime"},
+		{"huge family", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", TokenPolicy: &pb.TokenPolicy{MaxFamilyLifetime: &durationpb.Duration{Seconds: 315576000000}}}, UpdateMask: mask("token_policy")}, codes.InvalidArgument, "workspace.token_policy.max_family_lifetime"},
+		{"invalid duration", &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", TokenPolicy: &pb.TokenPolicy{MaxLifetime: &durationpb.Duration{Seconds: 3600, Nanos: -1}}}, UpdateMask: mask("token_policy")}, codes.InvalidArgument, "workspace.token_policy.max_lifetime"},
 	}
 	for _, tt := range tests {
 		_, err := e.workspaces.UpdateWorkspace(ctx, tt.req)
@@ -191,6 +201,16 @@ func TestUpdateWorkspaceBadInput(t *testing.T) {
 		if err != nil || got.GetWorkspace().GetTokenPolicy() != nil || got.GetWorkspace().GetDisplayName() != "acme" {
 			t.Errorf("%s: a refused update changed the workspace: %v, %v", tt.name, got, err)
 		}
+	}
+	// The full replacement would have cleared the policy: its refusal names
+	// the paths a client may name instead.
+	e.setPolicy(t, "acme", &pb.TokenPolicy{MaxLifetime: d(day)}, "token_policy")
+	_, err := e.workspaces.UpdateWorkspace(ctx, &pb.UpdateWorkspaceRequest{Workspace: &pb.Workspace{WorkspaceId: "acme", DisplayName: "x"}, UpdateMask: mask("*")})
+	if msg := status.Convert(err).Message(); !strings.Contains(msg, "display_name") || !strings.Contains(msg, "token_policy") {
+		t.Errorf("update_mask=*: %v; want the allowed paths named", err)
+	}
+	if got, err := e.workspaces.GetWorkspace(ctx, &pb.GetWorkspaceRequest{WorkspaceId: "acme"}); err != nil || got.GetWorkspace().GetTokenPolicy().GetMaxLifetime().AsDuration() != day {
+		t.Errorf("update_mask=* changed the policy: %v, %v", got, err)
 	}
 	// A subfield path changes only that field.
 	e.setPolicy(t, "acme", &pb.TokenPolicy{MaxLifetime: d(day), RequireExpiry: true}, "token_policy")

@@ -69,9 +69,8 @@ func (s *Server) revokeTokens(ctx context.Context, req *pb.RevokeTokensRequest) 
 	if err != nil {
 		return nil, err
 	}
-	resp.Tokens = make([]*pb.Token, len(recs))
-	for i, r := range recs {
-		resp.Tokens[i] = view(r, now)
+	if resp.Tokens, err = s.viewsIn(ctx, req.GetWorkspaceId(), now, recs...); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }

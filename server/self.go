@@ -79,7 +79,8 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 
 // refreshToken is the SDK's refresh: a roll of the token that
 // authenticates the call, with the refresh grace period, through the same
-// path as RollToken.
+// path as RollToken. A repeat within the refresh reuse interval (an SDK
+// retrying after a lost answer) gets the same new token.
 func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) (*pb.RefreshTokenResponse, error) {
 	if err := s.limitRefresh(req.GetToken()); err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func (s *Server) refreshToken(ctx context.Context, req *pb.RefreshTokenRequest) 
 	}
 	// The token acts on itself: no credential vouched for the call.
 	setAuditActor(ctx, tokenActor(v.Token().GetTokenId()))
-	_, secret, err := s.roll(ctx, "", v.Token(), s.grace)
+	_, secret, err := s.roll(ctx, "", v.Token(), s.grace, s.repeatRefresh)
 	if errors.Is(err, lifecycle.ErrReused) {
 		return nil, status.Error(codes.FailedPrecondition, "the token was already refreshed, so two parties hold it: every token of its family is now revoked; create a new token")
 	}
@@ -108,6 +109,7 @@ func (s *Server) pickSeedToken(ctx context.Context, req *pb.PickSeedTokenRequest
 		return nil, invalid("seed", "must be at most %d characters", maxSeedLen)
 	}
 	hash := sha256.Sum256([]byte(req.GetSeed()))
+	s.notePoll(ctx, req.GetSeed(), hash)
 	var secret []byte
 	_, err := s.store.PickSeed(ctx, hash, s.now(), func(rec *storagepb.SeedRecord) error {
 		var err error

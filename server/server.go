@@ -49,6 +49,10 @@ type Config struct {
 	// RefreshGrace is how long a refreshed token keeps working; 0 means
 	// DefaultRefreshGrace.
 	RefreshGrace time.Duration
+	// RefreshReuseInterval is how long after an SDK refresh a repeat of it
+	// (a client retrying after a lost answer) gets the same new token
+	// instead of revoking the family as a reuse; 0 means no repeats.
+	RefreshReuseInterval time.Duration
 	// SeedTTL is how long a seed can be picked after its token was created; 0
 	// means DefaultSeedTTL.
 	SeedTTL time.Duration
@@ -98,14 +102,15 @@ type Server struct {
 	access  *access.Authority
 	gateway *authz.Gateway
 	// gatewayCred makes gateway methods need a validator credential.
-	gatewayCred bool
-	box         Sealer
-	creds       *credential.Set
-	reveal      bool
-	maxLife     time.Duration
-	grace       time.Duration
-	seedTTL     time.Duration
-	limits      TransportLimits
+	gatewayCred   bool
+	box           Sealer
+	creds         *credential.Set
+	reveal        bool
+	maxLife       time.Duration
+	grace         time.Duration
+	repeatRefresh time.Duration
+	seedTTL       time.Duration
+	limits        TransportLimits
 
 	clientLimit  *ratelimit.Limiter
 	refreshLimit *ratelimit.Limiter
@@ -117,20 +122,23 @@ type Server struct {
 	now     func() time.Time
 	// auditLog copies committed audit events to the log and AuditLog.
 	auditLog *auditLog
-	tracing  *tracing.Tracing
+	// pollers remembers who polled each seed (in memory, a minute).
+	pollers *pollers
+	tracing *tracing.Tracing
 }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:   cfg.Store,
-		box:     cfg.Box,
-		creds:   cfg.Credentials,
-		reveal:  cfg.Reveal,
-		maxLife: cfg.MaxTokenLifetime,
-		grace:   cfg.RefreshGrace,
-		seedTTL: cfg.SeedTTL,
-		limits:  cfg.Transport.withDefaults(),
+		store:         cfg.Store,
+		box:           cfg.Box,
+		creds:         cfg.Credentials,
+		reveal:        cfg.Reveal,
+		maxLife:       cfg.MaxTokenLifetime,
+		grace:         cfg.RefreshGrace,
+		repeatRefresh: cfg.RefreshReuseInterval,
+		seedTTL:       cfg.SeedTTL,
+		limits:        cfg.Transport.withDefaults(),
 
 		clientLimit:  cfg.ClientLimiter,
 		refreshLimit: cfg.RefreshLimiter,
@@ -161,6 +169,7 @@ func New(cfg Config) *Server {
 	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
 	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
+	s.pollers = newPollers()
 	return s
 }
 

@@ -94,6 +94,9 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 	}
 	var park *storage.SeedPark
 	if seedHash != nil {
+		// Marked for good, so that lists, tokenctl and audits can tell a
+		// token handed to whatever program polled the seed.
+		rec.Token.CreatedForSeed = true
 		sealed, err := s.box.Seal([]byte(secret), seedHash[:])
 		if err != nil {
 			return nil, err
@@ -166,6 +169,9 @@ func (s *Server) listTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb
 	if filter.policy, err = s.store.GetTokenPolicy(ctx, req.GetWorkspaceId()); err != nil {
 		return nil, err
 	}
+	if !filter.expireBefore.IsZero() {
+		return s.listExpiring(ctx, req.GetWorkspaceId(), filter, kind, limit, before)
+	}
 	recs, err := s.store.ListTokensMatching(ctx, req.GetWorkspaceId(), before, limit+1, filter.match)
 	if err != nil {
 		return nil, err
@@ -224,7 +230,11 @@ func (s *Server) revokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	return &pb.RevokeTokenResponse{Token: view(rec, now)}, nil
+	views, err := s.viewsIn(ctx, req.GetWorkspaceId(), now, rec)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RevokeTokenResponse{Token: views[0]}, nil
 }
 
 func (s *Server) lookupByID(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
@@ -244,6 +254,21 @@ func checkTokenPath(workspaceID, tokenID string) error {
 	return nil
 }
 
+// viewsIn returns the public form of tokens of workspace workspaceID as of
+// now under the workspace's token policy, read once (after a write that
+// did not hand it back).
+func (s *Server) viewsIn(ctx context.Context, workspaceID string, now time.Time, recs ...*storagepb.TokenRecord) ([]*pb.Token, error) {
+	p, err := s.store.GetTokenPolicy(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pb.Token, len(recs))
+	for i, r := range recs {
+		out[i] = viewUnder(r, p, now)
+	}
+	return out, nil
+}
+
 // view returns the public form of a stored token with its state as of now,
 // without a workspace policy; viewUnder applies one.
 func view(rec *storagepb.TokenRecord, now time.Time) *pb.Token {
@@ -259,7 +284,7 @@ func viewUnder(rec *storagepb.TokenRecord, p *pb.TokenPolicy, now time.Time) *pb
 }
 
 // fillView sets t to the public form of stored token st with its state as
-// of now under p. t shares st's timestamps and lists instead of copying
+// of now under p and the end that applies to it under p. t shares st's timestamps and lists instead of copying
 // them: st may be the validation index's shared record, so neither may be
 // changed afterwards (responses are only marshalled).
 func fillView(t, st *pb.Token, p *pb.TokenPolicy, now time.Time) {
@@ -280,4 +305,6 @@ func fillView(t, st *pb.Token, p *pb.TokenPolicy, now time.Time) {
 	t.Replaces = st.GetReplaces()
 	t.FamilyId = st.GetFamilyId()
 	t.State = lifecycle.StateUnder(st, p, now)
+	t.EffectiveExpireTime = endTime(st, p)
+	t.CreatedForSeed = st.GetCreatedForSeed()
 }

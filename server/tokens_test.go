@@ -42,6 +42,8 @@ func TestTokenLifecycle(t *testing.T) {
 		ExpireTime:  timestamppb.New(exp),
 		State:       pb.TokenState_TOKEN_STATE_ACTIVE,
 		FamilyId:    created.GetToken().GetTokenId(),
+		// No workspace policy: the token's own expiry is its end.
+		EffectiveExpireTime: timestamppb.New(exp),
 	}
 	if diff := cmp.Diff(want, created.GetToken(), protocmp.Transform()); diff != "" {
 		t.Errorf("created token (-want +got):\n%s", diff)

@@ -30,8 +30,10 @@ func (s *Server) validateToken(ctx context.Context, req *pb.ValidateTokenRequest
 	if t := v.Token(); t != nil {
 		if out.buf.Holds(t) {
 			// The decoded token is the response's own: its view differs
-			// from the stored token only in its state (see fillView).
+			// from the stored token only in its state and its end (see
+			// fillView).
 			t.State = lifecycle.StateUnder(t, v.Policy, v.At)
+			t.EffectiveExpireTime = endTime(t, v.Policy)
 		} else {
 			t = viewUnder(v.Record, v.Policy, v.At)
 		}

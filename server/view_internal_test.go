@@ -13,8 +13,8 @@ import (
 )
 
 // TestFillViewCopiesEveryField sets every field of a stored token and
-// checks that its view carries each one (state apart, which the view
-// computes): a field added to Token and forgotten in fillView fails here.
+// checks that its view carries each one (state and effective end apart,
+// which the view computes): a field added to Token and forgotten in fillView fails here.
 func TestFillViewCopiesEveryField(t *testing.T) {
 	t.Parallel()
 	st := &pb.Token{}
@@ -41,8 +41,11 @@ func TestFillViewCopiesEveryField(t *testing.T) {
 		}
 	}
 	got := viewUnder(&storagepb.TokenRecord{Token: st}, nil, now)
+	// The view computes state and the effective end (here, without a
+	// policy, the token's own expiry).
 	want := proto.CloneOf(st)
 	want.State = got.GetState()
+	want.EffectiveExpireTime = st.GetExpireTime()
 	if got.GetState() == pb.TokenState_TOKEN_STATE_UNSPECIFIED {
 		t.Errorf("view state unset")
 	}

@@ -22,6 +22,18 @@ type Roll struct {
 	Grace time.Duration
 	// Ceiling is the server's maximum token lifetime; 0 means none.
 	Ceiling time.Duration
+	// RepeatWithin is the SDK refresh's reuse interval (0: none): a roll of
+	// a token already replaced within it, by a successor still live, is a
+	// retry (lifecycle.RepeatRefresh). RollToken then writes no token and
+	// returns the existing successor as next (its id is not Next's), with
+	// the audit event of ctx naming it.
+	RepeatWithin time.Duration
+}
+
+// Repeated reports whether next, as returned by RollToken for r, is an
+// existing successor handed out again rather than r.Next.
+func (r Roll) Repeated(next *storagepb.TokenRecord) bool {
+	return next.GetToken().GetTokenId() != r.Next.GetToken().GetTokenId()
 }
 
 // SeedPark is a seed to park with a new token, for one pick-up by the SDK.

@@ -38,7 +38,7 @@ func CheckID(kind, id string) error {
 }
 
 // CheckNewToken checks a record about to be stored as a new token and
-// returns its encoding (with the derived state cleared).
+// returns its encoding (with the derived state and effective end cleared).
 func CheckNewToken(rec *storagepb.TokenRecord) ([]byte, error) {
 	if rec.GetToken() == nil {
 		return nil, fmt.Errorf("nil token record: %w", ErrInvalid)
@@ -54,10 +54,11 @@ func CheckNewToken(rec *storagepb.TokenRecord) ([]byte, error) {
 	if len(rec.SecretHash) != sha256.Size {
 		return nil, fmt.Errorf("token %q: secret hash has %d bytes, want %d: %w", t.TokenId, len(rec.SecretHash), sha256.Size, ErrInvalid)
 	}
-	if t.State != pb.TokenState_TOKEN_STATE_UNSPECIFIED {
-		// State is computed on read, never stored.
+	if t.State != pb.TokenState_TOKEN_STATE_UNSPECIFIED || t.EffectiveExpireTime != nil {
+		// State and the effective end are computed on read, never stored.
 		rec = proto.CloneOf(rec)
 		rec.Token.State = pb.TokenState_TOKEN_STATE_UNSPECIFIED
+		rec.Token.EffectiveExpireTime = nil
 	}
 	b, err := proto.Marshal(rec)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -31,7 +32,7 @@ const chromiumPath = "/usr/bin/chromium"
 
 // newBrowser starts one headless Chromium for a whole test. The flags keep it
 // off the network: without them it hangs on a machine with no internet.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := chromiumPath
 	if _, err := os.Stat(path); err != nil {
@@ -41,7 +42,7 @@ func newBrowser(t *testing.T) context.Context {
 		}
 		path = p
 	}
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -58,7 +59,8 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("metrics-recording-only", true),
-	)
+	}, extra...)
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	t.Cleanup(cancelCtx)
@@ -336,4 +338,34 @@ func eval[T any](tb *tab, js string) T {
 		tb.t.Fatalf("evaluate %s: %v", js, err)
 	}
 	return v
+}
+
+// wrapTokenList makes the page see token lists as the server will send
+// them once it reports more: perToken is JavaScript run on each token
+// ("tok") of every list answer before the page reads it.
+func (tb *tab) wrapTokenList(perToken string) {
+	tb.t.Helper()
+	wrap := `{
+  const orig = window.fetch;
+  window.fetch = async (...args) => {
+    const resp = await orig(...args);
+    if (!String(args[0]).includes("/tokens?")) return resp;
+    const data = await resp.json();
+    for (const tok of data.tokens || []) { ` + perToken + ` }
+    return new Response(JSON.stringify(data), {status: resp.status, headers: resp.headers});
+  };
+}`
+	if _, err := chromedp.Call(tb.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: wrap}); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// deleteRow deletes the token of the table row css through its Delete
+// button and the confirmation dialog, and waits for the row to go.
+func (tb *tab) deleteRow(row string) {
+	tb.t.Helper()
+	tb.click("button", "Delete", within(tb, row))
+	tb.waitRole("dialog", "Delete token?")
+	tb.click("button", "Delete", within(tb, "#delete-dialog"))
+	tb.do("row goes", chromedp.WaitNotPresent(chromedp.CSS(row)))
 }

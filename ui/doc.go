@@ -15,6 +15,15 @@
 // credential sits in the tab's sessionStorage: anyone with that browser
 // profile open can use it until Sign out or the tab closes. In member mode
 // the proxy's login cookie is the credential; the REST facade refuses
-// requests other sites make a browser send (Sec-Fetch-Site), but a proxy that
-// does not overwrite the user header lets anyone be anyone.
+// requests other sites make a browser send (Sec-Fetch-Site over HTTPS; JSON
+// and Origin everywhere, so the page sends JSON on every call that changes
+// something), but a proxy that does not overwrite the user header lets anyone
+// be anyone. /create_token is a link anyone can send: a member who generates
+// a token on someone else's link hands it to them. The page never opens the
+// dialog by itself, shows who polls the seed (GetSeedPollers) and the
+// browser's own address, needs "I started this request myself", and shows
+// the link's message only as a bidi-isolated quotation; CheckLink (link.go)
+// and sdk.js refuse control and text-direction characters, long messages and
+// malformed seeds. Change one, change the other: TestSDKLinkInBrowser holds
+// both to the same table.
 package ui

@@ -3,6 +3,8 @@ package ui
 import (
 	"embed"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io/fs"
 	"net/http"
 
@@ -19,7 +21,8 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // Routes returns the handlers of the page keyed by http.ServeMux pattern:
-// the assets under /ui/, the same page at /create_token for the SDK, and
+// the assets under /ui/, the same page at /create_token for the SDK (a link
+// that breaks CheckLink gets a refusal with nothing to press instead), and
 // /ui/session, which says whether the request is signed in as a workspace
 // member (member mode) or must bring a service credential (operator mode).
 func Routes() map[string]http.Handler {
@@ -33,6 +36,10 @@ func Routes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"GET /ui/": secured(page),
 		"GET /create_token": secured(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := CheckLink(r.URL.Query()); err != nil {
+				refuseLink(w, err)
+				return
+			}
 			http.ServeFileFS(w, r, files, "index.html")
 		})),
 	}
@@ -54,6 +61,33 @@ func serveSession(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(s)
+}
+
+// refuseLink answers a /create_token link that breaks CheckLink with a page
+// that says why and offers nothing to press; it never repeats the link.
+func refuseLink(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = fmt.Fprintf(w, `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Workspace Tokens</title>
+<link rel="stylesheet" href="/ui/style.css">
+</head>
+<body>
+<header class="bar"><h1>Workspace Tokens</h1></header>
+<main>
+<section class="alert" aria-labelledby="link-title">
+<h2 id="link-title">This link cannot be used</h2>
+<p id="link-error">This page creates tokens for a program that asks for one, but %s, so no token can be made from it.</p>
+<p>If you ran the program yourself, run it again. If someone sent you this link, do not use it.</p>
+</section>
+</main>
+</body>
+</html>
+`, html.EscapeString(err.Error()))
 }
 
 // secured adds the security headers of the page.

@@ -48,6 +48,10 @@ const (
 	fRevokeReason = 15
 	fReplaces     = 16
 	fFamilyID     = 17
+	// fEffectiveExpireTime is computed when a token is shown and never
+	// stored: an encoding carrying it takes the slow path.
+	fEffectiveExpireTime = 18
+	fCreatedForSeed      = 19
 )
 
 // decode sets d.tok (and the values it points to) from enc, the encoding
@@ -102,6 +106,8 @@ func (d *Decoded) fast(enc string) bool {
 				ops = append(ops, pb.Operation(int32(v)))
 			case fDisabled:
 				t.Disabled = v != 0
+			case fCreatedForSeed:
+				t.CreatedForSeed = v != 0
 			case fRevokeReason:
 				t.RevokeReason = pb.RevokeReason(int32(v))
 			default:

@@ -19,7 +19,8 @@ func TestDecodeCoversToken(t *testing.T) {
 	t.Parallel()
 	known := map[int32]bool{}
 	for _, n := range []int32{fTokenID, fWorkspaceID, fUserID, fDescription, fMaskedKey, fCreateTime, fExpireTime,
-		fState, fRevokeTime, fReplacedBy, fLastUsedTime, fOperations, fZoos, fDisabled, fRevokeReason, fReplaces, fFamilyID} {
+		fState, fRevokeTime, fReplacedBy, fLastUsedTime, fOperations, fZoos, fDisabled, fRevokeReason, fReplaces, fFamilyID,
+		fEffectiveExpireTime, fCreatedForSeed} {
 		known[n] = true
 	}
 	fields := (&pb.Token{}).ProtoReflect().Descriptor().Fields()
@@ -37,7 +38,7 @@ func TestDecodeCoversToken(t *testing.T) {
 		CreateTime: timestamppb.New(timestamppb.Now().AsTime()), ExpireTime: &timestamppb.Timestamp{Seconds: -5, Nanos: 7},
 		State: pb.TokenState(2), RevokeTime: &timestamppb.Timestamp{}, ReplacedBy: "t2",
 		LastUsedTime: &timestamppb.Timestamp{Seconds: 1 << 40}, Disabled: true, RevokeReason: pb.RevokeReason(1),
-		Replaces: "t0", FamilyId: "t0",
+		Replaces: "t0", FamilyId: "t0", CreatedForSeed: true,
 		Operations: []pb.Operation{pb.Operation_OPERATION_DOWNLOAD, pb.Operation_OPERATION_CLOUD_INFERENCE, pb.Operation_OPERATION_DOWNLOAD},
 		Zoos:       []string{"acme/a", "acme/b", "acme/c"},
 	}

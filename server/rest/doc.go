@@ -1,6 +1,6 @@
 // Package rest serves the tokenauthority API over HTTP/JSON: a grpc-gateway
 // facade that calls the gRPC service implementations in-process, beside a
-// few plain endpoints (/openapi.json, /healthz, /readyz, /metrics).
+// few plain endpoints (/openapi.json, /swagger.json, /healthz, /readyz, /metrics).
 //
 // JSON uses the proto field names (snake_case) and always includes
 // unpopulated fields, because the hub SDK reads keys such as created_at that
@@ -25,6 +25,13 @@
 // that workspace member (server.WithTrustedUser), on a context value that no
 // header or metadata can forge. A mistake in --trusted-proxies, or a proxy
 // that passes a client's own header through, lets anyone act as any member.
+// The proxy's login cookie comes with requests other sites make a browser
+// send, so a signed-in request that changes something must be JSON and, when
+// it names an Origin, come from the hub's own or an allowed one
+// (crossorigin.go); this is checked in the one middleware every route goes
+// through. From a trusted proxy the last X-Forwarded-For address becomes the
+// request's peer: a proxy that lets a client choose that entry lets it choose
+// its audit address, rate-limit bucket and the address a seed's poller shows.
 //
 // # How it can hurt you
 //

@@ -1,9 +1,13 @@
 package rest
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"google.golang.org/grpc/peer"
 
 	"tokenauthority/server"
 )
@@ -19,6 +23,10 @@ type TrustedUser struct {
 	Header string
 	// Proxies are the addresses the header is believed from.
 	Proxies []netip.Prefix
+	// AllowedOrigins are further web origins (as ParseOrigins returns
+	// them) whose pages may change things for a signed-in member, beside
+	// the hub's own.
+	AllowedOrigins []string
 }
 
 // identify marks requests of trusted users before next sees them.
@@ -27,7 +35,18 @@ func (t *TrustedUser) identify(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !t.trusts(r.RemoteAddr) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r = r.WithContext(withForwardedPeer(r.Context(), r))
 		if user, ok := t.user(r); ok {
+			// One place for every entry point a member reaches: the
+			// gateway, the page's API calls, the SDK page's create.
+			if code, grpcCode, detail := refuseCrossSite(r, t.AllowedOrigins); code != 0 {
+				writeError(w, code, errorBody{Code: grpcCode, Message: detail, Detail: detail})
+				return
+			}
 			r = r.WithContext(server.WithTrustedUser(r.Context(), user))
 		}
 		next.ServeHTTP(w, r)
@@ -92,4 +111,29 @@ func ParseProxies(s string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// withForwardedPeer makes the client a trusted proxy forwarded the request
+// for its peer: the last address of X-Forwarded-For, the one the proxy
+// itself appended. Audit events, rate limits and a seed's pollers then name
+// the client rather than the proxy. Without the header, or with an entry
+// that is not an address, the peer stays the proxy.
+func withForwardedPeer(ctx context.Context, r *http.Request) context.Context {
+	values := r.Header.Values("X-Forwarded-For")
+	if len(values) == 0 {
+		return ctx
+	}
+	last := values[len(values)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	addr, err := netip.ParseAddr(strings.TrimSpace(last))
+	if err != nil || addr.Zone() != "" {
+		return ctx
+	}
+	p := &peer.Peer{Addr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(addr.Unmap(), 0))}
+	if old, ok := peer.FromContext(ctx); ok {
+		p.AuthInfo = old.AuthInfo
+	}
+	return peer.NewContext(ctx, p)
 }

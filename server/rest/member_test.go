@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"testing"
 
+	"google.golang.org/grpc/peer"
+
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 )
@@ -26,13 +28,7 @@ func TestTrustedUser(t *testing.T) {
 		}
 		w.Write([]byte(user))
 	})
-	h, err := rest.New(context.Background(), rest.Config{
-		Routes:      map[string]http.Handler{"GET /who": who},
-		TrustedUser: &rest.TrustedUser{Header: "X-Forwarded-User", Proxies: proxies},
-	}, tokens{}, workspaces{}, self{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := memberFacade(t, proxies, "GET /who", who)
 	tests := []struct {
 		name    string
 		remote  string
@@ -101,4 +97,66 @@ func TestParseProxies(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestForwardedClient: behind a trusted proxy the services see the client
+// the proxy appended to X-Forwarded-For; anyone else's header is ignored.
+func TestForwardedClient(t *testing.T) {
+	t.Parallel()
+	proxies, err := rest.ParseProxies("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	where := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := peer.FromContext(r.Context())
+		if !ok {
+			w.Write([]byte("-"))
+			return
+		}
+		w.Write([]byte(p.Addr.String()))
+	})
+	h := memberFacade(t, proxies, "GET /where", where)
+	tests := []struct {
+		name   string
+		remote string
+		xff    []string
+		want   string
+	}{
+		{"trusted proxy", "127.0.0.1:5000", []string{"198.51.100.7"}, "198.51.100.7:0"},
+		{"the proxy's entry is the last", "127.0.0.1:5000", []string{"203.0.113.1, 198.51.100.7"}, "198.51.100.7:0"},
+		{"the last of several headers", "127.0.0.1:5000", []string{"203.0.113.1", "198.51.100.7"}, "198.51.100.7:0"},
+		{"IPv6 client", "127.0.0.1:5000", []string{"2001:db8::7"}, "[2001:db8::7]:0"},
+		{"no header", "127.0.0.1:5000", nil, "127.0.0.1:5000"},
+		{"not an address", "127.0.0.1:5000", []string{"evil.test"}, "127.0.0.1:5000"},
+		{"untrusted sender", "192.0.2.9:5000", []string{"198.51.100.7"}, "192.0.2.9:5000"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest(http.MethodGet, "/where", nil)
+			req.RemoteAddr = tc.remote
+			for _, v := range tc.xff {
+				req.Header.Add("X-Forwarded-For", v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if got := rec.Body.String(); got != tc.want {
+				t.Errorf("client = %q; want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// memberFacade is the REST facade in member mode, trusting proxies, with h
+// served at pattern.
+func memberFacade(t *testing.T, proxies []netip.Prefix, pattern string, h http.Handler) http.Handler {
+	t.Helper()
+	f, err := rest.New(context.Background(), rest.Config{
+		Routes:      map[string]http.Handler{pattern: h},
+		TrustedUser: &rest.TrustedUser{Header: "X-Forwarded-User", Proxies: proxies},
+	}, tokens{}, workspaces{}, self{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

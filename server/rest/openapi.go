@@ -5,20 +5,32 @@ import (
 	"net/http"
 )
 
-// openapiDoc is generated from the protos by protoc-gen-openapiv2 and
-// embedded so that the binary always serves the document of its own API.
-//
-//go:embed openapi/tokenauthority.swagger.json
-var openapiDoc []byte
+// The documents of the REST API, generated from the protos by buf generate
+// (internal/protoc-gen-openapi3) and embedded so that the binary always
+// serves the documents of its own API.
+var (
+	//go:embed openapi/tokenauthority.openapi.json
+	openapiDoc []byte
+	//go:embed openapi/tokenauthority.swagger.json
+	swaggerDoc []byte
+)
 
-// OpenAPI returns the embedded OpenAPI (Swagger 2.0) document of the REST
-// API. The caller owns the returned copy.
+// OpenAPI returns the embedded OpenAPI 3 document of the REST API, served
+// at GET /openapi.json. The caller owns the returned copy.
 func OpenAPI() []byte {
 	return append([]byte(nil), openapiDoc...)
 }
 
-// serveOpenAPI answers GET /openapi.json.
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(openapiDoc)
+// Swagger returns the embedded Swagger 2.0 document of the REST API, served
+// at GET /swagger.json for older tools. The caller owns the returned copy.
+func Swagger() []byte {
+	return append([]byte(nil), swaggerDoc...)
+}
+
+// serveDocument answers GET /openapi.json or GET /swagger.json.
+func serveDocument(doc []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+	}
 }

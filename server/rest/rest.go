@@ -67,7 +67,7 @@ type Config struct {
 
 // New returns the HTTP handler of the REST API: the gateway routes of the
 // three services, called in-process, and the plain endpoints /openapi.json,
-// /healthz, /readyz and /metrics. ctx is only used to register the
+// /swagger.json, /healthz, /readyz and /metrics. ctx is only used to register the
 // gateway handlers.
 func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspaces pb.WorkspaceServiceServer, self pb.SelfServiceServer) (http.Handler, error) {
 	if tokens == nil || workspaces == nil || self == nil {
@@ -110,7 +110,8 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 	}
 
 	routes := map[string]http.Handler{
-		"GET /openapi.json": http.HandlerFunc(serveOpenAPI),
+		"GET /openapi.json": serveDocument(openapiDoc),
+		"GET /swagger.json": serveDocument(swaggerDoc),
 		"GET /healthz":      http.HandlerFunc(serveHealthz),
 		"GET /readyz":       readyz(cfg.Ready),
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
@@ -29,7 +30,9 @@ import (
 // be rolled; ErrNotMember if its user left the workspace. A token that was
 // already replaced means its secret is used twice: the whole family is
 // revoked (REVOKE_REASON_REUSE_DETECTED), that is committed, and the error
-// wraps lifecycle.ErrReused.
+// wraps lifecycle.ErrReused, unless r.RepeatWithin makes it a retry of the
+// refresh that replaced it: then nothing changes and next is that
+// successor.
 func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *storagepb.TokenRecord, err error) {
 	if err := storage.CheckID("token", r.OldID); err != nil {
 		return nil, nil, err
@@ -61,6 +64,13 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		if err := lifecycle.Rollable(o.Token, policy, now); err != nil {
 			if !errors.Is(err, lifecycle.ErrReused) {
 				return reject(err)
+			}
+			if n, err := repeatOf(tx, o, policy, r, now); err != nil || n != nil {
+				if n != nil {
+					audit.FromContext(ctx).SetTarget(o.Token.WorkspaceId, n.Token.TokenId)
+					old, next = o, n
+				}
+				return err
 			}
 			reused = err
 			revoked, err := s.revokeFamily(tx, o, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
@@ -120,4 +130,20 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		return nil, nil, reused
 	}
 	return old, next, nil
+}
+
+// repeatOf returns the successor of o when rolling o again is a retry of
+// the refresh that made it (lifecycle.RepeatRefresh), else nil.
+func repeatOf(tx *bolt.Tx, o *storagepb.TokenRecord, policy *pb.TokenPolicy, r storage.Roll, now time.Time) (*storagepb.TokenRecord, error) {
+	if r.RepeatWithin <= 0 {
+		return nil, nil
+	}
+	n, err := tokenByID(tx, o.Token.GetReplacedBy())
+	if err != nil || n == nil {
+		return nil, err
+	}
+	if !lifecycle.RepeatRefresh(o.Token, n.Token, policy, r.RepeatWithin, now) {
+		return nil, nil
+	}
+	return n, nil
 }

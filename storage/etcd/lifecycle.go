@@ -66,7 +66,9 @@ var errReuseFound = errors.New("reuse found")
 // RollToken stores the successor of a token and retires the old one, in
 // one transaction guarded by every record it read. Rolling a token that
 // was already rolled (a reused secret) revokes its whole family instead
-// and returns an error wrapping lifecycle.ErrReused.
+// and returns an error wrapping lifecycle.ErrReused, unless r.RepeatWithin
+// makes it a retry of the refresh that replaced it: then nothing changes
+// and next is that successor.
 func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *storagepb.TokenRecord, err error) {
 	if err := storage.CheckID("token", r.OldID); err != nil {
 		return nil, nil, err
@@ -112,6 +114,13 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		}
 		if err := lifecycle.Rollable(o.Token, policy, now); err != nil {
 			if !errors.Is(err, lifecycle.ErrReused) {
+				return err
+			}
+			if n, err := s.repeatOf(x, o, policy, pending, r, now); err != nil || n != nil {
+				if n != nil {
+					audit.FromContext(ctx).SetTarget(o.Token.WorkspaceId, n.Token.TokenId)
+					old, next = o, n
+				}
 				return err
 			}
 			reused = err
@@ -269,4 +278,27 @@ func (s *Store) GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.Tok
 		return nil, err
 	}
 	return ws.GetTokenPolicy(), nil
+}
+
+// repeatOf returns the successor of o when rolling o again is a retry of
+// the refresh that made it (lifecycle.RepeatRefresh), else nil. A decided
+// revocation naming the successor counts, as for o.
+func (s *Store) repeatOf(x *txn, o *storagepb.TokenRecord, policy *pb.TokenPolicy, pending []*revocation, r storage.Roll, now time.Time) (*storagepb.TokenRecord, error) {
+	if r.RepeatWithin <= 0 {
+		return nil, nil
+	}
+	id := o.Token.GetReplacedBy()
+	n, err := s.tokenByID(x, id)
+	if err != nil || n == nil {
+		return nil, err
+	}
+	kv, err := x.get(s.k.token(id)) // read above: no round trip
+	if err != nil {
+		return nil, err
+	}
+	applyPending(n.Token, kv.CreateRevision, pending)
+	if !lifecycle.RepeatRefresh(o.Token, n.Token, policy, r.RepeatWithin, now) {
+		return nil, nil
+	}
+	return n, nil
 }

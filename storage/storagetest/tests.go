@@ -47,6 +47,7 @@ var conformance = []struct {
 	{"RollKeepsOnePredecessorInGrace", testRollKeepsOnePredecessorInGrace},
 	{"RevokeRevokesDescendants", testRevokeRevokesDescendants},
 	{"RollReuseRevokesFamily", testRollReuseRevokesFamily},
+	{"RollRepeatWithin", testRollRepeatWithin},
 	{"RollReuseRevokesLongFamily", testRollReuseRevokesLongFamily},
 	{"RollFamilyLifetime", testRollFamilyLifetime},
 	{"UpdateToken", testUpdateToken},

@@ -33,7 +33,10 @@ async function call(method, path, body) {
   const headers = { "Accept": "application/json" };
   const cred = credential();
   if (cred) headers["Authorization"] = "Bearer " + cred;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // Every request that changes something says it is JSON, even without a
+  // body: the server refuses anything else from a signed-in member, since
+  // another site's form could send it.
+  if (method !== "GET") headers["Content-Type"] = "application/json";
   let resp;
   try {
     resp = await fetch(path, {
@@ -90,3 +93,4 @@ export const listTokens = (ws, showRevoked) =>
 export const createToken = (ws, req) => call("POST", `/v1/workspaces/${enc(ws)}/tokens`, req);
 export const revealToken = (ws, id) => call("POST", `/v1/workspaces/${enc(ws)}/tokens/${enc(id)}:reveal`, {});
 export const revokeToken = (ws, id) => call("DELETE", `/v1/workspaces/${enc(ws)}/tokens/${enc(id)}`);
+export const seedPollers = (seed) => call("POST", "/v1/tokens-seed:pollers", { seed });

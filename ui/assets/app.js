@@ -3,6 +3,7 @@
 // "new token" box, and it is cleared when the dialog closes.
 import * as api from "./api.js";
 import { el, expiresText, dateText, stateText, isInactive } from "./view.js";
+import { checkRequest, whereText } from "./sdk.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,23 +14,72 @@ const state = {
   tokens: [],
   seed: "",         // the SDK's seed on /create_token, kept in memory only
   message: "",
+  where: null,      // {lines, warning}: who waits for the seed
+  watch: 0,         // the timer that asks who waits
+  shown: "",        // the where-text last written
   deleting: null,   // the token the delete dialog is about
 };
 
 // The SDK's link carries the seed in its query; read it, then drop it from
-// the address bar and the history.
+// the address bar and the history. A link that breaks the rules offers no
+// Generate at all.
 function readSDKRequest() {
-  if (location.pathname !== "/create_token") return;
-  const q = new URLSearchParams(location.search);
-  state.seed = q.get("seed") || "";
-  state.message = q.get("message") || "";
+  if (location.pathname !== "/create_token") return true;
+  const req = checkRequest(location.search);
   history.replaceState(null, "", "/create_token");
-  if (!state.seed) return;
+  if (req.error) {
+    $("link-refused").hidden = false;
+    $("link-error").textContent = `This page creates tokens for a program that asks for one, but ${req.error}, so no token can be made from it.`;
+    return false;
+  }
+  state.seed = req.seed;
+  state.message = req.message;
+  if (!state.seed) return true;
   $("sdk-banner").hidden = false;
+  $("sdk-message-box").hidden = !state.message;
+  $("sdk-message").textContent = state.message;
+  $("sdk-where").textContent = "Checking whether a program is waiting for this token…";
+  return true;
+}
+
+// watchPollers asks the server, now and every two seconds until the token
+// is made, who polls the seed, and shows it on the page and in the dialog.
+async function watchPollers() {
+  clearTimeout(state.watch);
+  if (!state.seed) return;
+  try {
+    const r = await api.seedPollers(state.seed);
+    state.where = whereText(r.poller_addresses || [], r.client_address || "");
+  } catch (e) {
+    state.where = { lines: [["Who waits for this token is unknown: " + e.detail, true]], warning: "The server could not say where this token would go. Do not generate it unless you started token create yourself." };
+  }
+  showWhere();
+  if (state.seed) {
+    clearTimeout(state.watch);
+    state.watch = setTimeout(watchPollers, 2000);
+  }
+}
+
+// showWhere writes state.where into the banner and the dialog, only when it
+// changed: the banner is a live region, read out on every change.
+function showWhere() {
+  const w = state.where;
+  if (!w) return;
+  const key = JSON.stringify(w);
+  if (key === state.shown && $("generate-where").childElementCount) return;
+  state.shown = key;
+  for (const [box, warn] of [["sdk-where", "sdk-warning"], ["generate-where", "generate-warning"]]) {
+    $(box).replaceChildren(...w.lines.map(([text, strong]) => el("p", {}, strong ? el("strong", {}, text) : text)));
+    $(warn).hidden = !w.warning;
+    $(warn).textContent = w.warning ? "Warning: " + w.warning : "";
+  }
 }
 
 async function start() {
-  readSDKRequest();
+  if (!readSDKRequest()) {
+    $("loading").hidden = true;
+    return;
+  }
   wire();
   try {
     const s = await api.session();
@@ -95,6 +145,7 @@ async function showTokens() {
     $("sign-in").hidden = true;
     $("tokens").hidden = false;
     $("page-error").textContent = e.detail;
+    watchPollers();
     return;
   }
   $("sign-in").hidden = true;
@@ -113,7 +164,9 @@ async function showTokens() {
   select.value = state.workspace;
   $("generate").disabled = !state.workspace;
   await loadTokens();
-  if (state.seed && state.workspace) openGenerate();
+  // The dialog never opens by itself: the member reads where the token
+  // would go first.
+  watchPollers();
 }
 
 async function loadTokens() {
@@ -158,11 +211,13 @@ function row(t, lastUsed) {
   const descId = "desc-" + t.token_id;
   const status = el("span", { class: "copied", role: "status" });
   const cells = [
-    el("td", { id: descId }, t.description || "—"),
+    el("td", { id: descId }, t.description || "—",
+      t.created_for_seed ? el("span", { class: "badge" }, "Sent to a program") : ""),
     el("td", {}, el("code", { class: "masked" }, t.masked_key)),
     el("td", {}, t.user_id),
     el("td", {}, dateText(t.create_time)),
-    el("td", {}, expiresText(t.expire_time)),
+    el("td", {}, expiresText(t.effective_expire_time || t.expire_time),
+      t.effective_expire_time && t.effective_expire_time !== t.expire_time ? el("span", { class: "hint block" }, "by workspace policy") : ""),
   ];
   if (lastUsed) cells.push(el("td", {}, t.last_used_time ? dateText(t.last_used_time) : "Never"));
   cells.push(el("td", {}, el("span", { class: "state " + (inactive ? "inactive" : "active") }, stateText(t))));
@@ -204,10 +259,11 @@ async function openGenerate() {
   clearErrors();
   $("custom-date-field").hidden = true;
   $("description-count").textContent = "0 / 256";
-  $("generate-where").textContent = "Workspace " + state.workspace;
-  const sdk = $("generate-sdk");
-  sdk.hidden = !state.seed;
-  sdk.textContent = state.seed ? "This token is for the hub SDK that opened this page" + (state.message ? ": " + state.message : ".") : "";
+  $("generate-workspace").textContent = "Workspace " + state.workspace;
+  $("generate-sdk").hidden = !state.seed;
+  $("sdk-confirm").checked = false;
+  $("generate-submit").disabled = !!state.seed;
+  showWhere();
   if (state.mode === "operator") {
     try {
       const members = await api.listMembers(state.workspace);
@@ -266,7 +322,13 @@ async function generate(ev) {
   if (!ok) return;
   const req = { user_id: user, description };
   if (exp) req.expire_time = exp;
-  if (state.seed) req.seed = state.seed;
+  if (state.seed) {
+    if (!$("sdk-confirm").checked) {
+      fieldError("", "Tick “I started this request myself” first, or close this page if you did not.");
+      return;
+    }
+    req.seed = state.seed;
+  }
   $("generate-submit").disabled = true;
   let resp;
   try {
@@ -275,18 +337,19 @@ async function generate(ev) {
     showCreateError(e);
     return;
   } finally {
-    $("generate-submit").disabled = false;
+    $("generate-submit").disabled = !!state.seed && !$("sdk-confirm").checked;
   }
   $("generate-form").hidden = true;
   $("generated").hidden = false;
   if (state.seed) {
     // The SDK picks the secret up by the seed; the page need not show it.
     state.seed = "";
+    clearTimeout(state.watch);
     $("generated-title").textContent = "Token created";
     $("generated-secret-box").hidden = true;
     const note = $("generated-sdk");
     note.hidden = false;
-    note.textContent = state.message || "The SDK will pick the token up. You can close this page.";
+    note.textContent = "The program that asked for it picks the token up by itself. You can close this page.";
     $("sdk-banner").hidden = true;
   } else {
     $("generated-title").textContent = "Your new token";
@@ -350,6 +413,9 @@ function wire() {
   $("workspace").addEventListener("change", (e) => { state.workspace = e.target.value; loadTokens(); });
   $("show-inactive").addEventListener("change", loadTokens);
   $("generate").addEventListener("click", openGenerate);
+  $("sdk-confirm").addEventListener("change", (e) => {
+    $("generate-submit").disabled = !e.target.checked;
+  });
   $("generate-form").addEventListener("submit", generate);
   $("generate-cancel").addEventListener("click", closeGenerate);
   $("generated-done").addEventListener("click", closeGenerate);

@@ -24,6 +24,108 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Request of GetSeedPollers.
+type GetSeedPollersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The seed of the SDK's /create_token link.
+	Seed          string `protobuf:"bytes,1,opt,name=seed,proto3" json:"seed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSeedPollersRequest) Reset() {
+	*x = GetSeedPollersRequest{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSeedPollersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSeedPollersRequest) ProtoMessage() {}
+
+func (x *GetSeedPollersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSeedPollersRequest.ProtoReflect.Descriptor instead.
+func (*GetSeedPollersRequest) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetSeedPollersRequest) GetSeed() string {
+	if x != nil {
+		return x.Seed
+	}
+	return ""
+}
+
+// Response of GetSeedPollers.
+type GetSeedPollersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The addresses (no port) that polled PickSeedToken for the seed in the
+	// last minute, most recent first; empty when nobody did.
+	PollerAddresses []string `protobuf:"bytes,1,rep,name=poller_addresses,json=pollerAddresses,proto3" json:"poller_addresses,omitempty"`
+	// The caller's own address as the server sees it.
+	ClientAddress string `protobuf:"bytes,2,opt,name=client_address,json=clientAddress,proto3" json:"client_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSeedPollersResponse) Reset() {
+	*x = GetSeedPollersResponse{}
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSeedPollersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSeedPollersResponse) ProtoMessage() {}
+
+func (x *GetSeedPollersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSeedPollersResponse.ProtoReflect.Descriptor instead.
+func (*GetSeedPollersResponse) Descriptor() ([]byte, []int) {
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetSeedPollersResponse) GetPollerAddresses() []string {
+	if x != nil {
+		return x.PollerAddresses
+	}
+	return nil
+}
+
+func (x *GetSeedPollersResponse) GetClientAddress() string {
+	if x != nil {
+		return x.ClientAddress
+	}
+	return ""
+}
+
 // Request of CreateToken.
 type CreateTokenRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -51,7 +153,7 @@ type CreateTokenRequest struct {
 
 func (x *CreateTokenRequest) Reset() {
 	*x = CreateTokenRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[0]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -63,7 +165,7 @@ func (x *CreateTokenRequest) String() string {
 func (*CreateTokenRequest) ProtoMessage() {}
 
 func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[0]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -76,7 +178,7 @@ func (x *CreateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{0}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateTokenRequest) GetWorkspaceId() string {
@@ -141,7 +243,7 @@ type CreateTokenResponse struct {
 
 func (x *CreateTokenResponse) Reset() {
 	*x = CreateTokenResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[1]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -153,7 +255,7 @@ func (x *CreateTokenResponse) String() string {
 func (*CreateTokenResponse) ProtoMessage() {}
 
 func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[1]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -166,7 +268,7 @@ func (x *CreateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{1}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateTokenResponse) GetToken() *Token {
@@ -206,7 +308,7 @@ type ListTokensRequest struct {
 
 func (x *ListTokensRequest) Reset() {
 	*x = ListTokensRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[2]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -218,7 +320,7 @@ func (x *ListTokensRequest) String() string {
 func (*ListTokensRequest) ProtoMessage() {}
 
 func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[2]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -231,7 +333,7 @@ func (x *ListTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListTokensRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{2}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListTokensRequest) GetWorkspaceId() string {
@@ -289,7 +391,7 @@ type ListTokensResponse struct {
 
 func (x *ListTokensResponse) Reset() {
 	*x = ListTokensResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[3]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -301,7 +403,7 @@ func (x *ListTokensResponse) String() string {
 func (*ListTokensResponse) ProtoMessage() {}
 
 func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[3]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -314,7 +416,7 @@ func (x *ListTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListTokensResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{3}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListTokensResponse) GetTokens() []*Token {
@@ -344,7 +446,7 @@ type GetTokenRequest struct {
 
 func (x *GetTokenRequest) Reset() {
 	*x = GetTokenRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[4]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -356,7 +458,7 @@ func (x *GetTokenRequest) String() string {
 func (*GetTokenRequest) ProtoMessage() {}
 
 func (x *GetTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[4]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -369,7 +471,7 @@ func (x *GetTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTokenRequest.ProtoReflect.Descriptor instead.
 func (*GetTokenRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{4}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetTokenRequest) GetWorkspaceId() string {
@@ -397,7 +499,7 @@ type GetTokenResponse struct {
 
 func (x *GetTokenResponse) Reset() {
 	*x = GetTokenResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[5]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -409,7 +511,7 @@ func (x *GetTokenResponse) String() string {
 func (*GetTokenResponse) ProtoMessage() {}
 
 func (x *GetTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[5]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -422,7 +524,7 @@ func (x *GetTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTokenResponse.ProtoReflect.Descriptor instead.
 func (*GetTokenResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{5}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetTokenResponse) GetToken() *Token {
@@ -445,7 +547,7 @@ type RevealTokenRequest struct {
 
 func (x *RevealTokenRequest) Reset() {
 	*x = RevealTokenRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[6]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +559,7 @@ func (x *RevealTokenRequest) String() string {
 func (*RevealTokenRequest) ProtoMessage() {}
 
 func (x *RevealTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[6]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +572,7 @@ func (x *RevealTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevealTokenRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{6}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RevealTokenRequest) GetWorkspaceId() string {
@@ -498,7 +600,7 @@ type RevealTokenResponse struct {
 
 func (x *RevealTokenResponse) Reset() {
 	*x = RevealTokenResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[7]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +612,7 @@ func (x *RevealTokenResponse) String() string {
 func (*RevealTokenResponse) ProtoMessage() {}
 
 func (x *RevealTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[7]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +625,7 @@ func (x *RevealTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevealTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevealTokenResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{7}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RevealTokenResponse) GetSecret() string {
@@ -546,7 +648,7 @@ type RevokeTokenRequest struct {
 
 func (x *RevokeTokenRequest) Reset() {
 	*x = RevokeTokenRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[8]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -558,7 +660,7 @@ func (x *RevokeTokenRequest) String() string {
 func (*RevokeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[8]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -571,7 +673,7 @@ func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{8}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RevokeTokenRequest) GetWorkspaceId() string {
@@ -599,7 +701,7 @@ type RevokeTokenResponse struct {
 
 func (x *RevokeTokenResponse) Reset() {
 	*x = RevokeTokenResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[9]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +713,7 @@ func (x *RevokeTokenResponse) String() string {
 func (*RevokeTokenResponse) ProtoMessage() {}
 
 func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[9]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +726,7 @@ func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{9}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RevokeTokenResponse) GetToken() *Token {
@@ -645,7 +747,7 @@ type ValidateTokenRequest struct {
 
 func (x *ValidateTokenRequest) Reset() {
 	*x = ValidateTokenRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[10]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +759,7 @@ func (x *ValidateTokenRequest) String() string {
 func (*ValidateTokenRequest) ProtoMessage() {}
 
 func (x *ValidateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[10]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +772,7 @@ func (x *ValidateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateTokenRequest.ProtoReflect.Descriptor instead.
 func (*ValidateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{10}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ValidateTokenRequest) GetSecret() string {
@@ -695,7 +797,7 @@ type ValidateTokenResponse struct {
 
 func (x *ValidateTokenResponse) Reset() {
 	*x = ValidateTokenResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[11]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +809,7 @@ func (x *ValidateTokenResponse) String() string {
 func (*ValidateTokenResponse) ProtoMessage() {}
 
 func (x *ValidateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[11]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +822,7 @@ func (x *ValidateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateTokenResponse.ProtoReflect.Descriptor instead.
 func (*ValidateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{11}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ValidateTokenResponse) GetValid() bool {
@@ -759,7 +861,7 @@ type CheckAccessRequest struct {
 
 func (x *CheckAccessRequest) Reset() {
 	*x = CheckAccessRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[12]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -771,7 +873,7 @@ func (x *CheckAccessRequest) String() string {
 func (*CheckAccessRequest) ProtoMessage() {}
 
 func (x *CheckAccessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[12]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -784,7 +886,7 @@ func (x *CheckAccessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccessRequest.ProtoReflect.Descriptor instead.
 func (*CheckAccessRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{12}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CheckAccessRequest) GetSecret() string {
@@ -829,7 +931,7 @@ type CheckAccessResponse struct {
 
 func (x *CheckAccessResponse) Reset() {
 	*x = CheckAccessResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[13]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +943,7 @@ func (x *CheckAccessResponse) String() string {
 func (*CheckAccessResponse) ProtoMessage() {}
 
 func (x *CheckAccessResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[13]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +956,7 @@ func (x *CheckAccessResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccessResponse.ProtoReflect.Descriptor instead.
 func (*CheckAccessResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{13}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CheckAccessResponse) GetAllowed() bool {
@@ -913,7 +1015,7 @@ type UpdateTokenRequest struct {
 
 func (x *UpdateTokenRequest) Reset() {
 	*x = UpdateTokenRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[14]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -925,7 +1027,7 @@ func (x *UpdateTokenRequest) String() string {
 func (*UpdateTokenRequest) ProtoMessage() {}
 
 func (x *UpdateTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[14]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -938,7 +1040,7 @@ func (x *UpdateTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTokenRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTokenRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{14}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateTokenRequest) GetToken() *Token {
@@ -966,7 +1068,7 @@ type UpdateTokenResponse struct {
 
 func (x *UpdateTokenResponse) Reset() {
 	*x = UpdateTokenResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[15]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -978,7 +1080,7 @@ func (x *UpdateTokenResponse) String() string {
 func (*UpdateTokenResponse) ProtoMessage() {}
 
 func (x *UpdateTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[15]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1093,7 @@ func (x *UpdateTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTokenResponse.ProtoReflect.Descriptor instead.
 func (*UpdateTokenResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{15}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateTokenResponse) GetToken() *Token {
@@ -1017,7 +1119,7 @@ type RollTokenRequest struct {
 
 func (x *RollTokenRequest) Reset() {
 	*x = RollTokenRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[16]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1131,7 @@ func (x *RollTokenRequest) String() string {
 func (*RollTokenRequest) ProtoMessage() {}
 
 func (x *RollTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[16]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1144,7 @@ func (x *RollTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollTokenRequest.ProtoReflect.Descriptor instead.
 func (*RollTokenRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{16}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RollTokenRequest) GetWorkspaceId() string {
@@ -1079,7 +1181,7 @@ type RollTokenResponse struct {
 
 func (x *RollTokenResponse) Reset() {
 	*x = RollTokenResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[17]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1091,7 +1193,7 @@ func (x *RollTokenResponse) String() string {
 func (*RollTokenResponse) ProtoMessage() {}
 
 func (x *RollTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[17]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1104,7 +1206,7 @@ func (x *RollTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollTokenResponse.ProtoReflect.Descriptor instead.
 func (*RollTokenResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{17}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RollTokenResponse) GetToken() *Token {
@@ -1136,7 +1238,7 @@ type RevokeTokensRequest struct {
 
 func (x *RevokeTokensRequest) Reset() {
 	*x = RevokeTokensRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[18]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1250,7 @@ func (x *RevokeTokensRequest) String() string {
 func (*RevokeTokensRequest) ProtoMessage() {}
 
 func (x *RevokeTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[18]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1263,7 @@ func (x *RevokeTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokensRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokensRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{18}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RevokeTokensRequest) GetWorkspaceId() string {
@@ -1196,7 +1298,7 @@ type RevokeTokensResponse struct {
 
 func (x *RevokeTokensResponse) Reset() {
 	*x = RevokeTokensResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[19]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1310,7 @@ func (x *RevokeTokensResponse) String() string {
 func (*RevokeTokensResponse) ProtoMessage() {}
 
 func (x *RevokeTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[19]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1323,7 @@ func (x *RevokeTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokensResponse.ProtoReflect.Descriptor instead.
 func (*RevokeTokensResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{19}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RevokeTokensResponse) GetTokens() []*Token {
@@ -1242,7 +1344,7 @@ type ReportLeakedTokensRequest struct {
 
 func (x *ReportLeakedTokensRequest) Reset() {
 	*x = ReportLeakedTokensRequest{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[20]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1356,7 @@ func (x *ReportLeakedTokensRequest) String() string {
 func (*ReportLeakedTokensRequest) ProtoMessage() {}
 
 func (x *ReportLeakedTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[20]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1369,7 @@ func (x *ReportLeakedTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportLeakedTokensRequest.ProtoReflect.Descriptor instead.
 func (*ReportLeakedTokensRequest) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{20}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReportLeakedTokensRequest) GetSecrets() []string {
@@ -1287,7 +1389,7 @@ type ReportLeakedTokensResponse struct {
 
 func (x *ReportLeakedTokensResponse) Reset() {
 	*x = ReportLeakedTokensResponse{}
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[21]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1299,7 +1401,7 @@ func (x *ReportLeakedTokensResponse) String() string {
 func (*ReportLeakedTokensResponse) ProtoMessage() {}
 
 func (x *ReportLeakedTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[21]
+	mi := &file_tokenauthority_v1_token_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1312,14 +1414,19 @@ func (x *ReportLeakedTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportLeakedTokensResponse.ProtoReflect.Descriptor instead.
 func (*ReportLeakedTokensResponse) Descriptor() ([]byte, []int) {
-	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{21}
+	return file_tokenauthority_v1_token_service_proto_rawDescGZIP(), []int{23}
 }
 
 var File_tokenauthority_v1_token_service_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_token_service_proto_rawDesc = "" +
 	"\n" +
-	"%tokenauthority/v1/token_service.proto\x12\x11tokenauthority.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtokenauthority/v1/token.proto\"\x95\x02\n" +
+	"%tokenauthority/v1/token_service.proto\x12\x11tokenauthority.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dtokenauthority/v1/token.proto\"+\n" +
+	"\x15GetSeedPollersRequest\x12\x12\n" +
+	"\x04seed\x18\x01 \x01(\tR\x04seed\"j\n" +
+	"\x16GetSeedPollersResponse\x12)\n" +
+	"\x10poller_addresses\x18\x01 \x03(\tR\x0fpollerAddresses\x12%\n" +
+	"\x0eclient_address\x18\x02 \x01(\tR\rclientAddress\"\x95\x02\n" +
 	"\x12CreateTokenRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12 \n" +
@@ -1399,7 +1506,7 @@ const file_tokenauthority_v1_token_service_proto_rawDesc = "" +
 	"\x06tokens\x18\x01 \x03(\v2\x18.tokenauthority.v1.TokenR\x06tokens\"5\n" +
 	"\x19ReportLeakedTokensRequest\x12\x18\n" +
 	"\asecrets\x18\x01 \x03(\tR\asecrets\"\x1c\n" +
-	"\x1aReportLeakedTokensResponse2\xa4\b\n" +
+	"\x1aReportLeakedTokensResponse2\x8b\t\n" +
 	"\fTokenService\x12\\\n" +
 	"\vCreateToken\x12%.tokenauthority.v1.CreateTokenRequest\x1a&.tokenauthority.v1.CreateTokenResponse\x12Y\n" +
 	"\n" +
@@ -1412,7 +1519,8 @@ const file_tokenauthority_v1_token_service_proto_rawDesc = "" +
 	"\vUpdateToken\x12%.tokenauthority.v1.UpdateTokenRequest\x1a&.tokenauthority.v1.UpdateTokenResponse\x12V\n" +
 	"\tRollToken\x12#.tokenauthority.v1.RollTokenRequest\x1a$.tokenauthority.v1.RollTokenResponse\x12_\n" +
 	"\fRevokeTokens\x12&.tokenauthority.v1.RevokeTokensRequest\x1a'.tokenauthority.v1.RevokeTokensResponse\x12q\n" +
-	"\x12ReportLeakedTokens\x12,.tokenauthority.v1.ReportLeakedTokensRequest\x1a-.tokenauthority.v1.ReportLeakedTokensResponseB7Z5tokenauthority/gen/tokenauthority/v1;tokenauthorityv1b\x06proto3"
+	"\x12ReportLeakedTokens\x12,.tokenauthority.v1.ReportLeakedTokensRequest\x1a-.tokenauthority.v1.ReportLeakedTokensResponse\x12e\n" +
+	"\x0eGetSeedPollers\x12(.tokenauthority.v1.GetSeedPollersRequest\x1a).tokenauthority.v1.GetSeedPollersResponseB7Z5tokenauthority/gen/tokenauthority/v1;tokenauthorityv1b\x06proto3"
 
 var (
 	file_tokenauthority_v1_token_service_proto_rawDescOnce sync.Once
@@ -1426,82 +1534,86 @@ func file_tokenauthority_v1_token_service_proto_rawDescGZIP() []byte {
 	return file_tokenauthority_v1_token_service_proto_rawDescData
 }
 
-var file_tokenauthority_v1_token_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_tokenauthority_v1_token_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_tokenauthority_v1_token_service_proto_goTypes = []any{
-	(*CreateTokenRequest)(nil),         // 0: tokenauthority.v1.CreateTokenRequest
-	(*CreateTokenResponse)(nil),        // 1: tokenauthority.v1.CreateTokenResponse
-	(*ListTokensRequest)(nil),          // 2: tokenauthority.v1.ListTokensRequest
-	(*ListTokensResponse)(nil),         // 3: tokenauthority.v1.ListTokensResponse
-	(*GetTokenRequest)(nil),            // 4: tokenauthority.v1.GetTokenRequest
-	(*GetTokenResponse)(nil),           // 5: tokenauthority.v1.GetTokenResponse
-	(*RevealTokenRequest)(nil),         // 6: tokenauthority.v1.RevealTokenRequest
-	(*RevealTokenResponse)(nil),        // 7: tokenauthority.v1.RevealTokenResponse
-	(*RevokeTokenRequest)(nil),         // 8: tokenauthority.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),        // 9: tokenauthority.v1.RevokeTokenResponse
-	(*ValidateTokenRequest)(nil),       // 10: tokenauthority.v1.ValidateTokenRequest
-	(*ValidateTokenResponse)(nil),      // 11: tokenauthority.v1.ValidateTokenResponse
-	(*CheckAccessRequest)(nil),         // 12: tokenauthority.v1.CheckAccessRequest
-	(*CheckAccessResponse)(nil),        // 13: tokenauthority.v1.CheckAccessResponse
-	(*UpdateTokenRequest)(nil),         // 14: tokenauthority.v1.UpdateTokenRequest
-	(*UpdateTokenResponse)(nil),        // 15: tokenauthority.v1.UpdateTokenResponse
-	(*RollTokenRequest)(nil),           // 16: tokenauthority.v1.RollTokenRequest
-	(*RollTokenResponse)(nil),          // 17: tokenauthority.v1.RollTokenResponse
-	(*RevokeTokensRequest)(nil),        // 18: tokenauthority.v1.RevokeTokensRequest
-	(*RevokeTokensResponse)(nil),       // 19: tokenauthority.v1.RevokeTokensResponse
-	(*ReportLeakedTokensRequest)(nil),  // 20: tokenauthority.v1.ReportLeakedTokensRequest
-	(*ReportLeakedTokensResponse)(nil), // 21: tokenauthority.v1.ReportLeakedTokensResponse
-	(*timestamppb.Timestamp)(nil),      // 22: google.protobuf.Timestamp
-	(Operation)(0),                     // 23: tokenauthority.v1.Operation
-	(*Token)(nil),                      // 24: tokenauthority.v1.Token
-	(TokenState)(0),                    // 25: tokenauthority.v1.TokenState
-	(Reason)(0),                        // 26: tokenauthority.v1.Reason
-	(*fieldmaskpb.FieldMask)(nil),      // 27: google.protobuf.FieldMask
-	(*durationpb.Duration)(nil),        // 28: google.protobuf.Duration
+	(*GetSeedPollersRequest)(nil),      // 0: tokenauthority.v1.GetSeedPollersRequest
+	(*GetSeedPollersResponse)(nil),     // 1: tokenauthority.v1.GetSeedPollersResponse
+	(*CreateTokenRequest)(nil),         // 2: tokenauthority.v1.CreateTokenRequest
+	(*CreateTokenResponse)(nil),        // 3: tokenauthority.v1.CreateTokenResponse
+	(*ListTokensRequest)(nil),          // 4: tokenauthority.v1.ListTokensRequest
+	(*ListTokensResponse)(nil),         // 5: tokenauthority.v1.ListTokensResponse
+	(*GetTokenRequest)(nil),            // 6: tokenauthority.v1.GetTokenRequest
+	(*GetTokenResponse)(nil),           // 7: tokenauthority.v1.GetTokenResponse
+	(*RevealTokenRequest)(nil),         // 8: tokenauthority.v1.RevealTokenRequest
+	(*RevealTokenResponse)(nil),        // 9: tokenauthority.v1.RevealTokenResponse
+	(*RevokeTokenRequest)(nil),         // 10: tokenauthority.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),        // 11: tokenauthority.v1.RevokeTokenResponse
+	(*ValidateTokenRequest)(nil),       // 12: tokenauthority.v1.ValidateTokenRequest
+	(*ValidateTokenResponse)(nil),      // 13: tokenauthority.v1.ValidateTokenResponse
+	(*CheckAccessRequest)(nil),         // 14: tokenauthority.v1.CheckAccessRequest
+	(*CheckAccessResponse)(nil),        // 15: tokenauthority.v1.CheckAccessResponse
+	(*UpdateTokenRequest)(nil),         // 16: tokenauthority.v1.UpdateTokenRequest
+	(*UpdateTokenResponse)(nil),        // 17: tokenauthority.v1.UpdateTokenResponse
+	(*RollTokenRequest)(nil),           // 18: tokenauthority.v1.RollTokenRequest
+	(*RollTokenResponse)(nil),          // 19: tokenauthority.v1.RollTokenResponse
+	(*RevokeTokensRequest)(nil),        // 20: tokenauthority.v1.RevokeTokensRequest
+	(*RevokeTokensResponse)(nil),       // 21: tokenauthority.v1.RevokeTokensResponse
+	(*ReportLeakedTokensRequest)(nil),  // 22: tokenauthority.v1.ReportLeakedTokensRequest
+	(*ReportLeakedTokensResponse)(nil), // 23: tokenauthority.v1.ReportLeakedTokensResponse
+	(*timestamppb.Timestamp)(nil),      // 24: google.protobuf.Timestamp
+	(Operation)(0),                     // 25: tokenauthority.v1.Operation
+	(*Token)(nil),                      // 26: tokenauthority.v1.Token
+	(TokenState)(0),                    // 27: tokenauthority.v1.TokenState
+	(Reason)(0),                        // 28: tokenauthority.v1.Reason
+	(*fieldmaskpb.FieldMask)(nil),      // 29: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),        // 30: google.protobuf.Duration
 }
 var file_tokenauthority_v1_token_service_proto_depIdxs = []int32{
-	22, // 0: tokenauthority.v1.CreateTokenRequest.expire_time:type_name -> google.protobuf.Timestamp
-	23, // 1: tokenauthority.v1.CreateTokenRequest.operations:type_name -> tokenauthority.v1.Operation
-	24, // 2: tokenauthority.v1.CreateTokenResponse.token:type_name -> tokenauthority.v1.Token
-	25, // 3: tokenauthority.v1.ListTokensRequest.states:type_name -> tokenauthority.v1.TokenState
-	22, // 4: tokenauthority.v1.ListTokensRequest.expire_before:type_name -> google.protobuf.Timestamp
-	24, // 5: tokenauthority.v1.ListTokensResponse.tokens:type_name -> tokenauthority.v1.Token
-	24, // 6: tokenauthority.v1.GetTokenResponse.token:type_name -> tokenauthority.v1.Token
-	24, // 7: tokenauthority.v1.RevokeTokenResponse.token:type_name -> tokenauthority.v1.Token
-	26, // 8: tokenauthority.v1.ValidateTokenResponse.reason:type_name -> tokenauthority.v1.Reason
-	24, // 9: tokenauthority.v1.ValidateTokenResponse.token:type_name -> tokenauthority.v1.Token
-	23, // 10: tokenauthority.v1.CheckAccessRequest.operation:type_name -> tokenauthority.v1.Operation
-	26, // 11: tokenauthority.v1.CheckAccessResponse.reason:type_name -> tokenauthority.v1.Reason
-	22, // 12: tokenauthority.v1.CheckAccessResponse.expire_time:type_name -> google.protobuf.Timestamp
-	24, // 13: tokenauthority.v1.UpdateTokenRequest.token:type_name -> tokenauthority.v1.Token
-	27, // 14: tokenauthority.v1.UpdateTokenRequest.update_mask:type_name -> google.protobuf.FieldMask
-	24, // 15: tokenauthority.v1.UpdateTokenResponse.token:type_name -> tokenauthority.v1.Token
-	28, // 16: tokenauthority.v1.RollTokenRequest.grace:type_name -> google.protobuf.Duration
-	24, // 17: tokenauthority.v1.RollTokenResponse.token:type_name -> tokenauthority.v1.Token
-	24, // 18: tokenauthority.v1.RevokeTokensResponse.tokens:type_name -> tokenauthority.v1.Token
-	0,  // 19: tokenauthority.v1.TokenService.CreateToken:input_type -> tokenauthority.v1.CreateTokenRequest
-	2,  // 20: tokenauthority.v1.TokenService.ListTokens:input_type -> tokenauthority.v1.ListTokensRequest
-	4,  // 21: tokenauthority.v1.TokenService.GetToken:input_type -> tokenauthority.v1.GetTokenRequest
-	6,  // 22: tokenauthority.v1.TokenService.RevealToken:input_type -> tokenauthority.v1.RevealTokenRequest
-	8,  // 23: tokenauthority.v1.TokenService.RevokeToken:input_type -> tokenauthority.v1.RevokeTokenRequest
-	10, // 24: tokenauthority.v1.TokenService.ValidateToken:input_type -> tokenauthority.v1.ValidateTokenRequest
-	12, // 25: tokenauthority.v1.TokenService.CheckAccess:input_type -> tokenauthority.v1.CheckAccessRequest
-	14, // 26: tokenauthority.v1.TokenService.UpdateToken:input_type -> tokenauthority.v1.UpdateTokenRequest
-	16, // 27: tokenauthority.v1.TokenService.RollToken:input_type -> tokenauthority.v1.RollTokenRequest
-	18, // 28: tokenauthority.v1.TokenService.RevokeTokens:input_type -> tokenauthority.v1.RevokeTokensRequest
-	20, // 29: tokenauthority.v1.TokenService.ReportLeakedTokens:input_type -> tokenauthority.v1.ReportLeakedTokensRequest
-	1,  // 30: tokenauthority.v1.TokenService.CreateToken:output_type -> tokenauthority.v1.CreateTokenResponse
-	3,  // 31: tokenauthority.v1.TokenService.ListTokens:output_type -> tokenauthority.v1.ListTokensResponse
-	5,  // 32: tokenauthority.v1.TokenService.GetToken:output_type -> tokenauthority.v1.GetTokenResponse
-	7,  // 33: tokenauthority.v1.TokenService.RevealToken:output_type -> tokenauthority.v1.RevealTokenResponse
-	9,  // 34: tokenauthority.v1.TokenService.RevokeToken:output_type -> tokenauthority.v1.RevokeTokenResponse
-	11, // 35: tokenauthority.v1.TokenService.ValidateToken:output_type -> tokenauthority.v1.ValidateTokenResponse
-	13, // 36: tokenauthority.v1.TokenService.CheckAccess:output_type -> tokenauthority.v1.CheckAccessResponse
-	15, // 37: tokenauthority.v1.TokenService.UpdateToken:output_type -> tokenauthority.v1.UpdateTokenResponse
-	17, // 38: tokenauthority.v1.TokenService.RollToken:output_type -> tokenauthority.v1.RollTokenResponse
-	19, // 39: tokenauthority.v1.TokenService.RevokeTokens:output_type -> tokenauthority.v1.RevokeTokensResponse
-	21, // 40: tokenauthority.v1.TokenService.ReportLeakedTokens:output_type -> tokenauthority.v1.ReportLeakedTokensResponse
-	30, // [30:41] is the sub-list for method output_type
-	19, // [19:30] is the sub-list for method input_type
+	24, // 0: tokenauthority.v1.CreateTokenRequest.expire_time:type_name -> google.protobuf.Timestamp
+	25, // 1: tokenauthority.v1.CreateTokenRequest.operations:type_name -> tokenauthority.v1.Operation
+	26, // 2: tokenauthority.v1.CreateTokenResponse.token:type_name -> tokenauthority.v1.Token
+	27, // 3: tokenauthority.v1.ListTokensRequest.states:type_name -> tokenauthority.v1.TokenState
+	24, // 4: tokenauthority.v1.ListTokensRequest.expire_before:type_name -> google.protobuf.Timestamp
+	26, // 5: tokenauthority.v1.ListTokensResponse.tokens:type_name -> tokenauthority.v1.Token
+	26, // 6: tokenauthority.v1.GetTokenResponse.token:type_name -> tokenauthority.v1.Token
+	26, // 7: tokenauthority.v1.RevokeTokenResponse.token:type_name -> tokenauthority.v1.Token
+	28, // 8: tokenauthority.v1.ValidateTokenResponse.reason:type_name -> tokenauthority.v1.Reason
+	26, // 9: tokenauthority.v1.ValidateTokenResponse.token:type_name -> tokenauthority.v1.Token
+	25, // 10: tokenauthority.v1.CheckAccessRequest.operation:type_name -> tokenauthority.v1.Operation
+	28, // 11: tokenauthority.v1.CheckAccessResponse.reason:type_name -> tokenauthority.v1.Reason
+	24, // 12: tokenauthority.v1.CheckAccessResponse.expire_time:type_name -> google.protobuf.Timestamp
+	26, // 13: tokenauthority.v1.UpdateTokenRequest.token:type_name -> tokenauthority.v1.Token
+	29, // 14: tokenauthority.v1.UpdateTokenRequest.update_mask:type_name -> google.protobuf.FieldMask
+	26, // 15: tokenauthority.v1.UpdateTokenResponse.token:type_name -> tokenauthority.v1.Token
+	30, // 16: tokenauthority.v1.RollTokenRequest.grace:type_name -> google.protobuf.Duration
+	26, // 17: tokenauthority.v1.RollTokenResponse.token:type_name -> tokenauthority.v1.Token
+	26, // 18: tokenauthority.v1.RevokeTokensResponse.tokens:type_name -> tokenauthority.v1.Token
+	2,  // 19: tokenauthority.v1.TokenService.CreateToken:input_type -> tokenauthority.v1.CreateTokenRequest
+	4,  // 20: tokenauthority.v1.TokenService.ListTokens:input_type -> tokenauthority.v1.ListTokensRequest
+	6,  // 21: tokenauthority.v1.TokenService.GetToken:input_type -> tokenauthority.v1.GetTokenRequest
+	8,  // 22: tokenauthority.v1.TokenService.RevealToken:input_type -> tokenauthority.v1.RevealTokenRequest
+	10, // 23: tokenauthority.v1.TokenService.RevokeToken:input_type -> tokenauthority.v1.RevokeTokenRequest
+	12, // 24: tokenauthority.v1.TokenService.ValidateToken:input_type -> tokenauthority.v1.ValidateTokenRequest
+	14, // 25: tokenauthority.v1.TokenService.CheckAccess:input_type -> tokenauthority.v1.CheckAccessRequest
+	16, // 26: tokenauthority.v1.TokenService.UpdateToken:input_type -> tokenauthority.v1.UpdateTokenRequest
+	18, // 27: tokenauthority.v1.TokenService.RollToken:input_type -> tokenauthority.v1.RollTokenRequest
+	20, // 28: tokenauthority.v1.TokenService.RevokeTokens:input_type -> tokenauthority.v1.RevokeTokensRequest
+	22, // 29: tokenauthority.v1.TokenService.ReportLeakedTokens:input_type -> tokenauthority.v1.ReportLeakedTokensRequest
+	0,  // 30: tokenauthority.v1.TokenService.GetSeedPollers:input_type -> tokenauthority.v1.GetSeedPollersRequest
+	3,  // 31: tokenauthority.v1.TokenService.CreateToken:output_type -> tokenauthority.v1.CreateTokenResponse
+	5,  // 32: tokenauthority.v1.TokenService.ListTokens:output_type -> tokenauthority.v1.ListTokensResponse
+	7,  // 33: tokenauthority.v1.TokenService.GetToken:output_type -> tokenauthority.v1.GetTokenResponse
+	9,  // 34: tokenauthority.v1.TokenService.RevealToken:output_type -> tokenauthority.v1.RevealTokenResponse
+	11, // 35: tokenauthority.v1.TokenService.RevokeToken:output_type -> tokenauthority.v1.RevokeTokenResponse
+	13, // 36: tokenauthority.v1.TokenService.ValidateToken:output_type -> tokenauthority.v1.ValidateTokenResponse
+	15, // 37: tokenauthority.v1.TokenService.CheckAccess:output_type -> tokenauthority.v1.CheckAccessResponse
+	17, // 38: tokenauthority.v1.TokenService.UpdateToken:output_type -> tokenauthority.v1.UpdateTokenResponse
+	19, // 39: tokenauthority.v1.TokenService.RollToken:output_type -> tokenauthority.v1.RollTokenResponse
+	21, // 40: tokenauthority.v1.TokenService.RevokeTokens:output_type -> tokenauthority.v1.RevokeTokensResponse
+	23, // 41: tokenauthority.v1.TokenService.ReportLeakedTokens:output_type -> tokenauthority.v1.ReportLeakedTokensResponse
+	1,  // 42: tokenauthority.v1.TokenService.GetSeedPollers:output_type -> tokenauthority.v1.GetSeedPollersResponse
+	31, // [31:43] is the sub-list for method output_type
+	19, // [19:31] is the sub-list for method input_type
 	19, // [19:19] is the sub-list for extension type_name
 	19, // [19:19] is the sub-list for extension extendee
 	0,  // [0:19] is the sub-list for field type_name
@@ -1519,7 +1631,7 @@ func file_tokenauthority_v1_token_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tokenauthority_v1_token_service_proto_rawDesc), len(file_tokenauthority_v1_token_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,7 @@ const (
 	TokenService_RollToken_FullMethodName          = "/tokenauthority.v1.TokenService/RollToken"
 	TokenService_RevokeTokens_FullMethodName       = "/tokenauthority.v1.TokenService/RevokeTokens"
 	TokenService_ReportLeakedTokens_FullMethodName = "/tokenauthority.v1.TokenService/ReportLeakedTokens"
+	TokenService_GetSeedPollers_FullMethodName     = "/tokenauthority.v1.TokenService/GetSeedPollers"
 )
 
 // TokenServiceClient is the client API for TokenService service.
@@ -72,6 +73,10 @@ type TokenServiceClient interface {
 	// credential: whoever holds a leaked secret may kill it. Answers the same
 	// whether or not any secret matched.
 	ReportLeakedTokens(ctx context.Context, in *ReportLeakedTokensRequest, opts ...grpc.CallOption) (*ReportLeakedTokensResponse, error)
+	// Tells who waits for the token of a seed: the client addresses that
+	// polled PickSeedToken for it in the last minute, and the caller's own
+	// address, so that the page creating the token can warn when they differ.
+	GetSeedPollers(ctx context.Context, in *GetSeedPollersRequest, opts ...grpc.CallOption) (*GetSeedPollersResponse, error)
 }
 
 type tokenServiceClient struct {
@@ -192,6 +197,16 @@ func (c *tokenServiceClient) ReportLeakedTokens(ctx context.Context, in *ReportL
 	return out, nil
 }
 
+func (c *tokenServiceClient) GetSeedPollers(ctx context.Context, in *GetSeedPollersRequest, opts ...grpc.CallOption) (*GetSeedPollersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSeedPollersResponse)
+	err := c.cc.Invoke(ctx, TokenService_GetSeedPollers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TokenServiceServer is the server API for TokenService service.
 // All implementations must embed UnimplementedTokenServiceServer
 // for forward compatibility.
@@ -232,6 +247,10 @@ type TokenServiceServer interface {
 	// credential: whoever holds a leaked secret may kill it. Answers the same
 	// whether or not any secret matched.
 	ReportLeakedTokens(context.Context, *ReportLeakedTokensRequest) (*ReportLeakedTokensResponse, error)
+	// Tells who waits for the token of a seed: the client addresses that
+	// polled PickSeedToken for it in the last minute, and the caller's own
+	// address, so that the page creating the token can warn when they differ.
+	GetSeedPollers(context.Context, *GetSeedPollersRequest) (*GetSeedPollersResponse, error)
 	mustEmbedUnimplementedTokenServiceServer()
 }
 
@@ -274,6 +293,9 @@ func (UnimplementedTokenServiceServer) RevokeTokens(context.Context, *RevokeToke
 }
 func (UnimplementedTokenServiceServer) ReportLeakedTokens(context.Context, *ReportLeakedTokensRequest) (*ReportLeakedTokensResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReportLeakedTokens not implemented")
+}
+func (UnimplementedTokenServiceServer) GetSeedPollers(context.Context, *GetSeedPollersRequest) (*GetSeedPollersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSeedPollers not implemented")
 }
 func (UnimplementedTokenServiceServer) mustEmbedUnimplementedTokenServiceServer() {}
 func (UnimplementedTokenServiceServer) testEmbeddedByValue()                      {}
@@ -494,6 +516,24 @@ func _TokenService_ReportLeakedTokens_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TokenService_GetSeedPollers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSeedPollersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TokenServiceServer).GetSeedPollers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TokenService_GetSeedPollers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TokenServiceServer).GetSeedPollers(ctx, req.(*GetSeedPollersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // TokenService_ServiceDesc is the grpc.ServiceDesc for TokenService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -544,6 +584,10 @@ var TokenService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReportLeakedTokens",
 			Handler:    _TokenService_ReportLeakedTokens_Handler,
+		},
+		{
+			MethodName: "GetSeedPollers",
+			Handler:    _TokenService_GetSeedPollers_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
