@@ -3,7 +3,9 @@ package daemon_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"maps"
 	"net/http"
 	"os"
@@ -89,6 +91,24 @@ func TestDeployedExpressionsUseExportedMetrics(t *testing.T) {
 	for deadline := time.Now().Add(20 * time.Second); fams["tokenauthority_audit_chain_ok"] == nil && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 		fams = scrape()
+	}
+
+	// The health gauges say what they should of this server.
+	notAfter := certNotAfter(t, srv.CertFile)
+	for name, want := range map[string]float64{
+		"tokenauthority_ready":                                    1,
+		"tokenauthority_audit_chain_ok":                           1,
+		"tokenauthority_index_max_staleness_seconds":              cfg.Etcd.MaxStaleness.Seconds(),
+		"tokenauthority_tls_certificate_expiry_timestamp_seconds": float64(notAfter.Unix()),
+	} {
+		f := fams[name]
+		if f == nil || len(f.GetMetric()) != 1 {
+			t.Errorf("%s: %v, want one series", name, f)
+			continue
+		}
+		if got := f.GetMetric()[0].GetGauge().GetValue(); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
 	}
 
 	for _, e := range exprs {
@@ -248,4 +268,22 @@ func exported(fams map[string]*dto.MetricFamily, name string) bool {
 		}
 	}
 	return false
+}
+
+// certNotAfter is the expiry of the first certificate of a PEM file.
+func certNotAfter(t *testing.T, path string) time.Time {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		t.Fatalf("%s: no PEM block", path)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert.NotAfter
 }
