@@ -118,7 +118,9 @@ func tracedCalls(t *testing.T, p *proc) (traces map[string]string, secrets map[s
 
 	tp, id = traceparent(t)
 	traces["token info"] = id
-	status, _, out = request(t, "GET", "http://"+p.httpAddr+"/api/v1/tokens/"+secret(created)+"/info", http.Header{"Traceparent": {tp}})
+	// As the SDK sends it: the secret in the path and in its token header.
+	status, _, out = request(t, "GET", "http://"+p.httpAddr+"/api/v1/tokens/"+secret(created)+"/info",
+		http.Header{"Traceparent": {tp}, "Token": {secret(created)}, "Dg_version": {"1.5.0"}})
 	if status != http.StatusOK {
 		t.Fatalf("token info: %d %s", status, out)
 	}

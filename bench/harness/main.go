@@ -11,7 +11,10 @@
 // allows; numbers taken while anything else runs on the machine are
 // distorted, which is why every row is a ratio to a baseline measured in
 // the same rounds. Its servers die with it (SIGKILL on parent death), but
-// the work directory holds live secrets until run.sh removes it.
+// the work directory holds live secrets until run.sh removes it. The
+// tracing row runs a second server on a copy of the store (traced.go):
+// with it selected (or no -rows), the store's disk and memory are needed
+// twice.
 package main
 
 import (
