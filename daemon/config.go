@@ -198,7 +198,9 @@ Serves the token authority over gRPC and REST; "keys" rotates the master
 key (tokenauthority keys help). Every flag can also be set
 by the environment variable named after it in parentheses
 (%sDATA_DIR for --data-dir); a flag given on the command line
-wins over the environment.
+wins over the environment. OpenTelemetry tracing is configured by the
+standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT,
+OTEL_TRACES_SAMPLER, ...) and is off when none names a collector.
 
 Flags:
 `, EnvPrefix)

@@ -2,6 +2,7 @@ package tracing
 
 import (
 	"context"
+	"encoding/binary"
 	"math/rand/v2"
 	"net/http"
 
@@ -54,20 +55,15 @@ func (g *gate) decide(ctx context.Context, traceparent, tracestate, name string)
 	return ctx, true
 }
 
+// newTraceID is a random trace id, as the SDK's own generator makes them.
 func newTraceID() trace.TraceID {
 	var id trace.TraceID
 	for {
-		putUint64(id[:8], rand.Uint64())
-		putUint64(id[8:], rand.Uint64())
+		binary.BigEndian.PutUint64(id[:8], rand.Uint64())
+		binary.BigEndian.PutUint64(id[8:], rand.Uint64())
 		if id.IsValid() {
 			return id
 		}
-	}
-}
-
-func putUint64(b []byte, v uint64) {
-	for i := range 8 {
-		b[i] = byte(v >> (56 - 8*i))
 	}
 }
 
@@ -88,7 +84,7 @@ func (idGenerator) NewSpanID(context.Context, trace.TraceID) trace.SpanID { retu
 func newSpanID() trace.SpanID {
 	var id trace.SpanID
 	for !id.IsValid() {
-		putUint64(id[:], rand.Uint64())
+		binary.BigEndian.PutUint64(id[:], rand.Uint64())
 	}
 	return id
 }
