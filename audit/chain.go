@@ -23,7 +23,9 @@ const domain = "tokenauthority.audit.v1\x00"
 // or byte field prefixed by its length, so that no two different events
 // share an encoding. The revoked token ids come last, as their count and
 // then each id, and only when there are any: an event without them encodes
-// exactly as before the field existed.
+// exactly as before the field existed. created_for_seed, when set, adds one
+// byte 1 after them: the ids parse to a fixed length, so a trailing byte can
+// never be read as part of them, and an unmarked event encodes as before.
 func Canonical(ev *pb.AuditEvent) []byte {
 	b := make([]byte, 0, 128)
 	b = append(b, domain...)
@@ -39,6 +41,9 @@ func Canonical(ev *pb.AuditEvent) []byte {
 		for _, id := range ids {
 			b = appendBytes(b, []byte(id))
 		}
+	}
+	if ev.GetCreatedForSeed() {
+		b = append(b, 1)
 	}
 	return b
 }
@@ -72,15 +77,37 @@ type Result struct {
 	// FirstBroken is the sequence of the first event that is missing, out
 	// of place or modified; 0 when OK.
 	FirstBroken uint64
+	// Checkpoint is the sequence of the newest event a retention sweep
+	// removed, from which the chain was checked; 0 when none was removed.
+	Checkpoint uint64
 }
 
 // Verifier checks a chain fed to it in stored order. The zero value is
-// ready to check a chain from its first event.
+// ready to check a chain from its first event; Start makes it check one
+// from a retention checkpoint.
 type Verifier struct {
 	last     uint64
 	lastHash []byte
 	checked  uint64
 	broken   uint64
+	start    uint64
+}
+
+// Start makes v check a chain whose events up to sequence seq were removed
+// by a retention sweep, which recorded seq and the hash of that event as
+// the checkpoint: the first event fed must be seq+1 and name hash as its
+// prev_hash, so that a checkpoint edited, or kept events deleted from the
+// front, break the chain. Call it before Add.
+func (v *Verifier) Start(seq uint64, hash []byte) {
+	v.last, v.lastHash, v.start = seq, bytes.Clone(hash), seq
+}
+
+// StartBroken is Start for a checkpoint that cannot be read: the chain is
+// broken at its first event.
+func (v *Verifier) StartBroken() {
+	if v.broken == 0 {
+		v.broken = 1
+	}
 }
 
 // Add checks the next stored event.
@@ -126,11 +153,19 @@ func (v *Verifier) End(headSeq uint64, headHash []byte) Result {
 			v.broken = max(headSeq, 1)
 		}
 	}
-	return Result{OK: v.broken == 0, Checked: v.checked, FirstBroken: v.broken}
+	return Result{OK: v.broken == 0, Checked: v.checked, FirstBroken: v.broken, Checkpoint: v.start}
 }
 
+// Broken is the sequence of the first event found missing, out of place or
+// modified so far; 0 when none.
+func (v *Verifier) Broken() uint64 { return v.broken }
+
+// Last is the sequence and hash of the last event that checked out (the
+// checkpoint's, or 0 and nil, when none has yet).
+func (v *Verifier) Last() (uint64, []byte) { return v.last, v.lastHash }
+
 func (v *Verifier) prevHash() []byte {
-	if v.last == 0 {
+	if v.last == 0 && v.lastHash == nil {
 		return Genesis
 	}
 	return v.lastHash

@@ -121,6 +121,27 @@ func TestHashOfRevokedTokenIDs(t *testing.T) {
 	}
 }
 
+// TestHashOfCreatedForSeed pins the seed mark's encoding (computed
+// independently, like TestHashGolden): a marked event hashes differently,
+// and an unmarked one exactly as before the field existed.
+func TestHashOfCreatedForSeed(t *testing.T) {
+	t.Parallel()
+	ev := golden()
+	ev.CreatedForSeed = true
+	const want = "5871c9b3572ab9c218b696e322dff680f6c097a5ef9da9ce502834e6fa76c7ba"
+	if got := hex.EncodeToString(audit.Hash(ev)); got != want {
+		t.Errorf("Hash(golden marked for a seed) = %s, want %s", got, want)
+	}
+	both := golden()
+	both.CreatedForSeed = true
+	both.RevokedTokenIds = []string{"01jdz8m4y2q0x7c5n3v1b9k6hf"}
+	ids := golden()
+	ids.RevokedTokenIds = []string{"01jdz8m4y2q0x7c5n3v1b9k6hf"}
+	if string(audit.Hash(both)) == string(audit.Hash(ids)) {
+		t.Error("the seed mark beside revoked ids left the hash unchanged")
+	}
+}
+
 // chain builds n sealed events.
 func chain(n int) []*pb.AuditEvent {
 	var out []*pb.AuditEvent

@@ -8,7 +8,11 @@
 // edited, removed or reordered, not that the log is complete at its end. An
 // attacker who can write the store file can cut off the newest events and
 // rewrite the head record to match; only a copy kept elsewhere (the JSON
-// lines stream, or a head hash noted by an operator) shows that. Changing
+// lines stream, or a head hash noted by an operator) shows that. The same
+// holds at the front once a retention sweep has removed events (retention.go):
+// the chain is checked from the checkpoint the sweep recorded, which proves
+// the kept events intact and in order, not that the checkpoint is where the
+// sweep left it; note checkpoint_sequence elsewhere to prove that too. Changing
 // the canonical encoding breaks every stored chain: add a new version
 // rather than edit this one. And an event is only as truthful as what the
 // server put in it: never put a secret into any field, since the log is

@@ -16,6 +16,10 @@ import (
 type Pending struct {
 	draft    *pb.AuditEvent
 	recorded *pb.AuditEvent
+	// onlyIfRevoked records the event only when the write revoked a token
+	// (SetRevoked with ids): a leak report that matched nothing leaves no
+	// trace in the store.
+	onlyIfRevoked bool
 }
 
 type pendingKey struct{}
@@ -61,6 +65,13 @@ func (p *Pending) SetTargetIfUnset(workspaceID, target string) {
 	}
 }
 
+// MarkCreatedForSeed notes that the change created a token for an SDK seed.
+func (p *Pending) MarkCreatedForSeed() {
+	if p != nil {
+		p.draft.CreatedForSeed = true
+	}
+}
+
 // SetActor replaces the actor, for requests that authenticate by something
 // other than a service credential (a token acting on itself).
 func (p *Pending) SetActor(actor string) {
@@ -78,11 +89,26 @@ func (p *Pending) SetRevoked(tokenIDs []string) {
 	}
 }
 
-// Draft returns a copy of the event to record, or nil when there is none or
-// it was already recorded: a request records at most one event however many
-// writes it makes.
+// OnlyIfRevoked makes the event one to record only by a write that
+// revoked at least one token (see SetRevoked); a write that revoked
+// nothing then records nothing.
+func (p *Pending) OnlyIfRevoked() {
+	if p != nil {
+		p.onlyIfRevoked = true
+	}
+}
+
+// Unrecorded reports whether the request has an event that no write has
+// recorded yet; a store wraps a write in the event's recording then, and
+// asks Draft inside the transaction.
+func (p *Pending) Unrecorded() bool { return p != nil && p.recorded == nil }
+
+// Draft returns a copy of the event to record, or nil when there is none,
+// it was already recorded (a request records at most one event however
+// many writes it makes), or it is OnlyIfRevoked and names no revoked
+// token.
 func (p *Pending) Draft() *pb.AuditEvent {
-	if p == nil || p.recorded != nil {
+	if !p.Unrecorded() || p.onlyIfRevoked && len(p.draft.GetRevokedTokenIds()) == 0 {
 		return nil
 	}
 	return proto.CloneOf(p.draft)

@@ -107,6 +107,9 @@ func auditListTable(events []*pb.AuditEvent) func(*table) {
 			if n := len(ev.GetRevokedTokenIds()); n > 0 {
 				target += " (" + plural(n, "token") + " revoked)"
 			}
+			if ev.GetCreatedForSeed() {
+				target += " [seed]"
+			}
 			t.row(strconv.FormatUint(ev.GetSequence(), 10), auditTime(ev.GetTime()), ev.GetActor(), ev.GetAction(),
 				dash(ev.GetWorkspaceId()), dash(strings.TrimSpace(target)), dash(ev.GetClientAddress()))
 		}

@@ -29,7 +29,12 @@ event that is missing, out of place or modified is named.`,
 			}
 			if err := a.show(view{msg: resp, table: func(t *table) {
 				if resp.GetOk() {
-					t.rows = append(t.rows, []string{fmt.Sprintf("Audit log intact: %s checked", plural(int(resp.GetEventsChecked()), "event"))})
+					line := fmt.Sprintf("Audit log intact: %s checked", plural(int(resp.GetEventsChecked()), "event"))
+					if cp := resp.GetCheckpointSequence(); cp > 0 {
+						// Events up to it were removed by --audit-retention.
+						line += fmt.Sprintf(" after the retention checkpoint at sequence %d", cp)
+					}
+					t.rows = append(t.rows, []string{line})
 				}
 			}}); err != nil {
 				return err

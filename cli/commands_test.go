@@ -43,6 +43,7 @@ var commandOf = map[string]string{
 	"GetTokenInfo":       "token info",
 	"RefreshToken":       "token refresh",
 	"PickSeedToken":      "token pick",
+	"GetSeedPollers":     "token pollers",
 	"ListAuditEvents":    "audit list",
 	"VerifyAuditLog":     "audit verify",
 	"Backup":             "backup",
@@ -207,7 +208,16 @@ func TestCommands(t *testing.T) {
 	if !strings.HasPrefix(refreshed, "tka_") || refreshed == bobSecret {
 		t.Errorf("token refresh printed %q; want a new token", refreshed)
 	}
-	s.run(t, "token", "create", "-w", "acme", "-u", "alice", "-d", "sdk", "--expires", "2w", "--seed", "Xk3v9QpL2mZ8rT5wY1nB7cF4hJ6dS0aE_gU-iO2qWzR").ok(t, "token create --seed")
+	const seed = "Xk3v9QpL2mZ8rT5wY1nB7cF4hJ6dS0aE_gU-iO2qWzR"
+	if p := s.run(t, "token", "pollers", seed, "-o", "json").json(t, "token pollers"); len(p["poller_addresses"].([]any)) != 0 || p["client_address"] != "127.0.0.1" {
+		t.Errorf("token pollers before any poll = %v; want nobody waiting, the caller at 127.0.0.1", p)
+	}
+	s.runWith(t, anon, "token", "pick", seed).wantFailure(t, "token pick before the token exists", cli.ExitNotFound)
+	if out := s.run(t, "token", "pollers", seed).ok(t, "token pollers"); !strings.Contains(out, "Waiting:") || !strings.Contains(out, "127.0.0.1") || strings.Contains(out, "nobody") {
+		t.Errorf("token pollers after a poll = %q; want 127.0.0.1 waiting", out)
+	}
+	s.run(t, "token", "pollers", "short").wantFailure(t, "token pollers of a malformed seed", cli.ExitUsage)
+	s.run(t, "token", "create", "-w", "acme", "-u", "alice", "-d", "sdk", "--expires", "2w", "--seed", seed).ok(t, "token create --seed")
 	if picked := s.runWith(t, anon, "token", "pick", "Xk3v9QpL2mZ8rT5wY1nB7cF4hJ6dS0aE_gU-iO2qWzR", "-o", "json").json(t, "token pick"); !strings.HasPrefix(picked["token"].(string), "tka_") {
 		t.Errorf("token pick = %v", picked)
 	}

@@ -27,6 +27,7 @@ type server struct {
 	addr  string
 	admin string // the bootstrap admin credential
 	dir   string
+	d     *daemon.Daemon
 }
 
 // startServer starts a daemon with a fresh data directory; now, when not
@@ -51,7 +52,7 @@ func startServer(t *testing.T, now func() time.Time, edit ...func(*daemon.Config
 			t.Errorf("shut down server: %v", err)
 		}
 	})
-	s := &server{addr: d.GRPCAddr.String(), dir: cfg.DataDir}
+	s := &server{addr: d.GRPCAddr.String(), dir: cfg.DataDir, d: d}
 	if cfg.CredentialsFile == "" {
 		b, err := os.ReadFile(filepath.Join(cfg.DataDir, "admin.credential"))
 		if err != nil {

@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"tokenauthority/cli"
 )
@@ -56,6 +58,12 @@ func TestRevokeAllAndReportLeaked(t *testing.T) {
 	anon := invocation{env: map[string]string{cli.EnvCredential: ""}, stdin: strings.NewReader("tka_nothing\n" + b2Secret + "\n\n")}
 	if out := s.runWith(t, anon, "token", "report-leaked").ok(t, "report-leaked"); !strings.Contains(out, "Reported 2 secret(s)") {
 		t.Errorf("report-leaked printed %q", out)
+	}
+	// The answer comes before the revocation.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := s.d.WaitLeakReports(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if got := s.run(t, "token", "show", "-w", "acme", b2, "-o", "json").json(t, "token show"); got["revoke_reason"] != "REVOKE_REASON_LEAKED" {
 		t.Errorf("reported token = %v; want revoked as leaked", got)

@@ -26,6 +26,7 @@ func (a *app) tokenCmd() *cobra.Command {
 		a.tokenInfoCmd(),
 		a.tokenRefreshCmd(),
 		a.tokenPickCmd(),
+		a.tokenPollersCmd(),
 	)
 	c.Aliases = []string{"tokens"}
 	return c

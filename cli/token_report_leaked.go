@@ -20,8 +20,9 @@ func (a *app) tokenReportLeakedCmd() *cobra.Command {
 		Use:   "report-leaked [-]",
 		Short: "Revoke leaked tokens: reads secrets from stdin, one a line (at most 1000)",
 		Long: "Reports secrets found where they should not be; each that is a live token of the server is\n" +
-			"revoked at once. Needs no service credential. The answer is the same whether or not any secret\n" +
-			"matched. Secrets are read from stdin so that they stay out of ps and shell history.",
+			"revoked moments after the server answers (the answer means the report was taken). Needs no\n" +
+			"service credential. The answer is the same whether or not any secret matched. Secrets are read\n" +
+			"from stdin so that they stay out of ps and shell history.",
 		Args: func(cmd *cobra.Command, argv []string) error {
 			if len(argv) > 1 || len(argv) == 1 && argv[0] != "-" {
 				return usageError("report-leaked reads the secrets from stdin, one a line; it takes no argument but -")
@@ -47,7 +48,7 @@ func (a *app) tokenReportLeakedCmd() *cobra.Command {
 				return err
 			}
 			return a.show(view{msg: resp, table: func(t *table) {
-				t.rows = append(t.rows, []string{fmt.Sprintf("Reported %d secret(s); every live token among them is revoked.", len(secrets))})
+				t.rows = append(t.rows, []string{fmt.Sprintf("Reported %d secret(s); every live token among them is being revoked.", len(secrets))})
 			}})
 		},
 	}

@@ -10,14 +10,15 @@ import (
 	"tokenauthority/metrics"
 )
 
-// sweepInterval is how often ended tokens past the retention are deleted
-// (and once at start).
+// sweepInterval is how often ended tokens and audit events past their
+// retention are deleted (and once at start).
 const sweepInterval = time.Hour
 
-// startBackground starts the last-used writer and the retention sweep; both
-// stop when ctx ends, and Shutdown waits for them.
+// startBackground starts the last-used writer and the retention sweeps of
+// tokens and audit events; they stop when ctx ends, and Shutdown waits for
+// them.
 func (d *Daemon) startBackground(ctx context.Context) {
-	d.wg.Add(2)
+	d.wg.Add(3)
 	go func() {
 		defer d.wg.Done()
 		d.usage.Run(ctx)
@@ -26,16 +27,44 @@ func (d *Daemon) startBackground(ctx context.Context) {
 		defer d.wg.Done()
 		d.sweepTokens(ctx)
 	}()
+	go func() {
+		defer d.wg.Done()
+		d.sweepAudit(ctx)
+	}()
+}
+
+// sweepAudit removes audit events older than the audit retention, at start
+// and then every sweepInterval, until ctx ends. A retention of 0 keeps
+// every event.
+func (d *Daemon) sweepAudit(ctx context.Context) {
+	sweepEvery(ctx, d.cfg.AuditRetention, d.sweepAuditOnce)
+}
+
+func (d *Daemon) sweepAuditOnce(ctx context.Context) {
+	cutoff := d.cfg.now()().Add(-d.cfg.AuditRetention)
+	n, err := d.store.SweepAudit(ctx, cutoff, 0)
+	if err != nil && ctx.Err() == nil {
+		// A broken chain is left as found, for VerifyAuditLog to report.
+		d.log.Error("remove audit events past the audit retention", slog.String("error", err.Error()), slog.Int("removed", n))
+		return
+	}
+	if n > 0 {
+		d.log.Info("removed audit events past the audit retention", slog.Int("count", n), slog.Time("older_than", cutoff))
+	}
 }
 
 // sweepTokens deletes tokens revoked or expired longer than the retention
 // ago, at start and then every sweepInterval, until ctx ends. A retention of
 // 0 keeps every token.
-func (d *Daemon) sweepTokens(ctx context.Context) {
-	if d.cfg.Retention <= 0 {
+func (d *Daemon) sweepTokens(ctx context.Context) { sweepEvery(ctx, d.cfg.Retention, d.sweepOnce) }
+
+// sweepEvery runs sweep at start and then every sweepInterval until ctx
+// ends, unless retention is 0 (keep everything).
+func sweepEvery(ctx context.Context, retention time.Duration, sweep func(context.Context)) {
+	if retention <= 0 {
 		return
 	}
-	d.sweepOnce(ctx)
+	sweep(ctx)
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
@@ -43,7 +72,7 @@ func (d *Daemon) sweepTokens(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.sweepOnce(ctx)
+			sweep(ctx)
 		}
 	}
 }

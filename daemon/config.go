@@ -59,6 +59,10 @@ type Config struct {
 	// AuditLog, when set, also writes every audit event as a JSON line to
 	// this file (appended to, created 0600), or to stdout when "-".
 	AuditLog string
+	// AuditRetention is how long audit events are kept before a background
+	// sweep removes them (the chain stays verifiable from a checkpoint); 0
+	// keeps them all.
+	AuditRetention time.Duration
 	// Version asks for the version to be printed instead of serving.
 	Version bool
 	// Now is the clock of the server, the last-used recorder and the
@@ -151,6 +155,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.RefreshReuseInterval, "refresh-reuse-interval", cfg.RefreshReuseInterval, "a repeat SDK refresh of one token within this long (a client retrying after a lost answer) gets the same new token instead of revoking the token's family as a reuse; 0 disables (at most --refresh-grace)")
 	fs.DurationVar(&cfg.SeedTTL, "seed-ttl", cfg.SeedTTL, "how long the SDK can pick up a token created for a seed")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long revoked and expired tokens stay listable (show_revoked) before a background sweep deletes them; 0 keeps them forever")
+	fs.DurationVar(&cfg.AuditRetention, "audit-retention", cfg.AuditRetention, "how long audit events are kept before a background sweep removes them; VerifyAuditLog then checks the chain from the checkpoint of the last removed event; 0 keeps every event")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests get on SIGINT/SIGTERM")
 	fs.BoolVar(&cfg.UI, "ui", cfg.UI, "serve the Workspace Tokens page at /ui/ and the SDK's /create_token on the HTTP port")
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
@@ -254,7 +259,7 @@ func (c Config) check() error {
 		return errors.New("--tls-cert and --tls-key go together")
 	case c.TLSClientCA != "" && c.TLSCert == "":
 		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
-	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.RefreshReuseInterval < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0, c.AuditVerifyInterval < 0:
+	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.RefreshReuseInterval < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0, c.AuditRetention < 0, c.AuditVerifyInterval < 0:
 		return errors.New("durations must not be negative")
 	case c.RefreshGrace > lifecycle.MaxGrace:
 		return fmt.Errorf("--refresh-grace %s: at most %s, as for any roll", c.RefreshGrace, lifecycle.MaxGrace)

@@ -65,10 +65,12 @@ type Daemon struct {
 	auditLog *os.File
 	grpc     *grpc.Server
 	http     *http.Server
+	health   *health.Server
+	// srv is the services, whose leak report worker Shutdown drains.
+	srv *server.Server
 	// tracing exports spans; nil when tracing is off.
 	tracing *tracing.Tracing
 	metrics *metrics.Metrics
-	health  *health.Server
 	stop    context.CancelFunc
 	wg      sync.WaitGroup
 	errc    chan error
@@ -210,6 +212,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		Tracing:           d.tracing,
 	})
 
+	d.srv = srv
 	tlsCfg, err := d.cfg.serverTLS()
 	if err != nil {
 		return err
@@ -247,6 +250,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		TrustedUser: trusted,
 		Audit:       srv.Audit(),
 		Backup:      srv.Backup,
+		Admit:       srv.AdmitOpen,
 	}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		stop()
@@ -316,6 +320,11 @@ func (d *Daemon) purgeSeeds(ctx context.Context) {
 	}
 }
 
+// WaitLeakReports blocks until every leak report answered so far has been
+// processed (its tokens revoked, or found to match nothing), or ctx ends:
+// the answer of ReportLeakedTokens comes first.
+func (d *Daemon) WaitLeakReports(ctx context.Context) error { return d.srv.WaitLeakReports(ctx) }
+
 // Wait blocks until a listener fails, returning its error, or until the
 // daemon is shut down, returning nil.
 func (d *Daemon) Wait(ctx context.Context) error {
@@ -343,6 +352,11 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 			d.grpc.Stop()
 			<-stopped
+		}
+		// Leak reports already answered are revoked before the store
+		// closes, as far as the shutdown deadline allows.
+		if err := d.srv.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("process answered leak reports: %w", err))
 		}
 		d.stop()
 		d.wg.Wait()

@@ -199,6 +199,10 @@ func TestParseConfig(t *testing.T) {
 		{"retention from env", nil, map[string]string{"TOKENAUTHORITY_RETENTION": "0"}, func(c daemon.Config) bool { return c.Retention == 0 }, ""},
 		{"retention flag", []string{"--retention", "24h"}, nil, func(c daemon.Config) bool { return c.Retention == 24*time.Hour }, ""},
 		{"negative retention", []string{"--retention", "-1h"}, nil, nil, "negative"},
+		{"audit retention keeps all by default", nil, nil, func(c daemon.Config) bool { return c.AuditRetention == 0 }, ""},
+		{"audit retention from env", nil, map[string]string{"TOKENAUTHORITY_AUDIT_RETENTION": "2160h"}, func(c daemon.Config) bool { return c.AuditRetention == 2160*time.Hour }, ""},
+		{"audit retention flag", []string{"--audit-retention", "720h"}, nil, func(c daemon.Config) bool { return c.AuditRetention == 720*time.Hour }, ""},
+		{"negative audit retention", []string{"--audit-retention", "-1h"}, nil, nil, "negative"},
 		{"env", nil, map[string]string{"TOKENAUTHORITY_DATA_DIR": "/srv/ta", "TOKENAUTHORITY_REVEAL": "false", "TOKENAUTHORITY_MAX_TOKEN_LIFETIME": "720h"},
 			func(c daemon.Config) bool {
 				return c.DataDir == "/srv/ta" && !c.Reveal && c.MaxTokenLifetime == 720*time.Hour

@@ -274,10 +274,14 @@ func TestRESTLifecycleOperations(t *testing.T) {
 			t.Errorf("reportLeaked = %d %v; want 200 {}", code, m)
 		}
 	}
-	m = mustOK("GET", "/v1/workspaces/acme/tokens/"+l1.id, "")
-	if m["state"] != "TOKEN_STATE_REVOKED" || m["revoke_reason"] != "REVOKE_REASON_LEAKED" {
-		t.Errorf("reported token = %v; want revoked as leaked", m)
-	}
+	// The answer comes before the revocation: poll for it.
+	eventually(t, 10*time.Second, func() string {
+		m := mustOK("GET", "/v1/workspaces/acme/tokens/"+l1.id, "")
+		if m["state"] != "TOKEN_STATE_REVOKED" || m["revoke_reason"] != "REVOKE_REASON_LEAKED" {
+			return fmt.Sprintf("reported token = %v; want revoked as leaked", m)
+		}
+		return ""
+	})
 	if code, m := call("POST", "/v1/tokens:reportLeaked", `{"secrets":[]}`, ""); code != 400 {
 		t.Errorf("reportLeaked with no secrets = %d %v; want 400", code, m)
 	}
@@ -292,5 +296,26 @@ func TestRESTLifecycleOperations(t *testing.T) {
 	m = mustOK("GET", "/v1/workspaces/acme/tokens?states=TOKEN_STATE_REVOKED", "")
 	if got := len(m["tokens"].([]any)); got != 5 {
 		t.Errorf("revoked tokens listed: %d; want 5", got)
+	}
+}
+
+// eventually checks cond every 10 ms until it reports nothing wrong (""),
+// failing the test with its last report after timeout.
+func eventually(t *testing.T, timeout time.Duration, cond func() string) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		msg := cond()
+		if msg == "" {
+			return
+		}
+		select {
+		case <-deadline.C:
+			t.Fatalf("after %s: %s", timeout, msg)
+		case <-tick.C:
+		}
 	}
 }

@@ -37,6 +37,7 @@ type Metrics struct {
 	durations *prometheus.HistogramVec
 	decisions *prometheus.CounterVec
 	commits   prometheus.Histogram
+	leaks     *prometheus.CounterVec
 	store     *storeCollector
 	health    *healthCollector
 	// storeErrors counts store failures by operation.
@@ -90,6 +91,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Writes per store commit; larger batches share one fsync.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 9),
 		}),
+		leaks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenauthority_leak_reports_total",
+			Help: "Leak reports processed after they were answered, by outcome: matched (revoked a token), unmatched (wrote nothing), failed (the store failed) or queue_full (refused with 429 before it was queued).",
+		}, []string{"outcome"}),
 		store:  newStoreCollector(),
 		health: newHealthCollector(),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -103,7 +108,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.storeErrors.WithLabelValues(op)
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.durations, m.decisions, m.commits, m.store, m.health, m.storeErrors)
+		reg.MustRegister(m.requests, m.durations, m.decisions, m.commits, m.leaks, m.store, m.health, m.storeErrors)
 	}
 	return m
 }
@@ -152,6 +157,23 @@ func (m *Metrics) ObserveDecision(kind string, reason pb.Reason) {
 		slot.Store(c)
 	}
 	c.Inc()
+}
+
+// Outcomes of ObserveLeakReport.
+const (
+	LeakMatched   = "matched"
+	LeakUnmatched = "unmatched"
+	LeakFailed    = "failed"
+	LeakQueueFull = "queue_full"
+)
+
+// ObserveLeakReport counts one leak report by its outcome (LeakMatched,
+// ...).
+func (m *Metrics) ObserveLeakReport(outcome string) {
+	if m == nil {
+		return
+	}
+	m.leaks.WithLabelValues(outcome).Inc()
 }
 
 // ObserveCommit records how many writes one store commit carried.

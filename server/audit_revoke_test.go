@@ -53,13 +53,11 @@ func TestRevocationsOfManyTokensNameThem(t *testing.T) {
 			return err
 		}, event{"web", "token.batch_revoke", "acme", "alice", []string{ids["alice"][1]}}},
 		{"leak report", func() error {
-			_, err := e.tokens.ReportLeakedTokens(t.Context(), &pb.ReportLeakedTokensRequest{Secrets: []string{secrets["bob"][1], "tka_notatoken", secrets["alice"][0]}})
-			return err
+			return e.reportLeaked(t, t.Context(), secrets["bob"][1], "tka_notatoken", secrets["alice"][0])
 		}, event{"self-service", "token.report_leaked", "", "", []string{ids["bob"][1]}}},
 		{"leak report matching nothing", func() error {
-			_, err := e.tokens.ReportLeakedTokens(t.Context(), &pb.ReportLeakedTokensRequest{Secrets: []string{"tka_notatoken"}})
-			return err
-		}, event{"self-service", "token.report_leaked", "", "", nil}},
+			return e.reportLeaked(t, t.Context(), "tka_notatoken")
+		}, event{}}, // writes nothing
 		{"remove member", func() error {
 			_, err := e.workspaces.RemoveMember(ctx, &pb.RemoveMemberRequest{WorkspaceId: "acme", UserId: "carol"})
 			return err
@@ -71,10 +69,17 @@ func TestRevocationsOfManyTokensNameThem(t *testing.T) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		evs := e.events(t)
-		if len(evs) != seen+1 {
-			t.Fatalf("%s left %d events; want 1", s.name, len(evs)-seen)
+		want := 1
+		if s.want.Action == "" {
+			want = 0
+		}
+		if len(evs) != seen+want {
+			t.Fatalf("%s left %d events; want %d", s.name, len(evs)-seen, want)
 		}
 		seen = len(evs)
+		if want == 0 {
+			continue
+		}
 		ev := evs[len(evs)-1]
 		got := event{ev.GetActor(), ev.GetAction(), ev.GetWorkspaceId(), ev.GetTarget(), ev.GetRevokedTokenIds()}
 		if diff := gocmp.Diff(s.want, got, cmpopts.EquateEmpty(), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {

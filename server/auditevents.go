@@ -121,5 +121,5 @@ func (s *Server) verifyAuditLog(ctx context.Context, _ *pb.VerifyAuditLogRequest
 	if err != nil {
 		return nil, err
 	}
-	return &pb.VerifyAuditLogResponse{Ok: res.OK, EventsChecked: res.Checked, FirstBrokenSequence: res.FirstBroken}, nil
+	return &pb.VerifyAuditLogResponse{Ok: res.OK, EventsChecked: res.Checked, FirstBrokenSequence: res.FirstBroken, CheckpointSequence: res.Checkpoint}, nil
 }

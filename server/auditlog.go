@@ -71,6 +71,12 @@ func setAuditTarget(ctx context.Context, workspaceID, target string) {
 	audit.FromContext(ctx).SetTarget(workspaceID, target)
 }
 
+// markAuditCreatedForSeed notes on the request's audit event that it
+// created a token for an SDK seed.
+func markAuditCreatedForSeed(ctx context.Context) {
+	audit.FromContext(ctx).MarkCreatedForSeed()
+}
+
 // setAuditTargetIfUnset names the workspace and object of the request's
 // audit event where the request named none.
 func setAuditTargetIfUnset(ctx context.Context, workspaceID, target string) {

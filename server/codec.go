@@ -12,6 +12,7 @@ import (
 	protocodec "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // codec is grpc-go's protobuf codec, except for Envoy's ext_authz
@@ -22,9 +23,18 @@ import (
 // into maps and messages cost a fifth of the server's CPU per Check, more
 // than the decision. The CheckResponse is encoded by appendCheckResponse,
 // which writes the bytes proto.Marshal would.
-type codec struct{ proto encoding.CodecV2 }
+//
+// A message that cannot be decoded is reported through failed (see
+// decodeFailures), never as an error of Unmarshal, which grpc-go would
+// answer with Internal.
+type codec struct {
+	proto  encoding.CodecV2
+	failed *decodeFailures
+}
 
-func newCodec() codec { return codec{proto: encoding.GetCodecV2(protocodec.Name)} }
+func newCodec() codec {
+	return codec{proto: encoding.GetCodecV2(protocodec.Name), failed: &decodeFailures{}}
+}
 
 func (c codec) Name() string { return c.proto.Name() }
 
@@ -39,6 +49,23 @@ func (c codec) Marshal(v any) (mem.BufferSlice, error) {
 }
 
 func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.unmarshal(data, v)
+	if err == nil || c.failed == nil {
+		return err
+	}
+	m, ok := v.(proto.Message)
+	if !ok {
+		return err
+	}
+	// Nothing half-decoded reaches anyone.
+	proto.Reset(m)
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	c.failed.put(v, decodeStatus(v, buf.ReadOnlyData(), err))
+	return nil
+}
+
+func (c codec) unmarshal(data mem.BufferSlice, v any) error {
 	req, ok := v.(*authv3.CheckRequest)
 	if !ok {
 		return c.proto.Unmarshal(data, v)

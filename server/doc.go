@@ -35,11 +35,29 @@
 // errors the package does not recognise are logged, never sent to clients.
 //
 // The methods that need no service credential are held to a per-address rate
-// limit in handle, so the REST gateway path is limited too; the gRPC port's
+// limit before their request is read: on gRPC by the tap handle
+// (transport.go), on REST by the facade calling AdmitOpen before it decodes
+// the body; handle limits only calls that neither admitted. The gRPC port's
 // own limits (streams, header size, handshake and request read timeouts,
 // keepalive) are in transport.go and apply only to gRPC. The request read
 // timeout cancels a stream from a tap handle: a streaming method that waits
-// longer than it for its first message is cancelled too.
+// longer than it for its first message is cancelled too. How it can hurt
+// you: a new way into the services (another facade) that neither goes
+// through the tap nor calls AdmitOpen is still limited by handle, but only
+// after it has decoded the request.
+//
+// Leak reports are answered when queued and revoked by one worker
+// (leaks.go), so the answer says nothing about a match; Close drains the
+// queue and must run before the store closes. How it can hurt you: a report
+// answered but still queued when the process dies is lost, by design; and
+// the queue refuses (429) when full rather than growing.
+//
+// A request message that is not valid protobuf is answered InvalidArgument
+// (codec_errors.go): the codec reports success and leaves the failure for
+// the unary interceptor or the stream wrapper, since grpc-go answers any
+// codec error with Internal. How it can hurt you: a service registered
+// without ServerOptions' interceptors would get an empty message instead
+// of the error.
 //
 // Envoy's ext_authz messages bypass protobuf-go on the hot path (codec.go,
 // codec_response.go): the CheckRequest is decoded only as far as the

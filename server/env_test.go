@@ -58,6 +58,7 @@ type env struct {
 	workspaces pb.WorkspaceServiceClient
 	tokens     pb.TokenServiceClient
 	self       pb.SelfServiceClient
+	srv        *server.Server
 	// commits counts the store's commits.
 	commits *atomic.Int64
 }
@@ -109,6 +110,12 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 		o(&cfg)
 	}
 	srv := server.New(cfg)
+	t.Cleanup(func() {
+		if err := srv.Close(context.Background()); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+	e.srv = srv
 	g := grpc.NewServer(srv.ServerOptions()...)
 	srv.Register(g)
 	if extra != nil {
@@ -133,6 +140,21 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	e.tokens = pb.NewTokenServiceClient(conn)
 	e.self = pb.NewSelfServiceClient(conn)
 	return e
+}
+
+// reportLeaked reports secrets as leaked and waits, up to 10 s, until the
+// server has processed the report (the answer comes first).
+func (e *env) reportLeaked(t testing.TB, ctx context.Context, secrets ...string) error {
+	t.Helper()
+	if _, err := e.tokens.ReportLeakedTokens(ctx, &pb.ReportLeakedTokensRequest{Secrets: secrets}); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := e.srv.WaitLeakReports(wctx); err != nil {
+		t.Fatalf("leak report not processed: %v", err)
+	}
+	return nil
 }
 
 // as returns ctx carrying a service credential.

@@ -28,20 +28,66 @@ type limitedError struct {
 func (e *limitedError) Error() string { return e.what }
 
 // limitOpen holds the methods that need no service credential to their
-// per-address limit: the public ones (SDK self-service, leak reports) to
-// the client limiter, and the gateway decisions, when they are open, to
-// the gateway limiter, whose budget is sized for a proxy that sends all of
-// its users' requests from one address.
+// per-address limit (openLimit), unless the request was admitted already,
+// before its body was read: by the gRPC tap handle (transport.go) or the
+// REST facade (AdmitOpen). Handlers reached another way (tests calling
+// the services in-process) are still limited here.
 func (s *Server) limitOpen(ctx context.Context, method string) error {
+	if ctx.Value(admittedKey{}) != nil {
+		return nil
+	}
+	return s.takeOpen(ctx, method)
+}
+
+// openLimit is the limiter of a method that needs no service credential:
+// the public ones (SDK self-service, leak reports) have the client
+// limiter, and the gateway decisions, when they are open, the gateway
+// limiter, whose budget is sized for a proxy that sends all of its users'
+// requests from one address. nil for other methods or when the limit is
+// off.
+func (s *Server) openLimit(method string) (l *ratelimit.Limiter, what string) {
 	switch requiredAccess(method) {
 	case public:
-		return limitAddr(s.clientLimit, peerAddr(ctx), "too many requests from this client address")
+		l, what = s.clientLimit, "too many requests from this client address"
 	case gateway:
 		if !s.gatewayCred {
-			return limitAddr(s.gatewayLimit, peerAddr(ctx), "too many gateway decisions from this address")
+			l, what = s.gatewayLimit, "too many gateway decisions from this address"
 		}
 	}
-	return nil
+	if !l.Enabled() {
+		return nil, ""
+	}
+	return l, what
+}
+
+// takeOpen takes one request of method from its open limit, if it has one.
+func (s *Server) takeOpen(ctx context.Context, method string) error {
+	l, what := s.openLimit(method)
+	if l == nil {
+		return nil
+	}
+	return limitAddr(l, peerAddr(ctx), what)
+}
+
+// admittedKey marks a context whose request has been held to its open
+// limit already.
+type admittedKey struct{}
+
+// AdmitOpen holds a request for method to its per-address limit before
+// its body is read, so that a flood costs the server no decoding: it
+// returns the status to answer when the request is refused, and otherwise
+// ctx marked so that the handler does not count the request again. Methods
+// without an open limit pass unmarked. The REST facade calls it before it
+// decodes a body; gRPC calls are admitted by the tap handle.
+func (s *Server) AdmitOpen(ctx context.Context, method string) (context.Context, error) {
+	l, what := s.openLimit(method)
+	if l == nil {
+		return ctx, nil
+	}
+	if err := limitAddr(l, peerAddr(ctx), what); err != nil {
+		return ctx, s.toStatus(ctx, method, err)
+	}
+	return context.WithValue(ctx, admittedKey{}, true), nil
 }
 
 // limitForwardAuth applies the gateway limiter to the HTTP forward-auth

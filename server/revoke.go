@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
-	"log/slog"
 
+	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/token"
@@ -75,11 +75,15 @@ func (s *Server) revokeTokens(ctx context.Context, req *pb.RevokeTokensRequest) 
 	return resp, nil
 }
 
-// reportLeakedTokens revokes every live token among the secrets. Every
-// secret costs the same work (a hash and an index lookup in one write
-// transaction that runs whether or not anything matched), malformed ones
-// included, and the answer is always empty, so the call tells its caller
-// nothing that presenting each secret would not.
+// reportLeakedTokens takes a report of leaked secrets and answers it
+// before looking them up: the worker of leaks.go revokes every live token
+// among them later, in one commit with the report's audit event, and a
+// report that matched nothing writes nothing. So the answer, always empty,
+// and its timing are the same whether anything matched, and an unmatched
+// flood costs a read per report, not a commit. The answer means the report
+// was taken, not that its tokens are revoked already: a report only
+// hastens what the token's owner can do (revoke it), and an answered
+// report still queued when the process dies is lost.
 func (s *Server) reportLeakedTokens(ctx context.Context, req *pb.ReportLeakedTokensRequest) (*pb.ReportLeakedTokensResponse, error) {
 	secrets := req.GetSecrets()
 	switch {
@@ -88,20 +92,15 @@ func (s *Server) reportLeakedTokens(ctx context.Context, req *pb.ReportLeakedTok
 	case len(secrets) > maxBatch:
 		return nil, invalid("secrets", "must hold at most %d secrets, got %d", maxBatch, len(secrets))
 	}
-	hashes := make([][32]byte, len(secrets))
+	r := leakReport{hashes: make([][32]byte, len(secrets))}
 	for i, secret := range secrets {
-		hashes[i] = token.Hash(secret)
+		r.hashes[i] = token.Hash(secret)
 	}
-	recs, err := s.store.RevokeLeaked(ctx, hashes, s.now())
-	if err != nil {
+	// The event is recorded by the worker's commit, if anything matched;
+	// the request's own Pending stays unrecorded.
+	r.event = audit.FromContext(ctx).Draft()
+	if err := s.enqueueLeakReport(r); err != nil {
 		return nil, err
 	}
-	for _, r := range recs {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "token revoked: reported as leaked",
-			slog.String("token_id", r.GetToken().GetTokenId()),
-			slog.String("workspace_id", r.GetToken().GetWorkspaceId()),
-			slog.String("user_id", r.GetToken().GetUserId()))
-	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "leak report", slog.Int("secrets", len(secrets)), slog.Int("revoked", len(recs)))
 	return &pb.ReportLeakedTokensResponse{}, nil
 }

@@ -37,6 +37,19 @@ func TestCreatedForSeedMarker(t *testing.T) {
 			t.Errorf("ListTokens: token %s created_for_seed = %v, want %v", tok.GetTokenId(), tok.GetCreatedForSeed(), want)
 		}
 	}
+	creates := 0
+	for _, ev := range e.events(t) {
+		if ev.GetAction() != "token.create" {
+			continue
+		}
+		creates++
+		if want := ev.GetTarget() == seeded.GetTokenId(); ev.GetCreatedForSeed() != want {
+			t.Errorf("token.create event for %s: created_for_seed = %v, want %v", ev.GetTarget(), ev.GetCreatedForSeed(), want)
+		}
+	}
+	if creates != 2 {
+		t.Errorf("%d token.create events; want 2", creates)
+	}
 	next := e.validate(t, e.refresh(t, secret)).GetToken()
 	if next.GetCreatedForSeed() {
 		t.Error("the token a refresh made is marked as created for a seed")

@@ -88,6 +88,10 @@ type Config struct {
 	// an open Check tells a caller nothing it could not learn by making the
 	// request through the gateway.
 	GatewayCredential bool
+	// LeakQueue is how many answered leak reports may wait for their
+	// lookup at once; 0 means DefaultLeakQueue. A report arriving when it
+	// is full is refused with ResourceExhausted (HTTP 429).
+	LeakQueue int
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
 	// Tracing, when not nil, puts every decision made in a traced request
@@ -122,6 +126,11 @@ type Server struct {
 	now     func() time.Time
 	// auditLog copies committed audit events to the log and AuditLog.
 	auditLog *auditLog
+	// leaks holds answered leak reports for their worker (Close stops it).
+	leaks *leakQueue
+	// codec decodes requests, reporting those it cannot decode to the
+	// interceptors (codec_errors.go).
+	codec codec
 	// pollers remembers who polled each seed (in memory, a minute).
 	pollers *pollers
 	tracing *tracing.Tracing
@@ -169,6 +178,8 @@ func New(cfg Config) *Server {
 	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
 	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
+	s.leaks = newLeakQueue(cfg.LeakQueue)
+	s.codec = newCodec()
 	s.pollers = newPollers()
 	return s
 }
@@ -213,11 +224,13 @@ func (s *Server) Register(g grpc.ServiceRegistrar) {
 // that both see the resulting Internal error) panic recovery.
 func (s *Server) ServerOptions() []grpc.ServerOption {
 	return append(s.limits.serverOptions(),
+		grpc.InTapHandle(s.tapHandle(s.limits.RequestReadTimeout)),
 		// Every request of the API fits in a few hundred bytes; the REST
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),
 		// protobuf, decoding of Envoy's CheckRequest aside (see codec).
-		grpc.ForceServerCodecV2(newCodec()),
+		grpc.ForceServerCodecV2(s.codec),
 		grpc.ChainUnaryInterceptor(s.unary),
+		grpc.ChainStreamInterceptor(requestReadStream(s.codec.failed)),
 	)
 }

@@ -97,6 +97,7 @@ func (s *Server) createToken(ctx context.Context, req *pb.CreateTokenRequest) (*
 		// Marked for good, so that lists, tokenctl and audits can tell a
 		// token handed to whatever program polled the seed.
 		rec.Token.CreatedForSeed = true
+		markAuditCreatedForSeed(ctx)
 		sealed, err := s.box.Seal([]byte(secret), seedHash[:])
 		if err != nil {
 			return nil, err

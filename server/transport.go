@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/tap"
+
+	"tokenauthority/metrics"
 )
 
 // TransportLimits bound what one client can hold on the gRPC port. A zero
@@ -100,8 +103,6 @@ func (l TransportLimits) serverOptions() []grpc.ServerOption {
 			Time:              l.KeepaliveTime,
 			Timeout:           20 * time.Second,
 		}),
-		grpc.InTapHandle(requestReadDeadline(l.RequestReadTimeout)),
-		grpc.ChainStreamInterceptor(requestReadStream),
 	}
 }
 
@@ -110,13 +111,39 @@ var errNoRequest = errors.New("no request message within the request read timeou
 
 type readTimerKey struct{}
 
-// requestReadDeadline is the tap handle that starts the request read timer
-// of every new stream. grpc-go reads a unary request before any interceptor
-// runs, and reads it under the stream's context, so the only way to bound
-// that wait is to give the stream a context that the timer cancels; the
-// tap handle is where that context is made. The timer is stopped once the
-// request has been read (Server.unary, requestReadStream); the context
-// itself ends with the stream.
+// tapHandle is the server's one tap handle (grpc-go takes one), which runs
+// when a call's headers arrive, before its request message is read: it
+// holds the methods that need no credential to their per-address limits
+// (a refused call costs no decoding, and its message is never read), then
+// starts the request read timer (requestReadDeadline).
+func (s *Server) tapHandle(d time.Duration) tap.ServerInHandle {
+	deadline := requestReadDeadline(d)
+	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
+		admitted := false
+		if l, what := s.openLimit(info.FullMethodName); l != nil {
+			if err := limitAddr(l, peerAddr(ctx), what); err != nil {
+				// Counted like any answered call; the interceptor that
+				// counts them never runs for this one.
+				s.metrics.ObserveRequest(metrics.TransportGRPC, info.FullMethodName, codes.ResourceExhausted.String(), 0)
+				return ctx, s.toStatus(ctx, info.FullMethodName, err)
+			}
+			admitted = true
+		}
+		ctx, err := deadline(ctx, info)
+		if rc, ok := ctx.(*readContext); ok {
+			rc.admitted = admitted
+		}
+		return ctx, err
+	}
+}
+
+// requestReadDeadline starts the request read timer of every new stream.
+// grpc-go reads a unary request before any interceptor runs, and reads it
+// under the stream's context, so the only way to bound that wait is to
+// give the stream a context that the timer cancels; the tap handle is
+// where that context is made. The timer is stopped once the request has
+// been read (Server.unary, requestReadStream); the context itself ends
+// with the stream.
 //
 // Every call pays for this, so it is kept small: the context that carries
 // the timer is the stream's context itself (no separate context value),
@@ -148,11 +175,20 @@ type readContext struct {
 	// timer is taken by the first stop (only the call's own goroutine
 	// stops it).
 	timer *readTimer
+	// admitted says the tap handle held the call to its open limit
+	// (admittedKey).
+	admitted bool
 }
 
 func (c *readContext) Value(key any) any {
-	if key == (readTimerKey{}) {
+	switch key {
+	case readTimerKey{}:
 		return c
+	case admittedKey{}:
+		if c.admitted {
+			return true
+		}
+		return nil
 	}
 	return c.Context.Value(key)
 }
@@ -187,15 +223,19 @@ func stopReadTimer(ctx context.Context) {
 
 // requestReadStream bounds a streaming call's wait for its first message
 // (reflection, health Watch); later messages may take as long as the client
-// likes, within MaxConnectionIdle and keepalive.
-func requestReadStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, next grpc.StreamHandler) error {
-	return next(srv, &firstRead{ServerStream: ss})
+// likes, within MaxConnectionIdle and keepalive. It also answers a message
+// the codec could not decode with its InvalidArgument status (failed).
+func requestReadStream(failed *decodeFailures) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, next grpc.StreamHandler) error {
+		return next(srv, &firstRead{ServerStream: ss, failed: failed})
+	}
 }
 
 // firstRead stops the request read timer when the first message arrives.
 type firstRead struct {
 	grpc.ServerStream
-	done bool
+	failed *decodeFailures
+	done   bool
 }
 
 func (s *firstRead) RecvMsg(m any) error {
@@ -203,6 +243,9 @@ func (s *firstRead) RecvMsg(m any) error {
 	if !s.done {
 		s.done = true
 		stopReadTimer(s.Context())
+	}
+	if err == nil {
+		err = s.failed.take(m)
 	}
 	return err
 }

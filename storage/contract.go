@@ -59,6 +59,9 @@ type Backend interface {
 	RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error)
 	RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
 	RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
+	// RevokeLeaked revokes the tokens (and their descendants) whose secret
+	// hashes are given; a call with no known hash writes nothing. The
+	// audit event of ctx is recorded by the write, if there is one.
 	RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error)
 	// LookupTokenWithPolicy is LookupToken with the token policy of the
 	// token's workspace (nil: none), read together.
@@ -87,6 +90,10 @@ type Backend interface {
 	RecordAudit(ctx context.Context) error
 	ListAuditEvents(ctx context.Context, f audit.Filter, after uint64, limit, maxScan int) (events []*pb.AuditEvent, resume uint64, err error)
 	VerifyAudit(ctx context.Context) (audit.Result, error)
+	// SweepAudit removes the audit events older than cutoff in bounded
+	// commits, recording the checkpoint VerifyAudit starts from (see
+	// audit.Sweep); it returns how many it removed.
+	SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error)
 
 	// KeyChecks, SetKeyChecks and SealedSample let start-up refuse a
 	// master key that cannot open the secrets already stored.

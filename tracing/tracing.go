@@ -117,7 +117,12 @@ func (t *Tracing) StartCall(ctx context.Context, method string) (_ context.Conte
 	if t == nil || strings.HasPrefix(method, "/grpc.health.v1.Health/") {
 		return ctx, nil
 	}
-	ctx, ok := t.gate.decide(ctx, firstValue(ctx, "traceparent"), firstValue(ctx, "tracestate"), method)
+	var tracestate string
+	traceparent := firstValue(ctx, "traceparent")
+	if traceparent != "" {
+		tracestate = firstValue(ctx, "tracestate")
+	}
+	ctx, ok := t.gate.decide(ctx, traceparent, tracestate, method)
 	if !ok {
 		return ctx, nil
 	}

@@ -62,10 +62,14 @@ type Stack struct {
 	GRPCAddr   string
 	HTTPURL    string // http://127.0.0.1:port, no trailing slash
 	Store      *bbolt.Store
+	DBPath     string // the store's file
 	Clock      *Clock
 	Conn       *grpc.ClientConn // no credential attached
 	Tokens     pb.TokenServiceClient
 	Workspaces pb.WorkspaceServiceClient
+	// Server is the services, for what tests wait on
+	// (WaitLeakReports).
+	Server *server.Server
 }
 
 // Start runs a stack until the test ends. opts adjust the server's
@@ -73,7 +77,8 @@ type Stack struct {
 func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := bbolt.Open(filepath.Join(dir, "tokenauthority.db"), bbolt.Options{})
+	dbPath := filepath.Join(dir, "tokenauthority.db")
+	store, err := bbolt.Open(dbPath, bbolt.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -92,7 +97,7 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{Store: store, Clock: NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))}
+	s := &Stack{Store: store, DBPath: dbPath, Clock: NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))}
 	cfg := server.Config{
 		Store:       store,
 		Box:         box,
@@ -105,6 +110,8 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 		o(&cfg)
 	}
 	srv := server.New(cfg)
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	s.Server = srv
 
 	g := grpc.NewServer(srv.ServerOptions()...)
 	srv.Register(g)
@@ -119,7 +126,7 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}}, srv.Tokens(), srv.Workspaces(), srv.Self())
+	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}, Admit: srv.AdmitOpen}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		t.Fatal(err)
 	}

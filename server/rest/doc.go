@@ -45,4 +45,13 @@
 // a new field kind needs no change, but a message-level JSON option set on
 // the gateway's marshaler would not reach it (jsonMarshaler is where both
 // live).
+//
+// Decode errors are reworded (decode_errors.go) from the texts of protojson
+// and of the gateway's query parser, matched by pattern: a new version
+// that words them differently falls back to a general sentence, never to
+// its own text, and TestDecodeErrorsNameTheFieldNotTheParser fails. The
+// routes are mapped to their gRPC methods from the embedded OpenAPI
+// document (admit.go), so that Config.Admit runs before the body is read;
+// a route missing from it is admitted unlimited here and limited only
+// after decoding, by the service.
 package rest

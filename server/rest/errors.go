@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -100,11 +98,14 @@ func (e *errorResponder) describe(ctx context.Context, err error) (int, errorBod
 			Detail:  fmt.Sprintf("The request body is larger than the limit of %d bytes.", e.maxBody),
 		}
 	case ex.decodeErr != nil:
-		// The service was never called: decoding failed first.
+		// The service was never called: decoding failed first. The
+		// decoder's own text (positions, parser names) is for the log.
+		e.log.DebugContext(ctx, "request body not decoded", slog.String("route", routeLabel(ex)), slog.String("error", ex.decodeErr.Error()))
+		detail := decodeDetail(ex.decodeMsg, ex.decodeErr)
 		return http.StatusBadRequest, errorBody{
 			Code:    codes.InvalidArgument,
-			Message: ex.decodeErr.Error(),
-			Detail:  decodeDetail(ex.decodeErr),
+			Message: detail,
+			Detail:  detail,
 		}
 	}
 
@@ -131,6 +132,12 @@ func (e *errorResponder) describe(ctx context.Context, err error) (int, errorBod
 			Detail:  "The server failed to handle the request.",
 		}
 	}
+	if s.Code() == codes.InvalidArgument {
+		// The gateway's own query parameter errors.
+		if detail, ok := queryParamDetail(s.Message()); ok {
+			return http.StatusBadRequest, errorBody{Code: codes.InvalidArgument, Message: detail, Detail: detail}
+		}
+	}
 	return runtime.HTTPStatusFromCode(s.Code()), statusBody(s)
 }
 
@@ -148,22 +155,6 @@ func statusBody(s *status.Status) errorBody {
 		body.Details = append(body.Details, buf)
 	}
 	return body
-}
-
-// decodeDetail explains why the body could not be read as the request
-// message: either it is not JSON at all, or it is JSON that does not fit.
-func decodeDetail(err error) string {
-	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Sprintf("The request body is not valid JSON: %v.", err)
-	}
-	msg := strings.TrimSpace(strings.TrimPrefix(err.Error(), "proto:"))
-	for _, wk := range wellKnownFormats {
-		if m := wk.value.FindStringSubmatch(msg); m != nil {
-			return fmt.Sprintf("The request body is not valid JSON for this request: %s is not %s; send %s.", m[1], wk.want, wk.example)
-		}
-	}
-	return fmt.Sprintf("The request body is not valid JSON for this request: %s.", msg)
 }
 
 // wellKnownFormats explain the JSON forms of the well-known types that

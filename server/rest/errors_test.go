@@ -121,7 +121,7 @@ func TestRequestBodyErrors(t *testing.T) {
 		{"malformed JSON", `{"workspace_id": "acme",`, http.StatusBadRequest, 3, "The request body is not valid JSON"},
 		{"not JSON at all", `workspace_id=acme`, http.StatusBadRequest, 3, "The request body is not valid JSON"},
 		{"unknown field", `{"workspace_id": "acme", "colour": "red"}`, http.StatusBadRequest, 3, `unknown field "colour"`},
-		{"wrong type", `{"workspace_id": 7}`, http.StatusBadRequest, 3, "The request body is not valid JSON for this request"},
+		{"wrong type", `{"workspace_id": 7}`, http.StatusBadRequest, 3, "The request body is not valid JSON for CreateWorkspaceRequest: field workspace_id must be a string, not a number."},
 		{"over the limit", `{"workspace_id": "acme", "display_name": "` + strings.Repeat("a", limit) + `"}`, http.StatusRequestEntityTooLarge, 8, "limit of 128 bytes"},
 	}
 	for _, tt := range tests {
@@ -217,8 +217,63 @@ func TestWellKnownTypeErrors(t *testing.T) {
 	if resp.status != http.StatusBadRequest {
 		t.Fatalf("status = %d, want 400; body %s", resp.status, resp.body)
 	}
-	const want = `The request body is not valid JSON for this request: "2027-12-31" is not an RFC 3339 time; send a time such as "2027-12-31T00:00:00Z".`
+	const want = `The request body is not valid JSON for CreateTokenRequest: "2027-12-31" is not an RFC 3339 time; send a time such as "2027-12-31T00:00:00Z".`
 	if got := resp.object(t)["detail"]; got != want {
 		t.Errorf("detail = %q\nwant     %q", got, want)
+	}
+}
+
+// TestDecodeErrorsNameTheFieldNotTheParser: a body or query parameter the
+// gateway cannot decode gets 400 with a message and detail that name the
+// request message, the field and what it needs, never the parser's
+// position or function names, and never repeat a string value (which
+// could be a secret sent in the wrong field).
+func TestDecodeErrorsNameTheFieldNotTheParser(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, rest.Config{})
+	const secret = "tka_0123456789abcdef"
+	tests := []struct {
+		name, method, path, body, want string
+	}{
+		{"number for a string", http.MethodPost, "/v1/workspaces", `{"workspace_id": 7}`,
+			"The request body is not valid JSON for CreateWorkspaceRequest: field workspace_id must be a string, not a number."},
+		{"list for a string", http.MethodPost, "/v1/workspaces/acme/tokens", `{"user_id": ["alice"]}`,
+			"The request body is not valid JSON for CreateTokenRequest: field user_id must be a string, not a list."},
+		{"string for a list", http.MethodPost, "/v1/tokens:reportLeaked", `{"secrets": "` + secret + `"}`,
+			"The request body is not valid JSON for ReportLeakedTokensRequest: found a string where a field takes another kind of value (a list, an object or a single value)."},
+		{"number in a list of strings", http.MethodPost, "/v1/tokens:reportLeaked", `{"secrets": [1]}`,
+			"The request body is not valid JSON for ReportLeakedTokensRequest: field secrets must be a string, not a number."},
+		{"unknown enum value", http.MethodPost, "/v1/workspaces/acme/tokens", `{"user_id": "alice", "operations": ["` + secret + `"]}`,
+			"The request body is not valid JSON for CreateTokenRequest: field operations takes one of OPERATION_DOWNLOAD, OPERATION_CLOUD_INFERENCE, not a string."},
+		{"field twice", http.MethodPost, "/v1/workspaces", `{"workspace_id": "a", "workspace_id": "b"}`,
+			`The request body is not valid JSON for CreateWorkspaceRequest: field "workspace_id" is given twice.`},
+		{"cut short", http.MethodPost, "/v1/workspaces", `{"workspace_id": "acme",`,
+			"The request body is not valid JSON: it ends before the JSON does."},
+		{"query: not a number", http.MethodGet, "/v1/workspaces/acme/tokens?page_size=" + secret, "",
+			"The query parameter page_size must be a whole number."},
+		{"query: out of range", http.MethodGet, "/v1/workspaces/acme/tokens?page_size=99999999999999", "",
+			"The query parameter page_size must be a whole number in range."},
+		{"query: not a boolean", http.MethodGet, "/v1/workspaces/acme/tokens?show_revoked=maybe", "",
+			"The query parameter show_revoked must be true or false."},
+		{"query: not a time", http.MethodGet, "/v1/workspaces/acme/tokens?expire_before=tomorrow", "",
+			`The query parameter expire_before must be an RFC 3339 time such as "2027-12-31T00:00:00Z".`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			resp := do(t, srv, tt.method, tt.path, tt.body, nil)
+			if resp.status != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400; body %s", resp.status, resp.body)
+			}
+			got := resp.object(t)
+			if got["detail"] != tt.want || got["message"] != tt.want {
+				t.Errorf("message %q, detail %q\nwant both %q", got["message"], got["detail"], tt.want)
+			}
+			for _, internal := range []string{"proto:", "line 1", "strconv", "Parse", "syntax error", secret, "2006-01-02"} {
+				if strings.Contains(string(resp.body), internal) {
+					t.Errorf("body %s holds %q", resp.body, internal)
+				}
+			}
+		})
 	}
 }

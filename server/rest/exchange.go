@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // unmatchedRoute labels requests that matched no route, so that metrics
@@ -24,8 +25,10 @@ type exchange struct {
 	route string
 	// bodyTooLarge is set when reading the body hit the size limit.
 	bodyTooLarge bool
-	// decodeErr is the error of decoding the body as the request message.
+	// decodeErr is the error of decoding the body as the request message,
+	// decodeMsg that message's descriptor.
 	decodeErr error
+	decodeMsg protoreflect.MessageDescriptor
 	// code is the gRPC code of the error response, when there was one.
 	code    codes.Code
 	errored bool

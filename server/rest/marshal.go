@@ -98,6 +98,9 @@ func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		err := d.Decode(v)
 		if err != nil && !errors.Is(err, io.EOF) && body != nil {
 			body.ex.decodeErr = err
+			if msg, ok := v.(proto.Message); ok {
+				body.ex.decodeMsg = msg.ProtoReflect().Descriptor()
+			}
 		}
 		return err
 	})

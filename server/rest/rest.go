@@ -63,6 +63,10 @@ type Config struct {
 	// Audit serves the AuditService routes (/v1/audit/...). Nil leaves them
 	// unserved.
 	Audit pb.AuditServiceServer
+	// Admit, when set, runs for every API request before its body is
+	// read (server.Server.AdmitOpen: the per-address limits of the methods
+	// that need no credential). Nil admits everything.
+	Admit AdmitFunc
 }
 
 // New returns the HTTP handler of the REST API: the gateway routes of the
@@ -84,11 +88,19 @@ func New(ctx context.Context, cfg Config, tokens pb.TokenServiceServer, workspac
 
 	errs := &errorResponder{log: log, maxBody: maxBody}
 	marshaler := newJSONMarshaler()
+	middlewares := []runtime.Middleware{recordRoute}
+	if cfg.Admit != nil {
+		methods, err := routeMethods()
+		if err != nil {
+			return nil, err
+		}
+		middlewares = append(middlewares, admitBeforeBody(cfg.Admit, methods, errs))
+	}
 	gw := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
 		runtime.WithErrorHandler(errs.handleError),
 		runtime.WithRoutingErrorHandler(handleRoutingError),
-		runtime.WithMiddlewares(recordRoute),
+		runtime.WithMiddlewares(middlewares...),
 		// The method is what proxies in front filter on: never let a header
 		// or a form body turn a POST into a DELETE or a GET.
 		runtime.WithDisableHTTPMethodOverride(),

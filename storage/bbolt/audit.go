@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -92,12 +93,17 @@ func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after uint6
 	return events, resume, err
 }
 
-// VerifyAudit checks the whole audit log's hash chain in one read
-// transaction.
+// VerifyAudit checks the audit log's hash chain in one read transaction:
+// from its first event, or from the checkpoint of the last retention sweep.
 func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 	var res audit.Result
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		var v audit.Verifier
+		if cpSeq, cpHash, err := audit.DecodeCheckpoint(tx.Bucket(bucketMeta).Get(keyAuditCheckpoint)); err != nil {
+			v.StartBroken()
+		} else if cpSeq > 0 {
+			v.Start(cpSeq, cpHash)
+		}
 		err := tx.Bucket(bucketAudit).ForEach(func(k, val []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -122,4 +128,69 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 		return nil
 	})
 	return res, err
+}
+
+// DefaultAuditSweepBatch caps how many events one commit of SweepAudit
+// removes.
+const DefaultAuditSweepBatch = 1000
+
+// SweepAudit removes the audit events older than cutoff, oldest first, in
+// commits of at most batch events (0 means DefaultAuditSweepBatch), each
+// recording the sequence and hash of the newest event it removed as the
+// checkpoint VerifyAudit starts from. Each removed event is checked against
+// the chain first; a broken chain stops the sweep (audit.ErrBroken) and is
+// left for VerifyAudit to report. It returns how many events it removed;
+// on error, the commits before it stand.
+func (s *Store) SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		batch = DefaultAuditSweepBatch
+	}
+	ctx = audit.Without(ctx)
+	total := 0
+	for {
+		n := 0
+		err := s.update(ctx, func(tx *bolt.Tx) error {
+			n = 0
+			meta := tx.Bucket(bucketMeta)
+			cpSeq, cpHash, err := audit.DecodeCheckpoint(meta.Get(keyAuditCheckpoint))
+			if err != nil {
+				return fmt.Errorf("%w: %w", audit.ErrBroken, err)
+			}
+			sweep := audit.NewSweep(cpSeq, cpHash, cutoff, batch)
+			var keys [][]byte
+			c := tx.Bucket(bucketAudit).Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				ev, err := decode[pb.AuditEvent](v)
+				if err != nil {
+					return fmt.Errorf("%w: event %x cannot be read", audit.ErrBroken, k)
+				}
+				take, err := sweep.Take(ev)
+				if err != nil {
+					return err
+				}
+				if !take {
+					break
+				}
+				keys = append(keys, k)
+			}
+			if len(keys) == 0 {
+				return nil
+			}
+			b := tx.Bucket(bucketAudit)
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			n = len(keys)
+			return meta.Put(keyAuditCheckpoint, sweep.Checkpoint())
+		})
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
 }

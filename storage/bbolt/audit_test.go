@@ -89,6 +89,42 @@ func TestAuditEventCommitsWithItsChange(t *testing.T) {
 	}
 }
 
+// tampered writes n audited workspaces, an interval apart from t0, runs
+// then (if any) on the store, closes it, edits the file directly with
+// bbolt as an attacker with the file would (tamper), and opens it again.
+func tampered(t *testing.T, n int, interval time.Duration, then func(*bbolt.Store), tamper func(*bolt.Tx) error) *bbolt.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ta.db")
+	s, err := bbolt.Open(path, bbolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		id := fmt.Sprintf("ws-%d", i)
+		ctx, _ := withEvent(t.Context(), "workspace.create", id, t0.Add(time.Duration(i)*interval))
+		if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if then != nil {
+		then(s)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(tamper); err != nil {
+		t.Fatalf("tamper: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openAt(t, path, bbolt.Options{})
+}
+
 // TestVerifyAuditFindsTampering edits the closed store file directly with
 // bbolt, as an attacker with the file would, and checks that VerifyAudit
 // names the first broken sequence.
@@ -136,32 +172,7 @@ func TestVerifyAuditFindsTampering(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "ta.db")
-			s, err := bbolt.Open(path, bbolt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 5 {
-				id := fmt.Sprintf("ws-%d", i)
-				ctx, _ := withEvent(t.Context(), "workspace.create", id, t0.Add(time.Duration(i)*time.Second))
-				if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
-			db, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.Update(tt.tamper); err != nil {
-				t.Fatalf("tamper: %v", err)
-			}
-			if err := db.Close(); err != nil {
-				t.Fatal(err)
-			}
-			s = openAt(t, path, bbolt.Options{})
+			s := tampered(t, 5, time.Second, nil, tt.tamper)
 			res, err := s.VerifyAudit(t.Context())
 			if err != nil {
 				t.Fatalf("VerifyAudit: %v", err)
@@ -179,6 +190,92 @@ func TestVerifyAuditFindsTampering(t *testing.T) {
 			}
 			if again, err := s.VerifyAudit(t.Context()); err != nil || again.FirstBroken != tt.wantBroken {
 				t.Errorf("after another event VerifyAudit = %+v, %v; want first broken %d", again, err, tt.wantBroken)
+			}
+		})
+	}
+}
+
+// TestVerifyAuditFromCheckpointFindsTampering: after a retention sweep the
+// chain is checked from its checkpoint, and every edit of the kept events
+// or of the checkpoint itself is still found.
+func TestVerifyAuditFromCheckpointFindsTampering(t *testing.T) {
+	t.Parallel()
+	key := func(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+	edit := func(fn func(b, meta *bolt.Bucket) error) func(*bolt.Tx) error {
+		return func(tx *bolt.Tx) error { return fn(tx.Bucket([]byte("audit")), tx.Bucket([]byte("meta"))) }
+	}
+	checkpoint := func(change func(v []byte) []byte) func(*bolt.Tx) error {
+		return edit(func(_, meta *bolt.Bucket) error {
+			v := change(append([]byte(nil), meta.Get([]byte("audit_checkpoint"))...))
+			if v == nil {
+				return meta.Delete([]byte("audit_checkpoint"))
+			}
+			return meta.Put([]byte("audit_checkpoint"), v)
+		})
+	}
+	tests := []struct {
+		name       string
+		tamper     func(*bolt.Tx) error
+		wantBroken uint64
+	}{
+		{"untouched", func(*bolt.Tx) error { return nil }, 0},
+		{"first kept event deleted", edit(func(b, _ *bolt.Bucket) error { return b.Delete(key(5)) }), 5},
+		{"first two kept events deleted", edit(func(b, _ *bolt.Bucket) error {
+			if err := b.Delete(key(5)); err != nil {
+				return err
+			}
+			return b.Delete(key(6))
+		}), 5},
+		{"kept event edited", edit(func(b, _ *bolt.Bucket) error {
+			ev := &pb.AuditEvent{}
+			if err := proto.Unmarshal(b.Get(key(6)), ev); err != nil {
+				return err
+			}
+			ev.Actor = "nobody"
+			v, err := proto.Marshal(ev)
+			if err != nil {
+				return err
+			}
+			return b.Put(key(6), v)
+		}), 6},
+		{"kept events swapped", edit(func(b, _ *bolt.Bucket) error {
+			v5, v6 := append([]byte(nil), b.Get(key(5))...), append([]byte(nil), b.Get(key(6))...)
+			if err := b.Put(key(5), v6); err != nil {
+				return err
+			}
+			return b.Put(key(6), v5)
+		}), 5},
+		{"checkpoint hash edited", checkpoint(func(v []byte) []byte { v[len(v)-1] ^= 1; return v }), 5},
+		{"checkpoint sequence lowered", checkpoint(func(v []byte) []byte { binary.BigEndian.PutUint64(v, 3); return v }), 4},
+		{"checkpoint sequence raised", checkpoint(func(v []byte) []byte { binary.BigEndian.PutUint64(v, 5); return v }), 6},
+		{"checkpoint deleted", checkpoint(func([]byte) []byte { return nil }), 1},
+		{"checkpoint mangled", checkpoint(func([]byte) []byte { return []byte("x") }), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := tampered(t, 8, time.Minute, func(s *bbolt.Store) {
+				// Events 1 to 4 go; the checkpoint is event 4.
+				if n, err := s.SweepAudit(t.Context(), t0.Add(3*time.Minute+30*time.Second), 3); err != nil || n != 4 {
+					t.Fatalf("SweepAudit = %d, %v; want 4", n, err)
+				}
+			}, tt.tamper)
+			res, err := s.VerifyAudit(t.Context())
+			if err != nil {
+				t.Fatalf("VerifyAudit: %v", err)
+			}
+			if res.OK != (tt.wantBroken == 0) || res.FirstBroken != tt.wantBroken {
+				t.Errorf("VerifyAudit = %+v; want first broken sequence %d", res, tt.wantBroken)
+			}
+			// A sweep never removes a broken part of the chain.
+			if tt.wantBroken != 0 {
+				_, err := s.SweepAudit(t.Context(), t0.Add(time.Hour), 0)
+				if !errors.Is(err, audit.ErrBroken) {
+					t.Errorf("SweepAudit over a broken chain = %v; want audit.ErrBroken", err)
+				}
+				if again, err := s.VerifyAudit(t.Context()); err != nil || again.OK {
+					t.Errorf("after the refused sweep VerifyAudit = %+v, %v; want still broken", again, err)
+				}
 			}
 		})
 	}

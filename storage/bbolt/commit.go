@@ -54,7 +54,7 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) (err error)
 		return err
 	}
 	pending := audit.FromContext(ctx)
-	if pending.Draft() != nil {
+	if pending.Unrecorded() {
 		change := fn
 		var ev *pb.AuditEvent
 		fn = func(tx *bolt.Tx) error {
@@ -64,6 +64,9 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) (err error)
 			// Drafted after the change, which may add to the event what
 			// only the transaction knows (audit.Pending.SetRevoked).
 			ev = pending.Draft()
+			if ev == nil {
+				return nil // a write that needs no event after all
+			}
 			per := s.idsPerEvent
 			if per <= 0 {
 				per = storage.RevokedPerEvent

@@ -49,6 +49,10 @@ var keySchemaVersion = []byte("schema_version")
 // keyAuditHead is the meta key of the audit log's newest sequence and hash.
 var keyAuditHead = []byte("audit_head")
 
+// keyAuditCheckpoint is the meta key of the sequence and hash of the newest
+// audit event a retention sweep removed (audit.EncodeCheckpoint).
+var keyAuditCheckpoint = []byte("audit_checkpoint")
+
 // sep separates the parts of a composite key. It sorts before every other
 // byte, so all keys of one workspace are contiguous and ordered by the second
 // part alone. storage.CheckID refuses ids holding it, so a composite key

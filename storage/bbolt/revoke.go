@@ -12,6 +12,7 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
+	"tokenauthority/validindex"
 )
 
 // RevokeTokens revokes at at, for reason, the listed tokens of the workspace
@@ -79,10 +80,25 @@ func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string
 // RevokeLeaked revokes at at, with REVOKE_REASON_LEAKED, every token whose
 // secret hash is among hashes and every token descended from one (a leaked
 // old secret may have been refreshed by whoever holds it), unless already
-// revoked by then, and returns them. It always runs one write transaction,
-// matched or not, so that the time it takes tells a caller no more than
-// using the secrets would.
+// revoked by then, and returns them. When no hash is a known secret it
+// only probes the validation index: an unmatched report writes nothing, not
+// even its audit event
+// (the server answers reports before they are looked up, so the time this
+// takes tells the reporter nothing).
 func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error) {
+	// The validation index holds every stored token: a report of unknown
+	// secrets costs a table probe per secret, no read transaction.
+	known := false
+	var d validindex.Decoded
+	for _, h := range hashes {
+		if _, _, _, ok := s.index.LookupInto(h, &d); ok {
+			known = true
+			break
+		}
+	}
+	if !known {
+		return nil, ctx.Err()
+	}
 	var out []*storagepb.TokenRecord
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		out = nil

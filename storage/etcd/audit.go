@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -83,7 +84,8 @@ func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after uint6
 }
 
 // VerifyAudit checks the hash chain of every stored event against the
-// head, reading all of them at one revision.
+// head, from the checkpoint of the last retention sweep if there was one,
+// reading all of them at one revision.
 func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 	if err := s.check(ctx); err != nil {
 		return audit.Result{}, err
@@ -94,6 +96,17 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 	}
 	rev := head.Header.Revision
 	var v audit.Verifier
+	cp, err := s.rget(ctx, s.k.auditCheckpoint(), clientv3.WithRev(rev))
+	if err != nil {
+		return audit.Result{}, unavailable(ctx, err)
+	}
+	if len(cp.Kvs) > 0 {
+		if cpSeq, cpHash, err := audit.DecodeCheckpoint(cp.Kvs[0].Value); err != nil {
+			v.StartBroken()
+		} else {
+			v.Start(cpSeq, cpHash)
+		}
+	}
 	start, end := s.k.audits(), prefixEnd(s.k.audits())
 	for {
 		resp, err := s.rget(ctx, start, clientv3.WithRange(end), clientv3.WithLimit(500), clientv3.WithRev(rev))
@@ -123,4 +136,83 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 		}
 	}
 	return v.End(seq, hash), nil
+}
+
+// auditSweepBatch caps the events one transaction of SweepAudit removes:
+// each is a comparison and a deletion, beside the checkpoint's.
+const auditSweepBatch = maxOps - 4
+
+// SweepAudit removes the audit events older than cutoff, oldest first, in
+// transactions of at most batch events (0 or more than one transaction
+// holds: auditSweepBatch), each recording the sequence and hash of the
+// newest event it removed as the checkpoint VerifyAudit starts from. Each
+// removed event is checked against the chain first; a broken chain stops
+// the sweep (audit.ErrBroken). It returns how many events it removed; on
+// error, the transactions before it stand.
+func (s *Store) SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	if batch <= 0 || batch > auditSweepBatch {
+		batch = auditSweepBatch
+	}
+	ctx = audit.Without(ctx)
+	total := 0
+	for {
+		// The oldest events' keys, to bound the transaction's range, so
+		// that events appended meanwhile do not conflict with it.
+		first, err := s.rget(ctx, s.k.audits(), append(rangeOpts(prefixEnd(s.k.audits()), int64(batch)), clientv3.WithKeysOnly())...)
+		if err != nil {
+			return total, unavailable(ctx, err)
+		}
+		if len(first.Kvs) == 0 {
+			return total, nil
+		}
+		end := string(first.Kvs[len(first.Kvs)-1].Key) + "\x00"
+		n := 0
+		_, err = s.update(ctx, "sweep audit events", func(x *txn) error {
+			n = 0
+			kv, err := x.get(s.k.auditCheckpoint())
+			if err != nil {
+				return err
+			}
+			var cpSeq uint64
+			var cpHash []byte
+			if kv != nil {
+				if cpSeq, cpHash, err = audit.DecodeCheckpoint(kv.Value); err != nil {
+					return fmt.Errorf("%w: %w", audit.ErrBroken, err)
+				}
+			}
+			events, err := x.list(s.k.audits(), end, 0)
+			if err != nil {
+				return err
+			}
+			sweep := audit.NewSweep(cpSeq, cpHash, cutoff, batch)
+			for _, kv := range events {
+				ev, err := decode[pb.AuditEvent](kv.Value)
+				if err != nil {
+					return fmt.Errorf("%w: event %s cannot be read", audit.ErrBroken, kv.Key)
+				}
+				take, err := sweep.Take(ev)
+				if err != nil {
+					return err
+				}
+				if !take {
+					break
+				}
+				x.del(string(kv.Key))
+			}
+			if n = sweep.Taken(); n > 0 {
+				x.putRaw(s.k.auditCheckpoint(), string(sweep.Checkpoint()))
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
 }

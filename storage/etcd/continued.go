@@ -56,11 +56,17 @@ func (s *Store) stageContinuation(ctx context.Context, recs []*storagepb.TokenRe
 	if per <= 0 {
 		per = storage.RevokedPerEvent
 	}
-	draft := audit.FromContext(ctx).Draft()
-	if draft == nil || len(recs) <= per {
+	pending := audit.FromContext(ctx)
+	if !pending.Unrecorded() || len(recs) <= per {
 		return recs, nil, nil
 	}
-	draft.RevokedTokenIds = idsOf(recs)
+	// Named first, so that an event recorded only if it revokes
+	// something (audit.Pending.OnlyIfRevoked) has a draft to split.
+	pending.SetRevoked(idsOf(recs))
+	draft := pending.Draft()
+	if draft == nil {
+		return recs, nil, nil
+	}
 	rest := storage.SplitRevoked(draft, per)
 	var nonce [8]byte
 	if _, err := rand.Read(nonce[:]); err != nil {

@@ -59,6 +59,7 @@ func (k keys) seeds() string                 { return k.p + "seed/" }
 func (k keys) seed(h []byte) string          { return k.p + "seed/" + hex.EncodeToString(h) }
 func (k keys) seedOf(token string) string    { return k.p + "seedtok/" + token }
 func (k keys) auditHead() string             { return k.p + "audit_head" }
+func (k keys) auditCheckpoint() string       { return k.p + "audit_checkpoint" }
 func (k keys) audits() string                { return k.p + "audit/" }
 func (k keys) audit(seq uint64) string       { return fmt.Sprintf("%saudit/%020d", k.p, seq) }
 func (k keys) cleanups() string              { return k.p + "cleanup/" }

@@ -163,7 +163,7 @@ func (s *Store) userTokens(ctx context.Context, workspaceID, userID string, befo
 
 // RevokeLeaked revokes the tokens whose secret hashes are given, whatever
 // their workspace, and returns those it revoked; unknown hashes are
-// skipped.
+// skipped, and a report with no known hash writes nothing.
 func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
@@ -183,6 +183,10 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 				ids = append(ids, id)
 			}
 		}
+	}
+	if len(ids) == 0 {
+		// An unmatched report writes nothing, not even its audit event.
+		return nil, nil
 	}
 	return s.revokeAll(ctx, "revoke leaked tokens", nil, ids, func(*storagepb.TokenRecord) bool { return true }, at, pb.RevokeReason_REVOKE_REASON_LEAKED, "", "")
 }

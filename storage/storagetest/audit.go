@@ -130,3 +130,106 @@ func testListAuditEvents(t *testing.T, openStore NewStore) {
 		}
 	}
 }
+
+// testAuditRetention removes the events older than a cutoff in bounded
+// commits: the rest stay listable, the chain verifies from the checkpoint
+// of the last removed event, later events continue it, and a sweep past
+// every event leaves a chain that still verifies and grows.
+func testAuditRetention(t *testing.T, openStore NewStore) {
+	t.Parallel()
+	s := openStore(t)
+	write := func(id string, at time.Time) {
+		t.Helper()
+		ctx, _ := withEvent(t.Context(), "workspace.create", id, at)
+		if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
+			t.Fatalf("CreateWorkspace(%s) = %v", id, err)
+		}
+	}
+	for i := range 9 {
+		write(fmt.Sprintf("ws-%d", i), t0.Add(time.Duration(i)*time.Minute))
+	}
+	verify := func(what string, checked, checkpoint uint64) {
+		t.Helper()
+		res, err := s.VerifyAudit(t.Context())
+		if err != nil {
+			t.Fatalf("%s: VerifyAudit = %v", what, err)
+		}
+		if !res.OK || res.Checked != checked || res.Checkpoint != checkpoint {
+			t.Errorf("%s: VerifyAudit = %+v; want ok, %d checked from checkpoint %d", what, res, checked, checkpoint)
+		}
+	}
+	verify("before any sweep", 9, 0)
+
+	// Older than 4m30s: events 1 to 5, in commits of two.
+	n, err := s.SweepAudit(t.Context(), t0.Add(4*time.Minute+30*time.Second), 2)
+	if err != nil || n != 5 {
+		t.Fatalf("SweepAudit = %d, %v; want 5 removed", n, err)
+	}
+	evs := allEvents(t, s)
+	if len(evs) != 4 || evs[0].GetSequence() != 6 {
+		t.Fatalf("after the sweep %d events from %d; want 4 from 6", len(evs), evs[0].GetSequence())
+	}
+	verify("after the sweep", 4, 5)
+	if n, err := s.SweepAudit(t.Context(), t0.Add(4*time.Minute+30*time.Second), 2); err != nil || n != 0 {
+		t.Errorf("second sweep at the same cutoff = %d, %v; want nothing removed", n, err)
+	}
+
+	write("after-sweep", t0.Add(time.Hour))
+	verify("after a later event", 5, 5)
+
+	// Past every event: the chain is its checkpoint alone, and goes on.
+	n, err = s.SweepAudit(t.Context(), t0.Add(2*time.Hour), 0)
+	if err != nil || n != 5 {
+		t.Fatalf("sweep of everything = %d, %v; want 5", n, err)
+	}
+	if evs := allEvents(t, s); len(evs) != 0 {
+		t.Fatalf("%d events after a sweep past every event", len(evs))
+	}
+	verify("with every event removed", 0, 10)
+	write("after-everything", t0.Add(3*time.Hour))
+	evs = allEvents(t, s)
+	if len(evs) != 1 || evs[0].GetSequence() != 11 {
+		t.Fatalf("events after everything was swept = %v; want sequence 11", evs)
+	}
+	verify("after everything was swept and one more event", 1, 10)
+}
+
+// testAuditRetentionConcurrent sweeps while audited writes append: every
+// write keeps its event or had it swept, and the chain verifies.
+func testAuditRetentionConcurrent(t *testing.T, openStore NewStore) {
+	t.Parallel()
+	s := openStore(t)
+	const writes = 60
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range writes {
+			id := fmt.Sprintf("ws-%d", i)
+			ctx, _ := withEvent(t.Context(), "workspace.create", id, t0.Add(time.Duration(i)*time.Second))
+			if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
+				t.Errorf("CreateWorkspace(%s) = %v", id, err)
+			}
+		}
+	})
+	swept := 0
+	for range 10 {
+		n, err := s.SweepAudit(t.Context(), t0.Add(30*time.Second), 3)
+		if err != nil {
+			t.Fatalf("SweepAudit during writes = %v", err)
+		}
+		swept += n
+	}
+	wg.Wait()
+	n, err := s.SweepAudit(t.Context(), t0.Add(30*time.Second), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swept += n
+	evs := allEvents(t, s)
+	if swept != 30 || len(evs) != writes-30 {
+		t.Errorf("swept %d, kept %d; want 30 and %d", swept, len(evs), writes-30)
+	}
+	res, err := s.VerifyAudit(t.Context())
+	if err != nil || !res.OK || res.Checkpoint != 30 {
+		t.Errorf("VerifyAudit = %+v, %v; want ok from checkpoint 30", res, err)
+	}
+}

@@ -156,18 +156,35 @@ func testRevokeLeaked(t *testing.T, openStore NewStore) {
 		t.Fatal(err)
 	}
 
-	// Nothing matched: still one write transaction.
-	got, err := s.RevokeLeaked(ctx, [][32]byte{hashOf("secret-99"), hashOf("")}, t0)
-	if err != nil || len(got) != 0 {
-		t.Fatalf("RevokeLeaked(no match) = %v, %v; want none", ids(got), err)
+	events := len(allEvents(t, s))
+	// Nothing matched, or only a token revoked already: no write, and an
+	// event recorded only if something is revoked is not recorded.
+	for name, hashes := range map[string][][32]byte{
+		"unknown":         {hashOf("secret-99"), hashOf("")},
+		"revoked already": {hashOf("secret-02")},
+	} {
+		ectx, p := withEvent(ctx, "token.report_leaked", "", t0)
+		p.OnlyIfRevoked()
+		got, err := s.RevokeLeaked(ectx, hashes, t0)
+		if err != nil || len(got) != 0 {
+			t.Fatalf("RevokeLeaked(%s) = %v, %v; want none", name, ids(got), err)
+		}
+		if p.Recorded() != nil || len(allEvents(t, s)) != events {
+			t.Errorf("RevokeLeaked(%s) recorded an event", name)
+		}
 	}
 
-	got, err = s.RevokeLeaked(ctx, [][32]byte{hashOf("secret-01"), hashOf("secret-02"), hashOf("secret-03"), hashOf("secret-03"), hashOf("x")}, t0)
+	ectx, p := withEvent(ctx, "token.report_leaked", "", t0)
+	p.OnlyIfRevoked()
+	got, err := s.RevokeLeaked(ectx, [][32]byte{hashOf("secret-01"), hashOf("secret-02"), hashOf("secret-03"), hashOf("secret-03"), hashOf("x")}, t0)
 	if err != nil {
 		t.Fatalf("RevokeLeaked = %v", err)
 	}
 	if diff := cmp.Diff([]string{"01", "03"}, ids(got)); diff != "" {
 		t.Errorf("RevokeLeaked returned (-want +got):\n%s", diff)
+	}
+	if ev := p.Recorded(); ev == nil || len(ev.GetRevokedTokenIds()) != 2 {
+		t.Errorf("the matching report recorded %v; want an event naming 2 tokens", ev)
 	}
 	checkRevoked(t, s, "acme", map[string]revokedState{
 		"01": {t0, pb.RevokeReason_REVOKE_REASON_LEAKED},

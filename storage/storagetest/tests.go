@@ -53,4 +53,6 @@ var conformance = []struct {
 	{"UpdateToken", testUpdateToken},
 	{"AuditEventsOfConcurrentWrites", testAuditEventsOfConcurrentWrites},
 	{"ListAuditEvents", testListAuditEvents},
+	{"AuditRetention", testAuditRetention},
+	{"AuditRetentionConcurrent", testAuditRetentionConcurrent},
 }

@@ -55,8 +55,11 @@ type AuditEvent struct {
 	// family is revoked and the call fails). Empty for other events and for
 	// revocations that found nothing left to revoke.
 	RevokedTokenIds []string `protobuf:"bytes,10,rep,name=revoked_token_ids,json=revokedTokenIds,proto3" json:"revoked_token_ids,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set on token.create when the token was created for a one-time seed of
+	// the hub SDK's `token create` flow (the seed itself is never recorded).
+	CreatedForSeed bool `protobuf:"varint,11,opt,name=created_for_seed,json=createdForSeed,proto3" json:"created_for_seed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *AuditEvent) Reset() {
@@ -157,6 +160,13 @@ func (x *AuditEvent) GetRevokedTokenIds() []string {
 		return x.RevokedTokenIds
 	}
 	return nil
+}
+
+func (x *AuditEvent) GetCreatedForSeed() bool {
+	if x != nil {
+		return x.CreatedForSeed
+	}
+	return false
 }
 
 // Request of ListAuditEvents. Filters combine with AND; an empty filter
@@ -435,7 +445,7 @@ var File_tokenauthority_v1_audit_service_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_audit_service_proto_rawDesc = "" +
 	"\n" +
-	"%tokenauthority/v1/audit_service.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc5\x02\n" +
+	"%tokenauthority/v1/audit_service.proto\x12\x11tokenauthority.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x02\n" +
 	"\n" +
 	"AuditEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
@@ -448,7 +458,8 @@ const file_tokenauthority_v1_audit_service_proto_rawDesc = "" +
 	"\tprev_hash\x18\b \x01(\fR\bprevHash\x12\x12\n" +
 	"\x04hash\x18\t \x01(\fR\x04hash\x12*\n" +
 	"\x11revoked_token_ids\x18\n" +
-	" \x03(\tR\x0frevokedTokenIds\"\x97\x02\n" +
+	" \x03(\tR\x0frevokedTokenIds\x12(\n" +
+	"\x10created_for_seed\x18\v \x01(\bR\x0ecreatedForSeed\"\x97\x02\n" +
 	"\x16ListAuditEventsRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x14\n" +
 	"\x05actor\x18\x02 \x01(\tR\x05actor\x12\x16\n" +
