@@ -109,10 +109,14 @@ func (d *Daemon) flushUsage(ctx context.Context) error {
 const traceFlushTimeout = 5 * time.Second
 
 // flushTraces sends the spans of the last requests and stops the exporter.
-func (d *Daemon) flushTraces(ctx context.Context) error {
+// A collector that cannot take them loses them: that is logged, and the
+// shutdown is still clean.
+func (d *Daemon) flushTraces(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceFlushTimeout)
 	defer cancel()
-	return d.tracing.Shutdown(ctx)
+	if err := d.tracing.Shutdown(ctx); err != nil {
+		d.log.Warn("flush the last spans", slog.String("error", err.Error()))
+	}
 }
 
 // startAuditVerify verifies the audit log's hash chain at start and then

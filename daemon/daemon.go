@@ -363,9 +363,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		if err := d.flushUsage(ctx); err != nil {
 			errs = append(errs, err)
 		}
-		if err := d.flushTraces(ctx); err != nil {
-			errs = append(errs, err)
-		}
+		d.flushTraces(ctx)
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}

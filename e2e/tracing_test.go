@@ -309,3 +309,25 @@ func anyValue(v *commonpb.AnyValue) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// TestTracingCollectorDown: a collector that is not there costs spans,
+// never requests: the traced calls are answered, and SIGTERM still ends
+// the server cleanly and promptly (the flush gives up after 5 s).
+func TestTracingCollectorDown(t *testing.T) {
+	t.Parallel()
+	for _, protocol := range []string{"grpc", "http/protobuf"} {
+		t.Run(protocol, func(t *testing.T) {
+			t.Parallel()
+			p := startServerEnv(t, []string{
+				"OTEL_EXPORTER_OTLP_PROTOCOL=" + protocol,
+				"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + freePort(t),
+			}, t.TempDir())
+			tracedCalls(t, p)
+			start := time.Now()
+			p.stop(t)
+			if d := time.Since(start); d > 15*time.Second {
+				t.Errorf("shutdown took %v with the collector down", d)
+			}
+		})
+	}
+}
