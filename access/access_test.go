@@ -235,31 +235,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestParseZoo(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in     string
-		ws, zn string
-		ok     bool
-	}{
-		{"acme/pub", "acme", "pub", true},
-		{"a/b-", "", "", false},
-		{"a/b-c", "a", "b-c", true},
-		{"acme", "", "", false},
-		{"acme/pub/x", "", "", false},
-		{"/pub", "", "", false},
-		{"Acme/pub", "", "", false},
-		{"-acme/pub", "", "", false},
-		{"acme/" + string(make([]byte, 64)), "", "", false},
-	}
-	for _, tt := range tests {
-		ws, zn, err := access.ParseZoo(tt.in)
-		if (err == nil) != tt.ok || ws != tt.ws || zn != tt.zn {
-			t.Errorf("ParseZoo(%q) = %q, %q, %v; want %q, %q, ok %v", tt.in, ws, zn, err, tt.ws, tt.zn, tt.ok)
-		}
-	}
-}
-
 // TestDecisionEnd: the expiry a decision and a verdict report is the
 // token's end under its workspace's policy, not only its stored expiry.
 func TestDecisionEnd(t *testing.T) {

@@ -5,15 +5,25 @@ import (
 	"strings"
 )
 
-// MaxIDLen is the longest workspace, zoo or user id.
-const MaxIDLen = 63
+// The id rule of workspace, zoo and user ids: lowercase letters, digits and
+// inner hyphens, as in DNS labels, so an id is safe in paths, keys and
+// headers. ValidID implements it; IDPattern and IDRule state it, and
+// TestIDRule holds the three together.
+const (
+	// MaxIDLen is the longest id.
+	MaxIDLen = 63
+	// IDPattern is the rule as a regular expression (unanchored).
+	IDPattern = `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`
+	// IDRule is the rule as an error about an id states it.
+	IDRule = "must match " + IDPattern + " (lowercase letters, digits and inner hyphens, at most 63 characters)"
+	// ZooRule is the rule of a zoo name as an error about one states it.
+	ZooRule = "must be workspace/zoo, each part matching " + IDPattern
+)
 
 // ErrBadZoo is returned by ParseZoo for a name that is not "workspace/zoo".
-var ErrBadZoo = errors.New("zoo must be workspace/zoo, each part matching [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+var ErrBadZoo = errors.New("zoo " + ZooRule)
 
-// ValidID reports whether id matches [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?: lowercase
-// letters, digits and inner hyphens. Workspace, zoo and user ids all have
-// this shape, so it is safe in paths, keys and headers.
+// ValidID reports whether id follows the id rule (IDPattern).
 func ValidID(id string) bool {
 	if id == "" || len(id) > MaxIDLen {
 		return false
@@ -27,7 +37,7 @@ func ValidID(id string) bool {
 	return true
 }
 
-// ParseZoo splits a zoo name "workspace/zoo".
+// ParseZoo splits a zoo name "workspace/zoo" whose parts are valid ids.
 func ParseZoo(name string) (workspaceID, zooID string, err error) {
 	workspaceID, zooID, ok := strings.Cut(name, "/")
 	if !ok || !ValidID(workspaceID) || !ValidID(zooID) {

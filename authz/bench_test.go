@@ -50,6 +50,15 @@ func BenchmarkEntryPoints(b *testing.B) {
 			}
 		}
 	})
+	byExtensions := checkRequest("POST", "/v1/chat/completions", map[string]string{"token": own}, map[string]string{"zoo": "acme/priv", "operation": "cloud_inference"})
+	b.Run("EnvoyCheckExtensions", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := envoy.Check(b.Context(), byExtensions)
+			if err != nil || codes.Code(resp.GetStatus().GetCode()) != codes.OK {
+				b.Fatal(resp, err)
+			}
+		}
+	})
 	get := func(b *testing.B, url string, h map[string]string) {
 		r, err := http.NewRequestWithContext(b.Context(), http.MethodGet, url, nil)
 		if err != nil {

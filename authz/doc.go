@@ -10,8 +10,14 @@
 // are only safe upstream if the gateway overwrites them on every allowed
 // request and removes them on an anonymous one; the Envoy answer says so
 // itself, but nginx, Caddy and Traefik must be configured to do it (see
-// docs/gateways.md). A path no rule matches, or one that is not a plain
-// absolute path, is denied; a rule file that maps a path too broadly grants
-// what it names. Forward auth sees only what the proxy forwards: a proxy
-// that does not send X-Original-URI gets 403 for every request.
+// docs/gateways.md). The path check judges the request target exactly as
+// the proxy forwards it: a target that is not a plain path ('#', ';',
+// bytes outside pchar, double or non-ASCII encoding, dot segments) is
+// denied, never normalized, because the model server may resolve it
+// differently; loosening it lets a public path reach a private zoo. A rule
+// file that maps a path too broadly grants what it names. Forward auth
+// sees only what the proxy forwards, in one header family: a request with
+// both X-Original-* and X-Forwarded-*, or one of them twice, is denied
+// (Caddy and Traefik pass a client's own headers on), and a proxy that
+// sends neither gets 403 for every request.
 package authz

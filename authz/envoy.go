@@ -10,6 +10,8 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
+
+	"tokenauthority/access"
 )
 
 // Keys of Envoy's per-route context_extensions that name the target
@@ -70,9 +72,9 @@ func (g *Gateway) envoyTarget(ext map[string]string, h *authv3.AttributeContext_
 		o := refuse("context_extensions: " + err.Error())
 		return Target{}, &o
 	}
-	ws, zn, ok := strings.Cut(zoo, "/")
-	if !ok || strings.Contains(zn, "/") {
-		o := refuse(`context_extensions: zoo must be "workspace/zoo"`)
+	ws, zn, err := access.ParseZoo(zoo)
+	if err != nil {
+		o := refuse("context_extensions: " + err.Error())
 		return Target{}, &o
 	}
 	return Target{WorkspaceID: ws, ZooID: zn, Operation: op}, nil

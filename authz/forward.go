@@ -29,8 +29,11 @@ func (g *Gateway) ForwardAuth(log *slog.Logger) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		uri := firstHeader(r.Header, HeaderOriginalURI, HeaderForwardedURI)
-		method := firstHeader(r.Header, HeaderOriginalMethod, HeaderForwardedMethod)
+		method, uri, refused := originalRequest(r.Header)
+		if refused != nil {
+			writeOutcome(w, *refused)
+			return
+		}
 		t, refused := g.target(method, uri)
 		if refused != nil {
 			writeOutcome(w, *refused)
@@ -51,13 +54,38 @@ func (g *Gateway) ForwardAuth(log *slog.Logger) http.Handler {
 	})
 }
 
-func firstHeader(h http.Header, names ...string) string {
-	for _, n := range names {
-		if v := h.Get(n); v != "" {
-			return v
+// originalRequest reads the original method and URI from one header
+// family: X-Original-* (nginx) or X-Forwarded-* (Caddy, Traefik). A
+// request with both, or with two values of one header, is refused: Caddy
+// and Traefik pass the client's own headers on to forward auth, so the
+// second family or value may be the client's, naming a path the proxy does
+// not serve.
+func originalRequest(h http.Header) (method, uri string, refused *outcome) {
+	var got [2][2]string // family, then method and URI
+	var present [2]bool
+	// Canonical keys, as http.Header stores them.
+	families := [2][2]string{{"X-Original-Method", "X-Original-Uri"}, {"X-Forwarded-Method", "X-Forwarded-Uri"}}
+	for f, family := range families {
+		for i, name := range family {
+			switch vs := h[name]; len(vs) {
+			case 0:
+				continue
+			case 1:
+				got[f][i], present[f] = vs[0], true
+			default:
+				o := refuse("the request carries " + name + " more than once: the gateway must send it once and remove the client's")
+				return "", "", &o
+			}
 		}
 	}
-	return ""
+	switch {
+	case present[0] && present[1]:
+		o := refuse("the request carries both X-Original-* and X-Forwarded-* headers: the gateway must send one family and remove the client's")
+		return "", "", &o
+	case present[1]:
+		return got[1][0], got[1][1], nil
+	}
+	return got[0][0], got[0][1], nil
 }
 
 func writeOutcome(w http.ResponseWriter, o outcome) {

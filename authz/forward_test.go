@@ -22,23 +22,37 @@ func TestForwardAuth(t *testing.T) {
 		method     string
 		headers    map[string]string
 		wantStatus int
-		wantIDs    bool   // identity headers in the answer
-		detail     string // substring of the denial's detail
+		wantIDs    bool        // identity headers in the answer
+		detail     string      // substring of the denial's detail
+		also       [][2]string // headers added after headers, for repeats
 	}{
-		{"nginx style", "GET", map[string]string{"X-Original-URI": "/zoo/v1/inference/acme/priv/run?stream=1", "X-Original-Method": "POST", "token": own}, 200, true, ""},
-		{"traefik style", "GET", map[string]string{"X-Forwarded-Uri": "/zoo/v1/inference/acme/priv/run", "X-Forwarded-Method": "POST", "Authorization": "Bearer " + own}, 200, true, ""},
-		{"caddy forwards the method", "POST", map[string]string{"X-Forwarded-Uri": "/zoo/v1/inference/acme/priv/run", "Authorization": "Bearer " + own}, 200, true, ""},
-		{"HEAD", "HEAD", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/priv/m", "token": own}, 200, true, ""},
-		{"anonymous public download", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m", "X-Workspace-Id": "acme"}, 200, false, ""},
-		{"X-Original-URI wins", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/priv/m", "X-Forwarded-Uri": "/zoo/v1/public/models/acme/pub/m"}, 403, false, "acme/priv"},
-		{"basic auth is no token", "GET", map[string]string{"X-Original-URI": "/zoo/v1/inference/acme/pub/run", "Authorization": "Basic " + own}, 401, false, "token is required"},
-		{"no original URI", "GET", map[string]string{"token": own}, 403, false, "X-Original-URI"},
-		{"unmatched path", "GET", map[string]string{"X-Original-URI": "/v1/workspaces", "token": own}, 403, false, "no authorization rule"},
-		{"dot dot", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/../../../inference/acme/priv/x", "token": own}, 403, false, "dot segment"},
-		{"double slash", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models//acme/priv/x", "token": own}, 403, false, "empty segment"},
-		{"encoded slash", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme%2fpriv/x", "token": own}, 403, false, "encoded slash"},
-		{"very long", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/" + strings.Repeat("x", 5000), "token": own}, 403, false, "longer than"},
-		{"expired", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m", "token": f.Secrets["expired"]}, 401, false, "expired"},
+		{"nginx style", "GET", map[string]string{"X-Original-URI": "/zoo/v1/inference/acme/priv/run?stream=1", "X-Original-Method": "POST", "token": own}, 200, true, "", nil},
+		{"traefik style", "GET", map[string]string{"X-Forwarded-Uri": "/zoo/v1/inference/acme/priv/run", "X-Forwarded-Method": "POST", "Authorization": "Bearer " + own}, 200, true, "", nil},
+		{"caddy forwards the method", "POST", map[string]string{"X-Forwarded-Uri": "/zoo/v1/inference/acme/priv/run", "Authorization": "Bearer " + own}, 200, true, "", nil},
+		{"HEAD", "HEAD", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/priv/m", "token": own}, 200, true, "", nil},
+		{"anonymous public download", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m", "X-Workspace-Id": "acme"}, 200, false, "", nil},
+		{"both URI families", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m", "X-Forwarded-Uri": "/zoo/v1/public/models/acme/priv/m", "token": own}, 403, false, "both X-Original-* and X-Forwarded-*", nil},
+		{"URI of one family, method of the other", "GET", map[string]string{"X-Original-URI": "/zoo/v1/inference/acme/priv/run", "X-Forwarded-Method": "POST", "token": own}, 403, false, "both X-Original-* and X-Forwarded-*", nil},
+		{"both method families", "GET", map[string]string{"X-Forwarded-Uri": "/zoo/v1/inference/acme/priv/run", "X-Original-Method": "GET", "X-Forwarded-Method": "POST", "token": own}, 403, false, "both X-Original-* and X-Forwarded-*", nil},
+		{"empty header of the other family", "GET", map[string]string{"X-Forwarded-Uri": "/zoo/v1/public/models/acme/pub/m", "X-Original-URI": ""}, 403, false, "both X-Original-* and X-Forwarded-*", nil},
+		{"two X-Original-URI", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m"}, 403, false, "X-Original-Uri more than once", [][2]string{{"X-Original-URI", "/zoo/v1/public/models/acme/priv/m"}}},
+		{"two X-Forwarded-Uri", "GET", map[string]string{"X-Forwarded-Uri": "/zoo/v1/public/models/acme/pub/m"}, 403, false, "X-Forwarded-Uri more than once", [][2]string{{"X-Forwarded-Uri", "/zoo/v1/public/models/acme/pub/m"}}},
+		{"two X-Forwarded-Method", "GET", map[string]string{"X-Forwarded-Uri": "/zoo/v1/public/models/acme/pub/m", "X-Forwarded-Method": "GET"}, 403, false, "X-Forwarded-Method more than once", [][2]string{{"X-Forwarded-Method", "POST"}}},
+		{"two X-Original-Method", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m", "X-Original-Method": "GET"}, 403, false, "X-Original-Method more than once", [][2]string{{"x-original-method", "GET"}}},
+		{"fragment", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub#/../../acme/priv/m"}, 403, false, "'#'", nil},
+		{"path parameter", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/..;/priv/m"}, 403, false, "';'", nil},
+		{"double encoding", "GET", map[string]string{"X-Forwarded-Uri": "/zoo/v1/public/models/acme/pub/%2523/m"}, 403, false, "double encoding", nil},
+		{"encoded non-ASCII", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/%ef%bc%8e%ef%bc%8e/priv/m"}, 403, false, "non-ASCII", nil},
+		{"gen-delim", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/[m]"}, 403, false, "not allowed in a path", nil},
+		{"dots and space", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/..%20/priv/m"}, 403, false, "dot segment", nil},
+		{"basic auth is no token", "GET", map[string]string{"X-Original-URI": "/zoo/v1/inference/acme/pub/run", "Authorization": "Basic " + own}, 401, false, "token is required", nil},
+		{"no original URI", "GET", map[string]string{"token": own}, 403, false, "X-Original-URI", nil},
+		{"unmatched path", "GET", map[string]string{"X-Original-URI": "/v1/workspaces", "token": own}, 403, false, "no authorization rule", nil},
+		{"dot dot", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/../../../inference/acme/priv/x", "token": own}, 403, false, "dot segment", nil},
+		{"double slash", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models//acme/priv/x", "token": own}, 403, false, "empty segment", nil},
+		{"encoded slash", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme%2fpriv/x", "token": own}, 403, false, "encoded slash", nil},
+		{"very long", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/" + strings.Repeat("x", 5000), "token": own}, 403, false, "longer than", nil},
+		{"expired", "GET", map[string]string{"X-Original-URI": "/zoo/v1/public/models/acme/pub/m", "token": f.Secrets["expired"]}, 401, false, "expired", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +63,9 @@ func TestForwardAuth(t *testing.T) {
 			}
 			for k, v := range tt.headers {
 				req.Header.Set(k, v)
+			}
+			for _, kv := range tt.also {
+				req.Header.Add(kv[0], kv[1])
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 
@@ -25,15 +24,23 @@ const DefaultRules = `# pattern                                     operation
 
 // Errors of Rules.Match. Both are denials (HTTP 403), never allowances.
 var (
-	// ErrBadPath means the URI is not a plain absolute path: it is empty,
-	// too long, has empty, "." or ".." segments, encoded slashes or
-	// backslashes, control characters or bad percent-encoding. Such paths
-	// are refused rather than normalized, because the proxy in front may
-	// normalize them differently.
+	// ErrBadPath means the URI is not a plain absolute path (see
+	// splitPath): it is empty or too long, holds '#', ';', a byte outside
+	// RFC 3986 pchar and '/', bad or double percent-encoding, or an
+	// empty, dot or dots-only segment. Such paths are refused rather than
+	// normalized, because the proxy in front and the server behind it may
+	// read them differently.
 	ErrBadPath = errors.New("bad path")
 	// ErrNoRule means no rule matches the path.
 	ErrNoRule = errors.New("no rule matches the path")
 )
+
+// errEscapedPrefix refuses percent-encoding in the segments a rule matches.
+var errEscapedPrefix = fmt.Errorf("%w: percent-encoding in the part of the path that names the workspace and zoo", ErrBadPath)
+
+// maxPatternSegments bounds a pattern, so that the segments a rule covers
+// fit the bit mask of escaped segments.
+const maxPatternSegments = 32
 
 // Target is what a request asks for: an operation on a zoo.
 type Target struct {
@@ -153,6 +160,9 @@ func parseRule(fields []string) (rule, error) {
 		ru.rest = true
 		segs = segs[:len(segs)-1]
 	}
+	if len(segs) > maxPatternSegments {
+		return rule{}, fmt.Errorf("pattern %q: more than %d segments", pattern, maxPatternSegments)
+	}
 	var ws, zoo int
 	for _, s := range segs {
 		switch {
@@ -160,10 +170,10 @@ func parseRule(fields []string) (rule, error) {
 			ws++
 		case s == "{zoo}":
 			zoo++
-		case s == "" || s == "." || s == ".." || s == "...":
+		case strings.Trim(s, ".") == "":
 			return rule{}, fmt.Errorf("pattern %q: empty, dot or \"...\" segment (\"...\" may only end a pattern)", pattern)
-		case strings.ContainsAny(s, "{}%?#\\"):
-			return rule{}, fmt.Errorf("pattern %q: segment %q: only {workspace} and {zoo} captures, and no %%, ?, # or \\", pattern, s)
+		case !plainLiteral(s):
+			return rule{}, fmt.Errorf("pattern %q: segment %q: only {workspace} and {zoo} captures, and RFC 3986 pchar (no %%, ;, ?, # or \\)", pattern, s)
 		}
 	}
 	if ws != 1 || zoo != 1 {
@@ -171,6 +181,17 @@ func parseRule(fields []string) (rule, error) {
 	}
 	ru.segments = segs
 	return ru, nil
+}
+
+// plainLiteral reports whether a pattern's literal segment can match a
+// plain path's segment as written: pchar without '%' and ';'.
+func plainLiteral(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !inSet(s[i], pcharLo, pcharHi) {
+			return false
+		}
+	}
+	return true
 }
 
 func validMethod(m string) bool {
@@ -189,12 +210,17 @@ func (rs *Rules) Match(method, uri string) (Target, error) {
 	// Room for the segments of every path the default rules match (the
 	// slice grows past it), so that matching allocates nothing.
 	var room [16]string
-	segs, err := splitPath(uri, room[:0])
+	segs, escaped, err := splitPath(uri, room[:0])
 	if err != nil {
 		return Target{}, err
 	}
 	for _, ru := range rs.rules {
 		if t, ok := ru.match(method, segs); ok {
+			// A server that does not decode would look elsewhere than
+			// the zoo the decoded segments name.
+			if escaped&(1<<len(ru.segments)-1) != 0 {
+				return Target{}, errEscapedPrefix
+			}
 			return t, nil
 		}
 	}
@@ -227,71 +253,4 @@ func (ru rule) match(method string, segs []string) (Target, bool) {
 		return Target{}, false
 	}
 	return t, true
-}
-
-// splitPath checks the path of uri and appends its decoded segments to
-// segs. A trailing slash is ignored. It runs on every gateway decision, so
-// it walks the path in plain loops and decodes only segments that hold a
-// '%'.
-func splitPath(uri string, segs []string) ([]string, error) {
-	if len(uri) > MaxURILen {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrBadPath, MaxURILen)
-	}
-	p := uri
-	for i := 0; i < len(p); i++ {
-		if p[i] == '?' || p[i] == '#' {
-			p = p[:i]
-			break
-		}
-	}
-	if !strings.HasPrefix(p, "/") {
-		return nil, fmt.Errorf("%w: not an absolute path", ErrBadPath)
-	}
-	p = strings.TrimSuffix(p[1:], "/")
-	start, escaped := 0, false
-	for i := 0; i <= len(p); i++ {
-		if i < len(p) && p[i] != '/' {
-			escaped = escaped || p[i] == '%'
-			continue
-		}
-		s, err := checkSegment(p[start:i], escaped)
-		if err != nil {
-			return nil, err
-		}
-		segs = append(segs, s)
-		start, escaped = i+1, false
-	}
-	return segs, nil
-}
-
-// checkSegment decodes one segment of a path (escaped: it holds a '%')
-// and refuses it if it is empty, a dot segment, or holds a slash, a
-// backslash or a control character once decoded.
-func checkSegment(raw string, escaped bool) (string, error) {
-	s := raw
-	if escaped {
-		var err error
-		if s, err = url.PathUnescape(raw); err != nil {
-			return "", fmt.Errorf("%w: bad percent-encoding", ErrBadPath)
-		}
-	}
-	switch {
-	case s == "":
-		return "", fmt.Errorf("%w: empty segment (//)", ErrBadPath)
-	case s == "." || s == "..":
-		return "", fmt.Errorf("%w: dot segment", ErrBadPath)
-	}
-	control := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '/' || c == '\\':
-			return "", fmt.Errorf("%w: encoded slash or backslash", ErrBadPath)
-		case c < 0x20 || c == 0x7f:
-			control = true
-		}
-	}
-	if control {
-		return "", fmt.Errorf("%w: control character", ErrBadPath)
-	}
-	return s, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -18,6 +19,44 @@ func (a *app) zooCmd() *cobra.Command {
 		a.zooDeleteCmd(),
 	)
 	c.Aliases = []string{"zoos"}
+	return c
+}
+
+// zooVisibilityCmd is a command "NAME WS/ZOO --visibility public|private"
+// that sends the zoo and its visibility with call and shows the zoo it
+// answers: create and update differ only in the call.
+func (a *app) zooVisibilityCmd(name, short string, call func(ctx context.Context, c pb.WorkspaceServiceClient, ws, zoo string, vis pb.Visibility) (*pb.Zoo, error)) *cobra.Command {
+	var visibility string
+	c := &cobra.Command{
+		Use:               name + " WS/ZOO --visibility public|private",
+		Short:             short,
+		Args:              args("WS/ZOO"),
+		ValidArgsFunction: a.completeZooArg,
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			ws, zoo, err := splitZoo(argv[0])
+			if err != nil {
+				return err
+			}
+			vis, err := parseVisibility(visibility)
+			if err != nil {
+				return err
+			}
+			client, err := a.workspaces()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := a.ctx(cmd)
+			defer cancel()
+			z, err := call(ctx, client, ws, zoo, vis)
+			if err != nil {
+				return err
+			}
+			return a.show(zooView(z))
+		},
+	}
+	c.Flags().StringVar(&visibility, "visibility", "", "public (anyone may download) or private (only the workspace's tokens)")
+	_ = c.MarkFlagRequired("visibility")
+	_ = c.RegisterFlagCompletionFunc("visibility", cobra.FixedCompletions([]string{"public", "private"}, noFiles))
 	return c
 }
 

@@ -12,13 +12,10 @@ const gcHeadroom = 64 << 20
 
 // GCPercent returns the garbage collector's percent (GOGC) that leaves the
 // heap about gcHeadroom of room beyond an index of indexBytes, between 20
-// and the default 100. Go's collector lets the heap grow by its percent of
-// the whole live heap before collecting; a store's validation index is most
-// of that heap at a million tokens, yet it holds almost no pointers, so a
-// collection costs about the same with it or without it. At the default,
-// the room the index buys is memory the server does not need: with 1M
-// tokens, GOGC=30 left 290 MiB of anonymous memory after 10 s of load
-// against 466 MiB at 100, at the same CPU per call.
+// and the default 100. Go lets the heap grow by its percent of the whole
+// live heap; a large store's validation index is most of that heap yet holds
+// almost no pointers, so at the default the room it buys is memory the
+// server does not need (docs/benchmarks.md, "daemon").
 func GCPercent(indexBytes int64) int {
 	if indexBytes <= gcHeadroom {
 		return 100

@@ -10,8 +10,9 @@ import (
 )
 
 // TestGatewayDocsShowTestedCode checks that docs/gateways.md shows exactly
-// the nginx configuration TestNginxAuthRequest runs, the default path
-// rules, and the middleware example that compiles in package client.
+// the nginx configuration TestNginxAuthRequest runs, the Caddyfile
+// TestCaddyForwardAuth runs, the default path rules, and the middleware
+// example that compiles in package client.
 func TestGatewayDocsShowTestedCode(t *testing.T) {
 	t.Parallel()
 	read := func(path string) string {
@@ -26,6 +27,10 @@ func TestGatewayDocsShowTestedCode(t *testing.T) {
 	nginx := read("docs/nginx/tokenauthority.conf")
 	if !strings.Contains(doc, "```nginx\n"+nginx+"```\n") {
 		t.Error("docs/gateways.md does not show docs/nginx/tokenauthority.conf verbatim in an nginx block")
+	}
+	caddy := read("docs/caddy/Caddyfile")
+	if !strings.Contains(doc, "```caddyfile\n"+caddy+"```\n") {
+		t.Error("docs/gateways.md does not show docs/caddy/Caddyfile verbatim in a caddyfile block")
 	}
 	if !strings.Contains(doc, "```\n"+authz.DefaultRules+"```\n") {
 		t.Error("docs/gateways.md does not show authz.DefaultRules verbatim")

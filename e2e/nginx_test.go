@@ -16,7 +16,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // The addresses docs/nginx/tokenauthority.conf names; the test replaces
@@ -53,27 +52,10 @@ func (u *upstream) headers(id string) (http.Header, bool) {
 // access table through it.
 func TestNginxAuthRequest(t *testing.T) {
 	t.Parallel()
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		nginx = "/usr/sbin/nginx"
-		if _, serr := os.Stat(nginx); serr != nil {
-			t.Fatalf("nginx is not installed (scripts/test installs Debian's nginx-light): %v", err)
-		}
-	}
+	nginx := nginxBinary(t)
 	p := startServer(t, t.TempDir())
-	api := adminAPI(t, p)
-	api("POST", "/v1/workspaces", `{"workspace_id":"acme"}`)
-	api("POST", "/v1/workspaces", `{"workspace_id":"other"}`)
-	api("POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`)
-	api("POST", "/v1/workspaces/other/members", `{"user_id":"bob"}`)
-	api("POST", "/v1/workspaces/acme/zoos", `{"zoo_id":"pub","visibility":"VISIBILITY_PUBLIC"}`)
-	api("POST", "/v1/workspaces/acme/zoos", `{"zoo_id":"priv","visibility":"VISIBILITY_PRIVATE"}`)
-	own := api("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"own"}`)
-	other := api("POST", "/v1/workspaces/other/tokens", `{"user_id":"bob","description":"other"}`)
-	revoked := api("POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"revoked"}`)
-	api("DELETE", "/v1/workspaces/acme/tokens/"+tokenID(revoked), "")
-	secrets := map[string]string{"": "", "own": secret(own), "other": secret(other), "revoked": secret(revoked), "malformed": secret(own)[:len(secret(own))-1] + "!"}
-	identity := map[string][3]string{"own": {"acme", tokenID(own), "alice"}, "other": {"other", tokenID(other), "bob"}}
+	z := makeGatewayZoos(t, p)
+	secrets, identity := z.secrets, z.identity
 
 	up := &upstream{seen: map[string]http.Header{}}
 	model := httptest.NewServer(up)
@@ -187,6 +169,36 @@ func TestNginxAuthRequest(t *testing.T) {
 	}
 }
 
+// TestNginxNaiveModelServer puts the documented nginx configuration in
+// front of the most naive model server there is (Go's http.FileServer
+// without a ServeMux) and tries every path and header trick on it: a
+// private file is never served to an anonymous client or another
+// workspace, and plain requests still pass.
+func TestNginxNaiveModelServer(t *testing.T) {
+	t.Parallel()
+	nginx := nginxBinary(t)
+	p := startServer(t, t.TempDir())
+	z := makeGatewayZoos(t, p)
+	model, up := naiveModelServer(t)
+	base := startNginx(t, nginx, p.httpAddr, model)
+	addr := strings.TrimPrefix(base, "http://")
+	t.Run("paths", func(t *testing.T) { checkGatewayPaths(t, addr, z) })
+	t.Run("headers", func(t *testing.T) { checkGatewayHeaders(t, addr, up, z) })
+}
+
+// nginxBinary finds Debian's nginx.
+func nginxBinary(t *testing.T) string {
+	t.Helper()
+	nginx, err := exec.LookPath("nginx")
+	if err == nil {
+		return nginx
+	}
+	if _, serr := os.Stat("/usr/sbin/nginx"); serr != nil {
+		t.Fatalf("nginx is not installed (scripts/test installs Debian's nginx-light): %v", err)
+	}
+	return "/usr/sbin/nginx"
+}
+
 // adminAPI returns a function calling the REST API with the admin
 // credential; it fails the test on any status but 200.
 func adminAPI(t *testing.T, p *proc) func(method, path, body string) map[string]any {
@@ -294,44 +306,11 @@ http {
 	if out, err := exec.Command(nginx, append(args, "-t")...).CombinedOutput(); err != nil {
 		t.Fatalf("nginx -t: %v\n%s", err, out)
 	}
-	cmd := exec.Command(nginx, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGQUIT) // graceful: the master stops its workers
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Logf("nginx output:\n%s\nerror.log:\n%s", out.String(), logs)
-		}
+	runGateway(t, "nginx", exec.Command(nginx, args...), syscall.SIGQUIT, listen, func() string {
+		logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		return "error.log:\n" + string(logs)
 	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", listen, time.Second)
-		if err == nil {
-			c.Close()
-			return "http://" + listen
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("nginx exited: %v\n%s", err, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx did not listen on %s within 15s\n%s", listen, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return "http://" + listen
 }
 
 // freePort returns a loopback address no one listens on right now.

@@ -94,7 +94,7 @@ func (l Limits) check(exp, now, created, familyStart time.Time) (time.Time, erro
 		}
 		return time.Time{}, nil
 	}
-	if !exp.After(now) {
+	if Reached(exp, now) {
 		return time.Time{}, limitErr("expire_time", "must be in the future")
 	}
 	if l.Ceiling > 0 && exp.Sub(now) > l.Ceiling {
@@ -148,7 +148,7 @@ func (l Limits) Roll(old *pb.Token, now time.Time) (time.Time, error) {
 			earliest(start.Add(d.AsDuration()))
 		}
 	}
-	if !exp.IsZero() && !exp.After(now) {
+	if Reached(exp, now) {
 		return time.Time{}, fmt.Errorf("token %q: its family reached the workspace's max_family_lifetime: %w", old.GetTokenId(), ErrExpired)
 	}
 	return exp, nil

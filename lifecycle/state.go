@@ -11,29 +11,25 @@ import (
 // revoke time in the future (a rolled token in its grace period) is not
 // yet a revocation.
 func RevokedBy(t *pb.Token, now time.Time) bool {
-	rt := t.GetRevokeTime()
-	return rt != nil && !rt.AsTime().After(now)
+	return ReachedStamp(t.GetRevokeTime(), now)
 }
 
 // InGrace reports whether t is scheduled to be revoked after now: a rolled
 // or refreshed token whose old secret still works.
 func InGrace(t *pb.Token, now time.Time) bool {
-	rt := t.GetRevokeTime()
-	return rt != nil && rt.AsTime().After(now)
+	return t.GetRevokeTime() != nil && !RevokedBy(t, now)
 }
 
 // ExpiredBy reports whether t has an expiry time that is not after now. It
 // reads the stored expiry only; ExpiredUnder also applies a workspace policy.
 func ExpiredBy(t *pb.Token, now time.Time) bool {
-	et := t.GetExpireTime()
-	return et != nil && !et.AsTime().After(now)
+	return ReachedStamp(t.GetExpireTime(), now)
 }
 
 // ExpiredUnder reports whether t has stopped by expiry at now under the
 // workspace policy p (nil: none): its own expiry, or a limit of p.
 func ExpiredUnder(t *pb.Token, p *pb.TokenPolicy, now time.Time) bool {
-	end := End(t, p)
-	return !end.IsZero() && !end.After(now)
+	return Reached(End(t, p), now)
 }
 
 // End is when t stops by expiry under the workspace policy p (nil: none):

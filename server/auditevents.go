@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/access"
 	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
@@ -74,7 +75,7 @@ func auditFilter(req *pb.ListAuditEventsRequest) (audit.Filter, error) {
 	if err := checkText("actor", f.Actor, maxDescription); err != nil {
 		return f, err
 	}
-	if err := checkText("action", f.Action, maxIDLen); err != nil {
+	if err := checkText("action", f.Action, access.MaxIDLen); err != nil {
 		return f, err
 	}
 	var err error

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/access"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
@@ -224,7 +225,7 @@ func checkScopes(prefix string, ops []pb.Operation, zoos []string) ([]pb.Operati
 	}
 	for i, z := range zoos {
 		if _, _, err := parseZoo(z); err != nil {
-			return nil, nil, invalid(prefix+"zoos", "must be workspace/zoo names, each part matching [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+			return nil, nil, invalid(prefix+"zoos", "%q %s", z, access.ZooRule)
 		}
 		if slices.Contains(zoos[:i], z) {
 			return nil, nil, invalid(prefix+"zoos", "names %q twice", z)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -36,9 +35,6 @@ func (x *selfService) PickSeedToken(ctx context.Context, req *pb.PickSeedTokenRe
 	return handle(ctx, x.s, pb.SelfService_PickSeedToken_FullMethodName, req, (*Server).pickSeedToken)
 }
 
-// neverExpires is how the SDK spells "no expiry".
-var neverExpires = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
-
 // unauthenticatedReason turns a failed verdict into the error the SDK shows.
 func unauthenticatedReason(r pb.Reason) error {
 	return status.Error(codes.Unauthenticated, reason.Describe(r))
@@ -66,7 +62,7 @@ func (s *Server) getTokenInfo(ctx context.Context, req *pb.GetTokenInfoRequest) 
 	// policy limit stops the token.
 	exp := endTime(t, v.Policy)
 	if exp == nil {
-		exp = timestamppb.New(neverExpires)
+		exp = &timestamppb.Timestamp{Seconds: neverExpiresSecs}
 	}
 	return &pb.GetTokenInfoResponse{
 		Description: t.GetDescription(),

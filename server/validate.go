@@ -15,7 +15,6 @@ import (
 
 // Limits on request fields.
 const (
-	maxIDLen         = access.MaxIDLen
 	maxDescription   = 256
 	defaultPageSize  = 50
 	maxPageSize      = 1000
@@ -26,20 +25,17 @@ const (
 	neverExpiresSecs = -62135596800 // 0001-01-01T00:00:00Z, the SDK's "never expires"
 )
 
-// idRule is the ID rule as the error states it: what checkID accepts.
-const idRule = "must match [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])? (lowercase letters, digits and inner hyphens, at most 63 characters)"
-
-// checkID accepts `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`: hyphens only between
-// other characters, as in DNS labels.
+// checkID accepts a workspace, zoo or user id under the id rule
+// (access.ValidID), saying which part of the rule id breaks.
 func checkID(field, id string) error {
 	if id == "" {
 		return invalid(field, "is required")
 	}
-	if len(id) > maxIDLen {
-		return invalid(field, "must be at most %d characters", maxIDLen)
+	if len(id) > access.MaxIDLen {
+		return invalid(field, "must be at most %d characters", access.MaxIDLen)
 	}
 	if !access.ValidID(id) {
-		return invalid(field, idRule)
+		return invalid(field, access.IDRule)
 	}
 	return nil
 }
@@ -75,36 +71,42 @@ func checkText(field, s string, max int) error {
 // Python's secrets.token_urlsafe(32) makes (43 characters) or a hex string
 // of at least 16 bytes. A seed is the only secret guarding the pick-up of a
 // token, so it must be long, from the URL-safe base64 alphabet, and not
-// guessable: its estimated entropy (length times the Shannon entropy of
-// its own character frequencies) must reach minSeedBits, and minSeedBitsChar
-// per character so that repeating a short word many times does not pass.
-// Random hex of 32 characters estimates at 116 ± 4 bits (2.9 bits per
-// character at the lowest in 300,000 draws); 16 identical characters
-// estimate at 0.
+// guessable: seedBits must reach minSeedBits, and minSeedBitsChar per
+// character so that repeating a short word many times does not pass.
+// Random hex passes with room to spare (docs/benchmarks.md, "Seed
+// entropy"); 16 identical characters estimate at 0.
 func checkSeed(seed string) error {
 	if len(seed) < minSeedLen || len(seed) > maxSeedLen {
 		return invalid("seed", "must be %d to %d characters, such as secrets.token_urlsafe(32)", minSeedLen, maxSeedLen)
 	}
-	var counts [256]int
 	for i := 0; i < len(seed); i++ {
 		c := seed[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return invalid("seed", "must use only the URL-safe base64 alphabet [A-Za-z0-9_-]")
 		}
-		counts[c]++
+	}
+	bits := seedBits(seed)
+	if bits < minSeedBits || bits/float64(len(seed)) < minSeedBitsChar {
+		return invalid("seed", "is too predictable (about %.0f bits; at least %d needed): use a random seed such as secrets.token_urlsafe(32)", bits, minSeedBits)
+	}
+	return nil
+}
+
+// seedBits estimates a seed's entropy: its length times the Shannon
+// entropy of its own character frequencies.
+func seedBits(seed string) float64 {
+	var counts [256]int
+	for i := 0; i < len(seed); i++ {
+		counts[seed[i]]++
 	}
 	n := float64(len(seed))
 	var bits float64
 	for _, k := range counts {
 		if k > 0 {
-			p := float64(k) / n
-			bits -= float64(k) * math.Log2(p)
+			bits -= float64(k) * math.Log2(float64(k)/n)
 		}
 	}
-	if bits < minSeedBits || bits/n < minSeedBitsChar {
-		return invalid("seed", "is too predictable (about %.0f bits; at least %d needed): use a random seed such as secrets.token_urlsafe(32)", bits, minSeedBits)
-	}
-	return nil
+	return bits
 }
 
 // requestedExpiry parses a requested expire_time: zero when absent or the

@@ -9,10 +9,11 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/access"
 	"tokenauthority/lifecycle"
 )
 
-var idPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+var idPattern = regexp.MustCompile("^" + access.IDPattern + "$")
 
 // FuzzRequestValidation feeds the request field validators arbitrary input:
 // none may panic, every refusal is an invalidError naming its field (which

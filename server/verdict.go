@@ -78,7 +78,7 @@ func checkAccessResponse(d access.Decision) *pb.CheckAccessResponse {
 func parseZoo(zoo string) (workspaceID, zooID string, err error) {
 	workspaceID, zooID, err = access.ParseZoo(zoo)
 	if err != nil {
-		return "", "", invalid("zoo", "must be workspace/zoo, each part matching [a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+		return "", "", invalid("zoo", access.ZooRule)
 	}
 	return workspaceID, zooID, nil
 }

@@ -9,9 +9,7 @@ import (
 // streamWorkersPerCore sizes the stream worker pool. grpc-go hands a new
 // call to a worker only if one is idle at that moment and starts a fresh
 // goroutine otherwise, so the pool must cover the calls in flight, not
-// the cores: with one worker per core, most calls under load (tens in
-// flight) still started a goroutine and grew its stack (about 13% of the
-// server's CPU under ghz at 50 concurrent calls; 2% with 64 workers).
+// the cores (docs/benchmarks.md, "server").
 const streamWorkersPerCore = 32
 
 // TransportOptions are the gRPC server options that change only how much

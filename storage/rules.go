@@ -19,18 +19,21 @@ import (
 // The rules below are the ones every backend applies, in one place so that
 // every backend reaches the same code rather than a copy.
 
-// MaxIDLen bounds ids far below any backend's key size limit.
-const MaxIDLen = 512
+// MaxKeyIDLen is the longest id an engine puts into a key: far below any
+// backend's key size limit. It is not the id rule, which the API applies
+// before a store is called (access.ValidID: 63 characters; token.ValidID:
+// 26); it only keeps every key within what each engine can store.
+const MaxKeyIDLen = 512
 
-// CheckID rejects an id that cannot be stored (empty, too long, or holding
-// a 0x00 byte, which every backend keeps as the separator of composite
-// keys) with an error wrapping ErrInvalid.
+// CheckID rejects an id that cannot be stored (empty, too long for a key,
+// or holding a 0x00 byte, which every backend keeps as the separator of
+// composite keys) with an error wrapping ErrInvalid.
 func CheckID(kind, id string) error {
 	switch {
 	case id == "":
 		return fmt.Errorf("empty %s id: %w", kind, ErrInvalid)
-	case len(id) > MaxIDLen:
-		return fmt.Errorf("%s id longer than %d bytes: %w", kind, MaxIDLen, ErrInvalid)
+	case len(id) > MaxKeyIDLen:
+		return fmt.Errorf("%s id longer than %d bytes: %w", kind, MaxKeyIDLen, ErrInvalid)
 	case strings.IndexByte(id, 0x00) >= 0:
 		return fmt.Errorf("%s id %q contains a 0x00 byte: %w", kind, id, ErrInvalid)
 	}
@@ -77,8 +80,7 @@ func SweptBy(t *pb.Token, p *pb.TokenPolicy, cutoff time.Time) bool {
 // SeedExpired reports whether a parked seed is past its expiry at now:
 // whether now is at or past its expire_time.
 func SeedExpired(rec *storagepb.SeedRecord, now time.Time) bool {
-	et := rec.GetExpireTime()
-	return et != nil && !now.Before(et.AsTime())
+	return lifecycle.ReachedStamp(rec.GetExpireTime(), now)
 }
 
 // NoteRevoked names the tokens a write revoked in the audit event of ctx,

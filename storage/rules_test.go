@@ -19,10 +19,10 @@ func TestCheckID(t *testing.T) {
 	}{
 		{"acme", nil},
 		{"a-b-9", nil},
-		{strings.Repeat("a", storage.MaxIDLen), nil},
+		{strings.Repeat("a", storage.MaxKeyIDLen), nil},
 		{"", storage.ErrInvalid},
 		{"a\x00b", storage.ErrInvalid},
-		{strings.Repeat("a", storage.MaxIDLen+1), storage.ErrInvalid},
+		{strings.Repeat("a", storage.MaxKeyIDLen+1), storage.ErrInvalid},
 	}
 	for _, tt := range tests {
 		if got := storage.CheckID("workspace", tt.id); !errors.Is(got, tt.want) || (tt.want == nil && got != nil) {

@@ -12,10 +12,9 @@ import (
 // member of its workspace, and that workspace's token policy. Each token's
 // record ends with the numbers of its membership's cell and its
 // workspace's cell (refsLen bytes), so a lookup reads both cells at once
-// from two small arrays. Looking them up by name instead, in maps keyed by
-// strings, read each map's control word and then the key's bytes: with a
-// hub's hundreds of thousands of memberships and workspaces those were four
-// cache misses a lookup, more than the slot and the record together.
+// from two small arrays instead of two string-keyed maps, which cost more
+// cache misses than the slot and the record together at a hub's scale
+// (docs/benchmarks.md, "validindex").
 //
 // A cell lives while a token refers to it or it holds a membership (or an
 // existing workspace); then its number is reused. The maps from names to

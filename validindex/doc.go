@@ -15,12 +15,11 @@
 // Each token is kept as the protobuf encoding of its pb.Token, in a table
 // of its own rather than a Go map: 8 bytes of open-addressed slot and the
 // record (secret hash, length, encoding) packed into large pointer-free
-// chunks (the server's memory right after start with 1M tokens is about
-// 190 bytes a token), with nothing for the garbage collector to scan; see
-// table. A lookup reads the slot and the record, whose cache
-// lines it asks for all at once, and decodes into a Decoded, the caller's
-// (LookupInto) or a new one, whose strings point into the record; the
-// sealed secret is not kept.
+// chunks, with nothing for the garbage collector to scan; see table. A
+// lookup reads the slot and the record and decodes into a Decoded, the
+// caller's (LookupInto) or a new one, whose strings point into the record;
+// the sealed secret is not kept. Its measurements are in
+// docs/benchmarks.md ("validindex").
 //
 // How it can hurt you: a looked-up record's strings share the index's
 // memory, and the token policies and zoos it hands out are shared by every

@@ -7,9 +7,9 @@ import (
 
 // adviseHuge asks the kernel to back the 2 MiB-aligned part of b with huge
 // pages (madvise MADV_HUGEPAGE; where transparent huge pages are off it
-// does nothing). A lookup at 1M tokens reads two places at random in a
-// few hundred megabytes: with 4 KiB pages each also misses the TLB. The
-// advice is best effort: an error changes nothing but speed.
+// does nothing): a lookup reads two places at random in memory far larger
+// than the TLB covers with 4 KiB pages (docs/benchmarks.md, "validindex").
+// The advice is best effort: an error changes nothing but speed.
 func adviseHuge(b []byte) {
 	const huge = 2 << 20
 	if len(b) < huge {

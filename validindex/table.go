@@ -6,15 +6,10 @@ import (
 	"unsafe"
 )
 
-// table maps secret hashes to token encodings. It is built for the one
-// question validation asks of a million tokens: one random read of the
-// slot array (8 bytes a slot, 16 MiB at 1M tokens) and one of the token's
-// record, whose first cache lines are all requested at once. A Go map of
-// the same tokens reads its control word, then the key in its slot, then
-// the record through the slot's pointer, each waiting for the one before:
-// in CPU profiles of the in-process benchmark at 1M tokens the map's two
-// reads were half of the lookup's time, and the record's first read about
-// as much again.
+// table maps secret hashes to token encodings. A lookup is one random read
+// of the slot array (8 bytes a slot) and one of the token's record, whose
+// first cache lines are requested at once; a Go map waits on three reads in
+// a row (docs/benchmarks.md, "validindex").
 //
 // slots is open addressing with linear probing. A slot is 0 when empty,
 // else the upper 32 bits of the secret hash's first 8 bytes (the tag),
