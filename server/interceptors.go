@@ -14,21 +14,29 @@ import (
 )
 
 // unary is the server's one unary interceptor, which does in this order
-// what a chain of four would (grpc-go allocates a closure per link on
+// what a chain of five would (grpc-go allocates a closure per link on
 // every call): marks the request as read (requestRead), answers a request
 // the codec could not decode (decodeFailures), then logs the call
-// (logCall), records it in the metrics, and turns a panic in the handler
-// into an Internal error (recoverUnary), innermost so that the log line
-// and the metrics see that error.
+// (logCall), records it in the metrics, traces it when tracing is on and
+// the call sampled (tracing.StartCall), and turns a panic in the handler
+// into an Internal error (recoverUnary), innermost so that the log line,
+// the metrics and the span see that error.
 func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
 	stopReadTimer(ctx)
 	start := time.Now()
+	var endSpan func(error)
+	if s.tracing != nil {
+		ctx, endSpan = s.tracing.StartCall(ctx, info.FullMethod)
+	}
 	// A request the codec could not decode is answered with its
 	// InvalidArgument status, never handled.
 	var resp any
 	err := s.codec.failed.take(req)
 	if err == nil {
 		resp, err = s.recoverUnary(ctx, req, info, next)
+	}
+	if endSpan != nil {
+		endSpan(err)
 	}
 	d := time.Since(start)
 	s.metrics.ObserveRequest(metrics.TransportGRPC, info.FullMethod, metrics.CodeOf(err).String(), d)

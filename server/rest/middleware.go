@@ -44,6 +44,7 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	panicked := o.serve(rec, r)
 
 	route := routeLabel(ex)
+	nameSpan(r.Context(), route)
 	code := rec.code()
 	d := time.Since(start)
 	o.metrics.ObserveRequest(metrics.TransportHTTP, route, strconv.Itoa(code), d)
