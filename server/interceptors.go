@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"tokenauthority/metrics"
+	"tokenauthority/principal"
 )
 
 // unary is the server's one unary interceptor, which does in this order
@@ -49,27 +50,13 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 // hold secrets.
 func (s *Server) logCall(ctx context.Context, method string, err error, d time.Duration) {
 	code := status.Code(err)
-	level := LogLevel(code)
+	level := principal.LogLevel(code)
 	if s.log.Enabled(ctx, level) {
 		s.log.LogAttrs(ctx, level, "grpc request",
 			slog.String("method", method),
 			slog.String("code", code.String()),
 			slog.Duration("duration", d))
 	}
-}
-
-// LogLevel is the one rule for the level of a request's log line by its
-// outcome: Error only when the server failed (Internal, Unknown, DataLoss,
-// Unavailable); Debug for success and for everything the client caused or
-// chose, such as InvalidArgument, a deadline it set too short to honour
-// (DeadlineExceeded) or a call it cancelled, so that no client can fill the
-// error log at will. The REST facade uses it too.
-func LogLevel(code codes.Code) slog.Level {
-	switch code {
-	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
-		return slog.LevelError
-	}
-	return slog.LevelDebug
 }
 
 // recoverUnary turns a panic in a handler into an Internal error, so one bad
