@@ -53,6 +53,14 @@ func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
 // decision's Token lives in buf until buf is used again. A nil buf is
 // Decide.
 func (a *Authority) DecideInto(ctx context.Context, req Request, buf *TokenBuffer) (Decision, error) {
+	if a.traced(ctx) {
+		return a.decideTraced(ctx, req, buf)
+	}
+	return a.decideInto(ctx, req, buf)
+}
+
+// decideInto is DecideInto without a span.
+func (a *Authority) decideInto(ctx context.Context, req Request, buf *TokenBuffer) (Decision, error) {
 	now := a.now()
 	var d Decision
 	if req.Secret != "" {

@@ -19,5 +19,8 @@
 // an adapter that turns an error into "allow" fails open. ResolveInto and
 // DecideInto decode the token into the caller's TokenBuffer: reusing the
 // buffer while a verdict's Record or a decision's Token is still in use
-// changes them underneath.
+// changes them underneath. With a Config.Tracer, a decision made inside a
+// recorded span gets a span of its own (trace.go) whose attributes name the
+// token and zoo by id and the reason; never put the secret or anything
+// derived from it there, spans leave the process.
 package access

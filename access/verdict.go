@@ -54,6 +54,14 @@ func (a *Authority) Resolve(ctx context.Context, secret string) (Verdict, error)
 // own: the verdict's record lives in buf until buf is used again. A nil
 // buf is Resolve.
 func (a *Authority) ResolveInto(ctx context.Context, secret string, buf *TokenBuffer) (Verdict, error) {
+	if a.traced(ctx) {
+		return a.resolveTraced(ctx, secret, buf)
+	}
+	return a.resolveInto(ctx, secret, buf)
+}
+
+// resolveInto is ResolveInto without a span.
+func (a *Authority) resolveInto(ctx context.Context, secret string, buf *TokenBuffer) (Verdict, error) {
 	v, err := a.resolve(ctx, secret, a.now(), buf)
 	if err != nil {
 		return Verdict{}, err

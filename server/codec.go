@@ -76,8 +76,8 @@ func (c codec) unmarshal(data mem.BufferSlice, v any) error {
 }
 
 // checkHeaders are the request headers the gateway reads (authz.tokenFrom),
-// by lower-case name.
-var checkHeaders = [...]string{"token", "authorization"}
+// and the trace context that envoyCheck continues, by lower-case name.
+var checkHeaders = [...]string{"token", "authorization", "traceparent", "tracestate"}
 
 // Field numbers of the messages decodeCheck reads; TestCheckCodecFields
 // holds them to the generated descriptors.
