@@ -92,12 +92,7 @@ func backupUnderLoad(t *testing.T, take func(t *testing.T, d *daemon.Daemon, con
 	conn := d.Conn()
 	ctx := d.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	teststack.Members(t, ctx, ws, "acme", "alice")
 
 	var (
 		mu   sync.Mutex

@@ -28,12 +28,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	conn := d1.Conn()
 	ctx := d1.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	teststack.Members(t, ctx, ws, "acme", "alice")
 	if _, err := ws.CreateZoo(ctx, &pb.CreateZooRequest{WorkspaceId: "acme", ZooId: "detectors", Visibility: pb.Visibility_VISIBILITY_PRIVATE}); err != nil {
 		t.Fatal(err)
 	}

@@ -96,12 +96,7 @@ func TestKeyRotation(t *testing.T) {
 	conn := d.Conn()
 	ws := pb.NewWorkspaceServiceClient(conn)
 	ctx := d.AsAdmin(t.Context())
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	teststack.Members(t, ctx, ws, "acme", "alice")
 	ts.create(t, conn, cfg, 3)
 	seeded, err := pb.NewTokenServiceClient(conn).CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice", Seed: ts.seed})
 	if err != nil {

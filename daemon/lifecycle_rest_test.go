@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"strings"
 	"testing"
+
 	"tokenauthority/internal/teststack"
 )
 

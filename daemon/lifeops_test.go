@@ -24,12 +24,7 @@ func TestLastUsedWrittenOnShutdown(t *testing.T) {
 	conn := d1.Conn()
 	ctx := d1.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	teststack.Members(t, ctx, ws, "acme", "alice")
 	created, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice"})
 	if err != nil {
 		t.Fatal(err)
@@ -66,12 +61,7 @@ func TestRetentionSweep(t *testing.T) {
 	conn := d1.Conn()
 	ctx := d1.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	teststack.Members(t, ctx, ws, "acme", "alice")
 	create := func(exp *timestamppb.Timestamp) string {
 		t.Helper()
 		c.Advance(time.Millisecond)

@@ -22,12 +22,7 @@ func withSecret(t *testing.T, cfg daemon.Config) {
 	conn := d.Conn()
 	ctx := d.AsAdmin(t.Context())
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	teststack.Members(t, ctx, ws, "acme", "alice")
 	if _, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
 		t.Fatal(err)
 	}

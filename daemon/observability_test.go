@@ -150,12 +150,7 @@ func exercise(t *testing.T, addr string, tlsCfg *tls.Config, admin string) {
 func validAcmeToken(ctx context.Context, t *testing.T, conn *grpc.ClientConn) *pb.CreateTokenResponse {
 	t.Helper()
 	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatalf("CreateWorkspace: %v", err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatalf("AddMember: %v", err)
-	}
+	teststack.Members(t, ctx, ws, "acme", "alice")
 	created, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice", Description: "laptop"})
 	if err != nil {
 		t.Fatalf("CreateToken: %v", err)

@@ -18,8 +18,7 @@ func TestBackupRestoreBinary(t *testing.T) {
 	dir := t.TempDir()
 	p := startServer(t, dir)
 	c := newClient(t, p)
-	c.mustJSON(t, "POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.mustJSON(t, "POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	c.members(t, "acme", "alice")
 	created := c.mustJSON(t, "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"backed up"}`, 200)
 	secret := created["secret"].(string)
 

@@ -69,3 +69,12 @@ func (c *client) mustJSON(t *testing.T, method, path, body string, want int) map
 	}
 	return m
 }
+
+// members creates workspace ws with users as its members.
+func (c *client) members(t *testing.T, ws string, users ...string) {
+	t.Helper()
+	c.mustJSON(t, "POST", "/v1/workspaces", `{"workspace_id":"`+ws+`"}`, 200)
+	for _, u := range users {
+		c.mustJSON(t, "POST", "/v1/workspaces/"+ws+"/members", `{"user_id":"`+u+`"}`, 200)
+	}
+}

@@ -15,8 +15,7 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 	dir := t.TempDir()
 	p := startServer(t, dir)
 	c := newClient(t, p)
-	c.mustJSON(t, "POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.mustJSON(t, "POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	c.members(t, "acme", "alice")
 
 	const writers, maxEach = 8, 200
 	var mu sync.Mutex

@@ -43,8 +43,7 @@ func TestBinaryOnSecuredEtcd(t *testing.T) {
 
 	p := startServer(t, filepath.Join(dir, "data"), flags(true, good)...)
 	cl := newClient(t, p)
-	cl.mustJSON(t, "POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	cl.mustJSON(t, "POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	cl.members(t, "acme", "alice")
 	created := cl.mustJSON(t, "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200)
 	secret, _ := created["secret"].(string)
 	if v := cl.mustJSON(t, "POST", "/v1/tokens:validate", `{"secret":"`+secret+`"}`, 200); v["valid"] != true {

@@ -17,8 +17,7 @@ func TestBinaryKeyRotation(t *testing.T) {
 	dir := t.TempDir()
 	p := startServer(t, dir)
 	c := newClient(t, p)
-	c.mustJSON(t, "POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.mustJSON(t, "POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	c.members(t, "acme", "alice")
 	secrets := map[string]any{}
 	for range 3 {
 		created := c.mustJSON(t, "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200)

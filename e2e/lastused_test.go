@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 	"time"
+
 	"tokenauthority/internal/teststack"
 )
 
@@ -15,8 +16,7 @@ func TestLastUsedWrittenInBackground(t *testing.T) {
 	dir := t.TempDir()
 	p := startServer(t, dir)
 	c := newClient(t, p)
-	c.mustJSON(t, "POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.mustJSON(t, "POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	c.members(t, "acme", "alice")
 	created := c.mustJSON(t, "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice"}`, 200)
 	secret := created["secret"].(string)
 	id := created["token"].(map[string]any)["token_id"].(string)

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
 	"tokenauthority/internal/teststack"
 )
 

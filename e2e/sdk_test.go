@@ -32,8 +32,7 @@ func TestSDKProtocol(t *testing.T) {
 	t.Parallel()
 	p := startServer(t, t.TempDir(), "--refresh-grace", "1m")
 	c := newClient(t, p)
-	c.mustJSON(t, "POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.mustJSON(t, "POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	c.members(t, "acme", "alice")
 	expiring := c.mustJSON(t, "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"ci runner","expire_time":"2099-06-30T12:00:00Z"}`, 200)["secret"].(string)
 	forever := c.mustJSON(t, "POST", "/v1/workspaces/acme/tokens", `{"user_id":"alice","description":"forever"}`, 200)["secret"].(string)
 

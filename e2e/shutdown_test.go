@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
 	"tokenauthority/internal/teststack"
 )
 
@@ -22,8 +23,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	p := startServer(t, dir)
 	c := newClient(t, p)
-	c.mustJSON(t, "POST", "/v1/workspaces", `{"workspace_id":"acme"}`, 200)
-	c.mustJSON(t, "POST", "/v1/workspaces/acme/members", `{"user_id":"alice"}`, 200)
+	c.members(t, "acme", "alice")
 
 	// The slow request: headers and half the body now, the rest after
 	// SIGTERM.

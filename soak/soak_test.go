@@ -68,12 +68,7 @@ func TestSoak(t *testing.T) {
 	}
 	ctx := g.ctx(t.Context())
 	ws := pb.NewWorkspaceServiceClient(conn)
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	teststack.Members(t, ctx, ws, "acme", "alice")
 	const workersPerTransport = 4
 	transport := &http.Transport{MaxIdleConnsPerHost: workersPerTransport}
 	r := &restCaller{base: d.URL(), admin: admin, http: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
