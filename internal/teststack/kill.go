@@ -51,3 +51,19 @@ func KillChild(t testing.TB, test, env, value string, line func(string) (kill bo
 		t.Fatalf("read the child's output: %v", err)
 	}
 }
+
+// AsChild runs child with the value of env and returns true when this
+// process is the child KillChild started with env; the test then returns
+// at once. Otherwise it skips the test in -short mode (it spawns a
+// process) and returns false.
+func AsChild(t testing.TB, env string, child func(value string)) bool {
+	t.Helper()
+	if v := os.Getenv(env); v != "" {
+		child(v)
+		return true
+	}
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	return false
+}

@@ -25,12 +25,8 @@ const crashChildEnv = "TOKENAUTHORITY_STORAGE_CRASH_CHILD"
 // change and its audit event survived together: no event without its
 // change, no change without its event, and an intact chain.
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
-	if path := os.Getenv(crashChildEnv); path != "" {
-		crashChild(path)
+	if teststack.AsChild(t, crashChildEnv, crashChild) {
 		return
-	}
-	if testing.Short() {
-		t.Skip("spawns a child process")
 	}
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "crash.db")

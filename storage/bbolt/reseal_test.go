@@ -271,12 +271,8 @@ const resealChildEnv = "TOKENAUTHORITY_STORAGE_RESEAL_CHILD"
 // reseal: afterwards every secret opens with the rotated ring, some under
 // each key, and a second reseal finishes the job.
 func TestResealSurvivesKill(t *testing.T) {
-	if path := os.Getenv(resealChildEnv); path != "" {
-		resealChild(path)
+	if teststack.AsChild(t, resealChildEnv, resealChild) {
 		return
-	}
-	if testing.Short() {
-		t.Skip("spawns a child process")
 	}
 	t.Parallel()
 	ctx := context.Background()

@@ -33,12 +33,8 @@ func chainID(c, n int) string { return fmt.Sprintf("c%d-%04d", c, n) }
 // token, either it and the link from its predecessor both exist or neither
 // does, and every acknowledged roll is there.
 func TestCrashDuringRolls(t *testing.T) {
-	if path := os.Getenv(rollCrashChildEnv); path != "" {
-		rollCrashChild(path)
+	if teststack.AsChild(t, rollCrashChildEnv, rollCrashChild) {
 		return
-	}
-	if testing.Short() {
-		t.Skip("spawns a child process")
 	}
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "crash.db")
