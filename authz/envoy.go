@@ -39,9 +39,7 @@ func (g *Gateway) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.
 	if refused != nil {
 		return deniedResponse(*refused), nil
 	}
-	buf := g.buffer()
-	defer g.release(buf)
-	o, err := g.decide(ctx, tokenFrom(get), t, buf)
+	o, err := g.decide(ctx, tokenFrom(get), t)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"tokenauthority/access"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -30,11 +29,6 @@ type Gateway struct {
 	access  *access.Authority
 	rules   *Rules
 	metrics *metrics.Metrics
-	// bufs holds the memory a decision's token is decoded into: a
-	// gateway answer keeps nothing of it (the identity headers are
-	// strings of the store's, not of the buffer: validindex.Decoded), so
-	// once the answer is built the memory serves the next decision.
-	bufs sync.Pool
 }
 
 // New returns a Gateway deciding with a under rules (nil: the defaults).
@@ -45,17 +39,6 @@ func New(a *access.Authority, rules *Rules, m *metrics.Metrics) *Gateway {
 	}
 	return &Gateway{access: a, rules: rules, metrics: m}
 }
-
-// buffer returns memory for a decision's token, to give back with
-// release once the answer is written.
-func (g *Gateway) buffer() *access.TokenBuffer {
-	if b, ok := g.bufs.Get().(*access.TokenBuffer); ok {
-		return b
-	}
-	return new(access.TokenBuffer)
-}
-
-func (g *Gateway) release(b *access.TokenBuffer) { g.bufs.Put(b) }
 
 // outcome is a decision as a gateway renders it.
 type outcome struct {
@@ -87,11 +70,8 @@ func refuse(detail string) outcome {
 
 // decide asks the authority about secret and target, and renders the
 // answer as an HTTP status. An error is a storage failure.
-//
-// The decision's token is decoded into buf, which the caller may reuse
-// once the outcome is written.
-func (g *Gateway) decide(ctx context.Context, secret string, t Target, buf *access.TokenBuffer) (outcome, error) {
-	d, err := g.access.DecideInto(ctx, access.Request{Secret: secret, WorkspaceID: t.WorkspaceID, ZooID: t.ZooID, Operation: t.Operation}, buf)
+func (g *Gateway) decide(ctx context.Context, secret string, t Target) (outcome, error) {
+	d, err := g.access.Decide(ctx, access.Request{Secret: secret, WorkspaceID: t.WorkspaceID, ZooID: t.ZooID, Operation: t.Operation})
 	if err != nil {
 		return outcome{}, err
 	}
