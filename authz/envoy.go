@@ -144,9 +144,14 @@ func okResponse(o outcome) *authv3.CheckResponse {
 // The headers an allowed request loses on its way upstream: the token,
 // and for an anonymous one also identity headers a client may have sent.
 var (
-	removeForToken     = []string{TokenHeader, "authorization"}
-	removeForAnonymous = append([]string{TokenHeader, "authorization"}, identityHeaders...)
+	removeForToken     = tokenHeaderList()
+	removeForAnonymous = append(tokenHeaderList(), identityHeaders...)
 )
+
+func tokenHeaderList() []string {
+	h := TokenHeaders()
+	return h[:]
+}
 
 func deniedResponse(o outcome) *authv3.CheckResponse {
 	code, httpCode := codes.PermissionDenied, typev3.StatusCode_Forbidden

@@ -24,6 +24,14 @@ const (
 // TokenHeader is the header the hub SDK sends its token in.
 const TokenHeader = "token"
 
+// TokenHeaders are the request headers a presented token is read from
+// (tokenFrom), lower case, in order of precedence: TokenHeader, holding
+// the token, then "authorization", holding "Bearer <token>". The gateway
+// reads no other request header, so Envoy's CheckRequest decoder keeps
+// only these, and an allowed answer removes them before the request goes
+// upstream. An array, returned by value: nobody can change the list.
+func TokenHeaders() [2]string { return [...]string{TokenHeader, "authorization"} }
+
 // Gateway answers gateways' authorization questions with one Authority.
 type Gateway struct {
 	access  *access.Authority
@@ -111,10 +119,11 @@ func (g *Gateway) target(method, uri string) (Target, *outcome) {
 // tokenFrom finds the presented token: the "token" header, else an
 // "Authorization: Bearer" header. get returns a header's value.
 func tokenFrom(get func(string) string) string {
-	if t := strings.TrimSpace(get(TokenHeader)); t != "" {
+	h := TokenHeaders()
+	if t := strings.TrimSpace(get(h[0])); t != "" {
 		return t
 	}
-	scheme, cred, ok := strings.Cut(strings.TrimSpace(get("authorization")), " ")
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(get(h[1])), " ")
 	if ok && strings.EqualFold(scheme, "bearer") {
 		return strings.TrimSpace(cred)
 	}

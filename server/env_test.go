@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
@@ -105,6 +106,8 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 		Reveal:      true,
 		Logger:      slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:         e.clock.Now,
+		// As daemon wires the server: Envoy's Check, authz's, beside it.
+		Codec: authz.EnvoyCodec(nil),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -118,6 +121,8 @@ func newEnvWith(t testing.TB, extra func(registrar), opts ...envOption) *env {
 	e.srv = srv
 	g := grpc.NewServer(srv.ServerOptions()...)
 	srv.Register(g)
+	gw := authz.New(srv.Access(), nil, cfg.Metrics)
+	authz.RegisterEnvoy(g, server.Guarded(srv, server.EnvoyCheckMethod, gw.Check))
 	if extra != nil {
 		extra(g)
 	}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
@@ -105,6 +106,7 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 		Reveal:      true,
 		Logger:      slog.New(slog.DiscardHandler),
 		Now:         s.Clock.Now,
+		Codec:       authz.EnvoyCodec(nil),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -115,6 +117,8 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 
 	g := grpc.NewServer(srv.ServerOptions()...)
 	srv.Register(g)
+	gw := authz.New(srv.Access(), nil, cfg.Metrics)
+	authz.RegisterEnvoy(g, server.Guarded(srv, server.EnvoyCheckMethod, gw.Check))
 	reflection.Register(g)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -126,7 +130,7 @@ func Start(t testing.TB, opts ...func(*server.Config)) *Stack {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}, Admit: srv.AdmitOpen}, srv.Tokens(), srv.Workspaces(), srv.Self())
+	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.LimitGateway(gw.ForwardAuth(nil))}, Admit: srv.AdmitOpen}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		t.Fatal(err)
 	}
