@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
@@ -38,20 +40,24 @@ type Config struct {
 	// token: a valid validation, or an allowed decision made with a token.
 	// It runs on the request's goroutine and must not block.
 	OnUse func(ctx context.Context, t *pb.Token, at time.Time)
+	// Tracer, when not nil, records a span for every decision made inside
+	// a recorded span (see trace.go); nil records none.
+	Tracer trace.Tracer
 }
 
 // Authority makes decisions over a store. It holds no state of its own and
 // is safe for concurrent use.
 type Authority struct {
-	store Store
-	zoos  zooIndex // store, when it answers zoos from memory; else nil
-	now   func() time.Time
-	onUse func(ctx context.Context, t *pb.Token, at time.Time)
+	store  Store
+	zoos   zooIndex // store, when it answers zoos from memory; else nil
+	now    func() time.Time
+	onUse  func(ctx context.Context, t *pb.Token, at time.Time)
+	tracer trace.Tracer
 }
 
 // New returns an Authority for cfg.
 func New(cfg Config) *Authority {
-	a := &Authority{store: cfg.Store, now: cfg.Now, onUse: cfg.OnUse}
+	a := &Authority{store: cfg.Store, now: cfg.Now, onUse: cfg.OnUse, tracer: cfg.Tracer}
 	a.zoos, _ = cfg.Store.(zooIndex)
 	if a.now == nil {
 		a.now = time.Now

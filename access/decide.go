@@ -45,6 +45,14 @@ func (d Decision) Anonymous() bool { return d.Token == nil }
 // its reason even where no secret would have been allowed. An error is a
 // storage failure, never a denial.
 func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
+	if a.traced(ctx) {
+		return a.decideTraced(ctx, req)
+	}
+	return a.decide(ctx, req)
+}
+
+// decide is Decide without a span.
+func (a *Authority) decide(ctx context.Context, req Request) (Decision, error) {
 	now := a.now()
 	var d Decision
 	if req.Secret != "" {

@@ -47,6 +47,14 @@ func (v Verdict) End() time.Time {
 // checksum is refused before the store is consulted. A valid verdict counts
 // as a use of the token.
 func (a *Authority) Resolve(ctx context.Context, secret string) (Verdict, error) {
+	if a.traced(ctx) {
+		return a.resolveTraced(ctx, secret)
+	}
+	return a.resolveUsed(ctx, secret)
+}
+
+// resolveUsed is Resolve without a span.
+func (a *Authority) resolveUsed(ctx context.Context, secret string) (Verdict, error) {
 	v, err := a.resolve(ctx, secret, a.now())
 	if err != nil {
 		return Verdict{}, err

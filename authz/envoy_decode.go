@@ -18,7 +18,7 @@ import (
 // Envoy's ext_authz messages, for the gRPC server that Envoy's Check is
 // registered on. The CheckRequest is decoded by decodeCheck: only the
 // fields the gateway decision reads (the context extensions, and the HTTP
-// request's method, path and TokenHeaders) are kept. Envoy sends every
+// request's method, path and keptHeaders) are kept. Envoy sends every
 // header of the client's request and the addresses of both ends; decoding
 // all of that into maps and messages cost a fifth of the server's CPU per
 // Check, more than the decision. The CheckResponse is encoded by
@@ -55,6 +55,14 @@ func (c envoyCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
 	return decodeCheck(buf.ReadOnlyData(), req)
+}
+
+// keptHeaders are the request headers decodeCheck keeps, by lower-case
+// name: TokenHeaders, which the decision reads, and the W3C trace context
+// that TracedCheck continues.
+func keptHeaders() [4]string {
+	t := TokenHeaders()
+	return [...]string{t[0], t[1], "traceparent", "tracestate"}
 }
 
 // Field numbers of the messages decodeCheck reads; TestCheckCodecFields
@@ -273,7 +281,7 @@ func decodeHeader(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) e
 }
 
 // decodeHeaderValue appends the header_map entry encoded in b to m when it
-// is one of TokenHeaders.
+// is one of keptHeaders.
 func decodeHeaderValue(b []byte, m *corev3.HeaderMap, c *copied) error {
 	var key, value, raw []byte
 	for len(b) > 0 {
@@ -312,10 +320,10 @@ func decodeHeaderValue(b []byte, m *corev3.HeaderMap, c *copied) error {
 	return nil
 }
 
-// checkHeader returns the entry of TokenHeaders that name is, in any case,
+// checkHeader returns the entry of keptHeaders that name is, in any case,
 // or "".
 func checkHeader(name []byte) string {
-	for _, h := range TokenHeaders() {
+	for _, h := range keptHeaders() {
 		if len(name) == len(h) && strings.EqualFold(unsafe.String(unsafe.SliceData(name), len(name)), h) {
 			return h
 		}

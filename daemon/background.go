@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"tokenauthority/audit"
+	"tokenauthority/metrics"
 )
 
 // sweepInterval is how often ended tokens and audit events past their
@@ -78,6 +81,7 @@ func (d *Daemon) sweepOnce(ctx context.Context) {
 	cutoff := d.cfg.now()().Add(-d.cfg.Retention)
 	n, err := d.store.SweepTokens(ctx, cutoff, 0)
 	if err != nil && ctx.Err() == nil {
+		d.metrics.ObserveStoreError(metrics.StoreOpSweepTokens)
 		d.log.Warn("delete tokens past the retention", slog.String("error", err.Error()), slog.Int("deleted", n))
 		return
 	}
@@ -98,4 +102,46 @@ func (d *Daemon) flushUsage(ctx context.Context) error {
 		d.log.Info("wrote last-used times", slog.Int("tokens", n))
 	}
 	return nil
+}
+
+// traceFlushTimeout bounds the export of the spans still batched at
+// shutdown, which may run after the shutdown deadline has passed.
+const traceFlushTimeout = 5 * time.Second
+
+// flushTraces sends the spans of the last requests and stops the exporter.
+// A collector that cannot take them loses them: that is logged, and the
+// shutdown is still clean.
+func (d *Daemon) flushTraces(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceFlushTimeout)
+	defer cancel()
+	if err := d.tracing.Shutdown(ctx); err != nil {
+		d.log.Warn("flush the last spans", slog.String("error", err.Error()))
+	}
+}
+
+// startAuditVerify verifies the audit log's hash chain at start and then
+// every --audit-verify-interval until ctx ends, so that the metrics (and
+// the alert on them) learn of a broken chain without anyone calling
+// VerifyAuditLog. An interval of 0 leaves it to VerifyAuditLog. verify
+// logs a broken chain and records every outcome in the metrics.
+func (d *Daemon) startAuditVerify(ctx context.Context, verify func(ctx context.Context) (audit.Result, error)) {
+	if d.cfg.AuditVerifyInterval <= 0 {
+		return
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		t := time.NewTicker(d.cfg.AuditVerifyInterval)
+		defer t.Stop()
+		for {
+			if _, err := verify(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("verify the audit log", slog.String("error", err.Error()))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }

@@ -16,6 +16,7 @@ import (
 	"tokenauthority/server"
 	"tokenauthority/server/rest"
 	etcdstore "tokenauthority/storage/etcd"
+	"tokenauthority/tracing"
 )
 
 // EnvPrefix starts the environment variable of every flag: --data-dir is
@@ -92,6 +93,15 @@ type Config struct {
 	// cluster shared by many replicas, configured by Etcd).
 	Store string
 	Etcd  etcdstore.Config
+
+	// AuditVerifyInterval is how often the audit log's hash chain is
+	// verified in the background (and once at start), for the metrics; 0
+	// never.
+	AuditVerifyInterval time.Duration
+
+	// Tracing turns on OpenTelemetry tracing; ParseConfig reads it from
+	// the standard OTEL_* variables (tracing.FromEnv), not from flags.
+	Tracing tracing.Config
 }
 
 // Defaults returns the configuration of a server started with no arguments.
@@ -106,6 +116,7 @@ func Defaults() Config {
 		SeedTTL:              10 * time.Minute,
 		Retention:            30 * 24 * time.Hour,
 		ShutdownTimeout:      10 * time.Second,
+		AuditVerifyInterval:  time.Hour,
 		RateLimit:            100,
 		RateBurst:            200,
 		AuthzRateLimit:       20000,
@@ -150,6 +161,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.TrustedUserHeader, "trusted-user-header", "", "member mode: a request from --trusted-proxies carrying this header (e.g. X-Forwarded-User) acts as that workspace member, on their own tokens only")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs of the single sign-on proxies whose --trusted-user-header (and X-Forwarded-For) is believed; required with --trusted-user-header")
 	fs.StringVar(&cfg.AllowedOrigins, "allowed-origins", "", "member mode: comma-separated web origins (https://hub.example.com) whose pages may change things for a signed-in member, beside the origin of the request's Host")
+	fs.DurationVar(&cfg.AuditVerifyInterval, "audit-verify-interval", cfg.AuditVerifyInterval, "how often the audit log's hash chain is verified in the background (and once at start) for the tokenauthority_audit_chain_ok metric; each run reads the whole log; 0 never")
 	fs.StringVar(&cfg.AuditLog, "audit-log", "", "also write every audit event as a JSON line to this file, or to stdout when \"-\" (the store keeps the record either way)")
 	fs.Float64Var(&cfg.RateLimit, "rate-limit", cfg.RateLimit, "requests per second per client address on the endpoints that need no service credential (SDK self-service); 0 disables")
 	fs.IntVar(&cfg.RateBurst, "rate-burst", cfg.RateBurst, "requests a client address may make at once before --rate-limit applies")
@@ -191,7 +203,9 @@ Serves the token authority over gRPC and REST; "keys" rotates the master
 key (tokenauthority keys help). Every flag can also be set
 by the environment variable named after it in parentheses
 (%sDATA_DIR for --data-dir); a flag given on the command line
-wins over the environment.
+wins over the environment. OpenTelemetry tracing is configured by the
+standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT,
+OTEL_TRACES_SAMPLER, ...) and is off when none names a collector.
 
 Flags:
 `, EnvPrefix)
@@ -221,6 +235,11 @@ Flags:
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
+	tr, err := tracing.FromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Tracing = tr
 	return cfg, cfg.check()
 }
 
@@ -240,7 +259,7 @@ func (c Config) check() error {
 		return errors.New("--tls-cert and --tls-key go together")
 	case c.TLSClientCA != "" && c.TLSCert == "":
 		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
-	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.RefreshReuseInterval < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0, c.AuditRetention < 0:
+	case c.MaxTokenLifetime < 0, c.RefreshGrace < 0, c.RefreshReuseInterval < 0, c.SeedTTL < 0, c.ShutdownTimeout < 0, c.Retention < 0, c.AuditRetention < 0, c.AuditVerifyInterval < 0:
 		return errors.New("durations must not be negative")
 	case c.RefreshGrace > lifecycle.MaxGrace:
 		return fmt.Errorf("--refresh-grace %s: at most %s, as for any roll", c.RefreshGrace, lifecycle.MaxGrace)

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"tokenauthority/authz"
+	"tokenauthority/buildinfo"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -33,6 +34,7 @@ import (
 	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
 	etcdstore "tokenauthority/storage/etcd"
+	"tokenauthority/tracing"
 	"tokenauthority/ui"
 	"tokenauthority/usage"
 )
@@ -65,10 +67,13 @@ type Daemon struct {
 	http     *http.Server
 	health   *health.Server
 	// srv is the services, whose leak report worker Shutdown drains.
-	srv  *server.Server
-	stop context.CancelFunc
-	wg   sync.WaitGroup
-	errc chan error
+	srv *server.Server
+	// tracing exports spans; nil when tracing is off.
+	tracing *tracing.Tracing
+	metrics *metrics.Metrics
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	errc    chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -145,15 +150,27 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 		return nil, err
 	}
 	m.WatchStore(store.Counts)
+	m.WatchReady(store.Ping)
+	if s, ok := store.(interface {
+		Staleness() (lag, bound time.Duration)
+	}); ok {
+		m.WatchStaleness(s.Staleness)
+	}
 
-	d := &Daemon{cfg: cfg, log: log, store: store, errc: make(chan error, 2)}
+	d := &Daemon{cfg: cfg, log: log, store: store, metrics: m, errc: make(chan error, 2)}
 	auditLog, err := d.openAuditLog()
 	if err != nil {
 		_ = store.Close()
 		return nil, err
 	}
 	d.usage = usage.New(store, usage.Options{Now: cfg.now(), Logger: log})
+	if d.tracing, err = tracing.Start(ctx, cfg.Tracing, buildinfo.Read().Version); err != nil {
+		_ = store.Close()
+		d.closeAuditLog()
+		return nil, err
+	}
 	if err := d.serve(ctx, gl, hl, box, creds, rules, m, reg, auditLog); err != nil {
+		_ = d.tracing.Shutdown(ctx)
 		_ = store.Close()
 		d.closeAuditLog()
 		return nil, err
@@ -163,6 +180,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 		slog.String("http_addr", d.HTTPAddr.String()),
 		slog.String("data_dir", cfg.DataDir),
 		slog.String("tls", cfg.tlsMode()),
+		slog.Bool("tracing", d.tracing != nil),
 		slog.Bool("reveal", cfg.Reveal),
 		slog.Bool("ui", cfg.UI),
 		slog.String("trusted_user_header", cfg.TrustedUserHeader))
@@ -191,6 +209,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		Usage:             d.usage,
 		AuditLog:          auditLog,
 		Now:               d.cfg.Now,
+		Tracing:           d.tracing,
 	})
 
 	d.srv = srv
@@ -201,13 +220,14 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 	opts := append(srv.ServerOptions(), server.TransportOptions()...)
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+		m.WatchCertificate(certificateExpiry(tlsCfg))
 	}
 	d.grpc = grpc.NewServer(opts...)
 	srv.Register(d.grpc)
 	// The gateway decides with the server's own decision path; Envoy's
 	// Check runs behind the server's authorization table and limits.
 	gw := authz.New(srv.Access(), rules, m)
-	authz.RegisterEnvoy(d.grpc, server.Guarded(srv, server.EnvoyCheckMethod, gw.Check))
+	authz.RegisterEnvoy(d.grpc, server.Guarded(srv, server.EnvoyCheckMethod, gw.TracedCheck(d.tracing)))
 	d.health = health.NewServer()
 	healthpb.RegisterHealthServer(d.grpc, d.health)
 	reflection.Register(d.grpc)
@@ -241,7 +261,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		return fmt.Errorf("build REST gateway: %w", err)
 	}
 	d.http = &http.Server{
-		Handler:           handler,
+		Handler:           d.tracing.Handler(handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -281,6 +301,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		d.purgeSeeds(bg)
 	}()
 	d.startBackground(bg)
+	d.startAuditVerify(bg, srv.VerifyAuditChain)
 	return nil
 }
 
@@ -294,6 +315,7 @@ func (d *Daemon) purgeSeeds(ctx context.Context) {
 			return
 		case now := <-t.C:
 			if n, err := d.store.PurgeExpiredSeeds(ctx, now); err != nil && ctx.Err() == nil {
+				d.metrics.ObserveStoreError(metrics.StoreOpPurgeSeeds)
 				d.log.Warn("purge expired seeds", slog.String("error", err.Error()))
 			} else if n > 0 {
 				d.log.Info("purged expired seeds", slog.Int("count", n))
@@ -345,6 +367,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		if err := d.flushUsage(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		d.flushTraces(ctx)
 		if err := d.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}

@@ -14,5 +14,9 @@
 // drop one, and "keys reseal" and "keys retire" need the store to
 // themselves. The rate
 // limits key on the connection's address, so behind a proxy every client
-// shares one budget.
+// shares one budget. The audit chain is verified at start and every
+// --audit-verify-interval, reading the whole audit log; on bbolt a write
+// that must grow the file waits for that read. Tracing (package tracing)
+// starts only when the OTEL_* environment names a collector; its spans are
+// flushed at Shutdown after the listeners stop.
 package daemon

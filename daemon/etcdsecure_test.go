@@ -47,28 +47,12 @@ func createAndValidate(t *testing.T, cfg daemon.Config) {
 	cfg.Etcd.MaxStaleness = 300 * time.Millisecond
 	d, conn := start(t, cfg)
 	ctx := adminCtx(t, cfg.DataDir)
-	ws, tokens := pb.NewWorkspaceServiceClient(conn), pb.NewTokenServiceClient(conn)
-	if _, err := ws.CreateWorkspace(ctx, &pb.CreateWorkspaceRequest{WorkspaceId: "acme"}); err != nil {
-		t.Fatalf("CreateWorkspace: %v", err)
-	}
-	if _, err := ws.AddMember(ctx, &pb.AddMemberRequest{WorkspaceId: "acme", UserId: "alice"}); err != nil {
-		t.Fatalf("AddMember: %v", err)
-	}
-	created, err := tokens.CreateToken(ctx, &pb.CreateTokenRequest{WorkspaceId: "acme", UserId: "alice", Description: "laptop"})
-	if err != nil {
-		t.Fatalf("CreateToken: %v", err)
-	}
-	v, err := tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: created.GetSecret()})
-	if err != nil {
-		t.Fatalf("ValidateToken: %v", err)
-	}
-	if !v.GetValid() {
-		t.Fatalf("ValidateToken(new token) = invalid, want valid")
-	}
+	tokens := pb.NewTokenServiceClient(conn)
+	created := validAcmeToken(ctx, t, conn)
 	if _, err := tokens.RevokeToken(ctx, &pb.RevokeTokenRequest{WorkspaceId: "acme", TokenId: created.GetToken().GetTokenId()}); err != nil {
 		t.Fatalf("RevokeToken: %v", err)
 	}
-	v, err = tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: created.GetSecret()})
+	v, err := tokens.ValidateToken(ctx, &pb.ValidateTokenRequest{Secret: created.GetSecret()})
 	if err != nil {
 		t.Fatalf("ValidateToken: %v", err)
 	}

@@ -2,9 +2,12 @@ package daemon
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"tokenauthority/tlsconfig"
 )
@@ -43,5 +46,27 @@ func warnPlaintext(log *slog.Logger, addrs ...net.Addr) {
 		}
 		log.Warn("listening in plaintext on a non-loopback address: secrets cross the network unencrypted; set --tls-cert and --tls-key",
 			slog.String("addr", a.String()))
+	}
+}
+
+// certificateExpiry returns when the certificate the listeners currently
+// serve expires (the file is re-read when it changed, as for a handshake),
+// for the metrics.
+func certificateExpiry(cfg *tls.Config) func() (time.Time, error) {
+	return func() (time.Time, error) {
+		cert, err := cfg.GetCertificate(&tls.ClientHelloInfo{})
+		if err != nil {
+			return time.Time{}, err
+		}
+		if cert == nil || len(cert.Certificate) == 0 {
+			return time.Time{}, errors.New("no serving certificate")
+		}
+		leaf := cert.Leaf
+		if leaf == nil {
+			if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+				return time.Time{}, err
+			}
+		}
+		return leaf.NotAfter, nil
 	}
 }

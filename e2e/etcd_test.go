@@ -30,6 +30,7 @@ var etcdExcluded = map[string]string{
 	"TestSecondServerOnSameDirectory": "the one-process lock is the bbolt file's; replicas sharing an etcd store is the point of etcd",
 	"TestTwoReplicasAsOneService":     "it starts its own cluster and two replicas on one prefix in the run on bbolt already",
 	"TestBinaryOnSecuredEtcd":         "it starts its own cluster with mutual TLS and authentication in the run on bbolt already",
+	"TestTracingOffByDefault":         "it listens on the OTLP default ports, which the run on bbolt holds at the same time; tracing does not depend on the store",
 }
 
 // onEtcd reports whether this is the run TestSuiteOnEtcd started, for the

@@ -74,10 +74,19 @@ type proc struct {
 // until it logs that it serves.
 func startServer(t *testing.T, dataDir string, extra ...string) *proc {
 	t.Helper()
+	return startServerEnv(t, nil, dataDir, extra...)
+}
+
+// startServerEnv is startServer with env (KEY=value) added to the
+// test's environment, less any OTEL_* variable of the test's own: tracing
+// is on only where a test asks for it.
+func startServerEnv(t *testing.T, env []string, dataDir string, extra ...string) *proc {
+	t.Helper()
 	args := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"}, extra...)
 	args = append(args, etcdArgs(dataDir)...)
 	cmd := exec.Command(bins.server, args...)
-	cmd.Env = append(os.Environ(), "TOKENAUTHORITY_DATA_DIR="+dataDir)
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "OTEL_") })
+	cmd.Env = append(append(cmd.Env, env...), "TOKENAUTHORITY_DATA_DIR="+dataDir)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

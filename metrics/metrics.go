@@ -39,6 +39,9 @@ type Metrics struct {
 	commits   prometheus.Histogram
 	leaks     *prometheus.CounterVec
 	store     *storeCollector
+	health    *healthCollector
+	// storeErrors counts store failures by operation.
+	storeErrors *prometheus.CounterVec
 
 	// observers caches the children of requests and durations by their
 	// labels (requestKey -> *requestObservers): finding a child through
@@ -92,10 +95,20 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "tokenauthority_leak_reports_total",
 			Help: "Leak reports processed after they were answered, by outcome: matched (revoked a token), unmatched (wrote nothing), failed (the store failed) or queue_full (refused with 429 before it was queued).",
 		}, []string{"outcome"}),
-		store: newStoreCollector(),
+		store:  newStoreCollector(),
+		health: newHealthCollector(),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenauthority_store_errors_total",
+			Help: "Failures of the store, by operation: request (a request the store could not serve: unavailable or closed), purge_seeds, sweep_tokens, verify_audit.",
+		}, []string{"operation"}),
+	}
+	// Every operation is exported from the start, so that a rate over
+	// the first error sees it.
+	for _, op := range []string{StoreOpRequest, StoreOpPurgeSeeds, StoreOpSweepTokens, StoreOpVerifyAudit} {
+		m.storeErrors.WithLabelValues(op)
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.durations, m.decisions, m.commits, m.leaks, m.store)
+		reg.MustRegister(m.requests, m.durations, m.decisions, m.commits, m.leaks, m.store, m.health, m.storeErrors)
 	}
 	return m
 }

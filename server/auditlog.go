@@ -12,6 +12,7 @@ import (
 
 	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/principal"
 )
 
 // selfServiceActor is the actor of a call that no service credential
@@ -22,10 +23,10 @@ const selfServiceActor = "self-service"
 // as far as the request names them, the workspace and target. Handlers fill
 // in what only they learn (a new token's id) through setAuditTarget. It
 // reads only id fields of the request, never a secret.
-func (s *Server) newEvent(ctx context.Context, action string, p principal, req any) *pb.AuditEvent {
+func (s *Server) newEvent(ctx context.Context, action string, p principal.Principal, req any) *pb.AuditEvent {
 	ev := &pb.AuditEvent{
 		Time:          timestamppb.New(s.now()),
-		Actor:         p.name,
+		Actor:         p.Name,
 		Action:        action,
 		ClientAddress: clientAddress(ctx),
 	}

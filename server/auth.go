@@ -13,6 +13,7 @@ import (
 
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/principal"
 	"tokenauthority/tlsconfig"
 )
 
@@ -28,7 +29,7 @@ const (
 	admin
 	validator
 	// owner methods are open to admins and to a workspace member signed in
-	// through a trusted proxy (TrustedUser), who may use them only on their
+	// through a trusted proxy (principal.TrustedUser), who may use them only on their
 	// own tokens in workspaces they belong to: memberScope narrows each
 	// request, list handlers filter their results.
 	owner
@@ -86,18 +87,9 @@ func requiredAccess(fullMethod string) methodAccess {
 	return refused
 }
 
-// principal is the authenticated caller of a request.
-type principal struct {
-	name string
-	role credential.Role
-	// member is the user id of a workspace member signed in through a
-	// trusted proxy; empty for service credentials.
-	member string
-}
-
 // authorize checks the service credential of the incoming request against the
 // access fullMethod needs. It returns the caller (empty for public methods).
-func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, error) {
+func (s *Server) authorize(ctx context.Context, fullMethod string) (principal.Principal, error) {
 	need := requiredAccess(fullMethod)
 	if need == gateway {
 		need = public
@@ -107,30 +99,30 @@ func (s *Server) authorize(ctx context.Context, fullMethod string) (principal, e
 	}
 	switch need {
 	case public:
-		return principal{}, nil
+		return principal.Principal{}, nil
 	case refused:
-		return principal{}, status.Errorf(codes.PermissionDenied, "method %s is not open to any caller", fullMethod)
+		return principal.Principal{}, status.Errorf(codes.PermissionDenied, "method %s is not open to any caller", fullMethod)
 	}
 	// A person signed in through the trusted proxy acts as themselves only,
 	// whatever credential the request also carries.
-	if user, ok := TrustedUser(ctx); ok {
+	if user, ok := principal.TrustedUser(ctx); ok {
 		if need != owner {
-			return principal{}, status.Errorf(codes.PermissionDenied, "user %q is signed in as a workspace member, who may manage only their own tokens, not call %s", user, shortMethod(fullMethod))
+			return principal.Principal{}, status.Errorf(codes.PermissionDenied, "user %q is signed in as a workspace member, who may manage only their own tokens, not call %s", user, shortMethod(fullMethod))
 		}
-		return principal{name: "user:" + user, member: user}, nil
+		return principal.Member(user), nil
 	}
 	entry, err := s.serviceCredential(ctx)
 	if err != nil {
-		return principal{}, err
+		return principal.Principal{}, err
 	}
 	want := credential.RoleAdmin // admin and owner
 	if need == validator {
 		want = credential.RoleValidator
 	}
 	if !entry.Role.Allows(want) {
-		return principal{}, status.Errorf(codes.PermissionDenied, "credential %q has role %s, which may not call %s", entry.Name, entry.Role, shortMethod(fullMethod))
+		return principal.Principal{}, status.Errorf(codes.PermissionDenied, "credential %q has role %s, which may not call %s", entry.Name, entry.Role, shortMethod(fullMethod))
 	}
-	return principal{name: entry.Name, role: entry.Role}, nil
+	return principal.Credential(entry.Name), nil
 }
 
 // serviceCredential finds the service credential of a request: the bearer

@@ -109,6 +109,6 @@ func (s *Server) backup(ctx context.Context, w io.Writer, finish func() error) e
 	if err != nil {
 		return s.toStatus(ctx, BackupMethod, err)
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "store backed up", slog.String("caller", p.name), slog.Int64("bytes", n))
+	s.log.LogAttrs(ctx, slog.LevelInfo, "store backed up", slog.String("caller", p.Name), slog.Int64("bytes", n))
 	return nil
 }

@@ -15,8 +15,8 @@
 // role each method needs, and a method missing from it is refused.
 //
 // The same table holds member mode: a request that a trusted single sign-on
-// proxy vouched for (WithTrustedUser, set only by the REST facade, never from
-// metadata) may call the "owner" methods, narrowed to the member's own tokens
+// proxy vouched for (principal.WithTrustedUser, set only by the REST facade,
+// never from metadata) may call the "owner" methods, narrowed to the member's own tokens
 // in workspaces they belong to (member.go). How it can hurt you: whoever can
 // reach the HTTP port from a trusted proxy address can name any user, so the
 // proxy must be the only way in and must overwrite the header.

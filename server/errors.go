@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"tokenauthority/lifecycle"
+	"tokenauthority/metrics"
 	"tokenauthority/ratelimit"
 	"tokenauthority/seal"
 	"tokenauthority/storage"
@@ -97,6 +98,9 @@ func (s *Server) toStatus(ctx context.Context, method string, err error) error {
 			st = d
 		}
 		return st.Err()
+	}
+	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrClosed) {
+		s.metrics.ObserveStoreError(metrics.StoreOpRequest)
 	}
 	for _, m := range codeOf {
 		if errors.Is(err, m.err) {

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"tokenauthority/audit"
+	"tokenauthority/principal"
 )
 
 // handle runs one RPC: authorize the caller for method, hold the methods
@@ -31,17 +32,17 @@ func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Re
 	if err := s.limitOpen(ctx, method); err != nil {
 		return zero, s.toStatus(ctx, method, err)
 	}
-	if p.member != "" {
-		if err := s.memberScope(ctx, p.member, req); err != nil {
+	if p.Member != "" {
+		if err := s.memberScope(ctx, p.Member, req); err != nil {
 			return zero, s.toStatus(ctx, method, err)
 		}
 	}
 	if a := requiredAccess(method); a == owner || a == admin {
 		// Only these handlers read the caller from the context (memberOf,
-		// callerName); public and validator methods run without it, which
+		// revokeReason); public and validator methods run without it, which
 		// spares the hottest calls a context value. Audit events get p
 		// directly.
-		ctx = withPrincipal(ctx, p)
+		ctx = principal.NewContext(ctx, p)
 	}
 	var pending *audit.Pending
 	if action != notAudited {
@@ -59,15 +60,9 @@ func handle[Req, Resp any](ctx context.Context, s *Server, method string, req Re
 	return resp, nil
 }
 
-type principalKey struct{}
-
-func withPrincipal(ctx context.Context, p principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
 // memberOf returns the workspace member a request of ctx acts for, or ""
 // when a service credential (which sees everything) authorized it.
 func memberOf(ctx context.Context) string {
-	p, _ := ctx.Value(principalKey{}).(principal)
-	return p.member
+	p, _ := principal.FromContext(ctx)
+	return p.Member
 }

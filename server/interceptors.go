@@ -11,24 +11,33 @@ import (
 	"google.golang.org/grpc/status"
 
 	"tokenauthority/metrics"
+	"tokenauthority/principal"
 )
 
 // unary is the server's one unary interceptor, which does in this order
-// what a chain of four would (grpc-go allocates a closure per link on
+// what a chain of five would (grpc-go allocates a closure per link on
 // every call): marks the request as read (requestRead), answers a request
 // the codec could not decode (decodeFailures), then logs the call
-// (logCall), records it in the metrics, and turns a panic in the handler
-// into an Internal error (recoverUnary), innermost so that the log line
-// and the metrics see that error.
+// (logCall), records it in the metrics, traces it when tracing is on and
+// the call sampled (tracing.StartCall), and turns a panic in the handler
+// into an Internal error (recoverUnary), innermost so that the log line,
+// the metrics and the span see that error.
 func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
 	stopReadTimer(ctx)
 	start := time.Now()
+	var endSpan func(error)
+	if s.tracing != nil {
+		ctx, endSpan = s.tracing.StartCall(ctx, info.FullMethod)
+	}
 	// A request the codec could not decode is answered with its
 	// InvalidArgument status, never handled.
 	var resp any
 	err := s.codec.failed.take(req)
 	if err == nil {
 		resp, err = s.recoverUnary(ctx, req, info, next)
+	}
+	if endSpan != nil {
+		endSpan(err)
 	}
 	d := time.Since(start)
 	s.metrics.ObserveRequest(metrics.TransportGRPC, info.FullMethod, metrics.CodeOf(err).String(), d)
@@ -41,27 +50,13 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 // hold secrets.
 func (s *Server) logCall(ctx context.Context, method string, err error, d time.Duration) {
 	code := status.Code(err)
-	level := LogLevel(code)
+	level := principal.LogLevel(code)
 	if s.log.Enabled(ctx, level) {
 		s.log.LogAttrs(ctx, level, "grpc request",
 			slog.String("method", method),
 			slog.String("code", code.String()),
 			slog.Duration("duration", d))
 	}
-}
-
-// LogLevel is the one rule for the level of a request's log line by its
-// outcome: Error only when the server failed (Internal, Unknown, DataLoss,
-// Unavailable); Debug for success and for everything the client caused or
-// chose, such as InvalidArgument, a deadline it set too short to honour
-// (DeadlineExceeded) or a call it cancelled, so that no client can fill the
-// error log at will. The REST facade uses it too.
-func LogLevel(code codes.Code) slog.Level {
-	switch code {
-	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
-		return slog.LevelError
-	}
-	return slog.LevelDebug
 }
 
 // recoverUnary turns a panic in a handler into an Internal error, so one bad

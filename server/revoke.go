@@ -6,6 +6,7 @@ import (
 	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/principal"
 	"tokenauthority/token"
 )
 
@@ -25,7 +26,7 @@ func (t *tokenService) ReportLeakedTokens(ctx context.Context, req *pb.ReportLea
 // token: ADMIN for a service credential, USER for a member revoking their
 // own token (member mode).
 func revokeReason(ctx context.Context) pb.RevokeReason {
-	if p, _ := ctx.Value(principalKey{}).(principal); p.name != "" && p.member == "" {
+	if p, _ := principal.FromContext(ctx); p.IsCredential() {
 		return pb.RevokeReason_REVOKE_REASON_ADMIN
 	}
 	return pb.RevokeReason_REVOKE_REASON_USER

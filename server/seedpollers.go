@@ -35,9 +35,3 @@ func (s *Server) getSeedPollers(ctx context.Context, req *pb.GetSeedPollersReque
 	}
 	return resp, nil
 }
-
-// CheckSeed reports whether seed is one a token could be created with: the
-// rule CreateToken applies, for the page that serves the SDK's link.
-func CheckSeed(seed string) error {
-	return checkSeed(seed)
-}

@@ -14,6 +14,7 @@ import (
 	"tokenauthority/metrics"
 	"tokenauthority/ratelimit"
 	"tokenauthority/storage"
+	"tokenauthority/tracing"
 )
 
 // Defaults for the zero values of Config.
@@ -93,6 +94,11 @@ type Config struct {
 	LeakQueue int
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
+	// Tracing, when not nil, puts every call and every decision made in a
+	// traced request in a span of its own (authz.Gateway.TracedCheck
+	// continues the trace an Envoy Check's HTTP request names). Nil traces
+	// nothing.
+	Tracing *tracing.Tracing
 }
 
 // Server implements the gRPC services over one store.
@@ -127,6 +133,7 @@ type Server struct {
 	codec codec
 	// pollers remembers who polled each seed (in memory, a minute).
 	pollers *pollers
+	tracing *tracing.Tracing
 }
 
 // New returns a Server for cfg.
@@ -166,7 +173,8 @@ func New(cfg Config) *Server {
 	if s.usage == nil {
 		s.usage = noUsage{}
 	}
-	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now, OnUse: s.recordUse})
+	s.tracing = cfg.Tracing
+	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now, OnUse: s.recordUse, Tracer: cfg.Tracing.Tracer()})
 	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
 	s.leaks = newLeakQueue(cfg.LeakQueue)

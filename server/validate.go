@@ -2,7 +2,7 @@ package server
 
 import (
 	"encoding/base64"
-	"math"
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"tokenauthority/access"
+	"tokenauthority/token"
 )
 
 // Limits on request fields.
@@ -18,10 +19,7 @@ const (
 	maxDescription   = 256
 	defaultPageSize  = 50
 	maxPageSize      = 1000
-	minSeedLen       = 32
-	maxSeedLen       = 256
-	minSeedBits      = 80
-	minSeedBitsChar  = 2.5
+	maxSeedLen       = token.MaxSeedLen
 	neverExpiresSecs = -62135596800 // 0001-01-01T00:00:00Z, the SDK's "never expires"
 )
 
@@ -67,46 +65,14 @@ func checkText(field, s string, max int) error {
 	return nil
 }
 
-// checkSeed is the rule for the seed the SDK's `token create` sends: what
-// Python's secrets.token_urlsafe(32) makes (43 characters) or a hex string
-// of at least 16 bytes. A seed is the only secret guarding the pick-up of a
-// token, so it must be long, from the URL-safe base64 alphabet, and not
-// guessable: seedBits must reach minSeedBits, and minSeedBitsChar per
-// character so that repeating a short word many times does not pass.
-// Random hex passes with room to spare (docs/benchmarks.md, "Seed
-// entropy"); 16 identical characters estimate at 0.
+// checkSeed is token.CheckSeed as a refusal of the request's seed field.
 func checkSeed(seed string) error {
-	if len(seed) < minSeedLen || len(seed) > maxSeedLen {
-		return invalid("seed", "must be %d to %d characters, such as secrets.token_urlsafe(32)", minSeedLen, maxSeedLen)
+	err := token.CheckSeed(seed)
+	var se *token.SeedError
+	if errors.As(err, &se) {
+		return invalid("seed", "%s", se.Reason)
 	}
-	for i := 0; i < len(seed); i++ {
-		c := seed[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return invalid("seed", "must use only the URL-safe base64 alphabet [A-Za-z0-9_-]")
-		}
-	}
-	bits := seedBits(seed)
-	if bits < minSeedBits || bits/float64(len(seed)) < minSeedBitsChar {
-		return invalid("seed", "is too predictable (about %.0f bits; at least %d needed): use a random seed such as secrets.token_urlsafe(32)", bits, minSeedBits)
-	}
-	return nil
-}
-
-// seedBits estimates a seed's entropy: its length times the Shannon
-// entropy of its own character frequencies.
-func seedBits(seed string) float64 {
-	var counts [256]int
-	for i := 0; i < len(seed); i++ {
-		counts[seed[i]]++
-	}
-	n := float64(len(seed))
-	var bits float64
-	for _, k := range counts {
-		if k > 0 {
-			bits -= float64(k) * math.Log2(float64(k)/n)
-		}
-	}
-	return bits
+	return err
 }
 
 // requestedExpiry parses a requested expire_time: zero when absent or the

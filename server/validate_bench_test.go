@@ -28,9 +28,9 @@ import (
 // the tokens take.
 //
 // Resolve is the subject: the decision path every transport calls
-// (access.Authority.ResolveInto on the real store: the secret's shape and
-// checksum, its hash, the index lookup and decoding, the verdict), with
-// the token decoded into memory the caller reuses. ValidateToken is the
+// (access.Authority.Resolve on the real store: the secret's shape and
+// checksum, its hash, the index lookup and decoding into a record the
+// caller owns, the verdict). ValidateToken is the
 // service method on top of it, as a transport calls it: the caller's own
 // authentication (SHA-256 of its credential) and the response, allocated
 // per call. bench/run.sh reads its output.

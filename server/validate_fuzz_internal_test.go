@@ -11,6 +11,7 @@ import (
 
 	"tokenauthority/access"
 	"tokenauthority/lifecycle"
+	"tokenauthority/token"
 )
 
 var idPattern = regexp.MustCompile("^" + access.IDPattern + "$")
@@ -48,7 +49,7 @@ func FuzzRequestValidation(f *testing.F) {
 		}
 		err = checkSeed(seed)
 		checkField("checkSeed", "seed", err)
-		if err == nil && (len(seed) < minSeedLen || len(seed) > maxSeedLen) {
+		if err == nil && (len(seed) < token.MinSeedLen || len(seed) > maxSeedLen) {
 			t.Fatalf("checkSeed accepted %d bytes", len(seed))
 		}
 		if err := checkTokenPath(id, tokenID); err != nil {

@@ -1,7 +1,9 @@
 // Package token defines the format of workspace token secrets and public
 // token ids, and the operations that need nothing but the string itself:
 // minting, a storage-free shape and checksum check, hashing for lookup and
-// masking for display.
+// masking for display. It also holds the rule for the seed the SDK's `token
+// create` picks its token up with ([CheckSeed]), which the services and the
+// page's /create_token link both apply.
 //
 // A secret looks like
 //
@@ -16,5 +18,8 @@
 //
 // How it can hurt you: a secret is a bearer credential. Never log it, never
 // put it in an error, and store only [Hash] of it; use [Mask] wherever a
-// person needs to recognise a token in a list.
+// person needs to recognise a token in a list. A seed is a secret too: until
+// its token is picked up, whoever holds it can take the token, so
+// [CheckSeed] refuses short and guessable ones and its errors never repeat
+// the seed.
 package token

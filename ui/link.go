@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"unicode/utf8"
 
-	"tokenauthority/server"
+	"tokenauthority/token"
 )
 
 // MaxMessage is the longest message, in characters, a /create_token link
@@ -42,7 +42,7 @@ func CheckLink(q url.Values) error {
 		}
 		return nil
 	}
-	if server.CheckSeed(seed) != nil {
+	if token.CheckSeed(seed) != nil {
 		return ErrBadSeed
 	}
 	return checkMessage(message)

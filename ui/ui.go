@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 
-	"tokenauthority/server"
+	"tokenauthority/principal"
 )
 
 //go:embed assets
@@ -56,7 +56,7 @@ type session struct {
 
 func serveSession(w http.ResponseWriter, r *http.Request) {
 	s := session{Mode: "operator"}
-	if user, ok := server.TrustedUser(r.Context()); ok {
+	if user, ok := principal.TrustedUser(r.Context()); ok {
 		s = session{Mode: "member", User: user}
 	}
 	w.Header().Set("Content-Type", "application/json")

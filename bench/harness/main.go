@@ -11,7 +11,10 @@
 // allows; numbers taken while anything else runs on the machine are
 // distorted, which is why every row is a ratio to a baseline measured in
 // the same rounds. Its servers die with it (SIGKILL on parent death), but
-// the work directory holds live secrets until run.sh removes it.
+// the work directory holds live secrets until run.sh removes it. The
+// tracing row runs a second server on a copy of the store (traced.go):
+// with it selected (or no -rows), the store's disk and memory are needed
+// twice.
 package main
 
 import (
@@ -115,8 +118,13 @@ type bench struct {
 	config
 	logs io.Writer
 
-	adminCred, validatorCred    string
-	server, grpcbare, httpbare  *proc
+	adminCred, validatorCred   string
+	server, grpcbare, httpbare *proc
+	// traced is a second server, on a copy of the store, with tracing on
+	// (traced.go); nil unless its row runs.
+	traced                      *proc
+	tracedGRPCAddr              string
+	sink                        *otlpSink
 	grpcAddr, httpAddr          string
 	grpcbareAddr, httpbareAddr  string
 	startSeconds                float64
@@ -132,7 +140,7 @@ type bench struct {
 func (b *bench) bin(name string) string { return filepath.Join(b.bins, name) }
 
 func (b *bench) stopAll() {
-	for _, p := range []*proc{b.server, b.grpcbare, b.httpbare} {
+	for _, p := range []*proc{b.server, b.grpcbare, b.httpbare, b.traced} {
 		if p != nil {
 			p.stop()
 		}
@@ -212,15 +220,26 @@ func (b *bench) prepare(ctx context.Context) error {
 		return err
 	}
 
+	serverArgs := func(dataDir string) []string {
+		return []string{
+			"--data-dir", dataDir, "--master-key", masterKey, "--credentials-file", credsFile,
+			"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json",
+			// The gateway decisions come from one address, as a proxy's do; the
+			// limiter still runs on each, with a budget the load never reaches.
+			"--authz-rate-limit", "10000000", "--authz-rate-burst", "10000000",
+		}
+	}
+	// The traced server gets a copy of the store as filled, before the
+	// first server writes to it.
+	tracedDir := filepath.Join(b.work, "data-traced")
+	if b.wants(tracedRow) {
+		if err := copyStore(dataDir, tracedDir); err != nil {
+			return err
+		}
+	}
 	b.progress("starting the server")
 	t0 := time.Now()
-	b.server, b.grpcAddr, err = startProc(ctx, b.logs, b.bin("tokenauthority"), []string{
-		"--data-dir", dataDir, "--master-key", masterKey, "--credentials-file", credsFile,
-		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json",
-		// The gateway decisions come from one address, as a proxy's do; the
-		// limiter still runs on each, with a budget the load never reaches.
-		"--authz-rate-limit", "10000000", "--authz-rate-burst", "10000000",
-	}, "grpc_addr", true)
+	b.server, b.grpcAddr, err = startProc(ctx, b.logs, b.bin("tokenauthority"), serverArgs(dataDir), "grpc_addr", true)
 	if err != nil {
 		return err
 	}
@@ -236,6 +255,11 @@ func (b *bench) prepare(ctx context.Context) error {
 	}
 	if b.rssStart, err = rssBytes(b.server.pid()); err != nil {
 		return err
+	}
+	if b.wants(tracedRow) {
+		if err := b.startTraced(ctx, serverArgs(tracedDir)); err != nil {
+			return err
+		}
 	}
 	if b.grpcbare, b.grpcbareAddr, err = startProc(ctx, b.logs, b.bin("grpcbare"), nil, "addr", false); err != nil {
 		return err

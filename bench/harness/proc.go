@@ -28,7 +28,13 @@ type proc struct {
 // startProc runs bin with args and returns once it printed a JSON line
 // holding key on stdout (or stderr when fromStderr), with that value.
 func startProc(ctx context.Context, logs io.Writer, bin string, args []string, key string, fromStderr bool) (*proc, string, error) {
+	return startProcEnv(ctx, logs, bin, args, nil, key, fromStderr)
+}
+
+// startProcEnv is startProc with the environment env (nil: the harness's).
+func startProcEnv(ctx context.Context, logs io.Writer, bin string, args, env []string, key string, fromStderr bool) (*proc, string, error) {
 	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	// A harness killed on the spot takes its servers with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var r io.Reader

@@ -10,6 +10,10 @@
 // directory.
 //
 // "tokenauthority keys" rotates the master key (run "tokenauthority keys help").
+//
+// Traces are exported when the standard OTEL_* environment names a
+// collector (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER); see
+// docs/observability.md.
 package main
 
 import (

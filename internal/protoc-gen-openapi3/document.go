@@ -55,6 +55,7 @@ func complete(generated, plain []byte, files []*descriptorpb.FileDescriptorProto
 	if err != nil {
 		return nil, nil, fmt.Errorf("convert to OpenAPI 3: %w", err)
 	}
+	errorsAsJSON(v3)
 	if err := v3.Validate(openapi3.NewLoader().Context); err != nil {
 		return nil, nil, fmt.Errorf("the OpenAPI 3 document is not valid: %w", err)
 	}
@@ -131,6 +132,32 @@ func useErrorBody(doc *openapi2.T) {
 				}
 				if resp.Schema == nil || resp.Schema.Ref == statusRef || resp.Schema.Ref == "" && resp.Schema.Value != nil && resp.Schema.Value.Type == nil {
 					resp.Schema = &openapi2.SchemaRef{Ref: errorRef}
+				}
+			}
+		}
+	}
+}
+
+// errorsAsJSON makes every error response JSON only: the server writes its
+// error body as JSON whatever the operation produces on success (a backup's
+// octet stream, say), which Swagger 2.0's one produces list per operation
+// cannot say.
+func errorsAsJSON(doc *openapi3.T) {
+	ref := "#/components/schemas/" + errorSchema
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.Responses == nil {
+				continue
+			}
+			for _, resp := range op.Responses.Map() {
+				if resp.Value == nil {
+					continue
+				}
+				for _, media := range resp.Value.Content {
+					if media.Schema != nil && media.Schema.Ref == ref {
+						resp.Value.Content = openapi3.Content{"application/json": media}
+						break
+					}
 				}
 			}
 		}

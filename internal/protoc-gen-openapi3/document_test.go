@@ -104,7 +104,9 @@ func TestComplete(t *testing.T) {
 	  "v1Unused":{"type":"object"},
 	  "rpcStatus":{"type":"object"},
 	  "protobufAny":{"type":"object","properties":{"@type":{"type":"string"}},"additionalProperties":{}}}}`
-	plain := []byte("paths:\n  /healthz:\n    get:\n      responses:\n        \"200\": {description: ok}\n")
+	plain := []byte("paths:\n  /healthz:\n    get:\n      responses:\n        \"200\": {description: ok}\n" +
+		"  /backup:\n    get:\n      produces: [application/octet-stream]\n      responses:\n" +
+		"        \"200\": {description: file, schema: {type: file}}\n        default: {description: error}\n")
 	files := []*descriptorpb.FileDescriptorProto{
 		file("a.v1", "DoRequest", field("grace", message, ".google.protobuf.Duration", optional)),
 		file("a.v1", "Thing", field("when", message, ".google.protobuf.Timestamp", optional), field("n", descriptorpb.FieldDescriptorProto_TYPE_INT64, "", optional)),
@@ -165,6 +167,10 @@ func TestComplete(t *testing.T) {
 		{"message field nullable", v3.Components.Schemas["v1Thing"].Properties["inner"].Nullable},
 		{"timestamp nullable", v3.Components.Schemas["v1Thing"].Properties["when"].Nullable},
 		{"int64 stays a string, not nullable", v3.Components.Schemas["v1Thing"].Properties["n"].Type == "string" && !v3.Components.Schemas["v1Thing"].Properties["n"].Nullable},
+		{"a file's error is JSON only", len(v3.Paths["/backup"]["get"].Responses["default"].Content) == 1 &&
+			v3.Paths["/backup"]["get"].Responses["default"].Content["application/json"].Schema.Ref == "#/components/schemas/Error"},
+		{"a file stays a file", v3.Paths["/backup"]["get"].Responses["200"].Content["application/octet-stream"].Schema.Ref == "" &&
+			len(v3.Paths["/backup"]["get"].Responses["200"].Content) == 1},
 		{"Swagger has the Error body", strings.Contains(string(swagger), `"#/definitions/Error"`)},
 	}
 	for _, c := range checks {

@@ -22,7 +22,7 @@
 //
 // With Config.TrustedUser (member mode) a request from a trusted proxy
 // address that names a user in the configured header reaches the services as
-// that workspace member (server.WithTrustedUser), on a context value that no
+// that workspace member (principal.WithTrustedUser), on a context value that no
 // header or metadata can forge. A mistake in --trusted-proxies, or a proxy
 // that passes a client's own header through, lets anyone act as any member.
 // The proxy's login cookie comes with requests other sites make a browser

@@ -9,12 +9,12 @@ import (
 
 	"google.golang.org/grpc/peer"
 
-	"tokenauthority/server"
+	"tokenauthority/principal"
 )
 
 // TrustedUser turns on member mode: a request from one of Proxies (a single
 // sign-on proxy such as oauth2-proxy) that carries Header acts as the user it
-// names, with a workspace member's limited rights (see server.TrustedUser).
+// names, with a workspace member's limited rights (see principal.TrustedUser).
 // The proxy must overwrite the header on every request it forwards; the same
 // header from any other address is ignored, so the caller needs a service
 // credential as usual.
@@ -47,7 +47,7 @@ func (t *TrustedUser) identify(next http.Handler) http.Handler {
 				writeError(w, code, errorBody{Code: grpcCode, Message: detail, Detail: detail})
 				return
 			}
-			r = r.WithContext(server.WithTrustedUser(r.Context(), user))
+			r = r.WithContext(principal.WithTrustedUser(r.Context(), user))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -9,7 +9,7 @@ import (
 
 	"google.golang.org/grpc/peer"
 
-	"tokenauthority/server"
+	"tokenauthority/principal"
 	"tokenauthority/server/rest"
 )
 
@@ -22,7 +22,7 @@ func TestTrustedUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	who := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, ok := server.TrustedUser(r.Context())
+		user, ok := principal.TrustedUser(r.Context())
 		if !ok {
 			user = "-"
 		}

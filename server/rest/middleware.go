@@ -17,7 +17,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	"tokenauthority/metrics"
-	"tokenauthority/server"
+	"tokenauthority/principal"
 )
 
 // observed wraps the whole HTTP surface: it limits the request body, turns
@@ -44,6 +44,7 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	panicked := o.serve(rec, r)
 
 	route := routeLabel(ex)
+	nameSpan(r.Context(), route)
 	code := rec.code()
 	d := time.Since(start)
 	o.metrics.ObserveRequest(metrics.TransportHTTP, route, strconv.Itoa(code), d)
@@ -54,7 +55,7 @@ func (o *observed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case ex.errored:
 		// By the gRPC code, as on the gRPC port: a 504 for a deadline the
 		// client chose (Grpc-Timeout: 1n) is not the server's failure.
-		level = server.LogLevel(ex.code)
+		level = principal.LogLevel(ex.code)
 	case code >= http.StatusInternalServerError:
 		level = slog.LevelError
 	}

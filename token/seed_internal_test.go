@@ -1,4 +1,4 @@
-package server
+package token
 
 import (
 	"crypto/rand"
@@ -21,8 +21,8 @@ func TestRandomHexSeedsPass(t *testing.T) {
 			t.Fatal(err)
 		}
 		seed := hex.EncodeToString(raw[:])
-		if err := checkSeed(seed); err != nil {
-			t.Fatalf("checkSeed(random hex) = %v", err)
+		if err := CheckSeed(seed); err != nil {
+			t.Fatalf("CheckSeed(random hex) = %v", err)
 		}
 		bits := seedBits(seed)
 		sum += bits
