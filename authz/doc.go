@@ -9,7 +9,8 @@
 // Envoy's ext_authz messages bypass protobuf-go on the hot path
 // (EnvoyCodec; envoy_decode.go, envoy_encode.go): the CheckRequest is
 // decoded only as far as the gateway reads it (TokenHeaders, the one list
-// the token lookup also reads), and the CheckResponse is encoded by hand.
+// the token lookup also reads, and the trace context TracedCheck
+// continues), and the CheckResponse is encoded by hand.
 // go-control-plane's MarshalVTStrict (build tag vtprotobuf) is about as
 // fast but writes strings that are not UTF-8; it ships no decoder.
 //

@@ -95,7 +95,7 @@ var (
 // gateway reads into req, as proto.Unmarshal would decode them (a message
 // field given twice merges, a string given twice keeps the last, map
 // entries accumulate, strings must be UTF-8): the context extensions, the
-// HTTP request's method and path, and the headers named in checkHeaders
+// HTTP request's method and path, and the headers named in keptHeaders
 // (in any case), from the headers map or header_map. Of the other headers
 // in the map only the first is kept, so that the map is empty exactly when
 // Envoy sent none there (the gateway reads header_map only then).
@@ -254,7 +254,7 @@ func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) err
 }
 
 // decodeHeader adds the headers map entry encoded in b to h.Headers when
-// it is one of checkHeaders or the map's first entry.
+// it is one of keptHeaders or the map's first entry.
 func decodeHeader(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) error {
 	key, val, err := rawMapEntry(b)
 	if err != nil {
