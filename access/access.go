@@ -8,7 +8,6 @@ import (
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/validindex"
 )
 
 // Store is the storage the decision path reads. Every storage.Backend implements
@@ -17,22 +16,12 @@ import (
 type Store interface {
 	// LookupTokenWithPolicy finds a token by the SHA-256 of its secret and
 	// reports whether its user is still a member of its workspace and the
-	// token policy of that workspace (nil: none), read together.
+	// token policy of that workspace (nil: none), read together. The
+	// record is the caller's own (a new one on every call); the policy is
+	// shared and must not be changed.
 	LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error)
 	// GetZoo returns a zoo.
 	GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
-}
-
-// TokenBuffer is memory a lookup can decode a token into, so that a caller
-// that keeps the token (a response built around it) or reuses the memory
-// allocates once or not at all; see ResolveInto. The zero value is ready
-// to use.
-type TokenBuffer = validindex.Decoded
-
-// decodingStore is a Store whose lookup can decode into a TokenBuffer
-// (*bbolt.Store); with any other store ResolveInto does what Resolve does.
-type decodingStore interface {
-	LookupTokenInto(ctx context.Context, secretHash [32]byte, d *TokenBuffer) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error)
 }
 
 // zooIndex is a Store that can answer GetZoo from memory, with a zoo the
@@ -60,8 +49,7 @@ type Config struct {
 // is safe for concurrent use.
 type Authority struct {
 	store  Store
-	into   decodingStore // store, when it decodes into a TokenBuffer; else nil
-	zoos   zooIndex      // store, when it answers zoos from memory; else nil
+	zoos   zooIndex // store, when it answers zoos from memory; else nil
 	now    func() time.Time
 	onUse  func(ctx context.Context, t *pb.Token, at time.Time)
 	tracer trace.Tracer
@@ -70,7 +58,6 @@ type Authority struct {
 // New returns an Authority for cfg.
 func New(cfg Config) *Authority {
 	a := &Authority{store: cfg.Store, now: cfg.Now, onUse: cfg.OnUse, tracer: cfg.Tracer}
-	a.into, _ = cfg.Store.(decodingStore)
 	a.zoos, _ = cfg.Store.(zooIndex)
 	if a.now == nil {
 		a.now = time.Now

@@ -34,7 +34,7 @@ type Decision struct {
 	// limit of its workspace's token policy (lifecycle.End); zero when it
 	// never does.
 	ExpireTime time.Time
-	// Token is the valid token, nil otherwise.
+	// Token is the valid token, nil otherwise: the caller's own.
 	Token *pb.Token
 }
 
@@ -45,26 +45,18 @@ func (d Decision) Anonymous() bool { return d.Token == nil }
 // its reason even where no secret would have been allowed. An error is a
 // storage failure, never a denial.
 func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
-	return a.DecideInto(ctx, req, nil)
-}
-
-// DecideInto is Decide decoding the presented token into buf, when the
-// store can, instead of into memory of its own (see ResolveInto): the
-// decision's Token lives in buf until buf is used again. A nil buf is
-// Decide.
-func (a *Authority) DecideInto(ctx context.Context, req Request, buf *TokenBuffer) (Decision, error) {
 	if a.traced(ctx) {
-		return a.decideTraced(ctx, req, buf)
+		return a.decideTraced(ctx, req)
 	}
-	return a.decideInto(ctx, req, buf)
+	return a.decide(ctx, req)
 }
 
-// decideInto is DecideInto without a span.
-func (a *Authority) decideInto(ctx context.Context, req Request, buf *TokenBuffer) (Decision, error) {
+// decide is Decide without a span.
+func (a *Authority) decide(ctx context.Context, req Request) (Decision, error) {
 	now := a.now()
 	var d Decision
 	if req.Secret != "" {
-		v, err := a.resolve(ctx, req.Secret, now, buf)
+		v, err := a.resolve(ctx, req.Secret, now)
 		if err != nil {
 			return Decision{}, err
 		}

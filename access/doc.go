@@ -16,10 +16,9 @@
 // its cache lifetime. A Decision with Allowed set and an empty WorkspaceID
 // is an anonymous allow: adapters must then strip any identity a client
 // sent rather than forward it. Errors are storage failures, never denials;
-// an adapter that turns an error into "allow" fails open. ResolveInto and
-// DecideInto decode the token into the caller's TokenBuffer: reusing the
-// buffer while a verdict's Record or a decision's Token is still in use
-// changes them underneath. With a Config.Tracer, a decision made inside a
+// an adapter that turns an error into "allow" fails open. A verdict's
+// Record and a decision's Token are the caller's own, but a Verdict's
+// Policy is the store's, shared by every lookup: never change it. With a Config.Tracer, a decision made inside a
 // recorded span gets a span of its own (trace.go) whose attributes name the
 // token and zoo by id and the reason; never put the secret or anything
 // derived from it there, spans leave the process.

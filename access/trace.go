@@ -32,12 +32,12 @@ func (a *Authority) traced(ctx context.Context) bool {
 	return a.tracer != nil && trace.SpanFromContext(ctx).IsRecording()
 }
 
-// resolveTraced is ResolveInto in a span that names the matched token and
+// resolveTraced is Resolve in a span that names the matched token and
 // the verdict's reason.
-func (a *Authority) resolveTraced(ctx context.Context, secret string, buf *TokenBuffer) (Verdict, error) {
+func (a *Authority) resolveTraced(ctx context.Context, secret string) (Verdict, error) {
 	ctx, span := a.tracer.Start(ctx, SpanResolve, trace.WithSpanKind(trace.SpanKindInternal))
 	defer span.End()
-	v, err := a.resolveInto(ctx, secret, buf)
+	v, err := a.resolveUsed(ctx, secret)
 	if err != nil {
 		storeFailed(span)
 		return v, err
@@ -51,13 +51,13 @@ func (a *Authority) resolveTraced(ctx context.Context, secret string, buf *Token
 	return v, nil
 }
 
-// decideTraced is DecideInto in a span that names the zoo asked for, the
+// decideTraced is Decide in a span that names the zoo asked for, the
 // valid token and the decision.
-func (a *Authority) decideTraced(ctx context.Context, req Request, buf *TokenBuffer) (Decision, error) {
+func (a *Authority) decideTraced(ctx context.Context, req Request) (Decision, error) {
 	ctx, span := a.tracer.Start(ctx, SpanDecide, trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(AttrZoo.String(req.WorkspaceID+"/"+req.ZooID), AttrOperation.String(req.Operation.String())))
 	defer span.End()
-	d, err := a.decideInto(ctx, req, buf)
+	d, err := a.decide(ctx, req)
 	if err != nil {
 		storeFailed(span)
 		return d, err

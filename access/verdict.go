@@ -17,7 +17,8 @@ import (
 type Verdict struct {
 	// Reason is REASON_VALID for a token that may be used, else why not.
 	Reason pb.Reason
-	// Record is the matching token; nil when the secret matched none.
+	// Record is the matching token; nil when the secret matched none. It
+	// is the caller's own: a transport may change it to render it.
 	Record *storagepb.TokenRecord
 	// Policy is the token policy of Record's workspace; nil when it has
 	// none (or the secret matched no token).
@@ -46,23 +47,15 @@ func (v Verdict) End() time.Time {
 // checksum is refused before the store is consulted. A valid verdict counts
 // as a use of the token.
 func (a *Authority) Resolve(ctx context.Context, secret string) (Verdict, error) {
-	return a.ResolveInto(ctx, secret, nil)
-}
-
-// ResolveInto is Resolve decoding the matching token into buf, when the
-// store can (buf.Holds(v.Token()) tells), instead of into memory of its
-// own: the verdict's record lives in buf until buf is used again. A nil
-// buf is Resolve.
-func (a *Authority) ResolveInto(ctx context.Context, secret string, buf *TokenBuffer) (Verdict, error) {
 	if a.traced(ctx) {
-		return a.resolveTraced(ctx, secret, buf)
+		return a.resolveTraced(ctx, secret)
 	}
-	return a.resolveInto(ctx, secret, buf)
+	return a.resolveUsed(ctx, secret)
 }
 
-// resolveInto is ResolveInto without a span.
-func (a *Authority) resolveInto(ctx context.Context, secret string, buf *TokenBuffer) (Verdict, error) {
-	v, err := a.resolve(ctx, secret, a.now(), buf)
+// resolveUsed is Resolve without a span.
+func (a *Authority) resolveUsed(ctx context.Context, secret string) (Verdict, error) {
+	v, err := a.resolve(ctx, secret, a.now())
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -72,23 +65,13 @@ func (a *Authority) resolveInto(ctx context.Context, secret string, buf *TokenBu
 	return v, nil
 }
 
-// resolve is ResolveInto at now, without recording a use.
-func (a *Authority) resolve(ctx context.Context, secret string, now time.Time, buf *TokenBuffer) (Verdict, error) {
+// resolve is Resolve at now, without recording a use.
+func (a *Authority) resolve(ctx context.Context, secret string, now time.Time) (Verdict, error) {
 	if token.Check(secret) != nil {
 		return Verdict{Reason: pb.Reason_REASON_MALFORMED, At: now}, nil
 	}
 	hash := token.Hash(secret)
-	var (
-		rec    *storagepb.TokenRecord
-		member bool
-		policy *pb.TokenPolicy
-		err    error
-	)
-	if buf != nil && a.into != nil {
-		rec, member, policy, err = a.into.LookupTokenInto(ctx, hash, buf)
-	} else {
-		rec, member, policy, err = a.store.LookupTokenWithPolicy(ctx, hash)
-	}
+	rec, member, policy, err := a.store.LookupTokenWithPolicy(ctx, hash)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Verdict{Reason: pb.Reason_REASON_UNKNOWN, At: now}, nil
 	}

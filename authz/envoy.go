@@ -39,9 +39,7 @@ func (g *Gateway) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.
 	if refused != nil {
 		return deniedResponse(*refused), nil
 	}
-	buf := g.buffer()
-	defer g.release(buf)
-	o, err := g.decide(ctx, tokenFrom(get), t, buf)
+	o, err := g.decide(ctx, tokenFrom(get), t)
 	if err != nil {
 		return nil, err
 	}
@@ -146,9 +144,14 @@ func okResponse(o outcome) *authv3.CheckResponse {
 // The headers an allowed request loses on its way upstream: the token,
 // and for an anonymous one also identity headers a client may have sent.
 var (
-	removeForToken     = []string{TokenHeader, "authorization"}
-	removeForAnonymous = append([]string{TokenHeader, "authorization"}, identityHeaders...)
+	removeForToken     = tokenHeaderList()
+	removeForAnonymous = append(tokenHeaderList(), identityHeaders...)
 )
+
+func tokenHeaderList() []string {
+	h := TokenHeaders()
+	return h[:]
+}
 
 func deniedResponse(o outcome) *authv3.CheckResponse {
 	code, httpCode := codes.PermissionDenied, typev3.StatusCode_Forbidden

@@ -39,9 +39,7 @@ func (g *Gateway) ForwardAuth(log *slog.Logger) http.Handler {
 			writeOutcome(w, *refused)
 			return
 		}
-		buf := g.buffer()
-		defer g.release(buf)
-		o, err := g.decide(r.Context(), tokenFrom(r.Header.Get), t, buf)
+		o, err := g.decide(r.Context(), tokenFrom(r.Header.Get), t)
 		if err != nil {
 			// Never the request or the token: only that the store failed.
 			log.LogAttrs(r.Context(), slog.LevelError, "forward auth: decision failed", slog.String("error", err.Error()))

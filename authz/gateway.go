@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"tokenauthority/access"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -25,16 +24,19 @@ const (
 // TokenHeader is the header the hub SDK sends its token in.
 const TokenHeader = "token"
 
+// TokenHeaders are the request headers a presented token is read from
+// (tokenFrom), lower case, in order of precedence: TokenHeader, holding
+// the token, then "authorization", holding "Bearer <token>". The gateway
+// reads no other request header, so Envoy's CheckRequest decoder keeps
+// only these, and an allowed answer removes them before the request goes
+// upstream. An array, returned by value: nobody can change the list.
+func TokenHeaders() [2]string { return [...]string{TokenHeader, "authorization"} }
+
 // Gateway answers gateways' authorization questions with one Authority.
 type Gateway struct {
 	access  *access.Authority
 	rules   *Rules
 	metrics *metrics.Metrics
-	// bufs holds the memory a decision's token is decoded into: a
-	// gateway answer keeps nothing of it (the identity headers are
-	// strings of the store's, not of the buffer: validindex.Decoded), so
-	// once the answer is built the memory serves the next decision.
-	bufs sync.Pool
 }
 
 // New returns a Gateway deciding with a under rules (nil: the defaults).
@@ -45,17 +47,6 @@ func New(a *access.Authority, rules *Rules, m *metrics.Metrics) *Gateway {
 	}
 	return &Gateway{access: a, rules: rules, metrics: m}
 }
-
-// buffer returns memory for a decision's token, to give back with
-// release once the answer is written.
-func (g *Gateway) buffer() *access.TokenBuffer {
-	if b, ok := g.bufs.Get().(*access.TokenBuffer); ok {
-		return b
-	}
-	return new(access.TokenBuffer)
-}
-
-func (g *Gateway) release(b *access.TokenBuffer) { g.bufs.Put(b) }
 
 // outcome is a decision as a gateway renders it.
 type outcome struct {
@@ -87,11 +78,8 @@ func refuse(detail string) outcome {
 
 // decide asks the authority about secret and target, and renders the
 // answer as an HTTP status. An error is a storage failure.
-//
-// The decision's token is decoded into buf, which the caller may reuse
-// once the outcome is written.
-func (g *Gateway) decide(ctx context.Context, secret string, t Target, buf *access.TokenBuffer) (outcome, error) {
-	d, err := g.access.DecideInto(ctx, access.Request{Secret: secret, WorkspaceID: t.WorkspaceID, ZooID: t.ZooID, Operation: t.Operation}, buf)
+func (g *Gateway) decide(ctx context.Context, secret string, t Target) (outcome, error) {
+	d, err := g.access.Decide(ctx, access.Request{Secret: secret, WorkspaceID: t.WorkspaceID, ZooID: t.ZooID, Operation: t.Operation})
 	if err != nil {
 		return outcome{}, err
 	}
@@ -131,10 +119,11 @@ func (g *Gateway) target(method, uri string) (Target, *outcome) {
 // tokenFrom finds the presented token: the "token" header, else an
 // "Authorization: Bearer" header. get returns a header's value.
 func tokenFrom(get func(string) string) string {
-	if t := strings.TrimSpace(get(TokenHeader)); t != "" {
+	h := TokenHeaders()
+	if t := strings.TrimSpace(get(h[0])); t != "" {
 		return t
 	}
-	scheme, cred, ok := strings.Cut(strings.TrimSpace(get("authorization")), " ")
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(get(h[1])), " ")
 	if ok && strings.EqualFold(scheme, "bearer") {
 		return strings.TrimSpace(cred)
 	}

@@ -201,7 +201,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 		ClientLimiter:        ratelimit.New(ratelimit.Config{Rate: d.cfg.RateLimit, Burst: d.cfg.RateBurst}),
 		RefreshLimiter:       ratelimit.New(ratelimit.Config{Rate: refreshRate, Burst: refreshBurst}),
 		GatewayLimiter:       ratelimit.New(ratelimit.Config{Rate: d.cfg.AuthzRateLimit, Burst: d.cfg.AuthzRateBurst}),
-		AuthzRules:           rules,
+		Codec:                authz.EnvoyCodec(nil),
 		// Envoy usually calls Check without a credential.
 		GatewayCredential: d.cfg.AuthzRequireCredential,
 		Logger:            d.log,
@@ -224,6 +224,10 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 	}
 	d.grpc = grpc.NewServer(opts...)
 	srv.Register(d.grpc)
+	// The gateway decides with the server's own decision path; Envoy's
+	// Check runs behind the server's authorization table and limits.
+	gw := authz.New(srv.Access(), rules, m)
+	authz.RegisterEnvoy(d.grpc, server.Guarded(srv, server.EnvoyCheckMethod, gw.TracedCheck(d.tracing)))
 	d.health = health.NewServer()
 	healthpb.RegisterHealthServer(d.grpc, d.health)
 	reflection.Register(d.grpc)
@@ -237,7 +241,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 	}
 	// Forward auth answers any method: nginx's subrequest is a GET, but
 	// Traefik and Caddy may forward the original method.
-	routes := map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}
+	routes := map[string]http.Handler{"/v1/authz": srv.LimitGateway(gw.ForwardAuth(d.log))}
 	if d.cfg.UI {
 		maps.Copy(routes, ui.Routes())
 	}

@@ -1,8 +1,6 @@
 package server
 
 import (
-	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
-
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
@@ -32,7 +30,7 @@ func auditAction(fullMethod string) (string, bool) {
 		pb.AuditService_ListAuditEvents_FullMethodName,
 		pb.AuditService_VerifyAuditLog_FullMethodName,
 		// Envoy's ext_authz Check decides like CheckAccess.
-		authv3.Authorization_Check_FullMethodName:
+		EnvoyCheckMethod:
 		return notAudited, true
 	case pb.WorkspaceService_CreateWorkspace_FullMethodName:
 		return "workspace.create", true

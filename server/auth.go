@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"strings"
 
-	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
@@ -82,7 +81,7 @@ func requiredAccess(fullMethod string) methodAccess {
 		pb.SelfService_PickSeedToken_FullMethodName,
 		pb.TokenService_ReportLeakedTokens_FullMethodName:
 		return public
-	case authv3.Authorization_Check_FullMethodName:
+	case EnvoyCheckMethod:
 		return gateway
 	}
 	return refused

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/ratelimit"
@@ -94,11 +95,12 @@ func BenchmarkCheckServerWork(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := newCodec()
-	envoy := s.Envoy()
+	// The codec and the Check daemon assembles.
+	c := newCodec(authz.EnvoyCodec(nil))
+	guarded := Guarded(s, EnvoyCheckMethod, authz.New(s.access, nil, s.metrics).Check)
 	tokens := s.Tokens()
 	vctx := metadata.NewIncomingContext(pctx, metadata.Pairs("authorization", "Bearer "+val))
-	checkInfo := &grpc.UnaryServerInfo{FullMethod: authv3.Authorization_Check_FullMethodName}
+	checkInfo := &grpc.UnaryServerInfo{FullMethod: EnvoyCheckMethod}
 	valInfo := &grpc.UnaryServerInfo{FullMethod: pb.TokenService_ValidateToken_FullMethodName}
 	b.Run("ext_authz_Check", func(b *testing.B) {
 		b.ReportAllocs()
@@ -107,7 +109,7 @@ func BenchmarkCheckServerWork(b *testing.B) {
 			if err := c.Unmarshal(mem.BufferSlice{mem.SliceBuffer(checkBytes)}, req); err != nil {
 				b.Fatal(err)
 			}
-			resp, err := s.unary(pctx, req, checkInfo, func(ctx context.Context, r any) (any, error) { return envoy.Check(ctx, r.(*authv3.CheckRequest)) })
+			resp, err := s.unary(pctx, req, checkInfo, func(ctx context.Context, r any) (any, error) { return guarded(ctx, r.(*authv3.CheckRequest)) })
 			if err != nil || resp.(*authv3.CheckResponse).GetStatus().GetCode() != 0 {
 				b.Fatal(resp, err)
 			}

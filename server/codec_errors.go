@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,11 +8,51 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	protocodec "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
+
+// codec is the server's message codec (Config.Codec, grpc-go's protobuf
+// codec by default) made to report a message it cannot decode through
+// failed (see decodeFailures), never as an error of Unmarshal, which
+// grpc-go would answer with Internal.
+type codec struct {
+	proto  encoding.CodecV2
+	failed *decodeFailures
+}
+
+func newCodec(base encoding.CodecV2) codec {
+	if base == nil {
+		base = encoding.GetCodecV2(protocodec.Name)
+	}
+	return codec{proto: base, failed: &decodeFailures{}}
+}
+
+func (c codec) Name() string { return c.proto.Name() }
+
+func (c codec) Marshal(v any) (mem.BufferSlice, error) { return c.proto.Marshal(v) }
+
+func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.proto.Unmarshal(data, v)
+	if err == nil || c.failed == nil {
+		return err
+	}
+	m, ok := v.(proto.Message)
+	if !ok {
+		return err
+	}
+	// Nothing half-decoded reaches anyone.
+	proto.Reset(m)
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	c.failed.put(v, decodeStatus(v, buf.ReadOnlyData(), err))
+	return nil
+}
 
 // decodeFailures carries a request message's decode failure from the
 // codec to the call's handler. grpc-go turns any error of a codec's
@@ -62,7 +101,9 @@ func decodeStatus(msg any, b []byte, err error) error {
 		name = string(md.FullName())
 	}
 	what := "its bytes are not valid protobuf wire format (a field is truncated or malformed)"
-	if errors.Is(err, errCheckUTF8) || strings.Contains(err.Error(), "invalid UTF-8") {
+	// protobuf-go's error, and a message codec's of its own (authz's
+	// Envoy codec), say so in these words.
+	if strings.Contains(err.Error(), "invalid UTF-8") {
 		what = "a string field holds invalid UTF-8"
 		if md != nil {
 			if field := invalidUTF8Field(md, b, 0); field != "" {

@@ -18,7 +18,7 @@ import (
 // is named through nested messages (Check's path).
 func TestCodecReportsDecodeFailures(t *testing.T) {
 	t.Parallel()
-	c := newCodec()
+	c := newCodec(nil)
 	path := protowire.AppendTag(nil, 4, protowire.BytesType)
 	path = protowire.AppendBytes(path, []byte{0xff})
 	nest := func(num protowire.Number, b []byte) []byte {

@@ -1,9 +1,12 @@
 // Package server implements the gRPC services of tokenauthority:
-// WorkspaceService, TokenService, SelfService and AuditService, and Envoy's
-// ext_authz Authorization service (a thin wrapper over package authz). Token
+// WorkspaceService, TokenService, SelfService and AuditService. Token
 // validations and access decisions come from package access, the one
-// decision path that the gateways share; ForwardAuth hands the HTTP
-// forward-auth handler to the REST facade.
+// decision path that the gateways share. The gateways themselves (Envoy's
+// ext_authz Check, HTTP forward auth) are package authz's, wired by daemon
+// beside these services: this package knows Check only by name
+// (EnvoyCheckMethod) in its tables, runs it behind them (Guarded), puts
+// forward auth under the gateway limiter (LimitGateway), and decodes with
+// the codec daemon hands it (Config.Codec, authz.EnvoyCodec).
 //
 // Every handler has the same shape: authorize, check the request, call the
 // store, map the error. Authorization happens inside the handlers rather than
@@ -57,16 +60,8 @@
 // the unary interceptor or the stream wrapper, since grpc-go answers any
 // codec error with Internal. How it can hurt you: a service registered
 // without ServerOptions' interceptors would get an empty message instead
-// of the error.
-//
-// Envoy's ext_authz messages bypass protobuf-go on the hot path (codec.go,
-// codec_response.go): the CheckRequest is decoded only as far as the
-// gateway reads it, and the CheckResponse is encoded by hand. How it can
-// hurt you: a newer Envoy API with new fields is decoded and encoded only as
-// far as these know it. Tests hold both to protobuf-go (field numbers from
-// the descriptors, every response field written or refused, fuzz targets
-// comparing the bytes), so updating go-control-plane without updating them
-// fails the tests rather than dropping a field.
+// of the error; a service registered beside the server's own without
+// Guarded skips the authorization table and the limits.
 //
 // Secrets pass through this package only on their way to the caller who is
 // entitled to them (CreateToken, RevealToken, RefreshToken, PickSeedToken);

@@ -90,12 +90,13 @@ func (s *Server) AdmitOpen(ctx context.Context, method string) (context.Context,
 	return context.WithValue(ctx, admittedKey{}, true), nil
 }
 
-// limitForwardAuth applies the gateway limiter to the HTTP forward-auth
-// endpoint, which is a plain handler rather than an RPC. A limited request
+// LimitGateway puts next, the HTTP forward-auth endpoint (GET /v1/authz,
+// package authz's, wired by daemon), under the gateway limiter: it is a
+// plain handler rather than an RPC. A limited request
 // gets 429 with Retry-After and a JSON detail (nginx reports a status other
 // than 401 and 403 as a failed subrequest, so the request is refused
 // either way).
-func (s *Server) limitForwardAuth(next http.Handler) http.Handler {
+func (s *Server) LimitGateway(next http.Handler) http.Handler {
 	if !s.gatewayLimit.Enabled() {
 		return next
 	}

@@ -3,14 +3,12 @@ package server
 import (
 	"io"
 	"log/slog"
-	"net/http"
 	"time"
 
-	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
 
 	"tokenauthority/access"
-	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
@@ -79,9 +77,11 @@ type Config struct {
 	// Usage, when set, is told of every successful use of a token (see
 	// UsageRecorder); nil records nothing.
 	Usage UsageRecorder
-	// AuthzRules map gateway request paths to zoos and operations; nil means
-	// authz.DefaultRules.
-	AuthzRules *authz.Rules
+	// Codec encodes and decodes the gRPC messages; nil means grpc-go's
+	// protobuf codec. Daemon passes authz.EnvoyCodec, which decodes Envoy's
+	// CheckRequest its own way. Either way a message it cannot decode is
+	// answered with InvalidArgument (codec_errors.go).
+	Codec encoding.CodecV2
 	// GatewayCredential makes Envoy's ext_authz Check require a validator
 	// service credential (sent by Envoy as gRPC initial metadata). Off by
 	// default: Check answers only what the request's own token may do, so
@@ -94,17 +94,17 @@ type Config struct {
 	LeakQueue int
 	// Now returns the current time; nil means time.Now. Tests inject a clock.
 	Now func() time.Time
-	// Tracing, when not nil, puts every decision made in a traced request
-	// in a span of its own, and continues the trace an Envoy Check's HTTP
-	// request names (see envoyCheck). Nil traces nothing.
+	// Tracing, when not nil, puts every call and every decision made in a
+	// traced request in a span of its own (authz.Gateway.TracedCheck
+	// continues the trace an Envoy Check's HTTP request names). Nil traces
+	// nothing.
 	Tracing *tracing.Tracing
 }
 
 // Server implements the gRPC services over one store.
 type Server struct {
-	store   storage.Backend
-	access  *access.Authority
-	gateway *authz.Gateway
+	store  storage.Backend
+	access *access.Authority
 	// gatewayCred makes gateway methods need a validator credential.
 	gatewayCred   bool
 	box           Sealer
@@ -175,11 +175,10 @@ func New(cfg Config) *Server {
 	}
 	s.tracing = cfg.Tracing
 	s.access = access.New(access.Config{Store: cfg.Store, Now: s.now, OnUse: s.recordUse, Tracer: cfg.Tracing.Tracer()})
-	s.gateway = authz.New(s.access, cfg.AuthzRules, s.metrics)
 	s.gatewayCred = cfg.GatewayCredential
 	s.auditLog = &auditLog{log: s.log, w: cfg.AuditLog}
 	s.leaks = newLeakQueue(cfg.LeakQueue)
-	s.codec = newCodec()
+	s.codec = newCodec(cfg.Codec)
 	s.pollers = newPollers()
 	return s
 }
@@ -200,22 +199,15 @@ func (s *Server) Self() pb.SelfServiceServer { return &selfService{s: s} }
 // Audit returns the AuditService implementation.
 func (s *Server) Audit() pb.AuditServiceServer { return &auditService{s: s} }
 
-// Envoy returns Envoy's ext_authz Authorization service.
-func (s *Server) Envoy() authv3.AuthorizationServer { return &envoyService{s: s} }
-
-// ForwardAuth returns the HTTP forward-auth handler (GET /v1/authz) for
-// nginx auth_request, Caddy forward_auth and Traefik ForwardAuth.
-func (s *Server) ForwardAuth() http.Handler { return s.limitForwardAuth(s.gateway.ForwardAuth(s.log)) }
-
-// Register adds the services and Envoy's Authorization service to a gRPC
-// server.
+// Register adds the services to a gRPC server. Envoy's Authorization
+// service is package authz's, registered beside them (by daemon) through
+// Guarded.
 func (s *Server) Register(g grpc.ServiceRegistrar) {
 	pb.RegisterWorkspaceServiceServer(g, s.Workspaces())
 	pb.RegisterTokenServiceServer(g, s.Tokens())
 	pb.RegisterSelfServiceServer(g, s.Self())
 	pb.RegisterAuditServiceServer(g, s.Audit())
 	pb.RegisterAdminServiceServer(g, s.Admin())
-	authv3.RegisterAuthorizationServer(g, s.Envoy())
 }
 
 // ServerOptions returns the options every gRPC server of the service uses:
@@ -228,7 +220,7 @@ func (s *Server) ServerOptions() []grpc.ServerOption {
 		// Every request of the API fits in a few hundred bytes; the REST
 		// facade refuses bodies over 64 KiB, and gRPC does the same.
 		grpc.MaxRecvMsgSize(maxRequestBytes),
-		// protobuf, decoding of Envoy's CheckRequest aside (see codec).
+		// Config.Codec, reporting what it cannot decode (see codec).
 		grpc.ForceServerCodecV2(s.codec),
 		grpc.ChainUnaryInterceptor(s.unary),
 		grpc.ChainStreamInterceptor(requestReadStream(s.codec.failed)),

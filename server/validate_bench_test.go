@@ -14,7 +14,6 @@ import (
 
 	"google.golang.org/grpc/metadata"
 
-	"tokenauthority/access"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
@@ -29,9 +28,9 @@ import (
 // the tokens take.
 //
 // Resolve is the subject: the decision path every transport calls
-// (access.Authority.ResolveInto on the real store: the secret's shape and
-// checksum, its hash, the index lookup and decoding, the verdict), with
-// the token decoded into memory the caller reuses. ValidateToken is the
+// (access.Authority.Resolve on the real store: the secret's shape and
+// checksum, its hash, the index lookup and decoding into a record the
+// caller owns, the verdict). ValidateToken is the
 // service method on top of it, as a transport calls it: the caller's own
 // authentication (SHA-256 of its credential) and the response, allocated
 // per call. bench/run.sh reads its output.
@@ -105,12 +104,8 @@ func BenchmarkValidateInProcess(b *testing.B) {
 				})
 				b.Run("Resolve", func(b *testing.B) {
 					b.ReportAllocs()
-					// The token's memory is the caller's, reused once the
-					// verdict is read (a transport allocates it with its
-					// response, as ValidateToken does).
-					var buf access.TokenBuffer
 					for i := 0; b.Loop(); i++ {
-						v, err := authority.ResolveInto(ctx, probes[i%n], &buf)
+						v, err := authority.Resolve(ctx, probes[i%n])
 						if err != nil {
 							b.Fatal(err)
 						}

@@ -11,13 +11,12 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// Decoded is the memory a looked-up token is decoded into, in one piece:
-// the record, its token, the token's timestamps and room for its scopes.
-// Its strings are substrings of the index's encoding, which is never
-// changed. A caller that owns one can have lookups decode into it
-// (LookupInto) instead of allocating, and reuse it once it no longer needs
-// the previous token; the zero value is ready to use.
-type Decoded struct {
+// decoded is the memory a looked-up token is decoded into, in one piece:
+// the record, its token, the token's timestamps and room for its scopes,
+// and what the lookup read beside them. Its strings are substrings of the
+// index's encoding, which is never changed. Lookup hands each caller a new
+// one; the index's writers reuse theirs under the write lock.
+type decoded struct {
 	rec  storagepb.TokenRecord
 	tok  pb.Token
 	ts   [4]timestamppb.Timestamp // create, expire, revoke, last used
@@ -25,6 +24,9 @@ type Decoded struct {
 	zoos [2]string
 	hash [32]byte
 	seen byte // what the index's early loads of the record read (see table.get)
+	// The membership and workspace policy the lookup read (policy shared).
+	member bool
+	policy *pb.TokenPolicy
 }
 
 // Field numbers of pb.Token that the decoder reads (fast path); any other
@@ -59,7 +61,7 @@ const (
 // encodings that proto.Marshal made or that a store decoded before; an
 // encoding the fast path does not handle goes through proto.Unmarshal,
 // which copies.
-func (d *Decoded) decode(enc string) {
+func (d *decoded) decode(enc string) {
 	if !d.fast(enc) {
 		d.reset()
 		b := unsafe.Slice(unsafe.StringData(enc), len(enc))
@@ -71,7 +73,7 @@ func (d *Decoded) decode(enc string) {
 }
 
 // reset makes d zero again, for reuse.
-func (d *Decoded) reset() {
+func (d *decoded) reset() {
 	d.rec = storagepb.TokenRecord{}
 	d.tok = pb.Token{}
 	d.ts = [4]timestamppb.Timestamp{}
@@ -80,7 +82,7 @@ func (d *Decoded) reset() {
 // fast decodes the fields pb.Token has today, without copying strings and
 // with the timestamps and up to two scopes of each kind inside d. It
 // reports false on anything else.
-func (d *Decoded) fast(enc string) bool {
+func (d *decoded) fast(enc string) bool {
 	b := unsafe.Slice(unsafe.StringData(enc), len(enc))
 	t := &d.tok
 	ops, zoos := d.ops[:0], d.zoos[:0]
@@ -225,7 +227,7 @@ func consumeBytes(b []byte) ([]byte, int) {
 
 // timestamp decodes a google.protobuf.Timestamp into d.ts[i]; nil when the
 // encoding holds anything but its two fields.
-func (d *Decoded) timestamp(i int, b []byte) *timestamppb.Timestamp {
+func (d *decoded) timestamp(i int, b []byte) *timestamppb.Timestamp {
 	ts := &d.ts[i]
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)

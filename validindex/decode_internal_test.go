@@ -62,7 +62,7 @@ func TestDecodeCoversToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var d Decoded
+			var d decoded
 			if !d.fast(string(enc)) {
 				t.Fatalf("fast path refused %v", tt.tok)
 			}
@@ -71,7 +71,7 @@ func TestDecodeCoversToken(t *testing.T) {
 			}
 			// Reusing d (reset, as Each does) leaves nothing of the
 			// previous token.
-			var other Decoded
+			var other decoded
 			other.decode(string(otherEnc))
 			other.reset()
 			other.decode(string(enc))
@@ -88,7 +88,7 @@ func TestDecodeCoversToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc = append(enc, 0xa8, 0x06, 0x01) // field 101, varint 1
-	var d Decoded
+	var d decoded
 	if d.fast(string(enc)) {
 		t.Fatal("fast path accepted an unknown field")
 	}

@@ -16,16 +16,15 @@
 // of its own rather than a Go map: 8 bytes of open-addressed slot and the
 // record (secret hash, length, encoding) packed into large pointer-free
 // chunks, with nothing for the garbage collector to scan; see table. A
-// lookup reads the slot and the record and decodes into a Decoded, the
-// caller's (LookupInto) or a new one, whose strings point into the record;
-// the sealed secret is not kept. Its measurements are in
+// lookup reads the slot and the record and decodes it into a new record
+// the caller owns (one allocation), whose strings point into the index's
+// record; the sealed secret is not kept. Its measurements are in
 // docs/benchmarks.md ("validindex").
 //
 // How it can hurt you: a looked-up record's strings share the index's
 // memory, and the token policies and zoos it hands out are shared by every
 // lookup: never change them (the strings cannot be changed; the policies and
-// zoos must not be). A record decoded into a Decoded lives there: reuse the
-// Decoded only once nothing holds the record. A record replaced or deleted
+// zoos must not be). A record replaced or deleted
 // stays in memory until its chunk is compacted and no string points into it;
 // a chunk is compacted once it is more garbage than live. A new field of
 // pb.Token must be added to the decoder's fast path, or every lookup takes

@@ -33,7 +33,7 @@ type Index struct {
 	// For writers, under the write lock: the record being built, and the
 	// token whose workspace and user they read (reset after each use).
 	rec []byte
-	dec Decoded
+	dec decoded
 }
 
 // New returns an empty index.
@@ -45,35 +45,46 @@ func New() *Index {
 // whether its user is a member of its workspace and that workspace's token
 // policy (nil: none, or the workspace is gone). ok is false when no token
 // has that secret. The record holds the token and the secret hash, not the
-// sealed secret; it is the caller's own, but its strings share the index's
-// memory. The policy is shared: never change it.
+// sealed secret; it and its token are the caller's own, new on every
+// lookup (one allocation), and may be changed; their strings share the
+// index's memory, which is never changed. The policy is shared: never
+// change it.
 func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
-	return x.LookupInto(secretHash, new(Decoded))
+	d := new(decoded)
+	if !x.lookupInto(secretHash, d) {
+		return nil, false, nil, false
+	}
+	return &d.rec, d.member, d.policy, true
 }
 
-// LookupInto is Lookup decoding into d, which it overwrites: the record
-// returned lives in d.
-func (x *Index) LookupInto(secretHash [32]byte, d *Decoded) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, ok bool) {
+// Has reports whether a token's secret hashes to secretHash, decoding
+// nothing.
+func (x *Index) Has(secretHash [32]byte) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	_, _, ok := x.tokens.get(&secretHash)
+	return ok
+}
+
+// lookupInto is Lookup decoding into d, which it overwrites.
+func (x *Index) lookupInto(secretHash [32]byte, d *decoded) bool {
 	x.mu.RLock()
 	r, seen, ok := x.tokens.get(&secretHash)
 	if !ok {
 		x.mu.RUnlock()
-		return nil, false, nil, false
+		return false
 	}
 	enc, p, s := splitRefs(r)
-	member, policy = x.cells.pairs.cells[p].member, x.cells.spaces.cells[s].policy
 	d.reset()
+	d.member, d.policy = x.cells.pairs.cells[p].member, x.cells.spaces.cells[s].policy
 	d.seen = seen
 	d.decode(enc)
 	x.mu.RUnlock()
 	d.hash = secretHash
 	d.rec.Token = &d.tok
 	d.rec.SecretHash = d.hash[:]
-	return &d.rec, member, policy, true
+	return true
 }
-
-// Holds reports whether t is the token decoded into d.
-func (d *Decoded) Holds(t *pb.Token) bool { return t != nil && t == &d.tok }
 
 // Zoo returns the zoo, or false when it does not exist. The zoo is
 // shared: never change it.
@@ -90,7 +101,7 @@ func (x *Index) Zoo(workspaceID, zooID string) (*pb.Zoo, bool) {
 func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var d Decoded
+	var d decoded
 	x.tokens.each(func(rec string) {
 		enc, _, s := splitRefs(rec)
 		d.reset()
@@ -161,7 +172,7 @@ func (x *Index) putToken(h *[32]byte, enc []byte) {
 	x.dec.reset()
 	x.dec.decode(unsafe.String(unsafe.SliceData(enc), len(enc)))
 	x.rec = x.cells.appendRefs(append(x.rec[:0], enc...), x.dec.tok.WorkspaceId, x.dec.tok.UserId)
-	x.dec = Decoded{}
+	x.dec = decoded{}
 	if old, replaced := x.tokens.put(h, x.rec); replaced {
 		x.releaseRecord(old)
 	}
@@ -181,7 +192,7 @@ func (x *Index) releaseRecord(rec string) {
 	x.dec.decode(enc)
 	x.cells.release(x.dec.tok.WorkspaceId, x.dec.tok.UserId, p, s)
 	// Its strings point into a chunk that compaction may drop.
-	x.dec = Decoded{}
+	x.dec = decoded{}
 }
 
 // workspace is a Batch's change of a workspace: its token policy (nil:

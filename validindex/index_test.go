@@ -88,3 +88,44 @@ func TestIndex(t *testing.T) {
 		t.Errorf("Len = %d, want 2", n)
 	}
 }
+
+// TestLookupOwned checks that every lookup hands its caller a record of
+// its own: changing one leaves the next lookup's, and the index, as
+// stored; and that Has agrees with Lookup.
+func TestLookupOwned(t *testing.T) {
+	t.Parallel()
+	x, err := validindex.Load(1, func(l *validindex.Loader) error {
+		l.Workspace("acme", nil)
+		l.Member("acme", "ann")
+		l.Token(rec("t1", "acme", "ann"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _, ok := x.Lookup(hash("t1"))
+	if !ok {
+		t.Fatal("Lookup(t1) found nothing")
+	}
+	first.Token.State = pb.TokenState_TOKEN_STATE_REVOKED
+	first.Token.TokenId = "changed"
+	first.SecretHash[0]++
+	second, _, _, ok := x.Lookup(hash("t1"))
+	if !ok {
+		t.Fatal("second Lookup(t1) found nothing")
+	}
+	if second == first || second.Token == first.Token {
+		t.Fatal("two lookups share a record")
+	}
+	if want := rec("t1", "acme", "ann"); !proto.Equal(second, want) {
+		t.Errorf("after changing the first lookup's record, Lookup = %v, want %v", second, want)
+	}
+	for _, tt := range []struct {
+		id   string
+		want bool
+	}{{"t1", true}, {"t2", false}} {
+		if got := x.Has(hash(tt.id)); got != tt.want {
+			t.Errorf("Has(%s) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}

@@ -393,7 +393,7 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 				target, met = "≤ 3×", verdict(ns[v]/ns[base] <= 3)
 				targetAllocs, metAllocs = "≤ 2", verdict(allocs[v] <= 2)
 			}
-			p("| Validate (access.ResolveInto) ÷ SHA-256+map lookup, %s tokens | %.2f× | %s | %s |\n", n, ns[v]/ns[base], target, met)
+			p("| Validate (access.Resolve) ÷ SHA-256+map lookup, %s tokens | %.2f× | %s | %s |\n", n, ns[v]/ns[base], target, met)
 			p("| Validate allocs/op, %s tokens | %s | %s | %s |\n", n, fmtNum(allocs[v]), targetAllocs, metAllocs)
 		}
 		if v := prefix + n + "/ValidateToken"; has(ns, v) {

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"tokenauthority/authz"
 	"tokenauthority/credential"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
@@ -96,6 +97,7 @@ func StartWith(t testing.TB, extra func(grpc.ServiceRegistrar), opts ...func(*se
 		Reveal:      true,
 		Logger:      slog.New(slog.DiscardHandler),
 		Now:         s.Clock.Now,
+		Codec:       authz.EnvoyCodec(nil),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -110,6 +112,8 @@ func StartWith(t testing.TB, extra func(grpc.ServiceRegistrar), opts ...func(*se
 
 	g := grpc.NewServer(srv.ServerOptions()...)
 	srv.Register(g)
+	gw := authz.New(srv.Access(), nil, cfg.Metrics)
+	authz.RegisterEnvoy(g, server.Guarded(srv, server.EnvoyCheckMethod, gw.Check))
 	reflection.Register(g)
 	if extra != nil {
 		extra(g)
@@ -124,7 +128,7 @@ func StartWith(t testing.TB, extra func(grpc.ServiceRegistrar), opts ...func(*se
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.ForwardAuth()}, Admit: srv.AdmitOpen}, srv.Tokens(), srv.Workspaces(), srv.Self())
+	h, err := rest.New(ctx, rest.Config{Routes: map[string]http.Handler{"/v1/authz": srv.LimitGateway(gw.ForwardAuth(nil))}, Admit: srv.AdmitOpen}, srv.Tokens(), srv.Workspaces(), srv.Self())
 	if err != nil {
 		t.Fatal(err)
 	}

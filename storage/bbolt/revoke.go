@@ -12,7 +12,6 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
-	"tokenauthority/validindex"
 )
 
 // RevokeTokens revokes at at, for reason, the listed tokens of the workspace
@@ -89,9 +88,8 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 	// The validation index holds every stored token: a report of unknown
 	// secrets costs a table probe per secret, no read transaction.
 	known := false
-	var d validindex.Decoded
 	for _, h := range hashes {
-		if _, _, _, ok := s.index.LookupInto(h, &d); ok {
+		if s.index.Has(h) {
 			known = true
 			break
 		}

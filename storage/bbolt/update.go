@@ -11,7 +11,6 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
-	"tokenauthority/validindex"
 )
 
 // UpdateToken changes a token in one commit. change receives the stored
@@ -125,23 +124,16 @@ var errTokenBySecret = fmt.Errorf("token by secret: %w", storage.ErrNotFound)
 // verdict applies the policy in force. It answers from the validation
 // index (validindex), without a transaction. The record holds the token
 // and the secret hash but not the sealed secret (GetToken reads that); its
-// strings share the index's memory. The policy is shared with every other
-// lookup and must not be changed.
+// strings share the index's memory; the record is the caller's own. The
+// policy is shared with every other lookup and must not be changed.
 func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, err error) {
-	return s.LookupTokenInto(ctx, secretHash, new(validindex.Decoded))
-}
-
-// LookupTokenInto is LookupTokenWithPolicy decoding the token into d (see
-// validindex.Index.LookupInto), so that a caller that already holds memory
-// for it allocates nothing.
-func (s *Store) LookupTokenInto(ctx context.Context, secretHash [32]byte, d *validindex.Decoded) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, nil, err
 	}
 	if s.closed.Load() {
 		return nil, false, nil, storage.ErrClosed
 	}
-	rec, member, policy, ok := s.index.LookupInto(secretHash, d)
+	rec, member, policy, ok := s.index.Lookup(secretHash)
 	if !ok {
 		return nil, false, nil, errTokenBySecret
 	}

@@ -1,4 +1,4 @@
-package server
+package authz
 
 import (
 	"bytes"
@@ -157,7 +157,7 @@ func TestAppendCheckResponse(t *testing.T) {
 func compareCodec(t *testing.T, r *authv3.CheckResponse) {
 	t.Helper()
 	want, wantErr := proto.Marshal(r)
-	data, err := newCodec().Marshal(r)
+	data, err := EnvoyCodec(nil).Marshal(r)
 	if (err != nil) != (wantErr != nil) {
 		t.Fatalf("codec.Marshal error %v, proto.Marshal error %v", err, wantErr)
 	}

@@ -1,4 +1,4 @@
-package server
+package authz
 
 import (
 	"errors"
@@ -12,33 +12,32 @@ import (
 	protocodec "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 )
 
-// codec is grpc-go's protobuf codec, except for Envoy's ext_authz
-// messages. The CheckRequest is decoded by decodeCheck: only the fields the
-// gateway decision reads (the context extensions, and the HTTP request's
-// method, path and token headers) are kept. Envoy sends every header of the
-// client's request and the addresses of both ends; decoding all of that
-// into maps and messages cost a fifth of the server's CPU per Check, more
-// than the decision. The CheckResponse is encoded by appendCheckResponse,
-// which writes the bytes proto.Marshal would.
+// EnvoyCodec returns base (nil: grpc-go's protobuf codec) except for
+// Envoy's ext_authz messages, for the gRPC server that Envoy's Check is
+// registered on. The CheckRequest is decoded by decodeCheck: only the
+// fields the gateway decision reads (the context extensions, and the HTTP
+// request's method, path and keptHeaders) are kept. Envoy sends every
+// header of the client's request and the addresses of both ends; decoding
+// all of that into maps and messages cost a fifth of the server's CPU per
+// Check, more than the decision. The CheckResponse is encoded by
+// appendCheckResponse, which writes the bytes proto.Marshal would.
 //
-// A message that cannot be decoded is reported through failed (see
-// decodeFailures), never as an error of Unmarshal, which grpc-go would
-// answer with Internal.
-type codec struct {
-	proto  encoding.CodecV2
-	failed *decodeFailures
+// A CheckRequest that cannot be decoded is an error of Unmarshal, as with
+// any codec; the server wraps the codec to answer it with InvalidArgument.
+func EnvoyCodec(base encoding.CodecV2) encoding.CodecV2 {
+	if base == nil {
+		base = encoding.GetCodecV2(protocodec.Name)
+	}
+	return envoyCodec{proto: base}
 }
 
-func newCodec() codec {
-	return codec{proto: encoding.GetCodecV2(protocodec.Name), failed: &decodeFailures{}}
-}
+type envoyCodec struct{ proto encoding.CodecV2 }
 
-func (c codec) Name() string { return c.proto.Name() }
+func (c envoyCodec) Name() string { return c.proto.Name() }
 
-func (c codec) Marshal(v any) (mem.BufferSlice, error) {
+func (c envoyCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if r, ok := v.(*authv3.CheckResponse); ok {
 		// The gateway's answers are 100 to 300 bytes.
 		if b, ok := appendCheckResponse(make([]byte, 0, 256), r); ok {
@@ -48,24 +47,7 @@ func (c codec) Marshal(v any) (mem.BufferSlice, error) {
 	return c.proto.Marshal(v)
 }
 
-func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
-	err := c.unmarshal(data, v)
-	if err == nil || c.failed == nil {
-		return err
-	}
-	m, ok := v.(proto.Message)
-	if !ok {
-		return err
-	}
-	// Nothing half-decoded reaches anyone.
-	proto.Reset(m)
-	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-	defer buf.Free()
-	c.failed.put(v, decodeStatus(v, buf.ReadOnlyData(), err))
-	return nil
-}
-
-func (c codec) unmarshal(data mem.BufferSlice, v any) error {
+func (c envoyCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	req, ok := v.(*authv3.CheckRequest)
 	if !ok {
 		return c.proto.Unmarshal(data, v)
@@ -75,9 +57,13 @@ func (c codec) unmarshal(data mem.BufferSlice, v any) error {
 	return decodeCheck(buf.ReadOnlyData(), req)
 }
 
-// checkHeaders are the request headers the gateway reads (authz.tokenFrom),
-// and the trace context that envoyCheck continues, by lower-case name.
-var checkHeaders = [...]string{"token", "authorization", "traceparent", "tracestate"}
+// keptHeaders are the request headers decodeCheck keeps, by lower-case
+// name: TokenHeaders, which the decision reads, and the W3C trace context
+// that TracedCheck continues.
+func keptHeaders() [4]string {
+	t := TokenHeaders()
+	return [...]string{t[0], t[1], "traceparent", "tracestate"}
+}
 
 // Field numbers of the messages decodeCheck reads; TestCheckCodecFields
 // holds them to the generated descriptors.
@@ -100,6 +86,8 @@ const (
 
 var (
 	errCheckWire = errors.New("ext_authz CheckRequest: broken protobuf encoding")
+	// The server's codec recognizes a UTF-8 failure by "invalid UTF-8" in
+	// the text, as protobuf-go's own.
 	errCheckUTF8 = errors.New("ext_authz CheckRequest: string field contains invalid UTF-8")
 )
 
@@ -107,7 +95,7 @@ var (
 // gateway reads into req, as proto.Unmarshal would decode them (a message
 // field given twice merges, a string given twice keeps the last, map
 // entries accumulate, strings must be UTF-8): the context extensions, the
-// HTTP request's method and path, and the headers named in checkHeaders
+// HTTP request's method and path, and the headers named in keptHeaders
 // (in any case), from the headers map or header_map. Of the other headers
 // in the map only the first is kept, so that the map is empty exactly when
 // Envoy sent none there (the gateway reads header_map only then).
@@ -266,7 +254,7 @@ func decodeHTTP(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) err
 }
 
 // decodeHeader adds the headers map entry encoded in b to h.Headers when
-// it is one of checkHeaders or the map's first entry.
+// it is one of keptHeaders or the map's first entry.
 func decodeHeader(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) error {
 	key, val, err := rawMapEntry(b)
 	if err != nil {
@@ -293,7 +281,7 @@ func decodeHeader(b []byte, h *authv3.AttributeContext_HttpRequest, c *copied) e
 }
 
 // decodeHeaderValue appends the header_map entry encoded in b to m when it
-// is one of checkHeaders.
+// is one of keptHeaders.
 func decodeHeaderValue(b []byte, m *corev3.HeaderMap, c *copied) error {
 	var key, value, raw []byte
 	for len(b) > 0 {
@@ -332,10 +320,10 @@ func decodeHeaderValue(b []byte, m *corev3.HeaderMap, c *copied) error {
 	return nil
 }
 
-// checkHeader returns the entry of checkHeaders that name is, in any case,
+// checkHeader returns the entry of keptHeaders that name is, in any case,
 // or "".
 func checkHeader(name []byte) string {
-	for _, h := range checkHeaders {
+	for _, h := range keptHeaders() {
 		if len(name) == len(h) && strings.EqualFold(unsafe.String(unsafe.SliceData(name), len(name)), h) {
 			return h
 		}

@@ -1,4 +1,4 @@
-package server
+package authz
 
 import (
 	"unicode/utf8"
