@@ -7,6 +7,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"tokenauthority/internal/teststack"
 )
 
 // rawCodec sends bytes as they are, to put a malformed message on the wire.
@@ -25,9 +26,10 @@ func (rawCodec) Name() string { return "proto" }
 // malformed request InvalidArgument.
 func TestEnvoyCheckWiring(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t)
+	cfg := teststack.DaemonConfig(t)
 	cfg.AuthzRequireCredential = true
-	_, conn := start(t, cfg)
+	d := teststack.RunDaemon(t, cfg)
+	conn := d.Conn()
 	client := authv3.NewAuthorizationClient(conn)
 	req := &authv3.CheckRequest{Attributes: &authv3.AttributeContext{
 		Request: &authv3.AttributeContext_Request{Http: &authv3.AttributeContext_HttpRequest{Method: "GET", Path: "/zoo/v1/public/models/acme/pub/m.bin"}},
@@ -39,7 +41,7 @@ func TestEnvoyCheckWiring(t *testing.T) {
 	}{
 		{"no credential", func() error { _, err := client.Check(t.Context(), req); return err }, codes.Unauthenticated},
 		{"admin credential", func() error {
-			resp, err := client.Check(adminCtx(t, cfg.DataDir), req)
+			resp, err := client.Check(d.AsAdmin(t.Context()), req)
 			if err == nil && codes.Code(resp.GetStatus().GetCode()) != codes.PermissionDenied {
 				t.Errorf("Check of an unknown zoo = %v; want a PermissionDenied answer", resp.GetStatus())
 			}
@@ -47,7 +49,7 @@ func TestEnvoyCheckWiring(t *testing.T) {
 		}, codes.OK},
 		{"truncated message", func() error {
 			msg, reply := []byte{0x0a, 0x05, 'a'}, []byte(nil)
-			return conn.Invoke(adminCtx(t, cfg.DataDir), authv3.Authorization_Check_FullMethodName, &msg, &reply, grpc.ForceCodec(rawCodec{}))
+			return conn.Invoke(d.AsAdmin(t.Context()), authv3.Authorization_Check_FullMethodName, &msg, &reply, grpc.ForceCodec(rawCodec{}))
 		}, codes.InvalidArgument},
 	}
 	for _, tt := range tests {
