@@ -56,6 +56,7 @@ var engineTests = []struct {
 	{"FailedUpdateWritesNothing", testFailedUpdateWritesNothing},
 	{"ReaderNeverSeesHalfATransaction", testIsolation},
 	{"ConcurrentIncrementsAllLand", testConcurrentIncrements},
+	{"RangeReadsConflict", testRangeConflicts},
 	{"LimitsEnforced", testLimits},
 	{"FeedOrderAndGrouping", testFeedOrder},
 	{"FeedResumesAfterRestart", testFeedAfterRestart},
@@ -385,6 +386,41 @@ func testConcurrentIncrements(t *testing.T, u EngineUnderTest) {
 	wg.Wait()
 	if got, err := get(t, ctx, e, "counter"); err != nil || got != strconv.Itoa(workers*each) {
 		t.Errorf("counter = %q, %v; want %d", got, err, workers*each)
+	}
+}
+
+// testRangeConflicts: concurrent transactions each count the keys under
+// a prefix and add one while fewer than three exist. A key another
+// transaction adds to a range this one listed must be a conflict, or more
+// than three land (write skew).
+func testRangeConflicts(t *testing.T, u EngineUnderTest) {
+	ctx, e := engineCtx(t), u.Engine
+	const workers, slots = 8, 3
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := e.Update(ctx, func(tx storage.Tx) error {
+				n := 0
+				err := storage.RangePrefix(tx, []byte("slot/"), 0, func(_, _ []byte) error { n++; return nil })
+				if err != nil || n >= slots {
+					return err
+				}
+				return tx.Put([]byte(fmt.Sprintf("slot/%d", w)), []byte("taken"))
+			})
+			if err != nil {
+				t.Errorf("Update = %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	var n int
+	err := e.View(ctx, func(tx storage.ReadTx) error {
+		return storage.RangePrefix(tx, []byte("slot/"), 0, func(_, _ []byte) error { n++; return nil })
+	})
+	if err != nil || n != slots {
+		t.Errorf("%d slots taken (View = %v), want exactly %d", n, err, slots)
 	}
 }
 
