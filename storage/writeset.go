@@ -23,10 +23,18 @@ func NewWriteSet(limits EngineLimits) *WriteSet {
 	return &WriteSet{limits: limits, index: map[string]int{}}
 }
 
+// errReadOnly is a write through a View's transaction, whose write set is
+// nil.
+var errReadOnly = fmt.Errorf("write in a read transaction: %w", ErrInvalid)
+
 // Note records a put (or a delete, with del) of key, copying key and
 // value. It returns ErrInvalid for an empty key and ErrTooLarge once the
-// set is past the limits; the second error sticks (see Err).
+// set is past the limits; the second error sticks (see Err). On a nil
+// set (a View's) it fails with ErrInvalid.
 func (w *WriteSet) Note(key, value []byte, del bool) (Change, error) {
+	if w == nil {
+		return Change{}, errReadOnly
+	}
 	if w.err != nil {
 		return Change{}, w.err
 	}
@@ -56,6 +64,9 @@ func (w *WriteSet) Note(key, value []byte, del bool) (Change, error) {
 
 // Lookup returns key's pending change, if the set has one.
 func (w *WriteSet) Lookup(key []byte) (Change, bool) {
+	if w == nil {
+		return Change{}, false
+	}
 	i, ok := w.index[string(key)]
 	if !ok {
 		return Change{}, false

@@ -205,9 +205,6 @@ func (t *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte
 }
 
 func (t *engineTx) Put(key, value []byte) error {
-	if t.w == nil {
-		return errReadOnly
-	}
 	// bbolt keeps the slices until commit: hand it the write set's copies.
 	ch, err := t.w.Note(key, value, false)
 	if err != nil {
@@ -217,10 +214,7 @@ func (t *engineTx) Put(key, value []byte) error {
 }
 
 func (t *engineTx) Delete(key []byte) error {
-	if t.w == nil {
-		return errReadOnly
-	}
-	if _, written := t.w.Lookup(key); !written && len(key) > 0 && t.b.Get(key) == nil {
+	if _, written := t.w.Lookup(key); !written && t.w != nil && len(key) > 0 && t.b.Get(key) == nil {
 		return nil // absent before and not written here: no change
 	}
 	if _, err := t.w.Note(key, nil, true); err != nil {
@@ -228,5 +222,3 @@ func (t *engineTx) Delete(key []byte) error {
 	}
 	return t.b.Delete(key)
 }
-
-var errReadOnly = errors.New("write in a read transaction")

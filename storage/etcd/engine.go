@@ -187,13 +187,11 @@ func (x *engineTx) Get(key []byte) ([]byte, error) {
 	if len(key) == 0 {
 		return nil, fmt.Errorf("empty key: %w", storage.ErrInvalid)
 	}
-	if x.w != nil {
-		if ch, ok := x.w.Lookup(key); ok {
-			if ch.Delete {
-				return nil, fmt.Errorf("key %q: %w", key, storage.ErrNotFound)
-			}
-			return ch.Value, nil
+	if ch, ok := x.w.Lookup(key); ok {
+		if ch.Delete {
+			return nil, fmt.Errorf("key %q: %w", key, storage.ErrNotFound)
 		}
+		return ch.Value, nil
 	}
 	kv, err := x.t.get(x.e.prefix + string(key))
 	if err != nil {
@@ -293,22 +291,14 @@ func (x *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte
 }
 
 func (x *engineTx) Put(key, value []byte) error {
-	if x.w == nil {
-		return errReadOnly
-	}
 	_, err := x.w.Note(key, value, false)
 	return err
 }
 
 func (x *engineTx) Delete(key []byte) error {
-	if x.w == nil {
-		return errReadOnly
-	}
 	_, err := x.w.Note(key, nil, true)
 	return err
 }
-
-var errReadOnly = errors.New("write in a read transaction")
 
 // commit sends the write set in one Txn guarded by the reads' compares;
 // false means a compare failed and the closure must run again.

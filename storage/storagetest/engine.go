@@ -139,6 +139,23 @@ func testGetPutDelete(t *testing.T, u EngineUnderTest) {
 	if _, err := get(t, ctx, e, "a"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("Get(deleted) error = %v, want ErrNotFound", err)
 	}
+	// A View's transaction may be a Tx underneath; writing through it fails.
+	err = e.View(ctx, func(rtx storage.ReadTx) error {
+		tx, ok := rtx.(storage.Tx)
+		if !ok {
+			return nil
+		}
+		if err := tx.Put([]byte("v"), []byte("1")); !errors.Is(err, storage.ErrInvalid) {
+			return fmt.Errorf("Put in View = %v, want ErrInvalid", err)
+		}
+		if err := tx.Delete([]byte("v")); !errors.Is(err, storage.ErrInvalid) {
+			return fmt.Errorf("Delete in View = %v, want ErrInvalid", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("View = %v", err)
+	}
 	for _, name := range []string{"Get", "Put"} {
 		err := e.Update(ctx, func(tx storage.Tx) error {
 			if name == "Get" {
