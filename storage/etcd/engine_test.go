@@ -2,6 +2,7 @@ package etcd_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -44,4 +45,53 @@ func TestEngine(t *testing.T) {
 			},
 		}
 	})
+}
+
+// TestEngineGivesUpWithErrConflict: a key read by the transaction changes
+// before every commit, so with one attempt allowed the Update fails with
+// ErrConflict and writes nothing; with two it lands on the rerun.
+func TestEngineGivesUpWithErrConflict(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{Members: 1})
+	cli := c.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tests := []struct {
+		name     string
+		attempts int
+		wantErr  error
+		wantRuns int
+	}{
+		{"one attempt", 1, storage.ErrConflict, 1},
+		{"two attempts", 2, nil, 2},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := fmt.Sprintf("/conflict/%d/", i)
+			e := etcd.NewEngine(cli, etcd.EngineOptions{Prefix: prefix, MaxAttempts: tt.attempts})
+			t.Cleanup(func() { _ = e.Close() })
+			runs := 0
+			err := e.Update(ctx, func(tx storage.Tx) error {
+				runs++
+				if _, err := tx.Get([]byte("read")); err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return err
+				}
+				if runs == 1 { // a concurrent writer, between the read and the commit
+					if _, err := cli.Put(ctx, prefix+"read", "changed"); err != nil {
+						return err
+					}
+				}
+				return tx.Put([]byte("written"), []byte("yes"))
+			})
+			if !errors.Is(err, tt.wantErr) || runs != tt.wantRuns {
+				t.Fatalf("Update = %v after %d runs, want %v after %d", err, runs, tt.wantErr, tt.wantRuns)
+			}
+			resp, err := cli.Get(ctx, prefix+"written")
+			if err != nil {
+				t.Fatalf("Get = %v", err)
+			}
+			if got, want := len(resp.Kvs), map[bool]int{true: 1, false: 0}[tt.wantErr == nil]; got != want {
+				t.Errorf("%d written keys, want %d", got, want)
+			}
+		})
+	}
 }
