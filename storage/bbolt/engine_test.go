@@ -2,6 +2,7 @@ package bbolt_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -44,4 +45,38 @@ func TestEngine(t *testing.T) {
 			},
 		}
 	})
+}
+
+// TestEngineJournalLength: the journal keeps the last JournalLength
+// transactions; a feed from before them fails with ErrCompacted.
+func TestEngineJournalLength(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, err := bbolt.OpenEngine(filepath.Join(t.TempDir(), "kv.db"), bbolt.EngineOptions{JournalLength: 2})
+	if err != nil {
+		t.Fatalf("OpenEngine = %v", err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	for i := range 4 {
+		err := e.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte("k"), []byte{byte(i)}) })
+		if err != nil {
+			t.Fatalf("Update %d = %v", i, err)
+		}
+	}
+	tests := []struct {
+		after   int64
+		wantErr error
+	}{
+		{1, storage.ErrCompacted},
+		{2, nil},
+		{4, nil},
+	}
+	for _, tt := range tests {
+		feedCtx, cancel := context.WithCancel(ctx)
+		_, err := e.Changes(feedCtx, tt.after)
+		cancel()
+		if !errors.Is(err, tt.wantErr) {
+			t.Errorf("Changes(%d) = %v, want %v", tt.after, err, tt.wantErr)
+		}
+	}
 }
