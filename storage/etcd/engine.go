@@ -106,17 +106,19 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 	if err := e.check(ctx); err != nil {
 		return err
 	}
-	for attempt := 0; ; attempt++ {
-		err := fn(e.newTx(ctx, nil))
+	for attempt := 0; attempt < e.attempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
 		// errConflict: the revision read at was compacted mid-view, or a
 		// member went away; read again from scratch.
-		if !errors.Is(err, errConflict) || attempt+1 >= e.attempts {
-			return err
-		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := fn(e.newTx(ctx, nil)); !errors.Is(err, errConflict) {
 			return err
 		}
 	}
+	return e.gaveUp(ctx)
 }
 
 // Update runs fn and commits its writes if nothing it read changed,
@@ -152,6 +154,16 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		if ok {
 			return nil
 		}
+	}
+	return e.gaveUp(ctx)
+}
+
+// gaveUp is the error after the last attempt. Reads that failed because
+// members went away also rerun the closure; if the cluster is unreachable
+// now, that is the error, not a conflict.
+func (e *Engine) gaveUp(ctx context.Context) error {
+	if _, err := e.Revision(ctx); err != nil {
+		return err
 	}
 	return fmt.Errorf("gave up after %d attempts: %w", e.attempts, storage.ErrConflict)
 }
