@@ -84,9 +84,10 @@ type EngineLimits struct {
 	MaxOps int
 	// MaxBytes is the most bytes of keys and values written.
 	MaxBytes int
-	// MaxReads is the most keys and ranges read (0: no limit); etcd
-	// checks each in its commit, and a commit takes at most as many
-	// checks as writes.
+	// MaxReads is the most keys and ranges read (0: no limit): each key
+	// read by Get or returned by Range counts once, each Range once more.
+	// etcd checks each in its commit, and a commit takes at most as many
+	// checks as writes. A View is not limited.
 	MaxReads int
 }
 

@@ -497,17 +497,44 @@ func testLimits(t *testing.T, u EngineUnderTest) {
 			}
 		})
 	}
-	t.Run("at the limit", func(t *testing.T) {
-		err := e.Update(ctx, func(tx storage.Tx) error {
+	// Exactly at each declared limit the engine (for etcd: the server with
+	// its default flags) must commit.
+	atLimit := []struct {
+		name string
+		fn   func(tx storage.Tx) error
+	}{
+		{"MaxOps writes", func(tx storage.Tx) error {
 			for i := 0; i < lim.MaxOps; i++ {
 				if err := tx.Put([]byte(fmt.Sprintf("op/%06d", i)), []byte("v")); err != nil {
 					return err
 				}
 			}
 			return nil
+		}},
+		{"MaxBytes bytes", func(tx storage.Tx) error {
+			key := []byte("op/big")
+			return tx.Put(key, make([]byte, lim.MaxBytes-len(key)))
+		}},
+		{"MaxReads reads", func(tx storage.Tx) error {
+			for i := 0; i < max(lim.MaxReads-1, 0); i++ {
+				if _, err := tx.Get([]byte(fmt.Sprintf("read/%06d", i))); err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return err
+				}
+			}
+			// The last read is an empty range: it counts once, and
+			// would count once more per key it returned.
+			err := storage.RangePrefix(tx, []byte("none/"), 0, func(_, _ []byte) error { return nil })
+			if err != nil {
+				return err
+			}
+			return tx.Put([]byte("op/after-reads"), []byte("v"))
+		}},
+	}
+	for _, tt := range atLimit {
+		t.Run("at the limit/"+tt.name, func(t *testing.T) {
+			if err := e.Update(ctx, tt.fn); err != nil {
+				t.Fatalf("Update at the limit (%+v) = %v", lim, err)
+			}
 		})
-		if err != nil {
-			t.Fatalf("Update of exactly MaxOps=%d writes = %v", lim.MaxOps, err)
-		}
-	})
+	}
 }
