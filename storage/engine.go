@@ -91,6 +91,21 @@ type EngineLimits struct {
 	MaxReads int
 }
 
+// Or returns l with each zero field taken from d: options that override
+// an engine's default limits field by field.
+func (l EngineLimits) Or(d EngineLimits) EngineLimits {
+	if l.MaxOps <= 0 {
+		l.MaxOps = d.MaxOps
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = d.MaxBytes
+	}
+	if l.MaxReads <= 0 {
+		l.MaxReads = d.MaxReads
+	}
+	return l
+}
+
 // ChangeBatch is the changes of one committed transaction, or, when
 // Changes is empty and Err nil, a progress mark: every transaction up to
 // Revision has been delivered.

@@ -84,15 +84,9 @@ func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	e := &Engine{db: db, limits: DefaultEngineLimits, journal: opts.JournalLength, wake: make(chan struct{})}
+	e := &Engine{db: db, limits: opts.Limits.Or(DefaultEngineLimits), journal: opts.JournalLength, wake: make(chan struct{})}
 	if e.journal <= 0 {
 		e.journal = 10_000
-	}
-	if opts.Limits.MaxOps > 0 {
-		e.limits.MaxOps = opts.Limits.MaxOps
-	}
-	if opts.Limits.MaxBytes > 0 {
-		e.limits.MaxBytes = opts.Limits.MaxBytes
 	}
 	return e, nil
 }

@@ -62,18 +62,9 @@ var _ storage.Engine = (*Engine)(nil)
 // NewEngine returns an engine on cli's cluster under opts.Prefix. The
 // client stays the caller's: Close does not close it.
 func NewEngine(cli *clientv3.Client, opts EngineOptions) *Engine {
-	e := &Engine{cli: cli, prefix: opts.Prefix, attempts: opts.MaxAttempts, limits: DefaultEngineLimits, done: make(chan struct{})}
+	e := &Engine{cli: cli, prefix: opts.Prefix, attempts: opts.MaxAttempts, limits: opts.Limits.Or(DefaultEngineLimits), done: make(chan struct{})}
 	if e.attempts <= 0 {
 		e.attempts = 100
-	}
-	if opts.Limits.MaxOps > 0 {
-		e.limits.MaxOps = opts.Limits.MaxOps
-	}
-	if opts.Limits.MaxBytes > 0 {
-		e.limits.MaxBytes = opts.Limits.MaxBytes
-	}
-	if opts.Limits.MaxReads > 0 {
-		e.limits.MaxReads = opts.Limits.MaxReads
 	}
 	return e
 }
@@ -103,42 +94,15 @@ func (e *Engine) check(ctx context.Context) error {
 
 // View runs fn with reads at one revision.
 func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error {
-	if err := e.check(ctx); err != nil {
-		return err
-	}
-	for attempt := 0; attempt < e.attempts; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return err
-			}
-		}
-		// errConflict: the revision read at was compacted mid-view, or a
-		// member went away; read again from scratch.
-		if err := fn(e.newTx(ctx, nil)); !errors.Is(err, errConflict) {
-			return err
-		}
-	}
-	return e.gaveUp(ctx)
+	return e.retry(ctx, func() error { return fn(e.newTx(ctx, nil)) })
 }
 
 // Update runs fn and commits its writes if nothing it read changed,
 // rerunning fn otherwise (see Engine).
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := e.check(ctx); err != nil {
-		return err
-	}
-	for attempt := 0; attempt < e.attempts; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return err
-			}
-		}
+	return e.retry(ctx, func() error {
 		tx := e.newTx(ctx, storage.NewWriteSet(e.limits))
-		err := fn(tx)
-		if errors.Is(err, errConflict) {
-			continue
-		}
-		if err != nil {
+		if err := fn(tx); err != nil {
 			return err
 		}
 		if err := tx.w.Err(); err != nil {
@@ -147,12 +111,25 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		if len(tx.w.Changes()) == 0 {
 			return nil // every read was at one revision: nothing to check
 		}
-		ok, err := tx.commit()
-		if err != nil {
-			return err
+		return tx.commit()
+	})
+}
+
+// retry runs try, with backoff, until it returns anything but errConflict
+// (a lost compare; a read whose revision was compacted meanwhile or whose
+// member went away), at most e.attempts times.
+func (e *Engine) retry(ctx context.Context, try func() error) error {
+	if err := e.check(ctx); err != nil {
+		return err
+	}
+	for attempt := 0; attempt < e.attempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
 		}
-		if ok {
-			return nil
+		if err := try(); !errors.Is(err, errConflict) {
+			return err
 		}
 	}
 	return e.gaveUp(ctx)
@@ -235,8 +212,8 @@ func (x *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte
 	if end != nil {
 		pend = x.e.prefix + string(end)
 	}
-	if len(x.e.prefix) == 0 && end == nil {
-		pend = "\x00" // etcd's "to the end of the key space"
+	if pstart == "" {
+		pstart = "\x00" // etcd refuses an empty key; "\x00" is the first
 	}
 	// Own writes in the range, in key order: they replace or hide what
 	// etcd holds, so ask etcd for as many more keys as they could hide.
@@ -313,8 +290,8 @@ func (x *engineTx) Delete(key []byte) error {
 }
 
 // commit sends the write set in one Txn guarded by the reads' compares;
-// false means a compare failed and the closure must run again.
-func (x *engineTx) commit() (bool, error) {
+// errConflict means a compare failed and the closure must run again.
+func (x *engineTx) commit() error {
 	ops := make([]clientv3.Op, 0, len(x.w.Changes()))
 	for _, ch := range x.w.Changes() {
 		k := x.e.prefix + string(ch.Key)
@@ -327,9 +304,12 @@ func (x *engineTx) commit() (bool, error) {
 	resp, err := x.e.cli.Txn(x.t.ctx).If(x.t.compares()...).Then(ops...).Commit()
 	if err != nil {
 		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrCompacted) {
-			return false, nil
+			return errConflict
 		}
-		return false, unavailable(x.t.ctx, err)
+		return unavailable(x.t.ctx, err)
 	}
-	return resp.Succeeded, nil
+	if !resp.Succeeded {
+		return errConflict
+	}
+	return nil
 }
