@@ -23,7 +23,9 @@ type Engine interface {
 	// (etcd) reruns it when a key it read changed before the commit, so fn
 	// must compute everything from what it reads and have no other effect
 	// that a rerun would repeat. When the engine gives up on conflicts it
-	// returns ErrConflict, with nothing written.
+	// returns ErrConflict, with nothing written. ErrUnavailable means the
+	// engine could not reach its store; if that happened during the commit
+	// the writes may or may not have landed: write so a retry is harmless.
 	Update(ctx context.Context, fn func(Tx) error) error
 
 	// Limits is the most one Update may hold; see EngineLimits.
@@ -36,7 +38,8 @@ type Engine interface {
 	Revision(ctx context.Context) (int64, error)
 
 	// Changes streams every transaction committed after revision after,
-	// one ChangeBatch per transaction, in commit order. A consumer resumes
+	// one ChangeBatch per transaction, in commit order, with progress marks
+	// between them on engines that have them (see ChangeBatch). A consumer resumes
 	// by passing the last Revision it saw. It fails with ErrCompacted when
 	// the engine no longer holds the changes right after after (the caller
 	// must reload with View and start from the revision it loaded).
