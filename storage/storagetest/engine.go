@@ -41,24 +41,24 @@ func RunEngineTests(t *testing.T, newEngine NewEngine) {
 			})
 		}
 	})
-	t.Run("FeedAfterCompaction", func(t *testing.T) { testFeedAfterCompaction(t, newEngine(t)) })
+	t.Run("FeedAfterCompaction", func(t *testing.T) { testEngineFeedAfterCompaction(t, newEngine(t)) })
 }
 
 var engineTests = []struct {
 	name string
 	run  func(*testing.T, EngineUnderTest)
 }{
-	{"GetPutDelete", testGetPutDelete},
-	{"Range", testRange},
-	{"RangeSeesOwnWrites", testRangeSeesOwnWrites},
-	{"FailedUpdateWritesNothing", testFailedUpdateWritesNothing},
-	{"ReaderNeverSeesHalfATransaction", testIsolation},
-	{"ConcurrentIncrementsAllLand", testConcurrentIncrements},
-	{"RangeReadsConflict", testRangeConflicts},
-	{"LimitsEnforced", testLimits},
-	{"FeedOrderAndGrouping", testFeedOrder},
-	{"FeedResumesAfterRestart", testFeedAfterRestart},
-	{"Close", testClose},
+	{"GetPutDelete", testEngineGetPutDelete},
+	{"Range", testEngineRange},
+	{"RangeSeesOwnWrites", testEngineRangeSeesOwnWrites},
+	{"FailedUpdateWritesNothing", testEngineFailedUpdateWritesNothing},
+	{"ReaderNeverSeesHalfATransaction", testEngineIsolation},
+	{"ConcurrentIncrementsAllLand", testEngineConcurrentIncrements},
+	{"RangeReadsConflict", testEngineRangeConflicts},
+	{"LimitsEnforced", testEngineLimits},
+	{"FeedOrderAndGrouping", testEngineFeedOrder},
+	{"FeedResumesAfterRestart", testEngineFeedAfterRestart},
+	{"Close", testEngineClose},
 }
 
 func engineCtx(t *testing.T) context.Context {
@@ -67,8 +67,8 @@ func engineCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// put commits key=value pairs in one transaction.
-func put(t testing.TB, ctx context.Context, e storage.Engine, kv ...string) {
+// enginePut commits key=value pairs in one transaction.
+func enginePut(t testing.TB, ctx context.Context, e storage.Engine, kv ...string) {
 	t.Helper()
 	err := e.Update(ctx, func(tx storage.Tx) error {
 		for i := 0; i < len(kv); i += 2 {
@@ -83,8 +83,8 @@ func put(t testing.TB, ctx context.Context, e storage.Engine, kv ...string) {
 	}
 }
 
-// get reads key in its own View; "" with ErrNotFound for an absent key.
-func get(t testing.TB, ctx context.Context, e storage.Engine, key string) (string, error) {
+// engineGet reads key in its own View; "" with ErrNotFound for an absent key.
+func engineGet(t testing.TB, ctx context.Context, e storage.Engine, key string) (string, error) {
 	t.Helper()
 	var v string
 	err := e.View(ctx, func(tx storage.ReadTx) error {
@@ -95,8 +95,8 @@ func get(t testing.TB, ctx context.Context, e storage.Engine, key string) (strin
 	return v, err
 }
 
-// rangeAll lists [start, end) with limit as "k=v" strings.
-func rangeAll(tx storage.ReadTx, start, end string, limit int) ([]string, error) {
+// engineRangeAll lists [start, end) with limit as "k=v" strings.
+func engineRangeAll(tx storage.ReadTx, start, end string, limit int) ([]string, error) {
 	var endB []byte
 	if end != "" {
 		endB = []byte(end)
@@ -109,17 +109,17 @@ func rangeAll(tx storage.ReadTx, start, end string, limit int) ([]string, error)
 	return got, err
 }
 
-func testGetPutDelete(t *testing.T, u EngineUnderTest) {
+func testEngineGetPutDelete(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
-	if _, err := get(t, ctx, e, "a"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := engineGet(t, ctx, e, "a"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("Get(absent) error = %v, want ErrNotFound", err)
 	}
-	put(t, ctx, e, "a", "1")
-	if got, err := get(t, ctx, e, "a"); err != nil || got != "1" {
+	enginePut(t, ctx, e, "a", "1")
+	if got, err := engineGet(t, ctx, e, "a"); err != nil || got != "1" {
 		t.Fatalf("Get(a) = %q, %v; want 1", got, err)
 	}
-	put(t, ctx, e, "a", "2")
-	if got, err := get(t, ctx, e, "a"); err != nil || got != "2" {
+	enginePut(t, ctx, e, "a", "2")
+	if got, err := engineGet(t, ctx, e, "a"); err != nil || got != "2" {
 		t.Fatalf("Get(a) after overwrite = %q, %v; want 2", got, err)
 	}
 	err := e.Update(ctx, func(tx storage.Tx) error {
@@ -134,7 +134,7 @@ func testGetPutDelete(t *testing.T, u EngineUnderTest) {
 	if err != nil {
 		t.Fatalf("Update(delete) = %v", err)
 	}
-	if _, err := get(t, ctx, e, "a"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := engineGet(t, ctx, e, "a"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("Get(deleted) error = %v, want ErrNotFound", err)
 	}
 	// A View's transaction may be a Tx underneath; writing through it fails.
@@ -168,9 +168,9 @@ func testGetPutDelete(t *testing.T, u EngineUnderTest) {
 	}
 }
 
-func testRange(t *testing.T, u EngineUnderTest) {
+func testEngineRange(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
-	put(t, ctx, e, "b/2", "2", "a", "0", "b/1", "1", "b/3", "3", "c", "4", "b/10", "10")
+	enginePut(t, ctx, e, "b/2", "2", "a", "0", "b/1", "1", "b/3", "3", "c", "4", "b/10", "10")
 	tests := []struct {
 		name       string
 		start, end string
@@ -187,7 +187,7 @@ func testRange(t *testing.T, u EngineUnderTest) {
 			var got []string
 			err := e.View(ctx, func(tx storage.ReadTx) error {
 				var err error
-				got, err = rangeAll(tx, tt.start, tt.end, tt.limit)
+				got, err = engineRangeAll(tx, tt.start, tt.end, tt.limit)
 				return err
 			})
 			if err != nil {
@@ -225,9 +225,9 @@ func testRange(t *testing.T, u EngineUnderTest) {
 	})
 }
 
-func testRangeSeesOwnWrites(t *testing.T, u EngineUnderTest) {
+func testEngineRangeSeesOwnWrites(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
-	put(t, ctx, e, "k1", "old", "k3", "old", "k5", "old")
+	enginePut(t, ctx, e, "k1", "old", "k3", "old", "k5", "old")
 	tests := []struct {
 		name  string
 		limit int
@@ -253,7 +253,7 @@ func testRangeSeesOwnWrites(t *testing.T, u EngineUnderTest) {
 					}
 				}
 				var err error
-				if got, err = rangeAll(tx, "k", "l", tt.limit); err != nil {
+				if got, err = engineRangeAll(tx, "k", "l", tt.limit); err != nil {
 					return err
 				}
 				return sentinel
@@ -268,9 +268,9 @@ func testRangeSeesOwnWrites(t *testing.T, u EngineUnderTest) {
 	}
 }
 
-func testFailedUpdateWritesNothing(t *testing.T, u EngineUnderTest) {
+func testEngineFailedUpdateWritesNothing(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
-	put(t, ctx, e, "a", "1")
+	enginePut(t, ctx, e, "a", "1")
 	before, err := e.Revision(ctx)
 	if err != nil {
 		t.Fatalf("Revision = %v", err)
@@ -288,10 +288,10 @@ func testFailedUpdateWritesNothing(t *testing.T, u EngineUnderTest) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("Update = %v, want the closure's error", err)
 	}
-	if got, err := get(t, ctx, e, "a"); err != nil || got != "1" {
+	if got, err := engineGet(t, ctx, e, "a"); err != nil || got != "1" {
 		t.Errorf("Get(a) = %q, %v; want the old 1", got, err)
 	}
-	if _, err := get(t, ctx, e, "b"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := engineGet(t, ctx, e, "b"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Get(b) error = %v, want ErrNotFound", err)
 	}
 	after, err := e.Revision(ctx)

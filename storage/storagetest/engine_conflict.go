@@ -12,11 +12,11 @@ import (
 	"tokenauthority/storage"
 )
 
-// testIsolation: one writer keeps setting x and y to the same new value in
+// testEngineIsolation: one writer keeps setting x and y to the same new value in
 // one transaction; readers must always see them equal, by Get and Range.
-func testIsolation(t *testing.T, u EngineUnderTest) {
+func testEngineIsolation(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
-	put(t, ctx, e, "x", "0", "y", "0")
+	enginePut(t, ctx, e, "x", "0", "y", "0")
 	const rounds = 40
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -53,7 +53,7 @@ func testIsolation(t *testing.T, u EngineUnderTest) {
 					if err != nil {
 						return err
 					}
-					got, err := rangeAll(tx, "x", "z", 0)
+					got, err := engineRangeAll(tx, "x", "z", 0)
 					if err != nil {
 						return err
 					}
@@ -73,9 +73,9 @@ func testIsolation(t *testing.T, u EngineUnderTest) {
 	wg.Wait()
 }
 
-// testConcurrentIncrements is Dex's lost update: every increment of one
+// testEngineConcurrentIncrements is Dex's lost update: every increment of one
 // counter by concurrent read-modify-write transactions must land.
-func testConcurrentIncrements(t *testing.T, u EngineUnderTest) {
+func testEngineConcurrentIncrements(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
 	const workers, each = 8, 8
 	var wg sync.WaitGroup
@@ -106,16 +106,16 @@ func testConcurrentIncrements(t *testing.T, u EngineUnderTest) {
 		}()
 	}
 	wg.Wait()
-	if got, err := get(t, ctx, e, "counter"); err != nil || got != strconv.Itoa(workers*each) {
+	if got, err := engineGet(t, ctx, e, "counter"); err != nil || got != strconv.Itoa(workers*each) {
 		t.Errorf("counter = %q, %v; want %d", got, err, workers*each)
 	}
 }
 
-// testRangeConflicts: concurrent transactions each count the keys under
+// testEngineRangeConflicts: concurrent transactions each count the keys under
 // a prefix and add one while fewer than three exist. A key another
 // transaction adds to a range this one listed must be a conflict, or more
 // than three land (write skew).
-func testRangeConflicts(t *testing.T, u EngineUnderTest) {
+func testEngineRangeConflicts(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
 	const workers, slots = 8, 3
 	var wg sync.WaitGroup

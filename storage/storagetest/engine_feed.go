@@ -45,7 +45,7 @@ func feedErr(t testing.TB, ctx context.Context, e storage.Engine, after int64) e
 	return b.Err
 }
 
-func revision(t testing.TB, ctx context.Context, e storage.Engine) int64 {
+func engineRevision(t testing.TB, ctx context.Context, e storage.Engine) int64 {
 	t.Helper()
 	rev, err := e.Revision(ctx)
 	if err != nil {
@@ -54,7 +54,7 @@ func revision(t testing.TB, ctx context.Context, e storage.Engine) int64 {
 	return rev
 }
 
-func puts(kv ...string) []storage.Change {
+func enginePuts(kv ...string) []storage.Change {
 	var out []storage.Change
 	for i := 0; i < len(kv); i += 2 {
 		out = append(out, storage.Change{Key: []byte(kv[i]), Value: []byte(kv[i+1])})
@@ -62,7 +62,7 @@ func puts(kv ...string) []storage.Change {
 	return out
 }
 
-func del(key string) storage.Change { return storage.Change{Key: []byte(key), Delete: true} }
+func engineDel(key string) storage.Change { return storage.Change{Key: []byte(key), Delete: true} }
 
 // feedTxs are three transactions and the batch each must produce.
 var feedTxs = []struct {
@@ -71,14 +71,14 @@ var feedTxs = []struct {
 }{
 	{func(tx storage.Tx) error {
 		return errors.Join(tx.Put([]byte("a"), []byte("1")), tx.Put([]byte("b"), []byte("1")))
-	}, puts("a", "1", "b", "1")},
+	}, enginePuts("a", "1", "b", "1")},
 	{func(tx storage.Tx) error {
 		return errors.Join(tx.Delete([]byte("a")), tx.Put([]byte("c"), []byte("2")))
-	}, []storage.Change{del("a"), puts("c", "2")[0]}},
+	}, []storage.Change{engineDel("a"), enginePuts("c", "2")[0]}},
 	{func(tx storage.Tx) error {
 		// One change per key: the last write wins.
 		return errors.Join(tx.Put([]byte("b"), []byte("2")), tx.Put([]byte("b"), []byte("3")))
-	}, puts("b", "3")},
+	}, enginePuts("b", "3")},
 }
 
 // commitFeedTxs commits feedTxs (with a no-op Update between, which must
@@ -90,7 +90,7 @@ func commitFeedTxs(t testing.TB, ctx context.Context, e storage.Engine) []int64 
 		if err := e.Update(ctx, tx.fn); err != nil {
 			t.Fatalf("Update %d = %v", i, err)
 		}
-		revs = append(revs, revision(t, ctx, e))
+		revs = append(revs, engineRevision(t, ctx, e))
 		noop := func(tx storage.Tx) error { return tx.Delete([]byte("never-there")) }
 		if err := e.Update(ctx, noop); err != nil {
 			t.Fatalf("no-op Update = %v", err)
@@ -142,9 +142,9 @@ func wantBatches(from int) [][]storage.Change {
 	return out
 }
 
-func testFeedOrder(t *testing.T, u EngineUnderTest) {
+func testEngineFeedOrder(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
-	rev0 := revision(t, ctx, e)
+	rev0 := engineRevision(t, ctx, e)
 	ch, err := e.Changes(ctx, rev0)
 	if err != nil {
 		t.Fatalf("Changes(%d) = %v", rev0, err)
@@ -162,11 +162,11 @@ func testFeedOrder(t *testing.T, u EngineUnderTest) {
 	}
 }
 
-func testFeedAfterRestart(t *testing.T, u EngineUnderTest) {
+func testEngineFeedAfterRestart(t *testing.T, u EngineUnderTest) {
 	ctx := engineCtx(t)
 	revs := commitFeedTxs(t, ctx, u.Engine)
 	e := u.Reopen(t)
-	if got, err := get(t, ctx, e, "b"); err != nil || got != "3" {
+	if got, err := engineGet(t, ctx, e, "b"); err != nil || got != "3" {
 		t.Fatalf("after reopening, Get(b) = %q, %v; want 3", got, err)
 	}
 	ch, err := e.Changes(ctx, revs[0])
@@ -174,13 +174,13 @@ func testFeedAfterRestart(t *testing.T, u EngineUnderTest) {
 		t.Fatalf("after reopening, Changes(%d) = %v", revs[0], err)
 	}
 	checkRevs(t, revs[1:], expectFeed(t, ch, revs[0], wantBatches(1)))
-	put(t, ctx, e, "d", "4")
-	if b := nextBatch(t, ch); b.Err != nil || b.Revision <= revs[2] || !cmp.Equal(puts("d", "4"), b.Changes) {
+	enginePut(t, ctx, e, "d", "4")
+	if b := nextBatch(t, ch); b.Err != nil || b.Revision <= revs[2] || !cmp.Equal(enginePuts("d", "4"), b.Changes) {
 		t.Errorf("first commit after reopening: %+v, want d=4 at a revision above %d", b, revs[2])
 	}
 }
 
-func testFeedAfterCompaction(t *testing.T, u EngineUnderTest) {
+func testEngineFeedAfterCompaction(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
 	revs := commitFeedTxs(t, ctx, e)
 	u.Compact(t, revs[1])
@@ -193,15 +193,15 @@ func testFeedAfterCompaction(t *testing.T, u EngineUnderTest) {
 	}
 	expectFeed(t, ch, revs[1], wantBatches(2))
 	// The reload a compacted feed asks for still works.
-	if got, err := get(t, ctx, e, "c"); err != nil || got != "2" {
+	if got, err := engineGet(t, ctx, e, "c"); err != nil || got != "2" {
 		t.Errorf("Get(c) after compaction = %q, %v; want 2", got, err)
 	}
 }
 
-func testClose(t *testing.T, u EngineUnderTest) {
+func testEngineClose(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
-	put(t, ctx, e, "a", "1")
-	ch, err := e.Changes(ctx, revision(t, ctx, e))
+	enginePut(t, ctx, e, "a", "1")
+	ch, err := e.Changes(ctx, engineRevision(t, ctx, e))
 	if err != nil {
 		t.Fatalf("Changes = %v", err)
 	}

@@ -8,13 +8,13 @@ import (
 	"tokenauthority/storage"
 )
 
-func testLimits(t *testing.T, u EngineUnderTest) {
+func testEngineLimits(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
 	lim := e.Limits()
 	if lim.MaxOps <= 0 || lim.MaxBytes <= 0 {
 		t.Fatalf("Limits() = %+v, want positive MaxOps and MaxBytes", lim)
 	}
-	put(t, ctx, e, "seen", "x")
+	enginePut(t, ctx, e, "seen", "x")
 	tests := []struct {
 		name string
 		fn   func(tx storage.Tx) error
