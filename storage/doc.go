@@ -9,6 +9,12 @@
 // the conformance suite both pass. The server holds a Backend and maps the
 // sentinel errors to status codes with errors.Is; it knows neither store.
 //
+// Engine (engine.go) is the smaller contract the stores are moving onto: a
+// transactional, ordered key-value store with a change feed, implemented by
+// storage/bbolt (Engine) and storage/etcd (Engine) and held to the contract
+// by storagetest.RunEngineTests. The domain operations will be written once
+// over it (docs/storage.md); until then nothing in the server uses it.
+//
 // # How it can hurt you
 //
 //   - A method added to Backend must be added to every store and to
@@ -22,6 +28,15 @@
 //   - Snapshotter is optional: code that needs a streamed backup must test
 //     for it and answer ErrUnsupported when the store lacks it, never assume
 //     the bbolt store.
+//   - An Engine's Update closure may run more than once (etcd reruns it on a
+//     conflict): no side effects in it, no time.Now or fresh ids computed
+//     inside. Bytes a transaction hands out are valid only during the
+//     closure; keeping one without a copy reads another key's bytes later.
+//   - A transaction past Engine.Limits fails whole with ErrTooLarge; etcd's
+//     are small (128 writes, 128 reads checked), so a change over many keys
+//     must be split by the caller, knowing that the parts commit apart.
+//   - A change feed that fell behind a compaction fails with ErrCompacted;
+//     a consumer that retries from the same revision loops forever: reload.
 //   - Errors wrap exactly one sentinel; a store that returns a bare error
 //     for a domain reason reaches clients as Internal.
 package storage

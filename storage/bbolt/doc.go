@@ -12,6 +12,11 @@
 // commit, in journal.go; the token rules (the lifecycle package's) applied
 // inside transactions in roll.go, families.go, update.go and revoke.go.
 //
+// Engine (engine.go, engine_feed.go) is the storage.Engine over a file of
+// its own: one bbolt transaction per Update, its changes journaled in the
+// same transaction (bucket kvjournal) for the change feed. The Store does
+// not use it yet.
+//
 // How it can hurt you:
 //   - One process per file: a second Open fails with ErrLocked after
 //     Options.Timeout. Close waits for queued writes; call it after the
@@ -44,6 +49,10 @@
 //   - SweepTokens deletes for good: a swept token's secret reads as unknown.
 //     Pass now minus the retention, never now. RecordUses rewrites whole
 //     records: one batched call a minute, not one per validation.
+//   - The Engine's values point into the mapped file and are valid only in
+//     the closure. Its journal keeps the last EngineOptions.JournalLength
+//     transactions; a feed consumer further behind gets ErrCompacted. Each
+//     open feed holds a goroutine until its ctx ends: cancel it.
 //   - Reseal races a PickSeed of the same seed (the pick is retried by the
 //     SDK): reseal offline. A family walk reads one record per stored member,
 //     and a chain of rolls is bounded only by the retention sweep.

@@ -29,6 +29,14 @@
 // etcd otherwise; Ping then fails with the reason (a /readyz of 503). A
 // write waits for this replica's index to see it before returning.
 //
+// # Engine
+//
+// Engine (engine.go, engine_feed.go) is the storage.Engine over etcd, the
+// base the Store is moving onto: an optimistic transaction reading at one
+// revision and committing its writes in one Txn that compares every key
+// and range it read; the change feed is the watch of its prefix. The Store
+// does not use it yet.
+//
 // # How it can hurt you
 //
 //   - A token is valid only while its member and workspace keys exist and
@@ -76,4 +84,11 @@
 //     1 KB per token.
 //   - Token records carry secret hashes and sealed secrets: anyone who can
 //     read the prefix can read them. Restrict the prefix with etcd roles.
+//   - An Engine Update reruns its closure on every conflict (at most
+//     EngineOptions.MaxAttempts times, then ErrConflict): a hot key read by
+//     many writers costs a round trip per loser per round. Reads inside an
+//     Update are checked at commit, so reading more than Limits().MaxReads
+//     keys and ranges fails with ErrTooLarge: read in a View first. Engine
+//     revisions are the cluster's, shared with everything else on it, and a
+//     compaction anywhere on the cluster ends feeds behind it.
 package etcd

@@ -1,0 +1,218 @@
+package bbolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"tokenauthority/storage"
+)
+
+// The engine's buckets, in a file of their own (not the Store's).
+var (
+	engineData    = []byte("kv")
+	engineJournal = []byte("kvjournal") // big-endian revision -> encoded changes
+	engineMeta    = []byte("kvmeta")
+	metaRevision  = []byte("revision")  // last committed revision
+	metaCompacted = []byte("compacted") // highest revision no longer in the journal
+)
+
+// EngineOptions tune OpenEngine. The zero value is the default.
+type EngineOptions struct {
+	// Timeout bounds the wait for another process's file lock; 0 means 1s.
+	Timeout time.Duration
+	// JournalLength is how many transactions the change journal keeps for
+	// Changes; 0 means 10,000. A feed further behind gets ErrCompacted.
+	JournalLength int64
+	// Limits overrides DefaultEngineLimits field by field (0: default).
+	Limits storage.EngineLimits
+}
+
+// DefaultEngineLimits are generous: bbolt has no hard per-transaction cap,
+// but one transaction is held in memory until it commits.
+var DefaultEngineLimits = storage.EngineLimits{MaxOps: 100_000, MaxBytes: 64 << 20}
+
+// Engine is storage.Engine over one bbolt file: every Update is one
+// bbolt read-write transaction, fsynced before Update returns, and its
+// changes are appended to a journal bucket in the same transaction, so the
+// change feed survives a restart or a kill -9 exactly as the data does.
+type Engine struct {
+	db      *bolt.DB
+	limits  storage.EngineLimits
+	journal int64
+
+	// mu guards closed against Close: every use of db holds it shared.
+	mu     sync.RWMutex
+	closed bool
+
+	// wake is closed and replaced after each commit that wrote something.
+	wakeMu sync.Mutex
+	wake   chan struct{}
+}
+
+var _ storage.Engine = (*Engine)(nil)
+
+// OpenEngine opens or creates the engine's file at path (mode 0600). A
+// file held by another process fails with ErrLocked after opts.Timeout.
+func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: gave up after %v: %w", path, timeout, storage.ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{engineData, engineJournal, engineMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	e := &Engine{db: db, limits: opts.Limits.Or(DefaultEngineLimits), journal: opts.JournalLength, wake: make(chan struct{})}
+	if e.journal <= 0 {
+		e.journal = 10_000
+	}
+	return e, nil
+}
+
+// Limits reports the engine's per-transaction limits.
+func (e *Engine) Limits() storage.EngineLimits { return e.limits }
+
+// Close closes the file. Feeds end with ErrClosed at their next read.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.notify()
+	return e.db.Close()
+}
+
+// use runs f with the file open, or fails with ErrClosed.
+func (e *Engine) use(ctx context.Context, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return storage.ErrClosed
+	}
+	return f()
+}
+
+// View runs fn in a bbolt read transaction.
+func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error {
+	return e.use(ctx, func() error {
+		return e.db.View(func(btx *bolt.Tx) error {
+			return fn(&engineTx{b: btx.Bucket(engineData)})
+		})
+	})
+}
+
+// Update runs fn in one bbolt read-write transaction (bbolt runs fn once,
+// but callers must not rely on it: another engine reruns it).
+func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	wrote := false
+	err := e.use(ctx, func() error {
+		return e.db.Update(func(btx *bolt.Tx) error {
+			tx := &engineTx{b: btx.Bucket(engineData), w: storage.NewWriteSet(e.limits)}
+			if err := fn(tx); err != nil {
+				return err
+			}
+			if err := tx.w.Err(); err != nil {
+				return err
+			}
+			if len(tx.w.Changes()) == 0 {
+				return nil
+			}
+			wrote = true
+			return e.appendJournal(btx, tx.w.Changes())
+		})
+	})
+	if wrote && err == nil {
+		e.notify()
+	}
+	return err
+}
+
+// Revision returns the last committed revision.
+func (e *Engine) Revision(ctx context.Context) (int64, error) {
+	var rev int64
+	err := e.use(ctx, func() error {
+		return e.db.View(func(btx *bolt.Tx) error {
+			rev = metaInt(btx, metaRevision)
+			return nil
+		})
+	})
+	return rev, err
+}
+
+// engineTx is both transaction kinds; w is nil in View.
+type engineTx struct {
+	b *bolt.Bucket
+	w *storage.WriteSet
+}
+
+func (t *engineTx) Get(key []byte) ([]byte, error) {
+	if len(key) == 0 {
+		return nil, fmt.Errorf("empty key: %w", storage.ErrInvalid)
+	}
+	v := t.b.Get(key)
+	if v == nil {
+		return nil, fmt.Errorf("key %q: %w", key, storage.ErrNotFound)
+	}
+	return v, nil
+}
+
+func (t *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte) error) error {
+	c := t.b.Cursor()
+	n := 0
+	for k, v := c.Seek(start); k != nil && (end == nil || bytes.Compare(k, end) < 0); k, v = c.Next() {
+		if limit > 0 && n == limit {
+			return nil
+		}
+		n++
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *engineTx) Put(key, value []byte) error {
+	// bbolt keeps the slices until commit: hand it the write set's copies.
+	ch, err := t.w.Note(key, value, false)
+	if err != nil {
+		return err
+	}
+	return t.b.Put(ch.Key, ch.Value)
+}
+
+func (t *engineTx) Delete(key []byte) error {
+	if _, written := t.w.Lookup(key); !written && t.w != nil && len(key) > 0 && t.b.Get(key) == nil {
+		return nil // absent before and not written here: no change
+	}
+	if _, err := t.w.Note(key, nil, true); err != nil {
+		return err
+	}
+	return t.b.Delete(key)
+}

@@ -1,0 +1,213 @@
+package bbolt
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"tokenauthority/storage"
+)
+
+// feedPage is how many journal entries a feed reads per read transaction.
+const feedPage = 256
+
+// appendJournal gives the transaction the next revision, journals its
+// changes under it and trims the journal to its length; all in btx, so the
+// journal commits (and survives a crash) exactly with the data.
+func (e *Engine) appendJournal(btx *bolt.Tx, changes []storage.Change) error {
+	rev := metaInt(btx, metaRevision) + 1
+	j := btx.Bucket(engineJournal)
+	if err := j.Put(revKey(rev), encodeChanges(changes)); err != nil {
+		return err
+	}
+	if err := putMetaInt(btx, metaRevision, rev); err != nil {
+		return err
+	}
+	if rev-metaInt(btx, metaCompacted) > e.journal {
+		return trimJournal(btx, rev-e.journal)
+	}
+	return nil
+}
+
+// TrimJournal drops the journal up to and including revision through, as
+// a compaction does on etcd: a feed resuming from before it gets
+// ErrCompacted. OpenEngine's JournalLength trims on its own; this is for
+// operators and tests.
+func (e *Engine) TrimJournal(ctx context.Context, through int64) error {
+	return e.use(ctx, func() error {
+		return e.db.Update(func(btx *bolt.Tx) error { return trimJournal(btx, through) })
+	})
+}
+
+func trimJournal(btx *bolt.Tx, through int64) error {
+	if through <= metaInt(btx, metaCompacted) {
+		return nil
+	}
+	if rev := metaInt(btx, metaRevision); through > rev {
+		through = rev
+	}
+	c := btx.Bucket(engineJournal).Cursor()
+	for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) <= through; k, _ = c.Next() {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return putMetaInt(btx, metaCompacted, through)
+}
+
+// notify wakes every feed waiting for a commit.
+func (e *Engine) notify() {
+	e.wakeMu.Lock()
+	close(e.wake)
+	e.wake = make(chan struct{})
+	e.wakeMu.Unlock()
+}
+
+func (e *Engine) waitCh() <-chan struct{} {
+	e.wakeMu.Lock()
+	defer e.wakeMu.Unlock()
+	return e.wake
+}
+
+// Changes streams the journal after revision after, then every commit as
+// it happens. A feed reads the file, not memory: it costs one read
+// transaction per page of up to 256 transactions.
+func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
+	// Take the wake channel before each read, so a commit that lands
+	// after the read still wakes the feed.
+	wake := e.waitCh()
+	first, err := e.readJournal(ctx, after)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan storage.ChangeBatch, 16)
+	go e.feed(ctx, after, wake, first, out)
+	return out, nil
+}
+
+func (e *Engine) feed(ctx context.Context, next int64, wake <-chan struct{}, page []storage.ChangeBatch, out chan<- storage.ChangeBatch) {
+	defer close(out)
+	for {
+		for _, b := range page {
+			select {
+			case out <- b:
+				next = b.Revision
+			case <-ctx.Done():
+				return
+			}
+		}
+		if len(page) == 0 {
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				return
+			}
+		}
+		var err error
+		wake = e.waitCh()
+		page, err = e.readJournal(ctx, next)
+		if err != nil {
+			if ctx.Err() == nil {
+				select {
+				case out <- storage.ChangeBatch{Revision: next, Err: err}:
+				case <-ctx.Done():
+				}
+			}
+			return
+		}
+	}
+}
+
+// readJournal reads up to feedPage transactions after revision after.
+func (e *Engine) readJournal(ctx context.Context, after int64) ([]storage.ChangeBatch, error) {
+	var page []storage.ChangeBatch
+	err := e.use(ctx, func() error {
+		return e.db.View(func(btx *bolt.Tx) error {
+			if compacted := metaInt(btx, metaCompacted); after < compacted {
+				return fmt.Errorf("changes after revision %d: journal starts after %d: %w", after, compacted, storage.ErrCompacted)
+			}
+			c := btx.Bucket(engineJournal).Cursor()
+			for k, v := c.Seek(revKey(after + 1)); k != nil && len(page) < feedPage; k, v = c.Next() {
+				changes, err := decodeChanges(v)
+				if err != nil {
+					return fmt.Errorf("journal revision %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+				page = append(page, storage.ChangeBatch{Revision: int64(binary.BigEndian.Uint64(k)), Changes: changes})
+			}
+			return nil
+		})
+	})
+	return page, err
+}
+
+func revKey(rev int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(rev)) }
+
+func metaInt(btx *bolt.Tx, key []byte) int64 {
+	v := btx.Bucket(engineMeta).Get(key)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+func putMetaInt(btx *bolt.Tx, key []byte, n int64) error {
+	return btx.Bucket(engineMeta).Put(key, revKey(n))
+}
+
+// encodeChanges lays out each change as: kind byte (0 put, 1 delete),
+// uvarint key length, key, and for a put uvarint value length, value.
+func encodeChanges(changes []storage.Change) []byte {
+	var buf []byte
+	for _, c := range changes {
+		kind := byte(0)
+		if c.Delete {
+			kind = 1
+		}
+		buf = append(buf, kind)
+		buf = binary.AppendUvarint(buf, uint64(len(c.Key)))
+		buf = append(buf, c.Key...)
+		if !c.Delete {
+			buf = binary.AppendUvarint(buf, uint64(len(c.Value)))
+			buf = append(buf, c.Value...)
+		}
+	}
+	return buf
+}
+
+var errBadJournal = errors.New("damaged journal entry")
+
+// decodeChanges copies out of buf: the result outlives the transaction.
+func decodeChanges(buf []byte) ([]storage.Change, error) {
+	var out []storage.Change
+	field := func() ([]byte, error) {
+		n, w := binary.Uvarint(buf)
+		if w <= 0 || uint64(len(buf)-w) < n {
+			return nil, errBadJournal
+		}
+		f := append([]byte{}, buf[w:w+int(n)]...)
+		buf = buf[w+int(n):]
+		return f, nil
+	}
+	for len(buf) > 0 {
+		kind := buf[0]
+		buf = buf[1:]
+		if kind > 1 {
+			return nil, errBadJournal
+		}
+		key, err := field()
+		if err != nil {
+			return nil, err
+		}
+		c := storage.Change{Key: key, Delete: kind == 1}
+		if !c.Delete {
+			if c.Value, err = field(); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,315 @@
+package etcd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"tokenauthority/storage"
+)
+
+// EngineOptions tune NewEngine.
+type EngineOptions struct {
+	// Prefix is put before every key; engines on one cluster with
+	// different prefixes share nothing but the revision counter.
+	Prefix string
+	// MaxAttempts bounds how often Update reruns a closure that lost a
+	// race; 0 means 100. Then Update fails with ErrConflict.
+	MaxAttempts int
+	// Limits overrides DefaultEngineLimits field by field (0: default);
+	// set it when the members run with other --max-txn-ops or
+	// --max-request-bytes.
+	Limits storage.EngineLimits
+}
+
+// DefaultEngineLimits follow etcd's defaults: --max-txn-ops 128 (for the
+// writes and, separately, for the checks of what was read) and
+// --max-request-bytes 1.5 MiB, less 64 KiB for keys, prefixes and framing.
+var DefaultEngineLimits = storage.EngineLimits{MaxOps: 128, MaxBytes: 3<<19 - 64<<10, MaxReads: 128}
+
+// Engine is storage.Engine over an etcd cluster, as an optimistic
+// transaction: an Update reads at one revision (the first read's), records
+// the mod revision of every key it read and each range it listed, and
+// commits its writes in one etcd Txn that compares every read key's mod
+// revision (0 for an absent key) and finds no key of a listed range
+// created or changed since. A failed compare reruns the closure, with
+// backoff, at most MaxAttempts times. This is etcd's concurrency.STM
+// (serializable snapshot) plus range checks, which STM lacks: a key
+// created inside a range the transaction listed is a conflict too.
+//
+// Revisions are etcd's: increasing but not dense (other prefixes' writes
+// use them up too).
+type Engine struct {
+	cli      *clientv3.Client
+	prefix   string
+	attempts int
+	limits   storage.EngineLimits
+
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{}
+}
+
+var _ storage.Engine = (*Engine)(nil)
+
+// NewEngine returns an engine on cli's cluster under opts.Prefix. The
+// client stays the caller's: Close does not close it.
+func NewEngine(cli *clientv3.Client, opts EngineOptions) *Engine {
+	e := &Engine{cli: cli, prefix: opts.Prefix, attempts: opts.MaxAttempts, limits: opts.Limits.Or(DefaultEngineLimits), done: make(chan struct{})}
+	if e.attempts <= 0 {
+		e.attempts = 100
+	}
+	return e
+}
+
+// Limits reports the engine's per-transaction limits.
+func (e *Engine) Limits() storage.EngineLimits { return e.limits }
+
+// Close ends every feed with ErrClosed; later calls fail with ErrClosed.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.closed {
+		e.closed = true
+		close(e.done)
+	}
+	return nil
+}
+
+func (e *Engine) check(ctx context.Context) error {
+	select {
+	case <-e.done:
+		return storage.ErrClosed
+	default:
+		return ctx.Err()
+	}
+}
+
+// View runs fn with reads at one revision.
+func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error {
+	return e.retry(ctx, func() error { return fn(e.newTx(ctx, nil)) })
+}
+
+// Update runs fn and commits its writes if nothing it read changed,
+// rerunning fn otherwise (see Engine).
+func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	return e.retry(ctx, func() error {
+		tx := e.newTx(ctx, storage.NewWriteSet(e.limits))
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.w.Err(); err != nil {
+			return err
+		}
+		if len(tx.w.Changes()) == 0 {
+			return nil // every read was at one revision: nothing to check
+		}
+		return tx.commit()
+	})
+}
+
+// retry runs try, with backoff, until it returns anything but errConflict
+// (a lost compare; a read whose revision was compacted meanwhile or whose
+// member went away), at most e.attempts times.
+func (e *Engine) retry(ctx context.Context, try func() error) error {
+	if err := e.check(ctx); err != nil {
+		return err
+	}
+	for attempt := 0; attempt < e.attempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+		}
+		if err := try(); !errors.Is(err, errConflict) {
+			return err
+		}
+	}
+	return e.gaveUp(ctx)
+}
+
+// gaveUp is the error after the last attempt. Reads that failed because
+// members went away also rerun the closure; if the cluster is unreachable
+// now, that is the error, not a conflict.
+func (e *Engine) gaveUp(ctx context.Context) error {
+	if _, err := e.Revision(ctx); err != nil {
+		return err
+	}
+	return fmt.Errorf("gave up after %d attempts: %w", e.attempts, storage.ErrConflict)
+}
+
+// Revision returns the cluster's current revision.
+func (e *Engine) Revision(ctx context.Context) (int64, error) {
+	if err := e.check(ctx); err != nil {
+		return 0, err
+	}
+	resp, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.prefix, clientv3.WithCountOnly())
+	if err != nil {
+		return 0, unavailable(ctx, err)
+	}
+	return resp.Header.Revision, nil
+}
+
+func (e *Engine) newTx(ctx context.Context, w *storage.WriteSet) *engineTx {
+	return &engineTx{
+		t: &txn{ctx: clientv3.WithRequireLeader(ctx), cli: e.cli, reads: map[string]*mvccpb.KeyValue{}},
+		e: e, w: w,
+	}
+}
+
+// engineTx is both transaction kinds; w is nil in View. Keys in t are
+// prefixed, keys handed to and from the closure are not.
+type engineTx struct {
+	t *txn
+	e *Engine
+	w *storage.WriteSet
+}
+
+func (x *engineTx) Get(key []byte) ([]byte, error) {
+	if len(key) == 0 {
+		return nil, fmt.Errorf("empty key: %w", storage.ErrInvalid)
+	}
+	if ch, ok := x.w.Lookup(key); ok {
+		if ch.Delete {
+			return nil, fmt.Errorf("key %q: %w", key, storage.ErrNotFound)
+		}
+		return ch.Value, nil
+	}
+	kv, err := x.t.get(x.e.prefix + string(key))
+	if err != nil {
+		return nil, err
+	}
+	if err := x.checkReads(); err != nil {
+		return nil, err
+	}
+	if kv == nil {
+		return nil, fmt.Errorf("key %q: %w", key, storage.ErrNotFound)
+	}
+	return kv.Value, nil
+}
+
+// checkReads fails an Update whose commit would need more checks than
+// etcd takes in one Txn.
+func (x *engineTx) checkReads() error {
+	if x.w == nil || x.e.limits.MaxReads <= 0 {
+		return nil
+	}
+	if n := len(x.t.order) + len(x.t.ranges); n > x.e.limits.MaxReads {
+		return fmt.Errorf("transaction read %d keys and ranges (limit %d): %w", n, x.e.limits.MaxReads, storage.ErrTooLarge)
+	}
+	return nil
+}
+
+func (x *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte) error) error {
+	pstart, pend := x.e.prefix+string(start), prefixEnd(x.e.prefix)
+	if end != nil {
+		pend = x.e.prefix + string(end)
+	}
+	if pstart == "" {
+		pstart = "\x00" // etcd refuses an empty key; "\x00" is the first
+	}
+	// Own writes in the range, in key order: they replace or hide what
+	// etcd holds, so ask etcd for as many more keys as they could hide.
+	var own []storage.Change
+	if x.w != nil {
+		for _, ch := range x.w.Changes() {
+			if bytes.Compare(ch.Key, start) >= 0 && (end == nil || bytes.Compare(ch.Key, end) < 0) {
+				own = append(own, ch)
+			}
+		}
+		slices.SortFunc(own, func(a, b storage.Change) int { return bytes.Compare(a.Key, b.Key) })
+	}
+	fetch := int64(0)
+	if limit > 0 {
+		fetch = int64(limit + len(own))
+	}
+	kvs, err := x.t.list(pstart, pend, fetch)
+	if err != nil {
+		return err
+	}
+	if err := x.checkReads(); err != nil {
+		return err
+	}
+	n := 0
+	emit := func(k, v []byte) (bool, error) {
+		if limit > 0 && n == limit {
+			return true, nil
+		}
+		n++
+		return false, fn(k, v)
+	}
+	i := 0
+	for _, kv := range kvs {
+		k := kv.Key[len(x.e.prefix):]
+		for ; i < len(own) && bytes.Compare(own[i].Key, k) <= 0; i++ {
+			same := bytes.Equal(own[i].Key, k)
+			if !own[i].Delete {
+				if stop, err := emit(own[i].Key, own[i].Value); stop || err != nil {
+					return err
+				}
+			}
+			if same {
+				k = nil
+			}
+		}
+		if k == nil {
+			continue
+		}
+		if stop, err := emit(k, kv.Value); stop || err != nil {
+			return err
+		}
+	}
+	// etcd gave fewer keys than asked, or all: the rest of own follows.
+	if fetch == 0 || int64(len(kvs)) < fetch {
+		for ; i < len(own); i++ {
+			if !own[i].Delete {
+				if stop, err := emit(own[i].Key, own[i].Value); stop || err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (x *engineTx) Put(key, value []byte) error {
+	_, err := x.w.Note(key, value, false)
+	return err
+}
+
+func (x *engineTx) Delete(key []byte) error {
+	_, err := x.w.Note(key, nil, true)
+	return err
+}
+
+// commit sends the write set in one Txn guarded by the reads' compares;
+// errConflict means a compare failed and the closure must run again.
+func (x *engineTx) commit() error {
+	ops := make([]clientv3.Op, 0, len(x.w.Changes()))
+	for _, ch := range x.w.Changes() {
+		k := x.e.prefix + string(ch.Key)
+		if ch.Delete {
+			ops = append(ops, clientv3.OpDelete(k))
+		} else {
+			ops = append(ops, clientv3.OpPut(k, string(ch.Value)))
+		}
+	}
+	resp, err := x.e.cli.Txn(x.t.ctx).If(x.t.compares()...).Then(ops...).Commit()
+	if err != nil {
+		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrCompacted) {
+			return errConflict
+		}
+		return unavailable(x.t.ctx, err)
+	}
+	if !resp.Succeeded {
+		return errConflict
+	}
+	return nil
+}
