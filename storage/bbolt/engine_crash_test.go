@@ -1,20 +1,18 @@
 package bbolt_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"tokenauthority/internal/teststack"
 	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
 )
@@ -29,49 +27,22 @@ const engineCrashChildEnv = "TOKENAUTHORITY_ENGINE_CRASH_CHILD"
 // and that replaying the change feed from revision 0 rebuilds exactly the
 // data: the journal committed with the data, no more and no less.
 func TestEngineCrashKeepsCommitsAndFeed(t *testing.T) {
-	if path := os.Getenv(engineCrashChildEnv); path != "" {
-		engineCrashChild(path)
+	if teststack.AsChild(t, engineCrashChildEnv, engineCrashChild) {
 		return
-	}
-	if testing.Short() {
-		t.Skip("spawns a child process")
 	}
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "kv.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEngineCrashKeepsCommitsAndFeed$")
-	cmd.Env = append(os.Environ(), engineCrashChildEnv+"="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}()
 	const killAfter = 200
 	var acked []string
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		id, ok := strings.CutPrefix(sc.Text(), "ack ")
+	teststack.KillChild(t, "TestEngineCrashKeepsCommitsAndFeed", engineCrashChildEnv, path, func(line string) bool {
+		id, ok := strings.CutPrefix(line, "ack ")
 		if !ok {
-			t.Logf("child: %s", sc.Text())
-			continue
+			t.Logf("child: %s", line)
+			return false
 		}
 		acked = append(acked, id)
-		if len(acked) == killAfter {
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	_ = cmd.Wait()
-	killed = true
+		return len(acked) >= killAfter
+	})
 	if len(acked) < killAfter {
 		t.Fatalf("child acknowledged only %d writes before exiting", len(acked))
 	}
@@ -79,7 +50,7 @@ func TestEngineCrashKeepsCommitsAndFeed(t *testing.T) {
 	e := openEngine(t, path)
 	ctx := context.Background()
 	data := map[string]string{}
-	err = e.View(ctx, func(tx storage.ReadTx) error {
+	err := e.View(ctx, func(tx storage.ReadTx) error {
 		return tx.Range(nil, nil, 0, func(k, v []byte) error { data[string(k)] = string(v); return nil })
 	})
 	if err != nil {
