@@ -24,6 +24,13 @@ type Store interface {
 	GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
 }
 
+// recordStore is a Store that can decode a token into a record the caller
+// owns and reuses (*bbolt.Store's LookupTokenInto); ResolveInto and
+// DecideInto use it when the store has it.
+type recordStore interface {
+	LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *storagepb.TokenRecord) (bool, *pb.TokenPolicy, error)
+}
+
 // zooIndex is a Store that can answer GetZoo from memory, with a zoo the
 // caller must not change (*bbolt.Store's LookupZoo); Decide uses it when
 // the store has it. The etcd store's GetZoo reads its own index already.
@@ -49,7 +56,8 @@ type Config struct {
 // is safe for concurrent use.
 type Authority struct {
 	store  Store
-	zoos   zooIndex // store, when it answers zoos from memory; else nil
+	into   recordStore // store, when it decodes into the caller's record; else nil
+	zoos   zooIndex    // store, when it answers zoos from memory; else nil
 	now    func() time.Time
 	onUse  func(ctx context.Context, t *pb.Token, at time.Time)
 	tracer trace.Tracer
@@ -58,6 +66,7 @@ type Authority struct {
 // New returns an Authority for cfg.
 func New(cfg Config) *Authority {
 	a := &Authority{store: cfg.Store, now: cfg.Now, onUse: cfg.OnUse, tracer: cfg.Tracer}
+	a.into, _ = cfg.Store.(recordStore)
 	a.zoos, _ = cfg.Store.(zooIndex)
 	if a.now == nil {
 		a.now = time.Now

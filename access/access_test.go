@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -210,6 +211,9 @@ func TestResolve(t *testing.T) {
 		{"", pb.Reason_REASON_MALFORMED, false},
 		{f.secrets["own"] + "x", pb.Reason_REASON_MALFORMED, false},
 	}
+	// One record reused for every ResolveInto: each verdict must be the
+	// one Resolve gives, decoded into the record.
+	var rec storagepb.TokenRecord
 	for _, tt := range tests {
 		v, err := a.Resolve(context.Background(), tt.secret)
 		if err != nil {
@@ -217,6 +221,16 @@ func TestResolve(t *testing.T) {
 		}
 		if v.Reason != tt.want || (v.Record != nil) != tt.found || v.Valid() != (tt.want == pb.Reason_REASON_VALID) || !v.At.Equal(t0) {
 			t.Errorf("Resolve(%s) = %v, record %v, at %v; want %v, %v", token.Mask(tt.secret), v.Reason, v.Record != nil, v.At, tt.want, tt.found)
+		}
+		in, err := a.ResolveInto(context.Background(), tt.secret, &rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Reason != v.Reason || !in.At.Equal(v.At) || !proto.Equal(in.Record, v.Record) || in.Policy != v.Policy {
+			t.Errorf("ResolveInto(%s) = %v, %v; Resolve gave %v, %v", token.Mask(tt.secret), in.Reason, in.Record, v.Reason, v.Record)
+		}
+		if (in.Record == &rec) != tt.found {
+			t.Errorf("ResolveInto(%s): verdict's record is the caller's = %v, want %v", token.Mask(tt.secret), in.Record == &rec, tt.found)
 		}
 		// The record is the caller's own: changing it changes nothing
 		// another caller sees.
@@ -263,5 +277,33 @@ func TestDecisionEnd(t *testing.T) {
 	}
 	if !d.ExpireTime.IsZero() {
 		t.Errorf("Decide with a token that never ends = expire %v; want zero", d.ExpireTime)
+	}
+}
+
+// TestDecideIntoAllocates: a decision with a valid token, decoded into a
+// record the caller reuses, allocates nothing, and decides as Decide does.
+// Not parallel: testing.AllocsPerRun refuses to run in a parallel test.
+func TestDecideIntoAllocates(t *testing.T) {
+	f := newFixture(t)
+	a := access.New(access.Config{Store: f.store, Now: func() time.Time { return t0 }})
+	ctx := context.Background()
+	req := access.Request{Secret: f.secrets["own"], WorkspaceID: "acme", ZooID: "pub", Operation: pb.Operation_OPERATION_DOWNLOAD}
+	want, err := a.Decide(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec storagepb.TokenRecord
+	var got access.Decision
+	allocs := testing.AllocsPerRun(100, func() {
+		if got, err = a.DecideInto(ctx, req, &rec); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !got.Allowed || got.Reason != want.Reason || got.TokenID != want.TokenID || got.UserID != want.UserID ||
+		!got.ExpireTime.Equal(want.ExpireTime) || got.Token != rec.Token || !proto.Equal(got.Token, want.Token) {
+		t.Errorf("DecideInto = %+v; Decide gave %+v", got, want)
+	}
+	if allocs != 0 {
+		t.Errorf("DecideInto into a reused record: %v allocations, want 0", allocs)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
 	"tokenauthority/policy"
@@ -45,18 +46,25 @@ func (d Decision) Anonymous() bool { return d.Token == nil }
 // its reason even where no secret would have been allowed. An error is a
 // storage failure, never a denial.
 func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
-	if a.traced(ctx) {
-		return a.decideTraced(ctx, req)
-	}
-	return a.decide(ctx, req)
+	return a.DecideInto(ctx, req, nil)
 }
 
-// decide is Decide without a span.
-func (a *Authority) decide(ctx context.Context, req Request) (Decision, error) {
+// DecideInto is Decide decoding the presented token into rec, a record the
+// caller owns and may reuse, as ResolveInto does: the decision's Token is
+// then rec's, until the caller reuses rec.
+func (a *Authority) DecideInto(ctx context.Context, req Request, rec *storagepb.TokenRecord) (Decision, error) {
+	if a.traced(ctx) {
+		return a.decideTraced(ctx, req, rec)
+	}
+	return a.decide(ctx, req, rec)
+}
+
+// decide is DecideInto without a span.
+func (a *Authority) decide(ctx context.Context, req Request, rec *storagepb.TokenRecord) (Decision, error) {
 	now := a.now()
 	var d Decision
 	if req.Secret != "" {
-		v, err := a.resolve(ctx, req.Secret, now)
+		v, err := a.resolve(ctx, req.Secret, now, rec)
 		if err != nil {
 			return Decision{}, err
 		}

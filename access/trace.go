@@ -6,6 +6,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 )
 
 // Attributes of the decision spans. They name the token and the zoo by id
@@ -34,10 +36,10 @@ func (a *Authority) traced(ctx context.Context) bool {
 
 // resolveTraced is Resolve in a span that names the matched token and
 // the verdict's reason.
-func (a *Authority) resolveTraced(ctx context.Context, secret string) (Verdict, error) {
+func (a *Authority) resolveTraced(ctx context.Context, secret string, rec *storagepb.TokenRecord) (Verdict, error) {
 	ctx, span := a.tracer.Start(ctx, SpanResolve, trace.WithSpanKind(trace.SpanKindInternal))
 	defer span.End()
-	v, err := a.resolveUsed(ctx, secret)
+	v, err := a.resolveUsed(ctx, secret, rec)
 	if err != nil {
 		storeFailed(span)
 		return v, err
@@ -53,11 +55,11 @@ func (a *Authority) resolveTraced(ctx context.Context, secret string) (Verdict, 
 
 // decideTraced is Decide in a span that names the zoo asked for, the
 // valid token and the decision.
-func (a *Authority) decideTraced(ctx context.Context, req Request) (Decision, error) {
+func (a *Authority) decideTraced(ctx context.Context, req Request, rec *storagepb.TokenRecord) (Decision, error) {
 	ctx, span := a.tracer.Start(ctx, SpanDecide, trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(AttrZoo.String(req.WorkspaceID+"/"+req.ZooID), AttrOperation.String(req.Operation.String())))
 	defer span.End()
-	d, err := a.decide(ctx, req)
+	d, err := a.decide(ctx, req, rec)
 	if err != nil {
 		storeFailed(span)
 		return d, err

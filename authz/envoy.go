@@ -123,7 +123,7 @@ func okResponse(o outcome) *authv3.CheckResponse {
 	}{}
 	out.ok.HeadersToRemove = removeForToken
 	d := o.decision
-	if d.Anonymous() {
+	if !o.identified {
 		out.ok.HeadersToRemove = removeForAnonymous
 	} else {
 		for i, v := range [3]string{d.WorkspaceID, d.TokenID, d.UserID} {

@@ -91,7 +91,7 @@ func writeOutcome(w http.ResponseWriter, o outcome) {
 	h.Set("Cache-Control", "no-store")
 	if o.status == http.StatusOK {
 		d := o.decision
-		if !d.Anonymous() {
+		if o.identified {
 			h.Set(HeaderWorkspaceID, d.WorkspaceID)
 			h.Set(HeaderTokenID, d.TokenID)
 			h.Set(HeaderUserID, d.UserID)
