@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -26,7 +27,7 @@ type Store interface {
 
 // recordStore is a Store that can decode a token into a record the caller
 // owns and reuses (*bbolt.Store's LookupTokenInto); ResolveInto and
-// DecideInto use it when the store has it.
+// Decide use it when the store has it.
 type recordStore interface {
 	LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *storagepb.TokenRecord) (bool, *pb.TokenPolicy, error)
 }
@@ -45,15 +46,17 @@ type Config struct {
 	Now func() time.Time
 	// OnUse, when not nil, is called once for every successful use of a
 	// token: a valid validation, or an allowed decision made with a token.
-	// It runs on the request's goroutine and must not block.
+	// It runs on the request's goroutine and must not block, nor keep the
+	// token: a decision's token is reused once the decision is made.
 	OnUse func(ctx context.Context, t *pb.Token, at time.Time)
 	// Tracer, when not nil, records a span for every decision made inside
 	// a recorded span (see trace.go); nil records none.
 	Tracer trace.Tracer
 }
 
-// Authority makes decisions over a store. It holds no state of its own and
-// is safe for concurrent use.
+// Authority makes decisions over a store. It holds no state of its own
+// but a pool of records that decisions decode tokens into, and is safe
+// for concurrent use.
 type Authority struct {
 	store  Store
 	into   recordStore // store, when it decodes into the caller's record; else nil
@@ -61,11 +64,15 @@ type Authority struct {
 	now    func() time.Time
 	onUse  func(ctx context.Context, t *pb.Token, at time.Time)
 	tracer trace.Tracer
+	// records are plain token records Decide decodes the presented token
+	// into, each back in the pool once its decision is made.
+	records sync.Pool
 }
 
 // New returns an Authority for cfg.
 func New(cfg Config) *Authority {
 	a := &Authority{store: cfg.Store, now: cfg.Now, onUse: cfg.OnUse, tracer: cfg.Tracer}
+	a.records.New = func() any { return new(storagepb.TokenRecord) }
 	a.into, _ = cfg.Store.(recordStore)
 	a.zoos, _ = cfg.Store.(zooIndex)
 	if a.now == nil {

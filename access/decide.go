@@ -35,35 +35,38 @@ type Decision struct {
 	// limit of its workspace's token policy (lifecycle.End); zero when it
 	// never does.
 	ExpireTime time.Time
-	// Token is the valid token, nil otherwise: the caller's own.
-	Token *pb.Token
+	// withToken: the decision was made with a valid token. The token
+	// itself is not kept: it was decoded into one of the authority's
+	// records, back in its pool once the decision is made.
+	withToken bool
 }
 
 // Anonymous reports whether the decision was made without a valid token.
-func (d Decision) Anonymous() bool { return d.Token == nil }
+func (d Decision) Anonymous() bool { return !d.withToken }
 
 // Decide answers req. A presented secret that is not valid is denied with
 // its reason even where no secret would have been allowed. An error is a
 // storage failure, never a denial.
+// The presented token is decoded into a record of the authority's pool
+// (with the bbolt store), so that a decision allocates nothing.
 func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
-	return a.DecideInto(ctx, req, nil)
-}
-
-// DecideInto is Decide decoding the presented token into rec, a record the
-// caller owns and may reuse, as ResolveInto does: the decision's Token is
-// then rec's, until the caller reuses rec.
-func (a *Authority) DecideInto(ctx context.Context, req Request, rec *storagepb.TokenRecord) (Decision, error) {
 	if a.traced(ctx) {
-		return a.decideTraced(ctx, req, rec)
+		return a.decideTraced(ctx, req)
 	}
-	return a.decide(ctx, req, rec)
+	return a.decide(ctx, req)
 }
 
-// decide is DecideInto without a span.
-func (a *Authority) decide(ctx context.Context, req Request, rec *storagepb.TokenRecord) (Decision, error) {
+// decide is Decide without a span.
+func (a *Authority) decide(ctx context.Context, req Request) (Decision, error) {
 	now := a.now()
 	var d Decision
+	var t *pb.Token // the valid token, nil otherwise
 	if req.Secret != "" {
+		rec := a.records.Get().(*storagepb.TokenRecord)
+		// Nothing of the record outlives the decision: the decision copies
+		// the token's ids (strings, which reusing the record leaves as
+		// they are) and OnUse must not keep the token.
+		defer a.records.Put(rec)
 		v, err := a.resolve(ctx, req.Secret, now, rec)
 		if err != nil {
 			return Decision{}, err
@@ -71,16 +74,16 @@ func (a *Authority) decide(ctx context.Context, req Request, rec *storagepb.Toke
 		if !v.Valid() {
 			return Decision{Reason: v.Reason}, nil
 		}
-		t := v.Token()
-		d = Decision{WorkspaceID: t.GetWorkspaceId(), TokenID: t.GetTokenId(), UserID: t.GetUserId(), Token: t, ExpireTime: v.End()}
+		t = v.Token()
+		d = Decision{WorkspaceID: t.GetWorkspaceId(), TokenID: t.GetTokenId(), UserID: t.GetUserId(), ExpireTime: v.End(), withToken: true}
 	}
 	zoo, err := a.zoo(ctx, req.WorkspaceID, req.ZooID)
 	if err != nil {
 		return Decision{}, err
 	}
-	d.Allowed, d.Reason = grant(zoo, req.WorkspaceID, req.ZooID, req.Operation, d.Token)
-	if d.Allowed && d.Token != nil {
-		a.used(ctx, d.Token, now)
+	d.Allowed, d.Reason = grant(zoo, req.WorkspaceID, req.ZooID, req.Operation, t)
+	if d.Allowed && t != nil {
+		a.used(ctx, t, now)
 	}
 	return d, nil
 }

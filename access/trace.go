@@ -55,11 +55,11 @@ func (a *Authority) resolveTraced(ctx context.Context, secret string, rec *stora
 
 // decideTraced is Decide in a span that names the zoo asked for, the
 // valid token and the decision.
-func (a *Authority) decideTraced(ctx context.Context, req Request, rec *storagepb.TokenRecord) (Decision, error) {
+func (a *Authority) decideTraced(ctx context.Context, req Request) (Decision, error) {
 	ctx, span := a.tracer.Start(ctx, SpanDecide, trace.WithSpanKind(trace.SpanKindInternal),
 		trace.WithAttributes(AttrZoo.String(req.WorkspaceID+"/"+req.ZooID), AttrOperation.String(req.Operation.String())))
 	defer span.End()
-	d, err := a.decide(ctx, req, rec)
+	d, err := a.decide(ctx, req)
 	if err != nil {
 		storeFailed(span)
 		return d, err

@@ -35,8 +35,5 @@
 // bytes), so updating go-control-plane without updating them fails the
 // tests rather than dropping a field. A header that carries the token but
 // is missing from TokenHeaders is dropped by the decoder before anyone
-// reads it. A decision decodes the token into a record from the gateway's
-// pool, back in the pool before the answer is rendered: what an outcome
-// keeps of the token is its ids (strings) and whether there was one, never
-// the token itself.
+// reads it.
 package authz

@@ -123,7 +123,7 @@ func okResponse(o outcome) *authv3.CheckResponse {
 	}{}
 	out.ok.HeadersToRemove = removeForToken
 	d := o.decision
-	if !o.identified {
+	if d.Anonymous() {
 		out.ok.HeadersToRemove = removeForAnonymous
 	} else {
 		for i, v := range [3]string{d.WorkspaceID, d.TokenID, d.UserID} {

@@ -91,7 +91,7 @@ func writeOutcome(w http.ResponseWriter, o outcome) {
 	h.Set("Cache-Control", "no-store")
 	if o.status == http.StatusOK {
 		d := o.decision
-		if o.identified {
+		if !d.Anonymous() {
 			h.Set(HeaderWorkspaceID, d.WorkspaceID)
 			h.Set(HeaderTokenID, d.TokenID)
 			h.Set(HeaderUserID, d.UserID)

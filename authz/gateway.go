@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"tokenauthority/access"
-	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/metrics"
 	"tokenauthority/reason"
@@ -39,10 +37,6 @@ type Gateway struct {
 	access  *access.Authority
 	rules   *Rules
 	metrics *metrics.Metrics
-	// records are plain token records a decision decodes the presented
-	// token into (access.Authority.DecideInto), each back in the pool once
-	// its decision is made: a decision allocates none.
-	records sync.Pool
 }
 
 // New returns a Gateway deciding with a under rules (nil: the defaults).
@@ -51,19 +45,14 @@ func New(a *access.Authority, rules *Rules, m *metrics.Metrics) *Gateway {
 	if rules == nil {
 		rules = MustDefaultRules()
 	}
-	g := &Gateway{access: a, rules: rules, metrics: m}
-	g.records.New = func() any { return new(storagepb.TokenRecord) }
-	return g
+	return &Gateway{access: a, rules: rules, metrics: m}
 }
 
-// outcome is a decision as a gateway renders it. Its decision has no
-// Token (its record went back to the pool): identified tells whether the
-// decision was made with a valid token.
+// outcome is a decision as a gateway renders it.
 type outcome struct {
-	decision   access.Decision
-	identified bool
-	status     int    // 200, 401 or 403
-	detail     string // for a denial
+	decision access.Decision
+	status   int    // 200, 401 or 403
+	detail   string // for a denial
 }
 
 // denied is the JSON body of a denial.
@@ -90,18 +79,12 @@ func refuse(detail string) outcome {
 // decide asks the authority about secret and target, and renders the
 // answer as an HTTP status. An error is a storage failure.
 func (g *Gateway) decide(ctx context.Context, secret string, t Target) (outcome, error) {
-	rec := g.records.Get().(*storagepb.TokenRecord)
-	d, err := g.access.DecideInto(ctx, access.Request{Secret: secret, WorkspaceID: t.WorkspaceID, ZooID: t.ZooID, Operation: t.Operation}, rec)
-	// What the outcome keeps of the token are its ids, strings that reusing
-	// the record does not change.
-	identified := !d.Anonymous()
-	d.Token = nil
-	g.records.Put(rec)
+	d, err := g.access.Decide(ctx, access.Request{Secret: secret, WorkspaceID: t.WorkspaceID, ZooID: t.ZooID, Operation: t.Operation})
 	if err != nil {
 		return outcome{}, err
 	}
 	g.metrics.ObserveDecision(metrics.KindAccess, d.Reason)
-	o := outcome{decision: d, identified: identified, status: http.StatusOK}
+	o := outcome{decision: d, status: http.StatusOK}
 	if !d.Allowed {
 		o.status = http.StatusForbidden
 		if reason.Unauthenticated(d.Reason) {

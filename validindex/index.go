@@ -63,7 +63,8 @@ func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member 
 // one allocates nothing. On a hit it overwrites rec, its token and what the
 // token points to: the token's timestamps and the backing arrays of its
 // scopes are reused (a timestamp rec's token lacks is allocated), so the
-// caller must not have handed them on. On a miss rec is left as it was.
+// caller must not have handed them on; a token without scopes comes with
+// empty scope slices that keep the arrays. On a miss rec is left as it was.
 // The strings share the index's memory, which is never changed.
 func (x *Index) LookupInto(secretHash [32]byte, rec *storagepb.TokenRecord) (member bool, policy *pb.TokenPolicy, ok bool) {
 	t := rec.GetToken()
@@ -84,6 +85,15 @@ func (x *Index) LookupInto(secretHash [32]byte, rec *storagepb.TokenRecord) (mem
 	if !fastInto(t, enc, &ts, ops, zoos) {
 		*t = pb.Token{}
 		unmarshalToken(enc, t)
+	} else {
+		// A token without scopes keeps the empty arrays (no scope either
+		// way), for the next token that has some.
+		if t.Operations == nil {
+			t.Operations = ops[:0:cap(ops)]
+		}
+		if t.Zoos == nil {
+			t.Zoos = zoos[:0:cap(zoos)]
+		}
 	}
 	x.mu.RUnlock()
 	*rec = storagepb.TokenRecord{Token: t, SecretHash: append(rec.SecretHash[:0], secretHash[:]...)}
