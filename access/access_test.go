@@ -304,7 +304,10 @@ func TestDecideAllocates(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if allocs != 0 {
+	switch {
+	case raceEnabled:
+		t.Logf("two decisions with valid tokens: %v allocations (not checked: the race detector's pool drops records)", allocs)
+	case allocs != 0:
 		t.Errorf("two decisions with valid tokens: %v allocations, want 0", allocs)
 	}
 	for _, d := range []access.Decision{first, got} {
