@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -24,6 +25,13 @@ type Store interface {
 	GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
 }
 
+// recordStore is a Store that can decode a token into a record the caller
+// owns and reuses (*bbolt.Store's LookupTokenInto); ResolveInto and
+// Decide use it when the store has it.
+type recordStore interface {
+	LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *storagepb.TokenRecord) (bool, *pb.TokenPolicy, error)
+}
+
 // zooIndex is a Store that can answer GetZoo from memory, with a zoo the
 // caller must not change (*bbolt.Store's LookupZoo); Decide uses it when
 // the store has it. The etcd store's GetZoo reads its own index already.
@@ -38,26 +46,34 @@ type Config struct {
 	Now func() time.Time
 	// OnUse, when not nil, is called once for every successful use of a
 	// token: a valid validation, or an allowed decision made with a token.
-	// It runs on the request's goroutine and must not block.
+	// It runs on the request's goroutine and must not block, nor keep the
+	// token: a decision's token is reused once the decision is made.
 	OnUse func(ctx context.Context, t *pb.Token, at time.Time)
 	// Tracer, when not nil, records a span for every decision made inside
 	// a recorded span (see trace.go); nil records none.
 	Tracer trace.Tracer
 }
 
-// Authority makes decisions over a store. It holds no state of its own and
-// is safe for concurrent use.
+// Authority makes decisions over a store. It holds no state of its own
+// but a pool of records that decisions decode tokens into, and is safe
+// for concurrent use.
 type Authority struct {
 	store  Store
-	zoos   zooIndex // store, when it answers zoos from memory; else nil
+	into   recordStore // store, when it decodes into the caller's record; else nil
+	zoos   zooIndex    // store, when it answers zoos from memory; else nil
 	now    func() time.Time
 	onUse  func(ctx context.Context, t *pb.Token, at time.Time)
 	tracer trace.Tracer
+	// records are plain token records Decide decodes the presented token
+	// into, each back in the pool once its decision is made.
+	records sync.Pool
 }
 
 // New returns an Authority for cfg.
 func New(cfg Config) *Authority {
 	a := &Authority{store: cfg.Store, now: cfg.Now, onUse: cfg.OnUse, tracer: cfg.Tracer}
+	a.records.New = func() any { return new(storagepb.TokenRecord) }
+	a.into, _ = cfg.Store.(recordStore)
 	a.zoos, _ = cfg.Store.(zooIndex)
 	if a.now == nil {
 		a.now = time.Now

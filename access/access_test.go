@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -210,6 +211,9 @@ func TestResolve(t *testing.T) {
 		{"", pb.Reason_REASON_MALFORMED, false},
 		{f.secrets["own"] + "x", pb.Reason_REASON_MALFORMED, false},
 	}
+	// One record reused for every ResolveInto: each verdict must be the
+	// one Resolve gives, decoded into the record.
+	var rec storagepb.TokenRecord
 	for _, tt := range tests {
 		v, err := a.Resolve(context.Background(), tt.secret)
 		if err != nil {
@@ -217,6 +221,16 @@ func TestResolve(t *testing.T) {
 		}
 		if v.Reason != tt.want || (v.Record != nil) != tt.found || v.Valid() != (tt.want == pb.Reason_REASON_VALID) || !v.At.Equal(t0) {
 			t.Errorf("Resolve(%s) = %v, record %v, at %v; want %v, %v", token.Mask(tt.secret), v.Reason, v.Record != nil, v.At, tt.want, tt.found)
+		}
+		in, err := a.ResolveInto(context.Background(), tt.secret, &rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Reason != v.Reason || !in.At.Equal(v.At) || !proto.Equal(in.Record, v.Record) || in.Policy != v.Policy {
+			t.Errorf("ResolveInto(%s) = %v, %v; Resolve gave %v, %v", token.Mask(tt.secret), in.Reason, in.Record, v.Reason, v.Record)
+		}
+		if (in.Record == &rec) != tt.found {
+			t.Errorf("ResolveInto(%s): verdict's record is the caller's = %v, want %v", token.Mask(tt.secret), in.Record == &rec, tt.found)
 		}
 		// The record is the caller's own: changing it changes nothing
 		// another caller sees.
@@ -263,5 +277,42 @@ func TestDecisionEnd(t *testing.T) {
 	}
 	if !d.ExpireTime.IsZero() {
 		t.Errorf("Decide with a token that never ends = expire %v; want zero", d.ExpireTime)
+	}
+}
+
+// TestDecideAllocates: an allowed decision with a valid token allocates
+// nothing (the token is decoded into a pooled record) and carries the
+// token's identity, also after further decisions reuse the record. Not
+// parallel: testing.AllocsPerRun refuses to run in a parallel test.
+func TestDecideAllocates(t *testing.T) {
+	f := newFixture(t)
+	a := access.New(access.Config{Store: f.store, Now: func() time.Time { return t0 }})
+	ctx := context.Background()
+	req := access.Request{Secret: f.secrets["own"], WorkspaceID: "acme", ZooID: "pub", Operation: pb.Operation_OPERATION_DOWNLOAD}
+	first, err := a.Decide(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got access.Decision
+	allocs := testing.AllocsPerRun(100, func() {
+		other := req
+		other.Secret = f.secrets["scoped"]
+		if _, err := a.Decide(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = a.Decide(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	})
+	switch {
+	case raceEnabled:
+		t.Logf("two decisions with valid tokens: %v allocations (not checked: the race detector's pool drops records)", allocs)
+	case allocs != 0:
+		t.Errorf("two decisions with valid tokens: %v allocations, want 0", allocs)
+	}
+	for _, d := range []access.Decision{first, got} {
+		if !d.Allowed || d.Anonymous() || d.WorkspaceID != "acme" || d.TokenID != f.ids["own"] || d.UserID != "alice" {
+			t.Errorf("Decide(own) = %+v; want allowed for alice's token %s, also after other decisions", d, f.ids["own"])
+		}
 	}
 }

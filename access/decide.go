@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/lifecycle"
 	"tokenauthority/policy"
@@ -34,16 +35,20 @@ type Decision struct {
 	// limit of its workspace's token policy (lifecycle.End); zero when it
 	// never does.
 	ExpireTime time.Time
-	// Token is the valid token, nil otherwise: the caller's own.
-	Token *pb.Token
+	// withToken: the decision was made with a valid token. The token
+	// itself is not kept: it was decoded into one of the authority's
+	// records, back in its pool once the decision is made.
+	withToken bool
 }
 
 // Anonymous reports whether the decision was made without a valid token.
-func (d Decision) Anonymous() bool { return d.Token == nil }
+func (d Decision) Anonymous() bool { return !d.withToken }
 
 // Decide answers req. A presented secret that is not valid is denied with
 // its reason even where no secret would have been allowed. An error is a
 // storage failure, never a denial.
+// The presented token is decoded into a record of the authority's pool
+// (with the bbolt store), so that a decision allocates nothing.
 func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
 	if a.traced(ctx) {
 		return a.decideTraced(ctx, req)
@@ -55,24 +60,30 @@ func (a *Authority) Decide(ctx context.Context, req Request) (Decision, error) {
 func (a *Authority) decide(ctx context.Context, req Request) (Decision, error) {
 	now := a.now()
 	var d Decision
+	var t *pb.Token // the valid token, nil otherwise
 	if req.Secret != "" {
-		v, err := a.resolve(ctx, req.Secret, now)
+		rec := a.records.Get().(*storagepb.TokenRecord)
+		// Nothing of the record outlives the decision: the decision copies
+		// the token's ids (strings, which reusing the record leaves as
+		// they are) and OnUse must not keep the token.
+		defer a.records.Put(rec)
+		v, err := a.resolve(ctx, req.Secret, now, rec)
 		if err != nil {
 			return Decision{}, err
 		}
 		if !v.Valid() {
 			return Decision{Reason: v.Reason}, nil
 		}
-		t := v.Token()
-		d = Decision{WorkspaceID: t.GetWorkspaceId(), TokenID: t.GetTokenId(), UserID: t.GetUserId(), Token: t, ExpireTime: v.End()}
+		t = v.Token()
+		d = Decision{WorkspaceID: t.GetWorkspaceId(), TokenID: t.GetTokenId(), UserID: t.GetUserId(), ExpireTime: v.End(), withToken: true}
 	}
 	zoo, err := a.zoo(ctx, req.WorkspaceID, req.ZooID)
 	if err != nil {
 		return Decision{}, err
 	}
-	d.Allowed, d.Reason = grant(zoo, req.WorkspaceID, req.ZooID, req.Operation, d.Token)
-	if d.Allowed && d.Token != nil {
-		a.used(ctx, d.Token, now)
+	d.Allowed, d.Reason = grant(zoo, req.WorkspaceID, req.ZooID, req.Operation, t)
+	if d.Allowed && t != nil {
+		a.used(ctx, t, now)
 	}
 	return d, nil
 }

@@ -17,9 +17,15 @@
 // is an anonymous allow: adapters must then strip any identity a client
 // sent rather than forward it. Errors are storage failures, never denials;
 // an adapter that turns an error into "allow" fails open. A verdict's
-// Record and a decision's Token are the caller's own, but a Verdict's
-// Policy is the store's, shared by every lookup: never change it. With a Config.Tracer, a decision made inside a
-// recorded span gets a span of its own (trace.go) whose attributes name the
+// Record is the caller's own, but a Verdict's Policy is the store's,
+// shared by every lookup: never change it. ResolveInto decodes the token
+// into the caller's record (a plain storagepb.TokenRecord): reusing that
+// record while a verdict's Record is still in use changes it underneath
+// (strings copied out of it stay as they were). Decide decodes into a
+// pooled record it takes back before returning, so a Decision holds the
+// token's ids but not the token, and Config.OnUse must not keep the token
+// it is given. With a Config.Tracer,
+// a decision made inside a recorded span gets a span of its own (trace.go) whose attributes name the
 // token and zoo by id and the reason; never put the secret or anything
 // derived from it there, spans leave the process.
 package access

@@ -6,6 +6,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 )
 
 // Attributes of the decision spans. They name the token and the zoo by id
@@ -34,10 +36,10 @@ func (a *Authority) traced(ctx context.Context) bool {
 
 // resolveTraced is Resolve in a span that names the matched token and
 // the verdict's reason.
-func (a *Authority) resolveTraced(ctx context.Context, secret string) (Verdict, error) {
+func (a *Authority) resolveTraced(ctx context.Context, secret string, rec *storagepb.TokenRecord) (Verdict, error) {
 	ctx, span := a.tracer.Start(ctx, SpanResolve, trace.WithSpanKind(trace.SpanKindInternal))
 	defer span.End()
-	v, err := a.resolveUsed(ctx, secret)
+	v, err := a.resolveUsed(ctx, secret, rec)
 	if err != nil {
 		storeFailed(span)
 		return v, err

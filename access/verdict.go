@@ -47,15 +47,25 @@ func (v Verdict) End() time.Time {
 // checksum is refused before the store is consulted. A valid verdict counts
 // as a use of the token.
 func (a *Authority) Resolve(ctx context.Context, secret string) (Verdict, error) {
-	if a.traced(ctx) {
-		return a.resolveTraced(ctx, secret)
-	}
-	return a.resolveUsed(ctx, secret)
+	return a.ResolveInto(ctx, secret, nil)
 }
 
-// resolveUsed is Resolve without a span.
-func (a *Authority) resolveUsed(ctx context.Context, secret string) (Verdict, error) {
-	v, err := a.resolve(ctx, secret, a.now())
+// ResolveInto is Resolve decoding the matching token into rec, an ordinary
+// record the caller owns and may reuse from one call to the next, when the
+// store can (the bbolt store): a caller that reuses one allocates nothing.
+// The verdict's Record is then rec, overwritten with its token's timestamps
+// and scope slices (see validindex.Index.LookupInto); with another store,
+// or a nil rec, it is a new record as Resolve gives.
+func (a *Authority) ResolveInto(ctx context.Context, secret string, rec *storagepb.TokenRecord) (Verdict, error) {
+	if a.traced(ctx) {
+		return a.resolveTraced(ctx, secret, rec)
+	}
+	return a.resolveUsed(ctx, secret, rec)
+}
+
+// resolveUsed is ResolveInto without a span.
+func (a *Authority) resolveUsed(ctx context.Context, secret string, rec *storagepb.TokenRecord) (Verdict, error) {
+	v, err := a.resolve(ctx, secret, a.now(), rec)
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -65,13 +75,24 @@ func (a *Authority) resolveUsed(ctx context.Context, secret string) (Verdict, er
 	return v, nil
 }
 
-// resolve is Resolve at now, without recording a use.
-func (a *Authority) resolve(ctx context.Context, secret string, now time.Time) (Verdict, error) {
+// resolve is ResolveInto at now, without recording a use.
+func (a *Authority) resolve(ctx context.Context, secret string, now time.Time, into *storagepb.TokenRecord) (Verdict, error) {
 	if token.Check(secret) != nil {
 		return Verdict{Reason: pb.Reason_REASON_MALFORMED, At: now}, nil
 	}
 	hash := token.Hash(secret)
-	rec, member, policy, err := a.store.LookupTokenWithPolicy(ctx, hash)
+	var (
+		rec    *storagepb.TokenRecord
+		member bool
+		policy *pb.TokenPolicy
+		err    error
+	)
+	if into != nil && a.into != nil {
+		rec = into
+		member, policy, err = a.into.LookupTokenInto(ctx, hash, into)
+	} else {
+		rec, member, policy, err = a.store.LookupTokenWithPolicy(ctx, hash)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return Verdict{Reason: pb.Reason_REASON_UNKNOWN, At: now}, nil
 	}

@@ -64,12 +64,18 @@ const (
 func (d *decoded) decode(enc string) {
 	if !d.fast(enc) {
 		d.reset()
-		b := unsafe.Slice(unsafe.StringData(enc), len(enc))
-		// The index never holds an encoding proto.Unmarshal refuses (it was
-		// marshalled, or decoded by the store, before it was indexed); if it
-		// did, the token would come out partial, never wrong about identity.
-		_ = proto.Unmarshal(b, &d.tok)
+		unmarshalToken(enc, &d.tok)
 	}
+}
+
+// unmarshalToken is the slow path: proto.Unmarshal of enc into t, which
+// must be zero; it copies.
+func unmarshalToken(enc string, t *pb.Token) {
+	b := unsafe.Slice(unsafe.StringData(enc), len(enc))
+	// The index never holds an encoding proto.Unmarshal refuses (it was
+	// marshalled, or decoded by the store, before it was indexed); if it
+	// did, the token would come out partial, never wrong about identity.
+	_ = proto.Unmarshal(b, t)
 }
 
 // reset makes d zero again, for reuse.
@@ -83,9 +89,15 @@ func (d *decoded) reset() {
 // with the timestamps and up to two scopes of each kind inside d. It
 // reports false on anything else.
 func (d *decoded) fast(enc string) bool {
+	ts := [4]*timestamppb.Timestamp{&d.ts[0], &d.ts[1], &d.ts[2], &d.ts[3]}
+	return fastInto(&d.tok, enc, &ts, d.ops[:0], d.zoos[:0])
+}
+
+// fastInto is fast decoding into t, which must be zero: the timestamps go
+// into ts's (create, expire, revoke, last used; a nil one is allocated),
+// the scopes are appended to ops and zoos.
+func fastInto(t *pb.Token, enc string, ts *[4]*timestamppb.Timestamp, ops []pb.Operation, zoos []string) bool {
 	b := unsafe.Slice(unsafe.StringData(enc), len(enc))
-	t := &d.tok
-	ops, zoos := d.ops[:0], d.zoos[:0]
 	var seen [4]bool
 	off := 0
 	for off < len(b) {
@@ -147,7 +159,7 @@ func (d *decoded) fast(enc string) bool {
 					return false
 				}
 				seen[0] = true
-				if t.CreateTime = d.timestamp(0, v); t.CreateTime == nil {
+				if t.CreateTime = timestamp(ts, 0, v); t.CreateTime == nil {
 					return false
 				}
 			case fExpireTime:
@@ -155,7 +167,7 @@ func (d *decoded) fast(enc string) bool {
 					return false
 				}
 				seen[1] = true
-				if t.ExpireTime = d.timestamp(1, v); t.ExpireTime == nil {
+				if t.ExpireTime = timestamp(ts, 1, v); t.ExpireTime == nil {
 					return false
 				}
 			case fRevokeTime:
@@ -163,7 +175,7 @@ func (d *decoded) fast(enc string) bool {
 					return false
 				}
 				seen[2] = true
-				if t.RevokeTime = d.timestamp(2, v); t.RevokeTime == nil {
+				if t.RevokeTime = timestamp(ts, 2, v); t.RevokeTime == nil {
 					return false
 				}
 			case fLastUsedTime:
@@ -171,7 +183,7 @@ func (d *decoded) fast(enc string) bool {
 					return false
 				}
 				seen[3] = true
-				if t.LastUsedTime = d.timestamp(3, v); t.LastUsedTime == nil {
+				if t.LastUsedTime = timestamp(ts, 3, v); t.LastUsedTime == nil {
 					return false
 				}
 			case fOperations: // packed
@@ -225,10 +237,17 @@ func consumeBytes(b []byte) ([]byte, int) {
 	return protowire.ConsumeBytes(b)
 }
 
-// timestamp decodes a google.protobuf.Timestamp into d.ts[i]; nil when the
-// encoding holds anything but its two fields.
-func (d *decoded) timestamp(i int, b []byte) *timestamppb.Timestamp {
-	ts := &d.ts[i]
+// timestamp decodes a google.protobuf.Timestamp into ts[i] (zeroed first;
+// a new one when nil); nil when the encoding holds anything but its two
+// fields.
+func timestamp(tss *[4]*timestamppb.Timestamp, i int, b []byte) *timestamppb.Timestamp {
+	ts := tss[i]
+	if ts == nil {
+		ts = new(timestamppb.Timestamp)
+		tss[i] = ts
+	} else {
+		*ts = timestamppb.Timestamp{}
+	}
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 || typ != protowire.VarintType {

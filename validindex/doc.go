@@ -17,12 +17,16 @@
 // record (secret hash, length, encoding) packed into large pointer-free
 // chunks, with nothing for the garbage collector to scan; see table. A
 // lookup reads the slot and the record and decodes it into a new record
-// the caller owns (one allocation), whose strings point into the index's
-// record; the sealed secret is not kept. Its measurements are in
+// the caller owns (Lookup: one allocation), or into a plain record the
+// caller passes and may reuse (LookupInto: none once the record has held a
+// token), whose strings point into the index's record; the sealed secret
+// is not kept. Its measurements are in
 // docs/benchmarks.md ("validindex").
 //
-// How it can hurt you: a looked-up record's strings share the index's
-// memory, and the token policies and zoos it hands out are shared by every
+// How it can hurt you: LookupInto overwrites the caller's record and what
+// its token points to (timestamps, the scopes' backing arrays): a caller
+// must not reuse a record whose token it handed on. A looked-up record's
+// strings share the index's memory, and the token policies and zoos it hands out are shared by every
 // lookup: never change them (the strings cannot be changed; the policies and
 // zoos must not be). A record replaced or deleted
 // stays in memory until its chunk is compacted and no string points into it;

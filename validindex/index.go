@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -55,6 +56,48 @@ func (x *Index) Lookup(secretHash [32]byte) (rec *storagepb.TokenRecord, member 
 		return nil, false, nil, false
 	}
 	return &d.rec, d.member, d.policy, true
+}
+
+// LookupInto is Lookup decoding into rec, an ordinary record the caller
+// owns and may reuse from one lookup to the next, so that a caller reusing
+// one allocates nothing. On a hit it overwrites rec, its token and what the
+// token points to: the token's timestamps and the backing arrays of its
+// scopes are reused (a timestamp rec's token lacks is allocated), so the
+// caller must not have handed them on; a token without scopes comes with
+// empty scope slices that keep the arrays. On a miss rec is left as it was.
+// The strings share the index's memory, which is never changed.
+func (x *Index) LookupInto(secretHash [32]byte, rec *storagepb.TokenRecord) (member bool, policy *pb.TokenPolicy, ok bool) {
+	t := rec.GetToken()
+	if t == nil {
+		t = new(pb.Token)
+	}
+	ts := [4]*timestamppb.Timestamp{t.CreateTime, t.ExpireTime, t.RevokeTime, t.LastUsedTime}
+	ops, zoos := t.Operations[:0], t.Zoos[:0]
+	x.mu.RLock()
+	r, _, ok := x.tokens.get(&secretHash)
+	if !ok {
+		x.mu.RUnlock()
+		return false, nil, false
+	}
+	enc, p, s := splitRefs(r)
+	member, policy = x.cells.pairs.cells[p].member, x.cells.spaces.cells[s].policy
+	*t = pb.Token{}
+	if !fastInto(t, enc, &ts, ops, zoos) {
+		*t = pb.Token{}
+		unmarshalToken(enc, t)
+	} else {
+		// A token without scopes keeps the empty arrays (no scope either
+		// way), for the next token that has some.
+		if t.Operations == nil {
+			t.Operations = ops[:0:cap(ops)]
+		}
+		if t.Zoos == nil {
+			t.Zoos = zoos[:0:cap(zoos)]
+		}
+	}
+	x.mu.RUnlock()
+	*rec = storagepb.TokenRecord{Token: t, SecretHash: append(rec.SecretHash[:0], secretHash[:]...)}
+	return member, policy, true
 }
 
 // Has reports whether a token's secret hashes to secretHash, decoding

@@ -3,9 +3,11 @@ package validindex_test
 import (
 	"crypto/sha256"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -127,5 +129,74 @@ func TestLookupOwned(t *testing.T) {
 		if got := x.Has(hash(tt.id)); got != tt.want {
 			t.Errorf("Has(%s) = %v, want %v", tt.id, got, tt.want)
 		}
+	}
+}
+
+// TestLookupInto checks that LookupInto fills a record the caller reuses
+// with each token as stored, whatever the record held before (a token
+// with more timestamps and scopes, one changed by the caller), leaves it
+// alone on a miss, and allocates nothing once the record has held a token
+// of the same shape.
+func TestLookupInto(t *testing.T) {
+	// Not parallel: testing.AllocsPerRun refuses to run in a parallel test.
+	full := rec("full", "acme", "ann")
+	full.Token.CreateTime = timestamppb.New(time.Unix(100, 5))
+	full.Token.ExpireTime = timestamppb.New(time.Unix(200, 0))
+	full.Token.RevokeTime = timestamppb.New(time.Unix(150, 0))
+	full.Token.LastUsedTime = timestamppb.New(time.Unix(120, 0))
+	full.Token.Operations = []pb.Operation{pb.Operation_OPERATION_DOWNLOAD, pb.Operation_OPERATION_CLOUD_INFERENCE}
+	full.Token.Zoos = []string{"z1", "z2", "z3"}
+	full.Token.State = pb.TokenState_TOKEN_STATE_REVOKED
+	bare := rec("bare", "acme", "bob")
+	x, err := validindex.Load(2, func(l *validindex.Loader) error {
+		l.Workspace("acme", nil)
+		l.Member("acme", "ann")
+		l.Token(full)
+		l.Token(bare)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got storagepb.TokenRecord
+	for _, tt := range []struct {
+		name   string
+		id     string
+		want   *storagepb.TokenRecord
+		member bool
+	}{
+		{"full into an empty record", "full", full, true},
+		{"bare over full", "bare", bare, false},
+		{"full over bare", "full", full, true},
+		{"full again", "full", full, true},
+	} {
+		member, _, ok := x.LookupInto(hash(tt.id), &got)
+		if !ok {
+			t.Fatalf("%s: LookupInto(%s) found nothing", tt.name, tt.id)
+		}
+		if member != tt.member || !proto.Equal(&got, tt.want) {
+			t.Errorf("%s: LookupInto(%s) = %v, member %v; want %v, %v", tt.name, tt.id, &got, member, tt.want, tt.member)
+		}
+		// The caller changes what it got: the next lookup must not see it.
+		got.Token.TokenId = "changed"
+		if len(got.Token.Zoos) > 0 {
+			got.Token.Zoos[0] = "changed"
+			got.Token.CreateTime.Seconds = -1
+		}
+		got.SecretHash[0]++
+	}
+	before := proto.Clone(&got)
+	if _, _, ok := x.LookupInto(hash("none"), &got); ok || !proto.Equal(&got, before) {
+		t.Errorf("LookupInto(none) = %v, record %v; want false and the record unchanged", ok, &got)
+	}
+	if again, _, _, _ := x.Lookup(hash("full")); !proto.Equal(again, full) {
+		t.Errorf("Lookup(full) after the caller changed its records = %v, want %v", again, full)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, _, ok := x.LookupInto(hash("full"), &got); !ok {
+			t.Fatal("LookupInto(full) found nothing")
+		}
+	}); n != 0 {
+		t.Errorf("LookupInto into a reused record: %v allocations, want 0", n)
 	}
 }

@@ -22,9 +22,10 @@
 //     Options.Timeout. Close waits for queued writes; call it after the
 //     servers that write have stopped, or their writes fail with ErrClosed.
 //   - Returned messages are copies, possibly stale at once, except
-//     LookupTokenWithPolicy's (and LookupToken's): its strings share the
-//     index's memory and its policy is shared by every lookup; never change
-//     them.
+//     LookupTokenWithPolicy's, LookupTokenInto's and LookupToken's: their
+//     strings share the index's memory and the policy is shared by every
+//     lookup; never change the policy. LookupTokenInto overwrites the
+//     caller's record, its token's timestamps and scope slices.
 //   - Write closures may run more than once: compute every time and id
 //     before the call. A housekeeping write made while serving a request
 //     that is not the request's change must use audit.Without, or it

@@ -140,6 +140,23 @@ func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) 
 	return rec, member, policy, nil
 }
 
+// LookupTokenInto is LookupTokenWithPolicy decoding into rec, a record the
+// caller owns and may reuse (see validindex.Index.LookupInto): a caller
+// that reuses one allocates nothing. On a miss rec is left as it was.
+func (s *Store) LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *storagepb.TokenRecord) (member bool, policy *pb.TokenPolicy, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, nil, err
+	}
+	if s.closed.Load() {
+		return false, nil, storage.ErrClosed
+	}
+	member, policy, ok := s.index.LookupInto(secretHash, rec)
+	if !ok {
+		return false, nil, errTokenBySecret
+	}
+	return member, policy, nil
+}
+
 // GetTokenPolicy returns a workspace's token policy (nil: none);
 // ErrNotFound if the workspace does not exist.
 func (s *Store) GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.TokenPolicy, error) {
