@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -260,7 +259,8 @@ func checkGatewayHeaders(t *testing.T, addr string, up *upstream, z gatewayZoos)
 // not nil).
 func runGateway(t *testing.T, name string, cmd *exec.Cmd, stop os.Signal, listen string, logs func() string) {
 	t.Helper()
-	var out bytes.Buffer
+	// Read while the process writes to it, so it must be safe to share.
+	var out teststack.Logs
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
