@@ -28,13 +28,21 @@ func GCPercent(indexBytes int64) int {
 // then the operator has chosen. It is for the process that owns the
 // daemon, since the setting is the whole process's.
 func (d *Daemon) TuneGC(gogc string) {
-	sized, ok := d.store.(interface{ IndexBytes() int64 })
-	if gogc != "" || !ok {
+	if gogc != "" {
 		return
 	}
-	n := sized.IndexBytes()
+	n := d.IndexBytes()
 	if p := GCPercent(n); p < 100 {
 		debug.SetGCPercent(p)
 		d.log.Info("garbage collector paced to the validation index", slog.Int("gc_percent", p), slog.Int64("index_bytes", n))
 	}
+}
+
+// IndexBytes is about how much memory the store's validation index takes
+// (its record chunks, slots and cells); 0 for a store that does not say.
+func (d *Daemon) IndexBytes() int64 {
+	if sized, ok := d.store.(interface{ IndexBytes() int64 }); ok {
+		return sized.IndexBytes()
+	}
+	return 0
 }

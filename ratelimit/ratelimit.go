@@ -4,6 +4,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,6 +105,10 @@ func (l *Limiter) allow(k key) (bool, time.Duration) {
 			l.sweep(now)
 		}
 		b = rate.NewLimiter(l.limit, l.burst)
+		// The bucket outlives this call: its name is copied so that it does
+		// not pin the memory the caller's string points into (a token id
+		// from the validation index's 32 MiB record chunks).
+		k.name = strings.Clone(k.name)
 		l.buckets[k] = b
 	}
 	l.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -91,7 +92,14 @@ func (r *Recorder) Seen(tokenID string, at time.Time) {
 	n := at.UnixNano()
 	sh := &r.shards[maphash.String(r.seed, tokenID)%shardCount]
 	sh.mu.Lock()
-	if n > sh.uses[tokenID] {
+	old, ok := sh.uses[tokenID]
+	if !ok {
+		// The table keeps the id past this call: a copy, so that it does
+		// not pin the memory the caller's string points into (the
+		// validation index's record chunks, 32 MiB each).
+		tokenID = strings.Clone(tokenID)
+	}
+	if n > old {
 		sh.uses[tokenID] = n
 	}
 	sh.mu.Unlock()

@@ -161,7 +161,8 @@ func (x *Index) Len() int {
 }
 
 // Bytes is about how much memory the index's tokens take: their records'
-// chunks, the slots, and the membership and workspace cells. Only the
+// chunks (also dropped ones something still references), the slots, and
+// the membership and workspace cells. Only the
 // workspace cells hold pointers: the garbage collector marks the rest
 // without scanning it.
 func (x *Index) Bytes() int64 {
@@ -172,7 +173,7 @@ func (x *Index) Bytes() int64 {
 	for _, c := range x.tokens.chunks {
 		n += int64(cap(c.mem))
 	}
-	return n
+	return n + x.tokens.retainedBytes()
 }
 
 // Apply makes the batch's changes visible, all at once.

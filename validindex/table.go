@@ -3,7 +3,9 @@ package validindex
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"unsafe"
+	"weak"
 )
 
 // table maps secret hashes to token encodings. A lookup is one random read
@@ -33,6 +35,17 @@ type table struct {
 	free   []int   // numbers of dropped chunks, for reuse
 	cur    int     // number of the chunk being appended to; 0: none yet
 	chunk  int     // bytes of a chunk: chunkSize, smaller in tests
+	// dropped are the chunks compaction dropped, tracked weakly: a string
+	// handed out from one keeps it alive, and retainedBytes counts it
+	// until the garbage collector frees it.
+	dropped []droppedChunk
+}
+
+// droppedChunk is a chunk compaction dropped, by a weak pointer to its
+// first byte.
+type droppedChunk struct {
+	first weak.Pointer[byte]
+	size  int
 }
 
 // chunk is one allocation of records.
@@ -272,10 +285,26 @@ func (t *table) compact() {
 		enc := unsafe.Slice((*byte)(unsafe.Add(rec, recordHead)), n)
 		t.slots[i] = s&^(1<<32-1) | t.add(h, enc)
 	}
+	t.dropped = slices.DeleteFunc(t.dropped, func(d droppedChunk) bool { return d.first.Value() == nil })
 	for num := range from {
+		if mem := t.chunks[num].mem; cap(mem) > 0 {
+			t.dropped = append(t.dropped, droppedChunk{first: weak.Make(&mem[:1][0]), size: cap(mem)})
+		}
 		t.chunks[num] = chunk{}
 		t.free = append(t.free, num)
 	}
+}
+
+// retainedBytes is the memory of dropped chunks that something still
+// references, so that the garbage collector could not free it yet.
+func (t *table) retainedBytes() int64 {
+	var n int64
+	for _, d := range t.dropped {
+		if d.first.Value() != nil {
+			n += int64(d.size)
+		}
+	}
+	return n
 }
 
 // each calls f with every record's encoding.
