@@ -26,7 +26,10 @@ type Engine interface {
 	// returns ErrConflict, with nothing written. ErrUnavailable means the
 	// engine could not reach its store; if that happened during the commit
 	// the writes may or may not have landed: write so a retry is harmless.
-	Update(ctx context.Context, fn func(Tx) error) error
+	// rev is the revision the commit got in the change feed (0 when fn
+	// wrote nothing): a reader of the feed has seen the write once it has
+	// seen rev.
+	Update(ctx context.Context, fn func(Tx) error) (rev int64, err error)
 
 	// Limits is the most one Update may hold; see EngineLimits.
 	Limits() EngineLimits

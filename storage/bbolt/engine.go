@@ -130,10 +130,11 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 
 // Update runs fn in one bbolt read-write transaction (bbolt runs fn once,
 // but callers must not rely on it: another engine reruns it).
-func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	wrote := false
+func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
+	var rev int64
 	err := e.use(ctx, func() error {
 		return e.db.Update(func(btx *bolt.Tx) error {
+			rev = 0
 			tx := &engineTx{b: btx.Bucket(engineData), w: storage.NewWriteSet(e.limits)}
 			if err := fn(tx); err != nil {
 				return err
@@ -144,14 +145,18 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
 			if len(tx.w.Changes()) == 0 {
 				return nil
 			}
-			wrote = true
-			return e.appendJournal(btx, tx.w.Changes())
+			var err error
+			rev, err = e.appendJournal(btx, tx.w.Changes())
+			return err
 		})
 	})
-	if wrote && err == nil {
+	if err != nil {
+		return 0, err
+	}
+	if rev > 0 {
 		e.notify()
 	}
-	return err
+	return rev, nil
 }
 
 // Revision returns the last committed revision.

@@ -110,7 +110,7 @@ func engineCrashChild(path string) {
 		wg.Go(func() {
 			for i := 0; time.Now().Before(deadline); i++ {
 				id := fmt.Sprintf("w%d-%06d", w, i)
-				err := e.Update(context.Background(), func(tx storage.Tx) error {
+				_, err := e.Update(context.Background(), func(tx storage.Tx) error {
 					n := 0
 					v, err := tx.Get([]byte("count"))
 					if err == nil {

@@ -17,19 +17,19 @@ const feedPage = 256
 // appendJournal gives the transaction the next revision, journals its
 // changes under it and trims the journal to its length; all in btx, so the
 // journal commits (and survives a crash) exactly with the data.
-func (e *Engine) appendJournal(btx *bolt.Tx, changes []storage.Change) error {
+func (e *Engine) appendJournal(btx *bolt.Tx, changes []storage.Change) (int64, error) {
 	rev := metaInt(btx, metaRevision) + 1
 	j := btx.Bucket(engineJournal)
 	if err := j.Put(revKey(rev), encodeChanges(changes)); err != nil {
-		return err
+		return 0, err
 	}
 	if err := putMetaInt(btx, metaRevision, rev); err != nil {
-		return err
+		return 0, err
 	}
 	if rev-metaInt(btx, metaCompacted) > e.journal {
-		return trimJournal(btx, rev-e.journal)
+		return rev, trimJournal(btx, rev-e.journal)
 	}
-	return nil
+	return rev, nil
 }
 
 // TrimJournal drops the journal up to and including revision through, as

@@ -58,7 +58,7 @@ func TestEngineJournalLength(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = e.Close() })
 	for i := range 4 {
-		err := e.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte("k"), []byte{byte(i)}) })
+		_, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte("k"), []byte{byte(i)}) })
 		if err != nil {
 			t.Fatalf("Update %d = %v", i, err)
 		}

@@ -99,8 +99,10 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 
 // Update runs fn and commits its writes if nothing it read changed,
 // rerunning fn otherwise (see Engine).
-func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	return e.retry(ctx, func() error {
+func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
+	var rev int64
+	err := e.retry(ctx, func() error {
+		rev = 0
 		tx := e.newTx(ctx, storage.NewWriteSet(e.limits))
 		if err := fn(tx); err != nil {
 			return err
@@ -111,8 +113,14 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		if len(tx.w.Changes()) == 0 {
 			return nil // every read was at one revision: nothing to check
 		}
-		return tx.commit()
+		var err error
+		rev, err = tx.commit()
+		return err
 	})
+	if err != nil {
+		return 0, err
+	}
+	return rev, nil
 }
 
 // retry runs try, with backoff, until it returns anything but errConflict
@@ -291,7 +299,7 @@ func (x *engineTx) Delete(key []byte) error {
 
 // commit sends the write set in one Txn guarded by the reads' compares;
 // errConflict means a compare failed and the closure must run again.
-func (x *engineTx) commit() error {
+func (x *engineTx) commit() (int64, error) {
 	ops := make([]clientv3.Op, 0, len(x.w.Changes()))
 	for _, ch := range x.w.Changes() {
 		k := x.e.prefix + string(ch.Key)
@@ -304,12 +312,12 @@ func (x *engineTx) commit() error {
 	resp, err := x.e.cli.Txn(x.t.ctx).If(x.t.compares()...).Then(ops...).Commit()
 	if err != nil {
 		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrCompacted) {
-			return errConflict
+			return 0, errConflict
 		}
-		return unavailable(x.t.ctx, err)
+		return 0, unavailable(x.t.ctx, err)
 	}
 	if !resp.Succeeded {
-		return errConflict
+		return 0, errConflict
 	}
-	return nil
+	return resp.Header.Revision, nil
 }

@@ -70,7 +70,7 @@ func TestEngineGivesUpWithErrConflict(t *testing.T) {
 			e := etcd.NewEngine(cli, etcd.EngineOptions{Prefix: prefix, MaxAttempts: tt.attempts})
 			t.Cleanup(func() { _ = e.Close() })
 			runs := 0
-			err := e.Update(ctx, func(tx storage.Tx) error {
+			_, err := e.Update(ctx, func(tx storage.Tx) error {
 				runs++
 				if _, err := tx.Get([]byte("read")); err != nil && !errors.Is(err, storage.ErrNotFound) {
 					return err

@@ -70,7 +70,7 @@ func engineCtx(t *testing.T) context.Context {
 // enginePut commits key=value pairs in one transaction.
 func enginePut(t testing.TB, ctx context.Context, e storage.Engine, kv ...string) {
 	t.Helper()
-	err := e.Update(ctx, func(tx storage.Tx) error {
+	_, err := e.Update(ctx, func(tx storage.Tx) error {
 		for i := 0; i < len(kv); i += 2 {
 			if err := tx.Put([]byte(kv[i]), []byte(kv[i+1])); err != nil {
 				return err
@@ -122,7 +122,7 @@ func testEngineGetPutDelete(t *testing.T, u EngineUnderTest) {
 	if got, err := engineGet(t, ctx, e, "a"); err != nil || got != "2" {
 		t.Fatalf("Get(a) after overwrite = %q, %v; want 2", got, err)
 	}
-	err := e.Update(ctx, func(tx storage.Tx) error {
+	_, err := e.Update(ctx, func(tx storage.Tx) error {
 		if err := tx.Delete([]byte("a")); err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func testEngineGetPutDelete(t *testing.T, u EngineUnderTest) {
 		t.Fatalf("View = %v", err)
 	}
 	for _, name := range []string{"Get", "Put"} {
-		err := e.Update(ctx, func(tx storage.Tx) error {
+		_, err := e.Update(ctx, func(tx storage.Tx) error {
 			if name == "Get" {
 				_, err := tx.Get(nil)
 				return err
@@ -241,7 +241,7 @@ func testEngineRangeSeesOwnWrites(t *testing.T, u EngineUnderTest) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			sentinel := errors.New("roll back")
-			err := e.Update(ctx, func(tx storage.Tx) error {
+			_, err := e.Update(ctx, func(tx storage.Tx) error {
 				for _, k := range []string{"k0", "k1", "k4", "k6"} {
 					if err := tx.Put([]byte(k), []byte("new")); err != nil {
 						return err
@@ -276,7 +276,7 @@ func testEngineFailedUpdateWritesNothing(t *testing.T, u EngineUnderTest) {
 		t.Fatalf("Revision = %v", err)
 	}
 	boom := errors.New("boom")
-	err = e.Update(ctx, func(tx storage.Tx) error {
+	_, err = e.Update(ctx, func(tx storage.Tx) error {
 		if err := tx.Put([]byte("a"), []byte("2")); err != nil {
 			return err
 		}

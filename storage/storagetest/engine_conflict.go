@@ -24,7 +24,7 @@ func testEngineIsolation(t *testing.T, u EngineUnderTest) {
 		defer wg.Done()
 		for i := 1; i <= rounds; i++ {
 			v := []byte(strconv.Itoa(i))
-			err := e.Update(ctx, func(tx storage.Tx) error {
+			_, err := e.Update(ctx, func(tx storage.Tx) error {
 				if err := tx.Put([]byte("x"), v); err != nil {
 					return err
 				}
@@ -84,7 +84,7 @@ func testEngineConcurrentIncrements(t *testing.T, u EngineUnderTest) {
 		go func() {
 			defer wg.Done()
 			for range each {
-				err := e.Update(ctx, func(tx storage.Tx) error {
+				_, err := e.Update(ctx, func(tx storage.Tx) error {
 					n := 0
 					v, err := tx.Get([]byte("counter"))
 					switch {
@@ -123,7 +123,7 @@ func testEngineRangeConflicts(t *testing.T, u EngineUnderTest) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := e.Update(ctx, func(tx storage.Tx) error {
+			_, err := e.Update(ctx, func(tx storage.Tx) error {
 				n := 0
 				err := storage.RangePrefix(tx, []byte("slot/"), 0, func(_, _ []byte) error { n++; return nil })
 				if err != nil || n >= slots {

@@ -82,18 +82,23 @@ var feedTxs = []struct {
 }
 
 // commitFeedTxs commits feedTxs (with a no-op Update between, which must
-// not reach the feed) and returns the revision after each.
+// not reach the feed and reports revision 0) and returns the revision
+// each commit reported, checked against Revision read right after it.
 func commitFeedTxs(t testing.TB, ctx context.Context, e storage.Engine) []int64 {
 	t.Helper()
 	var revs []int64
 	for i, tx := range feedTxs {
-		if err := e.Update(ctx, tx.fn); err != nil {
+		rev, err := e.Update(ctx, tx.fn)
+		if err != nil {
 			t.Fatalf("Update %d = %v", i, err)
 		}
-		revs = append(revs, engineRevision(t, ctx, e))
+		if after := engineRevision(t, ctx, e); rev <= 0 || rev > after {
+			t.Errorf("Update %d reported revision %d, Revision right after it is %d", i, rev, after)
+		}
+		revs = append(revs, rev)
 		noop := func(tx storage.Tx) error { return tx.Delete([]byte("never-there")) }
-		if err := e.Update(ctx, noop); err != nil {
-			t.Fatalf("no-op Update = %v", err)
+		if rev, err := e.Update(ctx, noop); err != nil || rev != 0 {
+			t.Fatalf("no-op Update = %d, %v; want 0, nil", rev, err)
 		}
 	}
 	return revs
@@ -122,14 +127,12 @@ func expectFeed(t testing.TB, ch <-chan storage.ChangeBatch, after int64, want [
 	return revs
 }
 
-// checkRevs checks fed revisions against Revision read after each commit:
-// it is the commit's revision or later (on etcd, other prefixes' writes
-// move it too), and before the next commit's.
+// checkRevs checks fed revisions against the ones the commits reported.
 func checkRevs(t testing.TB, committed, fed []int64) {
 	t.Helper()
 	for i, rev := range fed {
-		if committed[i] < rev || (i+1 < len(fed) && committed[i] >= fed[i+1]) {
-			t.Errorf("transaction %d fed at revision %d; Revision after its commit was %d (fed %v, Revision %v)", i, rev, committed[i], fed, committed)
+		if committed[i] != rev {
+			t.Errorf("transaction %d fed at revision %d; its commit reported %d (fed %v, reported %v)", i, rev, committed[i], fed, committed)
 		}
 	}
 }
@@ -213,7 +216,7 @@ func testEngineClose(t *testing.T, u EngineUnderTest) {
 	}
 	calls := map[string]func() error{
 		"View":   func() error { return e.View(ctx, func(storage.ReadTx) error { return nil }) },
-		"Update": func() error { return e.Update(ctx, func(storage.Tx) error { return nil }) },
+		"Update": func() error { _, err := e.Update(ctx, func(storage.Tx) error { return nil }); return err },
 		"Changes": func() error {
 			_, err := e.Changes(ctx, 0)
 			return err

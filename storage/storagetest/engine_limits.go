@@ -52,7 +52,7 @@ func testEngineLimits(t *testing.T, u EngineUnderTest) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := e.Update(ctx, tt.fn); !errors.Is(err, storage.ErrTooLarge) {
+			if _, err := e.Update(ctx, tt.fn); !errors.Is(err, storage.ErrTooLarge) {
 				t.Fatalf("Update = %v, want ErrTooLarge", err)
 			}
 			var n int
@@ -99,7 +99,7 @@ func testEngineLimits(t *testing.T, u EngineUnderTest) {
 	}
 	for _, tt := range atLimit {
 		t.Run("at the limit/"+tt.name, func(t *testing.T) {
-			if err := e.Update(ctx, tt.fn); err != nil {
+			if _, err := e.Update(ctx, tt.fn); err != nil {
 				t.Fatalf("Update at the limit (%+v) = %v", lim, err)
 			}
 		})
