@@ -70,6 +70,11 @@ type ReadTx interface {
 	// non-nil error from fn stops the walk and is returned. Inside Update
 	// it sees the transaction's own earlier writes; fn must not write.
 	Range(start, end []byte, limit int, fn func(key, value []byte) error) error
+
+	// RangeReverse is Range in descending key order: the keys of
+	// [start, end) from the last, at most limit of them (end nil: no upper
+	// bound). Lists that show the newest first use it.
+	RangeReverse(start, end []byte, limit int, fn func(key, value []byte) error) error
 }
 
 // Tx is a read-write transaction: ReadTx plus writes, which take effect

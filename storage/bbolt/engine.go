@@ -203,6 +203,28 @@ func (t *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte
 	return nil
 }
 
+func (t *engineTx) RangeReverse(start, end []byte, limit int, fn func(key, value []byte) error) error {
+	c := t.b.Cursor()
+	var k, v []byte
+	if end == nil {
+		k, v = c.Last()
+	} else if k, v = c.Seek(end); k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for n := 0; k != nil && bytes.Compare(k, start) >= 0; k, v = c.Prev() {
+		if limit > 0 && n == limit {
+			return nil
+		}
+		n++
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *engineTx) Put(key, value []byte) error {
 	// bbolt keeps the slices until commit: hand it the write set's copies.
 	ch, err := t.w.Note(key, value, false)

@@ -216,6 +216,23 @@ func (x *engineTx) checkReads() error {
 }
 
 func (x *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte) error) error {
+	return x.rangeKeys(start, end, limit, false, fn)
+}
+
+func (x *engineTx) RangeReverse(start, end []byte, limit int, fn func(key, value []byte) error) error {
+	return x.rangeKeys(start, end, limit, true, fn)
+}
+
+// rangeKeys is Range, or RangeReverse when desc: etcd's keys merged with
+// the transaction's own writes, in the order asked.
+func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(key, value []byte) error) error {
+	// before reports whether a comes before b in the order asked.
+	before := func(a, b []byte) int {
+		if desc {
+			return bytes.Compare(b, a)
+		}
+		return bytes.Compare(a, b)
+	}
 	pstart, pend := x.e.prefix+string(start), prefixEnd(x.e.prefix)
 	if end != nil {
 		pend = x.e.prefix + string(end)
@@ -232,13 +249,17 @@ func (x *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte
 				own = append(own, ch)
 			}
 		}
-		slices.SortFunc(own, func(a, b storage.Change) int { return bytes.Compare(a.Key, b.Key) })
+		slices.SortFunc(own, func(a, b storage.Change) int { return before(a.Key, b.Key) })
 	}
 	fetch := int64(0)
 	if limit > 0 {
 		fetch = int64(limit + len(own))
 	}
-	kvs, err := x.t.list(pstart, pend, fetch)
+	var opts []clientv3.OpOption
+	if desc {
+		opts = append(opts, clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
+	}
+	kvs, err := x.t.list(pstart, pend, fetch, opts...)
 	if err != nil {
 		return err
 	}
@@ -256,7 +277,7 @@ func (x *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte
 	i := 0
 	for _, kv := range kvs {
 		k := kv.Key[len(x.e.prefix):]
-		for ; i < len(own) && bytes.Compare(own[i].Key, k) <= 0; i++ {
+		for ; i < len(own) && before(own[i].Key, k) <= 0; i++ {
 			same := bytes.Equal(own[i].Key, k)
 			if !own[i].Delete {
 				if stop, err := emit(own[i].Key, own[i].Value); stop || err != nil {

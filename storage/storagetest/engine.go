@@ -95,14 +95,19 @@ func engineGet(t testing.TB, ctx context.Context, e storage.Engine, key string) 
 	return v, err
 }
 
-// engineRangeAll lists [start, end) with limit as "k=v" strings.
-func engineRangeAll(tx storage.ReadTx, start, end string, limit int) ([]string, error) {
+// engineRangeAll lists [start, end) with limit as "k=v" strings, with
+// RangeReverse when reverse.
+func engineRangeAll(tx storage.ReadTx, start, end string, limit int, reverse bool) ([]string, error) {
 	var endB []byte
 	if end != "" {
 		endB = []byte(end)
 	}
 	var got []string
-	err := tx.Range([]byte(start), endB, limit, func(k, v []byte) error {
+	walk := tx.Range
+	if reverse {
+		walk = tx.RangeReverse
+	}
+	err := walk([]byte(start), endB, limit, func(k, v []byte) error {
 		got = append(got, string(k)+"="+string(v))
 		return nil
 	})
@@ -175,26 +180,32 @@ func testEngineRange(t *testing.T, u EngineUnderTest) {
 		name       string
 		start, end string
 		limit      int
+		reverse    bool
 		want       []string
 	}{
-		{"all in key order", "", "", 0, []string{"a=0", "b/1=1", "b/10=10", "b/2=2", "b/3=3", "c=4"}},
-		{"end excluded", "b/1", "b/3", 0, []string{"b/1=1", "b/10=10", "b/2=2"}},
-		{"limit", "b/", "", 2, []string{"b/1=1", "b/10=10"}},
-		{"empty range", "d", "e", 0, nil},
+		{"all in key order", "", "", 0, false, []string{"a=0", "b/1=1", "b/10=10", "b/2=2", "b/3=3", "c=4"}},
+		{"end excluded", "b/1", "b/3", 0, false, []string{"b/1=1", "b/10=10", "b/2=2"}},
+		{"limit", "b/", "", 2, false, []string{"b/1=1", "b/10=10"}},
+		{"empty range", "d", "e", 0, false, nil},
+		{"reverse all", "", "", 0, true, []string{"c=4", "b/3=3", "b/2=2", "b/10=10", "b/1=1", "a=0"}},
+		{"reverse end excluded", "b/1", "b/3", 0, true, []string{"b/2=2", "b/10=10", "b/1=1"}},
+		{"reverse end between keys", "b/", "b/25", 0, true, []string{"b/2=2", "b/10=10", "b/1=1"}},
+		{"reverse limit", "b/", "c", 2, true, []string{"b/3=3", "b/2=2"}},
+		{"reverse empty range", "d", "e", 0, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			err := e.View(ctx, func(tx storage.ReadTx) error {
 				var err error
-				got, err = engineRangeAll(tx, tt.start, tt.end, tt.limit)
+				got, err = engineRangeAll(tx, tt.start, tt.end, tt.limit, tt.reverse)
 				return err
 			})
 			if err != nil {
 				t.Fatalf("View = %v", err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Range(%q, %q, %d) (-want +got):\n%s", tt.start, tt.end, tt.limit, diff)
+				t.Errorf("Range(%q, %q, %d, reverse %v) (-want +got):\n%s", tt.start, tt.end, tt.limit, tt.reverse, diff)
 			}
 		})
 	}
@@ -229,13 +240,16 @@ func testEngineRangeSeesOwnWrites(t *testing.T, u EngineUnderTest) {
 	ctx, e := engineCtx(t), u.Engine
 	enginePut(t, ctx, e, "k1", "old", "k3", "old", "k5", "old")
 	tests := []struct {
-		name  string
-		limit int
-		want  []string
+		name    string
+		limit   int
+		reverse bool
+		want    []string
 	}{
-		{"no limit", 0, []string{"k0=new", "k1=new", "k4=new", "k6=new"}},
-		{"limit 2", 2, []string{"k0=new", "k1=new"}},
-		{"limit 3", 3, []string{"k0=new", "k1=new", "k4=new"}},
+		{"no limit", 0, false, []string{"k0=new", "k1=new", "k4=new", "k6=new"}},
+		{"limit 2", 2, false, []string{"k0=new", "k1=new"}},
+		{"limit 3", 3, false, []string{"k0=new", "k1=new", "k4=new"}},
+		{"reverse", 0, true, []string{"k6=new", "k4=new", "k1=new", "k0=new"}},
+		{"reverse limit 2", 2, true, []string{"k6=new", "k4=new"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,7 +267,7 @@ func testEngineRangeSeesOwnWrites(t *testing.T, u EngineUnderTest) {
 					}
 				}
 				var err error
-				if got, err = engineRangeAll(tx, "k", "l", tt.limit); err != nil {
+				if got, err = engineRangeAll(tx, "k", "l", tt.limit, tt.reverse); err != nil {
 					return err
 				}
 				return sentinel

@@ -53,7 +53,7 @@ func testEngineIsolation(t *testing.T, u EngineUnderTest) {
 					if err != nil {
 						return err
 					}
-					got, err := engineRangeAll(tx, "x", "z", 0)
+					got, err := engineRangeAll(tx, "x", "z", 0, false)
 					if err != nil {
 						return err
 					}
