@@ -286,6 +286,8 @@ func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(ke
 			}
 			if same {
 				k = nil
+				i++
+				break
 			}
 		}
 		if k == nil {
