@@ -22,6 +22,8 @@ import (
 type cells struct {
 	pairs  numbered[Member, pairCell]
 	spaces numbered[string, spaceCell]
+	// existing counts the workspaces that exist.
+	existing int
 }
 
 // pairCell is one (workspace, user) pair's membership.
@@ -122,10 +124,16 @@ func (c *cells) setMember(m Member, present bool) {
 func (c *cells) setWorkspace(id string, p *pb.TokenPolicy, exists bool) {
 	if exists {
 		i := c.space(id)
+		if !c.spaces.cells[i].exists {
+			c.existing++
+		}
 		c.spaces.cells[i].exists, c.spaces.cells[i].policy = true, p
 		return
 	}
 	if i, ok := c.spaces.of[id]; ok {
+		if c.spaces.cells[i].exists {
+			c.existing--
+		}
 		c.spaces.cells[i].exists, c.spaces.cells[i].policy = false, nil
 		c.tidySpace(id, i)
 	}

@@ -153,6 +153,13 @@ func (x *Index) Each(f func(t *pb.Token, policy *pb.TokenPolicy)) {
 	})
 }
 
+// Workspaces is the number of workspaces indexed.
+func (x *Index) Workspaces() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.cells.existing
+}
+
 // Len is the number of tokens indexed.
 func (x *Index) Len() int {
 	x.mu.RLock()

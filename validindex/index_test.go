@@ -38,6 +38,9 @@ func TestIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := x.Workspaces(); n != 1 {
+		t.Errorf("Workspaces after load = %d, want 1", n)
+	}
 	type want struct {
 		id     string // "" when not found
 		member bool
@@ -88,6 +91,19 @@ func TestIndex(t *testing.T) {
 	}
 	if n := x.Len(); n != 2 {
 		t.Errorf("Len = %d, want 2", n)
+	}
+	if n := x.Workspaces(); n != 0 {
+		t.Errorf("Workspaces after the delete = %d, want 0", n)
+	}
+	b := &validindex.Batch{}
+	b.PutWorkspace("acme", nil)
+	b.PutWorkspace("beta", nil)
+	x.Apply(b)
+	b = &validindex.Batch{}
+	b.PutWorkspace("acme", policy) // an update counts once
+	x.Apply(b)
+	if n := x.Workspaces(); n != 2 {
+		t.Errorf("Workspaces after two puts and an update = %d, want 2", n)
 	}
 }
 
