@@ -62,3 +62,20 @@ func (s *Store) SetKeyChecks(ctx context.Context, c map[uint32][]byte) error { r
 func (s *Store) SealedSample(ctx context.Context) (storage.Sealed, error) {
 	return storage.Sealed{}, errTodoA
 }
+
+// Stubs of the key tools' extras (daemon/keys.go).
+
+type ResealOptions struct {
+	Batch       int
+	AfterCommit func(ResealProgress)
+}
+
+type ResealProgress struct{ Sealed, Resealed, Changed, Commits int }
+
+func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(sealed, aad []byte) ([]byte, error)) (ResealProgress, error) {
+	return ResealProgress{}, errTodoA
+}
+func (s *Store) ForEachSealed(ctx context.Context, fn func(sealed, aad []byte) error) error {
+	return errTodoA
+}
+func (s *Store) DeleteKeyCheck(ctx context.Context, id uint32) error { return errTodoA }
