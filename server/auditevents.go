@@ -117,5 +117,5 @@ func (s *Server) verifyAuditLog(ctx context.Context, _ *pb.VerifyAuditLogRequest
 	if err != nil {
 		return nil, err
 	}
-	return &pb.VerifyAuditLogResponse{Ok: res.OK, EventsChecked: res.Checked, FirstBrokenSequence: res.FirstBroken, CheckpointSequence: res.Checkpoint}, nil
+	return &pb.VerifyAuditLogResponse{Ok: res.OK, EventsChecked: res.Checked, FirstBrokenSequence: res.FirstBroken, CheckpointSequence: res.Checkpoint, FirstBrokenChain: res.Chain}, nil
 }
