@@ -105,7 +105,7 @@ func testKeyChecks(t *testing.T, openStore NewStore) {
 	}
 	want := map[uint32]string{0: "zero", 7: "seven again", 12: "twelve"}
 	if len(got) != len(want) {
-		t.Errorf("KeyChecks = %q; want %q", got, want)
+		t.Errorf("KeyChecks = %d entries; want %d (%v)", len(got), len(want), want)
 	}
 	for id, v := range want {
 		if string(got[id]) != v {
