@@ -119,7 +119,10 @@ func (x *Index) lookupInto(secretHash [32]byte, d *decoded) bool {
 	}
 	enc, p, s := splitRefs(r)
 	d.reset()
-	d.member, d.policy = x.cells.pairs.cells[p].member, x.cells.spaces.cells[s].policy
+	// A member of a workspace that is gone is a member no more: a
+	// workspace's deletion ends its tokens the moment its key goes.
+	space := &x.cells.spaces.cells[s]
+	d.member, d.policy = x.cells.pairs.cells[p].member && space.exists, space.policy
 	d.seen = seen
 	d.decode(enc)
 	x.mu.RUnlock()
