@@ -43,8 +43,9 @@ func New() *Index {
 }
 
 // Lookup finds the token whose secret hashes to secretHash and reports
-// whether its user is a member of its workspace and that workspace's token
-// policy (nil: none, or the workspace is gone). ok is false when no token
+// whether its user is a member of its workspace (never of one that is
+// gone) and that workspace's token policy (nil: none, or the workspace is
+// gone). ok is false when no token
 // has that secret. The record holds the token and the secret hash, not the
 // sealed secret; it and its token are the caller's own, new on every
 // lookup (one allocation), and may be changed; their strings share the
