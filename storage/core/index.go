@@ -314,6 +314,8 @@ func (s *Store) readThrough(ctx context.Context, secretHash [32]byte, rec *stora
 		if member, err = r.has(members.key(got.Token.WorkspaceId, got.Token.UserId)); err != nil {
 			return err
 		}
+		// As in the index: a workspace that is gone has no members.
+		member = member && ws != nil
 		policy = ws.GetTokenPolicy()
 		rec.Reset()
 		rec.Token, rec.SecretHash = got.Token, got.SecretHash
