@@ -96,6 +96,18 @@ func openCore(t testing.TB, e storage.Engine, opts core.Options) *core.Store {
 	return s
 }
 
+// onEachEngine runs test, in parallel, on a fresh Store over a fresh
+// engine of each kind.
+func onEachEngine(t *testing.T, test func(t *testing.T, e storage.Engine, s *core.Store)) {
+	for _, k := range engineKinds(t) {
+		t.Run(k.name, func(t *testing.T) {
+			t.Parallel()
+			e := k.open(t, storage.EngineLimits{})
+			test(t, e, openCore(t, e, k.opts))
+		})
+	}
+}
+
 // TestBackendConformance holds the Store to storage.Backend on both
 // engines.
 func TestBackendConformance(t *testing.T) {
@@ -187,45 +199,40 @@ func seedKey(seed string) string {
 // gone the user is added.
 func TestAddMemberWhileRemovalPending(t *testing.T) {
 	t.Parallel()
-	for _, k := range engineKinds(t) {
-		t.Run(k.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			e := k.open(t, storage.EngineLimits{})
-			s := openCore(t, e, k.opts)
-			if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: "acme"}); err != nil {
-				t.Fatal(err)
+	onEachEngine(t, func(t *testing.T, e storage.Engine, s *core.Store) {
+		ctx := context.Background()
+		if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: "acme"}); err != nil {
+			t.Fatal(err)
+		}
+		// RemoveMember's marker: cleanups.key("member", ws, user).
+		marker := "cleanup/member\x00acme\x00ann"
+		putRaw(t, e, marker, []byte(at.Format(time.RFC3339Nano)))
+		tests := []struct {
+			user string
+			want error
+		}{
+			{"ann", storage.ErrUnavailable},
+			{"bob", nil},
+		}
+		for _, tt := range tests {
+			err := s.AddMember(ctx, &pb.Member{WorkspaceId: "acme", UserId: tt.user})
+			if !errors.Is(err, tt.want) || tt.want == nil && err != nil {
+				t.Fatalf("AddMember(%s) = %v; want %v", tt.user, err, tt.want)
 			}
-			// RemoveMember's marker: cleanups.key("member", ws, user).
-			marker := "cleanup/member\x00acme\x00ann"
-			putRaw(t, e, marker, []byte(at.Format(time.RFC3339Nano)))
-			tests := []struct {
-				user string
-				want error
-			}{
-				{"ann", storage.ErrUnavailable},
-				{"bob", nil},
+			if tt.want != nil && !strings.Contains(err.Error(), "removal is still being finished") {
+				t.Errorf("AddMember(%s) = %q; want it to say the removal is being finished", tt.user, err)
 			}
-			for _, tt := range tests {
-				err := s.AddMember(ctx, &pb.Member{WorkspaceId: "acme", UserId: tt.user})
-				if !errors.Is(err, tt.want) || tt.want == nil && err != nil {
-					t.Fatalf("AddMember(%s) = %v; want %v", tt.user, err, tt.want)
-				}
-				if tt.want != nil && !strings.Contains(err.Error(), "removal is still being finished") {
-					t.Errorf("AddMember(%s) = %q; want it to say the removal is being finished", tt.user, err)
-				}
-			}
-			if _, err := s.GetMember(ctx, "acme", "ann"); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("GetMember(ann) after the refusal = %v; want ErrNotFound", err)
-			}
-			if _, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Delete([]byte(marker)) }); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.AddMember(ctx, &pb.Member{WorkspaceId: "acme", UserId: "ann"}); err != nil {
-				t.Fatalf("AddMember(ann) once the removal is finished = %v", err)
-			}
-		})
-	}
+		}
+		if _, err := s.GetMember(ctx, "acme", "ann"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("GetMember(ann) after the refusal = %v; want ErrNotFound", err)
+		}
+		if _, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Delete([]byte(marker)) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddMember(ctx, &pb.Member{WorkspaceId: "acme", UserId: "ann"}); err != nil {
+			t.Fatalf("AddMember(ann) once the removal is finished = %v", err)
+		}
+	})
 }
 
 // small limits make a purge or a re-seal of a handful of records need
@@ -360,108 +367,98 @@ func TestResealWithinLimits(t *testing.T) {
 // deleted.
 func TestKeyChecks(t *testing.T) {
 	t.Parallel()
-	for _, k := range engineKinds(t) {
-		t.Run(k.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			e := k.open(t, storage.EngineLimits{})
-			s := openCore(t, e, k.opts)
-			if got, err := s.KeyChecks(ctx); err != nil || len(got) != 0 {
-				t.Fatalf("KeyChecks of a new store = %v, %v; want none", got, err)
+	onEachEngine(t, func(t *testing.T, e storage.Engine, s *core.Store) {
+		ctx := context.Background()
+		if got, err := s.KeyChecks(ctx); err != nil || len(got) != 0 {
+			t.Fatalf("KeyChecks of a new store = %v, %v; want none", got, err)
+		}
+		want := map[uint32][]byte{0: []byte("zero"), 1: []byte("one"), 12: []byte("twelve"), 4294967295: []byte("max")}
+		if err := s.SetKeyChecks(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		for key, v := range map[string]string{"meta/key_check": "zero", "meta/key_check/12": "twelve", "meta/key_check/4294967295": "max"} {
+			if got := getRaw(t, e, key); string(got) != v {
+				t.Errorf("engine key %q = %q; want %q", key, got, v)
 			}
-			want := map[uint32][]byte{0: []byte("zero"), 1: []byte("one"), 12: []byte("twelve"), 4294967295: []byte("max")}
-			if err := s.SetKeyChecks(ctx, want); err != nil {
+		}
+		tests := []struct {
+			name   string
+			checks map[uint32][]byte
+			want   error
+		}{
+			{"same value again", map[uint32][]byte{1: []byte("one")}, nil},
+			{"another value", map[uint32][]byte{1: []byte("uno"), 2: []byte("two")}, storage.ErrAlreadyExists},
+			{"empty value", map[uint32][]byte{2: nil}, storage.ErrInvalid},
+		}
+		for _, tt := range tests {
+			if err := s.SetKeyChecks(ctx, tt.checks); !errors.Is(err, tt.want) || tt.want == nil && err != nil {
+				t.Errorf("SetKeyChecks(%s) = %v; want %v", tt.name, err, tt.want)
+			}
+		}
+		got, err := s.KeyChecks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("KeyChecks after the refusals (-want +got):\n%s", diff)
+		}
+		if err := s.SetKeyCheck(ctx, []byte("new zero")); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.KeyCheck(ctx); err != nil || string(got) != "new zero" {
+			t.Errorf("KeyCheck after SetKeyCheck = %q, %v; want the replacement", got, err)
+		}
+		for _, id := range []uint32{0, 12} {
+			if err := s.DeleteKeyCheck(ctx, id); err != nil {
 				t.Fatal(err)
 			}
-			for key, v := range map[string]string{"meta/key_check": "zero", "meta/key_check/12": "twelve", "meta/key_check/4294967295": "max"} {
-				if got := getRaw(t, e, key); string(got) != v {
-					t.Errorf("engine key %q = %q; want %q", key, got, v)
-				}
-			}
-			tests := []struct {
-				name   string
-				checks map[uint32][]byte
-				want   error
-			}{
-				{"same value again", map[uint32][]byte{1: []byte("one")}, nil},
-				{"another value", map[uint32][]byte{1: []byte("uno"), 2: []byte("two")}, storage.ErrAlreadyExists},
-				{"empty value", map[uint32][]byte{2: nil}, storage.ErrInvalid},
-			}
-			for _, tt := range tests {
-				if err := s.SetKeyChecks(ctx, tt.checks); !errors.Is(err, tt.want) || tt.want == nil && err != nil {
-					t.Errorf("SetKeyChecks(%s) = %v; want %v", tt.name, err, tt.want)
-				}
-			}
-			got, err := s.KeyChecks(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("KeyChecks after the refusals (-want +got):\n%s", diff)
-			}
-			if err := s.SetKeyCheck(ctx, []byte("new zero")); err != nil {
-				t.Fatal(err)
-			}
-			if got, err := s.KeyCheck(ctx); err != nil || string(got) != "new zero" {
-				t.Errorf("KeyCheck after SetKeyCheck = %q, %v; want the replacement", got, err)
-			}
-			for _, id := range []uint32{0, 12} {
-				if err := s.DeleteKeyCheck(ctx, id); err != nil {
-					t.Fatal(err)
-				}
-				delete(want, id)
-			}
-			if got, err = s.KeyChecks(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("KeyChecks after deleting 0 and 12 (-want +got):\n%s", diff)
-			}
-			if _, err := s.KeyCheck(ctx); !errors.Is(err, storage.ErrNotFound) {
-				t.Errorf("KeyCheck after deleting key 0's = %v; want ErrNotFound", err)
-			}
-		})
-	}
+			delete(want, id)
+		}
+		if got, err = s.KeyChecks(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("KeyChecks after deleting 0 and 12 (-want +got):\n%s", diff)
+		}
+		if _, err := s.KeyCheck(ctx); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("KeyCheck after deleting key 0's = %v; want ErrNotFound", err)
+		}
+	})
 }
 
 // TestSealedSample finds a sealed secret wherever the store keeps one: a
 // parked seed first, else a revealable token among hash-only ones.
 func TestSealedSample(t *testing.T) {
 	t.Parallel()
-	for _, k := range engineKinds(t) {
-		t.Run(k.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			e := k.open(t, storage.EngineLimits{})
-			s := openCore(t, e, k.opts)
-			h := sha256.Sum256([]byte("seed-03"))
-			steps := []struct {
-				name    string
-				key     string
-				rec     proto.Message
-				want    storage.Sealed
-				wantErr error
-			}{
-				{"empty store", "", nil, storage.Sealed{}, storage.ErrNotFound},
-				{"hash-only token", "tokens/01", rawToken("01", ""), storage.Sealed{}, storage.ErrNotFound},
-				{"revealable token", "tokens/02", rawToken("02", "sealed-02"), storage.Sealed{Value: []byte("sealed-02"), AAD: []byte("02")}, nil},
-				{"parked seed", seedKey("seed-03"), &storagepb.SeedRecord{TokenId: "02", SealedSecret: []byte("sealed-seed")},
-					storage.Sealed{Value: []byte("sealed-seed"), AAD: h[:]}, nil},
+	onEachEngine(t, func(t *testing.T, e storage.Engine, s *core.Store) {
+		ctx := context.Background()
+		h := sha256.Sum256([]byte("seed-03"))
+		steps := []struct {
+			name    string
+			key     string
+			rec     proto.Message
+			want    storage.Sealed
+			wantErr error
+		}{
+			{"empty store", "", nil, storage.Sealed{}, storage.ErrNotFound},
+			{"hash-only token", "tokens/01", rawToken("01", ""), storage.Sealed{}, storage.ErrNotFound},
+			{"revealable token", "tokens/02", rawToken("02", "sealed-02"), storage.Sealed{Value: []byte("sealed-02"), AAD: []byte("02")}, nil},
+			{"parked seed", seedKey("seed-03"), &storagepb.SeedRecord{TokenId: "02", SealedSecret: []byte("sealed-seed")},
+				storage.Sealed{Value: []byte("sealed-seed"), AAD: h[:]}, nil},
+		}
+		for _, st := range steps {
+			if st.rec != nil {
+				putRaw(t, e, st.key, st.rec)
 			}
-			for _, st := range steps {
-				if st.rec != nil {
-					putRaw(t, e, st.key, st.rec)
-				}
-				got, err := s.SealedSample(ctx)
-				if !errors.Is(err, st.wantErr) || st.wantErr == nil && err != nil {
-					t.Fatalf("%s: SealedSample = %v; want %v", st.name, err, st.wantErr)
-				}
-				if diff := cmp.Diff(st.want, got); diff != "" {
-					t.Errorf("%s: SealedSample (-want +got):\n%s", st.name, diff)
-				}
+			got, err := s.SealedSample(ctx)
+			if !errors.Is(err, st.wantErr) || st.wantErr == nil && err != nil {
+				t.Fatalf("%s: SealedSample = %v; want %v", st.name, err, st.wantErr)
 			}
-		})
-	}
+			if diff := cmp.Diff(st.want, got); diff != "" {
+				t.Errorf("%s: SealedSample (-want +got):\n%s", st.name, diff)
+			}
+		}
+	})
 }
 
 // TestPickSeedOnce: replicas (Stores over one etcd prefix; goroutines on
