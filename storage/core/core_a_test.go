@@ -204,8 +204,8 @@ func TestAddMemberWhileRemovalPending(t *testing.T) {
 		if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: "acme"}); err != nil {
 			t.Fatal(err)
 		}
-		// RemoveMember's marker: cleanups.key("member", ws, user).
-		marker := "cleanup/member\x00acme\x00ann"
+		// RemoveMember's marker: cleanup/member/<ws> 0x00 <user>.
+		marker := "cleanup/member/acme\x00ann"
 		putRaw(t, e, marker, []byte(at.Format(time.RFC3339Nano)))
 		tests := []struct {
 			user string
