@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,99 +22,16 @@ import (
 	"tokenauthority/storage/bbolt"
 	"tokenauthority/storage/core"
 	"tokenauthority/storage/etcd"
-	"tokenauthority/storage/storagetest"
 )
-
-// engineKind opens fresh engines of one kind, each with its own data.
-type engineKind struct {
-	name string
-	open func(t testing.TB, l storage.EngineLimits) storage.Engine
-	// again opens another engine on the data of e, one that open
-	// returned, as another replica would; nil for an engine of one
-	// process (bbolt).
-	again func(t testing.TB, e storage.Engine) storage.Engine
-	// opts are the Store options for the engine: a shared engine's feed
-	// may lag, so validation may read through.
-	opts core.Options
-}
-
-// engineKinds returns bbolt (a file per engine) and etcd (a one-member
-// cluster of the calling test, a key prefix per engine).
-func engineKinds(t *testing.T) []engineKind {
-	c := etcdtest.Start(t, etcdtest.Options{Members: 1})
-	cli := c.Client(t)
-	var n atomic.Int64
-	var prefixes sync.Map // *etcd.Engine -> its prefix
-	openEtcd := func(t testing.TB, prefix string, l storage.EngineLimits) storage.Engine {
-		e := etcd.NewEngine(cli, etcd.EngineOptions{Prefix: prefix, Limits: l})
-		prefixes.Store(e, prefix)
-		t.Cleanup(func() { _ = e.Close() })
-		return e
-	}
-	return []engineKind{
-		{
-			name: "bbolt",
-			open: func(t testing.TB, l storage.EngineLimits) storage.Engine {
-				e, err := bbolt.OpenEngine(filepath.Join(t.TempDir(), "ta.db"), bbolt.EngineOptions{Limits: l})
-				if err != nil {
-					t.Fatalf("OpenEngine = %v", err)
-				}
-				t.Cleanup(func() { _ = e.Close() })
-				return e
-			},
-		},
-		{
-			name: "etcd",
-			open: func(t testing.TB, l storage.EngineLimits) storage.Engine {
-				return openEtcd(t, fmt.Sprintf("/core/%d/", n.Add(1)), l)
-			},
-			again: func(t testing.TB, e storage.Engine) storage.Engine {
-				p, ok := prefixes.Load(e)
-				if !ok {
-					t.Fatalf("engine %p was not opened by this kind", e)
-				}
-				return openEtcd(t, p.(string), e.Limits())
-			},
-			// The suite's concurrent writers share audit chains; on a
-			// loaded machine their retries outlast a short bound.
-			opts: core.Options{MaxStaleness: 2 * time.Second, MissReads: 200, WriteTimeout: 30 * time.Second},
-		},
-	}
-}
-
-// openCore opens a Store over e, closed when the test ends.
-func openCore(t testing.TB, e storage.Engine, opts core.Options) *core.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := core.Open(ctx, e, opts)
-	if err != nil {
-		t.Fatalf("core.Open = %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // onEachEngine runs test, in parallel, on a fresh Store over a fresh
 // engine of each kind.
 func onEachEngine(t *testing.T, test func(t *testing.T, e storage.Engine, s *core.Store)) {
-	for _, k := range engineKinds(t) {
+	for _, k := range engineCases(t) {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
 			e := k.open(t, storage.EngineLimits{})
 			test(t, e, openCore(t, e, k.opts))
-		})
-	}
-}
-
-// TestBackendConformance holds the Store to storage.Backend on both
-// engines.
-func TestBackendConformance(t *testing.T) {
-	for _, k := range engineKinds(t) {
-		t.Run(k.name, func(t *testing.T) {
-			storagetest.RunTests(t, func(t testing.TB) storage.Backend {
-				return openCore(t, k.open(t, storage.EngineLimits{}), k.opts)
-			})
 		})
 	}
 }
@@ -244,7 +160,7 @@ var small = storage.EngineLimits{MaxOps: 4, MaxReads: 4}
 // engine's limits and deletes only the expired ones.
 func TestPurgeExpiredSeedsWithinLimits(t *testing.T) {
 	t.Parallel()
-	for _, k := range engineKinds(t) {
+	for _, k := range engineCases(t) {
 		tests := []struct {
 			name        string
 			limits      storage.EngineLimits
@@ -296,7 +212,7 @@ func TestPurgeExpiredSeedsWithinLimits(t *testing.T) {
 // its commit.
 func TestResealWithinLimits(t *testing.T) {
 	t.Parallel()
-	for _, k := range engineKinds(t) {
+	for _, k := range engineCases(t) {
 		tests := []struct {
 			name   string
 			limits storage.EngineLimits
@@ -361,16 +277,16 @@ func TestResealWithinLimits(t *testing.T) {
 	}
 }
 
-// TestKeyChecks: one key check value per master key id under the keys a
-// migrated file carries; a differing value is refused, the same one
-// accepted; key 0's can be replaced on purpose (SetKeyCheck); each can be
-// deleted.
+// TestKeyChecks: the key check values live under the keys a migrated
+// file carries (key 0's at meta/key_check, key n's at meta/key_check/<n>),
+// key 0's reads and writes on its own (KeyCheck, SetKeyCheck), and each
+// can be deleted.
 func TestKeyChecks(t *testing.T) {
 	t.Parallel()
 	onEachEngine(t, func(t *testing.T, e storage.Engine, s *core.Store) {
 		ctx := context.Background()
-		if got, err := s.KeyChecks(ctx); err != nil || len(got) != 0 {
-			t.Fatalf("KeyChecks of a new store = %v, %v; want none", got, err)
+		if _, err := s.KeyCheck(ctx); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("KeyCheck of a new store = %v; want ErrNotFound", err)
 		}
 		want := map[uint32][]byte{0: []byte("zero"), 1: []byte("one"), 12: []byte("twelve"), 4294967295: []byte("max")}
 		if err := s.SetKeyChecks(ctx, want); err != nil {
@@ -381,32 +297,24 @@ func TestKeyChecks(t *testing.T) {
 				t.Errorf("engine key %q = %q; want %q", key, got, v)
 			}
 		}
-		tests := []struct {
-			name   string
-			checks map[uint32][]byte
-			want   error
-		}{
-			{"same value again", map[uint32][]byte{1: []byte("one")}, nil},
-			{"another value", map[uint32][]byte{1: []byte("uno"), 2: []byte("two")}, storage.ErrAlreadyExists},
-			{"empty value", map[uint32][]byte{2: nil}, storage.ErrInvalid},
+		putRaw(t, e, "meta/key_check/7", []byte("seven, migrated"))
+		want[7] = []byte("seven, migrated")
+		if err := s.SetKeyCheck(ctx, []byte("new zero")); err != nil {
+			t.Fatal(err)
 		}
-		for _, tt := range tests {
-			if err := s.SetKeyChecks(ctx, tt.checks); !errors.Is(err, tt.want) || tt.want == nil && err != nil {
-				t.Errorf("SetKeyChecks(%s) = %v; want %v", tt.name, err, tt.want)
-			}
+		want[0] = []byte("new zero")
+		if got, err := s.KeyCheck(ctx); err != nil || string(got) != "new zero" {
+			t.Errorf("KeyCheck after SetKeyCheck = %q, %v; want the replacement", got, err)
+		}
+		if err := s.SetKeyCheck(ctx, nil); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("SetKeyCheck(empty) = %v; want ErrInvalid", err)
 		}
 		got, err := s.KeyChecks(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("KeyChecks after the refusals (-want +got):\n%s", diff)
-		}
-		if err := s.SetKeyCheck(ctx, []byte("new zero")); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := s.KeyCheck(ctx); err != nil || string(got) != "new zero" {
-			t.Errorf("KeyCheck after SetKeyCheck = %q, %v; want the replacement", got, err)
+			t.Errorf("KeyChecks (-want +got):\n%s", diff)
 		}
 		for _, id := range []uint32{0, 12} {
 			if err := s.DeleteKeyCheck(ctx, id); err != nil {
@@ -461,21 +369,44 @@ func TestSealedSample(t *testing.T) {
 	})
 }
 
-// TestPickSeedOnce: replicas (Stores over one etcd prefix; goroutines on
-// one bbolt Store) picking one seed at once hand it out exactly once.
+// TestPickSeedOnce: replicas (three Stores over one etcd prefix; one
+// bbolt Store, which is one process's) picking one seed at once hand it
+// out exactly once.
 func TestPickSeedOnce(t *testing.T) {
 	t.Parallel()
-	for _, k := range engineKinds(t) {
+	cli := etcdtest.Start(t, etcdtest.Options{Members: 1}).Client(t)
+	cases := []struct {
+		name string
+		// open returns the engines of the replicas, on the same data.
+		open func(t *testing.T) []storage.Engine
+		opts core.Options
+	}{
+		{"bbolt", func(t *testing.T) []storage.Engine {
+			e, err := bbolt.OpenEngine(filepath.Join(t.TempDir(), "kv.db"), bbolt.EngineOptions{})
+			if err != nil {
+				t.Fatalf("OpenEngine = %v", err)
+			}
+			return []storage.Engine{e}
+		}, core.Options{}},
+		{"etcd", func(t *testing.T) []storage.Engine {
+			var out []storage.Engine
+			for range 3 {
+				out = append(out, etcd.NewEngine(cli, etcd.EngineOptions{Prefix: "/pick/"}))
+			}
+			return out
+		}, core.Options{MaxStaleness: 2 * time.Second, MissReads: 200}},
+	}
+	for _, k := range cases {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			e := k.open(t, storage.EngineLimits{})
-			putRaw(t, e, "tokens/01", rawToken("01", "sealed-01"))
+			engines := k.open(t)
+			putRaw(t, engines[0], "tokens/01", rawToken("01", "sealed-01"))
 			want := &storagepb.SeedRecord{TokenId: "01", SealedSecret: []byte("sealed-seed"), ExpireTime: timestamppb.New(at.Add(time.Minute))}
-			putRaw(t, e, seedKey("seed-01"), want)
-			stores := []*core.Store{openCore(t, e, k.opts)}
-			for i := 0; k.again != nil && i < 2; i++ {
-				stores = append(stores, openCore(t, k.again(t, e), k.opts))
+			putRaw(t, engines[0], seedKey("seed-01"), want)
+			var stores []*core.Store
+			for _, e := range engines {
+				stores = append(stores, openCore(t, e, k.opts))
 			}
 			const pickers = 12
 			var won, lost atomic.Int64

@@ -17,9 +17,11 @@ import (
 // feedState is how far the validation index has followed the change feed.
 type feedState struct {
 	mu    sync.Mutex
-	rev   int64     // every change up to rev is applied
-	heard time.Time // when the feed last confirmed rev current
+	rev   int64 // every change up to rev is applied
 	moved chan struct{}
+	// heard is when the feed last confirmed rev current (unix nanos),
+	// read by every validation on a shared engine: no lock.
+	heard atomic.Int64
 	idx   atomic.Pointer[validindex.Index]
 }
 
@@ -33,16 +35,14 @@ func (f *feedState) advance(rev int64) {
 	if rev > f.rev {
 		f.rev = rev
 	}
-	f.heard = time.Now()
+	f.heard.Store(time.Now().UnixNano())
 	close(f.moved)
 	f.moved = make(chan struct{})
 }
 
 // lag is how long ago the feed last confirmed the index current.
 func (f *feedState) lag() time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return time.Since(f.heard)
+	return time.Duration(time.Now().UnixNano() - f.heard.Load())
 }
 
 // wait returns once the index holds rev, ctx ends or bound (> 0) passes;
@@ -314,6 +314,8 @@ func (s *Store) readThrough(ctx context.Context, secretHash [32]byte, rec *stora
 		if member, err = r.has(members.key(got.Token.WorkspaceId, got.Token.UserId)); err != nil {
 			return err
 		}
+		// As in the index: a workspace that is gone has no members.
+		member = member && ws != nil
 		policy = ws.GetTokenPolicy()
 		rec.Reset()
 		rec.Token, rec.SecretHash = got.Token, got.SecretHash

@@ -41,15 +41,9 @@ func (s *Store) KeyCheck(ctx context.Context) ([]byte, error) {
 	return out, err
 }
 
-// SetKeyCheck stores key 0's key check value, replacing any: the
-// operator's explicit replacement (a lost key over a store that seals
-// nothing), unlike SetKeyChecks.
+// SetKeyCheck stores key 0's key check value, replacing any.
 func (s *Store) SetKeyCheck(ctx context.Context, v []byte) error {
-	if len(v) == 0 {
-		return fmt.Errorf("empty key check: %w", storage.ErrInvalid)
-	}
-	v = bytes.Clone(v)
-	return s.update(ctx, func(w writer) error { return w.put(keyKeyCheck, v) })
+	return s.SetKeyChecks(ctx, map[uint32][]byte{0: v})
 }
 
 // KeyChecks returns the key check value of every master key id that has
@@ -81,10 +75,7 @@ func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
 }
 
 // SetKeyChecks stores the key check values of the given key ids in one
-// commit. A check already stored with the same value is left as it is; one
-// stored with another value is kept and the call refused with
-// ErrAlreadyExists: of two replicas started at once with different master
-// keys, only one can record its own.
+// commit, replacing any they had; the other ids' values stay.
 func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error {
 	cp := make(map[uint32][]byte, len(checks))
 	for id, v := range checks {
@@ -94,20 +85,7 @@ func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) erro
 		cp[id] = bytes.Clone(v)
 	}
 	return s.update(ctx, func(w writer) error {
-		put := make(map[uint32][]byte, len(cp))
 		for id, v := range cp {
-			old, err := w.get(keyCheckKey(id))
-			if err != nil {
-				return err
-			}
-			switch {
-			case old == nil:
-				put[id] = v
-			case !bytes.Equal(old, v):
-				return reject(fmt.Errorf("key check of master key %d: one for a different key is stored already: %w", id, storage.ErrAlreadyExists))
-			}
-		}
-		for id, v := range put {
 			if err := w.put(keyCheckKey(id), v); err != nil {
 				return err
 			}
