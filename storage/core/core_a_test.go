@@ -109,44 +109,62 @@ func seedKey(seed string) string {
 	return "seeds/" + string(h[:])
 }
 
-// TestAddMemberWhileRemovalPending: while RemoveMember's clean-up marker of
-// a user stands, adding the user back is refused as unavailable (retry
-// later), writes nothing, and leaves other users alone; once the marker is
-// gone the user is added.
-func TestAddMemberWhileRemovalPending(t *testing.T) {
+// TestAddWhileRemovalPending: while the clean-up marker of a removed
+// member (RemoveMember) or of a deleted workspace (DeleteWorkspace)
+// stands, adding that member or workspace again is refused as unavailable
+// (retry later) and writes nothing, others are added, and once the marker
+// is gone it is added.
+func TestAddWhileRemovalPending(t *testing.T) {
 	t.Parallel()
+	addMember := func(user string) func(context.Context, *core.Store) error {
+		return func(ctx context.Context, s *core.Store) error {
+			return s.AddMember(ctx, &pb.Member{WorkspaceId: "acme", UserId: user})
+		}
+	}
+	createWorkspace := func(id string) func(context.Context, *core.Store) error {
+		return func(ctx context.Context, s *core.Store) error {
+			return s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id})
+		}
+	}
+	tests := []struct {
+		name string
+		// marker is the clean-up marker's key: cleanup/member/<ws> 0x00
+		// <user>, cleanup/workspace/<ws>.
+		marker       string
+		add, another func(context.Context, *core.Store) error
+		// exists tells whether add wrote anything.
+		exists func(context.Context, *core.Store) error
+	}{
+		{"member", "cleanup/member/acme\x00ann", addMember("ann"), addMember("bob"),
+			func(ctx context.Context, s *core.Store) error { _, err := s.GetMember(ctx, "acme", "ann"); return err }},
+		{"workspace", "cleanup/workspace/beta", createWorkspace("beta"), createWorkspace("gamma"),
+			func(ctx context.Context, s *core.Store) error { _, err := s.GetWorkspace(ctx, "beta"); return err }},
+	}
 	onEachEngine(t, func(t *testing.T, e storage.Engine, s *core.Store) {
 		ctx := context.Background()
 		if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: "acme"}); err != nil {
 			t.Fatal(err)
 		}
-		// RemoveMember's marker: cleanup/member/<ws> 0x00 <user>.
-		marker := "cleanup/member/acme\x00ann"
-		putRaw(t, e, marker, []byte(at.Format(time.RFC3339Nano)))
-		tests := []struct {
-			user string
-			want error
-		}{
-			{"ann", storage.ErrUnavailable},
-			{"bob", nil},
-		}
 		for _, tt := range tests {
-			err := s.AddMember(ctx, &pb.Member{WorkspaceId: "acme", UserId: tt.user})
-			if !errors.Is(err, tt.want) || tt.want == nil && err != nil {
-				t.Fatalf("AddMember(%s) = %v; want %v", tt.user, err, tt.want)
-			}
-			if tt.want != nil && !strings.Contains(err.Error(), "removal is still being finished") {
-				t.Errorf("AddMember(%s) = %q; want it to say the removal is being finished", tt.user, err)
-			}
-		}
-		if _, err := s.GetMember(ctx, "acme", "ann"); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("GetMember(ann) after the refusal = %v; want ErrNotFound", err)
-		}
-		if _, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Delete([]byte(marker)) }); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.AddMember(ctx, &pb.Member{WorkspaceId: "acme", UserId: "ann"}); err != nil {
-			t.Fatalf("AddMember(ann) once the removal is finished = %v", err)
+			t.Run(tt.name, func(t *testing.T) {
+				putRaw(t, e, tt.marker, []byte("pending"))
+				err := tt.add(ctx, s)
+				if !errors.Is(err, storage.ErrUnavailable) || !strings.Contains(err.Error(), "still being finished") {
+					t.Fatalf("add while the marker stands = %v; want ErrUnavailable saying the removal is being finished", err)
+				}
+				if err := tt.exists(ctx, s); !errors.Is(err, storage.ErrNotFound) {
+					t.Errorf("after the refusal: %v; want ErrNotFound", err)
+				}
+				if err := tt.another(ctx, s); err != nil {
+					t.Errorf("another add while the marker stands = %v", err)
+				}
+				if _, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Delete([]byte(tt.marker)) }); err != nil {
+					t.Fatal(err)
+				}
+				if err := tt.add(ctx, s); err != nil {
+					t.Fatalf("add once the removal is finished = %v", err)
+				}
+			})
 		}
 	})
 }

@@ -8,7 +8,11 @@ import (
 	"tokenauthority/storage"
 )
 
-// CreateWorkspace stores ws; ErrAlreadyExists if its id is taken.
+// CreateWorkspace stores ws; ErrAlreadyExists if its id is taken. A
+// workspace of that id whose deletion is still deleting what it held
+// (DeleteWorkspace's clean-up marker) is refused with ErrUnavailable until
+// it is finished: created again now, the deletion's later batches would
+// delete the new workspace's members, zoos and tokens.
 func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 	if ws == nil {
 		return fmt.Errorf("nil workspace: %w", storage.ErrInvalid)
@@ -26,6 +30,12 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 		if ok, err := w.has(key); err != nil || ok {
 			if ok {
 				return reject(fmt.Errorf("workspace %q: %w", id, storage.ErrAlreadyExists))
+			}
+			return err
+		}
+		if ok, err := w.has(cleanups.key("workspace/" + id)); err != nil || ok {
+			if ok {
+				return reject(fmt.Errorf("workspace %q: its earlier deletion is still being finished; retry: %w", id, storage.ErrUnavailable))
 			}
 			return err
 		}
