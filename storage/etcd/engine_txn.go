@@ -81,12 +81,29 @@ func (t *txn) noteRev(h int64, err error) error {
 	return nil
 }
 
+// read is a Get at the attempt's revision. The first read of an attempt
+// is linearizable and fixes the revision; the later ones read that
+// revision, which no member changes once it has it, so any member may
+// answer from its own copy (a serializable read: no round through the
+// leader). A member that has not reached the revision yet says so, and
+// the read goes the linearizable way.
+func (t *txn) read(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
+	if t.rev == 0 {
+		return t.cli.Get(t.ctx, key, opts...)
+	}
+	resp, err := t.cli.Get(t.ctx, key, append(t.readOpts(opts...), clientv3.WithSerializable())...)
+	if err != nil && rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrFutureRev) {
+		return t.cli.Get(t.ctx, key, t.readOpts(opts...)...)
+	}
+	return resp, err
+}
+
 // get reads key at the attempt's revision; nil means absent.
 func (t *txn) get(key string) (*mvccpb.KeyValue, error) {
 	if kv, ok := t.reads[key]; ok {
 		return kv, nil
 	}
-	resp, err := t.cli.Get(t.ctx, key, t.readOpts()...)
+	resp, err := t.read(key)
 	var h int64
 	if resp != nil {
 		h = resp.Header.Revision
@@ -107,7 +124,7 @@ func (t *txn) get(key string) (*mvccpb.KeyValue, error) {
 // guarding each against change and the range against new keys.
 func (t *txn) list(start, end string, limit int64, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
 	opts = append(opts, clientv3.WithRange(end), clientv3.WithLimit(limit))
-	resp, err := t.cli.Get(t.ctx, start, t.readOpts(opts...)...)
+	resp, err := t.read(start, opts...)
 	var h int64
 	if resp != nil {
 		h = resp.Header.Revision
