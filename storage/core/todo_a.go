@@ -15,7 +15,6 @@ import (
 
 var errTodoA = errors.New("not yet ported")
 
-func (s *Store) finishCleanups(ctx context.Context) error                { return nil }
 func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error { return errTodoA }
 func (s *Store) GetWorkspace(ctx context.Context, id string) (*pb.Workspace, error) {
 	return nil, errTodoA
@@ -23,7 +22,6 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (*pb.Workspace, err
 func (s *Store) ListWorkspaces(ctx context.Context, after string, limit int) ([]*pb.Workspace, error) {
 	return nil, errTodoA
 }
-func (s *Store) DeleteWorkspace(ctx context.Context, id string, force bool) error { return errTodoA }
 func (s *Store) UpdateWorkspace(ctx context.Context, id string, change func(ws *pb.Workspace) error) (*pb.Workspace, error) {
 	return nil, errTodoA
 }
@@ -36,9 +34,6 @@ func (s *Store) GetMember(ctx context.Context, workspaceID, userID string) (*pb.
 }
 func (s *Store) ListMembers(ctx context.Context, workspaceID, after string, limit int) ([]*pb.Member, error) {
 	return nil, errTodoA
-}
-func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, now time.Time) (int, error) {
-	return 0, errTodoA
 }
 func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error { return errTodoA }
 func (s *Store) GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error) {
@@ -57,7 +52,7 @@ func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, 
 func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error) {
 	return 0, errTodoA
 }
-func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error)     { return nil, errTodoA }
+func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error)    { return nil, errTodoA }
 func (s *Store) SetKeyChecks(ctx context.Context, c map[uint32][]byte) error { return errTodoA }
 func (s *Store) SealedSample(ctx context.Context) (storage.Sealed, error) {
 	return storage.Sealed{}, errTodoA
