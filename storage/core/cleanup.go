@@ -35,8 +35,8 @@ import (
 // tokens of later chunks still validate (a removed member's and a deleted
 // workspace's do not: their marker's first transaction deletes the member
 // or the workspace). A member or workspace must not be added again while
-// its marker exists: AddMember and CreateWorkspace finish it first
-// (finishMember, finishWorkspace).
+// its marker exists (AddMember refuses it, ErrUnavailable): the rest of
+// the old change would reach the new one.
 const (
 	revokeCleanups    kind = "cleanup/revoke/"
 	memberCleanups    kind = "cleanup/member/"
@@ -399,28 +399,3 @@ func (s *Store) finishOne(ctx context.Context, key, value []byte) error {
 	return nil
 }
 
-// settle finishes the decided change of marker, if one is pending: what
-// AddMember and CreateWorkspace do first, so that a member or workspace
-// added again starts clean.
-func (s *Store) settle(ctx context.Context, marker []byte) error {
-	var value []byte
-	err := s.view(ctx, func(r reader) error {
-		v, err := r.get(marker)
-		value = bytes.Clone(v)
-		return err
-	})
-	if err != nil || value == nil {
-		return err
-	}
-	return s.finishOne(audit.Without(ctx), marker, value)
-}
-
-// settleMember is settle for a member's removal.
-func (s *Store) settleMember(ctx context.Context, workspaceID, userID string) error {
-	return s.settle(ctx, memberCleanups.key(workspaceID, userID))
-}
-
-// settleWorkspace is settle for a workspace's deletion.
-func (s *Store) settleWorkspace(ctx context.Context, workspaceID string) error {
-	return s.settle(ctx, workspaceCleanups.key(workspaceID))
-}
