@@ -83,10 +83,11 @@ func nonce() ([]byte, error) {
 // finish applies the rest of a decided change: step(w, i) applies its
 // chunk i (from 0) and reports whether more follow. Each chunk is a
 // transaction of its own that first checks that marker still holds value;
-// the last deletes the marker. step may run more than once per chunk:
+// the last deletes the marker. A decided change is finished even if the
+// caller gives up (only Close stops it). step may run more than once per chunk:
 // it assigns its results by i.
 func (s *Store) finish(ctx context.Context, marker, value []byte, step func(w writer, i int) (more bool, err error)) error {
-	ctx = audit.Without(ctx)
+	ctx = audit.Without(context.WithoutCancel(ctx))
 	for i := 0; ; i++ {
 		if err := chunkHook(ctx, i); err != nil {
 			return err
@@ -234,6 +235,7 @@ func (s *Store) finishRevocation(ctx context.Context, marker, value []byte, d de
 // many it revoked. No token of theirs can be added meanwhile: they are not
 // a member.
 func (s *Store) finishMember(ctx context.Context, marker, value []byte, workspaceID, userID string, at time.Time) (int, error) {
+	ctx = context.WithoutCancel(ctx)
 	var ids []string
 	err := s.view(ctx, func(r reader) error {
 		var err error

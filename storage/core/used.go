@@ -59,12 +59,13 @@ func mergeUsed(r reader, recs ...*storagepb.TokenRecord) error {
 }
 
 // withUsed is mergeUsed in a read of its own, for records returned by a
-// write that may have been split.
+// write that may have been split; the write is done, so the caller's
+// cancellation does not turn it into an error.
 func (s *Store) withUsed(ctx context.Context, recs []*storagepb.TokenRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	return s.view(ctx, func(r reader) error { return mergeUsed(r, recs...) })
+	return s.view(context.WithoutCancel(ctx), func(r reader) error { return mergeUsed(r, recs...) })
 }
 
 // RecordUses sets each token's last use to the time given for it, unless
