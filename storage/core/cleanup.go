@@ -400,4 +400,3 @@ func (s *Store) finishOne(ctx context.Context, key, value []byte) error {
 	}
 	return nil
 }
-

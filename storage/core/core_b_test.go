@@ -206,67 +206,74 @@ var bChanges = []bChange{
 	}, false},
 }
 
-// TestSplitChanges: revocations, a member's removal and a workspace's
-// deletion of 300 tokens, far past one transaction, all land before the
-// call returns; no marker is left; the audit event names every token.
-func TestSplitChanges(t *testing.T) {
-	const n = 300
+// bEachChange runs test on each engine kind for each change, in parallel.
+func bEachChange(t *testing.T, test func(t *testing.T, k bKind, c bChange)) {
 	for _, k := range bKinds(t) {
 		t.Run(k.name, func(t *testing.T) {
 			for _, c := range bChanges {
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					e, _ := k.open(t, bSmall)
-					opts := k.opts
-					opts.IDsPerEvent = 100
-					s := bOpen(t, e, opts)
-					ids := bFill(t, s, "acme", n, "ann")
-					other := bFill(t, s, "beta", 3, "ann")["ann"]
-					ctx, _ := audit.NewContext(context.Background(), &pb.AuditEvent{
-						Time: timestamppb.New(bT0), Actor: "admin", Action: "test." + c.name, WorkspaceId: "acme",
-					})
-					got, err := c.do(ctx, s, ids["ann"])
-					if err != nil {
-						t.Fatalf("%s = %v", c.name, err)
-					}
-					if got != -1 && got != n {
-						t.Errorf("%s revoked %d tokens; want %d", c.name, got, n)
-					}
-					for _, id := range ids["ann"] {
-						if bValid(t, s, id, bT0) {
-							t.Fatalf("token %s validates after %s returned", id, c.name)
-						}
-					}
-					for _, id := range other {
-						if !bValid(t, s, id, bT0) {
-							t.Errorf("token %s of another workspace stopped validating", id)
-						}
-					}
-					if left := bRaw(t, e, "cleanup/"); len(left) > 0 {
-						t.Errorf("markers left: %d", len(left))
-					}
-					if !c.event {
-						return
-					}
-					evs, _, err := s.ListAuditEvents(context.Background(), audit.Filter{}, "", 0, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					var named []string
-					for _, ev := range evs {
-						if ev.GetAction() != "test."+c.name {
-							t.Errorf("event %q besides the change's", ev.GetAction())
-						}
-						named = append(named, ev.GetRevokedTokenIds()...)
-					}
-					slices.Sort(named)
-					if !slices.Equal(named, ids["ann"]) {
-						t.Errorf("events name %d tokens (in %d events); want the %d revoked", len(named), len(evs), n)
-					}
+					test(t, k, c)
 				})
 			}
 		})
 	}
+}
+
+// TestSplitChanges: revocations, a member's removal and a workspace's
+// deletion of 300 tokens, far past one transaction, all land before the
+// call returns; no marker is left; the audit event names every token.
+func TestSplitChanges(t *testing.T) {
+	const n = 300
+	bEachChange(t, func(t *testing.T, k bKind, c bChange) {
+		e, _ := k.open(t, bSmall)
+		opts := k.opts
+		opts.IDsPerEvent = 100
+		s := bOpen(t, e, opts)
+		ids := bFill(t, s, "acme", n, "ann")
+		other := bFill(t, s, "beta", 3, "ann")["ann"]
+		ctx, _ := audit.NewContext(context.Background(), &pb.AuditEvent{
+			Time: timestamppb.New(bT0), Actor: "admin", Action: "test." + c.name, WorkspaceId: "acme",
+		})
+		got, err := c.do(ctx, s, ids["ann"])
+		if err != nil {
+			t.Fatalf("%s = %v", c.name, err)
+		}
+		if got != -1 && got != n {
+			t.Errorf("%s revoked %d tokens; want %d", c.name, got, n)
+		}
+		for _, id := range ids["ann"] {
+			if bValid(t, s, id, bT0) {
+				t.Fatalf("token %s validates after %s returned", id, c.name)
+			}
+		}
+		for _, id := range other {
+			if !bValid(t, s, id, bT0) {
+				t.Errorf("token %s of another workspace stopped validating", id)
+			}
+		}
+		if left := bRaw(t, e, "cleanup/"); len(left) > 0 {
+			t.Errorf("markers left: %d", len(left))
+		}
+		if !c.event {
+			return
+		}
+		evs, _, err := s.ListAuditEvents(context.Background(), audit.Filter{}, "", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var named []string
+		for _, ev := range evs {
+			if ev.GetAction() != "test."+c.name {
+				t.Errorf("event %q besides the change's", ev.GetAction())
+			}
+			named = append(named, ev.GetRevokedTokenIds()...)
+		}
+		slices.Sort(named)
+		if !slices.Equal(named, ids["ann"]) {
+			t.Errorf("events name %d tokens (in %d events); want the %d revoked", len(named), len(evs), n)
+		}
+	})
 }
 
 // TestSplitChangeFinishedByOpen: a change stopped between its chunks, as
@@ -274,58 +281,51 @@ func TestSplitChanges(t *testing.T) {
 func TestSplitChangeFinishedByOpen(t *testing.T) {
 	const n = 100
 	stop := errors.New("crash")
-	for _, k := range bKinds(t) {
-		t.Run(k.name, func(t *testing.T) {
-			for _, c := range bChanges {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					e, reopen := k.open(t, bSmall)
-					s := bOpen(t, e, k.opts)
-					ann := bFill(t, s, "acme", n, "ann")["ann"]
-					ctx := core.WithChunkHook(context.Background(), func(chunk int) error {
-						if chunk == 2 {
-							return stop
-						}
-						return nil
-					})
-					if _, err := c.do(ctx, s, ann); !errors.Is(err, stop) {
-						t.Fatalf("%s stopped at chunk 2 = %v; want the crash", c.name, err)
-					}
-					if left := bRaw(t, e, "cleanup/"); len(left) != 1 {
-						t.Fatalf("%d markers after the crash; want 1", len(left))
-					}
-					if err := s.Close(); err != nil {
-						t.Fatal(err)
-					}
-					e = reopen()
-					s = bOpen(t, e, k.opts)
-					if left := bRaw(t, e, "cleanup/"); len(left) != 0 {
-						t.Errorf("%d markers after Open; want none", len(left))
-					}
-					for _, id := range ann {
-						if bValid(t, s, id, bT0) {
-							t.Fatalf("token %s validates after Open finished %s", id, c.name)
-						}
-					}
-					if c.name == "DeleteWorkspace" {
-						if rest := bRaw(t, e, "workspace_tokens/"); len(rest) != 0 {
-							t.Errorf("%d workspace entries left", len(rest))
-						}
-						return
-					}
-					for _, id := range ann {
-						rec, err := s.GetToken(context.Background(), "acme", id)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if !lifecycle.RevokedBy(rec.GetToken(), bT0) {
-							t.Fatalf("token %s not revoked after Open", id)
-						}
-					}
-				})
+	bEachChange(t, func(t *testing.T, k bKind, c bChange) {
+		e, reopen := k.open(t, bSmall)
+		s := bOpen(t, e, k.opts)
+		ann := bFill(t, s, "acme", n, "ann")["ann"]
+		ctx := core.WithChunkHook(context.Background(), func(chunk int) error {
+			if chunk == 2 {
+				return stop
 			}
+			return nil
 		})
-	}
+		if _, err := c.do(ctx, s, ann); !errors.Is(err, stop) {
+			t.Fatalf("%s stopped at chunk 2 = %v; want the crash", c.name, err)
+		}
+		if left := bRaw(t, e, "cleanup/"); len(left) != 1 {
+			t.Fatalf("%d markers after the crash; want 1", len(left))
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		e = reopen()
+		s = bOpen(t, e, k.opts)
+		if left := bRaw(t, e, "cleanup/"); len(left) != 0 {
+			t.Errorf("%d markers after Open; want none", len(left))
+		}
+		for _, id := range ann {
+			if bValid(t, s, id, bT0) {
+				t.Fatalf("token %s validates after Open finished %s", id, c.name)
+			}
+		}
+		if c.name == "DeleteWorkspace" {
+			if rest := bRaw(t, e, "workspace_tokens/"); len(rest) != 0 {
+				t.Errorf("%d workspace entries left", len(rest))
+			}
+			return
+		}
+		for _, id := range ann {
+			rec, err := s.GetToken(context.Background(), "acme", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !lifecycle.RevokedBy(rec.GetToken(), bT0) {
+				t.Fatalf("token %s not revoked after Open", id)
+			}
+		}
+	})
 }
 
 // TestRecordUsesWritesUsedKeys: uses are small keys of their own; token

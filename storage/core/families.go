@@ -52,30 +52,45 @@ func familyHead(r reader, rec *storagepb.TokenRecord) (*storagepb.TokenRecord, e
 	return first, nil
 }
 
-// liveFamilies returns, each once and in the order revokeRecords would
-// revoke them, recs and their descendants that are not revoked by at:
-// what a revocation of recs at at changes.
-func liveFamilies(r reader, recs []*storagepb.TokenRecord, at time.Time) ([]*storagepb.TokenRecord, error) {
-	var out []*storagepb.TokenRecord
-	done := map[string]bool{}
+// walkFamilies calls fn once for each record and each token descended
+// from it, in order. listed, when set, is a split decision that already
+// names every descendant it revokes: the walk goes past a record only to
+// a successor it does not name (rolled since).
+func walkFamilies(r reader, recs []*storagepb.TokenRecord, listed map[string]bool, fn func(*storagepb.TokenRecord) error) error {
+	done := make(map[string]bool, len(recs))
 	for _, rec := range recs {
 		if done[rec.GetToken().GetTokenId()] {
 			continue
 		}
-		chain, err := descendants(r, rec)
-		if err != nil {
-			return nil, err
+		chain := []*storagepb.TokenRecord{rec}
+		if next := rec.GetToken().GetReplacedBy(); next != "" && !listed[next] {
+			var err error
+			if chain, err = descendants(r, rec); err != nil {
+				return err
+			}
 		}
 		for _, c := range chain {
-			id := c.GetToken().GetTokenId()
-			if done[id] {
-				continue
-			}
-			done[id] = true
-			if !lifecycle.RevokedBy(c.GetToken(), at) {
-				out = append(out, c)
+			if id := c.GetToken().GetTokenId(); !done[id] {
+				done[id] = true
+				if err := fn(c); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// liveFamilies returns recs and their descendants that are not revoked by
+// at, each once, in the order revokeRecords revokes them: what a
+// revocation of recs at at changes.
+func liveFamilies(r reader, recs []*storagepb.TokenRecord, at time.Time) ([]*storagepb.TokenRecord, error) {
+	var out []*storagepb.TokenRecord
+	err := walkFamilies(r, recs, nil, func(c *storagepb.TokenRecord) error {
+		if !lifecycle.RevokedBy(c.GetToken(), at) {
+			out = append(out, c)
+		}
+		return nil
+	})
+	return out, err
 }

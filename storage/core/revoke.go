@@ -213,37 +213,18 @@ func (s *Store) revoke(ctx context.Context, guard func(r reader) error, pick pic
 // revocation later than at (a grace period) is brought forward, and
 // revoke_reason records why. A token already revoked by at keeps its
 // revocation, but its descendants are still revoked. The records are
-// changed in place. listed, when set, is the whole of a split decision,
-// which already names every descendant it revokes: the walk then goes on
-// only past a token whose successor it does not name (rolled since).
+// changed in place. listed is as in walkFamilies.
 func revokeRecords(w writer, recs []*storagepb.TokenRecord, at time.Time, reason pb.RevokeReason, listed map[string]bool) ([]*storagepb.TokenRecord, error) {
 	var out []*storagepb.TokenRecord
-	done := make(map[string]bool, len(recs))
-	for _, rec := range recs {
-		if done[rec.GetToken().GetTokenId()] {
-			continue
+	err := walkFamilies(w.reader, recs, listed, func(r *storagepb.TokenRecord) error {
+		changed, err := revokeRecord(w, r, at, reason)
+		if changed {
+			out = append(out, r)
 		}
-		chain := []*storagepb.TokenRecord{rec}
-		if next := rec.GetToken().GetReplacedBy(); next != "" && !listed[next] {
-			var err error
-			if chain, err = descendants(w.reader, rec); err != nil {
-				return nil, err
-			}
-		}
-		for _, r := range chain {
-			id := r.GetToken().GetTokenId()
-			if done[id] {
-				continue
-			}
-			done[id] = true
-			changed, err := revokeRecord(w, r, at, reason)
-			if err != nil {
-				return nil, err
-			}
-			if changed {
-				out = append(out, r)
-			}
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
