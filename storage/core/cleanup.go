@@ -84,8 +84,8 @@ func nonce() ([]byte, error) {
 // chunk i (from 0) and reports whether more follow. Each chunk is a
 // transaction of its own that first checks that marker still holds value;
 // the last deletes the marker. A decided change is finished even if the
-// caller gives up (only Close stops it). step may run more than once per chunk:
-// it assigns its results by i.
+// caller gives up (only Close stops it). step may run more than once per
+// chunk: it assigns its results by i.
 func (s *Store) finish(ctx context.Context, marker, value []byte, step func(w writer, i int) (more bool, err error)) error {
 	ctx = audit.Without(context.WithoutCancel(ctx))
 	for i := 0; ; i++ {
