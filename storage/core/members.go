@@ -38,7 +38,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 			}
 			return err
 		}
-		if ok, err := w.has(cleanups.key("member/"+ws, user)); err != nil || ok {
+		if ok, err := w.has(memberCleanups.key(ws, user)); err != nil || ok {
 			if ok {
 				return reject(fmt.Errorf("member %q of workspace %q: the earlier removal is still being finished; retry: %w", user, ws, storage.ErrUnavailable))
 			}

@@ -15,8 +15,8 @@ const defaultResealBatch = 500
 // ResealOptions tune Reseal. The zero value is ready to use.
 type ResealOptions struct {
 	// Batch is how many records one commit rewrites, and one read
-	// transaction visits, at most; 0 means 500. It is lowered to half the
-	// engine's MaxOps and MaxReads.
+	// transaction visits, at most; 0 means 500. It is lowered to what
+	// half the engine's limits hold (a record is a read and a write).
 	Batch int
 	// AfterCommit, when set, is called after each batch is committed with
 	// the running totals.
@@ -55,7 +55,7 @@ func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(seal
 	if batch <= 0 {
 		batch = defaultResealBatch
 	}
-	batch = halfLimits(s.e.Limits(), batch)
+	batch = min(batch, s.perTxn(1, 1))
 	var p ResealProgress
 	for _, kind := range sealedKinds {
 		for after := ""; ; {

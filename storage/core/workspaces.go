@@ -33,7 +33,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 			}
 			return err
 		}
-		if ok, err := w.has(cleanups.key("workspace/" + id)); err != nil || ok {
+		if ok, err := w.has(workspaceCleanups.key(id)); err != nil || ok {
 			if ok {
 				return reject(fmt.Errorf("workspace %q: its earlier deletion is still being finished; retry: %w", id, storage.ErrUnavailable))
 			}
