@@ -119,9 +119,13 @@ func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(seal
 	return p, nil
 }
 
+// sealedPage is how many records one read transaction of ForEachSealed
+// visits.
+const sealedPage = 1000
+
 // ForEachSealed calls fn with every sealed secret of the store and the
 // additional data it was sealed with, as Reseal would, in read
-// transactions of at most 1,000 records. The slices are fn's to keep. An
+// transactions of at most sealedPage records, parked seeds first. The slices are fn's to keep. An
 // error from fn stops the walk and is returned.
 func (s *Store) ForEachSealed(ctx context.Context, fn func(sealed, aad []byte) error) error {
 	for _, kind := range sealedKinds {
