@@ -184,10 +184,17 @@ func (s *Store) check(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// view runs fn in a read transaction of the engine.
+// view runs fn in a read transaction of the engine, bounded by
+// WriteTimeout like a write, so a read of a store that lost its quorum
+// fails with ErrUnavailable rather than waiting for the caller.
 func (s *Store) view(ctx context.Context, fn func(r reader) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
+	}
+	if s.opts.WriteTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.WriteTimeout)
+		defer cancel()
 	}
 	err := s.e.View(ctx, func(tx storage.ReadTx) error { return fn(reader{tx}) })
 	if errors.Is(err, storage.ErrClosed) && s.closed.Load() {
