@@ -1,7 +1,6 @@
 package core
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 
@@ -20,7 +19,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 		return fmt.Errorf("nil member: %w", storage.ErrInvalid)
 	}
 	ws, user := m.GetWorkspaceId(), m.GetUserId()
-	if err := cmp.Or(storage.CheckID("workspace", ws), storage.CheckID("user", user)); err != nil {
+	if err := checkPair("workspace", ws, "user", user); err != nil {
 		return err
 	}
 	val, err := encode(m)
@@ -50,7 +49,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 
 // GetMember returns the membership; ErrNotFound if absent.
 func (s *Store) GetMember(ctx context.Context, workspaceID, userID string) (*pb.Member, error) {
-	if err := cmp.Or(storage.CheckID("workspace", workspaceID), storage.CheckID("user", userID)); err != nil {
+	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
 		return nil, err
 	}
 	var m *pb.Member
