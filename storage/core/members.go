@@ -72,8 +72,8 @@ func (s *Store) ListMembers(ctx context.Context, workspaceID, after string, limi
 	}
 	var out []*pb.Member
 	err := s.view(ctx, func(r reader) error {
-		if err := needWorkspace(r, workspaceID); err != nil {
-			return unwrapRejection(err)
+		if err := workspaceGuard(workspaceID)(r); err != nil {
+			return err
 		}
 		var err error
 		out, err = listAfter[pb.Member](r, members.children(workspaceID), after, limit)

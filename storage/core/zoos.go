@@ -62,8 +62,8 @@ func (s *Store) ListZoos(ctx context.Context, workspaceID, after string, limit i
 	}
 	var out []*pb.Zoo
 	err := s.view(ctx, func(r reader) error {
-		if err := needWorkspace(r, workspaceID); err != nil {
-			return unwrapRejection(err)
+		if err := workspaceGuard(workspaceID)(r); err != nil {
+			return err
 		}
 		var err error
 		out, err = listAfter[pb.Zoo](r, zoos.children(workspaceID), after, limit)
