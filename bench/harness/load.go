@@ -182,7 +182,7 @@ type etcdTxnLoad struct {
 }
 
 func (e etcdTxnLoad) run(ctx context.Context) (sample, error) {
-	out, err := exec.CommandContext(ctx, e.bin, "-endpoints", e.endpoints, "-prefix", e.prefix,
+	out, err := execCommand(ctx, e.bin, "-endpoints", e.endpoints, "-prefix", e.prefix,
 		"-writers", strconv.Itoa(e.writers), "-puts", strconv.Itoa(e.puts), "-bytes", strconv.Itoa(e.bytes),
 		"-duration", e.duration.String()).Output()
 	if err != nil {
