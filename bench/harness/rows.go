@@ -382,8 +382,15 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 	if len(b.config.rows) > 0 {
 		mode += " (only the rows matching " + strconv.Quote(strings.Join(b.config.rows, ",")) + ", no Go benchmarks)"
 	}
-	p("Run: %s mode, commit %s, %s, %d tokens stored, %d rounds of %s per side, alternating A/B\n\n",
-		mode, b.commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), b.tokens, b.rounds, b.duration)
+	stored := fmt.Sprintf("%d tokens stored", b.tokens)
+	if !b.mainPrepared {
+		stored = "main store not filled"
+	}
+	if b.etcd != nil {
+		stored += fmt.Sprintf(", %d in each store of the etcd rows", b.etcd.tokens)
+	}
+	p("Run: %s mode, commit %s, %s, %s, %d rounds of %s per side, alternating A/B\n\n",
+		mode, b.commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), stored, b.rounds, b.duration)
 	p("| path | this service (median) | baseline (median) | ratio | target | |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		a, bb := median(values(r.metric, r.as)), median(values(r.metric, r.bs))

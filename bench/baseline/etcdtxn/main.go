@@ -21,18 +21,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"tokenauthority/bench/baseline/writeloop"
 )
 
 func main() {
@@ -69,42 +68,23 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer cli.Close()
 
-	var writes atomic.Int64
-	var failed atomic.Pointer[error]
 	value := strings.Repeat("v", valueLen)
-	deadline := time.Now().Add(*duration)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range *writers {
-		wg.Go(func() {
-			ops := make([]clientv3.Op, *puts)
-			for time.Now().Before(deadline) && failed.Load() == nil {
-				var id [16]byte
-				if _, err := rand.Read(id[:]); err != nil {
-					failed.Store(&err)
-					return
-				}
-				base := *prefix + hex.EncodeToString(id[:])
-				for i := range ops {
-					ops[i] = clientv3.OpPut(fmt.Sprintf("%s/%d", base, i), value)
-				}
-				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				_, err := cli.Txn(wctx).Then(ops...).Commit()
-				cancel()
-				if err != nil {
-					failed.Store(&err)
-					return
-				}
-				writes.Add(1)
-			}
-		})
+	ops := make([][]clientv3.Op, *writers)
+	for w := range ops {
+		ops[w] = make([]clientv3.Op, *puts)
 	}
-	wg.Wait()
-	if p := failed.Load(); p != nil {
-		return *p
-	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"writes":  writes.Load(),
-		"seconds": time.Since(start).Seconds(),
+	return writeloop.Run(os.Stdout, *writers, *duration, func(w int) error {
+		var id [16]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return err
+		}
+		base := *prefix + hex.EncodeToString(id[:])
+		for i := range ops[w] {
+			ops[w][i] = clientv3.OpPut(fmt.Sprintf("%s/%d", base, i), value)
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_, err := cli.Txn(wctx).Then(ops[w]...).Commit()
+		return err
 	})
 }
