@@ -26,6 +26,14 @@ const (
 	etcdCreateRow = "audited CreateToken/s on a 3-member etcd, c=16 ÷ raw etcd 4-put txns, 16 writers"
 )
 
+// spreadOver is how many workspaces beyond bench a store of n tokens
+// spreads its tokens over, as the main store does (bench/fill).
+func spreadOver(n int) int { return max(0, (n-1000)/10) }
+
+// smallTokens is the tokens of the memory row's small stores: a tenth of
+// the big ones', at least 100.
+func smallTokens(n int) int { return max(100, n/10) }
+
 // etcdRowNames lists the rows that run on the etcd setup (prepareEtcd)
 // and not on the main store.
 var etcdRowNames = []string{etcdCPURow, etcdMemRow, etcdCreateRow}
@@ -58,12 +66,12 @@ type etcdSetup struct {
 	replica, bolt, writer             *proc
 	replicaAddr, boltAddr, writerAddr string
 	replicaArgs, boltArgs             []string
-	// emptyReplicaArgs and emptyBoltArgs start servers on empty stores,
-	// filledBoltArgs one on a copy of the filled bbolt store (the bolt
-	// server holds the file's lock), for the memory row.
-	emptyReplicaArgs, emptyBoltArgs, filledBoltArgs []string
-	files                                           map[string]string
-	fillEtcd, fillBolt                              float64
+	// memEtcd and memBolt are the memory row's servers of each side.
+	memEtcd, memBolt memSide
+	// smallTokens is the tokens of the memory row's small stores.
+	smallTokens        int
+	files              map[string]string
+	fillEtcd, fillBolt float64
 	// createKeys and createBytes are what one CreateToken writes to etcd:
 	// its keys, and their keys' and values' bytes; the raw baseline's
 	// transactions write as many bytes in 4 puts.
@@ -73,6 +81,7 @@ type etcdSetup struct {
 const (
 	replicaPrefix = "/tokenauthority/"
 	emptyPrefix   = "/tokenauthority-empty/"
+	smallPrefix   = "/tokenauthority-small/"
 	rawPrefix     = "/bench-raw/"
 )
 
@@ -138,12 +147,11 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 	}
 
 	boltDir := filepath.Join(b.work, "etcdrows-bbolt")
-	spread := fmt.Sprint(max(0, (e.tokens-1000)/10))
 	fill := func(dataDir string, tokens int, store ...string) (float64, []string, error) {
 		secrets := filepath.Join(dataDir, "secrets.txt")
 		args := append([]string{"-data-dir", dataDir, "-master-key", b.masterKey, "-credentials-file", b.credsFile,
 			"-admin-credential", b.adminCred, "-tokens", fmt.Sprint(tokens), "-keep", "1000", "-secrets-out", secrets,
-			"-workspaces", spread}, store...)
+			"-workspaces", fmt.Sprint(spreadOver(tokens))}, store...)
 		out, err := execOut(ctx, b.bin("fill"), args...)
 		if err != nil {
 			return 0, nil, err
@@ -157,7 +165,7 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 		raw, err := os.ReadFile(secrets)
 		return res.Seconds, strings.Fields(string(raw)), err
 	}
-	b.progress("etcd rows: filling a bbolt store with %d tokens (%s more workspaces)", e.tokens, spread)
+	b.progress("etcd rows: filling a bbolt store with %d tokens (%d more workspaces)", e.tokens, spreadOver(e.tokens))
 	fillBolt, boltSecrets, err := fill(boltDir, e.tokens)
 	if err != nil {
 		return err
@@ -171,6 +179,19 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 	e.fillBolt, e.fillEtcd = fillBolt, fillEtcd
 	if len(boltSecrets) == 0 || len(etcdSecrets) == 0 {
 		return fmt.Errorf("etcd rows: fill wrote no secrets (bbolt %d, etcd %d)", len(boltSecrets), len(etcdSecrets))
+	}
+	// The memory row's small stores, filled the same way.
+	e.smallTokens = smallTokens(e.tokens)
+	smallBoltDir := filepath.Join(b.work, "etcdrows-bbolt-small")
+	_, smallBoltSecrets, err := fill(smallBoltDir, e.smallTokens)
+	if err != nil {
+		return err
+	}
+	b.progress("etcd rows: filling the memory row's small etcd store with %d tokens", e.smallTokens)
+	_, smallEtcdSecrets, err := fill(filepath.Join(b.work, "etcdrows-etcd-small"), e.smallTokens,
+		"-store", "etcd", "-etcd-endpoints", e.replicaEndpoints, "-etcd-prefix", smallPrefix, "-workers", "64")
+	if err != nil {
+		return err
 	}
 	// The write cluster gets the workspace and member the creates need.
 	if _, _, err := fill(filepath.Join(b.work, "etcdrows-write"), 0,
@@ -190,9 +211,11 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 		return out
 	}
 	for name, v := range map[string]any{
-		"validate-etcd.json":  validate(etcdSecrets),
-		"validate-bbolt.json": validate(boltSecrets),
-		"create.json":         msg{"workspace_id": "bench", "user_id": "ann", "description": "load"},
+		"validate-etcd.json":        validate(etcdSecrets),
+		"validate-bbolt.json":       validate(boltSecrets),
+		"validate-etcd-small.json":  validate(smallEtcdSecrets),
+		"validate-bbolt-small.json": validate(smallBoltSecrets),
+		"create.json":               msg{"workspace_id": "bench", "user_id": "ann", "description": "load"},
 	} {
 		raw, err := json.Marshal(v)
 		if err != nil {
@@ -207,9 +230,18 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 
 	e.boltArgs = b.serverArgs(boltDir)
 	e.replicaArgs = b.serverArgs(filepath.Join(b.work, "etcdrows-replica"), etcdFlags(e.replicaEndpoints, replicaPrefix)...)
-	e.filledBoltArgs = b.serverArgs(memDir)
-	e.emptyBoltArgs = b.serverArgs(filepath.Join(b.work, "etcdrows-bbolt-empty"))
-	e.emptyReplicaArgs = b.serverArgs(filepath.Join(b.work, "etcdrows-replica-empty"), etcdFlags(e.replicaEndpoints, emptyPrefix)...)
+	e.memBolt = memSide{
+		big:   b.serverArgs(memDir),
+		small: b.serverArgs(smallBoltDir),
+		empty: b.serverArgs(filepath.Join(b.work, "etcdrows-bbolt-empty")),
+		data:  [3]string{e.files["validate-bbolt.json"], e.files["validate-bbolt-small.json"], e.files["validate-bbolt.json"]},
+	}
+	e.memEtcd = memSide{
+		big:   e.replicaArgs,
+		small: b.serverArgs(filepath.Join(b.work, "etcdrows-replica-small"), etcdFlags(e.replicaEndpoints, smallPrefix)...),
+		empty: b.serverArgs(filepath.Join(b.work, "etcdrows-replica-empty"), etcdFlags(e.replicaEndpoints, emptyPrefix)...),
+		data:  [3]string{e.files["validate-etcd.json"], e.files["validate-etcd-small.json"], e.files["validate-etcd.json"]},
+	}
 	b.progress("etcd rows: starting the bbolt server, the etcd replica and the server on the fsyncing cluster")
 	if e.bolt, e.boltAddr, err = startProc(ctx, b.logs, b.bin("tokenauthority"), e.boltArgs, "grpc_addr", true); err != nil {
 		return err
@@ -338,12 +370,8 @@ func (b *bench) etcdRows() []row {
 		{
 			name: etcdMemRow, a: "etcd replica", b: "bbolt build",
 			metric: bytesPerToken, target: 1.2,
-			runA: func(ctx context.Context) (sample, error) {
-				return b.anonPerToken(ctx, b.etcd.replicaArgs, b.etcd.emptyReplicaArgs, "validate-etcd.json")
-			},
-			runB: func(ctx context.Context) (sample, error) {
-				return b.anonPerToken(ctx, b.etcd.filledBoltArgs, b.etcd.emptyBoltArgs, "validate-bbolt.json")
-			},
+			runA: func(ctx context.Context) (sample, error) { return b.anonPerToken(ctx, b.etcd.memEtcd) },
+			runB: func(ctx context.Context) (sample, error) { return b.anonPerToken(ctx, b.etcd.memBolt) },
 		},
 		{
 			name: etcdCreateRow, a: "CreateToken, --store etcd", b: "etcd Txn of 4 puts, 16 writers, same bytes",
@@ -361,37 +389,50 @@ func (b *bench) etcdRows() []row {
 	}
 }
 
-// anonPerToken starts a server with filled (a store of the etcd rows'
-// tokens) and one with empty (an empty store), puts the same validation
-// load on each, and charges the difference of their resident anonymous
+// memSide is one side of the memory row: the flags of a server on the
+// etcd rows' store (a copy, for bbolt, whose server holds the file's
+// lock), on a small store filled the same way and on an empty one, and
+// the ghz data file of each one's validation load.
+type memSide struct {
+	big, small, empty []string
+	data              [3]string
+}
+
+// anonPerToken starts a server on each store of m in turn, puts the same
+// validation load on each, and charges the growth of resident anonymous
 // memory (RssAnon: the heap, stacks and the index, not the mapped store
-// file) to the tokens.
-func (b *bench) anonPerToken(ctx context.Context, filled, empty []string, data string) (sample, error) {
+// file) from the small store to the big one to the tokens between them:
+// what a token costs, without the fixed part of an index (its first slab
+// and tables take tens of MiB with a thousand tokens). The growth from
+// the empty store is in the detail.
+func (b *bench) anonPerToken(ctx context.Context, m memSide) (sample, error) {
 	start := time.Now()
-	f, err := b.anonAfterLoad(ctx, filled, data)
-	if err != nil {
-		return sample{}, err
+	var anon [3]int64
+	for i, args := range [][]string{m.big, m.small, m.empty} {
+		var err error
+		if anon[i], err = b.anonAfterLoad(ctx, args, m.data[i]); err != nil {
+			return sample{}, err
+		}
 	}
-	e, err := b.anonAfterLoad(ctx, empty, data)
-	if err != nil {
-		return sample{}, err
-	}
+	e := b.etcd
+	mib := func(v int64) float64 { return float64(v) / (1 << 20) }
 	return sample{
-		ok: int64(b.etcd.tokens), seconds: time.Since(start).Seconds(), bytes: float64(f - e),
-		detail: fmt.Sprintf("RssAnon %.1f MiB with %d tokens, %.1f MiB empty", float64(f)/(1<<20), b.etcd.tokens, float64(e)/(1<<20)),
+		ok: int64(e.tokens - e.smallTokens), seconds: time.Since(start).Seconds(), bytes: float64(anon[0] - anon[1]),
+		detail: fmt.Sprintf("RssAnon %.1f MiB with %d tokens, %.1f MiB with %d, %.1f MiB empty; %.0f B/token over empty",
+			mib(anon[0]), e.tokens, mib(anon[1]), e.smallTokens, mib(anon[2]), float64(anon[0]-anon[2])/float64(e.tokens)),
 	}, nil
 }
 
 // anonAfterLoad starts a server with args, puts the validation load of
 // data on it for one run, and returns its RssAnon at the end.
-func (b *bench) anonAfterLoad(ctx context.Context, args []string, data string) (int64, error) {
+func (b *bench) anonAfterLoad(ctx context.Context, args []string, dataFile string) (int64, error) {
 	p, addr, err := startProc(ctx, b.logs, b.bin("tokenauthority"), args, "grpc_addr", true)
 	if err != nil {
 		return 0, err
 	}
 	defer p.stop()
 	g := ghzLoad{bin: b.bin("ghz"), addr: addr, call: "tokenauthority.v1.TokenService.ValidateToken",
-		dataFile: b.etcd.files[data], metadata: fmt.Sprintf(`{"authorization":"Bearer %s"}`, b.validatorCred),
+		dataFile: dataFile, metadata: fmt.Sprintf(`{"authorization":"Bearer %s"}`, b.validatorCred),
 		concurrency: 50, duration: b.duration}
 	if _, err := g.run(ctx); err != nil {
 		return 0, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -24,6 +25,29 @@ func TestEtcdTokens(t *testing.T) {
 			t.Parallel()
 			if got := etcdTokens(tc.asked, tc.main); got != tc.want {
 				t.Errorf("etcdTokens(%d, %d) = %d, want %d", tc.asked, tc.main, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStoreShapes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		tokens, wantSpread, wantSmall int
+	}{
+		{tokens: 100, wantSpread: 0, wantSmall: 100},
+		{tokens: 1000, wantSpread: 0, wantSmall: 100},
+		{tokens: 5000, wantSpread: 400, wantSmall: 500},
+		{tokens: 50_000, wantSpread: 4900, wantSmall: 5000},
+		{tokens: 1_000_000, wantSpread: 99_900, wantSmall: 100_000},
+	} {
+		t.Run(fmt.Sprint(tc.tokens), func(t *testing.T) {
+			t.Parallel()
+			if got := spreadOver(tc.tokens); got != tc.wantSpread {
+				t.Errorf("spreadOver(%d) = %d, want %d", tc.tokens, got, tc.wantSpread)
+			}
+			if got := smallTokens(tc.tokens); got != tc.wantSmall {
+				t.Errorf("smallTokens(%d) = %d, want %d", tc.tokens, got, tc.wantSmall)
 			}
 		})
 	}
