@@ -148,22 +148,7 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 
 	boltDir := filepath.Join(b.work, "etcdrows-bbolt")
 	fill := func(dataDir string, tokens int, store ...string) (float64, []string, error) {
-		secrets := filepath.Join(dataDir, "secrets.txt")
-		args := append([]string{"-data-dir", dataDir, "-master-key", b.masterKey, "-credentials-file", b.credsFile,
-			"-admin-credential", b.adminCred, "-tokens", fmt.Sprint(tokens), "-keep", "1000", "-secrets-out", secrets,
-			"-workspaces", fmt.Sprint(spreadOver(tokens))}, store...)
-		out, err := execOut(ctx, b.bin("fill"), args...)
-		if err != nil {
-			return 0, nil, err
-		}
-		var res struct {
-			Seconds float64 `json:"seconds"`
-		}
-		if err := json.Unmarshal(out, &res); err != nil {
-			return 0, nil, fmt.Errorf("fill: %w", err)
-		}
-		raw, err := os.ReadFile(secrets)
-		return res.Seconds, strings.Fields(string(raw)), err
+		return b.fillStore(ctx, dataDir, tokens, store...)
 	}
 	b.progress("etcd rows: filling a bbolt store with %d tokens (%d more workspaces)", e.tokens, spreadOver(e.tokens))
 	fillBolt, boltSecrets, err := fill(boltDir, e.tokens)
@@ -237,7 +222,7 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 		data:  [3]string{e.files["validate-bbolt.json"], e.files["validate-bbolt-small.json"], e.files["validate-bbolt.json"]},
 	}
 	e.memEtcd = memSide{
-		big:   e.replicaArgs,
+		big:   b.serverArgs(filepath.Join(b.work, "etcdrows-replica-mem"), etcdFlags(e.replicaEndpoints, replicaPrefix)...),
 		small: b.serverArgs(filepath.Join(b.work, "etcdrows-replica-small"), etcdFlags(e.replicaEndpoints, smallPrefix)...),
 		empty: b.serverArgs(filepath.Join(b.work, "etcdrows-replica-empty"), etcdFlags(e.replicaEndpoints, emptyPrefix)...),
 		data:  [3]string{e.files["validate-etcd.json"], e.files["validate-etcd-small.json"], e.files["validate-etcd.json"]},
@@ -260,6 +245,28 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 	}
 	e.createKeys, e.createBytes, err = b.createFootprint(ctx, e.writerAddr, e.writeEndpoints, replicaPrefix)
 	return err
+}
+
+// fillStore runs bench/fill into dataDir (the bbolt store, or with store's
+// flags the etcd one) with tokens spread as the main store's, and returns
+// the seconds the creates took and the secrets of the first 1000.
+func (b *bench) fillStore(ctx context.Context, dataDir string, tokens int, store ...string) (float64, []string, error) {
+	secrets := filepath.Join(dataDir, "secrets.txt")
+	args := append([]string{"-data-dir", dataDir, "-master-key", b.masterKey, "-credentials-file", b.credsFile,
+		"-admin-credential", b.adminCred, "-tokens", fmt.Sprint(tokens), "-keep", "1000", "-secrets-out", secrets,
+		"-workspaces", fmt.Sprint(spreadOver(tokens))}, store...)
+	out, err := execOut(ctx, b.bin("fill"), args...)
+	if err != nil {
+		return 0, nil, err
+	}
+	var res struct {
+		Seconds float64 `json:"seconds"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return 0, nil, fmt.Errorf("fill: %w", err)
+	}
+	raw, err := os.ReadFile(secrets)
+	return res.Seconds, strings.Fields(string(raw)), err
 }
 
 func (e *etcdSetup) stop() {
