@@ -72,6 +72,9 @@ type etcdSetup struct {
 	smallTokens        int
 	files              map[string]string
 	fillEtcd, fillBolt float64
+	// overEmpty is, for each memory row side, each round's growth of
+	// RssAnon from the empty store to the big one, per token.
+	overEmpty map[string][]float64
 	// createKeys and createBytes are what one CreateToken writes to etcd:
 	// its keys, and their keys' and values' bytes; the raw baseline's
 	// transactions write as many bytes in 4 puts.
@@ -133,7 +136,7 @@ func etcdFlags(endpoints, prefix string) []string {
 // prepareEtcd starts the clusters, fills the stores and starts the
 // servers of the etcd rows.
 func (b *bench) prepareEtcd(ctx context.Context) error {
-	e := &etcdSetup{tokens: etcdTokens(b.etcdTokens, b.tokens), files: map[string]string{}}
+	e := &etcdSetup{tokens: etcdTokens(b.etcdTokens, b.tokens), files: map[string]string{}, overEmpty: map[string][]float64{}}
 	b.etcd = e
 	var err error
 	b.progress("starting two 3-member etcd clusters (one without fsync for the replica rows, one with for the write row)")
@@ -216,12 +219,14 @@ func (b *bench) prepareEtcd(ctx context.Context) error {
 	e.boltArgs = b.serverArgs(boltDir)
 	e.replicaArgs = b.serverArgs(filepath.Join(b.work, "etcdrows-replica"), etcdFlags(e.replicaEndpoints, replicaPrefix)...)
 	e.memBolt = memSide{
+		name:  "bbolt build",
 		big:   b.serverArgs(memDir),
 		small: b.serverArgs(smallBoltDir),
 		empty: b.serverArgs(filepath.Join(b.work, "etcdrows-bbolt-empty")),
 		data:  [3]string{e.files["validate-bbolt.json"], e.files["validate-bbolt-small.json"], e.files["validate-bbolt.json"]},
 	}
 	e.memEtcd = memSide{
+		name:  "etcd replica",
 		big:   b.serverArgs(filepath.Join(b.work, "etcdrows-replica-mem"), etcdFlags(e.replicaEndpoints, replicaPrefix)...),
 		small: b.serverArgs(filepath.Join(b.work, "etcdrows-replica-small"), etcdFlags(e.replicaEndpoints, smallPrefix)...),
 		empty: b.serverArgs(filepath.Join(b.work, "etcdrows-replica-empty"), etcdFlags(e.replicaEndpoints, emptyPrefix)...),
@@ -401,6 +406,7 @@ func (b *bench) etcdRows() []row {
 // lock), on a small store filled the same way and on an empty one, and
 // the ghz data file of each one's validation load.
 type memSide struct {
+	name              string
 	big, small, empty []string
 	data              [3]string
 }
@@ -423,6 +429,7 @@ func (b *bench) anonPerToken(ctx context.Context, m memSide) (sample, error) {
 	}
 	e := b.etcd
 	mib := func(v int64) float64 { return float64(v) / (1 << 20) }
+	e.overEmpty[m.name] = append(e.overEmpty[m.name], float64(anon[0]-anon[2])/float64(e.tokens))
 	return sample{
 		ok: int64(e.tokens - e.smallTokens), seconds: time.Since(start).Seconds(), bytes: float64(anon[0] - anon[1]),
 		detail: fmt.Sprintf("RssAnon %.1f MiB with %d tokens, %.1f MiB with %d, %.1f MiB empty; %.0f B/token over empty",
@@ -452,6 +459,10 @@ func (b *bench) etcdReport(p func(string, ...any)) {
 	e := b.etcd
 	p("| etcd rows' stores | %d tokens each, filled the same way (bench/fill, in-process CreateToken): bbolt in %.1f s, etcd (3 members, no fsync) in %.1f s | — | |\n",
 		e.tokens, e.fillBolt, e.fillEtcd)
+	if a, bb := e.overEmpty[e.memEtcd.name], e.overEmpty[e.memBolt.name]; len(a) > 0 && len(bb) > 0 {
+		p("| RssAnon per token over an empty store, %s ÷ %s (with the index's fixed part; each round: %s; %s) | %s ÷ %s B = %.2f× | — | |\n",
+			e.memEtcd.name, e.memBolt.name, fmtAll(a), fmtAll(bb), fmtNum(median(a)), fmtNum(median(bb)), median(a)/median(bb))
+	}
 	p("| what one CreateToken writes to etcd (the raw baseline's transaction) | %d keys, %d B (4 puts of %d B, key and value) | — | |\n",
 		e.createKeys, e.createBytes, e.createBytes/4)
 }
