@@ -153,3 +153,26 @@ func TestEtcdRowsSelected(t *testing.T) {
 		}
 	}
 }
+
+func TestRowVerdict(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		a, b float64
+		ok   bool
+		want string
+	}{
+		{name: "met", a: 30, b: 25, ok: true, want: "met"},
+		{name: "not met", a: 40, b: 25, want: "**not met**"},
+		{name: "a negative baseline is no measure, whatever the ratio", a: 3181, b: -632.6, ok: true, want: "no measure (a side is not above zero)"},
+		{name: "a zero side is no measure", a: 0, b: 300, ok: true, want: "no measure (a side is not above zero)"},
+		{name: "NaN is no measure", a: math.NaN(), b: 300, want: "no measure (a side is not above zero)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := rowVerdict(tc.a, tc.b, tc.ok); got != tc.want {
+				t.Errorf("rowVerdict(%v, %v, %v) = %q, want %q", tc.a, tc.b, tc.ok, got, tc.want)
+			}
+		})
+	}
+}

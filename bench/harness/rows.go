@@ -364,6 +364,17 @@ func fmtAll(v []float64) string {
 	return strings.Join(parts, ", ")
 }
 
+// rowVerdict is verdict(ok) for a row whose sides measured a and b, unless
+// one of them is not above zero: then the ratio means nothing (memory
+// that shrank between two stores is the garbage collector's noise over
+// too few tokens).
+func rowVerdict(a, b float64, ok bool) string {
+	if !(a > 0 && b > 0) {
+		return "no measure (a side is not above zero)"
+	}
+	return verdict(ok)
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return "met"
@@ -400,7 +411,7 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 		if !lower {
 			cmp, ok = "≥", ratio >= r.target
 		}
-		p("| %s | %s: %s%s | %s: %s%s | %.2f× | %s %.2g× | %s |\n", r.name, r.a, fmtNum(a), unit, r.b, fmtNum(bb), unit, ratio, cmp, r.target, verdict(ok))
+		p("| %s | %s: %s%s | %s: %s%s | %.2f× | %s %.2g× | %s |\n", r.name, r.a, fmtNum(a), unit, r.b, fmtNum(bb), unit, ratio, cmp, r.target, rowVerdict(a, bb, ok))
 	}
 	if len(gobench) > 0 {
 		p("\nIn-process Go benchmarks (`go test -bench BenchmarkValidateInProcess -benchmem ./server/`), medians:\n\n")
