@@ -14,7 +14,10 @@
 // the work directory holds live secrets until run.sh removes it. The
 // tracing row runs a second server on a copy of the store (traced.go):
 // with it selected (or no -rows), the store's disk and memory are needed
-// twice.
+// twice. The etcd rows (etcd.go) run two more clusters of three etcd
+// members (bench/etcdcluster), one fsyncing, three more servers and, for
+// each memory round, three short-lived ones, all stopped by PID; their
+// fill takes minutes at 50k tokens.
 package main
 
 import (
