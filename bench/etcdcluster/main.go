@@ -86,6 +86,11 @@ func run(ctx context.Context, args []string) error {
 	}
 	members := make([]*embed.Etcd, 0, *n)
 	defer func() {
+		// The data is thrown away: raft stops at once, without handing
+		// leadership over, which would take each Close seconds.
+		for _, e := range members {
+			e.Server.HardStop()
+		}
 		for _, e := range members {
 			e.Close()
 		}
@@ -100,7 +105,14 @@ func run(ctx context.Context, args []string) error {
 	}
 	var errs []error
 	for range cfgs {
-		r := <-started
+		// A member may wait for its peers for long; a signal meanwhile
+		// ends the process, with the members started so far closed.
+		var r result
+		select {
+		case r = <-started:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if r.err != nil {
 			errs = append(errs, r.err)
 			continue
