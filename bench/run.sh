@@ -6,7 +6,7 @@
 # OK request from /proc/<pid>/stat, or OK requests per second for creates),
 # followed by the in-process Go benchmarks.
 #
-#   bench/run.sh            full mode: 1M tokens, 3 rounds of 5 s per side (under 10 minutes)
+#   bench/run.sh            full mode: 1M tokens (50k for the etcd rows), 3 rounds of 5 s per side (about 13 minutes)
 #   bench/run.sh --smoke    smoke mode: 1k tokens, 1 round of 1 s per side (seconds; a sign of life)
 #
 # The etcd rows (--rows etcd) run on two 3-member etcd clusters in one
