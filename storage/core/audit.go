@@ -139,7 +139,7 @@ func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after strin
 		events, next = nil, ""
 		scanned := 0
 		var last []byte
-		err := r.each(audits.all(), string(start), 0, func(k, v []byte) error {
+		err := r.scan(audits.all(), string(start), func(k, v []byte) error {
 			if limit > 0 && len(events) >= limit || maxScan > 0 && scanned >= maxScan {
 				next = hex.EncodeToString(last)
 				return errStop
@@ -200,7 +200,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 			order = append(order, chain)
 			return c, nil
 		}
-		err := r.each(audits.all(), "", 0, func(k, v []byte) error {
+		err := r.scan(audits.all(), "", func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}

@@ -88,7 +88,7 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 		r := reader{tx}
 		var err error
 		x, err = validindex.Load(0, func(l *validindex.Loader) error {
-			err := r.each(workspaces.all(), "", 0, func(k, v []byte) error {
+			err := r.scan(workspaces.all(), "", func(k, v []byte) error {
 				ws, err := decode[pb.Workspace](v)
 				if err != nil {
 					return fmt.Errorf("workspace %q: %w", k, err)
@@ -99,7 +99,7 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 			if err != nil {
 				return err
 			}
-			err = r.each(zoos.all(), "", 0, func(k, v []byte) error {
+			err = r.scan(zoos.all(), "", func(k, v []byte) error {
 				z, err := decode[pb.Zoo](v)
 				if err != nil {
 					return fmt.Errorf("zoo %q: %w", k, err)
@@ -112,7 +112,7 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 			if err != nil {
 				return err
 			}
-			err = r.each(members.all(), "", 0, func(k, _ []byte) error {
+			err = r.scan(members.all(), "", func(k, _ []byte) error {
 				if ws, user, ok := members.pair(append(members.all(), k...)); ok {
 					l.Member(ws, user)
 				}
@@ -121,7 +121,7 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 			if err != nil {
 				return err
 			}
-			return r.each(tokens.all(), "", 0, func(k, v []byte) error {
+			return r.scan(tokens.all(), "", func(k, v []byte) error {
 				if err := l.Encoded(v); err != nil {
 					// Not indexable (no token or no secret hash); a
 					// record that does not decode at all is an error.

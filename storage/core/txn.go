@@ -82,6 +82,28 @@ func (r reader) eachReverse(prefix []byte, before string, limit int, fn func(k, 
 	})
 }
 
+// scanPage is how many keys one read of a full scan asks for: a scan of
+// every token of a big store is many bounded reads, not one answer the
+// size of the store (on etcd, a response held whole in memory).
+const scanPage = 1000
+
+// scan calls fn for every key under prefix that sorts after prefix+after
+// (all when after is ""), ascending, in reads of scanPage keys; fn gets
+// the key without prefix.
+func (r reader) scan(prefix []byte, after string, fn func(k, v []byte) error) error {
+	for {
+		n := 0
+		err := r.each(prefix, after, scanPage, func(k, v []byte) error {
+			n++
+			after = string(k)
+			return fn(k, v)
+		})
+		if err != nil || n < scanPage {
+			return err
+		}
+	}
+}
+
 // keys copies out up to limit (0: all) keys under prefix, without it.
 func (r reader) keys(prefix []byte, limit int) ([]string, error) {
 	var out []string

@@ -188,10 +188,13 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 }
 
 func (e *Engine) newTx(ctx context.Context, w *storage.WriteSet) *engineTx {
-	return &engineTx{
-		t: &txn{ctx: clientv3.WithRequireLeader(ctx), cli: e.cli, reads: map[string]*mvccpb.KeyValue{}},
-		e: e, w: w,
+	t := &txn{ctx: clientv3.WithRequireLeader(ctx), cli: e.cli}
+	if w != nil {
+		// Only a write checks its reads at commit; a View (loading a
+		// whole index, say) keeps none of them.
+		t.reads = map[string]*mvccpb.KeyValue{}
 	}
+	return &engineTx{t: t, e: e, w: w}
 }
 
 // engineTx is both transaction kinds; w is nil in View. Keys in t are

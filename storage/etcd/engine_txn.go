@@ -115,8 +115,10 @@ func (t *txn) get(key string) (*mvccpb.KeyValue, error) {
 	if len(resp.Kvs) > 0 {
 		kv = resp.Kvs[0]
 	}
-	t.reads[key] = kv
-	t.order = append(t.order, key)
+	if t.reads != nil {
+		t.reads[key] = kv
+		t.order = append(t.order, key)
+	}
 	return kv, nil
 }
 
@@ -131,6 +133,9 @@ func (t *txn) list(start, end string, limit int64, opts ...clientv3.OpOption) ([
 	}
 	if err := t.noteRev(h, err); err != nil {
 		return nil, err
+	}
+	if t.reads == nil {
+		return resp.Kvs, nil
 	}
 	t.ranges = append(t.ranges, [2]string{start, end})
 	for _, kv := range resp.Kvs {
