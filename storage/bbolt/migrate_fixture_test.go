@@ -10,6 +10,7 @@ package bbolt_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -173,5 +174,35 @@ func fixtureToken(id, ws, user string, created time.Time) *storagepb.TokenRecord
 		},
 		SecretHash:   h[:],
 		SealedSecret: []byte("sealed-" + id),
+	}
+}
+
+// TestMigratedFileRefusedByStore: the Store, an older build, refuses a
+// migrated file and a new engine file (schema guard in bucket meta) rather
+// than start an empty store beside the data.
+func TestMigratedFileRefusedByStore(t *testing.T) {
+	t.Parallel()
+	for name, path := range map[string]string{
+		"migrated": copyFixture(t),
+		"new":      filepath.Join(t.TempDir(), "new.db"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e, err := bbolt.OpenEngine(path, bbolt.EngineOptions{})
+			if err != nil {
+				t.Fatalf("OpenEngine = %v", err)
+			}
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s, err := bbolt.Open(path, bbolt.Options{})
+			if err == nil {
+				_ = s.Close()
+				t.Fatal("the Store opened an engine file")
+			}
+			if !errors.Is(err, storage.ErrSchemaTooNew) {
+				t.Errorf("Store Open = %v, want ErrSchemaTooNew", err)
+			}
+		})
 	}
 }

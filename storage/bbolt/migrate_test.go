@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -96,15 +94,7 @@ var oldBuckets = []string{"workspaces", "members", "zoos", "tokens", "token_hash
 // copyFixture copies the fixture to a new temporary file.
 func copyFixture(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(fixturePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "ta.db")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return copyTo(t, fixturePath)
 }
 
 // rawBuckets reads every record of every top-level bucket of the file:
@@ -374,7 +364,7 @@ func sortedKeys[V any](m map[string]V, prefix string) []string {
 func keysOf[V any](m map[string]V) []string { return sortedKeys(m, "") }
 
 // TestMigrateIsIdempotent: a second open of a migrated file changes no
-// record, and a file the Store's old build opens is refused by it.
+// record.
 func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
 	path := copyFixture(t)
