@@ -26,15 +26,15 @@ type Store interface {
 }
 
 // recordStore is a Store that can decode a token into a record the caller
-// owns and reuses (*bbolt.Store's LookupTokenInto); ResolveInto and
+// owns and reuses (the storage core's LookupTokenInto); ResolveInto and
 // Decide use it when the store has it.
 type recordStore interface {
 	LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *storagepb.TokenRecord) (bool, *pb.TokenPolicy, error)
 }
 
 // zooIndex is a Store that can answer GetZoo from memory, with a zoo the
-// caller must not change (*bbolt.Store's LookupZoo); Decide uses it when
-// the store has it. The etcd store's GetZoo reads its own index already.
+// caller must not change (the storage core's LookupZoo); Decide uses it
+// when the store has it.
 type zooIndex interface {
 	LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error)
 }

@@ -80,6 +80,9 @@ type Result struct {
 	// Checkpoint is the sequence of the newest event a retention sweep
 	// removed, from which the chain was checked; 0 when none was removed.
 	Checkpoint uint64
+	// Chain names the chain FirstBroken is in, for a log of several
+	// chains (one per workspace): the workspace's id, or a description.
+	Chain string
 }
 
 // Verifier checks a chain fed to it in stored order. The zero value is

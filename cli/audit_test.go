@@ -1,16 +1,13 @@
 package cli_test
 
 import (
-	"encoding/binary"
 	"strings"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
-	"google.golang.org/protobuf/proto"
 
 	"tokenauthority/cli"
 	"tokenauthority/daemon"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/internal/teststack"
 )
 
 // TestAuditCommands lists the events of a few changes with each filter and
@@ -62,36 +59,7 @@ func TestAuditCommands(t *testing.T) {
 	if err := s.d.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	tamper(t, s.d.Config.DBPath(), 4, func(ev *pb.AuditEvent) { ev.Actor = "someone-else" })
+	teststack.TamperAuditEvent(t, s.d.Config.DBPath(), func(ev *pb.AuditEvent) bool { return ev.GetSequence() == 4 }, func(ev *pb.AuditEvent) { ev.Actor = "someone-else" })
 	s = startServer(t, nil, func(c *daemon.Config) { c.DataDir = dir })
 	s.run(t, "audit", "verify").wantFailure(t, "audit verify after tampering", cli.ExitAuditBroken, "sequence 4")
-}
-
-// tamper rewrites the stored audit event seq with change.
-func tamper(t *testing.T, dbPath string, seq uint64, change func(*pb.AuditEvent)) {
-	t.Helper()
-	db, err := bolt.Open(dbPath, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("audit"))
-		key := binary.BigEndian.AppendUint64(nil, seq)
-		ev := &pb.AuditEvent{}
-		if err := proto.Unmarshal(b.Get(key), ev); err != nil {
-			return err
-		}
-		change(ev)
-		val, err := proto.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		return b.Put(key, val)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -40,8 +40,8 @@ event that is missing, out of place or modified is named.`,
 				return err
 			}
 			if !resp.GetOk() {
-				return &exitError{code: ExitAuditBroken, msg: fmt.Sprintf("audit log broken at sequence %d (%s read): that event is missing, out of place or modified",
-					resp.GetFirstBrokenSequence(), plural(int(resp.GetEventsChecked()), "event"))}
+				return &exitError{code: ExitAuditBroken, msg: fmt.Sprintf("audit log broken at sequence %d of the chain of %s (%s read): that event is missing, out of place or modified",
+					resp.GetFirstBrokenSequence(), resp.GetFirstBrokenChain(), plural(int(resp.GetEventsChecked()), "event"))}
 			}
 			return nil
 		},

@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/internal/teststack"
@@ -130,33 +127,12 @@ func TestAuditLogOverREST(t *testing.T) {
 	if err := d.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	db, err := bolt.Open(cfg.DBPath(), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("audit"))
-		key := binary.BigEndian.AppendUint64(nil, 6)
-		ev := &pb.AuditEvent{}
-		if err := proto.Unmarshal(b.Get(key), ev); err != nil {
-			return err
-		}
+	teststack.TamperAuditEvent(t, cfg.DBPath(), func(ev *pb.AuditEvent) bool { return ev.GetSequence() == 6 }, func(ev *pb.AuditEvent) {
 		if ev.GetAction() != "token.reveal" {
-			return fmt.Errorf("event 6 is %s, not the reveal", ev.GetAction())
+			t.Fatalf("event 6 is %s, not the reveal", ev.GetAction())
 		}
 		ev.Actor = "web"
-		val, err := proto.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		return b.Put(key, val)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
 	d = teststack.RunDaemon(t, cfg)
 	c.base = "http://" + d.HTTPAddr.String()
 	v = c.must("POST", "/v1/audit:verify", "{}", admin...)

@@ -151,10 +151,13 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, gl, hl net.Listene
 	}
 	m.WatchStore(store.Counts)
 	m.WatchReady(store.Ping)
+	// Only a shared store's index can lag (bbolt's bound is 0).
 	if s, ok := store.(interface {
 		Staleness() (lag, bound time.Duration)
 	}); ok {
-		m.WatchStaleness(s.Staleness)
+		if _, bound := s.Staleness(); bound > 0 {
+			m.WatchStaleness(s.Staleness)
+		}
 	}
 
 	d := &Daemon{cfg: cfg, log: log, store: store, metrics: m, errc: make(chan error, 2)}

@@ -16,6 +16,7 @@ import (
 	"tokenauthority/seal"
 	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
+	"tokenauthority/storage/core"
 )
 
 // ErrKeyInUse is returned by "keys retire" for a key that still seals a
@@ -224,7 +225,7 @@ func (k keyCmd) list(ctx context.Context, s *bbolt.Store, ring *seal.Ring) error
 
 func (k keyCmd) reseal(ctx context.Context, s *bbolt.Store, ring *seal.Ring, batch int) error {
 	unopenable := 0
-	p, err := s.Reseal(ctx, bbolt.ResealOptions{Batch: batch}, func(sealed, aad []byte) ([]byte, error) {
+	p, err := s.Reseal(ctx, core.ResealOptions{Batch: batch}, func(sealed, aad []byte) ([]byte, error) {
 		out, err := ring.Reseal(sealed, aad)
 		if errors.Is(err, seal.ErrOpen) || errors.Is(err, seal.ErrUnknownKey) {
 			// Unreadable under every key already; leave it for the

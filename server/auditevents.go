@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"tokenauthority/access"
 	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
 )
 
 // maxAuditScan bounds how many stored events one ListAuditEvents page reads,
@@ -43,23 +45,16 @@ func (s *Server) listAuditEvents(ctx context.Context, req *pb.ListAuditEventsReq
 	if err != nil {
 		return nil, err
 	}
-	var after uint64
-	if last != "" {
-		if after, err = strconv.ParseUint(last, 10, 64); err != nil {
-			return nil, invalid("page_token", "is not a page token returned by this list")
-		}
+	events, next, err := s.store.ListAuditEvents(ctx, f, last, limit, maxAuditScan)
+	if errors.Is(err, storage.ErrInvalid) {
+		return nil, invalid("page_token", "is not a page token returned by this list")
 	}
-	events, resume, err := s.store.ListAuditEvents(ctx, f, after, limit+1, maxAuditScan)
 	if err != nil {
 		return nil, err
 	}
 	resp := &pb.ListAuditEventsResponse{Events: events}
-	switch {
-	case len(events) > limit:
-		resp.Events = events[:limit]
-		resp.NextPageToken = encodePage(kind, strconv.FormatUint(events[limit-1].GetSequence(), 10))
-	case resume > 0:
-		resp.NextPageToken = encodePage(kind, strconv.FormatUint(resume, 10))
+	if next != "" {
+		resp.NextPageToken = encodePage(kind, next)
 	}
 	return resp, nil
 }
@@ -122,5 +117,5 @@ func (s *Server) verifyAuditLog(ctx context.Context, _ *pb.VerifyAuditLogRequest
 	if err != nil {
 		return nil, err
 	}
-	return &pb.VerifyAuditLogResponse{Ok: res.OK, EventsChecked: res.Checked, FirstBrokenSequence: res.FirstBroken, CheckpointSequence: res.Checkpoint}, nil
+	return &pb.VerifyAuditLogResponse{Ok: res.OK, EventsChecked: res.Checked, FirstBrokenSequence: res.FirstBroken, CheckpointSequence: res.Checkpoint, FirstBrokenChain: res.Chain}, nil
 }

@@ -23,7 +23,7 @@ func (s *Server) VerifyAuditChain(ctx context.Context) (audit.Result, error) {
 	s.metrics.ObserveAuditVerify(res.OK, res.Checked, s.now())
 	if !res.OK {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "audit log chain is broken",
-			slog.Uint64("first_broken_sequence", res.FirstBroken), slog.Uint64("events_checked", res.Checked))
+			slog.Uint64("first_broken_sequence", res.FirstBroken), slog.String("chain", res.Chain), slog.Uint64("events_checked", res.Checked))
 	}
 	return res, nil
 }

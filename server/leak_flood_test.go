@@ -97,7 +97,7 @@ func TestOpenLimitRefusesBeforeTheMessage(t *testing.T) {
 // auditCount is the number of audit events in the store.
 func auditCount(t *testing.T, st *teststack.Stack) int {
 	t.Helper()
-	evs, _, err := st.Store.ListAuditEvents(t.Context(), audit.Filter{}, 0, 0, 0)
+	evs, _, err := st.Store.ListAuditEvents(t.Context(), audit.Filter{}, "", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

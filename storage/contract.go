@@ -88,7 +88,10 @@ type Backend interface {
 	// own. Every write records the event ctx carries in the same
 	// transaction as its change.
 	RecordAudit(ctx context.Context) error
-	ListAuditEvents(ctx context.Context, f audit.Filter, after uint64, limit, maxScan int) (events []*pb.AuditEvent, resume uint64, err error)
+	// ListAuditEvents returns, in log order, the events after the cursor
+	// after ("": from the start) that pass f, at most limit, reading at
+	// most maxScan; next is the cursor to go on from when more may follow.
+	ListAuditEvents(ctx context.Context, f audit.Filter, after string, limit, maxScan int) (events []*pb.AuditEvent, next string, err error)
 	VerifyAudit(ctx context.Context) (audit.Result, error)
 	// SweepAudit removes the audit events older than cutoff in bounded
 	// commits, recording the checkpoint VerifyAudit starts from (see

@@ -43,8 +43,9 @@ func New() *Index {
 }
 
 // Lookup finds the token whose secret hashes to secretHash and reports
-// whether its user is a member of its workspace and that workspace's token
-// policy (nil: none, or the workspace is gone). ok is false when no token
+// whether its user is a member of its workspace (never of one that is
+// gone) and that workspace's token policy (nil: none, or the workspace is
+// gone). ok is false when no token
 // has that secret. The record holds the token and the secret hash, not the
 // sealed secret; it and its token are the caller's own, new on every
 // lookup (one allocation), and may be changed; their strings share the
@@ -119,7 +120,10 @@ func (x *Index) lookupInto(secretHash [32]byte, d *decoded) bool {
 	}
 	enc, p, s := splitRefs(r)
 	d.reset()
-	d.member, d.policy = x.cells.pairs.cells[p].member, x.cells.spaces.cells[s].policy
+	// A member of a workspace that is gone is a member no more: a
+	// workspace's deletion ends its tokens the moment its key goes.
+	space := &x.cells.spaces.cells[s]
+	d.member, d.policy = x.cells.pairs.cells[p].member && space.exists, space.policy
 	d.seen = seen
 	d.decode(enc)
 	x.mu.RUnlock()

@@ -23,12 +23,14 @@ var ErrNotStore = errors.New("not a store of this schema")
 // bbolt file as of one moment, taken from a read transaction, so writes
 // carry on while it is written and every write acknowledged before Backup
 // began is in it. It returns the number of bytes written.
-func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+func (e *Engine) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(&ctxWriter{ctx: ctx, w: w})
-		return err
+	err := e.use(ctx, func() error {
+		return e.db.View(func(tx *bolt.Tx) error {
+			var err error
+			n, err = tx.WriteTo(&ctxWriter{ctx: ctx, w: w})
+			return err
+		})
 	})
 	return n, err
 }
@@ -47,8 +49,8 @@ func (c *ctxWriter) Write(p []byte) (int, error) {
 }
 
 // VerifyFile checks that path holds a complete, consistent store of this
-// build's schema: bbolt's page consistency check passing, every bucket
-// present and the schema version equal to this build's. It opens the file
+// build's schema: bbolt's page consistency check passing and the layout
+// one Open reads (checkLayout). It opens the file
 // read-only and changes nothing. A damaged file is reported as an error
 // wrapping ErrNotStore, never a crash or a hang.
 func VerifyFile(path string) (err error) {
@@ -82,16 +84,7 @@ func VerifyFile(path string) (err error) {
 		if len(problems) > 0 {
 			return fmt.Errorf("%s: %w: %w", path, ErrNotStore, errors.Join(problems...))
 		}
-		for _, name := range allBuckets {
-			if tx.Bucket(name) == nil {
-				return fmt.Errorf("%s: %w: bucket %s missing", path, ErrNotStore, name)
-			}
-		}
-		v := tx.Bucket(bucketMeta).Get(keySchemaVersion)
-		if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
-			return fmt.Errorf("%s: %w: schema version %x, want %d", path, ErrNotStore, v, schemaVersion)
-		}
-		return nil
+		return checkLayout(tx, path)
 	})
 }
 
@@ -200,6 +193,31 @@ func checkExtent(path string) error {
 				return fmt.Errorf("freelist page %d runs to page %d, beyond the last page %d", fl, end, pgid)
 			}
 		}
+	}
+	return nil
+}
+
+// checkLayout accepts a file of this build's layout (the engine's buckets,
+// schema version 3) or of the schema-2 layout, which Open migrates.
+func checkLayout(tx *bolt.Tx, path string) error {
+	if data := tx.Bucket(engineData); data != nil {
+		for _, name := range [][]byte{engineJournal, engineMeta} {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("%s: %w: bucket %s missing", path, ErrNotStore, name)
+			}
+		}
+		if v := data.Get([]byte("meta/schema_version")); string(v) != "3" {
+			return fmt.Errorf("%s: %w: schema version %q, want 3", path, ErrNotStore, v)
+		}
+		return nil
+	}
+	meta := tx.Bucket([]byte("meta"))
+	if meta == nil {
+		return fmt.Errorf("%s: %w: no store buckets", path, ErrNotStore)
+	}
+	v := meta.Get([]byte("schema_version"))
+	if len(v) != 8 || binary.BigEndian.Uint64(v) < 1 || binary.BigEndian.Uint64(v) > 2 {
+		return fmt.Errorf("%s: %w: schema version %x, want 1 or 2 (migrated when opened) or 3", path, ErrNotStore, v)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 			t.Errorf("acknowledged workspace %s lost: %v", id, err)
 		}
 	}
-	events, _, err := s.ListAuditEvents(context.Background(), audit.Filter{}, 0, 0, 0)
+	events, _, err := s.ListAuditEvents(context.Background(), audit.Filter{}, "", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ type EngineOptions struct {
 	JournalLength int64
 	// Limits overrides DefaultEngineLimits field by field (0: default).
 	Limits storage.EngineLimits
+	// NoSync skips the fsync of every commit (bulk fills of throwaway
+	// files only: a crash loses acknowledged writes).
+	NoSync bool
 }
 
 // DefaultEngineLimits are generous: bbolt has no hard per-transaction cap,
@@ -69,7 +72,7 @@ func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: gave up after %v: %w", path, timeout, storage.ErrLocked)
 	}

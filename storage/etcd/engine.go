@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -27,6 +29,17 @@ type EngineOptions struct {
 	// set it when the members run with other --max-txn-ops or
 	// --max-request-bytes.
 	Limits storage.EngineLimits
+	// Progress, when set, is how often a feed asks etcd to confirm it is
+	// current (delivered as progress marks); a feed that hears nothing
+	// for twice as long is reopened (on the next member, with Watch).
+	Progress time.Duration
+	// Watch, when set, is the client configuration feeds use: one member
+	// at a time, moving to the next when the watch goes silent, so a
+	// member that hangs (alive to TCP, dead to raft) cannot hold a feed.
+	// Nil watches through cli.
+	Watch *clientv3.Config
+	// Logger receives the feeds' reopenings; nil discards.
+	Logger *slog.Logger
 }
 
 // DefaultEngineLimits follow etcd's defaults: --max-txn-ops 128 (for the
@@ -51,6 +64,9 @@ type Engine struct {
 	prefix   string
 	attempts int
 	limits   storage.EngineLimits
+	progress time.Duration
+	watchCfg *clientv3.Config
+	log      *slog.Logger
 
 	mu     sync.Mutex
 	closed bool
@@ -62,7 +78,11 @@ var _ storage.Engine = (*Engine)(nil)
 // NewEngine returns an engine on cli's cluster under opts.Prefix. The
 // client stays the caller's: Close does not close it.
 func NewEngine(cli *clientv3.Client, opts EngineOptions) *Engine {
-	e := &Engine{cli: cli, prefix: opts.Prefix, attempts: opts.MaxAttempts, limits: opts.Limits.Or(DefaultEngineLimits), done: make(chan struct{})}
+	e := &Engine{cli: cli, prefix: opts.Prefix, attempts: opts.MaxAttempts, limits: opts.Limits.Or(DefaultEngineLimits),
+		progress: opts.Progress, watchCfg: opts.Watch, log: opts.Logger, done: make(chan struct{})}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
 	if e.attempts <= 0 {
 		e.attempts = 100
 	}

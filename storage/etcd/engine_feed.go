@@ -2,7 +2,10 @@ package etcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -13,7 +16,10 @@ import (
 
 // Changes follows etcd's watch of the prefix from revision after+1, with
 // progress notifications (delivered as empty batches). etcd sends all the
-// events of one revision in one response, so each Txn is one batch.
+// events of one revision in one response, so each Txn is one batch. A
+// watch that breaks or goes silent is reopened (on the next member when
+// EngineOptions.Watch is set) from the last revision delivered; the feed
+// ends only with ctx, Close (ErrClosed) or a compaction (ErrCompacted).
 func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
 	if err := e.check(ctx); err != nil {
 		return nil, err
@@ -28,15 +34,61 @@ func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.Chang
 			return nil, unavailable(ctx, err)
 		}
 	}
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	wch := e.cli.Watch(wctx, e.prefix, clientv3.WithPrefix(), clientv3.WithRev(after+1), clientv3.WithProgressNotify())
 	out := make(chan storage.ChangeBatch, 16)
-	go e.feed(ctx, wctx, cancel, wch, after, out)
+	go e.follow(ctx, after, out)
 	return out, nil
 }
 
-func (e *Engine) feed(ctx, wctx context.Context, cancel context.CancelFunc, wch clientv3.WatchChan, last int64, out chan<- storage.ChangeBatch) {
+// errReopen ends one watch that is to be reopened.
+var errReopen = errors.New("reopen the watch")
+
+// follow runs watches one after another until one ends the feed.
+func (e *Engine) follow(ctx context.Context, last int64, out chan<- storage.ChangeBatch) {
 	defer close(out)
+	for turn := 0; ; turn++ {
+		cli, release := e.watchClient(turn)
+		err := e.watch(ctx, cli, &last, out)
+		release()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, errReopen):
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		select {
+		case out <- storage.ChangeBatch{Revision: last, Err: err}:
+		case <-ctx.Done():
+		}
+		return
+	}
+}
+
+// watchClient is the client of a feed's turn-th watch: cli, or a client
+// of one member in rotation when EngineOptions.Watch is set.
+func (e *Engine) watchClient(turn int) (*clientv3.Client, func()) {
+	if e.watchCfg == nil || len(e.watchCfg.Endpoints) == 0 {
+		return e.cli, func() {}
+	}
+	cfg := *e.watchCfg
+	cfg.Endpoints = []string{e.watchCfg.Endpoints[turn%len(e.watchCfg.Endpoints)]}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		e.log.Warn("etcd: watch client", slog.String("endpoint", cfg.Endpoints[0]), slog.String("error", err.Error()))
+		return e.cli, func() {}
+	}
+	// Closing a connection to a hung member can itself hang.
+	return cli, func() { go func() { _ = cli.Close() }() }
+}
+
+// watch delivers the changes after *last until the watch ends, moving
+// *last; errReopen when it broke or went silent.
+func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, out chan<- storage.ChangeBatch) error {
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	send := func(b storage.ChangeBatch) bool {
 		select {
@@ -46,44 +98,67 @@ func (e *Engine) feed(ctx, wctx context.Context, cancel context.CancelFunc, wch 
 			return false
 		}
 	}
-	fail := func(err error) {
-		if ctx.Err() == nil {
-			send(storage.ChangeBatch{Revision: last, Err: err})
-		}
+	// The watch starts at *last itself, not after it: etcd sends no
+	// progress notification to a watch of a revision it has not reached.
+	// Events of *last are skipped. Watch blocks until its stream opens,
+	// which on a member that is down never happens: it is opened aside so
+	// the silence check also covers a watch that never started.
+	opened := make(chan clientv3.WatchChan, 1)
+	go func() {
+		opened <- cli.Watch(wctx, e.prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*last, 1)), clientv3.WithProgressNotify())
+	}()
+	var wch clientv3.WatchChan // nil, so never ready, until opened
+	var tick <-chan time.Time
+	if e.progress > 0 {
+		t := time.NewTicker(e.progress)
+		defer t.Stop()
+		tick = t.C
 	}
+	heard := time.Now()
 	for {
-		var resp clientv3.WatchResponse
-		var ok bool
 		select {
-		case resp, ok = <-wch:
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-e.done:
-			fail(storage.ErrClosed)
-			return
-		}
-		switch {
-		case !ok && ctx.Err() != nil:
-			return
-		case !ok:
-			fail(fmt.Errorf("etcd watch ended: %w", storage.ErrUnavailable))
-			return
-		case resp.CompactRevision != 0:
-			fail(fmt.Errorf("changes after revision %d: compacted at %d: %w", last, resp.CompactRevision, storage.ErrCompacted))
-			return
-		case resp.Err() != nil:
-			fail(unavailable(wctx, resp.Err()))
-			return
-		case resp.IsProgressNotify():
-			if resp.Header.Revision > last && !send(storage.ChangeBatch{Revision: resp.Header.Revision}) {
-				return
+			return storage.ErrClosed
+		case wch = <-opened:
+		case <-tick:
+			if silent := time.Since(heard); silent > 2*e.progress {
+				e.log.Warn("etcd: watch silent; reopening", slog.Duration("silent", silent))
+				return errReopen
 			}
-			last = max(last, resp.Header.Revision)
-			continue
-		}
-		for _, b := range e.group(resp.Events) {
-			if !send(b) {
-				return
+			// A request on a hung stream blocks; the silence check must
+			// not wait for it.
+			if wch != nil {
+				go func() { _ = cli.RequestProgress(wctx) }()
 			}
-			last = b.Revision
+		case resp, ok := <-wch:
+			switch {
+			case !ok:
+				return errReopen
+			case resp.CompactRevision != 0:
+				return fmt.Errorf("changes after revision %d: compacted at %d: %w", *last, resp.CompactRevision, storage.ErrCompacted)
+			case resp.Err() != nil:
+				e.log.Warn("etcd: watch broke; reopening", slog.String("error", resp.Err().Error()))
+				return errReopen
+			}
+			heard = time.Now()
+			if resp.IsProgressNotify() {
+				if resp.Header.Revision > *last && !send(storage.ChangeBatch{Revision: resp.Header.Revision}) {
+					return ctx.Err()
+				}
+				*last = max(*last, resp.Header.Revision)
+				continue
+			}
+			for _, b := range e.group(resp.Events) {
+				if b.Revision <= *last {
+					continue
+				}
+				if !send(b) {
+					return ctx.Err()
+				}
+				*last = b.Revision
+			}
 		}
 	}
 }

@@ -22,18 +22,30 @@ func withEvent(ctx context.Context, action, target string, at time.Time) (contex
 	})
 }
 
+// record records an event of action in workspace ws at at, on its own.
+func record(t *testing.T, s storage.Backend, ws, action, target string, at time.Time) {
+	t.Helper()
+	ctx, _ := audit.NewContext(t.Context(), &pb.AuditEvent{
+		Time: timestamppb.New(at), Actor: "web", Action: action, WorkspaceId: ws, Target: target,
+	})
+	if err := s.RecordAudit(ctx); err != nil {
+		t.Fatalf("RecordAudit(%s, %s) = %v", ws, target, err)
+	}
+}
+
 func allEvents(t *testing.T, s storage.Backend) []*pb.AuditEvent {
 	t.Helper()
-	evs, resume, err := s.ListAuditEvents(t.Context(), audit.Filter{}, 0, 0, 0)
-	if err != nil || resume != 0 {
-		t.Fatalf("ListAuditEvents = %d events, resume %d, %v", len(evs), resume, err)
+	evs, next, err := s.ListAuditEvents(t.Context(), audit.Filter{}, "", 0, 0)
+	if err != nil || next != "" {
+		t.Fatalf("ListAuditEvents = %d events, next %q, %v", len(evs), next, err)
 	}
 	return evs
 }
 
 // TestAuditEventsOfConcurrentWrites writes from many goroutines, so commits
 // carry several writes, some of them rejected: exactly the successful ones
-// have events, numbered without gaps, and the chain verifies.
+// have events, each workspace's chain numbered without gaps, and the
+// chains verify.
 func testAuditEventsOfConcurrentWrites(t *testing.T, openStore NewStore) {
 	t.Parallel()
 	s := openStore(t)
@@ -68,8 +80,9 @@ func testAuditEventsOfConcurrentWrites(t *testing.T, openStore NewStore) {
 		t.Fatalf("%d events for %d successful writes; want %d", len(evs), len(succeeded), writers/2*each)
 	}
 	for i, ev := range evs {
-		if ev.GetSequence() != uint64(i+1) {
-			t.Fatalf("event %d has sequence %d", i, ev.GetSequence())
+		// Each workspace's first event, in a chain of its own.
+		if ev.GetSequence() != 1 || ev.GetWorkspaceId() != ev.GetTarget() {
+			t.Fatalf("event %d: sequence %d in chain %q of %s; want the first of its own", i, ev.GetSequence(), ev.GetWorkspaceId(), ev.GetTarget())
 		}
 		if !succeeded[ev.GetTarget()] {
 			t.Errorf("event %d for %s, which was not written", ev.GetSequence(), ev.GetTarget())
@@ -91,43 +104,81 @@ func testListAuditEvents(t *testing.T, openStore NewStore) {
 		if i%3 == 0 {
 			action = "token.reveal"
 		}
-		ctx, _ := withEvent(t.Context(), action, ws, t0.Add(time.Duration(i)*time.Minute))
-		if err := s.RecordAudit(ctx); err != nil {
-			t.Fatal(err)
+		record(t, s, ws, action, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Minute))
+	}
+	targets := func(evs []*pb.AuditEvent) string {
+		var out []string
+		for _, ev := range evs {
+			out = append(out, ev.GetTarget())
+		}
+		return fmt.Sprint(out)
+	}
+	list := func(f audit.Filter, after string, limit, scan int) ([]*pb.AuditEvent, string) {
+		t.Helper()
+		evs, next, err := s.ListAuditEvents(t.Context(), f, after, limit, scan)
+		if err != nil {
+			t.Fatalf("ListAuditEvents(%+v, %q, %d, %d) = %v", f, after, limit, scan, err)
+		}
+		return evs, next
+	}
+	// Pages follow each other's cursors to the end, in time order across
+	// both workspaces' chains.
+	var pages []string
+	after := ""
+	for range 6 {
+		evs, next := list(audit.Filter{}, after, 3, 0)
+		pages = append(pages, targets(evs))
+		if after = next; after == "" {
+			break
 		}
 	}
-	seqs := func(evs []*pb.AuditEvent) []uint64 {
-		var out []uint64
-		for _, ev := range evs {
-			out = append(out, ev.GetSequence())
-		}
-		return out
+	if got, want := fmt.Sprint(pages), "[[0 1 2] [3 4 5] [6 7 8] [9]]"; got != want {
+		t.Errorf("pages of 3 = %s; want %s", got, want)
 	}
 	tests := []struct {
 		name        string
 		f           audit.Filter
-		after       uint64
 		limit, scan int
-		want        []uint64
-		wantResume  uint64
+		want        string
+		wantMore    bool
 	}{
-		{"all", audit.Filter{}, 0, 0, 0, []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0},
-		{"page", audit.Filter{}, 3, 2, 0, []uint64{4, 5}, 0},
-		{"workspace", audit.Filter{WorkspaceID: "beta"}, 0, 0, 0, []uint64{2, 4, 6, 8, 10}, 0},
-		{"action", audit.Filter{Action: "token.reveal"}, 0, 0, 0, []uint64{1, 4, 7, 10}, 0},
-		{"time range", audit.Filter{Start: t0.Add(2 * time.Minute), End: t0.Add(5 * time.Minute)}, 0, 0, 0, []uint64{3, 4, 5}, 0},
-		{"scan bound", audit.Filter{Action: "token.reveal"}, 0, 10, 3, []uint64{1}, 3},
-		{"resumed", audit.Filter{Action: "token.reveal"}, 3, 10, 3, []uint64{4}, 6},
-		{"past the end", audit.Filter{}, 10, 0, 0, nil, 0},
+		{"all", audit.Filter{}, 0, 0, "[0 1 2 3 4 5 6 7 8 9]", false},
+		{"exactly all", audit.Filter{}, 10, 0, "[0 1 2 3 4 5 6 7 8 9]", false},
+		{"workspace", audit.Filter{WorkspaceID: "beta"}, 0, 0, "[1 3 5 7 9]", false},
+		{"action", audit.Filter{Action: "token.reveal"}, 0, 0, "[0 3 6 9]", false},
+		{"time range", audit.Filter{Start: t0.Add(2 * time.Minute), End: t0.Add(5 * time.Minute)}, 0, 0, "[2 3 4]", false},
+		{"scan bound", audit.Filter{Action: "token.reveal"}, 10, 3, "[0]", true},
 	}
 	for _, tt := range tests {
-		got, resume, err := s.ListAuditEvents(t.Context(), tt.f, tt.after, tt.limit, tt.scan)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
+		got, next := list(tt.f, "", tt.limit, tt.scan)
+		if targets(got) != tt.want || (next != "") != tt.wantMore {
+			t.Errorf("%s: %s, next %q; want %s, more %v", tt.name, targets(got), next, tt.want, tt.wantMore)
 		}
-		if fmt.Sprint(seqs(got)) != fmt.Sprint(tt.want) || resume != tt.wantResume {
-			t.Errorf("%s: sequences %v resume %d; want %v resume %d", tt.name, seqs(got), resume, tt.want, tt.wantResume)
+	}
+	// A scan bound resumes where it stopped.
+	var found []string
+	after = ""
+	for range 10 {
+		evs, next := list(audit.Filter{Action: "token.reveal"}, after, 10, 3)
+		found = append(found, targets(evs))
+		if after = next; after == "" {
+			break
 		}
+	}
+	if got, want := fmt.Sprint(found), "[[0] [3] [6] [9]]"; got != want {
+		t.Errorf("scans of 3 = %s; want %s", got, want)
+	}
+	// Each chain counts from 1.
+	for _, ws := range []string{"acme", "beta"} {
+		evs, _ := list(audit.Filter{WorkspaceID: ws}, "", 0, 0)
+		for i, ev := range evs {
+			if ev.GetSequence() != uint64(i+1) {
+				t.Errorf("%s event %d has sequence %d", ws, i, ev.GetSequence())
+			}
+		}
+	}
+	if _, _, err := s.ListAuditEvents(t.Context(), audit.Filter{}, "not a cursor", 0, 0); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("ListAuditEvents(bad cursor) = %v; want ErrInvalid", err)
 	}
 }
 
@@ -138,12 +189,10 @@ func testListAuditEvents(t *testing.T, openStore NewStore) {
 func testAuditRetention(t *testing.T, openStore NewStore) {
 	t.Parallel()
 	s := openStore(t)
+	// One workspace's chain.
 	write := func(id string, at time.Time) {
 		t.Helper()
-		ctx, _ := withEvent(t.Context(), "workspace.create", id, at)
-		if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
-			t.Fatalf("CreateWorkspace(%s) = %v", id, err)
-		}
+		record(t, s, "acme", "token.reveal", id, at)
 	}
 	for i := range 9 {
 		write(fmt.Sprintf("ws-%d", i), t0.Add(time.Duration(i)*time.Minute))
@@ -203,10 +252,11 @@ func testAuditRetentionConcurrent(t *testing.T, openStore NewStore) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range writes {
-			id := fmt.Sprintf("ws-%d", i)
-			ctx, _ := withEvent(t.Context(), "workspace.create", id, t0.Add(time.Duration(i)*time.Second))
-			if err := s.CreateWorkspace(ctx, &pb.Workspace{WorkspaceId: id}); err != nil {
-				t.Errorf("CreateWorkspace(%s) = %v", id, err)
+			ctx, _ := audit.NewContext(t.Context(), &pb.AuditEvent{
+				Time: timestamppb.New(t0.Add(time.Duration(i) * time.Second)), Actor: "web", Action: "token.reveal", WorkspaceId: "acme", Target: fmt.Sprint(i),
+			})
+			if err := s.RecordAudit(ctx); err != nil {
+				t.Errorf("RecordAudit(%d) = %v", i, err)
 			}
 		}
 	})

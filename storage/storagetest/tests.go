@@ -55,4 +55,8 @@ var conformance = []struct {
 	{"ListAuditEvents", testListAuditEvents},
 	{"AuditRetention", testAuditRetention},
 	{"AuditRetentionConcurrent", testAuditRetentionConcurrent},
+	{"LookupTokenWithPolicy", testLookupTokenWithPolicy},
+	{"GetTokenPolicy", testGetTokenPolicy},
+	{"KeyChecks", testKeyChecks},
+	{"Close", testClose},
 }

@@ -373,14 +373,20 @@ type VerifyAuditLogResponse struct {
 	// How many events were read.
 	EventsChecked uint64 `protobuf:"varint,2,opt,name=events_checked,json=eventsChecked,proto3" json:"events_checked,omitempty"`
 	// The sequence number of the first event that is missing, out of place,
-	// or whose hash does not match; 0 when ok.
+	// or whose hash does not match, in the chain first_broken_chain names;
+	// 0 when ok.
 	FirstBrokenSequence uint64 `protobuf:"varint,3,opt,name=first_broken_sequence,json=firstBrokenSequence,proto3" json:"first_broken_sequence,omitempty"`
 	// The sequence number verification started from: 1, or the first event
 	// kept after --audit-retention removed older ones (its prev_hash is the
-	// recorded checkpoint hash).
+	// recorded checkpoint hash); the highest over the chains.
 	CheckpointSequence uint64 `protobuf:"varint,4,opt,name=checkpoint_sequence,json=checkpointSequence,proto3" json:"checkpoint_sequence,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The log is one hash chain per workspace, each numbered from 1: the
+	// workspace of the broken chain, "(no workspace)" for events outside
+	// any, "(before per-workspace chains)" for events recorded before the
+	// log had one chain per workspace; empty when ok.
+	FirstBrokenChain string `protobuf:"bytes,5,opt,name=first_broken_chain,json=firstBrokenChain,proto3" json:"first_broken_chain,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *VerifyAuditLogResponse) Reset() {
@@ -441,6 +447,13 @@ func (x *VerifyAuditLogResponse) GetCheckpointSequence() uint64 {
 	return 0
 }
 
+func (x *VerifyAuditLogResponse) GetFirstBrokenChain() string {
+	if x != nil {
+		return x.FirstBrokenChain
+	}
+	return ""
+}
+
 var File_tokenauthority_v1_audit_service_proto protoreflect.FileDescriptor
 
 const file_tokenauthority_v1_audit_service_proto_rawDesc = "" +
@@ -473,12 +486,13 @@ const file_tokenauthority_v1_audit_service_proto_rawDesc = "" +
 	"\x17ListAuditEventsResponse\x125\n" +
 	"\x06events\x18\x01 \x03(\v2\x1d.tokenauthority.v1.AuditEventR\x06events\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x17\n" +
-	"\x15VerifyAuditLogRequest\"\xb4\x01\n" +
+	"\x15VerifyAuditLogRequest\"\xe2\x01\n" +
 	"\x16VerifyAuditLogResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12%\n" +
 	"\x0eevents_checked\x18\x02 \x01(\x04R\reventsChecked\x122\n" +
 	"\x15first_broken_sequence\x18\x03 \x01(\x04R\x13firstBrokenSequence\x12/\n" +
-	"\x13checkpoint_sequence\x18\x04 \x01(\x04R\x12checkpointSequence2\xdf\x01\n" +
+	"\x13checkpoint_sequence\x18\x04 \x01(\x04R\x12checkpointSequence\x12,\n" +
+	"\x12first_broken_chain\x18\x05 \x01(\tR\x10firstBrokenChain2\xdf\x01\n" +
 	"\fAuditService\x12h\n" +
 	"\x0fListAuditEvents\x12).tokenauthority.v1.ListAuditEventsRequest\x1a*.tokenauthority.v1.ListAuditEventsResponse\x12e\n" +
 	"\x0eVerifyAuditLog\x12(.tokenauthority.v1.VerifyAuditLogRequest\x1a).tokenauthority.v1.VerifyAuditLogResponseB7Z5tokenauthority/gen/tokenauthority/v1;tokenauthorityv1b\x06proto3"

@@ -22,12 +22,12 @@ type tlog struct{ t *testing.T }
 
 func (w tlog) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
-// TestIndexFollowsMemberLoss stops each member in turn (like a crash: it
+// TestFeedFollowsMemberLoss stops each member in turn (like a crash: it
 // stops answering without closing its streams at once) and checks the
 // index stays current: Ping passes and a write is seen. The watch rotates
 // over the members, so some turn opens a watch on the member that is down,
 // which must not hold the index either.
-func TestIndexFollowsMemberLoss(t *testing.T) {
+func TestFeedFollowsMemberLoss(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{})
 	cli := c.Client(t)
 	ctx := context.Background()

@@ -1,0 +1,364 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"tokenauthority/audit"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
+)
+
+// The audit log is one hash chain per workspace (its events carry the
+// workspace's id; events outside any workspace form the chain ""), so
+// audited writes to different workspaces never wait for one another on a
+// shared engine. Each chain numbers its events from 1 and links each to
+// the one before it, exactly as the single chain did; its head and its
+// retention checkpoint are keys of their own.
+//
+// An event's key starts with T, an 8-byte big-endian count of unix
+// nanoseconds: its time, made strictly greater than the chain's previous
+// event's (the event's time is then T), so that the whole log reads in
+// time order and every chain in sequence order. The chain legacyChain
+// holds the events of a schema-2 file, which were one chain for all
+// workspaces; it is verified as one chain.
+//
+// How it can hurt you: replicas' clocks order events of different
+// workspaces only as well as they agree, and an event committed late may
+// land before the cursor of a reader tailing the log: a tailing reader
+// re-reads its last few seconds.
+
+// legacyChain is the chain of events migrated from a schema-2 file. No
+// workspace id holds its byte (access.ValidID).
+const legacyChain = "\x01"
+
+// auditKey is the key of an event of chain at T with seq.
+func auditKey(t uint64, chain string, seq uint64) []byte {
+	k := make([]byte, 0, len(audits)+8+len(chain)+1+8)
+	k = append(k, audits...)
+	k = binary.BigEndian.AppendUint64(k, t)
+	k = append(k, chain...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// splitAuditKey returns the parts of an event's key without its kind.
+func splitAuditKey(k []byte) (t uint64, chain string, seq uint64, ok bool) {
+	if len(k) < 8+1+8 || k[len(k)-9] != 0 {
+		return 0, "", 0, false
+	}
+	return binary.BigEndian.Uint64(k), string(k[8 : len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:]), true
+}
+
+// head is what a chain's head key holds: its newest event's sequence and
+// hash, and that event's T.
+type head struct {
+	seq  uint64
+	hash []byte
+	t    uint64
+}
+
+// chainHead reads a chain's head; the zero head when the chain is empty.
+func chainHead(r reader, chain string) (head, error) {
+	v, err := r.get(auditHeads.raw([]byte(chain)))
+	if err != nil || v == nil {
+		return head{}, err
+	}
+	switch len(v) {
+	case audit.CheckpointSize + 8:
+		return head{binary.BigEndian.Uint64(v), bytes.Clone(v[8:audit.CheckpointSize]), binary.BigEndian.Uint64(v[audit.CheckpointSize:])}, nil
+	case audit.CheckpointSize: // a migrated head: its event's T is not known, nor needed
+		return head{binary.BigEndian.Uint64(v), bytes.Clone(v[8:]), 0}, nil
+	}
+	return head{}, fmt.Errorf("audit head of chain %q has %d bytes", chain, len(v))
+}
+
+// appendAudit seals ev onto the end of its workspace's chain and stores
+// it. It assigns ev's sequence, hashes and (by at most a few nanoseconds)
+// time, so it may run again in a fresh transaction.
+func appendAudit(w writer, ev *pb.AuditEvent) error {
+	chain := ev.GetWorkspaceId()
+	h, err := chainHead(w.reader, chain)
+	if err != nil {
+		return err
+	}
+	prev := h.hash
+	if h.seq == 0 && prev == nil {
+		prev = audit.Genesis
+	}
+	t := uint64(max(ev.GetTime().AsTime().UnixNano(), 0))
+	if t <= h.t {
+		t = h.t + 1
+	}
+	ev.Time = timestamppb.New(time.Unix(0, int64(t)))
+	audit.Seal(ev, h.seq, prev)
+	if err := w.putMsg(auditKey(t, chain, ev.GetSequence()), ev); err != nil {
+		return err
+	}
+	v := binary.BigEndian.AppendUint64(audit.EncodeCheckpoint(ev.GetSequence(), ev.GetHash()), t)
+	return w.put(auditHeads.raw([]byte(chain)), v)
+}
+
+// RecordAudit records the audit event carried by ctx (audit.NewContext) in
+// a commit of its own, for an action that changes nothing else, such as
+// revealing a secret. ErrInvalid when ctx carries no event or its event was
+// already recorded.
+func (s *Store) RecordAudit(ctx context.Context) error {
+	if audit.FromContext(ctx).Draft() == nil {
+		return fmt.Errorf("no audit event to record: %w", storage.ErrInvalid)
+	}
+	return s.update(ctx, func(writer) error { return nil })
+}
+
+// AuditCursor is the place in the log just after ev, for ListAuditEvents.
+func AuditCursor(ev *pb.AuditEvent) string {
+	chain := ev.GetWorkspaceId()
+	return hex.EncodeToString(auditKey(uint64(max(ev.GetTime().AsTime().UnixNano(), 0)), chain, ev.GetSequence())[len(audits):])
+}
+
+// ListAuditEvents returns, in log order, the events after the cursor after
+// ("" for the start) that pass f, at most limit (0: all). It reads at most
+// maxScan events (0: all). next is the cursor to continue from when more
+// events may follow (a full page, or the scan bound reached), else "".
+func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after string, limit, maxScan int) (events []*pb.AuditEvent, next string, err error) {
+	start, err := hex.DecodeString(after)
+	if err != nil {
+		return nil, "", fmt.Errorf("audit cursor %q: %w", after, storage.ErrInvalid)
+	}
+	err = s.view(ctx, func(r reader) error {
+		events, next = nil, ""
+		scanned := 0
+		var last []byte
+		err := r.each(audits.all(), string(start), 0, func(k, v []byte) error {
+			if limit > 0 && len(events) >= limit || maxScan > 0 && scanned >= maxScan {
+				next = hex.EncodeToString(last)
+				return errStop
+			}
+			scanned++
+			last = append(last[:0], k...)
+			ev, err := decode[pb.AuditEvent](v)
+			if err != nil {
+				return err
+			}
+			if f.Match(ev) {
+				events = append(events, ev)
+			}
+			return nil
+		})
+		if err == errStop {
+			return nil
+		}
+		return err
+	})
+	return events, next, err
+}
+
+// errStop ends a walk early.
+var errStop = fmt.Errorf("stop")
+
+// chainCheck verifies one chain as the log is read.
+type chainCheck struct {
+	v      audit.Verifier
+	lastT  uint64
+	misfit bool
+}
+
+// VerifyAudit checks every chain in one read: each from its first event,
+// or from its retention checkpoint, to its head. The result's counts are
+// over all chains; a broken chain's first broken sequence is reported,
+// with its workspace in the result's Chain.
+func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
+	var res audit.Result
+	err := s.view(ctx, func(r reader) error {
+		chains := map[string]*chainCheck{}
+		var order []string
+		chainOf := func(chain string) (*chainCheck, error) {
+			if c, ok := chains[chain]; ok {
+				return c, nil
+			}
+			c := &chainCheck{}
+			cp, err := r.get(auditCPs.raw([]byte(chain)))
+			if err != nil {
+				return nil, err
+			}
+			if seq, hash, err := audit.DecodeCheckpoint(cp); err != nil {
+				c.v.StartBroken()
+			} else if seq > 0 {
+				c.v.Start(seq, hash)
+			}
+			chains[chain] = c
+			order = append(order, chain)
+			return c, nil
+		}
+		err := r.each(audits.all(), "", 0, func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			t, chain, _, ok := splitAuditKey(k)
+			if !ok {
+				// A key that names no chain: count it against the chain
+				// its event claims, or the unnamed one.
+				chain = ""
+				if ev, err := decode[pb.AuditEvent](v); err == nil {
+					chain = ev.GetWorkspaceId()
+				}
+				c, err := chainOf(chain)
+				if err == nil {
+					c.v.AddUnreadable()
+				}
+				return err
+			}
+			c, err := chainOf(chain)
+			if err != nil {
+				return err
+			}
+			ev, err := decode[pb.AuditEvent](v)
+			if err != nil || chain != legacyChain && (ev.GetWorkspaceId() != chain || uint64(ev.GetTime().AsTime().UnixNano()) != t) {
+				// Unreadable, moved to another chain, or its time
+				// rewritten.
+				c.v.AddUnreadable()
+				return nil
+			}
+			c.v.Add(ev)
+			c.lastT = t
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// Chains whose events are all gone still have a head.
+		err = r.each(auditHeads.all(), "", 0, func(k, _ []byte) error {
+			_, err := chainOf(string(k))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		res = audit.Result{OK: true}
+		for _, chain := range order {
+			c := chains[chain]
+			h, err := chainHead(r, chain)
+			if err != nil {
+				h = head{seq: ^uint64(0)} // a mangled head is a broken chain
+			}
+			cr := c.v.End(h.seq, h.hash)
+			res.Checked += cr.Checked
+			if cr.Checkpoint > res.Checkpoint {
+				res.Checkpoint = cr.Checkpoint
+			}
+			if !cr.OK && res.OK {
+				res.OK, res.FirstBroken, res.Chain = false, cr.FirstBroken, chainName(chain)
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// DefaultAuditSweepBatch caps how many events one commit of SweepAudit
+// removes.
+const DefaultAuditSweepBatch = 1000
+
+// SweepAudit removes the audit events older than cutoff, oldest first, in
+// commits of at most batch events (0 means DefaultAuditSweepBatch, and
+// never more than the engine's limits allow), each recording for every
+// chain it touched the sequence and hash of the newest event it removed
+// as the checkpoint VerifyAudit starts from. Each removed event is checked
+// against its chain first; a broken chain stops the sweep (audit.ErrBroken)
+// and is left for VerifyAudit to report. It returns how many events it
+// removed; on error, the commits before it stand.
+func (s *Store) SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		batch = DefaultAuditSweepBatch
+	}
+	if l := s.e.Limits(); l.MaxOps > 0 {
+		batch = min(batch, l.MaxOps/2)
+	}
+	if l := s.e.Limits(); l.MaxReads > 0 {
+		batch = min(batch, l.MaxReads/2)
+	}
+	ctx = audit.Without(ctx)
+	total := 0
+	for {
+		n := 0
+		err := s.update(ctx, func(w writer) error {
+			n = 0
+			sweeps := map[string]*audit.Sweep{}
+			var keys [][]byte
+			err := w.each(audits.all(), "", batch, func(k, v []byte) error {
+				_, chain, _, ok := splitAuditKey(k)
+				if !ok {
+					return fmt.Errorf("%w: audit key %x names no chain", audit.ErrBroken, k)
+				}
+				sw, ok := sweeps[chain]
+				if !ok {
+					cp, err := w.get(auditCPs.raw([]byte(chain)))
+					if err != nil {
+						return err
+					}
+					seq, hash, err := audit.DecodeCheckpoint(cp)
+					if err != nil {
+						return fmt.Errorf("%w: %w", audit.ErrBroken, err)
+					}
+					sw = audit.NewSweep(seq, hash, cutoff, batch)
+					sweeps[chain] = sw
+				}
+				ev, err := decode[pb.AuditEvent](v)
+				if err != nil {
+					return fmt.Errorf("%w: event %x cannot be read", audit.ErrBroken, k)
+				}
+				take, err := sw.Take(ev)
+				if err != nil {
+					return err
+				}
+				if !take {
+					return errStop // the log is in time order: the rest is newer
+				}
+				keys = append(keys, bytes.Clone(k))
+				return nil
+			})
+			if err != nil && err != errStop {
+				return err
+			}
+			for _, k := range keys {
+				if err := w.del(append(audits.all(), k...)); err != nil {
+					return err
+				}
+			}
+			for chain, sw := range sweeps {
+				if sw.Taken() > 0 {
+					if err := w.put(auditCPs.raw([]byte(chain)), sw.Checkpoint()); err != nil {
+						return err
+					}
+				}
+			}
+			n = len(keys)
+			return nil
+		})
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
+// chainName is how a result names a chain: its workspace, or what it is.
+func chainName(chain string) string {
+	switch chain {
+	case "":
+		return "(no workspace)"
+	case legacyChain:
+		return "(before per-workspace chains)"
+	}
+	return strings.Clone(chain)
+}

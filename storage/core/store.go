@@ -1,0 +1,230 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"tokenauthority/storage"
+	"tokenauthority/validindex"
+)
+
+// schemaVersion is the key layout this build reads and writes (keys.go).
+// Version 3 is the first layout over storage.Engine; the schema-2 bbolt
+// file migrates to it (storage/bbolt).
+const schemaVersion = 3
+
+// Options tune Open. The zero value suits an engine in this process.
+type Options struct {
+	// MaxStaleness bounds how long the validation index is trusted without
+	// word from the engine's feed; past it validation reads through to the
+	// engine and Ping fails. 0 means the feed is local and never late
+	// (bbolt): the index is never stale.
+	MaxStaleness time.Duration
+	// MissReads bounds, per second, how many validations of a token (or
+	// decisions on a zoo) the index does not know read the engine instead,
+	// so a token created through another replica works here at once
+	// before the feed brings it. 0: none (an engine only this Store
+	// writes).
+	MissReads float64
+	// WriteTimeout bounds one group commit, retries included; 0 means no
+	// bound but the callers' own.
+	WriteTimeout time.Duration
+	// MaxBatch caps how many writes share one commit; 0 means 256.
+	MaxBatch int
+	// OnCommit, when set, is called after every commit with the number of
+	// writes it carried. It runs on the commit path: keep it fast.
+	OnCommit func(writes int)
+	// Logger receives the feed's restarts and reloads; nil discards.
+	Logger *slog.Logger
+	// IDsPerEvent, when set (tests only), replaces storage.RevokedPerEvent.
+	IDsPerEvent int
+}
+
+// Store is storage.Backend over a storage.Engine. It is safe for
+// concurrent use; many Stores (replicas) may share one engine's data when
+// the engine is shared (etcd).
+type Store struct {
+	e    storage.Engine
+	opts Options
+	log  *slog.Logger
+	// misses limits read-through on index misses (nil: none).
+	misses *rate.Limiter
+
+	// idx answers validation; the feed keeps it current (index.go).
+	idx  *validindex.Index
+	feed feedState
+
+	// mu orders enqueueing against Close: senders hold it shared, Close
+	// holds it to close writes.
+	mu      sync.RWMutex
+	closed  atomic.Bool
+	writes  chan *write
+	stopped chan struct{}
+	cancel  context.CancelFunc
+	// followed is closed when the feed's goroutine has ended.
+	followed chan struct{}
+}
+
+// Open opens the store on e: it records the layout version (refusing a
+// newer one), loads the validation index and starts following the
+// engine's change feed. Close closes e.
+func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	s := &Store{
+		e:        e,
+		opts:     opts,
+		log:      opts.Logger,
+		writes:   make(chan *write, opts.MaxBatch),
+		stopped:  make(chan struct{}),
+		followed: make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.MissReads > 0 {
+		s.misses = rate.NewLimiter(rate.Limit(opts.MissReads), int(max(opts.MissReads, 1)))
+	}
+	s.feed.init()
+	if err := initSchema(ctx, e); err != nil {
+		return nil, err
+	}
+	rev, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.follow(fctx, rev)
+	go s.commitLoop()
+	// Serve only once the index has caught up with what was committed
+	// while it loaded.
+	now, err := e.Revision(ctx)
+	if err == nil {
+		err = s.feed.wait(ctx, now, 0)
+	}
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("follow the change feed: %w", err)
+	}
+	if err := s.finishCleanups(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// initSchema records the layout version in a store that has none and
+// refuses one written by a newer build, before writing anything.
+func initSchema(ctx context.Context, e storage.Engine) error {
+	_, err := e.Update(ctx, func(tx storage.Tx) error {
+		v, err := reader{tx}.get(keySchemaVersion)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return tx.Put(keySchemaVersion, []byte(strconv.Itoa(schemaVersion)))
+		}
+		got, err := strconv.Atoi(string(v))
+		if err != nil || got < 1 {
+			return fmt.Errorf("unknown schema version %q", v)
+		}
+		if got > schemaVersion {
+			return fmt.Errorf("the store has schema version %d, this build supports up to %d: %w", got, schemaVersion, storage.ErrSchemaTooNew)
+		}
+		if got < schemaVersion {
+			return fmt.Errorf("the store has schema version %d, which this build reads only through its migration: %w", got, storage.ErrInvalid)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	return nil
+}
+
+// Close waits for queued writes to be committed and answered, stops the
+// feed and closes the engine. Later calls, and any method called after
+// it, return ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		return storage.ErrClosed
+	}
+	s.closed.Store(true)
+	close(s.writes)
+	s.mu.Unlock()
+	<-s.stopped
+	if s.cancel != nil {
+		s.cancel()
+		<-s.followed
+	}
+	return s.e.Close()
+}
+
+// Engine is the engine under the store.
+func (s *Store) Engine() storage.Engine { return s.e }
+
+// check fails fast on a closed store or a done context.
+func (s *Store) check(ctx context.Context) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	return ctx.Err()
+}
+
+// view runs fn in a read transaction of the engine.
+func (s *Store) view(ctx context.Context, fn func(r reader) error) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	err := s.e.View(ctx, func(tx storage.ReadTx) error { return fn(reader{tx}) })
+	if errors.Is(err, storage.ErrClosed) && s.closed.Load() {
+		return storage.ErrClosed
+	}
+	return err
+}
+
+// Ping reports whether the store can serve: the index is current within
+// MaxStaleness and the engine answers a read.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	if s.opts.MaxStaleness > 0 {
+		if lag := s.feed.lag(); lag > s.opts.MaxStaleness {
+			return fmt.Errorf("validation index has not heard from the store for %v (bound %v); validation reads through: %w",
+				lag.Round(time.Millisecond), s.opts.MaxStaleness, storage.ErrUnavailable)
+		}
+	}
+	return s.view(ctx, func(r reader) error {
+		_, err := r.get(keySchemaVersion)
+		return err
+	})
+}
+
+// Staleness reports how long ago the feed last confirmed the validation
+// index current, and the bound past which validation reads through (0
+// when the feed is local), for the metrics.
+func (s *Store) Staleness() (lag, bound time.Duration) {
+	if s.opts.MaxStaleness <= 0 {
+		return 0, 0
+	}
+	return s.feed.lag(), s.opts.MaxStaleness
+}
+
+// IndexBytes is about how much memory the validation index's tokens take
+// (validindex.Index.Bytes).
+func (s *Store) IndexBytes() int64 { return s.idx.Bytes() }
+
+var _ storage.Backend = (*Store)(nil)
