@@ -13,11 +13,11 @@ import (
 	"tokenauthority/storage"
 )
 
-// A file written by the Store (schema version 1 or 2: one bucket per
-// entity, see keys.go) is rewritten into the engine's layout the first time
-// OpenEngine opens it, in one bbolt transaction: a crash or a failure leaves
-// the old file as it was. This file names the old layout itself, so it
-// keeps compiling once the Store and keys.go are gone.
+// A file written by the store of the release before the storage core
+// (schema version 1 or 2: one bucket per entity; "the old store" below) is
+// rewritten into the engine's layout the first time OpenEngine opens it,
+// in one bbolt transaction: a crash or a failure leaves the old file as it
+// was. This file names the old layout itself; nothing else here knows it.
 //
 // The mapping, the contract of the engine layout (bucket kv):
 //
@@ -34,16 +34,17 @@ import (
 // where chain is legacyAuditChain and T is auditTime's. Any other meta key,
 // bucket or nested bucket fails the migration, naming it: unknown data is
 // never dropped. The old buckets are deleted; bucket meta is then created
-// again holding only schema_version = 3 (8 bytes, big-endian), so that an
-// older build opening the file refuses it (ErrSchemaTooNew) instead of
-// starting an empty store beside the data. The engine's revision starts at
+// again holding only schema_version = 3 (8 bytes, big-endian), so that the
+// old store's build opening the file refuses it (ErrSchemaTooNew) instead
+// of starting an empty store beside the data. There is no way back: a
+// downgrade needs a backup taken before the upgrade. The engine's revision starts at
 // 0: the migrated data has no journal entries (a reader loads it by View).
 //
 // The whole file is rewritten in memory inside one transaction, so the
 // migration needs free memory about the size of the data and, until the
 // old pages are reused, the file grows to about twice its size.
 
-// The Store's layout, as written by schema versions 1 and 2.
+// The old store's layout, as written by schema versions 1 and 2.
 var (
 	oldMeta  = []byte("meta")
 	oldAudit = []byte("audit")
@@ -66,13 +67,13 @@ var (
 // in bucket meta (8 bytes, big-endian).
 const engineSchemaVersion = 3
 
-// legacyAuditChain is the chain id of the Store's one audit log: the engine
-// layout keeps one chain per workspace, and this one is verified as one
-// chain, exactly as the Store did.
+// legacyAuditChain is the chain id of the old store's one audit log
+// (storage/core's legacyChain): the engine layout keeps one chain per
+// workspace, and this one is verified as one chain, exactly as before.
 var legacyAuditChain = []byte{0x01}
 
-// auditKey is the engine layout's key of an audit event (storage/core must
-// build the same):
+// auditKey is the engine layout's key of an audit event, as storage/core's
+// auditKey builds it:
 //
 //	"audit/" | T (8 bytes, big-endian unix nanoseconds) | chain | 0x00 | seq (8 bytes, big-endian)
 //
@@ -123,7 +124,7 @@ func eventNanos(ev *pb.AuditEvent) uint64 {
 }
 
 // prepareEngineFile readies the file for the engine inside tx: a file with
-// bucket kv is used as it is; a Store's file is migrated (migrateSchema2);
+// bucket kv is used as it is; an old store's file is migrated (migrateSchema2);
 // any other file gets the engine's buckets and the guard of bucket meta.
 func prepareEngineFile(tx *bolt.Tx) error {
 	if tx.Bucket(engineData) != nil {
@@ -149,8 +150,8 @@ func createEngineBuckets(tx *bolt.Tx) error {
 }
 
 // writeSchemaGuard leaves bucket meta holding only the engine's schema
-// version, in the Store's encoding: the Store refuses the file with
-// ErrSchemaTooNew rather than create its buckets beside the data.
+// version, in the old store's encoding: the old store refuses the file
+// with ErrSchemaTooNew rather than create its buckets beside the data.
 func writeSchemaGuard(tx *bolt.Tx) error {
 	if tx.Bucket(oldMeta) != nil {
 		if err := tx.DeleteBucket(oldMeta); err != nil {
@@ -164,7 +165,7 @@ func writeSchemaGuard(tx *bolt.Tx) error {
 	return meta.Put(oldSchemaVersion, binary.BigEndian.AppendUint64(nil, engineSchemaVersion))
 }
 
-// migrateSchema2 rewrites a Store's file (schema 1 or 2) into the engine
+// migrateSchema2 rewrites an old store's file (schema 1 or 2) into the engine
 // layout in tx, as described at the top of this file, and reports whether
 // it did. A file with bucket kv, or without bucket meta, is left alone
 // (false). A meta bucket with a newer schema version fails with an error
@@ -214,7 +215,7 @@ func migrateSchema2(tx *bolt.Tx) (bool, error) {
 	return true, nil
 }
 
-// oldVersion reads the Store's schema version: 1 or 2 are migrated.
+// oldVersion reads the old store's schema version: 1 or 2 are migrated.
 func oldVersion(meta *bolt.Bucket) (uint64, error) {
 	v := meta.Get(oldSchemaVersion)
 	if v == nil {
@@ -234,7 +235,7 @@ func oldVersion(meta *bolt.Bucket) (uint64, error) {
 	}
 }
 
-// checkOldBuckets refuses a file holding a top-level bucket the Store
+// checkOldBuckets refuses a file holding a top-level bucket the old store
 // never wrote, before anything is changed.
 func checkOldBuckets(tx *bolt.Tx) error {
 	known := map[string]bool{string(oldMeta): true, string(oldAudit): true,
@@ -276,7 +277,7 @@ func copyBucket(tx *bolt.Tx, kv *bolt.Bucket, name []byte) error {
 	return nil
 }
 
-// migrateMeta maps each key of the Store's meta bucket (see the table at
+// migrateMeta maps each key of the old store's meta bucket (see the table at
 // the top of this file).
 func migrateMeta(meta, kv *bolt.Bucket) error {
 	c := meta.Cursor()
