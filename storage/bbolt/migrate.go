@@ -1,13 +1,10 @@
 package bbolt
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 
 	bolt "go.etcd.io/bbolt"
-	"google.golang.org/protobuf/proto"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
@@ -189,16 +186,11 @@ func migrateSchema2(tx *bolt.Tx) (bool, error) {
 	if err := createEngineBuckets(tx); err != nil {
 		return false, err
 	}
-	kv := tx.Bucket(engineData)
-	for _, name := range oldCopied {
-		if err := copyBucket(tx, kv, name); err != nil {
-			return false, fmt.Errorf("migrate schema %d: %w", version, err)
-		}
-	}
-	if err := migrateMeta(meta, kv); err != nil {
+	sources, err := oldSources(tx, meta)
+	if err != nil {
 		return false, fmt.Errorf("migrate schema %d: %w", version, err)
 	}
-	if err := migrateAudit(tx, kv); err != nil {
+	if err := putMerged(tx.Bucket(engineData), sources); err != nil {
 		return false, fmt.Errorf("migrate schema %d: %w", version, err)
 	}
 	for _, name := range append([][]byte{oldAudit}, oldCopied...) {
@@ -249,94 +241,4 @@ func checkOldBuckets(tx *bolt.Tx) error {
 		}
 		return nil
 	})
-}
-
-// putCopy puts copies of key and value: the old ones point into pages the
-// transaction frees.
-func putCopy(kv *bolt.Bucket, key, value []byte) error {
-	return kv.Put(key, bytes.Clone(value))
-}
-
-// copyBucket copies every record of bucket name to kv under "<name>/".
-// A missing bucket (an early schema 1 file) has nothing to copy.
-func copyBucket(tx *bolt.Tx, kv *bolt.Bucket, name []byte) error {
-	b := tx.Bucket(name)
-	if b == nil {
-		return nil
-	}
-	prefix := append(bytes.Clone(name), '/')
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v == nil {
-			return fmt.Errorf("bucket %s holds a nested bucket %q; nothing was changed", name, k)
-		}
-		if err := putCopy(kv, append(bytes.Clone(prefix), k...), v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// migrateMeta maps each key of the old store's meta bucket (see the table at
-// the top of this file).
-func migrateMeta(meta, kv *bolt.Bucket) error {
-	c := meta.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v == nil {
-			return fmt.Errorf("bucket meta holds a nested bucket %q; nothing was changed", k)
-		}
-		var err error
-		switch {
-		case bytes.Equal(k, oldSchemaVersion):
-			err = kv.Put([]byte("meta/schema_version"), strconv.AppendInt(nil, engineSchemaVersion, 10))
-		case bytes.Equal(k, oldTokenCount), bytes.Equal(k, oldWorkspaceCount):
-			// The validation index counts the records as it loads them.
-		case bytes.Equal(k, oldKeyCheck), bytes.HasPrefix(k, oldKeyCheckPrefix):
-			err = putCopy(kv, append([]byte("meta/"), k...), v)
-		case bytes.Equal(k, oldAuditHead), bytes.Equal(k, oldAuditCheckpoint):
-			key := append(append(bytes.Clone(k), '/'), legacyAuditChain...)
-			err = putCopy(kv, key, v)
-		default:
-			return fmt.Errorf("meta key %q is unknown to this build; nothing was changed", k)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// migrateAudit moves the audit log to its keys in the legacy chain, in
-// sequence order. An event that cannot be decoded is kept as it is, keyed
-// right after the one before it: the chain check reports it as before.
-func migrateAudit(tx *bolt.Tx, kv *bolt.Bucket) error {
-	b := tx.Bucket(oldAudit)
-	if b == nil {
-		return nil
-	}
-	var prev uint64
-	first := true
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v == nil {
-			return fmt.Errorf("bucket audit holds a nested bucket %q; nothing was changed", k)
-		}
-		if len(k) != 8 {
-			return fmt.Errorf("audit key %x has %d bytes, want 8; nothing was changed", k, len(k))
-		}
-		seq := binary.BigEndian.Uint64(k)
-		ev := &pb.AuditEvent{}
-		if proto.Unmarshal(v, ev) != nil {
-			ev = nil
-		}
-		t, err := auditTime(ev, prev, first)
-		if err != nil {
-			return fmt.Errorf("audit event %d: %w", seq, err)
-		}
-		if err := putCopy(kv, auditKey(t, legacyAuditChain, seq), v); err != nil {
-			return err
-		}
-		prev, first = t, false
-	}
-	return nil
 }

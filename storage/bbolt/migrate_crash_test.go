@@ -114,7 +114,7 @@ func TestMigrateCrashLeavesOldOrNew(t *testing.T) {
 }
 
 // copyTo copies the file at from to a new temporary file.
-func copyTo(t *testing.T, from string) string {
+func copyTo(t testing.TB, from string) string {
 	t.Helper()
 	data, err := os.ReadFile(from)
 	if err != nil {

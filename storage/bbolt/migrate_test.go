@@ -92,7 +92,7 @@ func keyTimes(damaged uint64) map[uint64]time.Time {
 var oldBuckets = []string{"workspaces", "members", "zoos", "tokens", "token_hashes", "workspace_tokens", "seeds", "audit"}
 
 // copyFixture copies the fixture to a new temporary file.
-func copyFixture(t *testing.T) string {
+func copyFixture(t testing.TB) string {
 	t.Helper()
 	return copyTo(t, fixturePath)
 }
