@@ -63,10 +63,10 @@ var _ storage.Engine = (*Engine)(nil)
 
 // OpenEngine opens or creates the engine's file at path (mode 0600). A
 // file held by another process fails with ErrLocked after opts.Timeout.
-// A file written by the Store (schema 1 or 2) is first migrated to the
-// engine's layout in one transaction (migrate.go); one whose bucket meta
-// holds a newer schema and that has no bucket kv is refused with an error
-// wrapping ErrSchemaTooNew.
+// A file of the schema-2 layout (or 1) is first migrated to the engine's
+// layout in one transaction (migrate.go); one whose bucket meta holds a
+// newer schema and that has no bucket kv is refused with an error wrapping
+// ErrSchemaTooNew.
 func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 	timeout := opts.Timeout
 	if timeout == 0 {

@@ -34,12 +34,15 @@ import (
 // again holding only schema_version = 3 (8 bytes, big-endian), so that the
 // old store's build opening the file refuses it (ErrSchemaTooNew) instead
 // of starting an empty store beside the data. There is no way back: a
-// downgrade needs a backup taken before the upgrade. The engine's revision starts at
-// 0: the migrated data has no journal entries (a reader loads it by View).
+// downgrade needs a backup taken before the upgrade. The engine's revision
+// starts at 0: the migrated data has no journal entries (a reader loads it
+// by View).
 //
-// The whole file is rewritten in memory inside one transaction, so the
-// migration needs free memory about the size of the data and, until the
-// old pages are reused, the file grows to about twice its size.
+// The whole file is rewritten inside one transaction, which bbolt holds in
+// memory until it commits: the migration allocates about four times the
+// file's size (BenchmarkMigrate: 518 MB for a 121 MiB file of 100,000
+// tokens and events, in 2.1s), and the file grows to about twice its size,
+// the old pages staying free for later writes.
 
 // The old store's layout, as written by schema versions 1 and 2.
 var (
