@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -146,18 +147,16 @@ func TestEveryChangeLeavesOneAuditEvent(t *testing.T) {
 			return err
 		}, want{"web", "workspace.delete", "acme", "acme"}},
 	}
-	var last uint64
+	// One process's events list in commit order: what a step added is
+	// what follows the events seen before it.
+	seen := 0
 	for _, s := range steps {
 		if err := s.call(); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		evs := e.events(t)
-		var added []*pb.AuditEvent
-		for _, ev := range evs {
-			if ev.GetSequence() > last {
-				added = append(added, ev)
-			}
-		}
+		added := evs[seen:]
+		seen = len(evs)
 		if s.want == (want{}) {
 			if len(added) != 0 {
 				t.Errorf("%s left events %v; want none", s.name, added)
@@ -168,7 +167,6 @@ func TestEveryChangeLeavesOneAuditEvent(t *testing.T) {
 			t.Fatalf("%s left %d events %v; want exactly one", s.name, len(added), added)
 		}
 		ev := added[0]
-		last = ev.GetSequence()
 		w := s.want
 		switch s.name {
 		case "create token", "reveal token", "revoke token", "pick seed":
@@ -310,9 +308,10 @@ func TestListAuditEventsFilters(t *testing.T) {
 	if _, err := e.tokens.RevealToken(admin(t), &pb.RevealTokenRequest{WorkspaceId: "beta", TokenId: tok.GetTokenId()}); err != nil {
 		t.Fatal(err)
 	}
-	seqs := func(req *pb.ListAuditEventsRequest) []uint64 {
+	// Events by workspace chain and sequence (each chain counts from 1).
+	seqs := func(req *pb.ListAuditEventsRequest) []string {
 		t.Helper()
-		var out []uint64
+		var out []string
 		for {
 			resp, err := e.audit.ListAuditEvents(admin(t), req)
 			if err != nil {
@@ -322,7 +321,7 @@ func TestListAuditEventsFilters(t *testing.T) {
 				t.Fatalf("page of %d events for page_size %d", len(resp.GetEvents()), req.GetPageSize())
 			}
 			for _, ev := range resp.GetEvents() {
-				out = append(out, ev.GetSequence())
+				out = append(out, fmt.Sprintf("%s/%d", ev.GetWorkspaceId(), ev.GetSequence()))
 			}
 			if resp.GetNextPageToken() == "" {
 				return out
@@ -330,25 +329,28 @@ func TestListAuditEventsFilters(t *testing.T) {
 			req.PageToken = resp.GetNextPageToken()
 		}
 	}
+	acme := []string{"acme/1", "acme/2", "acme/3"}
+	beta := []string{"beta/1", "beta/2", "beta/3", "beta/4"}
+	all := append(append([]string(nil), acme...), beta...)
 	tests := []struct {
 		name string
 		req  *pb.ListAuditEventsRequest
-		want []uint64
+		want []string
 	}{
-		{"all", &pb.ListAuditEventsRequest{}, []uint64{1, 2, 3, 4, 5, 6, 7}},
-		{"pages of 2", &pb.ListAuditEventsRequest{PageSize: 2}, []uint64{1, 2, 3, 4, 5, 6, 7}},
-		{"pages of 1", &pb.ListAuditEventsRequest{PageSize: 1}, []uint64{1, 2, 3, 4, 5, 6, 7}},
-		{"workspace", &pb.ListAuditEventsRequest{WorkspaceId: "beta", PageSize: 1}, []uint64{4, 5, 6, 7}},
-		{"action", &pb.ListAuditEventsRequest{Action: "member.add"}, []uint64{2, 3, 5}},
-		{"actor", &pb.ListAuditEventsRequest{Actor: "web"}, []uint64{1, 2, 3, 4, 5, 6, 7}},
+		{"all", &pb.ListAuditEventsRequest{}, all},
+		{"pages of 2", &pb.ListAuditEventsRequest{PageSize: 2}, all},
+		{"pages of 1", &pb.ListAuditEventsRequest{PageSize: 1}, all},
+		{"workspace", &pb.ListAuditEventsRequest{WorkspaceId: "beta", PageSize: 1}, beta},
+		{"action", &pb.ListAuditEventsRequest{Action: "member.add"}, []string{"acme/2", "acme/3", "beta/2"}},
+		{"actor", &pb.ListAuditEventsRequest{Actor: "web"}, all},
 		{"unknown actor", &pb.ListAuditEventsRequest{Actor: "user:mallory"}, nil},
-		{"before the hour", &pb.ListAuditEventsRequest{EndTime: timestamppb.New(start.Add(time.Hour))}, []uint64{1, 2, 3}},
-		{"from the hour", &pb.ListAuditEventsRequest{StartTime: timestamppb.New(start.Add(time.Hour))}, []uint64{4, 5, 6, 7}},
-		{"combined", &pb.ListAuditEventsRequest{WorkspaceId: "beta", Action: "token.reveal", StartTime: timestamppb.New(start)}, []uint64{7}},
+		{"before the hour", &pb.ListAuditEventsRequest{EndTime: timestamppb.New(start.Add(time.Hour))}, acme},
+		{"from the hour", &pb.ListAuditEventsRequest{StartTime: timestamppb.New(start.Add(time.Hour))}, beta},
+		{"combined", &pb.ListAuditEventsRequest{WorkspaceId: "beta", Action: "token.reveal", StartTime: timestamppb.New(start)}, []string{"beta/4"}},
 	}
 	for _, tt := range tests {
 		if got := seqs(tt.req); !gocmp.Equal(got, tt.want) {
-			t.Errorf("%s: sequences %v; want %v", tt.name, got, tt.want)
+			t.Errorf("%s: events %v; want %v", tt.name, got, tt.want)
 		}
 	}
 

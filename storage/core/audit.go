@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -30,10 +31,11 @@ import (
 // holds the events of a schema-2 file, which were one chain for all
 // workspaces; it is verified as one chain.
 //
-// How it can hurt you: replicas' clocks order events of different
-// workspaces only as well as they agree, and an event committed late may
-// land before the cursor of a reader tailing the log: a tailing reader
-// re-reads its last few seconds.
+// How it can hurt you: one store's events list in commit order, but
+// replicas' clocks order events of different workspaces only as well as
+// they agree, and an event committed late may land before the cursor of
+// a reader tailing the log: a tailing reader re-reads its last few
+// seconds.
 
 // legacyChain is the chain of events migrated from a schema-2 file. No
 // workspace id holds its byte (access.ValidID).
@@ -82,8 +84,10 @@ func chainHead(r reader, chain string) (head, error) {
 
 // appendAudit seals ev onto the end of its workspace's chain and stores
 // it. It assigns ev's sequence, hashes and (by at most a few nanoseconds)
-// time, so it may run again in a fresh transaction.
-func appendAudit(w writer, ev *pb.AuditEvent) error {
+// time, so it may run again in a fresh transaction. clock is the latest T
+// this store gave an event: T is later still, so that one store's events
+// list in the order they were committed whatever their clocks said.
+func appendAudit(w writer, ev *pb.AuditEvent, clock *atomic.Uint64) error {
 	chain := ev.GetWorkspaceId()
 	h, err := chainHead(w.reader, chain)
 	if err != nil {
@@ -93,9 +97,8 @@ func appendAudit(w writer, ev *pb.AuditEvent) error {
 	if h.seq == 0 && prev == nil {
 		prev = audit.Genesis
 	}
-	t := uint64(max(ev.GetTime().AsTime().UnixNano(), 0))
-	if t <= h.t {
-		t = h.t + 1
+	t := max(uint64(max(ev.GetTime().AsTime().UnixNano(), 0)), h.t+1, clock.Load()+1)
+	for c := clock.Load(); c < t && !clock.CompareAndSwap(c, t); c = clock.Load() {
 	}
 	ev.Time = timestamppb.New(time.Unix(0, int64(t)))
 	audit.Seal(ev, h.seq, prev)

@@ -96,7 +96,7 @@ func (s *Store) update(ctx context.Context, fn func(w writer) error) (err error)
 			// An event naming very many revoked tokens continues in
 			// events right after it, in the same transaction.
 			for _, e := range append([]*pb.AuditEvent{ev}, storage.SplitRevoked(ev, per)...) {
-				if err := appendAudit(w, e); err != nil {
+				if err := appendAudit(w, e, &s.auditClock); err != nil {
 					return err
 				}
 			}

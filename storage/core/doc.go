@@ -13,5 +13,9 @@
 //
 // How it can hurt you: a write closure may run more than once (a lost race
 // on etcd, a neighbour's failure in its batch), so it computes everything
-// from what it reads and assigns, never appends to, what it reports.
+// from what it reads and assigns, never appends to, what it reports. A
+// change past the engine's limits (a revocation of thousands of tokens on
+// etcd) is split (cleanup.go): until the call returns, tokens of its later
+// chunks still validate, and a process that stops half-way leaves a
+// marker that only the next Open finishes.
 package core

@@ -15,7 +15,8 @@ import "strings"
 //	token_hashes/<sha256>     token id (32 raw bytes of key)
 //	workspace_tokens/<ws> 0x00 <token>  user id
 //	seeds/<sha256>            storagepb.SeedRecord
-//	used/<token>              when the token was last used (last_used.go)
+//	seed_of/<token>           sha256 of the token's parked seed, to delete it with the token
+//	used/<token>              when the token was last used (used.go)
 //	audit/<T> <chain> 0x00 <seq>  pb.AuditEvent (audit.go)
 //	audit_head/<chain>        the chain's newest sequence and hash
 //	audit_checkpoint/<chain>  the chain's last event removed by retention
@@ -34,6 +35,7 @@ const (
 	tokenHashes     kind = "token_hashes/"
 	workspaceTokens kind = "workspace_tokens/"
 	seeds           kind = "seeds/"
+	seedOf          kind = "seed_of/"
 	used            kind = "used/"
 	audits          kind = "audit/"
 	auditHeads      kind = "audit_head/"

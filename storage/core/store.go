@@ -13,7 +13,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"tokenauthority/storage"
-	"tokenauthority/validindex"
 )
 
 // schemaVersion is the key layout this build reads and writes (keys.go).
@@ -58,9 +57,11 @@ type Store struct {
 	// misses limits read-through on index misses (nil: none).
 	misses *rate.Limiter
 
-	// idx answers validation; the feed keeps it current (index.go).
-	idx  *validindex.Index
+	// feed keeps the validation index current (index.go).
 	feed feedState
+	// auditClock is the latest time key this store gave an audit event
+	// (audit.go).
+	auditClock atomic.Uint64
 
 	// mu orders enqueueing against Close: senders hold it shared, Close
 	// holds it to close writes.
@@ -183,10 +184,17 @@ func (s *Store) check(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// view runs fn in a read transaction of the engine.
+// view runs fn in a read transaction of the engine, bounded by
+// WriteTimeout like a write, so a read of a store that lost its quorum
+// fails with ErrUnavailable rather than waiting for the caller.
 func (s *Store) view(ctx context.Context, fn func(r reader) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
+	}
+	if s.opts.WriteTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.WriteTimeout)
+		defer cancel()
 	}
 	err := s.e.View(ctx, func(tx storage.ReadTx) error { return fn(reader{tx}) })
 	if errors.Is(err, storage.ErrClosed) && s.closed.Load() {
@@ -225,6 +233,6 @@ func (s *Store) Staleness() (lag, bound time.Duration) {
 
 // IndexBytes is about how much memory the validation index's tokens take
 // (validindex.Index.Bytes).
-func (s *Store) IndexBytes() int64 { return s.idx.Bytes() }
+func (s *Store) IndexBytes() int64 { return s.index().Bytes() }
 
 var _ storage.Backend = (*Store)(nil)

@@ -153,7 +153,9 @@ func (e *Engine) retry(ctx context.Context, try func() error) error {
 	for attempt := 0; attempt < e.attempts; attempt++ {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
-				return err
+				// Out of time while members kept failing: say so, as
+				// etcd's own deadline would.
+				return unavailable(ctx, err)
 			}
 		}
 		if err := try(); !errors.Is(err, errConflict) {

@@ -144,10 +144,13 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 			}
 			heard = time.Now()
 			if resp.IsProgressNotify() {
-				if resp.Header.Revision > *last && !send(storage.ChangeBatch{Revision: resp.Header.Revision}) {
+				// Sent even when the revision has not moved: a quiet
+				// prefix is current too, and the consumer's staleness
+				// bound needs to hear it.
+				*last = max(*last, resp.Header.Revision)
+				if !send(storage.ChangeBatch{Revision: *last}) {
 					return ctx.Err()
 				}
-				*last = max(*last, resp.Header.Revision)
 				continue
 			}
 			for _, b := range e.group(resp.Events) {

@@ -1,0 +1,146 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+
+	"tokenauthority/storage"
+)
+
+// A key check value is a constant sealed under a master key when the store
+// first met that key, so that a start with another key is refused before
+// it fails on a real secret. Key 0's is meta/key_check (its schema-2 key),
+// key n's meta/key_check/<n in decimal>.
+var (
+	keyKeyCheck   = meta.key("key_check")
+	keyCheckOfIDs = []byte(string(meta) + "key_check/")
+)
+
+// keyCheckKey is the key of master key id's key check value.
+func keyCheckKey(id uint32) []byte {
+	if id == 0 {
+		return keyKeyCheck
+	}
+	return strconv.AppendUint(bytes.Clone(keyCheckOfIDs), uint64(id), 10)
+}
+
+// KeyCheck returns key 0's key check value; ErrNotFound if none was
+// stored yet (a new store, or one written before the value existed).
+func (s *Store) KeyCheck(ctx context.Context) ([]byte, error) {
+	var out []byte
+	err := s.view(ctx, func(r reader) error {
+		v, err := r.get(keyKeyCheck)
+		if err == nil && v == nil {
+			err = fmt.Errorf("key check: %w", storage.ErrNotFound)
+		}
+		out = bytes.Clone(v)
+		return err
+	})
+	return out, err
+}
+
+// SetKeyCheck stores key 0's key check value, replacing any.
+func (s *Store) SetKeyCheck(ctx context.Context, v []byte) error {
+	return s.SetKeyChecks(ctx, map[uint32][]byte{0: v})
+}
+
+// KeyChecks returns the key check value of every master key id that has
+// one; an empty map for a store that has none yet.
+func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
+	var out map[uint32][]byte
+	err := s.view(ctx, func(r reader) error {
+		out = map[uint32][]byte{}
+		v, err := r.get(keyKeyCheck)
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			out[0] = bytes.Clone(v)
+		}
+		return r.each(keyCheckOfIDs, "", 0, func(k, v []byte) error {
+			id, err := strconv.ParseUint(string(k), 10, 32)
+			if err != nil || id == 0 {
+				return fmt.Errorf("meta key %q is not a key check of a key id", "key_check/"+string(k))
+			}
+			out[uint32(id)] = bytes.Clone(v)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SetKeyChecks stores the key check values of the given key ids in one
+// commit, replacing any they had; the other ids' values stay.
+func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error {
+	cp := make(map[uint32][]byte, len(checks))
+	for id, v := range checks {
+		if len(v) == 0 {
+			return fmt.Errorf("empty key check for key %d: %w", id, storage.ErrInvalid)
+		}
+		cp[id] = bytes.Clone(v)
+	}
+	return s.update(ctx, func(w writer) error {
+		for id, v := range cp {
+			if err := w.put(keyCheckKey(id), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteKeyCheck removes the key check value of key id, once no secret is
+// sealed under that key any more.
+func (s *Store) DeleteKeyCheck(ctx context.Context, id uint32) error {
+	return s.update(ctx, func(w writer) error { return w.del(keyCheckKey(id)) })
+}
+
+// sealedPage is how many records one read of a walk over sealed secrets
+// takes at a time.
+const sealedPage = 1000
+
+// SealedSample returns one sealed secret of the store (a parked seed's, or a
+// revealable token's), to tell whether a master key opens the store's
+// secrets; ErrNotFound if the store holds none. It may walk every token
+// record of a store that keeps hashes only, so call it at start, not per
+// request.
+func (s *Store) SealedSample(ctx context.Context) (storage.Sealed, error) {
+	var out storage.Sealed
+	err := s.view(ctx, func(r reader) error {
+		out = storage.Sealed{}
+		for _, kind := range sealedKinds {
+			for after := ""; ; {
+				n := 0
+				err := r.each(kind.prefix, after, sealedPage, func(k, v []byte) error {
+					n++
+					after = string(k)
+					it, ok, err := kind.read(k, v)
+					if err != nil {
+						return fmt.Errorf("%s %q: %w", kind.name, kind.id(k), err)
+					}
+					if ok {
+						out = storage.Sealed{Value: it.sealed, AAD: it.aad}
+						return errStop
+					}
+					return nil
+				})
+				if err == errStop {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if n < sealedPage {
+					break
+				}
+			}
+		}
+		return fmt.Errorf("sealed secret: %w", storage.ErrNotFound)
+	})
+	return out, err
+}

@@ -1,0 +1,203 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"tokenauthority/audit"
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	"tokenauthority/lifecycle"
+	"tokenauthority/storage"
+)
+
+// PickSeed hands out the token parked under seedHash, at most once. It
+// reads the parked record and calls open with it outside any transaction;
+// only when open succeeds is the seed deleted, in a commit that first checks
+// the seed is still the one read (so two concurrent picks, on one replica or
+// two, cannot both win) and its token still stands. A failed open (a master
+// key that cannot decrypt it, say) leaves the seed in place and returns
+// open's error. The pick records the audit event of ctx; open may still
+// name its target.
+//
+// ErrNotFound if there is no seed, it has expired (expire_time at or before
+// now; one without expire_time never does), or its token was deleted or
+// revoked by now. Such a seed is deleted as well, in a write that records no
+// audit event, since nothing was picked; one whose token was revoked between
+// the read and the commit is left for the next pick or purge to delete.
+func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error) {
+	key := seeds.raw(seedHash[:])
+	// The SDK polls about once a second until the seed appears; answering
+	// the misses from a read transaction keeps them off the write path.
+	var raw []byte
+	var rec *storagepb.SeedRecord
+	var dead string
+	err := s.view(ctx, func(r reader) error {
+		v, err := r.get(key)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			return fmt.Errorf("seed: %w", storage.ErrNotFound)
+		}
+		raw = bytes.Clone(v)
+		if rec, err = decode[storagepb.SeedRecord](raw); err != nil {
+			return err
+		}
+		dead, err = seedDead(r, rec, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if dead != "" {
+		ctx = audit.Without(ctx)
+	} else if err := open(rec); err != nil {
+		return nil, err
+	}
+	err = s.update(ctx, func(w writer) error {
+		v, err := w.get(key)
+		if err != nil {
+			return err
+		}
+		if v == nil || !bytes.Equal(v, raw) {
+			return reject(fmt.Errorf("seed: %w", storage.ErrNotFound))
+		}
+		if dead == "" {
+			// Revoked between the read and this commit: the pick loses,
+			// and the rejection writes nothing (nor the pick's event).
+			lost, err := seedDead(w.reader, rec, now)
+			if err != nil {
+				return err
+			}
+			if lost != "" {
+				return reject(fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), lost, storage.ErrNotFound))
+			}
+		}
+		return w.del(key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if dead != "" {
+		return nil, fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), dead, storage.ErrNotFound)
+	}
+	return rec, nil
+}
+
+// seedDead says why a parked seed can no longer be picked, or "" when it can.
+func seedDead(r reader, rec *storagepb.SeedRecord, now time.Time) (string, error) {
+	if storage.SeedExpired(rec, now) {
+		return "expired", nil
+	}
+	v, err := r.get(tokens.key(rec.GetTokenId()))
+	if err != nil {
+		return "", err
+	}
+	if v == nil {
+		return "token deleted", nil
+	}
+	t, err := decodeToken(v)
+	if err != nil || lifecycle.RevokedBy(t.GetToken(), now) {
+		return "token revoked", nil
+	}
+	return "", nil
+}
+
+// seedScan is how many parked seeds one read transaction of
+// PurgeExpiredSeeds looks at.
+const seedScan = 1000
+
+// PurgeExpiredSeeds deletes every seed expired at now and returns how many.
+// It finds them in read transactions and deletes them in commits of at most
+// half the engine's MaxOps deletes and MaxReads reads (when it has such
+// limits; the other half is room for the commit's neighbours), each
+// deleting only seeds it finds still expired; on error the commits before it
+// stand.
+func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error) {
+	batch := halfLimits(s.e.Limits(), seedScan)
+	total := 0
+	after := ""
+	for {
+		var expired [][]byte
+		var last string
+		more := false
+		err := s.view(ctx, func(r reader) error {
+			expired, last, more = nil, after, false
+			n := 0
+			err := r.each(seeds.all(), after, seedScan, func(k, v []byte) error {
+				if len(expired) == batch {
+					more = true
+					return errStop
+				}
+				n++
+				last = string(k)
+				rec, err := decode[storagepb.SeedRecord](v)
+				if err != nil {
+					return fmt.Errorf("parked seed: %w", err)
+				}
+				if storage.SeedExpired(rec, now) {
+					expired = append(expired, seeds.raw(k))
+				}
+				return nil
+			})
+			if err == errStop {
+				return nil
+			}
+			more = more || n == seedScan
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		after = last
+		if len(expired) > 0 {
+			n := 0
+			err := s.update(ctx, func(w writer) error {
+				n = 0
+				for _, k := range expired {
+					v, err := w.get(k)
+					if err != nil {
+						return err
+					}
+					if v == nil {
+						continue // picked or purged meanwhile
+					}
+					rec, err := decode[storagepb.SeedRecord](v)
+					if err != nil {
+						return err
+					}
+					if !storage.SeedExpired(rec, now) {
+						continue // parked again under the same hash
+					}
+					if err := w.del(k); err != nil {
+						return err
+					}
+					n++
+				}
+				return nil
+			})
+			if err != nil {
+				return total, err
+			}
+			total += n
+		}
+		if !more {
+			return total, nil
+		}
+	}
+}
+
+// halfLimits is the most records one commit should change: half the
+// engine's MaxOps and MaxReads (each record is a read and a write), at most
+// want, at least 1.
+func halfLimits(l storage.EngineLimits, want int) int {
+	if l.MaxOps > 0 {
+		want = min(want, l.MaxOps/2)
+	}
+	if l.MaxReads > 0 {
+		want = min(want, l.MaxReads/2)
+	}
+	return max(want, 1)
+}

@@ -1,0 +1,154 @@
+package core
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"tokenauthority/audit"
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
+)
+
+// DefaultSweepBatch caps how many tokens one commit of SweepTokens deletes.
+const DefaultSweepBatch = 500
+
+// sweepKey names a token the sweep may delete.
+type sweepKey struct{ ws, id string }
+
+// SweepTokens deletes every token that was revoked, or expired (by its own
+// expiry or a limit of its workspace's token policy), at or before cutoff,
+// with everything deleteToken deletes. A member of a family is deleted only
+// once the token it replaced is gone (in the same commit or before), so
+// the stored members of a family always form an unbroken chain; a token
+// whose predecessor is kept waits for a later sweep. It finds candidates
+// in the validation index, so it reads from the engine only the tokens it
+// deletes, and deletes them in commits of at most batch tokens (0 means
+// DefaultSweepBatch, and never more than the engine's limits allow),
+// checking each again in the commit that deletes it. It returns how many
+// it deleted; on error, the commits before it stand.
+func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		batch = DefaultSweepBatch
+	}
+	batch = min(batch, s.perTxn(6, 4)) // deleteToken, and the predecessor's read
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	ctx = audit.Without(ctx)
+	var candidates []sweepKey
+	s.index().Each(func(t *pb.Token, p *pb.TokenPolicy) {
+		if storage.SweptBy(t, p, cutoff) {
+			candidates = append(candidates, sweepKey{t.GetWorkspaceId(), t.GetTokenId()})
+		}
+	})
+	slices.SortFunc(candidates, func(a, b sweepKey) int {
+		return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.id, b.id))
+	})
+	total := 0
+	// A token whose predecessor came in a later batch (ids made in the
+	// same millisecond sort at random) can go once the predecessor is gone.
+	for len(candidates) > 0 {
+		var waiting []sweepKey
+		deleted := 0
+		for start := 0; start < len(candidates); start += batch {
+			n, w, err := s.sweepDelete(ctx, cutoff, candidates[start:min(start+batch, len(candidates))])
+			total += n
+			deleted += n
+			waiting = append(waiting, w...)
+			if err != nil {
+				return total, err
+			}
+		}
+		if deleted == 0 {
+			break
+		}
+		candidates = waiting
+	}
+	return total, nil
+}
+
+// sweepDelete deletes, in one commit, the tokens of keys that are still
+// swept by cutoff and whose predecessor is gone or goes in the same
+// commit. It returns how many it deleted and the swept tokens left
+// waiting for their predecessor.
+func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepKey) (int, []sweepKey, error) {
+	var n int
+	var waiting []sweepKey
+	err := s.update(ctx, func(w writer) error {
+		n, waiting = 0, nil
+		policies := map[string]*pb.TokenPolicy{}
+		type candidate struct {
+			key  sweepKey
+			rec  *storagepb.TokenRecord
+			prev string // the token it replaced; "" when none
+		}
+		var pending []candidate
+		byID := map[string]int{}
+		for _, k := range keys {
+			rec, err := tokenByID(w.reader, k.id)
+			if err != nil {
+				return err
+			}
+			if rec == nil || rec.GetToken().GetWorkspaceId() != k.ws {
+				continue // gone since the candidates were found
+			}
+			p, ok := policies[k.ws]
+			if !ok {
+				if p, err = tokenPolicy(w.reader, k.ws); err != nil {
+					return err
+				}
+				policies[k.ws] = p
+			}
+			if !storage.SweptBy(rec.GetToken(), p, cutoff) {
+				continue
+			}
+			byID[k.id] = len(pending)
+			pending = append(pending, candidate{k, rec, rec.GetToken().GetReplaces()})
+		}
+		// Oldest first: a token goes once its predecessor is absent or
+		// going, which may take several passes over a chain.
+		going := map[string]bool{}
+		var chosen []*storagepb.TokenRecord
+		for progress := true; progress; {
+			progress = false
+			rest := pending[:0]
+			for _, c := range pending {
+				gone := c.prev == "" || going[c.prev]
+				if !gone {
+					if _, later := byID[c.prev]; !later {
+						ok, err := w.has(tokens.key(c.prev))
+						if err != nil {
+							return err
+						}
+						gone = !ok
+					}
+				}
+				if gone {
+					going[c.key.id] = true
+					chosen = append(chosen, c.rec)
+					progress = true
+					continue
+				}
+				rest = append(rest, c)
+			}
+			pending = rest
+		}
+		for _, c := range pending {
+			waiting = append(waiting, c.key)
+		}
+		for _, rec := range chosen {
+			if err := deleteToken(w, rec); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, waiting, nil
+}

@@ -1,0 +1,198 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
+	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage"
+)
+
+// CreateToken stores a new token in one commit: the record, its
+// secret-hash and workspace entries and, when seed is not nil, the parked
+// seed with the link that deletes it with the token. ErrNotFound if the
+// workspace does not exist, ErrNotMember if the user is not a member,
+// ErrAlreadyExists if the token id, secret hash or seed hash is taken.
+func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, seed *storage.SeedPark) error {
+	val, err := storage.CheckNewToken(rec)
+	if err != nil {
+		return err
+	}
+	var seedVal []byte
+	if seed != nil {
+		if seed.Record == nil {
+			return fmt.Errorf("token %q: nil seed record: %w", rec.Token.TokenId, storage.ErrInvalid)
+		}
+		if seedVal, err = encode(seed.Record); err != nil {
+			return err
+		}
+	}
+	t := rec.Token
+	return s.update(ctx, func(w writer) error {
+		if err := checkTokenFree(w.reader, t, rec.SecretHash); err != nil {
+			return reject(err)
+		}
+		if seed != nil {
+			taken, err := w.has(seeds.raw(seed.Hash[:]))
+			if err != nil {
+				return reject(err)
+			}
+			if taken {
+				return reject(fmt.Errorf("token %q: seed: %w", t.TokenId, storage.ErrAlreadyExists))
+			}
+		}
+		if err := insertToken(w, t, rec.SecretHash, val); err != nil {
+			return err
+		}
+		if seed == nil {
+			return nil
+		}
+		if err := w.put(seeds.raw(seed.Hash[:]), seedVal); err != nil {
+			return err
+		}
+		return w.put(seedOf.key(t.TokenId), seed.Hash[:])
+	})
+}
+
+// GetToken returns the token's record with its last use; ErrNotFound if
+// absent or if it belongs to another workspace.
+func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
+	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
+		return nil, err
+	}
+	var rec *storagepb.TokenRecord
+	err := s.view(ctx, func(r reader) error {
+		var err error
+		if rec, err = getToken(r, workspaceID, tokenID); err != nil {
+			return err
+		}
+		return mergeUsed(r, rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// checkTokenFree checks, without writing, that t may be stored: its
+// workspace exists, its user is a member, and its id and secret hash are
+// unused.
+func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
+	for _, c := range []struct {
+		key  []byte
+		want bool
+		err  error
+	}{
+		{workspaces.key(t.WorkspaceId), true, fmt.Errorf("workspace %q: %w", t.WorkspaceId, storage.ErrNotFound)},
+		{members.key(t.WorkspaceId, t.UserId), true, fmt.Errorf("user %q in workspace %q: %w", t.UserId, t.WorkspaceId, storage.ErrNotMember)},
+		{tokens.key(t.TokenId), false, fmt.Errorf("token %q: %w", t.TokenId, storage.ErrAlreadyExists)},
+		{tokenHashes.raw(secretHash), false, fmt.Errorf("token %q: secret hash: %w", t.TokenId, storage.ErrAlreadyExists)},
+	} {
+		ok, err := r.has(c.key)
+		if err != nil {
+			return err
+		}
+		if ok != c.want {
+			return c.err
+		}
+	}
+	return nil
+}
+
+// getToken reads a token of the given workspace.
+func getToken(r reader, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
+	rec, err := tokenByID(r, tokenID)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil || rec.Token.WorkspaceId != workspaceID {
+		return nil, fmt.Errorf("token %q in workspace %q: %w", tokenID, workspaceID, storage.ErrNotFound)
+	}
+	return rec, nil
+}
+
+// tokenByID reads a token of any workspace; nil, nil if absent.
+func tokenByID(r reader, id string) (*storagepb.TokenRecord, error) {
+	v, err := r.get(tokens.key(id))
+	if err != nil || v == nil {
+		return nil, err
+	}
+	rec, err := decodeToken(v)
+	if err != nil {
+		return nil, fmt.Errorf("token %q: %w", id, err)
+	}
+	return rec, nil
+}
+
+// tokenPolicy reads the token policy of a workspace; nil if it has none or
+// the workspace is gone.
+func tokenPolicy(r reader, workspaceID string) (*pb.TokenPolicy, error) {
+	ws, err := getMsg[pb.Workspace](r, workspaces.key(workspaceID))
+	if err != nil {
+		return nil, err
+	}
+	return ws.GetTokenPolicy(), nil
+}
+
+// insertToken stores a new token's record and its secret-hash and
+// workspace entries; every new token goes through here.
+func insertToken(w writer, t *pb.Token, secretHash, val []byte) error {
+	if err := w.put(tokens.key(t.TokenId), val); err != nil {
+		return err
+	}
+	if err := w.put(tokenHashes.raw(secretHash), []byte(t.TokenId)); err != nil {
+		return err
+	}
+	return w.put(workspaceTokens.key(t.WorkspaceId, t.TokenId), []byte(t.UserId))
+}
+
+// rewriteToken stores a changed record of a stored token. Its id,
+// workspace, user and secret hash must not have changed: the entries name
+// them. Every change to a stored record goes through here.
+func rewriteToken(w writer, rec *storagepb.TokenRecord) error {
+	val, err := storage.CheckNewToken(rec)
+	if err != nil {
+		return err
+	}
+	return w.put(tokens.key(rec.GetToken().GetTokenId()), val)
+}
+
+// deleteToken deletes a stored token: its record, its secret-hash entry
+// (which takes it out of the validation index), its workspace entry, its
+// last use and its parked seed, if any. Every deletion goes through here.
+func deleteToken(w writer, rec *storagepb.TokenRecord) error {
+	t := rec.GetToken()
+	id := t.GetTokenId()
+	for _, k := range [][]byte{tokenHashes.raw(rec.GetSecretHash()), workspaceTokens.key(t.GetWorkspaceId(), id), used.key(id), tokens.key(id)} {
+		if err := w.del(k); err != nil {
+			return err
+		}
+	}
+	h, err := w.get(seedOf.key(id))
+	if err != nil || h == nil {
+		return err
+	}
+	h = bytes.Clone(h) // kept across writes
+	// A seed the SDK picked may be parked again for another token: delete
+	// it only while it is still this token's.
+	seed, err := getMsg[storagepb.SeedRecord](w.reader, seeds.raw(h))
+	if err != nil {
+		return err
+	}
+	if seed.GetTokenId() == id {
+		if err := w.del(seeds.raw(h)); err != nil {
+			return err
+		}
+	}
+	return w.del(seedOf.key(id))
+}
+
+// checkPair checks the two ids of a composite key.
+func checkPair(kind1, id1, kind2, id2 string) error {
+	if err := storage.CheckID(kind1, id1); err != nil {
+		return err
+	}
+	return storage.CheckID(kind2, id2)
+}
