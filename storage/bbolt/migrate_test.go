@@ -2,6 +2,7 @@ package bbolt_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
@@ -484,9 +486,9 @@ func TestMigrateUndecodableAuditEvent(t *testing.T) {
 }
 
 // TestMigratedFileOpensAsStore opens the fixture with Open, the embedded
-// store of this build: it migrates the file and serves the old data. Only
-// the operations the core answers today are checked; the rest are covered
-// by their keys in TestMigrateSchema2.
+// store of this build: it migrates the file, serves every old record, and
+// takes new writes, whose audit events go in their workspaces' chains
+// beside the migrated one; a second open finds it all again.
 func TestMigratedFileOpensAsStore(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -494,40 +496,128 @@ func TestMigratedFileOpensAsStore(t *testing.T) {
 	if err := bbolt.VerifyFile(path); err != nil {
 		t.Fatalf("VerifyFile of the schema 2 file = %v", err)
 	}
-	for round := range 2 { // the second open finds the file migrated
-		s, err := bbolt.Open(path, bbolt.Options{})
-		if err != nil {
-			t.Fatalf("open %d: Open = %v", round, err)
-		}
-		tokens, workspaces, err := s.Counts(ctx)
-		if err != nil || tokens != 7 || workspaces != 2 {
-			t.Errorf("open %d: Counts = %d tokens, %d workspaces, %v; want 7, 2", round, tokens, workspaces, err)
-		}
-		rec, member, policy, err := s.LookupTokenWithPolicy(ctx, fixtureSecretHash(fxRolledNew))
-		if err != nil || rec.GetToken().GetReplaces() != fxRolledOld || !member || policy.GetMaxLifetime().AsDuration() != 90*24*time.Hour {
-			t.Errorf("open %d: LookupTokenWithPolicy(%s) = replaces %q, member %v, policy %v, %v",
-				round, fxRolledNew, rec.GetToken().GetReplaces(), member, policy, err)
-		}
-		if z, err := s.LookupZoo(ctx, "beta", "lab"); err != nil || z.GetVisibility() != pb.Visibility_VISIBILITY_PRIVATE {
-			t.Errorf("open %d: LookupZoo(beta, lab) = %v, %v", round, z, err)
-		}
-		res, err := s.VerifyAudit(ctx)
-		if err != nil || !res.OK || res.Checked != 15 || res.Checkpoint != 2 {
-			t.Errorf("open %d: VerifyAudit = %+v, %v; want OK, 15 checked from checkpoint 2", round, res, err)
-		}
-		evs, next, err := s.ListAuditEvents(ctx, audit.Filter{}, "", 0, 0)
-		var seqs []uint64
-		for _, ev := range evs {
-			seqs = append(seqs, ev.GetSequence())
-		}
-		if want := []uint64{3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}; err != nil || next != "" || !cmp.Equal(seqs, want) {
-			t.Errorf("open %d: ListAuditEvents = %v, next %q, %v; want %v", round, seqs, next, err, want)
-		}
-		if err := s.Close(); err != nil {
-			t.Fatalf("open %d: Close = %v", round, err)
-		}
+	s := openMigratedStore(t, path)
+	checkFixtureServed(t, s)
+
+	// New writes on the migrated data, each audited.
+	withEvent := func(action, target string, at time.Time) context.Context {
+		ctx, _ := audit.NewContext(ctx, &pb.AuditEvent{Time: timestamppb.New(at), Actor: "admin", Action: action, WorkspaceId: "acme", Target: target})
+		return ctx
+	}
+	at := fxT0.Add(time.Hour)
+	next := &storagepb.TokenRecord{
+		Token:      &pb.Token{TokenId: "01jnqx00000000000000000r03", WorkspaceId: "acme", UserId: "ann", MaskedKey: "ta_…r03", CreateTime: timestamppb.New(at)},
+		SecretHash: bytes.Repeat([]byte{3}, 32), SealedSecret: []byte("sealed-r03"),
+	}
+	if _, _, err := s.RollToken(withEvent("token.roll", fxRolledNew, at), storage.Roll{WorkspaceID: "acme", OldID: fxRolledNew, Next: next}); err != nil {
+		t.Fatalf("RollToken(%s) = %v", fxRolledNew, err)
+	}
+	if _, err := s.RevokeToken(withEvent("token.revoke", fxPlain, at), "acme", fxPlain, at, pb.RevokeReason_REVOKE_REASON_USER); err != nil {
+		t.Fatalf("RevokeToken(%s) = %v", fxPlain, err)
+	}
+	if _, err := s.RecordUses(ctx, map[string]time.Time{fxUsed: at}); err != nil {
+		t.Fatalf("RecordUses = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+
+	s = openMigratedStore(t, path)
+	res, err := s.VerifyAudit(ctx)
+	if err != nil || !res.OK || res.Checked != 17 {
+		t.Errorf("VerifyAudit after new writes = %+v, %v; want OK, 17 events checked", res, err)
+	}
+	if rec, err := s.GetToken(ctx, "acme", fxRolledNew); err != nil || rec.GetToken().GetReplacedBy() != next.Token.TokenId {
+		t.Errorf("GetToken(%s) after its roll = replaced_by %q, %v", fxRolledNew, rec.GetToken().GetReplacedBy(), err)
+	}
+	if rec, err := s.GetToken(ctx, "beta", fxUsed); err != nil || !rec.GetToken().GetLastUsedTime().AsTime().Equal(at) {
+		t.Errorf("GetToken(%s) after a use = last used %v, %v; want %v", fxUsed, rec.GetToken().GetLastUsedTime().AsTime(), err, at)
+	}
+	if tokens, workspaces, err := s.Counts(ctx); err != nil || tokens != 8 || workspaces != 2 {
+		t.Errorf("Counts = %d, %d, %v; want 8 tokens, 2 workspaces", tokens, workspaces, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
 	}
 	if err := bbolt.VerifyFile(path); err != nil {
 		t.Errorf("VerifyFile of the migrated file = %v", err)
+	}
+}
+
+func openMigratedStore(t *testing.T, path string) *bbolt.Store {
+	t.Helper()
+	s, err := bbolt.Open(path, bbolt.Options{})
+	if err != nil {
+		t.Fatalf("Open = %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// checkFixtureServed reads every kind of the fixture's records through
+// the store.
+func checkFixtureServed(t *testing.T, s *bbolt.Store) {
+	t.Helper()
+	ctx := t.Context()
+	if tokens, workspaces, err := s.Counts(ctx); err != nil || tokens != 7 || workspaces != 2 {
+		t.Errorf("Counts = %d tokens, %d workspaces, %v; want 7, 2", tokens, workspaces, err)
+	}
+	if ws, err := s.GetWorkspace(ctx, "acme"); err != nil || ws.GetTokenPolicy().GetMaxLifetime().AsDuration() != 90*24*time.Hour {
+		t.Errorf("GetWorkspace(acme) = %v, %v; want a 90 day max lifetime", ws, err)
+	}
+	if ms, err := s.ListMembers(ctx, "acme", "", 0); err != nil || len(ms) != 2 {
+		t.Errorf("ListMembers(acme) = %v, %v; want ann and bob", ms, err)
+	}
+	if z, err := s.GetZoo(ctx, "acme", "models"); err != nil || z.GetVisibility() != pb.Visibility_VISIBILITY_PUBLIC {
+		t.Errorf("GetZoo(acme, models) = %v, %v", z, err)
+	}
+	if z, err := s.LookupZoo(ctx, "beta", "lab"); err != nil || z.GetVisibility() != pb.Visibility_VISIBILITY_PRIVATE {
+		t.Errorf("LookupZoo(beta, lab) = %v, %v", z, err)
+	}
+	tok := func(ws, id string) *pb.Token {
+		t.Helper()
+		rec, err := s.GetToken(ctx, ws, id)
+		if err != nil {
+			t.Fatalf("GetToken(%s, %s) = %v", ws, id, err)
+		}
+		return rec.GetToken()
+	}
+	if old, next := tok("acme", fxRolledOld), tok("acme", fxRolledNew); old.GetReplacedBy() != fxRolledNew || next.GetReplaces() != fxRolledOld {
+		t.Errorf("rolled pair: replaced_by %q, replaces %q", old.GetReplacedBy(), next.GetReplaces())
+	}
+	if r := tok("acme", fxRevoked); r.GetRevokeReason() != pb.RevokeReason_REVOKE_REASON_ADMIN {
+		t.Errorf("revoked token: reason %v", r.GetRevokeReason())
+	}
+	if !tok("acme", fxDisabled).GetDisabled() {
+		t.Error("disabled token is not disabled")
+	}
+	if u := tok("beta", fxUsed).GetLastUsedTime().AsTime(); !u.Equal(fxT0.Add(8 * time.Minute)) {
+		t.Errorf("used token: last used %v", u)
+	}
+	if list, err := s.ListTokens(ctx, "acme", "", 0, true, fxT0.Add(10*time.Minute)); err != nil || len(list) != 6 {
+		t.Errorf("ListTokens(acme) = %d tokens, %v; want 6", len(list), err)
+	}
+	rec, member, policy, err := s.LookupTokenWithPolicy(ctx, fixtureSecretHash(fxRolledNew))
+	if err != nil || rec.GetToken().GetTokenId() != fxRolledNew || !member || policy.GetMaxLifetime() == nil {
+		t.Errorf("LookupTokenWithPolicy(%s) = %v, member %v, policy %v, %v", fxRolledNew, rec.GetToken().GetTokenId(), member, policy, err)
+	}
+	checks, err := s.KeyChecks(ctx)
+	if want := map[uint32][]byte{0: []byte("key-check-0"), 2: []byte("key-check-2")}; err != nil || !cmp.Equal(checks, want) {
+		t.Errorf("KeyChecks = %v, %v; want %v", checks, err, want)
+	}
+	if seed, err := s.PickSeed(ctx, fxSeedHash, fxT0.Add(10*time.Minute), func(*storagepb.SeedRecord) error { return nil }); err != nil || seed.GetTokenId() != fxSeeded {
+		t.Errorf("PickSeed = %v, %v; want the seed of %s", seed, err, fxSeeded)
+	}
+	res, err := s.VerifyAudit(ctx)
+	if err != nil || !res.OK || res.Checked != 15 || res.Checkpoint != 2 {
+		t.Errorf("VerifyAudit = %+v, %v; want OK, 15 checked from checkpoint 2", res, err)
+	}
+	evs, next, err := s.ListAuditEvents(ctx, audit.Filter{}, "", 0, 0)
+	var seqs []uint64
+	for _, ev := range evs {
+		seqs = append(seqs, ev.GetSequence())
+	}
+	if want := []uint64{3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}; err != nil || next != "" || !cmp.Equal(seqs, want) {
+		t.Errorf("ListAuditEvents = %v, next %q, %v; want %v", seqs, next, err, want)
 	}
 }
