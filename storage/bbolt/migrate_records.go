@@ -97,9 +97,22 @@ func copiedSource(b *bolt.Bucket, name []byte) source {
 		return sliceSource(nil)
 	}
 	prefix := append(bytes.Clone(name), '/')
+	next := walk(b, name)
+	return func() (record, bool, error) {
+		k, v, err := next()
+		if k == nil || err != nil {
+			return record{}, false, err
+		}
+		return record{key: append(bytes.Clone(prefix), k...), value: v}, true, nil
+	}
+}
+
+// walk steps through bucket b (named name) from its first key: nil at the
+// end, an error at a nested bucket, which the old store never wrote.
+func walk(b *bolt.Bucket, name []byte) func() (k, v []byte, err error) {
 	c := b.Cursor()
 	started := false
-	return func() (record, bool, error) {
+	return func() ([]byte, []byte, error) {
 		var k, v []byte
 		if started {
 			k, v = c.Next()
@@ -107,23 +120,21 @@ func copiedSource(b *bolt.Bucket, name []byte) source {
 			k, v = c.First()
 			started = true
 		}
-		if k == nil {
-			return record{}, false, nil
+		if k != nil && v == nil {
+			return nil, nil, fmt.Errorf("bucket %s holds a nested bucket %q; nothing was changed", name, k)
 		}
-		if v == nil {
-			return record{}, false, fmt.Errorf("bucket %s holds a nested bucket %q; nothing was changed", name, k)
-		}
-		return record{key: append(bytes.Clone(prefix), k...), value: v}, true, nil
+		return k, v, nil
 	}
 }
 
 // migratedMeta maps each key of the old store's meta bucket.
 func migratedMeta(meta *bolt.Bucket) ([]record, error) {
 	var out []record
-	c := meta.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v == nil {
-			return nil, fmt.Errorf("bucket meta holds a nested bucket %q; nothing was changed", k)
+	next := walk(meta, oldMeta)
+	for {
+		k, v, err := next()
+		if k == nil || err != nil {
+			return out, err
 		}
 		switch {
 		case bytes.Equal(k, oldSchemaVersion):
@@ -138,7 +149,6 @@ func migratedMeta(meta *bolt.Bucket) ([]record, error) {
 			return nil, fmt.Errorf("meta key %q is unknown to this build; nothing was changed", k)
 		}
 	}
-	return out, nil
 }
 
 // auditSource yields the audit log at its keys in the legacy chain, in
@@ -149,21 +159,13 @@ func auditSource(b *bolt.Bucket) source {
 	if b == nil {
 		return sliceSource(nil)
 	}
-	c := b.Cursor()
+	next := walk(b, oldAudit)
 	var prev uint64
 	first := true
 	return func() (record, bool, error) {
-		var k, v []byte
-		if first {
-			k, v = c.First()
-		} else {
-			k, v = c.Next()
-		}
-		if k == nil {
-			return record{}, false, nil
-		}
-		if v == nil {
-			return record{}, false, fmt.Errorf("bucket audit holds a nested bucket %q; nothing was changed", k)
+		k, v, err := next()
+		if k == nil || err != nil {
+			return record{}, false, err
 		}
 		if len(k) != 8 {
 			return record{}, false, fmt.Errorf("audit key %x has %d bytes, want 8; nothing was changed", k, len(k))
