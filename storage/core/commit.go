@@ -179,7 +179,8 @@ func (s *Store) commit(batch []*write) (rest []*write) {
 					continue
 				}
 				var r rejection
-				if errors.As(err, &r) && c.writes == 0 && !errors.Is(err, storage.ErrTooLarge) {
+				var engErr engineError
+				if errors.As(err, &r) && c.writes == 0 && !errors.As(err, &engErr) && !errors.Is(err, storage.ErrTooLarge) {
 					w.res = r.err
 					continue
 				}

@@ -169,8 +169,10 @@ func TestAddWhileRemovalPending(t *testing.T) {
 	})
 }
 
-// small limits make a purge or a re-seal of a handful of records need
-// several commits: at most 2 records each.
+// small limits make a purge or a re-seal of a handful of records take
+// several commits: a seed purged is 2 deletes (the seed and its token's
+// link to it), a record re-sealed a read and a write, and a commit holds
+// half the limits.
 var small = storage.EngineLimits{MaxOps: 4, MaxReads: 4}
 
 // TestPurgeExpiredSeedsWithinLimits: a purge of more expired seeds than
@@ -184,7 +186,7 @@ func TestPurgeExpiredSeedsWithinLimits(t *testing.T) {
 			limits      storage.EngineLimits
 			wantCommits int64
 		}{
-			{"small limits", small, 3},
+			{"small limits", small, 5}, // a seed is 2 deletes: 1 a commit
 			{"default limits", storage.EngineLimits{}, 1},
 		}
 		for _, tt := range tests {
@@ -205,6 +207,7 @@ func TestPurgeExpiredSeedsWithinLimits(t *testing.T) {
 						rec.ExpireTime = timestamppb.New(at.Add(time.Second))
 					} // 6 never expires
 					putRaw(t, e, seedKey(fmt.Sprint("seed-", i)), rec)
+					putRaw(t, e, "seed_of/"+rec.TokenId, []byte(seedKey(fmt.Sprint("seed-", i)))[len("seeds/"):])
 				}
 				n, err := s.PurgeExpiredSeeds(ctx, at)
 				if err != nil || n != 5 {
@@ -213,8 +216,10 @@ func TestPurgeExpiredSeedsWithinLimits(t *testing.T) {
 				if got := commits.Load(); got != tt.wantCommits {
 					t.Errorf("PurgeExpiredSeeds took %d commits; want %d", got, tt.wantCommits)
 				}
-				if got := countRaw(t, e, "seeds/"); got != 2 {
-					t.Errorf("%d seeds left; want the 2 not expired", got)
+				for _, prefix := range []string{"seeds/", "seed_of/"} {
+					if got := countRaw(t, e, prefix); got != 2 {
+						t.Errorf("%d keys %s* left; want the 2 of the seeds not expired", got, prefix)
+					}
 				}
 				if n, err := s.PurgeExpiredSeeds(ctx, at); err != nil || n != 0 {
 					t.Errorf("second PurgeExpiredSeeds = %d, %v; want 0", n, err)
@@ -422,6 +427,7 @@ func TestPickSeedOnce(t *testing.T) {
 			putRaw(t, engines[0], "tokens/01", rawToken("01", "sealed-01"))
 			want := &storagepb.SeedRecord{TokenId: "01", SealedSecret: []byte("sealed-seed"), ExpireTime: timestamppb.New(at.Add(time.Minute))}
 			putRaw(t, engines[0], seedKey("seed-01"), want)
+			putRaw(t, engines[0], "seed_of/01", []byte(seedKey("seed-01"))[len("seeds/"):])
 			var stores []*core.Store
 			for _, e := range engines {
 				stores = append(stores, openCore(t, e, k.opts))
@@ -451,6 +457,11 @@ func TestPickSeedOnce(t *testing.T) {
 			}
 			if won.Load() != 1 || lost.Load() != pickers-1 {
 				t.Errorf("%d picks won, %d lost; want 1 and %d", won.Load(), lost.Load(), pickers-1)
+			}
+			for _, prefix := range []string{"seeds/", "seed_of/"} {
+				if got := countRaw(t, engines[0], prefix); got != 0 {
+					t.Errorf("%d keys %s* left after the pick; want none", got, prefix)
+				}
 			}
 		})
 	}

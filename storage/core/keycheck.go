@@ -100,10 +100,6 @@ func (s *Store) DeleteKeyCheck(ctx context.Context, id uint32) error {
 	return s.update(ctx, func(w writer) error { return w.del(keyCheckKey(id)) })
 }
 
-// sealedPage is how many records one read of a walk over sealed secrets
-// takes at a time.
-const sealedPage = 1000
-
 // SealedSample returns one sealed secret of the store (a parked seed's, or a
 // revealable token's), to tell whether a master key opens the store's
 // secrets; ErrNotFound if the store holds none. It may walk every token
@@ -111,36 +107,15 @@ const sealedPage = 1000
 // request.
 func (s *Store) SealedSample(ctx context.Context) (storage.Sealed, error) {
 	var out storage.Sealed
-	err := s.view(ctx, func(r reader) error {
-		out = storage.Sealed{}
-		for _, kind := range sealedKinds {
-			for after := ""; ; {
-				n := 0
-				err := r.each(kind.prefix, after, sealedPage, func(k, v []byte) error {
-					n++
-					after = string(k)
-					it, ok, err := kind.read(k, v)
-					if err != nil {
-						return fmt.Errorf("%s %q: %w", kind.name, kind.id(k), err)
-					}
-					if ok {
-						out = storage.Sealed{Value: it.sealed, AAD: it.aad}
-						return errStop
-					}
-					return nil
-				})
-				if err == errStop {
-					return nil
-				}
-				if err != nil {
-					return err
-				}
-				if n < sealedPage {
-					break
-				}
-			}
-		}
-		return fmt.Errorf("sealed secret: %w", storage.ErrNotFound)
+	err := s.ForEachSealed(ctx, func(sealed, aad []byte) error {
+		out = storage.Sealed{Value: sealed, AAD: aad}
+		return errStop
 	})
+	switch {
+	case err == errStop:
+		return out, nil
+	case err == nil:
+		return out, fmt.Errorf("sealed secret: %w", storage.ErrNotFound)
+	}
 	return out, err
 }

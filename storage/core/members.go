@@ -1,7 +1,6 @@
 package core
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 
@@ -20,7 +19,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 		return fmt.Errorf("nil member: %w", storage.ErrInvalid)
 	}
 	ws, user := m.GetWorkspaceId(), m.GetUserId()
-	if err := cmp.Or(storage.CheckID("workspace", ws), storage.CheckID("user", user)); err != nil {
+	if err := checkPair("workspace", ws, "user", user); err != nil {
 		return err
 	}
 	val, err := encode(m)
@@ -38,7 +37,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 			}
 			return err
 		}
-		if ok, err := w.has(cleanups.key("member/"+ws, user)); err != nil || ok {
+		if ok, err := w.has(memberCleanups.key(ws, user)); err != nil || ok {
 			if ok {
 				return reject(fmt.Errorf("member %q of workspace %q: the earlier removal is still being finished; retry: %w", user, ws, storage.ErrUnavailable))
 			}
@@ -50,7 +49,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 
 // GetMember returns the membership; ErrNotFound if absent.
 func (s *Store) GetMember(ctx context.Context, workspaceID, userID string) (*pb.Member, error) {
-	if err := cmp.Or(storage.CheckID("workspace", workspaceID), storage.CheckID("user", userID)); err != nil {
+	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
 		return nil, err
 	}
 	var m *pb.Member
@@ -73,8 +72,8 @@ func (s *Store) ListMembers(ctx context.Context, workspaceID, after string, limi
 	}
 	var out []*pb.Member
 	err := s.view(ctx, func(r reader) error {
-		if err := needWorkspace(r, workspaceID); err != nil {
-			return unwrapRejection(err)
+		if err := workspaceGuard(workspaceID)(r); err != nil {
+			return err
 		}
 		var err error
 		out, err = listAfter[pb.Member](r, members.children(workspaceID), after, limit)

@@ -15,8 +15,8 @@ const defaultResealBatch = 500
 // ResealOptions tune Reseal. The zero value is ready to use.
 type ResealOptions struct {
 	// Batch is how many records one commit rewrites, and one read
-	// transaction visits, at most; 0 means 500. It is lowered to half the
-	// engine's MaxOps and MaxReads.
+	// transaction visits, at most; 0 means 500. It is lowered to what
+	// half the engine's limits hold (a record is a read and a write).
 	Batch int
 	// AfterCommit, when set, is called after each batch is committed with
 	// the running totals.
@@ -55,7 +55,7 @@ func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(seal
 	if batch <= 0 {
 		batch = defaultResealBatch
 	}
-	batch = halfLimits(s.e.Limits(), batch)
+	batch = min(batch, s.perTxn(1, 1))
 	var p ResealProgress
 	for _, kind := range sealedKinds {
 		for after := ""; ; {
@@ -119,9 +119,13 @@ func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(seal
 	return p, nil
 }
 
+// sealedPage is how many records one read transaction of ForEachSealed
+// visits.
+const sealedPage = 1000
+
 // ForEachSealed calls fn with every sealed secret of the store and the
 // additional data it was sealed with, as Reseal would, in read
-// transactions of at most 1,000 records. The slices are fn's to keep. An
+// transactions of at most sealedPage records, parked seeds first. The slices are fn's to keep. An
 // error from fn stops the walk and is returned.
 func (s *Store) ForEachSealed(ctx context.Context, fn func(sealed, aad []byte) error) error {
 	for _, kind := range sealedKinds {

@@ -75,7 +75,7 @@ func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, 
 				return reject(fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), lost, storage.ErrNotFound))
 			}
 		}
-		return w.del(key)
+		return delSeed(w, key, rec)
 	})
 	if err != nil {
 		return nil, err
@@ -105,18 +105,26 @@ func seedDead(r reader, rec *storagepb.SeedRecord, now time.Time) (string, error
 	return "", nil
 }
 
+// delSeed deletes the seed under key, whose record is rec, and its
+// token's link to it (CreateToken).
+func delSeed(w writer, key []byte, rec *storagepb.SeedRecord) error {
+	if err := w.del(key); err != nil {
+		return err
+	}
+	return w.del(seedOf.key(rec.GetTokenId()))
+}
+
 // seedScan is how many parked seeds one read transaction of
 // PurgeExpiredSeeds looks at.
 const seedScan = 1000
 
 // PurgeExpiredSeeds deletes every seed expired at now and returns how many.
-// It finds them in read transactions and deletes them in commits of at most
-// half the engine's MaxOps deletes and MaxReads reads (when it has such
-// limits; the other half is room for the commit's neighbours), each
-// deleting only seeds it finds still expired; on error the commits before it
-// stand.
+// It finds them in read transactions and deletes them in commits within
+// half the engine's limits (perTxn: a seed is two deletes and one read),
+// each deleting only seeds it finds still expired; on error the commits
+// before it stand.
 func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error) {
-	batch := halfLimits(s.e.Limits(), seedScan)
+	batch := s.perTxn(2, 1)
 	total := 0
 	after := ""
 	for {
@@ -171,7 +179,7 @@ func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, erro
 					if !storage.SeedExpired(rec, now) {
 						continue // parked again under the same hash
 					}
-					if err := w.del(k); err != nil {
+					if err := delSeed(w, k, rec); err != nil {
 						return err
 					}
 					n++
@@ -187,17 +195,4 @@ func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, erro
 			return total, nil
 		}
 	}
-}
-
-// halfLimits is the most records one commit should change: half the
-// engine's MaxOps and MaxReads (each record is a read and a write), at most
-// want, at least 1.
-func halfLimits(l storage.EngineLimits, want int) int {
-	if l.MaxOps > 0 {
-		want = min(want, l.MaxOps/2)
-	}
-	if l.MaxReads > 0 {
-		want = min(want, l.MaxReads/2)
-	}
-	return max(want, 1)
 }

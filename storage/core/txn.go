@@ -15,6 +15,15 @@ import (
 // to keep after the transaction.
 type reader struct{ tx storage.ReadTx }
 
+// engineError marks an error of the engine itself (a lost race, an
+// unreachable store) as it passes through domain code, so that a closure
+// that rejects with it still fails its attempt and the engine can rerun
+// it (commit.go). It unwraps to the engine's error.
+type engineError struct{ err error }
+
+func (e engineError) Error() string { return e.err.Error() }
+func (e engineError) Unwrap() error { return e.err }
+
 // get returns key's value, nil when absent. The value is valid only in
 // the transaction.
 func (r reader) get(key []byte) ([]byte, error) {
@@ -22,7 +31,24 @@ func (r reader) get(key []byte) ([]byte, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
-	return v, err
+	if err != nil {
+		return nil, engineError{err}
+	}
+	return v, nil
+}
+
+// walk runs one of the engine's range reads, marking its errors but not
+// fn's.
+func walk(rangeFn func(start, end []byte, limit int, fn func(k, v []byte) error) error, start, end []byte, limit int, fn func(k, v []byte) error) error {
+	var fnErr error
+	err := rangeFn(start, end, limit, func(k, v []byte) error {
+		fnErr = fn(k, v)
+		return fnErr
+	})
+	if err != nil && err != fnErr {
+		return engineError{err}
+	}
+	return err
 }
 
 // has reports whether key exists.
@@ -39,7 +65,7 @@ func (r reader) each(prefix []byte, after string, limit int, fn func(k, v []byte
 	if after != "" {
 		start = append(start, 0) // the first key past prefix+after
 	}
-	return r.tx.Range(start, storage.PrefixEnd(prefix), limit, func(k, v []byte) error {
+	return walk(r.tx.Range, start, storage.PrefixEnd(prefix), limit, func(k, v []byte) error {
 		return fn(k[len(prefix):], v)
 	})
 }
@@ -51,7 +77,7 @@ func (r reader) eachReverse(prefix []byte, before string, limit int, fn func(k, 
 	if before != "" {
 		end = append(append([]byte(nil), prefix...), before...)
 	}
-	return r.tx.RangeReverse(prefix, end, limit, func(k, v []byte) error {
+	return walk(r.tx.RangeReverse, prefix, end, limit, func(k, v []byte) error {
 		return fn(k[len(prefix):], v)
 	})
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -33,7 +34,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 			}
 			return err
 		}
-		if ok, err := w.has(cleanups.key("workspace/" + id)); err != nil || ok {
+		if ok, err := w.has(workspaceCleanups.key(id)); err != nil || ok {
 			if ok {
 				return reject(fmt.Errorf("workspace %q: its earlier deletion is still being finished; retry: %w", id, storage.ErrUnavailable))
 			}
@@ -124,13 +125,13 @@ func (s *Store) GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.Tok
 	return ws.GetTokenPolicy(), nil
 }
 
-// needWorkspace returns a rejection wrapping ErrNotFound unless workspace
-// id exists. An error of the read itself is returned as it is: the engine
-// must see it (a lost race on etcd reruns the transaction).
+// needWorkspace is workspaceGuard inside a write: the workspace's absence
+// is a rejection, while an error of the read itself is returned as it is,
+// for the engine to see (a lost race on etcd reruns the transaction).
 func needWorkspace(r reader, id string) error {
-	ok, err := r.has(workspaces.key(id))
-	if err == nil && !ok {
-		err = reject(fmt.Errorf("workspace %q: %w", id, storage.ErrNotFound))
+	err := workspaceGuard(id)(r)
+	if errors.Is(err, storage.ErrNotFound) {
+		return reject(err)
 	}
 	return err
 }

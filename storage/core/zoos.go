@@ -1,7 +1,6 @@
 package core
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 
@@ -16,7 +15,7 @@ func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 		return fmt.Errorf("nil zoo: %w", storage.ErrInvalid)
 	}
 	ws, zoo := z.GetWorkspaceId(), z.GetZooId()
-	if err := checkZooIDs(ws, zoo); err != nil {
+	if err := checkPair("workspace", ws, "zoo", zoo); err != nil {
 		return err
 	}
 	val, err := encode(z)
@@ -40,7 +39,7 @@ func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 
 // GetZoo returns the zoo; ErrNotFound if absent.
 func (s *Store) GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error) {
-	if err := checkZooIDs(workspaceID, zooID); err != nil {
+	if err := checkPair("workspace", workspaceID, "zoo", zooID); err != nil {
 		return nil, err
 	}
 	var z *pb.Zoo
@@ -63,8 +62,8 @@ func (s *Store) ListZoos(ctx context.Context, workspaceID, after string, limit i
 	}
 	var out []*pb.Zoo
 	err := s.view(ctx, func(r reader) error {
-		if err := needWorkspace(r, workspaceID); err != nil {
-			return unwrapRejection(err)
+		if err := workspaceGuard(workspaceID)(r); err != nil {
+			return err
 		}
 		var err error
 		out, err = listAfter[pb.Zoo](r, zoos.children(workspaceID), after, limit)
@@ -76,7 +75,7 @@ func (s *Store) ListZoos(ctx context.Context, workspaceID, after string, limit i
 // UpdateZoo sets the zoo's visibility and returns the stored zoo;
 // ErrNotFound if absent, ErrInvalid for VISIBILITY_UNSPECIFIED.
 func (s *Store) UpdateZoo(ctx context.Context, workspaceID, zooID string, v pb.Visibility) (*pb.Zoo, error) {
-	if err := checkZooIDs(workspaceID, zooID); err != nil {
+	if err := checkPair("workspace", workspaceID, "zoo", zooID); err != nil {
 		return nil, err
 	}
 	if v == pb.Visibility_VISIBILITY_UNSPECIFIED {
@@ -108,7 +107,7 @@ func (s *Store) UpdateZoo(ctx context.Context, workspaceID, zooID string, v pb.V
 
 // DeleteZoo deletes the zoo; ErrNotFound if absent.
 func (s *Store) DeleteZoo(ctx context.Context, workspaceID, zooID string) error {
-	if err := checkZooIDs(workspaceID, zooID); err != nil {
+	if err := checkPair("workspace", workspaceID, "zoo", zooID); err != nil {
 		return err
 	}
 	key := zoos.key(workspaceID, zooID)
@@ -121,9 +120,4 @@ func (s *Store) DeleteZoo(ctx context.Context, workspaceID, zooID string) error 
 		}
 		return w.del(key)
 	})
-}
-
-// checkZooIDs checks the two ids of a zoo's key.
-func checkZooIDs(workspaceID, zooID string) error {
-	return cmp.Or(storage.CheckID("workspace", workspaceID), storage.CheckID("zoo", zooID))
 }
