@@ -6,27 +6,33 @@
 # OK request from /proc/<pid>/stat, or OK requests per second for creates),
 # followed by the in-process Go benchmarks.
 #
-#   bench/run.sh            full mode: 1M tokens, 3 rounds of 5 s per side (under 10 minutes)
+#   bench/run.sh            full mode: 1M tokens (50k for the etcd rows), 3 rounds of 5 s per side (about 13 minutes)
 #   bench/run.sh --smoke    smoke mode: 1k tokens, 1 round of 1 s per side (seconds; a sign of life)
 #
+# The etcd rows (--rows etcd) run on two 3-member etcd clusters in one
+# process each (bench/etcdcluster, loopback) with --etcd-tokens tokens in
+# each of their stores (default: --tokens, at most 50000; see
+# docs/benchmarks.md, "The etcd rows").
+#
 # Options: --rounds N, --duration 5s, --tokens N, --out FILE (also write the table there),
-# --rows TERMS (comma-separated: only the rows whose name contains one, case-insensitive, and
+# --etcd-tokens N, --rows TERMS (comma-separated: only the rows whose name contains one, case-insensitive, and
 # no in-process Go benchmarks; e.g. --rows ext_authz,/v1/authz).
 # Every process it starts is stopped by PID on exit; the scratch directory,
 # which holds live secrets of the throwaway store, is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-smoke=false rounds=3 duration=5s tokens=1000000 out="" rows=""
+smoke=false rounds=3 duration=5s tokens=1000000 out="" rows="" etcd_tokens=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=true rounds=1 duration=1s tokens=1000 ;;
     --rounds) rounds=$2; shift ;;
     --duration) duration=$2; shift ;;
     --tokens) tokens=$2; shift ;;
+    --etcd-tokens) etcd_tokens=$2; shift ;;
     --out) out=$2; shift ;;
     --rows) rows=$2; shift ;;
-    *) echo "usage: bench/run.sh [--smoke] [--rounds N] [--duration D] [--tokens N] [--out FILE] [--rows TERMS]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--smoke] [--rounds N] [--duration D] [--tokens N] [--etcd-tokens N] [--out FILE] [--rows TERMS]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -53,13 +59,14 @@ fi
 echo "building into $work/bin" >&2
 mkdir -p "$work/bin"
 go build -o "$work/bin/tokenauthority" ./cmd/tokenauthority
-for p in bench/baseline/grpcbare bench/baseline/httpbare bench/baseline/boltwrite bench/fill bench/harness; do
+for p in bench/baseline/grpcbare bench/baseline/httpbare bench/baseline/boltwrite bench/baseline/etcdtxn \
+  bench/etcdcluster bench/fill bench/harness; do
   go build -o "$work/bin/$(basename "$p")" "./$p"
 done
 go build -modfile=tools/go.mod -o "$work/bin/ghz" github.com/bojand/ghz/cmd/ghz
 
 args=(-bins "$work/bin" -work "$work" -repo "$PWD" -wrk "$(command -v wrk)"
-  -tokens "$tokens" -rounds "$rounds" -duration "$duration" -rows "$rows"
+  -tokens "$tokens" -etcd-tokens "$etcd_tokens" -rounds "$rounds" -duration "$duration" -rows "$rows"
   -commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo +changes)")
 if $smoke; then args+=(-smoke); fi
 

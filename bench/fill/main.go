@@ -14,6 +14,11 @@
 // the same machine, and a crash during or just after the fill leaves a
 // file to throw away.
 //
+// With -store etcd it fills the etcd store under -etcd-prefix on the
+// cluster at -etcd-endpoints instead, the way a server started with
+// --store etcd would write it (the same CreateToken, through the etcd
+// store); -data-dir is then only created, for the secrets file's sake.
+//
 // It writes the secrets of the first -keep tokens to -secrets-out, one per
 // line, and prints {"tokens": n, "seconds": s} on stdout.
 //
@@ -34,6 +39,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +52,9 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
 	"tokenauthority/server"
+	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
+	etcdstore "tokenauthority/storage/etcd"
 )
 
 func main() {
@@ -68,6 +76,9 @@ func run(ctx context.Context, args []string) error {
 	workers := fs.Int("workers", 512, "concurrent creates")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the creates to this file")
 	spread := fs.Int("workspaces", 0, "spread the tokens after the first 1000 over this many more workspaces, with two members each (0: every token in bench)")
+	kind := fs.String("store", "bbolt", "bbolt (the file in -data-dir) or etcd (-etcd-endpoints, -etcd-prefix)")
+	endpoints := fs.String("etcd-endpoints", "", "with -store etcd: comma-separated client URLs of the cluster")
+	prefix := fs.String("etcd-prefix", etcdstore.DefaultPrefix, "with -store etcd: the key prefix of the store")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,7 +103,7 @@ func run(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
 	}
-	store, err := bbolt.Open(filepath.Join(*dataDir, "tokenauthority.db"), bbolt.Options{MaxBatch: 4096, NoSync: true})
+	store, err := openStore(ctx, *kind, *dataDir, *endpoints, *prefix)
 	if err != nil {
 		return err
 	}
@@ -139,6 +150,23 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"tokens": *n, "seconds": elapsed.Seconds()})
+}
+
+// openStore opens the store to fill: the bbolt file in dataDir, unsynced,
+// or the etcd store under prefix.
+func openStore(ctx context.Context, kind, dataDir, endpoints, prefix string) (storage.Backend, error) {
+	switch kind {
+	case "bbolt":
+		return bbolt.Open(filepath.Join(dataDir, "tokenauthority.db"), bbolt.Options{MaxBatch: 4096, NoSync: true})
+	case "etcd":
+		// A write waits its turn on the audit chain behind every other
+		// worker's: far longer than a server's default bound.
+		return etcdstore.Open(ctx, etcdstore.Config{
+			Endpoints: strings.Split(endpoints, ","), Prefix: prefix, WriteTimeout: 5 * time.Minute,
+		}, nil)
+	default:
+		return nil, fmt.Errorf("-store %q: want bbolt or etcd", kind)
+	}
 }
 
 // setup creates the workspace, member and zoo, or finds them from an

@@ -18,6 +18,10 @@ type sample struct {
 	seconds   float64
 	cpu       float64
 	clientCPU float64
+	// bytes is memory charged to the ok items (tokens), for a
+	// bytesPerToken row; detail then says what it was measured from.
+	bytes  float64
+	detail string
 }
 
 // measured runs load and charges the CPU pid spent during it.
@@ -43,6 +47,9 @@ func measured(pid int, load func() (sample, error)) (sample, error) {
 // side whose generator costs more per request offers fewer requests at once,
 // so each server wake-up serves fewer of them.
 func (s sample) load() string {
+	if s.detail != "" {
+		return s.detail
+	}
 	rate := fmt.Sprintf("%.0f OK/s", float64(s.ok)/s.seconds)
 	if s.clientCPU == 0 {
 		return rate
@@ -157,14 +164,7 @@ func (b boltLoad) run(ctx context.Context) (sample, error) {
 	if err != nil {
 		return sample{}, fmt.Errorf("boltwrite: %w", withStderr(err))
 	}
-	var rep struct {
-		Writes  int64   `json:"writes"`
-		Seconds float64 `json:"seconds"`
-	}
-	if err := json.Unmarshal(out, &rep); err != nil {
-		return sample{}, fmt.Errorf("boltwrite: %w", err)
-	}
-	return sample{ok: rep.Writes, seconds: rep.Seconds}, nil
+	return writesSample("boltwrite", out)
 }
 
 func withStderr(err error) error {
@@ -172,4 +172,37 @@ func withStderr(err error) error {
 		return fmt.Errorf("%w: %s", err, ee.Stderr)
 	}
 	return err
+}
+
+// etcdTxnLoad is one run of the raw etcd write baseline.
+type etcdTxnLoad struct {
+	bin, endpoints, prefix string
+	writers, puts, bytes   int
+	duration               time.Duration
+}
+
+func (e etcdTxnLoad) run(ctx context.Context) (sample, error) {
+	out, err := execCommand(ctx, e.bin, "-endpoints", e.endpoints, "-prefix", e.prefix,
+		"-writers", strconv.Itoa(e.writers), "-puts", strconv.Itoa(e.puts), "-bytes", strconv.Itoa(e.bytes),
+		"-duration", e.duration.String()).Output()
+	if err != nil {
+		return sample{}, fmt.Errorf("etcdtxn: %w", withStderr(err))
+	}
+	return writesSample("etcdtxn", out)
+}
+
+// writesSample reads the {"writes": N, "seconds": S} a write baseline
+// prints.
+func writesSample(name string, out []byte) (sample, error) {
+	var rep struct {
+		Writes  int64   `json:"writes"`
+		Seconds float64 `json:"seconds"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return sample{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if rep.Writes == 0 || rep.Seconds <= 0 {
+		return sample{}, fmt.Errorf("%s: no writes (%s)", name, out)
+	}
+	return sample{ok: rep.Writes, seconds: rep.Seconds}, nil
 }

@@ -14,7 +14,10 @@
 // the work directory holds live secrets until run.sh removes it. The
 // tracing row runs a second server on a copy of the store (traced.go):
 // with it selected (or no -rows), the store's disk and memory are needed
-// twice.
+// twice. The etcd rows (etcd.go) run two more clusters of three etcd
+// members (bench/etcdcluster), one fsyncing, three more servers and, for
+// each memory round, three short-lived ones, all stopped by PID; their
+// fill takes minutes at 50k tokens.
 package main
 
 import (
@@ -58,6 +61,9 @@ type config struct {
 	rounds   int
 	smoke    bool
 	commit   string
+	// etcdTokens is the tokens of the etcd rows' stores; 0 means the
+	// main count up to defaultEtcdTokens (etcd.go).
+	etcdTokens int
 	// rows, when not empty, keeps only the rows whose name contains one
 	// of these terms, and leaves the in-process Go benchmarks out.
 	rows []string
@@ -75,6 +81,7 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds per row (each runs both sides)")
 	fs.BoolVar(&c.smoke, "smoke", false, "smoke mode: label the table as such and run the small Go benchmark only")
 	fs.StringVar(&c.commit, "commit", "", "commit being measured, for the table header")
+	fs.IntVar(&c.etcdTokens, "etcd-tokens", 0, fmt.Sprintf("tokens in each store of the etcd rows (0: -tokens, at most %d)", defaultEtcdTokens))
 	rows := fs.String("rows", "", "comma-separated terms: run only the rows whose name contains one (case-insensitive), and no Go benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -135,6 +142,12 @@ type bench struct {
 	rssFileEnd int64
 	files      map[string]string
 	dataDir    string
+	// mainPrepared is set once the main store is filled and served: not
+	// when only etcd rows run.
+	mainPrepared         bool
+	masterKey, credsFile string
+	// etcd is what the etcd rows run on (etcd.go); nil unless one runs.
+	etcd *etcdSetup
 }
 
 func (b *bench) bin(name string) string { return filepath.Join(b.bins, name) }
@@ -145,6 +158,9 @@ func (b *bench) stopAll() {
 			p.stop()
 		}
 	}
+	if b.etcd != nil {
+		b.etcd.stop()
+	}
 }
 
 func (b *bench) progress(format string, args ...any) {
@@ -152,8 +168,26 @@ func (b *bench) progress(format string, args ...any) {
 }
 
 // prepare writes credentials and a master key, fills the store, and starts
-// the server and the baselines.
+// the server and the baselines; and does the same for the etcd rows when
+// one runs (prepareEtcd).
 func (b *bench) prepare(ctx context.Context) error {
+	if err := b.writeSecrets(); err != nil {
+		return err
+	}
+	if b.wantsMain() {
+		if err := b.prepareMain(ctx); err != nil {
+			return err
+		}
+	}
+	if b.wantsEtcd() {
+		return b.prepareEtcd(ctx)
+	}
+	return nil
+}
+
+// writeSecrets makes the credentials file, the two credentials it names
+// and the master key every server of the run is started with.
+func (b *bench) writeSecrets() error {
 	var err error
 	if b.adminCred, err = credential.NewSecret(); err != nil {
 		return err
@@ -161,17 +195,27 @@ func (b *bench) prepare(ctx context.Context) error {
 	if b.validatorCred, err = credential.NewSecret(); err != nil {
 		return err
 	}
-	credsFile := filepath.Join(b.work, "credentials.json")
-	creds := fmt.Sprintf(`{"credentials":[{"name":"bench-admin","role":"admin","sha256":%q},{"name":"bench-validator","role":"validator","sha256":%q}]}`,
-		credential.HashHex(b.adminCred), credential.HashHex(b.validatorCred))
-	if err := os.WriteFile(credsFile, []byte(creds), 0o600); err != nil {
+	b.credsFile = filepath.Join(b.work, "credentials.json")
+	if err := os.WriteFile(b.credsFile, []byte(b.credentialsJSON()), 0o600); err != nil {
 		return err
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return err
 	}
-	masterKey := seal.FormatKey(key)
+	b.masterKey = seal.FormatKey(key)
+	return nil
+}
+
+func (b *bench) credentialsJSON() string {
+	return fmt.Sprintf(`{"credentials":[{"name":"bench-admin","role":"admin","sha256":%q},{"name":"bench-validator","role":"validator","sha256":%q}]}`,
+		credential.HashHex(b.adminCred), credential.HashHex(b.validatorCred))
+}
+
+// prepareMain fills the main store and starts the server on it and the
+// bare baselines.
+func (b *bench) prepareMain(ctx context.Context) error {
+	masterKey, credsFile, creds := b.masterKey, b.credsFile, b.credentialsJSON()
 	dataDir := filepath.Join(b.work, "data")
 	// The Go benchmark reuses this directory (TOKENAUTHORITY_BENCH_STORE).
 	b.dataDir = dataDir
@@ -220,15 +264,7 @@ func (b *bench) prepare(ctx context.Context) error {
 		return err
 	}
 
-	serverArgs := func(dataDir string) []string {
-		return []string{
-			"--data-dir", dataDir, "--master-key", masterKey, "--credentials-file", credsFile,
-			"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json",
-			// The gateway decisions come from one address, as a proxy's do; the
-			// limiter still runs on each, with a budget the load never reaches.
-			"--authz-rate-limit", "10000000", "--authz-rate-burst", "10000000",
-		}
-	}
+	serverArgs := func(dataDir string) []string { return b.serverArgs(dataDir) }
 	// The traced server gets a copy of the store as filled, before the
 	// first server writes to it.
 	tracedDir := filepath.Join(b.work, "data-traced")
@@ -264,8 +300,11 @@ func (b *bench) prepare(ctx context.Context) error {
 	if b.grpcbare, b.grpcbareAddr, err = startProc(ctx, b.logs, b.bin("grpcbare"), nil, "addr", false); err != nil {
 		return err
 	}
-	b.httpbare, b.httpbareAddr, err = startProc(ctx, b.logs, b.bin("httpbare"), nil, "addr", false)
-	return err
+	if b.httpbare, b.httpbareAddr, err = startProc(ctx, b.logs, b.bin("httpbare"), nil, "addr", false); err != nil {
+		return err
+	}
+	b.mainPrepared = true
+	return nil
 }
 
 // serverHTTPAddr finds the HTTP address in the server's start-up record,

@@ -30,24 +30,44 @@ const (
 	cpuPerOK metric = iota
 	// okPerSecond is OK requests (or writes) per second: higher is better.
 	okPerSecond
+	// bytesPerToken is memory per stored token: lower is better.
+	bytesPerToken
 )
 
 func (m metric) of(s sample) float64 {
-	if m == cpuPerOK {
+	switch m {
+	case cpuPerOK:
 		return s.cpu / float64(s.ok) * 1e6
+	case bytesPerToken:
+		return s.bytes / float64(s.ok)
 	}
 	return float64(s.ok) / s.seconds
+}
+
+// unit is how a value of m is printed, and lower says whether the target
+// bounds the ratio from above.
+func (m metric) unit() (unit string, lower bool) {
+	switch m {
+	case cpuPerOK:
+		return " µs CPU/req", true
+	case bytesPerToken:
+		return " B/token", true
+	}
+	return "/s", false
 }
 
 // row compares this service (a) with a baseline (b).
 type row struct {
 	name, a, b string
 	metric     metric
-	// target bounds a/b: at most target for cpuPerOK, at least for
-	// okPerSecond.
+	// target bounds a/b: at most target for cpuPerOK and bytesPerToken,
+	// at least for okPerSecond.
 	target float64
 	runA   func(context.Context) (sample, error)
 	runB   func(context.Context) (sample, error)
+	// warmB has the warm-up run the B side too, which is no load of
+	// another row's.
+	warmB bool
 }
 
 type result struct {
@@ -76,7 +96,7 @@ func (b *bench) rows() []row {
 	}
 	validate := ghz(b.grpcAddr, "tokenauthority.v1.TokenService.ValidateToken", "validate.json", validator, 50)
 	restValidate := wrkLoad{bin: b.wrk, url: "http://" + b.httpAddr + "/v1/tokens:validate", script: b.files["validate.lua"], concurrency: 50, duration: d}
-	return []row{
+	return append([]row{
 		{
 			name: "gRPC ValidateToken, c=50", a: "ValidateToken", b: "bare grpc-go health Check",
 			metric: cpuPerOK, target: 1.3,
@@ -127,7 +147,7 @@ func (b *bench) rows() []row {
 			runA: on(&b.server, ghz(b.grpcAddr, "tokenauthority.v1.TokenService.CreateToken", "create.json", admin, 64)),
 			runB: unmeasured(boltLoad{bin: b.bin("boltwrite"), dir: b.work, mode: "batch", writers: 64, duration: d, prefill: b.tokens}),
 		},
-	}
+	}, b.etcdRows()...)
 }
 
 // runRows runs every row's sides in alternating order, round by round:
@@ -154,7 +174,7 @@ func (b *bench) runRows(ctx context.Context) ([]result, error) {
 		warm = append(warm, r.runA)
 		// A later row run without the first two has its B side warmed
 		// here.
-		if i < 2 || len(rows) < len(all) {
+		if i < 2 || len(rows) < len(all) || r.warmB {
 			warm = append(warm, r.runB)
 		}
 	}
@@ -190,6 +210,9 @@ func (b *bench) runRows(ctx context.Context) ([]result, error) {
 			}
 		}
 		out = append(out, res)
+	}
+	if b.server == nil {
+		return out, nil
 	}
 	b.rssEnd, err = rssBytes(b.server.pid())
 	if err == nil {
@@ -341,6 +364,17 @@ func fmtAll(v []float64) string {
 	return strings.Join(parts, ", ")
 }
 
+// rowVerdict is verdict(ok) for a row whose sides measured a and b, unless
+// one of them is not above zero: then the ratio means nothing (memory
+// that shrank between two stores is the garbage collector's noise over
+// too few tokens).
+func rowVerdict(a, b float64, ok bool) string {
+	if !(a > 0 && b > 0) {
+		return "no measure (a side is not above zero)"
+	}
+	return verdict(ok)
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return "met"
@@ -359,17 +393,25 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 	if len(b.config.rows) > 0 {
 		mode += " (only the rows matching " + strconv.Quote(strings.Join(b.config.rows, ",")) + ", no Go benchmarks)"
 	}
-	p("Run: %s mode, commit %s, %s, %d tokens stored, %d rounds of %s per side, alternating A/B\n\n",
-		mode, b.commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), b.tokens, b.rounds, b.duration)
+	stored := fmt.Sprintf("%d tokens stored", b.tokens)
+	if !b.mainPrepared {
+		stored = "main store not filled"
+	}
+	if b.etcd != nil {
+		stored += fmt.Sprintf(", %d in each store of the etcd rows", b.etcd.tokens)
+	}
+	p("Run: %s mode, commit %s, %s, %s, %d rounds of %s per side, alternating A/B\n\n",
+		mode, b.commit, time.Now().UTC().Format("2006-01-02 15:04 MST"), stored, b.rounds, b.duration)
 	p("| path | this service (median) | baseline (median) | ratio | target | |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		a, bb := median(values(r.metric, r.as)), median(values(r.metric, r.bs))
 		ratio := a / bb
-		unit, cmp, ok := " µs CPU/req", "≤", ratio <= r.target
-		if r.metric == okPerSecond {
-			unit, cmp, ok = "/s", "≥", ratio >= r.target
+		unit, lower := r.metric.unit()
+		cmp, ok := "≤", ratio <= r.target
+		if !lower {
+			cmp, ok = "≥", ratio >= r.target
 		}
-		p("| %s | %s: %s%s | %s: %s%s | %.2f× | %s %.2g× | %s |\n", r.name, r.a, fmtNum(a), unit, r.b, fmtNum(bb), unit, ratio, cmp, r.target, verdict(ok))
+		p("| %s | %s: %s%s | %s: %s%s | %.2f× | %s %.2g× | %s |\n", r.name, r.a, fmtNum(a), unit, r.b, fmtNum(bb), unit, ratio, cmp, r.target, rowVerdict(a, bb, ok))
 	}
 	if len(gobench) > 0 {
 		p("\nIn-process Go benchmarks (`go test -bench BenchmarkValidateInProcess -benchmem ./server/`), medians:\n\n")
@@ -425,12 +467,19 @@ func (b *bench) report(w io.Writer, results []result, gobench []goBench) error {
 	if b.sink != nil {
 		p("| spans the traced server exported (1%% of its calls, and of the warm-up's) | %d | — | |\n", b.sink.spans.Load())
 	}
-	perToken := float64(b.rssEnd) / float64(b.tokens)
-	p("| server start to serving, %d tokens | %.2f s | ≤ 5 s | %s |\n", b.tokens, b.startSeconds, verdict(b.startSeconds <= 5))
-	p("| resident memory after the load, per token | %s B (RSS %.1f MiB at start, %.1f MiB at the end, of which %.1f MiB mapped store file) | ≤ 1024 B | %s |\n",
-		fmtNum(perToken), float64(b.rssStart)/(1<<20), float64(b.rssEnd)/(1<<20), float64(b.rssFileEnd)/(1<<20), verdict(perToken <= 1024))
-	p("| store file, %d tokens | %.1f MiB (%s B per token); filled in %.1f s | — | |\n",
-		b.tokens, float64(b.fileBytes)/(1<<20), fmtNum(float64(b.fileBytes)/float64(b.tokens)), b.fillSeconds)
+	if b.etcd != nil {
+		b.etcdReport(p)
+	}
+	// With only etcd rows selected the main store was neither filled nor
+	// served.
+	if b.mainPrepared {
+		perToken := float64(b.rssEnd) / float64(b.tokens)
+		p("| server start to serving, %d tokens | %.2f s | ≤ 5 s | %s |\n", b.tokens, b.startSeconds, verdict(b.startSeconds <= 5))
+		p("| resident memory after the load, per token | %s B (RSS %.1f MiB at start, %.1f MiB at the end, of which %.1f MiB mapped store file) | ≤ 1024 B | %s |\n",
+			fmtNum(perToken), float64(b.rssStart)/(1<<20), float64(b.rssEnd)/(1<<20), float64(b.rssFileEnd)/(1<<20), verdict(perToken <= 1024))
+		p("| store file, %d tokens | %.1f MiB (%s B per token); filled in %.1f s | — | |\n",
+			b.tokens, float64(b.fileBytes)/(1<<20), fmtNum(float64(b.fileBytes)/float64(b.tokens)), b.fillSeconds)
+	}
 	p("\nEvery round (this service; baseline):\n\n")
 	for _, r := range results {
 		p("- %s: %s; %s\n", r.name, fmtAll(values(r.metric, r.as)), fmtAll(values(r.metric, r.bs)))

@@ -123,7 +123,7 @@ func TestVerifyAuditFindsTampering(t *testing.T) {
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					t.Parallel()
-					e := ec.open(t, storage.EngineLimits{})
+					e, _ := ec.open(t, storage.EngineLimits{})
 					s := openCore(t, e, ec.opts)
 					// acme: 6 events, the first 2 swept; beta: 3, in between.
 					for i := range 9 {

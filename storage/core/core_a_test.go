@@ -30,7 +30,7 @@ func onEachEngine(t *testing.T, test func(t *testing.T, e storage.Engine, s *cor
 	for _, k := range engineCases(t) {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
-			e := k.open(t, storage.EngineLimits{})
+			e, _ := k.open(t, storage.EngineLimits{})
 			test(t, e, openCore(t, e, k.opts))
 		})
 	}
@@ -193,7 +193,7 @@ func TestPurgeExpiredSeedsWithinLimits(t *testing.T) {
 			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
-				e := k.open(t, tt.limits)
+				e, _ := k.open(t, tt.limits)
 				var commits atomic.Int64
 				opts := k.opts
 				opts.OnCommit = func(int) { commits.Add(1) }
@@ -250,7 +250,7 @@ func TestResealWithinLimits(t *testing.T) {
 			t.Run(k.name+"/"+tt.name, func(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
-				e := k.open(t, tt.limits)
+				e, _ := k.open(t, tt.limits)
 				s := openCore(t, e, k.opts)
 				for _, id := range []string{"01", "02", "03", "04", "05"} {
 					putRaw(t, e, "tokens/"+id, rawToken(id, "sealed-"+id))

@@ -6,10 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,12 +17,9 @@ import (
 	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
-	"tokenauthority/internal/etcdtest"
 	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
-	"tokenauthority/storage/bbolt"
 	"tokenauthority/storage/core"
-	"tokenauthority/storage/etcd"
 	"tokenauthority/storage/storagetest"
 )
 
@@ -34,63 +29,15 @@ var bSmall = storage.EngineLimits{MaxOps: 16, MaxReads: 16}
 
 var bT0 = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
-// bKind opens engines of one kind.
-type bKind struct {
-	name string
-	// open returns a fresh engine and a function that opens another on
-	// the same data (after the first is closed, as a restart would).
-	open func(t *testing.T, l storage.EngineLimits) (storage.Engine, func() storage.Engine)
-	opts core.Options
-}
-
-// bKinds are bbolt (a file each) and etcd (a one-member cluster for the
-// calling test, a prefix each).
-func bKinds(t *testing.T) []bKind {
-	c := etcdtest.Start(t, etcdtest.Options{Members: 1})
-	cli := c.Client(t)
-	var n atomic.Int64
-	return []bKind{
-		{name: "bbolt", open: func(t *testing.T, l storage.EngineLimits) (storage.Engine, func() storage.Engine) {
-			path := filepath.Join(t.TempDir(), "ta.db")
-			open := func() storage.Engine {
-				e, err := bbolt.OpenEngine(path, bbolt.EngineOptions{Limits: l})
-				if err != nil {
-					t.Fatalf("OpenEngine = %v", err)
-				}
-				return e
-			}
-			return open(), open
-		}},
-		{name: "etcd", open: func(t *testing.T, l storage.EngineLimits) (storage.Engine, func() storage.Engine) {
-			prefix := fmt.Sprintf("/coreb/%d/", n.Add(1))
-			open := func() storage.Engine { return etcd.NewEngine(cli, etcd.EngineOptions{Prefix: prefix, Limits: l}) }
-			return open(), open
-		}, opts: core.Options{MaxStaleness: 2 * time.Second, MissReads: 200, WriteTimeout: 30 * time.Second}},
-	}
-}
-
-// bOpen opens a Store on e, closed when the test ends.
-func bOpen(t *testing.T, e storage.Engine, opts core.Options) *core.Store {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	s, err := core.Open(ctx, e, opts)
-	if err != nil {
-		t.Fatalf("core.Open = %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
 // TestSmallLimitsConformance runs the conformance suite with limits that
 // split every bulk change into many transactions.
 func TestSmallLimitsConformance(t *testing.T) {
-	for _, k := range bKinds(t) {
+	for _, k := range engineCases(t) {
 		t.Run(k.name, func(t *testing.T) {
 			storagetest.RunTests(t, func(tb testing.TB) storage.Backend {
 				t := tb.(*testing.T)
 				e, _ := k.open(t, bSmall)
-				return bOpen(t, e, k.opts)
+				return openCore(t, e, k.opts)
 			})
 		})
 	}
@@ -207,8 +154,8 @@ var bChanges = []bChange{
 }
 
 // bEachChange runs test on each engine kind for each change, in parallel.
-func bEachChange(t *testing.T, test func(t *testing.T, k bKind, c bChange)) {
-	for _, k := range bKinds(t) {
+func bEachChange(t *testing.T, test func(t *testing.T, k engineCase, c bChange)) {
+	for _, k := range engineCases(t) {
 		t.Run(k.name, func(t *testing.T) {
 			for _, c := range bChanges {
 				t.Run(c.name, func(t *testing.T) {
@@ -225,11 +172,11 @@ func bEachChange(t *testing.T, test func(t *testing.T, k bKind, c bChange)) {
 // call returns; no marker is left; the audit event names every token.
 func TestSplitChanges(t *testing.T) {
 	const n = 300
-	bEachChange(t, func(t *testing.T, k bKind, c bChange) {
+	bEachChange(t, func(t *testing.T, k engineCase, c bChange) {
 		e, _ := k.open(t, bSmall)
 		opts := k.opts
 		opts.IDsPerEvent = 100
-		s := bOpen(t, e, opts)
+		s := openCore(t, e, opts)
 		ids := bFill(t, s, "acme", n, "ann")
 		other := bFill(t, s, "beta", 3, "ann")["ann"]
 		ctx, _ := audit.NewContext(context.Background(), &pb.AuditEvent{
@@ -281,9 +228,9 @@ func TestSplitChanges(t *testing.T) {
 func TestSplitChangeFinishedByOpen(t *testing.T) {
 	const n = 100
 	stop := errors.New("crash")
-	bEachChange(t, func(t *testing.T, k bKind, c bChange) {
+	bEachChange(t, func(t *testing.T, k engineCase, c bChange) {
 		e, reopen := k.open(t, bSmall)
-		s := bOpen(t, e, k.opts)
+		s := openCore(t, e, k.opts)
 		ann := bFill(t, s, "acme", n, "ann")["ann"]
 		ctx := core.WithChunkHook(context.Background(), func(chunk int) error {
 			if chunk == 2 {
@@ -301,7 +248,7 @@ func TestSplitChangeFinishedByOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 		e = reopen()
-		s = bOpen(t, e, k.opts)
+		s = openCore(t, e, k.opts)
 		if left := bRaw(t, e, "cleanup/"); len(left) != 0 {
 			t.Errorf("%d markers after Open; want none", len(left))
 		}
@@ -331,12 +278,12 @@ func TestSplitChangeFinishedByOpen(t *testing.T) {
 // TestRecordUsesWritesUsedKeys: uses are small keys of their own; token
 // records stay as they were, and reads show the later of the two times.
 func TestRecordUsesWritesUsedKeys(t *testing.T) {
-	for _, k := range bKinds(t) {
+	for _, k := range engineCases(t) {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			e, _ := k.open(t, bSmall)
-			s := bOpen(t, e, k.opts)
+			s := openCore(t, e, k.opts)
 			ids := bFill(t, s, "acme", 40, "ann")["ann"]
 			before := bRaw(t, e, "tokens/")
 			uses := map[string]time.Time{"gone": bT0}

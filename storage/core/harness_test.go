@@ -19,8 +19,10 @@ import (
 type engineCase struct {
 	name string
 	// open returns a fresh engine with limits (zero: the engine's
-	// defaults), closed when the test ends.
-	open func(t testing.TB, limits storage.EngineLimits) storage.Engine
+	// defaults), closed when the test ends, and a function that opens
+	// another on the same data (after the first is closed, as a restart
+	// would).
+	open func(t testing.TB, limits storage.EngineLimits) (storage.Engine, func() storage.Engine)
 	// opts are the core options replicas on that engine use.
 	opts core.Options
 }
@@ -32,18 +34,26 @@ func engineCases(t *testing.T) []engineCase {
 	cli := c.Client(t)
 	var n atomic.Int64
 	return []engineCase{
-		{name: "bbolt", open: func(t testing.TB, limits storage.EngineLimits) storage.Engine {
-			e, err := bbolt.OpenEngine(filepath.Join(t.TempDir(), "kv.db"), bbolt.EngineOptions{Limits: limits})
-			if err != nil {
-				t.Fatalf("OpenEngine = %v", err)
+		{name: "bbolt", open: func(t testing.TB, limits storage.EngineLimits) (storage.Engine, func() storage.Engine) {
+			path := filepath.Join(t.TempDir(), "kv.db")
+			open := func() storage.Engine {
+				e, err := bbolt.OpenEngine(path, bbolt.EngineOptions{Limits: limits})
+				if err != nil {
+					t.Fatalf("OpenEngine = %v", err)
+				}
+				t.Cleanup(func() { _ = e.Close() })
+				return e
 			}
-			t.Cleanup(func() { _ = e.Close() })
-			return e
+			return open(), open
 		}},
-		{name: "etcd", open: func(t testing.TB, limits storage.EngineLimits) storage.Engine {
-			e := etcd.NewEngine(cli, etcd.EngineOptions{Prefix: fmt.Sprintf("/core/%d/", n.Add(1)), Limits: limits, Progress: 100 * time.Millisecond})
-			t.Cleanup(func() { _ = e.Close() })
-			return e
+		{name: "etcd", open: func(t testing.TB, limits storage.EngineLimits) (storage.Engine, func() storage.Engine) {
+			prefix := fmt.Sprintf("/core/%d/", n.Add(1))
+			open := func() storage.Engine {
+				e := etcd.NewEngine(cli, etcd.EngineOptions{Prefix: prefix, Limits: limits, Progress: 100 * time.Millisecond})
+				t.Cleanup(func() { _ = e.Close() })
+				return e
+			}
+			return open(), open
 		}, opts: core.Options{MaxStaleness: 2 * time.Second, MissReads: 200, WriteTimeout: 30 * time.Second}},
 	}
 }
@@ -51,7 +61,7 @@ func engineCases(t *testing.T) []engineCase {
 // openCore opens the core on e, closed when the test ends.
 func openCore(t testing.TB, e storage.Engine, opts core.Options) *core.Store {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := core.Open(ctx, e, opts)
 	if err != nil {

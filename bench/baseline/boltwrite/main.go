@@ -21,17 +21,16 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"tokenauthority/bench/baseline/writeloop"
 )
 
 func main() {
@@ -74,43 +73,18 @@ func run(args []string) error {
 		return err
 	}
 
-	var writes atomic.Int64
-	var failed atomic.Pointer[error]
-	deadline := time.Now().Add(*duration)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range *writers {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				var key [32]byte
-				val := make([]byte, 200)
-				if _, err := rand.Read(key[:]); err != nil {
-					failed.Store(&err)
-					return
-				}
-				copy(val, key[:])
-				put := func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(key[:], val) }
-				var err error
-				if *mode == "batch" {
-					err = db.Batch(put)
-				} else {
-					err = db.Update(put)
-				}
-				if err != nil {
-					failed.Store(&err)
-					return
-				}
-				writes.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if p := failed.Load(); p != nil {
-		return *p
-	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"writes":  writes.Load(),
-		"seconds": time.Since(start).Seconds(),
+	return writeloop.Run(os.Stdout, *writers, *duration, func(int) error {
+		var key [32]byte
+		val := make([]byte, 200)
+		if _, err := rand.Read(key[:]); err != nil {
+			return err
+		}
+		copy(val, key[:])
+		put := func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(key[:], val) }
+		if *mode == "batch" {
+			return db.Batch(put)
+		}
+		return db.Update(put)
 	})
 }
 
