@@ -63,6 +63,10 @@ var _ storage.Engine = (*Engine)(nil)
 
 // OpenEngine opens or creates the engine's file at path (mode 0600). A
 // file held by another process fails with ErrLocked after opts.Timeout.
+// A file of the schema-2 layout (or 1) is first migrated to the engine's
+// layout in one transaction (migrate.go); one whose bucket meta holds a
+// newer schema and that has no bucket kv is refused with an error wrapping
+// ErrSchemaTooNew.
 func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 	timeout := opts.Timeout
 	if timeout == 0 {
@@ -75,15 +79,7 @@ func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{engineData, engineJournal, engineMeta} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := db.Update(prepareEngineFile); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

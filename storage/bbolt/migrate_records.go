@@ -1,0 +1,185 @@
+package bbolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+
+	pb "tokenauthority/gen/tokenauthority/v1"
+)
+
+// record is one key and value of the engine layout. The value may point
+// into the old file's pages; putMerged copies it.
+type record struct{ key, value []byte }
+
+// source yields records of the engine layout in ascending key order; ok
+// is false once it has no more.
+type source func() (r record, ok bool, err error)
+
+// oldSources are the old store's buckets as sources of engine records
+// (see the mapping at the top of migrate.go). A missing bucket (an early
+// schema 1 file) yields nothing.
+func oldSources(tx *bolt.Tx, meta *bolt.Bucket) ([]source, error) {
+	metaRecords, err := migratedMeta(meta)
+	if err != nil {
+		return nil, err
+	}
+	sources := []source{sliceSource(metaRecords), auditSource(tx.Bucket(oldAudit))}
+	for _, name := range oldCopied {
+		sources = append(sources, copiedSource(tx.Bucket(name), name))
+	}
+	return sources, nil
+}
+
+// putMerged puts the records of every source into kv in ascending key
+// order. The order matters: bbolt keeps a bucket written in one
+// transaction as one node until the commit, so a key put before others
+// shifts them all, and putting a big bucket's keys in front of another's
+// would take time quadratic in the number of records.
+func putMerged(kv *bolt.Bucket, sources []source) error {
+	heads := make([]record, len(sources))
+	live := make([]bool, len(sources))
+	for i, next := range sources {
+		var err error
+		if heads[i], live[i], err = next(); err != nil {
+			return err
+		}
+	}
+	var last []byte
+	for {
+		low := -1
+		for i := range heads {
+			if live[i] && (low < 0 || bytes.Compare(heads[i].key, heads[low].key) < 0) {
+				low = i
+			}
+		}
+		if low < 0 {
+			return nil
+		}
+		r := heads[low]
+		if last != nil && bytes.Compare(r.key, last) <= 0 {
+			return fmt.Errorf("key %q comes after %q: two old records map to one key, or a source is out of order", r.key, last)
+		}
+		// bbolt keeps key and value until the commit; the value points
+		// into pages the transaction frees.
+		if err := kv.Put(r.key, bytes.Clone(r.value)); err != nil {
+			return err
+		}
+		last = r.key
+		var err error
+		if heads[low], live[low], err = sources[low](); err != nil {
+			return err
+		}
+	}
+}
+
+// sliceSource yields records, sorted first.
+func sliceSource(records []record) source {
+	slices.SortFunc(records, func(a, b record) int { return bytes.Compare(a.key, b.key) })
+	return func() (record, bool, error) {
+		if len(records) == 0 {
+			return record{}, false, nil
+		}
+		r := records[0]
+		records = records[1:]
+		return r, true, nil
+	}
+}
+
+// copiedSource yields every record of bucket b under "<name>/".
+func copiedSource(b *bolt.Bucket, name []byte) source {
+	if b == nil {
+		return sliceSource(nil)
+	}
+	prefix := append(bytes.Clone(name), '/')
+	next := walk(b, name)
+	return func() (record, bool, error) {
+		k, v, err := next()
+		if k == nil || err != nil {
+			return record{}, false, err
+		}
+		return record{key: append(bytes.Clone(prefix), k...), value: v}, true, nil
+	}
+}
+
+// walk steps through bucket b (named name) from its first key: nil at the
+// end, an error at a nested bucket, which the old store never wrote.
+func walk(b *bolt.Bucket, name []byte) func() (k, v []byte, err error) {
+	c := b.Cursor()
+	started := false
+	return func() ([]byte, []byte, error) {
+		var k, v []byte
+		if started {
+			k, v = c.Next()
+		} else {
+			k, v = c.First()
+			started = true
+		}
+		if k != nil && v == nil {
+			return nil, nil, fmt.Errorf("bucket %s holds a nested bucket %q; nothing was changed", name, k)
+		}
+		return k, v, nil
+	}
+}
+
+// migratedMeta maps each key of the old store's meta bucket.
+func migratedMeta(meta *bolt.Bucket) ([]record, error) {
+	var out []record
+	next := walk(meta, oldMeta)
+	for {
+		k, v, err := next()
+		if k == nil || err != nil {
+			return out, err
+		}
+		switch {
+		case bytes.Equal(k, oldSchemaVersion):
+			out = append(out, record{[]byte("meta/schema_version"), strconv.AppendInt(nil, engineSchemaVersion, 10)})
+		case bytes.Equal(k, oldTokenCount), bytes.Equal(k, oldWorkspaceCount):
+			// The validation index counts the records as it loads them.
+		case bytes.Equal(k, oldKeyCheck), bytes.HasPrefix(k, oldKeyCheckPrefix):
+			out = append(out, record{append([]byte("meta/"), k...), v})
+		case bytes.Equal(k, oldAuditHead), bytes.Equal(k, oldAuditCheckpoint):
+			out = append(out, record{append(append(bytes.Clone(k), '/'), legacyAuditChain...), v})
+		default:
+			return nil, fmt.Errorf("meta key %q is unknown to this build; nothing was changed", k)
+		}
+	}
+}
+
+// auditSource yields the audit log at its keys in the legacy chain, in
+// sequence order, which auditTime makes key order. An event that cannot be
+// decoded is kept as it is, keyed right after the one before it: the
+// chain check reports it as before.
+func auditSource(b *bolt.Bucket) source {
+	if b == nil {
+		return sliceSource(nil)
+	}
+	next := walk(b, oldAudit)
+	var prev uint64
+	first := true
+	return func() (record, bool, error) {
+		k, v, err := next()
+		if k == nil || err != nil {
+			return record{}, false, err
+		}
+		if len(k) != 8 {
+			return record{}, false, fmt.Errorf("audit key %x has %d bytes, want 8; nothing was changed", k, len(k))
+		}
+		seq := binary.BigEndian.Uint64(k)
+		ev := &pb.AuditEvent{}
+		if proto.Unmarshal(v, ev) != nil {
+			ev = nil
+		}
+		t, err := auditTime(ev, prev, first)
+		if err != nil {
+			return record{}, false, fmt.Errorf("audit event %d: %w", seq, err)
+		}
+		prev, first = t, false
+		return record{key: auditKey(t, legacyAuditChain, seq), value: v}, true, nil
+	}
+}
