@@ -12,6 +12,9 @@
 // file as a whole.
 //
 // How it can hurt you:
+//   - Open migrates a schema-2 file in one transaction: peak memory about
+//     2.5 times the file, the file about doubles, and there is no way back
+//     (the old build refuses the migrated file): take a backup first.
 //   - One process per file: a second Open fails with ErrLocked after
 //     Options.Timeout. Close waits for queued writes; call it after the
 //     servers that write have stopped, or their writes fail with ErrClosed.

@@ -26,9 +26,9 @@ import (
 //	meta key_check/<id>      -> "meta/key_check/<id>"
 //	meta audit_head          -> "audit_head/" + chain (value unchanged)
 //	meta audit_checkpoint    -> "audit_checkpoint/" + chain (value unchanged)
-//	audit <8-byte seq>       -> auditKey(T, chain, seq), value unchanged
+//	audit <8-byte seq>       -> core.AuditKey(T, core.LegacyChain, seq), value unchanged
 //
-// where chain is legacyAuditChain and T is auditTime's. Any other meta key,
+// and T is auditTime's. Any other meta key,
 // bucket or nested bucket fails the migration, naming it: unknown data is
 // never dropped. The old buckets are deleted; bucket meta is then created
 // again holding only schema_version = 3 (8 bytes, big-endian), so that the
@@ -67,27 +67,6 @@ var (
 // "meta/schema_version" in kv (decimal) and, as the guard for older builds,
 // in bucket meta (8 bytes, big-endian).
 const engineSchemaVersion = 3
-
-// legacyAuditChain is the chain id of the old store's one audit log
-// (storage/core's legacyChain): the engine layout keeps one chain per
-// workspace, and this one is verified as one chain, exactly as before.
-var legacyAuditChain = []byte{0x01}
-
-// auditKey is the engine layout's key of an audit event, as storage/core's
-// auditKey builds it:
-//
-//	"audit/" | T (8 bytes, big-endian unix nanoseconds) | chain | 0x00 | seq (8 bytes, big-endian)
-//
-// T first makes a range over the prefix return events in time order
-// across chains; seq keeps the key unique and, within a chain, the order.
-func auditKey(t uint64, chain []byte, seq uint64) []byte {
-	k := make([]byte, 0, len("audit/")+8+len(chain)+1+8)
-	k = append(k, "audit/"...)
-	k = binary.BigEndian.AppendUint64(k, t)
-	k = append(k, chain...)
-	k = append(k, 0x00)
-	return binary.BigEndian.AppendUint64(k, seq)
-}
 
 // auditTime is the T of an audit key for an event of a chain: the event's
 // own time (ev nil, an event that cannot be read, counts as time 0), but

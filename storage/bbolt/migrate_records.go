@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/storage/core"
 )
 
 // record is one key and value of the engine layout. The value may point
@@ -144,7 +145,7 @@ func migratedMeta(meta *bolt.Bucket) ([]record, error) {
 		case bytes.Equal(k, oldKeyCheck), bytes.HasPrefix(k, oldKeyCheckPrefix):
 			out = append(out, record{append([]byte("meta/"), k...), v})
 		case bytes.Equal(k, oldAuditHead), bytes.Equal(k, oldAuditCheckpoint):
-			out = append(out, record{append(append(bytes.Clone(k), '/'), legacyAuditChain...), v})
+			out = append(out, record{append(append(bytes.Clone(k), '/'), core.LegacyChain...), v})
 		default:
 			return nil, fmt.Errorf("meta key %q is unknown to this build; nothing was changed", k)
 		}
@@ -180,6 +181,6 @@ func auditSource(b *bolt.Bucket) source {
 			return record{}, false, fmt.Errorf("audit event %d: %w", seq, err)
 		}
 		prev, first = t, false
-		return record{key: auditKey(t, legacyAuditChain, seq), value: v}, true, nil
+		return record{key: core.AuditKey(t, core.LegacyChain, seq), value: v}, true, nil
 	}
 }

@@ -27,7 +27,7 @@ import (
 // An event's key starts with T, an 8-byte big-endian count of unix
 // nanoseconds: its time, made strictly greater than the chain's previous
 // event's (the event's time is then T), so that the whole log reads in
-// time order and every chain in sequence order. The chain legacyChain
+// time order and every chain in sequence order. The chain LegacyChain
 // holds the events of a schema-2 file, which were one chain for all
 // workspaces; it is verified as one chain.
 //
@@ -37,12 +37,13 @@ import (
 // a reader tailing the log: a tailing reader re-reads its last few
 // seconds.
 
-// legacyChain is the chain of events migrated from a schema-2 file. No
-// workspace id holds its byte (access.ValidID).
-const legacyChain = "\x01"
+// LegacyChain is the chain of events migrated from a schema-2 file
+// (storage/bbolt). No workspace id holds its byte (access.ValidID).
+const LegacyChain = "\x01"
 
-// auditKey is the key of an event of chain at T with seq.
-func auditKey(t uint64, chain string, seq uint64) []byte {
+// AuditKey is the key of an event of chain at T with seq: the layout a
+// migration writes too.
+func AuditKey(t uint64, chain string, seq uint64) []byte {
 	k := make([]byte, 0, len(audits)+8+len(chain)+1+8)
 	k = append(k, audits...)
 	k = binary.BigEndian.AppendUint64(k, t)
@@ -102,7 +103,7 @@ func appendAudit(w writer, ev *pb.AuditEvent, clock *atomic.Uint64) error {
 	}
 	ev.Time = timestamppb.New(time.Unix(0, int64(t)))
 	audit.Seal(ev, h.seq, prev)
-	if err := w.putMsg(auditKey(t, chain, ev.GetSequence()), ev); err != nil {
+	if err := w.putMsg(AuditKey(t, chain, ev.GetSequence()), ev); err != nil {
 		return err
 	}
 	v := binary.BigEndian.AppendUint64(audit.EncodeCheckpoint(ev.GetSequence(), ev.GetHash()), t)
@@ -118,12 +119,6 @@ func (s *Store) RecordAudit(ctx context.Context) error {
 		return fmt.Errorf("no audit event to record: %w", storage.ErrInvalid)
 	}
 	return s.update(ctx, func(writer) error { return nil })
-}
-
-// AuditCursor is the place in the log just after ev, for ListAuditEvents.
-func AuditCursor(ev *pb.AuditEvent) string {
-	chain := ev.GetWorkspaceId()
-	return hex.EncodeToString(auditKey(uint64(max(ev.GetTime().AsTime().UnixNano(), 0)), chain, ev.GetSequence())[len(audits):])
 }
 
 // ListAuditEvents returns, in log order, the events after the cursor after
@@ -223,7 +218,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 				return err
 			}
 			ev, err := decode[pb.AuditEvent](v)
-			if err != nil || chain != legacyChain && (ev.GetWorkspaceId() != chain || uint64(ev.GetTime().AsTime().UnixNano()) != t) {
+			if err != nil || chain != LegacyChain && (ev.GetWorkspaceId() != chain || uint64(ev.GetTime().AsTime().UnixNano()) != t) {
 				// Unreadable, moved to another chain, or its time
 				// rewritten.
 				c.v.AddUnreadable()
@@ -360,7 +355,7 @@ func chainName(chain string) string {
 	switch chain {
 	case "":
 		return "(no workspace)"
-	case legacyChain:
+	case LegacyChain:
 		return "(before per-workspace chains)"
 	}
 	return strings.Clone(chain)
