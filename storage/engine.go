@@ -88,6 +88,14 @@ type Tx interface {
 	Delete(key []byte) error
 }
 
+// Prefetcher is a Tx of an engine whose reads are round trips (etcd): it
+// can read many keys ahead in one, and a later Get of one of them answers
+// from what it fetched. It is a hint: it may fetch fewer keys than asked
+// (to stay within Limits), and a Tx without it reads each key when asked.
+type Prefetcher interface {
+	Prefetch(keys [][]byte) error
+}
+
 // EngineLimits is the most one Update may hold. The domain core splits
 // bigger changes (a huge revocation) into transactions within them.
 type EngineLimits struct {

@@ -12,7 +12,10 @@ import (
 // write is one queued write: a closure over a write transaction and the
 // channel its caller waits on.
 type write struct {
-	fn   func(w writer) error
+	fn func(w writer) error
+	// keys are keys fn will read, fetched for the whole batch at once on
+	// an engine whose reads are round trips (storage.Prefetcher).
+	keys [][]byte
 	done chan result
 	// res is fn's rejection, if any, kept until the batch commits.
 	res error
@@ -72,10 +75,20 @@ func (c *counted) Delete(k []byte) error { c.writes++; return c.Tx.Delete(k) }
 // all, and a rejection records nothing. This is the only place events are
 // written.
 func (s *Store) update(ctx context.Context, fn func(w writer) error) (err error) {
+	return s.updateReading(ctx, nil, fn)
+}
+
+// updateReading is update for a closure that will read keys: on an
+// engine whose reads are round trips they are fetched for its whole batch
+// in one (the hot writes: creates and rolls).
+func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writer) error) (err error) {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
 	pending := audit.FromContext(ctx)
+	if ev := pending.Draft(); ev != nil && pending.Unrecorded() {
+		keys = append(keys, auditHeads.raw([]byte(ev.GetWorkspaceId())))
+	}
 	if pending.Unrecorded() {
 		change := fn
 		var ev *pb.AuditEvent
@@ -108,7 +121,7 @@ func (s *Store) update(ctx context.Context, fn func(w writer) error) (err error)
 			}
 		}()
 	}
-	wr := &write{fn: fn, done: make(chan result, 1)}
+	wr := &write{fn: fn, keys: keys, done: make(chan result, 1)}
 	s.mu.RLock()
 	if s.closed.Load() {
 		s.mu.RUnlock()
@@ -171,6 +184,15 @@ func (s *Store) commit(batch []*write) (rest []*write) {
 	for len(pending) > 0 {
 		ctx, cancel := s.commitContext()
 		rev, err := s.e.Update(ctx, func(tx storage.Tx) error {
+			if p, ok := tx.(storage.Prefetcher); ok {
+				var keys [][]byte
+				for _, w := range pending {
+					keys = append(keys, w.keys...)
+				}
+				if err := p.Prefetch(keys); err != nil {
+					return err
+				}
+			}
 			for i, w := range pending {
 				w.res = nil
 				c := &counted{Tx: tx}

@@ -54,7 +54,11 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 	now := r.Next.Token.CreateTime.AsTime()
 	var reused error
 	var wsID string
-	err = s.update(ctx, func(w writer) error {
+	keys := [][]byte{tokens.key(r.OldID), tokens.key(r.Next.Token.TokenId), tokenHashes.raw(r.Next.SecretHash)}
+	if r.WorkspaceID != "" {
+		keys = append(keys, workspaces.key(r.WorkspaceID))
+	}
+	err = s.updateReading(ctx, keys, func(w writer) error {
 		reused, old, next = nil, nil, nil
 		o, err := tokenByID(w.reader, r.OldID)
 		if err != nil {

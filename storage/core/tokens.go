@@ -30,7 +30,11 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 		}
 	}
 	t := rec.Token
-	return s.update(ctx, func(w writer) error {
+	keys := [][]byte{workspaces.key(t.WorkspaceId), members.key(t.WorkspaceId, t.UserId), tokens.key(t.TokenId), tokenHashes.raw(rec.SecretHash)}
+	if seed != nil {
+		keys = append(keys, seeds.raw(seed.Hash[:]))
+	}
+	return s.updateReading(ctx, keys, func(w writer) error {
 		if err := checkTokenFree(w.reader, t, rec.SecretHash); err != nil {
 			return reject(err)
 		}

@@ -74,19 +74,39 @@ func testEngineIsolation(t *testing.T, u EngineUnderTest) {
 }
 
 // testEngineConcurrentIncrements is Dex's lost update: every increment of one
-// counter by concurrent read-modify-write transactions must land.
+// counter by concurrent read-modify-write transactions must land, also
+// when the transactions fetched the counter ahead (storage.Prefetcher,
+// with a key that is absent): a fetched key is checked at commit like a
+// read one.
 func testEngineConcurrentIncrements(t *testing.T, u EngineUnderTest) {
-	ctx, e := engineCtx(t), u.Engine
-	const workers, each = 8, 8
+	for _, prefetch := range []bool{false, true} {
+		t.Run(fmt.Sprintf("prefetch=%v", prefetch), func(t *testing.T) {
+			testIncrements(t, u.Engine, prefetch)
+		})
+	}
+}
+
+func testIncrements(t *testing.T, e storage.Engine, prefetch bool) {
+	ctx := engineCtx(t)
+	counter := fmt.Sprintf("counter-%v", prefetch)
 	var wg sync.WaitGroup
+	const workers, each = 8, 8
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range each {
 				_, err := e.Update(ctx, func(tx storage.Tx) error {
+					if p, ok := tx.(storage.Prefetcher); ok && prefetch {
+						if err := p.Prefetch([][]byte{[]byte(counter), []byte("never-written")}); err != nil {
+							return err
+						}
+						if _, err := tx.Get([]byte("never-written")); !errors.Is(err, storage.ErrNotFound) {
+							return fmt.Errorf("Get(absent key fetched ahead) = %v, want ErrNotFound", err)
+						}
+					}
 					n := 0
-					v, err := tx.Get([]byte("counter"))
+					v, err := tx.Get([]byte(counter))
 					switch {
 					case errors.Is(err, storage.ErrNotFound):
 					case err != nil:
@@ -96,7 +116,7 @@ func testEngineConcurrentIncrements(t *testing.T, u EngineUnderTest) {
 							return err
 						}
 					}
-					return tx.Put([]byte("counter"), []byte(strconv.Itoa(n+1)))
+					return tx.Put([]byte(counter), []byte(strconv.Itoa(n+1)))
 				})
 				if err != nil {
 					t.Errorf("Update(increment) = %v", err)
@@ -106,7 +126,7 @@ func testEngineConcurrentIncrements(t *testing.T, u EngineUnderTest) {
 		}()
 	}
 	wg.Wait()
-	if got, err := engineGet(t, ctx, e, "counter"); err != nil || got != strconv.Itoa(workers*each) {
+	if got, err := engineGet(t, ctx, e, counter); err != nil || got != strconv.Itoa(workers*each) {
 		t.Errorf("counter = %q, %v; want %d", got, err, workers*each)
 	}
 }
