@@ -19,8 +19,9 @@ var (
 	engineData    = []byte("kv")
 	engineJournal = []byte("kvjournal") // big-endian revision -> encoded changes
 	engineMeta    = []byte("kvmeta")
-	metaRevision  = []byte("revision")  // last committed revision
-	metaCompacted = []byte("compacted") // highest revision no longer in the journal
+	metaRevision  = []byte("revision")      // last committed revision
+	metaCompacted = []byte("compacted")     // highest revision no longer in the journal
+	metaJournal   = []byte("journal_bytes") // the journal entries' total size
 )
 
 // EngineOptions tune OpenEngine. The zero value is the default.
@@ -30,6 +31,10 @@ type EngineOptions struct {
 	// JournalLength is how many transactions the change journal keeps for
 	// Changes; 0 means 10,000. A feed further behind gets ErrCompacted.
 	JournalLength int64
+	// JournalBytes bounds the journal's size as well (the newest
+	// transaction is kept whatever its size); 0 means 64 MiB, so a bulk
+	// fill does not double the file.
+	JournalBytes int64
 	// Limits overrides DefaultEngineLimits field by field (0: default).
 	Limits storage.EngineLimits
 	// NoSync skips the fsync of every commit (bulk fills of throwaway
@@ -46,9 +51,10 @@ var DefaultEngineLimits = storage.EngineLimits{MaxOps: 100_000, MaxBytes: 64 << 
 // changes are appended to a journal bucket in the same transaction, so the
 // change feed survives a restart or a kill -9 exactly as the data does.
 type Engine struct {
-	db      *bolt.DB
-	limits  storage.EngineLimits
-	journal int64
+	db           *bolt.DB
+	limits       storage.EngineLimits
+	journal      int64
+	journalBytes int64
 
 	// mu guards closed against Close: every use of db holds it shared.
 	mu     sync.RWMutex
@@ -84,6 +90,10 @@ func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	e := &Engine{db: db, limits: opts.Limits.Or(DefaultEngineLimits), journal: opts.JournalLength, wake: make(chan struct{})}
+	e.journalBytes = opts.JournalBytes
+	if e.journalBytes <= 0 {
+		e.journalBytes = 64 << 20
+	}
 	if e.journal <= 0 {
 		e.journal = 10_000
 	}

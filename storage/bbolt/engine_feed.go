@@ -1,6 +1,7 @@
 package bbolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -15,21 +16,32 @@ import (
 const feedPage = 256
 
 // appendJournal gives the transaction the next revision, journals its
-// changes under it and trims the journal to its length; all in btx, so the
-// journal commits (and survives a crash) exactly with the data.
+// changes under it and trims the journal to its length and size; all in
+// btx, so the journal commits (and survives a crash) exactly with the
+// data.
 func (e *Engine) appendJournal(btx *bolt.Tx, changes []storage.Change) (int64, error) {
 	rev := metaInt(btx, metaRevision) + 1
-	j := btx.Bucket(engineJournal)
-	if err := j.Put(revKey(rev), encodeChanges(changes)); err != nil {
+	entry := encodeChanges(changes)
+	if err := btx.Bucket(engineJournal).Put(revKey(rev), entry); err != nil {
 		return 0, err
 	}
 	if err := putMetaInt(btx, metaRevision, rev); err != nil {
 		return 0, err
 	}
-	if rev-metaInt(btx, metaCompacted) > e.journal {
-		return rev, trimJournal(btx, rev-e.journal)
+	size := metaInt(btx, metaJournal) + int64(len(entry))
+	if err := putMetaInt(btx, metaJournal, size); err != nil {
+		return 0, err
 	}
-	return rev, nil
+	through := max(rev-e.journal, metaInt(btx, metaCompacted))
+	if size > e.journalBytes {
+		// The oldest entries that take the journal past its size.
+		c := btx.Bucket(engineJournal).Cursor()
+		for k, v := c.First(); k != nil && size > e.journalBytes && int64(binary.BigEndian.Uint64(k)) < rev; k, v = c.Next() {
+			size -= int64(len(v))
+			through = max(through, int64(binary.BigEndian.Uint64(k)))
+		}
+	}
+	return rev, trimJournal(btx, through)
 }
 
 // TrimJournal drops the journal up to and including revision through, as
@@ -49,11 +61,23 @@ func trimJournal(btx *bolt.Tx, through int64) error {
 	if rev := metaInt(btx, metaRevision); through > rev {
 		through = rev
 	}
-	c := btx.Bucket(engineJournal).Cursor()
-	for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) <= through; k, _ = c.Next() {
-		if err := c.Delete(); err != nil {
+	// Keys first, deletes after: deleting under a walking cursor can skip
+	// entries.
+	size := metaInt(btx, metaJournal)
+	j := btx.Bucket(engineJournal)
+	var old [][]byte
+	c := j.Cursor()
+	for k, v := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) <= through; k, v = c.Next() {
+		size -= int64(len(v))
+		old = append(old, bytes.Clone(k))
+	}
+	for _, k := range old {
+		if err := j.Delete(k); err != nil {
 			return err
 		}
+	}
+	if err := putMetaInt(btx, metaJournal, max(size, 0)); err != nil {
+		return err
 	}
 	return putMetaInt(btx, metaCompacted, through)
 }

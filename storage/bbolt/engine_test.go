@@ -1,6 +1,7 @@
 package bbolt_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -48,35 +49,47 @@ func TestEngine(t *testing.T) {
 }
 
 // TestEngineJournalLength: the journal keeps the last JournalLength
-// transactions; a feed from before them fails with ErrCompacted.
+// transactions, and no more bytes than JournalBytes (the newest whatever
+// its size); a feed from before them fails with ErrCompacted.
 func TestEngineJournalLength(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	e, err := bbolt.OpenEngine(filepath.Join(t.TempDir(), "kv.db"), bbolt.EngineOptions{JournalLength: 2})
-	if err != nil {
-		t.Fatalf("OpenEngine = %v", err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	for i := range 4 {
-		_, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte("k"), []byte{byte(i)}) })
-		if err != nil {
-			t.Fatalf("Update %d = %v", i, err)
-		}
-	}
+	value := func(n int) []byte { return bytes.Repeat([]byte("v"), n) }
 	tests := []struct {
-		after   int64
-		wantErr error
+		name  string
+		opts  bbolt.EngineOptions
+		sizes []int // value sizes of the commits, in order
+		// kept is the first revision still in the journal.
+		kept int64
 	}{
-		{1, storage.ErrCompacted},
-		{2, nil},
-		{4, nil},
+		{"by length", bbolt.EngineOptions{JournalLength: 2}, []int{1, 1, 1, 1}, 3},
+		{"by bytes", bbolt.EngineOptions{JournalBytes: 100}, []int{40, 40, 40, 40}, 3},
+		{"newest kept however big", bbolt.EngineOptions{JournalBytes: 100}, []int{40, 40, 40, 500}, 4},
+		{"both bounds", bbolt.EngineOptions{JournalLength: 3, JournalBytes: 1000}, []int{1, 1, 1, 1, 1}, 3},
 	}
 	for _, tt := range tests {
-		feedCtx, cancel := context.WithCancel(ctx)
-		_, err := e.Changes(feedCtx, tt.after)
-		cancel()
-		if !errors.Is(err, tt.wantErr) {
-			t.Errorf("Changes(%d) = %v, want %v", tt.after, err, tt.wantErr)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			e, err := bbolt.OpenEngine(filepath.Join(t.TempDir(), "kv.db"), tt.opts)
+			if err != nil {
+				t.Fatalf("OpenEngine = %v", err)
+			}
+			t.Cleanup(func() { _ = e.Close() })
+			for i, n := range tt.sizes {
+				_, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte("k"), value(n)) })
+				if err != nil {
+					t.Fatalf("Update %d = %v", i, err)
+				}
+			}
+			last := int64(len(tt.sizes))
+			for after := int64(0); after <= last; after++ {
+				feedCtx, cancel := context.WithCancel(ctx)
+				_, err := e.Changes(feedCtx, after)
+				cancel()
+				if want := after+1 >= tt.kept; (err == nil) != want || err != nil && !errors.Is(err, storage.ErrCompacted) {
+					t.Errorf("Changes(%d) = %v; want it to %s", after, err, map[bool]string{true: "follow", false: "fail with ErrCompacted"}[want])
+				}
+			}
+		})
 	}
 }
