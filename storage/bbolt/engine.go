@@ -129,10 +129,24 @@ func (e *Engine) use(ctx context.Context, f func() error) error {
 }
 
 // View runs fn in a bbolt read transaction.
+// A View that walked more than bigScan keys (loading the index, verifying
+// the audit log) hands the pages it mapped back to the page cache when it
+// ends (releaseMapped): a scan maps far more of the file than it reads,
+// as the kernel maps neighbouring cached pages with each one it faults,
+// and none of it is needed again soon.
+const bigScan = 100_000
+
 func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error {
 	return e.use(ctx, func() error {
 		return e.db.View(func(btx *bolt.Tx) error {
-			return fn(&engineTx{b: btx.Bucket(engineData)})
+			tx := &engineTx{b: btx.Bucket(engineData)}
+			err := fn(tx)
+			if tx.walked > bigScan {
+				// Inside the transaction, which keeps bbolt from
+				// remapping the file meanwhile.
+				releaseMapped(e.db, e.db.Path())
+			}
+			return err
 		})
 	})
 }
@@ -184,6 +198,8 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 type engineTx struct {
 	b *bolt.Bucket
 	w *storage.WriteSet
+	// walked counts the keys its ranges visited.
+	walked int
 }
 
 func (t *engineTx) Get(key []byte) ([]byte, error) {
@@ -200,6 +216,7 @@ func (t *engineTx) Get(key []byte) ([]byte, error) {
 func (t *engineTx) Range(start, end []byte, limit int, fn func(key, value []byte) error) error {
 	c := t.b.Cursor()
 	n := 0
+	defer func() { t.walked += n }()
 	for k, v := c.Seek(start); k != nil && (end == nil || bytes.Compare(k, end) < 0); k, v = c.Next() {
 		if limit > 0 && n == limit {
 			return nil

@@ -48,7 +48,6 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = e.Close()
 		return nil, err
 	}
-	releaseMapped(e.db, path)
 	return &Store{Store: s, e: e}, nil
 }
 
