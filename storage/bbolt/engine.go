@@ -60,9 +60,13 @@ type Engine struct {
 	mu     sync.RWMutex
 	closed bool
 
-	// wake is closed and replaced after each commit that wrote something.
-	wakeMu sync.Mutex
-	wake   chan struct{}
+	// wake is closed and replaced after each commit that wrote something;
+	// tail holds the last commits' changes in revision order, so a feed
+	// that keeps up reads them from memory, not the journal.
+	wakeMu     sync.Mutex
+	wake       chan struct{}
+	tail       []storage.ChangeBatch
+	tailClosed bool
 }
 
 var _ storage.Engine = (*Engine)(nil)
@@ -111,6 +115,9 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.wakeMu.Lock()
+	e.tailClosed = true
+	e.wakeMu.Unlock()
 	e.notify()
 	return e.db.Close()
 }
@@ -155,6 +162,7 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 // but callers must not rely on it: another engine reruns it).
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
 	var rev int64
+	var changes []storage.Change
 	err := e.use(ctx, func() error {
 		return e.db.Update(func(btx *bolt.Tx) error {
 			rev = 0
@@ -169,7 +177,8 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 				return nil
 			}
 			var err error
-			rev, err = e.appendJournal(btx, tx.w.Changes())
+			changes = tx.w.Changes()
+			rev, err = e.appendJournal(btx, changes)
 			return err
 		})
 	})
@@ -177,7 +186,7 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 		return 0, err
 	}
 	if rev > 0 {
-		e.notify()
+		e.committed(storage.ChangeBatch{Revision: rev, Changes: changes})
 	}
 	return rev, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -32,7 +33,12 @@ func (e *Engine) appendJournal(btx *bolt.Tx, changes []storage.Change) (int64, e
 	if err := putMetaInt(btx, metaJournal, size); err != nil {
 		return 0, err
 	}
-	through := max(rev-e.journal, metaInt(btx, metaCompacted))
+	// Trimmed by the length in steps of an eighth of it, not one entry a
+	// commit.
+	through := metaInt(btx, metaCompacted)
+	if rev-through > e.journal+e.journal/8 {
+		through = rev - e.journal
+	}
 	if size > e.journalBytes {
 		// The oldest entries that take the journal past its size.
 		c := btx.Bucket(engineJournal).Cursor()
@@ -82,12 +88,66 @@ func trimJournal(btx *bolt.Tx, through int64) error {
 	return putMetaInt(btx, metaCompacted, through)
 }
 
+// tailLength is how many commits the engine keeps in memory for feeds.
+const tailLength = 64
+
 // notify wakes every feed waiting for a commit.
 func (e *Engine) notify() {
 	e.wakeMu.Lock()
 	close(e.wake)
 	e.wake = make(chan struct{})
 	e.wakeMu.Unlock()
+}
+
+// committed records a commit's changes in the tail and wakes the feeds.
+// Commits may report out of order (bbolt lets the next writer in before
+// this one's caller runs again): the tail stays sorted by revision.
+func (e *Engine) committed(b storage.ChangeBatch) {
+	e.wakeMu.Lock()
+	i := len(e.tail)
+	for i > 0 && e.tail[i-1].Revision > b.Revision {
+		i--
+	}
+	e.tail = slices.Insert(e.tail, i, b)
+	if n := len(e.tail) - tailLength; n > 0 {
+		e.tail = slices.Delete(e.tail, 0, n)
+	}
+	close(e.wake)
+	e.wake = make(chan struct{})
+	e.wakeMu.Unlock()
+}
+
+// fromTail returns copies of the commits after next that the tail holds
+// without a gap, and whether it could tell: false when next is older than
+// the tail (read the journal). An empty page with true means the next
+// commit has not been reported yet: wait.
+func (e *Engine) fromTail(next int64) ([]storage.ChangeBatch, <-chan struct{}, bool) {
+	e.wakeMu.Lock()
+	defer e.wakeMu.Unlock()
+	if e.tailClosed || len(e.tail) == 0 || e.tail[0].Revision > next+1 {
+		return nil, e.wake, false
+	}
+	var page []storage.ChangeBatch
+	for _, b := range e.tail {
+		if b.Revision <= next {
+			continue
+		}
+		if b.Revision != next+1 {
+			break // reported ahead of one still to come
+		}
+		page = append(page, cloneBatch(b))
+		next = b.Revision
+	}
+	return page, e.wake, true
+}
+
+// cloneBatch copies b's changes: each feed's belong to its receiver.
+func cloneBatch(b storage.ChangeBatch) storage.ChangeBatch {
+	out := storage.ChangeBatch{Revision: b.Revision, Changes: make([]storage.Change, len(b.Changes))}
+	for i, c := range b.Changes {
+		out.Changes[i] = storage.Change{Key: bytes.Clone(c.Key), Value: bytes.Clone(c.Value), Delete: c.Delete}
+	}
+	return out
 }
 
 func (e *Engine) waitCh() <-chan struct{} {
@@ -97,8 +157,9 @@ func (e *Engine) waitCh() <-chan struct{} {
 }
 
 // Changes streams the journal after revision after, then every commit as
-// it happens. A feed reads the file, not memory: it costs one read
-// transaction per page of up to 256 transactions.
+// it happens. A feed that keeps up reads the last commits from memory; one
+// further behind reads the file, one read transaction per page of up to
+// 256 transactions.
 func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
 	// Take the wake channel before each read, so a commit that lands
 	// after the read still wakes the feed.
@@ -131,7 +192,10 @@ func (e *Engine) feed(ctx context.Context, next int64, wake <-chan struct{}, pag
 			}
 		}
 		var err error
-		wake = e.waitCh()
+		var ok bool
+		if page, wake, ok = e.fromTail(next); ok {
+			continue
+		}
 		page, err = e.readJournal(ctx, next)
 		if err != nil {
 			if ctx.Err() == nil {
