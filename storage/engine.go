@@ -61,7 +61,8 @@ type Engine interface {
 // and values passed to Range's fn) are valid only until the closure
 // returns and must never be modified: copy what you keep.
 type ReadTx interface {
-	// Get returns key's value, or ErrNotFound. Inside Update it sees the
+	// Get returns key's value, or ErrNotFound itself (not wrapped: a miss
+	// is common and costs no formatting). Inside Update it sees the
 	// transaction's own earlier writes.
 	Get(key []byte) ([]byte, error)
 
@@ -135,7 +136,8 @@ type ChangeBatch struct {
 	Err error
 }
 
-// Change is one key's new state. Key and Value belong to the receiver.
+// Change is one key's new state. Key and Value stay valid after the feed
+// moves on, but may be shared with other feeds: never modify them.
 type Change struct {
 	Key   []byte
 	Value []byte // nil for a delete

@@ -217,7 +217,7 @@ func (t *engineTx) Get(key []byte) ([]byte, error) {
 	}
 	v := t.b.Get(key)
 	if v == nil {
-		return nil, fmt.Errorf("key %q: %w", key, storage.ErrNotFound)
+		return nil, storage.ErrNotFound
 	}
 	return v, nil
 }

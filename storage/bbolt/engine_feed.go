@@ -117,7 +117,7 @@ func (e *Engine) committed(b storage.ChangeBatch) {
 	e.wakeMu.Unlock()
 }
 
-// fromTail returns copies of the commits after next that the tail holds
+// fromTail returns the commits after next that the tail holds
 // without a gap, and whether it could tell: false when next is older than
 // the tail (read the journal). An empty page with true means the next
 // commit has not been reported yet: wait.
@@ -135,19 +135,10 @@ func (e *Engine) fromTail(next int64) ([]storage.ChangeBatch, <-chan struct{}, b
 		if b.Revision != next+1 {
 			break // reported ahead of one still to come
 		}
-		page = append(page, cloneBatch(b))
+		page = append(page, b)
 		next = b.Revision
 	}
 	return page, e.wake, true
-}
-
-// cloneBatch copies b's changes: each feed's belong to its receiver.
-func cloneBatch(b storage.ChangeBatch) storage.ChangeBatch {
-	out := storage.ChangeBatch{Revision: b.Revision, Changes: make([]storage.Change, len(b.Changes))}
-	for i, c := range b.Changes {
-		out.Changes[i] = storage.Change{Key: bytes.Clone(c.Key), Value: bytes.Clone(c.Value), Delete: c.Delete}
-	}
-	return out
 }
 
 func (e *Engine) waitCh() <-chan struct{} {

@@ -211,7 +211,7 @@ func (x *engineTx) Get(key []byte) ([]byte, error) {
 	}
 	if ch, ok := x.w.Lookup(key); ok {
 		if ch.Delete {
-			return nil, fmt.Errorf("key %q: %w", key, storage.ErrNotFound)
+			return nil, storage.ErrNotFound
 		}
 		return ch.Value, nil
 	}
@@ -223,7 +223,7 @@ func (x *engineTx) Get(key []byte) ([]byte, error) {
 		return nil, err
 	}
 	if kv == nil {
-		return nil, fmt.Errorf("key %q: %w", key, storage.ErrNotFound)
+		return nil, storage.ErrNotFound
 	}
 	return kv.Value, nil
 }
