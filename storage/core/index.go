@@ -249,6 +249,10 @@ func (s *Store) stale() bool {
 	return s.opts.MaxStaleness > 0 && s.feed.lag() > s.opts.MaxStaleness
 }
 
+// errUnknownToken answers a lookup of a secret no token has: made once, as
+// a flood of unknown tokens asks for it at validation's rate.
+var errUnknownToken = fmt.Errorf("token: %w", storage.ErrNotFound)
+
 // LookupToken finds a token by the SHA-256 of its secret and reports
 // whether its user is still a member of its workspace (see
 // LookupTokenWithPolicy).
@@ -263,8 +267,20 @@ func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (*storagep
 // (shared: never change it). A stale index, and a miss within MissReads,
 // read through to the engine. ErrNotFound if no token has that secret.
 func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, false, nil, err
+	}
+	if !s.stale() {
+		// One allocation: the record, its token and their decode memory.
+		if rec, member, policy, ok := s.index().Lookup(secretHash); ok {
+			return rec, member, policy, nil
+		}
+		if s.misses == nil || !s.misses.Allow() {
+			return nil, false, nil, errUnknownToken
+		}
+	}
 	rec := new(storagepb.TokenRecord)
-	member, policy, err := s.LookupTokenInto(ctx, secretHash, rec)
+	member, policy, err := s.readThrough(ctx, secretHash, rec)
 	if err != nil {
 		return nil, false, nil, err
 	}
@@ -283,7 +299,7 @@ func (s *Store) LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *s
 			return member, policy, nil
 		}
 		if s.misses == nil || !s.misses.Allow() {
-			return false, nil, fmt.Errorf("token: %w", storage.ErrNotFound)
+			return false, nil, errUnknownToken
 		}
 	}
 	return s.readThrough(ctx, secretHash, rec)
