@@ -114,6 +114,15 @@ func (p *Pending) Draft() *pb.AuditEvent {
 	return proto.CloneOf(p.draft)
 }
 
+// WorkspaceID is the workspace of the event to record ("" when there is
+// none, or no event), read without copying the event.
+func (p *Pending) WorkspaceID() string {
+	if p == nil {
+		return ""
+	}
+	return p.draft.GetWorkspaceId()
+}
+
 // Done notes ev, a sealed Draft, as recorded by a committed write.
 func (p *Pending) Done(ev *pb.AuditEvent) {
 	if p != nil {

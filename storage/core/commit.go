@@ -86,10 +86,9 @@ func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writ
 		return err
 	}
 	pending := audit.FromContext(ctx)
-	if ev := pending.Draft(); ev != nil && pending.Unrecorded() {
-		keys = append(keys, auditHeads.raw([]byte(ev.GetWorkspaceId())))
-	}
 	if pending.Unrecorded() {
+		// The head of the event's chain is read by every audited write.
+		keys = append(keys, auditHeads.raw([]byte(pending.WorkspaceID())))
 		change := fn
 		var ev *pb.AuditEvent
 		fn = func(w writer) error {
