@@ -131,13 +131,13 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		// The request's event records the detection: the reused token
 		// and the family it cost, from its oldest stored member on.
 		audit.FromContext(ctx).SetTarget(wsID, r.OldID)
-		_, err := s.revoke(ctx, nil, func(rd reader) ([]*storagepb.TokenRecord, error) {
+		_, err := s.revoke(ctx, "", func(rd reader) ([]*storagepb.TokenRecord, error) {
 			o, err := tokenByID(rd, r.OldID)
 			if err != nil || o == nil {
 				return nil, err
 			}
-			head, err := familyHead(rd, o)
-			return []*storagepb.TokenRecord{head}, err
+			up, err := chain(rd, o, (*pb.Token).GetReplaces)
+			return up[len(up)-1:], err
 		}, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
 		if err != nil {
 			return nil, nil, err

@@ -23,6 +23,11 @@ func encodeUsed(at time.Time) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(max(at.UnixNano(), 0)))
 }
 
+// decodeTime reads the unix nanoseconds at the start of v (8 bytes).
+func decodeTime(v []byte) time.Time {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
+}
+
 // lastUsed returns the token's last use: its used key, else its record's
 // own time (zero when neither).
 func lastUsed(r reader, rec *storagepb.TokenRecord) (time.Time, error) {
@@ -35,7 +40,7 @@ func lastUsed(r reader, rec *storagepb.TokenRecord) (time.Time, error) {
 		at = ts.AsTime()
 	}
 	if len(v) == 8 {
-		if u := time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(); u.After(at) {
+		if u := decodeTime(v); u.After(at) {
 			at = u
 		}
 	}
