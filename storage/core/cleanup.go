@@ -18,37 +18,36 @@ import (
 	"tokenauthority/storage"
 )
 
-// A change bigger than one transaction of the engine allows (Limits) is a
-// decided change, split here and nowhere else. Its first transaction
-// writes a marker under cleanup/ holding the decision, with the part of
-// the change that makes it effective at once and the audit event of the
-// request, which names every token the decision revokes; later
-// transactions apply the rest in chunks within the limits, each first
-// checking the marker is still there (another process may have finished
-// it), and the last deletes the marker. The call returns once all are
-// done; a process that stops in between leaves the marker, and the next
-// Open finishes it (finishCleanups).
+// A change bigger than one engine transaction allows (Limits) is a decided
+// change, split here and nowhere else. Its first transaction writes a
+// marker under cleanup/ holding the decision, with the part of the change
+// that takes effect at once and the request's audit event, which names
+// every token the decision revokes. Later transactions apply the rest in
+// chunks within the limits, each first checking the marker is still there
+// (another process may have finished it); the last deletes it. The call
+// returns once all are done; a process that stops in between leaves the
+// marker for the next Open to finish (finishCleanups).
 //
 //	cleanup/revoke/<random>          time, reason and the ids of the tokens to revoke
 //	cleanup/member/<ws> 0x00 <user>  time and nonce: the member is gone, their tokens are to be revoked
 //	cleanup/workspace/<ws>           nonce: the workspace is gone, what it held is to be deleted
 //
-// How it can hurt you: until a split revocation's chunks are done, the
-// tokens of later chunks still validate (a removed member's and a deleted
-// workspace's do not: their marker's first transaction deletes the member
-// or the workspace). A member or workspace must not be added again while
-// its marker exists (AddMember refuses it, ErrUnavailable): the rest of
-// the old change would reach the new one.
+// How it can hurt you: until a split revocation is done, the tokens of its
+// later chunks still validate (a removed member's and a deleted
+// workspace's do not: the first transaction deletes the member or the
+// workspace). A member or workspace must not be added again while its
+// marker exists (refused, ErrUnavailable): the rest of the old change
+// would reach the new one.
 const (
 	revokeCleanups    kind = "cleanup/revoke/"
 	memberCleanups    kind = "cleanup/member/"
 	workspaceCleanups kind = "cleanup/workspace/"
 )
 
-// perTxn is how many items one transaction of a split change (or of any
-// change made in many commits) takes when each costs ops writes and reads
-// reads: half the engine's limits, leaving room for the marker, an audit
-// event and the writes sharing the group commit.
+// perTxn is how many items one transaction of a change made in many
+// commits takes when each costs ops writes and reads reads: half the
+// engine's limits, leaving room for a marker, an audit event and the
+// writes sharing the group commit.
 func (s *Store) perTxn(ops, reads int) int {
 	l := s.e.Limits()
 	n := 1 << 20
@@ -62,8 +61,8 @@ func (s *Store) perTxn(ops, reads int) int {
 }
 
 // chunkHookKey carries, in tests only (export_test.go), a function run
-// before each chunk of a split change; its error stops the change there,
-// as a crash would.
+// before each chunk of a split change; its error stops the change as a
+// crash would.
 type chunkHookKey struct{}
 
 func chunkHook(ctx context.Context, chunk int) error {
@@ -82,12 +81,11 @@ func nonce() ([]byte, error) {
 	return b, nil
 }
 
-// finish applies the rest of a decided change: step(w, i) applies its
-// chunk i (from 0) and reports whether more follow. Each chunk is a
-// transaction of its own that first checks that marker still holds value;
-// the last deletes the marker. A decided change is finished even if the
-// caller gives up (only Close stops it). step may run more than once per
-// chunk: it assigns its results by i.
+// finish applies the rest of a decided change: step(w, i) applies chunk i
+// (from 0) and reports whether more follow, in a transaction that first
+// checks marker still holds value; the last deletes the marker. It goes on
+// even if the caller gives up (only Close stops it). step may run more
+// than once per chunk: it assigns its results by i.
 func (s *Store) finish(ctx context.Context, marker, value []byte, step func(w writer, i int) (more bool, err error)) error {
 	ctx = audit.Without(context.WithoutCancel(ctx))
 	for i := 0; ; i++ {
@@ -145,9 +143,9 @@ func decodeDecision(v []byte) (decision, error) {
 	return d, nil
 }
 
-// splitRevoke is revoke for a revocation too big for one transaction: it
-// reads what the revocation changes, decides it with a marker and the
-// audit event naming all of it, and revokes it in chunks.
+// splitRevoke is revoke too big for one transaction: it reads what the
+// revocation changes, decides it with a marker and the event naming all
+// of it, and revokes it in chunks.
 func (s *Store) splitRevoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	var live []*storagepb.TokenRecord
 	err := s.view(ctx, func(r reader) error {

@@ -24,13 +24,12 @@ func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limi
 // listPage is how many workspace entries a list reads at a time.
 const listPage = 128
 
-// ListTokensMatching returns the workspace's tokens for which match is
-// true (nil: all), newest first, ids less than before, at most limit (all
+// ListTokensMatching returns, newest first, the workspace's tokens with ids
+// less than before for which match is true (nil: all), at most limit (all
 // when limit <= 0), each with its last use. Records that do not match do
-// not count against limit, so a filter that matches little may walk the
-// whole workspace. match runs inside a read transaction: it must be quick
-// and must not call the Store. ErrNotFound if the workspace does not
-// exist.
+// not count against limit: a filter that matches little may walk the whole
+// workspace. match runs inside a read transaction: quick, and never
+// calling the Store. ErrNotFound if the workspace does not exist.
 func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before string, limit int, match func(*pb.Token) bool) ([]*storagepb.TokenRecord, error) {
 	if err := storage.CheckID("workspace", workspaceID); err != nil {
 		return nil, err
@@ -39,12 +38,8 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 	var out []*storagepb.TokenRecord
 	err := s.view(ctx, func(r reader) error {
 		out = nil
-		ok, err := r.has(workspaces.key(workspaceID))
-		if err != nil {
+		if err := needWorkspace(r, workspaceID); err != nil {
 			return err
-		}
-		if !ok {
-			return fmt.Errorf("workspace %q: %w", workspaceID, storage.ErrNotFound)
 		}
 		for cursor := before; ; {
 			var ids []string

@@ -18,17 +18,15 @@ const DefaultSweepBatch = 500
 // sweepKey names a token the sweep may delete.
 type sweepKey struct{ ws, id string }
 
-// SweepTokens deletes every token that was revoked, or expired (by its own
-// expiry or a limit of its workspace's token policy), at or before cutoff,
-// with everything deleteToken deletes. A member of a family is deleted only
-// once the token it replaced is gone (in the same commit or before), so
-// the stored members of a family always form an unbroken chain; a token
-// whose predecessor is kept waits for a later sweep. It finds candidates
-// in the validation index, so it reads from the engine only the tokens it
-// deletes, and deletes them in commits of at most batch tokens (0 means
-// DefaultSweepBatch, and never more than the engine's limits allow),
-// checking each again in the commit that deletes it. It returns how many
-// it deleted; on error, the commits before it stand.
+// SweepTokens deletes, as deleteToken does, every token revoked or expired
+// (by its own expiry or its workspace's policy) at or before cutoff. A
+// family member goes only once the token it replaced is gone (before or in
+// the same commit), so a family's stored members always form an unbroken
+// chain; one whose predecessor is kept waits for a later sweep. It finds
+// candidates in the validation index, so it reads from the engine only
+// what it deletes, in commits of at most batch (0: DefaultSweepBatch;
+// never past the engine's limits), each checking its tokens again. It
+// returns how many it deleted; on error, the commits before it stand.
 func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = DefaultSweepBatch
@@ -53,8 +51,8 @@ func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (i
 	for len(candidates) > 0 {
 		var waiting []sweepKey
 		deleted := 0
-		for start := 0; start < len(candidates); start += batch {
-			n, w, err := s.sweepDelete(ctx, cutoff, candidates[start:min(start+batch, len(candidates))])
+		for part := range slices.Chunk(candidates, batch) {
+			n, w, err := s.sweepDelete(ctx, cutoff, part)
 			total += n
 			deleted += n
 			waiting = append(waiting, w...)
@@ -70,10 +68,9 @@ func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (i
 	return total, nil
 }
 
-// sweepDelete deletes, in one commit, the tokens of keys that are still
-// swept by cutoff and whose predecessor is gone or goes in the same
-// commit. It returns how many it deleted and the swept tokens left
-// waiting for their predecessor.
+// sweepDelete deletes, in one commit, the tokens of keys still swept by
+// cutoff whose predecessor is gone or goes in the same commit. It returns
+// how many it deleted and the swept ones left waiting for a predecessor.
 func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepKey) (int, []sweepKey, error) {
 	var n int
 	var waiting []sweepKey

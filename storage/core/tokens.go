@@ -11,9 +11,9 @@ import (
 )
 
 // CreateToken stores a new token in one commit: the record, its
-// secret-hash and workspace entries and, when seed is not nil, the parked
-// seed with the link that deletes it with the token. ErrNotFound if the
-// workspace does not exist, ErrNotMember if the user is not a member,
+// secret-hash and workspace entries and, with a seed, the parked seed and
+// the link that deletes it with the token. ErrNotFound if the workspace
+// does not exist, ErrNotMember if the user is not a member,
 // ErrAlreadyExists if the token id, secret hash or seed hash is taken.
 func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, seed *storage.SeedPark) error {
 	val, err := storage.CheckNewToken(rec)
@@ -39,12 +39,9 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 			return reject(err)
 		}
 		if seed != nil {
-			taken, err := w.has(seeds.raw(seed.Hash[:]))
-			if err != nil {
+			taken := fmt.Errorf("token %q: seed: %w", t.TokenId, storage.ErrAlreadyExists)
+			if err := w.expect(seeds.raw(seed.Hash[:]), false, taken); err != nil {
 				return reject(err)
-			}
-			if taken {
-				return reject(fmt.Errorf("token %q: seed: %w", t.TokenId, storage.ErrAlreadyExists))
 			}
 		}
 		if err := insertToken(w, t, rec.SecretHash, val); err != nil {
@@ -80,9 +77,8 @@ func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*sto
 	return rec, nil
 }
 
-// checkTokenFree checks, without writing, that t may be stored: its
-// workspace exists, its user is a member, and its id and secret hash are
-// unused.
+// checkTokenFree checks that t may be stored: its workspace exists, its
+// user is a member, its id and secret hash are unused.
 func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
 	for _, c := range []struct {
 		key  []byte
@@ -94,12 +90,8 @@ func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
 		{tokens.key(t.TokenId), false, fmt.Errorf("token %q: %w", t.TokenId, storage.ErrAlreadyExists)},
 		{tokenHashes.raw(secretHash), false, fmt.Errorf("token %q: secret hash: %w", t.TokenId, storage.ErrAlreadyExists)},
 	} {
-		ok, err := r.has(c.key)
-		if err != nil {
+		if err := r.expect(c.key, c.want, c.err); err != nil {
 			return err
-		}
-		if ok != c.want {
-			return c.err
 		}
 	}
 	return nil
@@ -164,8 +156,8 @@ func rewriteToken(w writer, rec *storagepb.TokenRecord) error {
 }
 
 // deleteToken deletes a stored token: its record, its secret-hash entry
-// (which takes it out of the validation index), its workspace entry, its
-// last use and its parked seed, if any. Every deletion goes through here.
+// (taking it out of the validation index), its workspace entry, last use
+// and parked seed. Every deletion goes through here.
 func deleteToken(w writer, rec *storagepb.TokenRecord) error {
 	t := rec.GetToken()
 	id := t.GetTokenId()

@@ -10,15 +10,14 @@ import (
 	"tokenauthority/storage"
 )
 
-// UpdateToken changes a token in one commit. change receives the stored
-// token and its workspace's token policy and edits the token in place, or
-// returns an error to refuse (nothing is written). It may run more than
-// once, each time on a fresh copy. A revoked token is refused with an
-// error wrapping lifecycle.ErrRevoked before change runs. When change
-// flips disabled, every token descended from this one follows in the same
-// commit. The token's id, workspace, user, secret, family links and
-// revocation cannot be changed. It returns the record after the change,
-// with its last use; ErrNotFound if absent or in another workspace.
+// UpdateToken changes a token in one commit: change edits the stored
+// token in place, given its workspace's token policy, or refuses with an
+// error (nothing is written); it may run more than once, each time on a
+// fresh copy. A revoked token is refused (lifecycle.ErrRevoked) before
+// change runs. When change flips disabled, every descendant follows in
+// the same commit. The id, workspace, user, secret, family links and
+// revocation cannot change. It returns the record after the change, with
+// its last use; ErrNotFound if absent or in another workspace.
 func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error) {
 	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
 		return nil, err
