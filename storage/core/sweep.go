@@ -50,17 +50,16 @@ func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (i
 	// same millisecond sort at random) can go once the predecessor is gone.
 	for len(candidates) > 0 {
 		var waiting []sweepKey
-		deleted := 0
+		before := total
 		for part := range slices.Chunk(candidates, batch) {
 			n, w, err := s.sweepDelete(ctx, cutoff, part)
 			total += n
-			deleted += n
 			waiting = append(waiting, w...)
 			if err != nil {
 				return total, err
 			}
 		}
-		if deleted == 0 {
+		if total == before {
 			break
 		}
 		candidates = waiting
@@ -78,12 +77,11 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepK
 		n, waiting = 0, nil
 		policies := map[string]*pb.TokenPolicy{}
 		type candidate struct {
-			key  sweepKey
-			rec  *storagepb.TokenRecord
-			prev string // the token it replaced; "" when none
+			key sweepKey
+			rec *storagepb.TokenRecord
 		}
 		var pending []candidate
-		byID := map[string]int{}
+		swept := map[string]bool{} // the ids in pending
 		for _, k := range keys {
 			rec, err := tokenByID(w.reader, k.id)
 			if err != nil {
@@ -99,48 +97,42 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepK
 				}
 				policies[k.ws] = p
 			}
-			if !storage.SweptBy(rec.GetToken(), p, cutoff) {
-				continue
+			if storage.SweptBy(rec.GetToken(), p, cutoff) {
+				swept[k.id] = true
+				pending = append(pending, candidate{k, rec})
 			}
-			byID[k.id] = len(pending)
-			pending = append(pending, candidate{k, rec, rec.GetToken().GetReplaces()})
 		}
 		// Oldest first: a token goes once its predecessor is absent or
 		// going, which may take several passes over a chain.
 		going := map[string]bool{}
-		var chosen []*storagepb.TokenRecord
 		for progress := true; progress; {
 			progress = false
 			rest := pending[:0]
 			for _, c := range pending {
-				gone := c.prev == "" || going[c.prev]
-				if !gone {
-					if _, later := byID[c.prev]; !later {
-						ok, err := w.has(tokens.key(c.prev))
-						if err != nil {
-							return err
-						}
-						gone = !ok
+				prev := c.rec.GetToken().GetReplaces()
+				gone := prev == "" || going[prev]
+				if !gone && !swept[prev] {
+					ok, err := w.has(tokens.key(prev))
+					if err != nil {
+						return err
 					}
+					gone = !ok
 				}
-				if gone {
-					going[c.key.id] = true
-					chosen = append(chosen, c.rec)
-					progress = true
+				if !gone {
+					rest = append(rest, c)
 					continue
 				}
-				rest = append(rest, c)
+				if err := deleteToken(w, c.rec); err != nil {
+					return err
+				}
+				going[c.key.id] = true
+				progress = true
+				n++
 			}
 			pending = rest
 		}
 		for _, c := range pending {
 			waiting = append(waiting, c.key)
-		}
-		for _, rec := range chosen {
-			if err := deleteToken(w, rec); err != nil {
-				return err
-			}
-			n++
 		}
 		return nil
 	})
