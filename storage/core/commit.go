@@ -97,13 +97,9 @@ func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writ
 			if ev == nil {
 				return nil // a write that needs no event after all
 			}
-			per := s.opts.IDsPerEvent
-			if per <= 0 {
-				per = storage.RevokedPerEvent
-			}
 			// An event naming very many revoked tokens continues in
 			// events right after it, in the same transaction.
-			for _, e := range append([]*pb.AuditEvent{ev}, storage.SplitRevoked(ev, per)...) {
+			for _, e := range append([]*pb.AuditEvent{ev}, storage.SplitRevoked(ev, s.opts.IDsPerEvent)...) {
 				if err := appendAudit(w, e, &s.auditClock); err != nil {
 					return err
 				}

@@ -25,8 +25,6 @@ type feedState struct {
 	idx   atomic.Pointer[validindex.Index]
 }
 
-func (f *feedState) init() { f.moved = make(chan struct{}) }
-
 // advance records that the index holds every change through rev.
 func (f *feedState) advance(rev int64) {
 	f.mu.Lock()

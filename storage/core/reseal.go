@@ -23,15 +23,12 @@ type ResealOptions struct {
 
 // ResealProgress counts what Reseal has done so far.
 type ResealProgress struct {
-	// Sealed is how many sealed secrets were visited.
-	Sealed int
-	// Resealed is how many were replaced, and are committed.
-	Resealed int
-	// Changed is how many were left alone because their record changed
-	// between the read and the commit (only when the store is in use).
+	Sealed   int // sealed secrets visited
+	Resealed int // replaced, and committed
+	// Changed were left alone because their record changed between the
+	// read and the commit (only when the store is in use).
 	Changed int
-	// Commits is how many commits wrote replaced values.
-	Commits int
+	Commits int // commits that wrote replaced values
 }
 
 // Reseal passes every sealed secret of the store to reseal, with the
@@ -120,8 +117,7 @@ func (s *Store) ForEachSealed(ctx context.Context, fn func(sealed, aad []byte) e
 	})
 }
 
-// sealedItem is one record holding a sealed secret, copied out of a read
-// transaction.
+// sealedItem is one record holding a sealed secret, copied out of a read.
 type sealedItem struct {
 	key, raw    []byte // key without its kind
 	sealed, aad []byte
@@ -180,9 +176,8 @@ func sealedIn(m proto.Message, field *[]byte, aad []byte) (sealedItem, bool, err
 	}}, true, nil
 }
 
-// eachSealedPage reads the records holding sealed secrets, kind by kind,
-// in read transactions of at most limit records, and calls fn with each
-// transaction's items.
+// eachSealedPage calls fn with the records holding sealed secrets, kind by
+// kind, read in transactions of at most limit records.
 func (s *Store) eachSealedPage(ctx context.Context, limit int, fn func(kind sealedKind, items []sealedItem) error) error {
 	for _, kind := range sealedKinds {
 		err := s.eachPage(ctx, kind.prefix, limit, func(page []kv) error {

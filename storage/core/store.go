@@ -74,10 +74,14 @@ func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
 	}
+	if opts.IDsPerEvent <= 0 {
+		opts.IDsPerEvent = storage.RevokedPerEvent
+	}
 	s := &Store{
 		e:        e,
 		opts:     opts,
 		log:      opts.Logger,
+		feed:     feedState{moved: make(chan struct{})},
 		writes:   make(chan *write, opts.MaxBatch),
 		stopped:  make(chan struct{}),
 		followed: make(chan struct{}),
@@ -88,7 +92,6 @@ func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
 	if opts.MissReads > 0 {
 		s.misses = rate.NewLimiter(rate.Limit(opts.MissReads), int(max(opts.MissReads, 1)))
 	}
-	s.feed.init()
 	if err := initSchema(ctx, e); err != nil {
 		return nil, err
 	}
