@@ -26,7 +26,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 		return err
 	}
 	what := fmt.Sprintf("member %q of workspace %q", user, ws)
-	return s.create(ctx, what, ws, members.key(ws, user), memberCleanups.key(ws, user), m)
+	return s.create(ctx, what, ws, members.key(ws, user), memberCleanups.key(ws, user), "the earlier removal", m)
 }
 
 // GetMember returns the membership; ErrNotFound if absent.

@@ -24,7 +24,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 	if err := storage.CheckID("workspace", id); err != nil {
 		return err
 	}
-	return s.create(ctx, fmt.Sprintf("workspace %q", id), "", workspaces.key(id), workspaceCleanups.key(id), ws)
+	return s.create(ctx, fmt.Sprintf("workspace %q", id), "", workspaces.key(id), workspaceCleanups.key(id), "its earlier deletion", ws)
 }
 
 // GetWorkspace returns the workspace; ErrNotFound if absent.
@@ -199,8 +199,9 @@ func needWorkspace(r reader, id string) error {
 
 // create stores m under key in one commit. ErrNotFound if workspaceID is
 // set and does not exist, ErrAlreadyExists if key is taken, ErrUnavailable
-// while marker (the clean-up of an earlier record of key) exists.
-func (s *Store) create(ctx context.Context, what, workspaceID string, key, marker []byte, m proto.Message) error {
+// while marker exists: the clean-up of an earlier record of key, named
+// busy in the error.
+func (s *Store) create(ctx context.Context, what, workspaceID string, key, marker []byte, busy string, m proto.Message) error {
 	val, err := encode(m)
 	if err != nil {
 		return err
@@ -215,7 +216,7 @@ func (s *Store) create(ctx context.Context, what, workspaceID string, key, marke
 			return reject(err)
 		}
 		if marker != nil {
-			err := fmt.Errorf("%s: its earlier removal is still being finished; retry: %w", what, storage.ErrUnavailable)
+			err := fmt.Errorf("%s: %s is still being finished; retry: %w", what, busy, storage.ErrUnavailable)
 			if err := w.expect(marker, false, err); err != nil {
 				return reject(err)
 			}

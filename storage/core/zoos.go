@@ -18,7 +18,7 @@ func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 	if err := checkPair("workspace", ws, "zoo", zoo); err != nil {
 		return err
 	}
-	return s.create(ctx, fmt.Sprintf("zoo %s/%s", ws, zoo), ws, zoos.key(ws, zoo), nil, z)
+	return s.create(ctx, fmt.Sprintf("zoo %s/%s", ws, zoo), ws, zoos.key(ws, zoo), nil, "", z)
 }
 
 // GetZoo returns the zoo; ErrNotFound if absent.
