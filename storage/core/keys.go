@@ -48,19 +48,7 @@ const sep = "\x00"
 
 // key is the key of parts under k, joined by sep.
 func (k kind) key(parts ...string) []byte {
-	n := len(k)
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, k...)
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, sep...)
-		}
-		b = append(b, p...)
-	}
-	return b
+	return append([]byte(k), strings.Join(parts, sep)...)
 }
 
 // raw is the key of a binary id (a hash) under k.
