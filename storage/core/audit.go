@@ -17,32 +17,29 @@ import (
 	"tokenauthority/storage"
 )
 
-// The audit log is one hash chain per workspace (its events carry the
-// workspace's id; events outside any workspace form the chain ""), so
-// audited writes to different workspaces never wait for one another on a
-// shared engine. Each chain numbers its events from 1 and links each to
-// the one before it, exactly as the single chain did; its head and its
-// retention checkpoint are keys of their own.
+// The audit log is one hash chain per workspace (events outside any
+// workspace form the chain ""), so audited writes to different workspaces
+// never wait for one another on a shared engine. Each chain numbers its
+// events from 1 and links each to the one before; its head and retention
+// checkpoint are keys of their own.
 //
-// An event's key starts with T, an 8-byte big-endian count of unix
-// nanoseconds: its time, made strictly greater than the chain's previous
-// event's (the event's time is then T), so that the whole log reads in
-// time order and every chain in sequence order. The chain LegacyChain
-// holds the events of a schema-2 file, which were one chain for all
-// workspaces; it is verified as one chain.
+// An event's key starts with T, its time in unix nanoseconds (8 bytes,
+// big-endian), made strictly greater than its chain's previous event's, so
+// the whole log reads in time order and every chain in sequence order.
+// LegacyChain holds a schema-2 file's events, one chain for all
+// workspaces, verified as one.
 //
 // How it can hurt you: one store's events list in commit order, but
-// replicas' clocks order events of different workspaces only as well as
-// they agree, and an event committed late may land before the cursor of
-// a reader tailing the log: a tailing reader re-reads its last few
-// seconds.
+// replicas order events of different workspaces only as well as their
+// clocks agree, and an event committed late may land before the cursor of
+// a reader tailing the log: a tailing reader re-reads its last seconds.
 
 // LegacyChain is the chain of events migrated from a schema-2 file
 // (storage/bbolt). No workspace id holds its byte (access.ValidID).
 const LegacyChain = "\x01"
 
-// AuditKey is the key of an event of chain at T with seq: the layout a
-// migration writes too.
+// AuditKey is the key of chain's event seq at T (a migration writes it
+// too).
 func AuditKey(t uint64, chain string, seq uint64) []byte {
 	k := make([]byte, 0, len(audits)+8+len(chain)+1+8)
 	k = append(k, audits...)
@@ -60,8 +57,8 @@ func splitAuditKey(k []byte) (t uint64, chain string, seq uint64, ok bool) {
 	return binary.BigEndian.Uint64(k), string(k[8 : len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:]), true
 }
 
-// head is what a chain's head key holds: its newest event's sequence and
-// hash, and that event's T.
+// head is what a chain's head key holds: its newest event's sequence,
+// hash and T.
 type head struct {
 	seq  uint64
 	hash []byte
@@ -84,10 +81,10 @@ func chainHead(r reader, chain string) (head, error) {
 }
 
 // appendAudit seals ev onto the end of its workspace's chain and stores
-// it. It assigns ev's sequence, hashes and (by at most a few nanoseconds)
-// time, so it may run again in a fresh transaction. clock is the latest T
-// this store gave an event: T is later still, so that one store's events
-// list in the order they were committed whatever their clocks said.
+// it. It assigns (never appends to) ev's sequence, hashes and time, moved
+// by at most a few nanoseconds, so it may run again. clock is the latest T
+// this store gave an event; T is later still, so one store's events list
+// in commit order whatever the clock said.
 func appendAudit(w writer, ev *pb.AuditEvent, clock *atomic.Uint64) error {
 	chain := ev.GetWorkspaceId()
 	h, err := chainHead(w.reader, chain)
@@ -110,10 +107,9 @@ func appendAudit(w writer, ev *pb.AuditEvent, clock *atomic.Uint64) error {
 	return w.put(auditHeads.raw([]byte(chain)), v)
 }
 
-// RecordAudit records the audit event carried by ctx (audit.NewContext) in
-// a commit of its own, for an action that changes nothing else, such as
-// revealing a secret. ErrInvalid when ctx carries no event or its event was
-// already recorded.
+// RecordAudit records the audit event of ctx (audit.NewContext) in a
+// commit of its own, for an action that changes nothing else (revealing a
+// secret). ErrInvalid when ctx carries none or it was recorded already.
 func (s *Store) RecordAudit(ctx context.Context) error {
 	if audit.FromContext(ctx).Draft() == nil {
 		return fmt.Errorf("no audit event to record: %w", storage.ErrInvalid)
@@ -122,9 +118,9 @@ func (s *Store) RecordAudit(ctx context.Context) error {
 }
 
 // ListAuditEvents returns, in log order, the events after the cursor after
-// ("" for the start) that pass f, at most limit (0: all). It reads at most
+// ("": the start) that pass f, at most limit (0: all), reading at most
 // maxScan events (0: all). next is the cursor to continue from when more
-// events may follow (a full page, or the scan bound reached), else "".
+// may follow (a full page, or maxScan reached), else "".
 func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after string, limit, maxScan int) (events []*pb.AuditEvent, next string, err error) {
 	start, err := hex.DecodeString(after)
 	if err != nil {
@@ -161,71 +157,53 @@ func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after strin
 // errStop ends a walk early.
 var errStop = fmt.Errorf("stop")
 
-// chainCheck verifies one chain as the log is read.
-type chainCheck struct {
-	v      audit.Verifier
-	lastT  uint64
-	misfit bool
-}
-
-// VerifyAudit checks every chain in one read: each from its first event,
-// or from its retention checkpoint, to its head. The result's counts are
-// over all chains; a broken chain's first broken sequence is reported,
-// with its workspace in the result's Chain.
+// VerifyAudit checks, in one read, every chain from its first event (or
+// retention checkpoint) to its head. The counts are over all chains; the
+// first broken chain's first broken sequence is reported, with its name in
+// the result's Chain.
 func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 	var res audit.Result
 	err := s.view(ctx, func(r reader) error {
-		chains := map[string]*chainCheck{}
+		chains := map[string]*audit.Verifier{}
 		var order []string
-		chainOf := func(chain string) (*chainCheck, error) {
-			if c, ok := chains[chain]; ok {
-				return c, nil
+		chainOf := func(chain string) (*audit.Verifier, error) {
+			if v, ok := chains[chain]; ok {
+				return v, nil
 			}
-			c := &chainCheck{}
+			v := &audit.Verifier{}
 			cp, err := r.get(auditCPs.raw([]byte(chain)))
 			if err != nil {
 				return nil, err
 			}
 			if seq, hash, err := audit.DecodeCheckpoint(cp); err != nil {
-				c.v.StartBroken()
+				v.StartBroken()
 			} else if seq > 0 {
-				c.v.Start(seq, hash)
+				v.Start(seq, hash)
 			}
-			chains[chain] = c
+			chains[chain] = v
 			order = append(order, chain)
-			return c, nil
+			return v, nil
 		}
-		err := r.scan(audits.all(), "", func(k, v []byte) error {
+		err := r.scan(audits.all(), "", func(k, val []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			t, chain, _, ok := splitAuditKey(k)
-			if !ok {
-				// A key that names no chain: count it against the chain
-				// its event claims, or the unnamed one.
-				chain = ""
-				if ev, err := decode[pb.AuditEvent](v); err == nil {
-					chain = ev.GetWorkspaceId()
-				}
-				c, err := chainOf(chain)
-				if err == nil {
-					c.v.AddUnreadable()
-				}
-				return err
+			t, chain, _, named := splitAuditKey(k)
+			ev, decodeErr := decode[pb.AuditEvent](val)
+			if !named {
+				// Counted against the chain its event claims, or "".
+				chain = ev.GetWorkspaceId()
 			}
-			c, err := chainOf(chain)
+			v, err := chainOf(chain)
 			if err != nil {
 				return err
 			}
-			ev, err := decode[pb.AuditEvent](v)
-			if err != nil || chain != LegacyChain && (ev.GetWorkspaceId() != chain || uint64(ev.GetTime().AsTime().UnixNano()) != t) {
-				// Unreadable, moved to another chain, or its time
-				// rewritten.
-				c.v.AddUnreadable()
+			if !named || decodeErr != nil || chain != LegacyChain && (ev.GetWorkspaceId() != chain || uint64(ev.GetTime().AsTime().UnixNano()) != t) {
+				// Unreadable, moved to another chain, or its time rewritten.
+				v.AddUnreadable()
 				return nil
 			}
-			c.v.Add(ev)
-			c.lastT = t
+			v.Add(ev)
 			return nil
 		})
 		if err != nil {
@@ -241,16 +219,13 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 		}
 		res = audit.Result{OK: true}
 		for _, chain := range order {
-			c := chains[chain]
 			h, err := chainHead(r, chain)
 			if err != nil {
 				h = head{seq: ^uint64(0)} // a mangled head is a broken chain
 			}
-			cr := c.v.End(h.seq, h.hash)
+			cr := chains[chain].End(h.seq, h.hash)
 			res.Checked += cr.Checked
-			if cr.Checkpoint > res.Checkpoint {
-				res.Checkpoint = cr.Checkpoint
-			}
+			res.Checkpoint = max(res.Checkpoint, cr.Checkpoint)
 			if !cr.OK && res.OK {
 				res.OK, res.FirstBroken, res.Chain = false, cr.FirstBroken, chainName(chain)
 			}
@@ -260,28 +235,21 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 	return res, err
 }
 
-// DefaultAuditSweepBatch caps how many events one commit of SweepAudit
-// removes.
+// DefaultAuditSweepBatch caps the events one commit of SweepAudit removes.
 const DefaultAuditSweepBatch = 1000
 
 // SweepAudit removes the audit events older than cutoff, oldest first, in
-// commits of at most batch events (0 means DefaultAuditSweepBatch, and
-// never more than the engine's limits allow), each recording for every
-// chain it touched the sequence and hash of the newest event it removed
-// as the checkpoint VerifyAudit starts from. Each removed event is checked
-// against its chain first; a broken chain stops the sweep (audit.ErrBroken)
-// and is left for VerifyAudit to report. It returns how many events it
-// removed; on error, the commits before it stand.
+// commits of at most batch (0: DefaultAuditSweepBatch; never past the
+// engine's limits), each recording for every chain it touched the newest
+// removed event's sequence and hash as the checkpoint VerifyAudit starts
+// from. Each event is checked against its chain first: a broken chain
+// stops the sweep (audit.ErrBroken), left for VerifyAudit to report. It
+// returns how many it removed; on error, the commits before it stand.
 func (s *Store) SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = DefaultAuditSweepBatch
 	}
-	if l := s.e.Limits(); l.MaxOps > 0 {
-		batch = min(batch, l.MaxOps/2)
-	}
-	if l := s.e.Limits(); l.MaxReads > 0 {
-		batch = min(batch, l.MaxReads/2)
-	}
+	batch = min(batch, s.perTxn(1, 1))
 	ctx = audit.Without(ctx)
 	total := 0
 	for {

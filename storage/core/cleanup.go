@@ -7,46 +7,47 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
-// A change bigger than one transaction of the engine allows (Limits) is a
-// decided change, split here and nowhere else. Its first transaction
-// writes a marker under cleanup/ holding the decision, with the part of
-// the change that makes it effective at once and the audit event of the
-// request, which names every token the decision revokes; later
-// transactions apply the rest in chunks within the limits, each first
-// checking the marker is still there (another process may have finished
-// it), and the last deletes the marker. The call returns once all are
-// done; a process that stops in between leaves the marker, and the next
-// Open finishes it (finishCleanups).
+// A change bigger than one engine transaction allows (Limits) is a decided
+// change, split here and nowhere else. Its first transaction writes a
+// marker under cleanup/ holding the decision, with the part of the change
+// that takes effect at once and the request's audit event, which names
+// every token the decision revokes. Later transactions apply the rest in
+// chunks within the limits, each first checking the marker is still there
+// (another process may have finished it); the last deletes it. The call
+// returns once all are done; a process that stops in between leaves the
+// marker for the next Open to finish (finishCleanups).
 //
 //	cleanup/revoke/<random>          time, reason and the ids of the tokens to revoke
 //	cleanup/member/<ws> 0x00 <user>  time and nonce: the member is gone, their tokens are to be revoked
 //	cleanup/workspace/<ws>           nonce: the workspace is gone, what it held is to be deleted
 //
-// How it can hurt you: until a split revocation's chunks are done, the
-// tokens of later chunks still validate (a removed member's and a deleted
-// workspace's do not: their marker's first transaction deletes the member
-// or the workspace). A member or workspace must not be added again while
-// its marker exists (AddMember refuses it, ErrUnavailable): the rest of
-// the old change would reach the new one.
+// How it can hurt you: until a split revocation is done, the tokens of its
+// later chunks still validate (a removed member's and a deleted
+// workspace's do not: the first transaction deletes the member or the
+// workspace). A member or workspace must not be added again while its
+// marker exists (refused, ErrUnavailable): the rest of the old change
+// would reach the new one.
 const (
 	revokeCleanups    kind = "cleanup/revoke/"
 	memberCleanups    kind = "cleanup/member/"
 	workspaceCleanups kind = "cleanup/workspace/"
 )
 
-// perTxn is how many items one transaction of a split change (or of any
-// change made in many commits) takes when each costs ops writes and reads
-// reads: half the engine's limits, leaving room for the marker, an audit
-// event and the writes sharing the group commit.
+// perTxn is how many items one transaction of a change made in many
+// commits takes when each costs ops writes and reads reads: half the
+// engine's limits, leaving room for a marker, an audit event and the
+// writes sharing the group commit.
 func (s *Store) perTxn(ops, reads int) int {
 	l := s.e.Limits()
 	n := 1 << 20
@@ -60,8 +61,8 @@ func (s *Store) perTxn(ops, reads int) int {
 }
 
 // chunkHookKey carries, in tests only (export_test.go), a function run
-// before each chunk of a split change; its error stops the change there,
-// as a crash would.
+// before each chunk of a split change; its error stops the change as a
+// crash would.
 type chunkHookKey struct{}
 
 func chunkHook(ctx context.Context, chunk int) error {
@@ -80,12 +81,11 @@ func nonce() ([]byte, error) {
 	return b, nil
 }
 
-// finish applies the rest of a decided change: step(w, i) applies its
-// chunk i (from 0) and reports whether more follow. Each chunk is a
-// transaction of its own that first checks that marker still holds value;
-// the last deletes the marker. A decided change is finished even if the
-// caller gives up (only Close stops it). step may run more than once per
-// chunk: it assigns its results by i.
+// finish applies the rest of a decided change: step(w, i) applies chunk i
+// (from 0) and reports whether more follow, in a transaction that first
+// checks marker still holds value; the last deletes the marker. It goes on
+// even if the caller gives up (only Close stops it). step may run more
+// than once per chunk: it assigns its results by i.
 func (s *Store) finish(ctx context.Context, marker, value []byte, step func(w writer, i int) (more bool, err error)) error {
 	ctx = audit.Without(context.WithoutCancel(ctx))
 	for i := 0; ; i++ {
@@ -136,34 +136,30 @@ func decodeDecision(v []byte) (decision, error) {
 	if len(v) < 12 {
 		return decision{}, fmt.Errorf("revocation marker of %d bytes", len(v))
 	}
-	d := decision{
-		at:     time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(),
-		reason: pb.RevokeReason(binary.BigEndian.Uint32(v[8:])),
-	}
+	d := decision{at: decodeTime(v), reason: pb.RevokeReason(binary.BigEndian.Uint32(v[8:]))}
 	if len(v) > 12 {
 		d.ids = strings.Split(string(v[12:]), sep)
 	}
 	return d, nil
 }
 
-// splitRevoke is revoke for a revocation too big for one transaction: it
-// reads what the revocation changes, decides it with a marker and the
-// audit event naming all of it, and revokes it in chunks.
-func (s *Store) splitRevoke(ctx context.Context, guard func(r reader) error, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+// splitRevoke is revoke too big for one transaction: it reads what the
+// revocation changes, decides it with a marker and the event naming all
+// of it, and revokes it in chunks.
+func (s *Store) splitRevoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	var live []*storagepb.TokenRecord
 	err := s.view(ctx, func(r reader) error {
 		live = nil
-		if guard != nil {
-			if err := guard(r); err != nil {
-				return err
-			}
-		}
-		recs, err := pick(r)
+		recs, err := guardedPick(r, workspaceID, pick)
 		if err != nil {
 			return err
 		}
-		live, err = liveFamilies(r, recs, at)
-		return err
+		return walkFamilies(r, recs, nil, func(c *storagepb.TokenRecord) error {
+			if !lifecycle.RevokedBy(c.GetToken(), at) {
+				live = append(live, c)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -178,10 +174,8 @@ func (s *Store) splitRevoke(ctx context.Context, guard func(r reader) error, pic
 	}
 	marker, value := revokeCleanups.key(hex.EncodeToString(id)), d.encode()
 	err = s.update(ctx, func(w writer) error {
-		if guard != nil {
-			if err := guard(w.reader); err != nil {
-				return reject(err)
-			}
+		if _, err := guardedPick(w.reader, workspaceID, nil); err != nil {
+			return reject(err)
 		}
 		storage.NoteRevoked(ctx, live)
 		if len(live) == 0 {
@@ -192,48 +186,42 @@ func (s *Store) splitRevoke(ctx context.Context, guard func(r reader) error, pic
 	if err != nil || len(live) == 0 {
 		return nil, err
 	}
-	return s.finishRevocation(ctx, marker, value, d)
+	return s.finishRevoking(ctx, marker, value, d.ids, d.at, d.reason, nil)
 }
 
-// finishRevocation revokes the tokens of a decided revocation in chunks
-// and returns those it changed.
-func (s *Store) finishRevocation(ctx context.Context, marker, value []byte, d decision) ([]*storagepb.TokenRecord, error) {
-	listed := make(map[string]bool, len(d.ids))
-	for _, id := range d.ids {
+// finishRevoking revokes at at, for reason, in chunks, the tokens of ids
+// that keep accepts (nil: all), each with any successor rolled since ids
+// were decided, and returns those it changed.
+func (s *Store) finishRevoking(ctx context.Context, marker, value []byte, ids []string, at time.Time, reason pb.RevokeReason, keep func(*pb.Token) bool) ([]*storagepb.TokenRecord, error) {
+	listed := make(map[string]bool, len(ids))
+	for _, id := range ids {
 		listed[id] = true
 	}
 	per := s.perTxn(1, 1)
 	var done [][]*storagepb.TokenRecord
 	err := s.finish(ctx, marker, value, func(w writer, i int) (bool, error) {
-		lo, hi := min(i*per, len(d.ids)), min((i+1)*per, len(d.ids))
-		var recs []*storagepb.TokenRecord
-		for _, id := range d.ids[lo:hi] {
-			rec, err := tokenByID(w.reader, id)
-			if err != nil {
-				return false, err
-			}
-			if rec != nil {
-				recs = append(recs, rec)
-			}
+		lo, hi := min(i*per, len(ids)), min((i+1)*per, len(ids))
+		recs, err := tokensByID(w.reader, ids[lo:hi])
+		if err != nil {
+			return false, err
 		}
-		changed, err := revokeRecords(w, recs, d.at, d.reason, listed)
+		if keep != nil {
+			recs = slices.DeleteFunc(recs, func(rec *storagepb.TokenRecord) bool { return !keep(rec.Token) })
+		}
+		changed, err := revokeRecords(w, recs, at, reason, listed)
 		if err != nil {
 			return false, err
 		}
 		done = append(done[:i], changed)
-		return hi < len(d.ids), nil
+		return hi < len(ids), nil
 	})
-	var out []*storagepb.TokenRecord
-	for _, c := range done {
-		out = append(out, c...)
-	}
-	return out, err
+	return slices.Concat(done...), err
 }
 
 // finishMember revokes, in chunks, the tokens in workspaceID of userID,
 // whose membership a marker records as removed at at, and returns how
-// many it revoked. No token of theirs can be added meanwhile: they are not
-// a member.
+// many it revoked. No token of theirs can be added or rolled meanwhile:
+// they are not a member.
 func (s *Store) finishMember(ctx context.Context, marker, value []byte, workspaceID, userID string, at time.Time) (int, error) {
 	ctx = context.WithoutCancel(ctx)
 	var ids []string
@@ -245,101 +233,24 @@ func (s *Store) finishMember(ctx context.Context, marker, value []byte, workspac
 	if err != nil {
 		return 0, err
 	}
-	per := s.perTxn(1, 1)
-	var counts []int
-	err = s.finish(ctx, marker, value, func(w writer, i int) (bool, error) {
-		lo, hi := min(i*per, len(ids)), min((i+1)*per, len(ids))
-		n := 0
-		for _, id := range ids[lo:hi] {
-			rec, err := tokenByID(w.reader, id)
-			if err != nil {
-				return false, err
-			}
-			if rec == nil || rec.Token.WorkspaceId != workspaceID || rec.Token.UserId != userID {
-				continue
-			}
-			changed, err := revokeRecord(w, rec, at, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED)
-			if err != nil {
-				return false, err
-			}
-			if changed {
-				n++
-			}
-		}
-		counts = append(counts[:i], n)
-		return hi < len(ids), nil
+	done, err := s.finishRevoking(ctx, marker, value, ids, at, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED, func(t *pb.Token) bool {
+		return t.WorkspaceId == workspaceID && t.UserId == userID
 	})
-	total := 0
-	for _, n := range counts {
-		total += n
-	}
-	return total, err
+	return len(done), err
 }
 
 // finishWorkspace deletes, in chunks, what a workspace deleted by a
-// marker still holds: its members, zoos, tokens and member markers.
+// marker still holds (clearWorkspace).
 func (s *Store) finishWorkspace(ctx context.Context, marker, value []byte, workspaceID string) error {
 	perKey := s.perTxn(1, 1)
 	perToken := s.perTxn(6, 4) // deleteToken: up to six deletes, four reads
 	return s.finish(ctx, marker, value, func(w writer, _ int) (bool, error) {
-		if ok, err := w.has(workspaces.key(workspaceID)); err != nil || ok {
-			if ok {
-				err = fmt.Errorf("workspace %q was created again before its deletion was finished", workspaceID)
-			}
+		again := fmt.Errorf("workspace %q was created again before its deletion was finished", workspaceID)
+		if err := w.expect(workspaces.key(workspaceID), false, again); err != nil {
 			return false, err
 		}
-		for _, k := range []kind{members, zoos} {
-			n, err := delSome(w, k.children(workspaceID), perKey)
-			if err != nil || n > 0 {
-				return n > 0, err
-			}
-		}
-		prefix := workspaceTokens.children(workspaceID)
-		ids, err := w.keys(prefix, perToken)
-		if err != nil {
-			return false, err
-		}
-		if len(ids) > 0 {
-			return true, deleteWorkspaceTokens(w, workspaceID, ids)
-		}
-		n, err := delSome(w, memberCleanups.children(workspaceID), perKey)
-		return n > 0, err
+		return clearWorkspace(w, workspaceID, perKey, perToken)
 	})
-}
-
-// delSome deletes up to limit keys under prefix and reports how many.
-func delSome(w writer, prefix []byte, limit int) (int, error) {
-	ks, err := w.keys(prefix, limit)
-	if err != nil {
-		return 0, err
-	}
-	for _, k := range ks {
-		if err := w.del(append(bytes.Clone(prefix), k...)); err != nil {
-			return 0, err
-		}
-	}
-	return len(ks), nil
-}
-
-// deleteWorkspaceTokens deletes the workspace's tokens of ids; an entry
-// whose record is missing (or of another workspace) goes alone.
-func deleteWorkspaceTokens(w writer, workspaceID string, ids []string) error {
-	for _, id := range ids {
-		rec, err := tokenByID(w.reader, id)
-		if err != nil {
-			return err
-		}
-		if rec == nil || rec.Token.WorkspaceId != workspaceID {
-			if err := w.del(workspaceTokens.key(workspaceID, id)); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := deleteToken(w, rec); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // finishCleanups finishes every decided change a process stopped before
@@ -373,7 +284,7 @@ func (s *Store) finishOne(ctx context.Context, key, value []byte) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
-		done, err := s.finishRevocation(ctx, key, value, d)
+		done, err := s.finishRevoking(ctx, key, value, d.ids, d.at, d.reason, nil)
 		if err != nil {
 			return err
 		}
@@ -383,8 +294,7 @@ func (s *Store) finishOne(ctx context.Context, key, value []byte) error {
 		if !ok || len(value) < 8 {
 			return fmt.Errorf("malformed member marker %q", key)
 		}
-		at := time.Unix(0, int64(binary.BigEndian.Uint64(value))).UTC()
-		n, err := s.finishMember(ctx, key, value, ws, user, at)
+		n, err := s.finishMember(ctx, key, value, ws, user, decodeTime(value))
 		if err != nil {
 			return err
 		}

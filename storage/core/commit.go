@@ -13,12 +13,11 @@ import (
 // channel its caller waits on.
 type write struct {
 	fn func(w writer) error
-	// keys are keys fn will read, fetched for the whole batch at once on
-	// an engine whose reads are round trips (storage.Prefetcher).
+	// keys fn will read, fetched for the whole batch at once on an engine
+	// whose reads are round trips (storage.Prefetcher).
 	keys [][]byte
 	done chan result
-	// res is fn's rejection, if any, kept until the batch commits.
-	res error
+	res  error // fn's rejection, if any, kept until the batch commits
 }
 
 type result struct {
@@ -27,20 +26,19 @@ type result struct {
 }
 
 // rejection marks a closure's error as a decision taken before it wrote
-// anything (a failed existence check, say): its batch carries on without
-// it, in the same transaction.
+// anything (a failed existence check): its batch carries on without it in
+// the same transaction. One after a write, or wrapping an engine's error,
+// fails the batch's attempt like any error.
 type rejection struct{ err error }
 
 func (r rejection) Error() string { return r.err.Error() }
 func (r rejection) Unwrap() error { return r.err }
 
-// reject wraps err as a rejection. Use it only before the closure's first
-// write; one after a write fails the batch's attempt like any error.
 func reject(err error) error { return rejection{err: err} }
 
 // failed carries the error of the batch's closure i out of the engine's
-// Update, wrapping it so the engine still sees its own errors (a lost race
-// on etcd reruns the whole batch).
+// Update, wrapped so the engine still sees its own errors (a lost race on
+// etcd reruns the whole batch).
 type failed struct {
 	i   int
 	err error
@@ -62,25 +60,23 @@ func (c *counted) Delete(k []byte) error { c.writes++; return c.Tx.Delete(k) }
 // update runs fn in the group commit and returns once the commit carrying
 // it is durable and this Store's validation index shows it (or fn failed).
 // fn may run more than once, each time in a fresh transaction: compute
-// times, ids and randomness before calling update, and assign (never append
-// to) any result it reports through captured variables.
+// times, ids and randomness before calling update, and assign (never
+// append to) what it reports through captured variables. A ctx already
+// done returns ctx.Err() without enqueueing; once enqueued the write is
+// completed and answered regardless of ctx, so an acknowledged
+// cancellation never hides a committed write.
 //
-// A ctx already done returns ctx.Err() without enqueueing; once enqueued
-// the write is completed and answered regardless of ctx, so an
-// acknowledged cancellation never hides a committed write.
-//
-// When ctx carries an audit event not yet recorded (audit.NewContext), it
-// is appended to its audit chain in the same transaction, after fn
-// succeeds: the change and its event become durable together or not at
-// all, and a rejection records nothing. This is the only place events are
-// written.
+// The audit event ctx carries, if not yet recorded (audit.NewContext), is
+// appended to its chain in the same transaction after fn succeeds: the
+// change and its event are durable together or not at all, and a
+// rejection records nothing. This is the only place events are written.
 func (s *Store) update(ctx context.Context, fn func(w writer) error) (err error) {
 	return s.updateReading(ctx, nil, fn)
 }
 
-// updateReading is update for a closure that will read keys: on an
-// engine whose reads are round trips they are fetched for its whole batch
-// in one (the hot writes: creates and rolls).
+// updateReading is update for a closure that will read keys, fetched for
+// its whole batch in one on an engine whose reads are round trips (the
+// hot writes: creates and rolls).
 func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writer) error) (err error) {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -101,13 +97,9 @@ func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writ
 			if ev == nil {
 				return nil // a write that needs no event after all
 			}
-			per := s.opts.IDsPerEvent
-			if per <= 0 {
-				per = storage.RevokedPerEvent
-			}
 			// An event naming very many revoked tokens continues in
 			// events right after it, in the same transaction.
-			for _, e := range append([]*pb.AuditEvent{ev}, storage.SplitRevoked(ev, per)...) {
+			for _, e := range append([]*pb.AuditEvent{ev}, storage.SplitRevoked(ev, s.opts.IDsPerEvent)...) {
 				if err := appendAudit(w, e, &s.auditClock); err != nil {
 					return err
 				}
@@ -138,10 +130,9 @@ func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writ
 	return nil
 }
 
-// commitLoop is the single committer. It takes the first queued write,
-// drains whatever else is queued right now without waiting, and commits
-// them together: a lone writer commits at once, concurrent writers share
-// commits.
+// commitLoop is the single committer: it takes the first queued write and
+// whatever else is queued right now, without waiting, and commits them
+// together. A lone writer commits at once; concurrent writers share.
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
 	batch := make([]*write, 0, s.opts.MaxBatch)
@@ -175,9 +166,9 @@ func (s *Store) commitLoop() {
 
 // commit runs the batch's closures in one engine transaction and answers
 // their callers. A closure that fails after writing is answered with its
-// error and the others are run again in a fresh transaction. When the
-// transaction outgrows the engine's limits at closure i > 0, the closures
-// before i commit and commit returns the rest, for the next batch.
+// error and the others run again in a fresh transaction. When the
+// transaction outgrows the engine's limits at closure i > 0, those before
+// i commit and the rest are returned for the next batch.
 func (s *Store) commit(batch []*write) (rest []*write) {
 	pending := batch
 	for len(pending) > 0 {
@@ -243,8 +234,7 @@ func (s *Store) commit(batch []*write) (rest []*write) {
 }
 
 // unwrapRejection returns the decision inside a rejection that came too
-// late to be one (after a write): the caller gets the same error either
-// way.
+// late to be one: the caller gets the same error either way.
 func unwrapRejection(err error) error {
 	var r rejection
 	if errors.As(err, &r) {
@@ -253,8 +243,8 @@ func unwrapRejection(err error) error {
 	return err
 }
 
-// commitContext bounds one commit by WriteTimeout; it is not any caller's
-// context, so one caller giving up cannot fail the others' writes.
+// commitContext bounds one commit by WriteTimeout. It is no caller's
+// context: one caller giving up must not fail the others' writes.
 func (s *Store) commitContext() (context.Context, context.CancelFunc) {
 	if s.opts.WriteTimeout > 0 {
 		return context.WithTimeout(context.Background(), s.opts.WriteTimeout)

@@ -302,14 +302,14 @@ func TestResealWithinLimits(t *testing.T) {
 
 // TestKeyChecks: the key check values live under the keys a migrated
 // file carries (key 0's at meta/key_check, key n's at meta/key_check/<n>),
-// key 0's reads and writes on its own (KeyCheck, SetKeyCheck), and each
-// can be deleted.
+// key 0's is replaced alone, an empty value is refused, and each can be
+// deleted.
 func TestKeyChecks(t *testing.T) {
 	t.Parallel()
 	onEachEngine(t, func(t *testing.T, e storage.Engine, s *core.Store) {
 		ctx := context.Background()
-		if _, err := s.KeyCheck(ctx); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("KeyCheck of a new store = %v; want ErrNotFound", err)
+		if got, err := s.KeyChecks(ctx); err != nil || len(got) != 0 {
+			t.Errorf("KeyChecks of a new store = %v, %v; want none", got, err)
 		}
 		want := map[uint32][]byte{0: []byte("zero"), 1: []byte("one"), 12: []byte("twelve"), 4294967295: []byte("max")}
 		if err := s.SetKeyChecks(ctx, want); err != nil {
@@ -322,15 +322,12 @@ func TestKeyChecks(t *testing.T) {
 		}
 		putRaw(t, e, "meta/key_check/7", []byte("seven, migrated"))
 		want[7] = []byte("seven, migrated")
-		if err := s.SetKeyCheck(ctx, []byte("new zero")); err != nil {
+		if err := s.SetKeyChecks(ctx, map[uint32][]byte{0: []byte("new zero")}); err != nil {
 			t.Fatal(err)
 		}
 		want[0] = []byte("new zero")
-		if got, err := s.KeyCheck(ctx); err != nil || string(got) != "new zero" {
-			t.Errorf("KeyCheck after SetKeyCheck = %q, %v; want the replacement", got, err)
-		}
-		if err := s.SetKeyCheck(ctx, nil); !errors.Is(err, storage.ErrInvalid) {
-			t.Errorf("SetKeyCheck(empty) = %v; want ErrInvalid", err)
+		if err := s.SetKeyChecks(ctx, map[uint32][]byte{0: nil}); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("SetKeyChecks(empty) = %v; want ErrInvalid", err)
 		}
 		got, err := s.KeyChecks(ctx)
 		if err != nil {
@@ -350,9 +347,6 @@ func TestKeyChecks(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("KeyChecks after deleting 0 and 12 (-want +got):\n%s", diff)
-		}
-		if _, err := s.KeyCheck(ctx); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("KeyCheck after deleting key 0's = %v; want ErrNotFound", err)
 		}
 	})
 }

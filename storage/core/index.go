@@ -19,16 +19,13 @@ type feedState struct {
 	mu    sync.Mutex
 	rev   int64 // every change up to rev is applied
 	moved chan struct{}
-	// heard is when the feed last confirmed rev current (unix nanos),
-	// read by every validation on a shared engine: no lock.
+	// heard is when the feed last confirmed rev current (unix nanos); read
+	// by every validation on a shared engine, so no lock.
 	heard atomic.Int64
 	idx   atomic.Pointer[validindex.Index]
 }
 
-func (f *feedState) init() { f.moved = make(chan struct{}) }
-
-// advance records that the index holds every change through rev, as of
-// now.
+// advance records that the index holds every change through rev.
 func (f *feedState) advance(rev int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -45,8 +42,8 @@ func (f *feedState) lag() time.Duration {
 	return time.Duration(time.Now().UnixNano() - f.heard.Load())
 }
 
-// wait returns once the index holds rev, ctx ends or bound (> 0) passes;
-// it reports the context's error, or nil after the bound.
+// wait returns once the index holds rev (nil), bound (> 0) passes (nil)
+// or ctx ends (its error).
 func (f *feedState) wait(ctx context.Context, rev int64, bound time.Duration) error {
 	var timeout <-chan time.Time
 	if bound > 0 {
@@ -74,10 +71,10 @@ func (f *feedState) wait(ctx context.Context, rev int64, bound time.Duration) er
 // index is the current validation index.
 func (s *Store) index() *validindex.Index { return s.feed.idx.Load() }
 
-// load builds the index from a consistent read of the engine and returns
-// a revision the feed is to follow from: one read before the load, so the
-// feed brings again what the load may already hold (applying a change
-// twice leaves the index as once).
+// load builds the index from one read of the engine and returns the
+// revision to follow the feed from: one read before the load, so the feed
+// may bring again what the load holds (a change applied twice leaves the
+// index as once), never miss it.
 func (s *Store) load(ctx context.Context) (int64, error) {
 	rev, err := s.e.Revision(ctx)
 	if err != nil {
@@ -123,8 +120,7 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 			}
 			return r.scan(tokens.all(), "", func(k, v []byte) error {
 				if err := l.Encoded(v); err != nil {
-					// Not indexable (no token or no secret hash); a
-					// record that does not decode at all is an error.
+					// Not indexable; an error only if it does not decode.
 					if _, err := decodeToken(v); err != nil {
 						return fmt.Errorf("token %q: %w", k, err)
 					}
@@ -142,8 +138,8 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 	return rev, nil
 }
 
-// follow applies the engine's change feed to the index from revision rev
-// until ctx ends, reloading the index when the feed lost its place.
+// follow applies the change feed to the index from revision rev until
+// ctx ends, reloading the index when the feed lost its place.
 func (s *Store) follow(ctx context.Context, rev int64) {
 	defer close(s.followed)
 	for attempt := 0; ctx.Err() == nil; attempt++ {
@@ -184,8 +180,8 @@ func (s *Store) follow(ctx context.Context, rev int64) {
 }
 
 // apply makes one committed transaction's changes visible to validation.
-// A token leaves the index with its secret-hash entry, which every
-// deletion of a record deletes in the same transaction.
+// A token leaves the index with its secret-hash entry, which deleteToken
+// deletes with the record.
 func (s *Store) apply(changes []storage.Change) {
 	b := &validindex.Batch{}
 	for _, ch := range changes {
@@ -249,13 +245,11 @@ func (s *Store) stale() bool {
 	return s.opts.MaxStaleness > 0 && s.feed.lag() > s.opts.MaxStaleness
 }
 
-// errUnknownToken answers a lookup of a secret no token has: made once, as
+// errUnknownToken answers a lookup of a secret no token has; made once, as
 // a flood of unknown tokens asks for it at validation's rate.
 var errUnknownToken = fmt.Errorf("token: %w", storage.ErrNotFound)
 
-// LookupToken finds a token by the SHA-256 of its secret and reports
-// whether its user is still a member of its workspace (see
-// LookupTokenWithPolicy).
+// LookupToken is LookupTokenWithPolicy without the policy.
 func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, error) {
 	rec, member, _, err := s.LookupTokenWithPolicy(ctx, secretHash)
 	return rec, member, err
@@ -265,7 +259,7 @@ func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (*storagep
 // secret hashes to secretHash (without its sealed secret), whether its
 // user is a member of its workspace, and that workspace's token policy
 // (shared: never change it). A stale index, and a miss within MissReads,
-// read through to the engine. ErrNotFound if no token has that secret.
+// read the engine. ErrNotFound if no token has that secret.
 func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, false, nil, err
@@ -287,9 +281,8 @@ func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) 
 	return rec, member, policy, nil
 }
 
-// LookupTokenInto is LookupTokenWithPolicy decoding into rec, a record the
-// caller owns and reuses (validindex.Index.LookupInto): no allocation on
-// the index's path.
+// LookupTokenInto is LookupTokenWithPolicy decoding into rec, which the
+// caller owns and reuses: no allocation on the index's path.
 func (s *Store) LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *storagepb.TokenRecord) (bool, *pb.TokenPolicy, error) {
 	if err := s.check(ctx); err != nil {
 		return false, nil, err
@@ -340,9 +333,9 @@ func (s *Store) readThrough(ctx context.Context, secretHash [32]byte, rec *stora
 	return member, policy, err
 }
 
-// LookupZoo returns a zoo from the index, or from the engine when the
-// index is stale or (within MissReads) does not know it. The zoo is
-// shared: never change it. ErrNotFound if it does not exist.
+// LookupZoo returns a zoo (shared: never change it) from the index, or the
+// engine when the index is stale or, within MissReads, misses it.
+// ErrNotFound if it does not exist.
 func (s *Store) LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
@@ -358,8 +351,8 @@ func (s *Store) LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Z
 	return s.GetZoo(ctx, workspaceID, zooID)
 }
 
-// Counts returns how many token records and workspaces are stored, as the
-// validation index holds them.
+// Counts returns how many tokens and workspaces the validation index
+// holds.
 func (s *Store) Counts(ctx context.Context) (tokens, workspaces int, err error) {
 	if err := s.check(ctx); err != nil {
 		return 0, 0, err

@@ -15,7 +15,7 @@ import (
 // key n's meta/key_check/<n in decimal>.
 var (
 	keyKeyCheck   = meta.key("key_check")
-	keyCheckOfIDs = []byte(string(meta) + "key_check/")
+	keyCheckOfIDs = meta.key("key_check/")
 )
 
 // keyCheckKey is the key of master key id's key check value.
@@ -24,26 +24,6 @@ func keyCheckKey(id uint32) []byte {
 		return keyKeyCheck
 	}
 	return strconv.AppendUint(bytes.Clone(keyCheckOfIDs), uint64(id), 10)
-}
-
-// KeyCheck returns key 0's key check value; ErrNotFound if none was
-// stored yet (a new store, or one written before the value existed).
-func (s *Store) KeyCheck(ctx context.Context) ([]byte, error) {
-	var out []byte
-	err := s.view(ctx, func(r reader) error {
-		v, err := r.get(keyKeyCheck)
-		if err == nil && v == nil {
-			err = fmt.Errorf("key check: %w", storage.ErrNotFound)
-		}
-		out = bytes.Clone(v)
-		return err
-	})
-	return out, err
-}
-
-// SetKeyCheck stores key 0's key check value, replacing any.
-func (s *Store) SetKeyCheck(ctx context.Context, v []byte) error {
-	return s.SetKeyChecks(ctx, map[uint32][]byte{0: v})
 }
 
 // KeyChecks returns the key check value of every master key id that has
@@ -100,11 +80,10 @@ func (s *Store) DeleteKeyCheck(ctx context.Context, id uint32) error {
 	return s.update(ctx, func(w writer) error { return w.del(keyCheckKey(id)) })
 }
 
-// SealedSample returns one sealed secret of the store (a parked seed's, or a
-// revealable token's), to tell whether a master key opens the store's
-// secrets; ErrNotFound if the store holds none. It may walk every token
-// record of a store that keeps hashes only, so call it at start, not per
-// request.
+// SealedSample returns one sealed secret of the store (a parked seed's, or
+// a revealable token's), to tell whether a master key opens the store's
+// secrets; ErrNotFound if it holds none. It may walk every token of a
+// store that keeps hashes only: call it at start, not per request.
 func (s *Store) SealedSample(ctx context.Context) (storage.Sealed, error) {
 	var out storage.Sealed
 	err := s.ForEachSealed(ctx, func(sealed, aad []byte) error {

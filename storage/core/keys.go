@@ -2,9 +2,9 @@ package core
 
 import "strings"
 
-// The key layout: one prefix per kind of record, then the record's key.
-// The prefixes are the bucket names of the schema-2 bbolt file, whose
-// records migrate by taking their bucket's name in front of their key.
+// The key layout: one prefix per kind of record (the schema-2 bbolt
+// file's bucket name, so a record migrates by taking it in front of its
+// key), then the record's key.
 //
 //	meta/schema_version       decimal layout version
 //	meta/key_check, meta/key_check/<id>       a constant sealed under a master key
@@ -48,19 +48,7 @@ const sep = "\x00"
 
 // key is the key of parts under k, joined by sep.
 func (k kind) key(parts ...string) []byte {
-	n := len(k)
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, k...)
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, sep...)
-		}
-		b = append(b, p...)
-	}
-	return b
+	return append([]byte(k), strings.Join(parts, sep)...)
 }
 
 // raw is the key of a binary id (a hash) under k.
@@ -72,22 +60,17 @@ func (k kind) children(parent string) []byte { return append(k.key(parent), sep.
 // all is the prefix of every key under k.
 func (k kind) all() []byte { return []byte(k) }
 
-// split returns the parts of a key under k (nil when key is not one).
-func (k kind) split(key []byte) []string {
-	rest, ok := strings.CutPrefix(string(key), string(k))
-	if !ok {
-		return nil
-	}
-	return strings.Split(rest, sep)
-}
-
 // pair returns the two parts of a composite key under k.
 func (k kind) pair(key []byte) (parent, child string, ok bool) {
-	p := k.split(key)
-	if len(p) != 2 {
+	rest, ok := strings.CutPrefix(string(key), string(k))
+	if !ok {
 		return "", "", false
 	}
-	return p[0], p[1], true
+	parent, child, ok = strings.Cut(rest, sep)
+	if !ok || strings.Contains(child, sep) {
+		return "", "", false
+	}
+	return parent, child, true
 }
 
 // keySchemaVersion holds the layout version, decimal.

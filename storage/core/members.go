@@ -2,18 +2,21 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
+	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
 // AddMember stores m; ErrNotFound if its workspace does not exist,
-// ErrAlreadyExists if the user is already a member. A user whose removal
-// from the workspace is still revoking their tokens (RemoveMember's
-// clean-up marker) is refused with ErrUnavailable until it is finished:
-// added back now, the removal's later batches would revoke the new
-// member's tokens.
+// ErrAlreadyExists if the user is already a member. While the user's
+// removal is still revoking their tokens (its clean-up marker) it is
+// refused with ErrUnavailable: the removal's later batches would revoke
+// the new member's tokens.
 func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 	if m == nil {
 		return fmt.Errorf("nil member: %w", storage.ErrInvalid)
@@ -22,29 +25,8 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 	if err := checkPair("workspace", ws, "user", user); err != nil {
 		return err
 	}
-	val, err := encode(m)
-	if err != nil {
-		return err
-	}
-	key := members.key(ws, user)
-	return s.update(ctx, func(w writer) error {
-		if err := needWorkspace(w.reader, ws); err != nil {
-			return err
-		}
-		if ok, err := w.has(key); err != nil || ok {
-			if ok {
-				return reject(fmt.Errorf("member %q of workspace %q: %w", user, ws, storage.ErrAlreadyExists))
-			}
-			return err
-		}
-		if ok, err := w.has(memberCleanups.key(ws, user)); err != nil || ok {
-			if ok {
-				return reject(fmt.Errorf("member %q of workspace %q: the earlier removal is still being finished; retry: %w", user, ws, storage.ErrUnavailable))
-			}
-			return err
-		}
-		return w.put(key, val)
-	})
+	what := fmt.Sprintf("member %q of workspace %q", user, ws)
+	return s.create(ctx, what, ws, members.key(ws, user), memberCleanups.key(ws, user), "the earlier removal", m)
 }
 
 // GetMember returns the membership; ErrNotFound if absent.
@@ -52,32 +34,91 @@ func (s *Store) GetMember(ctx context.Context, workspaceID, userID string) (*pb.
 	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
 		return nil, err
 	}
-	var m *pb.Member
-	err := s.view(ctx, func(r reader) error {
-		var err error
-		if m, err = getMsg[pb.Member](r, members.key(workspaceID, userID)); err == nil && m == nil {
-			err = fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, storage.ErrNotFound)
-		}
-		return err
-	})
-	return m, err
+	return getOne[pb.Member](ctx, s, members.key(workspaceID, userID), fmt.Sprintf("member %q of workspace %q", userID, workspaceID))
 }
 
 // ListMembers returns the workspace's members with user ids greater than
 // after, ascending, at most limit (all when limit <= 0); ErrNotFound if the
 // workspace does not exist.
 func (s *Store) ListMembers(ctx context.Context, workspaceID, after string, limit int) ([]*pb.Member, error) {
-	if err := storage.CheckID("workspace", workspaceID); err != nil {
-		return nil, err
+	return listIn[pb.Member](ctx, s, workspaceID, members, after, limit)
+}
+
+// RemoveMember deletes the membership and revokes at now every token of
+// that user in that workspace not already revoked by then, and returns how
+// many it revoked; ErrNotFound if the user is not a member. From the
+// commit that deletes the membership no token of theirs validates; the
+// revocations are in that commit when they fit, else in chunks after it
+// (cleanup.go), all done before it returns.
+func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, now time.Time) (int, error) {
+	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
+		return 0, err
 	}
-	var out []*pb.Member
-	err := s.view(ctx, func(r reader) error {
-		if err := workspaceGuard(workspaceID)(r); err != nil {
+	key := members.key(workspaceID, userID)
+	refuse := func(r reader) error {
+		return r.expect(key, true, fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, storage.ErrNotFound))
+	}
+	revoked := 0
+	err := s.update(ctx, func(w writer) error {
+		revoked = 0
+		if err := refuse(w.reader); err != nil {
+			return reject(err)
+		}
+		if err := w.del(key); err != nil {
 			return err
 		}
-		var err error
-		out, err = listAfter[pb.Member](r, members.children(workspaceID), after, limit)
+		recs, err := userTokens(w.reader, workspaceID, userID)
+		if err != nil {
+			return err
+		}
+		out, err := revokeRecords(w, recs, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED, nil)
+		revoked = len(out)
+		storage.NoteRevoked(ctx, out)
 		return err
 	})
-	return out, err
+	if !errors.Is(err, storage.ErrTooLarge) {
+		if err != nil {
+			return 0, err
+		}
+		return revoked, nil
+	}
+	// Too many tokens for one transaction: the first deletes the
+	// membership and writes the marker, with the event naming the tokens
+	// still live just before.
+	var live []*storagepb.TokenRecord
+	err = s.view(ctx, func(r reader) error {
+		live = nil
+		if err := refuse(r); err != nil {
+			return err
+		}
+		recs, err := userTokens(r, workspaceID, userID)
+		for _, rec := range recs {
+			if !lifecycle.RevokedBy(rec.GetToken(), now) {
+				live = append(live, rec)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	n, err := nonce()
+	if err != nil {
+		return 0, err
+	}
+	marker, value := memberCleanups.key(workspaceID, userID), append(encodeUsed(now), n...)
+	err = s.update(ctx, func(w writer) error {
+		if err := refuse(w.reader); err != nil {
+			return reject(err)
+		}
+		if err := w.del(key); err != nil {
+			return err
+		}
+		storage.NoteRevoked(ctx, live)
+		return w.put(marker, value)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return s.finishMember(ctx, marker, value, workspaceID, userID, now)
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
+	"slices"
 	"time"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
@@ -21,7 +21,7 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 		return nil, err
 	}
 	var named *storagepb.TokenRecord
-	out, err := s.revoke(ctx, nil, func(r reader) ([]*storagepb.TokenRecord, error) {
+	out, err := s.revoke(ctx, "", func(r reader) ([]*storagepb.TokenRecord, error) {
 		var err error
 		named, err = getToken(r, workspaceID, tokenID)
 		return []*storagepb.TokenRecord{named}, err
@@ -51,7 +51,7 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 	if err != nil {
 		return nil, err
 	}
-	return s.revoke(ctx, workspaceGuard(workspaceID), func(r reader) ([]*storagepb.TokenRecord, error) {
+	return s.revoke(ctx, workspaceID, func(r reader) ([]*storagepb.TokenRecord, error) {
 		recs := make([]*storagepb.TokenRecord, len(ids))
 		for i, id := range ids {
 			rec, err := getToken(r, workspaceID, id)
@@ -72,76 +72,65 @@ func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string
 	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
 		return nil, err
 	}
-	return s.revoke(ctx, workspaceGuard(workspaceID), func(r reader) ([]*storagepb.TokenRecord, error) {
+	return s.revoke(ctx, workspaceID, func(r reader) ([]*storagepb.TokenRecord, error) {
 		return userTokens(r, workspaceID, userID)
 	}, at, reason)
 }
 
 // RevokeLeaked revokes at at, with REVOKE_REASON_LEAKED, every token whose
-// secret hash is among hashes and every token descended from one (a
-// leaked old secret may have been refreshed by whoever holds it), unless
-// already revoked by then, and returns them. A report of no known secret
-// writes nothing, not even its audit event when that is OnlyIfRevoked;
-// when the validation index is local and so complete, such a report costs
-// only a probe of it per secret.
+// secret hash is among hashes and every token descended from one (whoever
+// holds a leaked secret may have refreshed it), unless already revoked by
+// then, and returns them. A report of no known secret writes nothing, not
+// even its audit event when that is OnlyIfRevoked; with a local (so
+// complete) validation index it costs only a probe of it per secret.
 func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	if s.opts.MaxStaleness <= 0 {
-		known := false
-		for _, h := range hashes {
-			if s.index().Has(h) {
-				known = true
-				break
-			}
-		}
-		if !known {
-			return nil, nil
-		}
+	if s.opts.MaxStaleness <= 0 && !slices.ContainsFunc(hashes, s.index().Has) {
+		return nil, nil
 	}
-	return s.revoke(ctx, nil, func(r reader) ([]*storagepb.TokenRecord, error) {
-		var recs []*storagepb.TokenRecord
+	return s.revoke(ctx, "", func(r reader) ([]*storagepb.TokenRecord, error) {
+		var ids []string
 		seen := map[string]bool{}
 		for _, h := range hashes {
 			id, err := r.get(tokenHashes.raw(h[:]))
 			if err != nil {
 				return nil, err
 			}
-			if id == nil || seen[string(id)] {
-				continue
-			}
-			seen[string(id)] = true
-			rec, err := tokenByID(r, string(id))
-			if err != nil {
-				return nil, err
-			}
-			if rec != nil {
-				recs = append(recs, rec)
+			if id != nil && !seen[string(id)] {
+				seen[string(id)] = true
+				ids = append(ids, string(id))
 			}
 		}
-		return recs, nil
+		return tokensByID(r, ids)
 	}, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
 }
 
-// workspaceGuard refuses a revocation in a workspace that does not exist.
-func workspaceGuard(workspaceID string) func(r reader) error {
-	return func(r reader) error {
-		ok, err := r.has(workspaces.key(workspaceID))
-		if err == nil && !ok {
-			err = fmt.Errorf("workspace %q: %w", workspaceID, storage.ErrNotFound)
-		}
-		return err
-	}
-}
-
-// userTokens reads the records of the user's tokens in the workspace,
-// through the workspace entries, whose values name each token's owner.
+// userTokens reads the records of the user's tokens in the workspace.
 func userTokens(r reader, workspaceID, userID string) ([]*storagepb.TokenRecord, error) {
 	ids, err := userTokenIDs(r, workspaceID, userID)
 	if err != nil {
 		return nil, err
 	}
+	return tokensByID(r, ids)
+}
+
+// userTokenIDs returns the ids of the user's tokens in the workspace,
+// through the workspace entries, whose values name each token's owner.
+func userTokenIDs(r reader, workspaceID, userID string) ([]string, error) {
+	var ids []string
+	err := r.each(workspaceTokens.children(workspaceID), "", 0, func(k, v []byte) error {
+		if bytes.Equal(v, []byte(userID)) {
+			ids = append(ids, string(k))
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// tokensByID reads the records of ids, leaving out those absent.
+func tokensByID(r reader, ids []string) ([]*storagepb.TokenRecord, error) {
 	recs := make([]*storagepb.TokenRecord, 0, len(ids))
 	for _, id := range ids {
 		rec, err := tokenByID(r, id)
@@ -155,39 +144,21 @@ func userTokens(r reader, workspaceID, userID string) ([]*storagepb.TokenRecord,
 	return recs, nil
 }
 
-// userTokenIDs returns the ids of the user's tokens in the workspace.
-func userTokenIDs(r reader, workspaceID, userID string) ([]string, error) {
-	var ids []string
-	user := []byte(userID)
-	err := r.each(workspaceTokens.children(workspaceID), "", 0, func(k, v []byte) error {
-		if bytes.Equal(v, user) {
-			ids = append(ids, string(k))
-		}
-		return nil
-	})
-	return ids, err
-}
-
 // pickFn finds, in a transaction, the records a revocation names; its
 // error refuses the revocation before anything is written.
 type pickFn func(r reader) ([]*storagepb.TokenRecord, error)
 
 // revoke revokes at at, for reason, the records pick names and every
 // token descended from them, and returns those it changed, with their last
-// use. guard (when set) and pick decide before anything is written. It is
-// one transaction whenever that fits the engine's limits; a bigger one is
-// a decided change, split (splitRevoke). The audit event of ctx names
-// every token it revokes.
-func (s *Store) revoke(ctx context.Context, guard func(r reader) error, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
+// use. A workspace (when not "") that does not exist, and pick's error,
+// refuse it before anything is written. It is one transaction when that
+// fits the engine's limits, else a split decided change (splitRevoke).
+// The audit event of ctx names every token it revokes.
+func (s *Store) revoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	var out []*storagepb.TokenRecord
 	err := s.update(ctx, func(w writer) error {
 		out = nil
-		if guard != nil {
-			if err := guard(w.reader); err != nil {
-				return reject(err)
-			}
-		}
-		recs, err := pick(w.reader)
+		recs, err := guardedPick(w.reader, workspaceID, pick)
 		if err != nil {
 			return reject(err)
 		}
@@ -196,7 +167,7 @@ func (s *Store) revoke(ctx context.Context, guard func(r reader) error, pick pic
 		return err
 	})
 	if errors.Is(err, storage.ErrTooLarge) {
-		out, err = s.splitRevoke(ctx, guard, pick, at, reason)
+		out, err = s.splitRevoke(ctx, workspaceID, pick, at, reason)
 	}
 	if err != nil {
 		return nil, err
@@ -207,13 +178,26 @@ func (s *Store) revoke(ctx context.Context, guard func(r reader) error, pick pic
 	return out, nil
 }
 
+// guardedPick checks that the workspace (when not "") exists, then picks.
+// pick is nil when only the check is wanted.
+func guardedPick(r reader, workspaceID string, pick pickFn) ([]*storagepb.TokenRecord, error) {
+	if workspaceID != "" {
+		if err := needWorkspace(r, workspaceID); err != nil {
+			return nil, err
+		}
+	}
+	if pick == nil {
+		return nil, nil
+	}
+	return pick(r)
+}
+
 // revokeRecords revokes at at, for reason, each record and every token
-// descended from it, and returns those it changed, each once. It is the
-// one place tokens are revoked: revoke_time is set to at, so a scheduled
-// revocation later than at (a grace period) is brought forward, and
-// revoke_reason records why. A token already revoked by at keeps its
-// revocation, but its descendants are still revoked. The records are
-// changed in place. listed is as in walkFamilies.
+// descended from it, and returns those it changed, each once, changed in
+// place. It is the one place tokens are revoked: revoke_time is set to at,
+// bringing a later scheduled revocation (a grace period) forward. A token
+// already revoked by at keeps its revocation, but its descendants are
+// still revoked. listed is as in walkFamilies.
 func revokeRecords(w writer, recs []*storagepb.TokenRecord, at time.Time, reason pb.RevokeReason, listed map[string]bool) ([]*storagepb.TokenRecord, error) {
 	var out []*storagepb.TokenRecord
 	err := walkFamilies(w.reader, recs, listed, func(r *storagepb.TokenRecord) error {
@@ -231,11 +215,69 @@ func revokeRecords(w writer, recs []*storagepb.TokenRecord, at time.Time, reason
 
 // revokeRecord revokes rec alone (lifecycle.Revoke) and writes it when
 // that changed it. Only revokeRecords, and a roll ending its
-// predecessor's grace (which must not stop the tokens that replaced it),
-// call it.
+// predecessor's grace (which must not stop its successors), call it.
 func revokeRecord(w writer, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) (bool, error) {
 	if !lifecycle.Revoke(rec.GetToken(), at, reason) {
 		return false, nil
 	}
 	return true, rewriteToken(w, rec)
+}
+
+// A family is a token and every token that replaced it by roll or refresh,
+// linked both ways (replaces, replaced_by). A token is replaced at most
+// once, so a family is a chain walked without an index. The sweep deletes
+// members oldest first, so the stored members always form an unbroken
+// chain: walking down from a stored member reaches every stored
+// descendant, walking up stops at the oldest stored one. The walks stop at
+// any loop, which a corrupt record could make.
+
+// chain returns rec and the stored tokens reached from it by following
+// link (replaced_by down, replaces up), in order.
+func chain(r reader, rec *storagepb.TokenRecord, link func(*pb.Token) string) ([]*storagepb.TokenRecord, error) {
+	out := []*storagepb.TokenRecord{rec}
+	seen := map[string]bool{rec.Token.TokenId: true}
+	for id := link(rec.Token); id != "" && !seen[id]; {
+		n, err := tokenByID(r, id)
+		if err != nil || n == nil {
+			return out, err
+		}
+		seen[id] = true
+		out = append(out, n)
+		id = link(n.Token)
+	}
+	return out, nil
+}
+
+// descendants returns rec followed by every token descended from it.
+func descendants(r reader, rec *storagepb.TokenRecord) ([]*storagepb.TokenRecord, error) {
+	return chain(r, rec, (*pb.Token).GetReplacedBy)
+}
+
+// walkFamilies calls fn once for each record and each token descended
+// from it, in order. listed, when set, is a split decision that already
+// names every descendant it revokes: the walk goes past a record only to
+// a successor it does not name (rolled since).
+func walkFamilies(r reader, recs []*storagepb.TokenRecord, listed map[string]bool, fn func(*storagepb.TokenRecord) error) error {
+	done := make(map[string]bool, len(recs))
+	for _, rec := range recs {
+		if done[rec.GetToken().GetTokenId()] {
+			continue
+		}
+		family := []*storagepb.TokenRecord{rec}
+		if next := rec.GetToken().GetReplacedBy(); next != "" && !listed[next] {
+			var err error
+			if family, err = descendants(r, rec); err != nil {
+				return err
+			}
+		}
+		for _, c := range family {
+			if id := c.GetToken().GetTokenId(); !done[id] {
+				done[id] = true
+				if err := fn(c); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -17,25 +17,24 @@ import (
 )
 
 // errReused ends a roll's transaction that found its token already
-// replaced: the family is revoked after it (revoke), in one transaction
-// when it fits, so that a family of any length is revoked.
+// replaced; the family is revoked after it (revoke), split if need be, so
+// a family of any length is revoked.
 var errReused = errors.New("token reused")
 
-// RollToken replaces a token by a new one in one commit, following the
-// rules of the lifecycle package: the new token keeps the old one's
-// description, user, workspace, scopes and lifetime length (within the
-// workspace's policy), joins its family and records what it replaced; the
-// old one gets replaced_by and a revoke time grace from now; the old one's
-// own predecessor, if still in its grace, stops now, so at most one
-// predecessor works at a time. It returns both records after the change,
-// with their last use.
+// RollToken replaces a token by a new one in one commit, by the lifecycle
+// package's rules: the new token keeps the old one's description, user,
+// workspace, scopes and lifetime length (within the workspace's policy)
+// and joins its family; the old one gets replaced_by and a revoke time
+// grace from now; its own predecessor, if still in its grace, stops now,
+// so at most one predecessor works at a time. It returns both records
+// after the change, with their last use.
 //
 // Errors: ErrNotFound if the old token does not exist (or is in another
 // workspace); lifecycle.ErrRevoked, ErrExpired or ErrDisabled if it cannot
-// be rolled; ErrNotMember if its user left the workspace. A token that was
-// already replaced means its secret is used twice: the whole family is
-// revoked (REVOKE_REASON_REUSE_DETECTED), that is committed, and the error
-// wraps lifecycle.ErrReused, unless r.RepeatWithin makes it a retry of the
+// be rolled; ErrNotMember if its user left the workspace. A token already
+// replaced means its secret is used twice: the whole family is revoked
+// (REVOKE_REASON_REUSE_DETECTED), committed, and the error wraps
+// lifecycle.ErrReused; unless r.RepeatWithin makes it a retry of the
 // refresh that replaced it: then nothing changes and next is that
 // successor.
 func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *storagepb.TokenRecord, err error) {
@@ -131,13 +130,13 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		// The request's event records the detection: the reused token
 		// and the family it cost, from its oldest stored member on.
 		audit.FromContext(ctx).SetTarget(wsID, r.OldID)
-		_, err := s.revoke(ctx, nil, func(rd reader) ([]*storagepb.TokenRecord, error) {
+		_, err := s.revoke(ctx, "", func(rd reader) ([]*storagepb.TokenRecord, error) {
 			o, err := tokenByID(rd, r.OldID)
 			if err != nil || o == nil {
 				return nil, err
 			}
-			head, err := familyHead(rd, o)
-			return []*storagepb.TokenRecord{head}, err
+			up, err := chain(rd, o, (*pb.Token).GetReplaces)
+			return up[len(up)-1:], err
 		}, now, pb.RevokeReason_REVOKE_REASON_REUSE_DETECTED)
 		if err != nil {
 			return nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"tokenauthority/audit"
@@ -14,18 +15,18 @@ import (
 
 // PickSeed hands out the token parked under seedHash, at most once. It
 // reads the parked record and calls open with it outside any transaction;
-// only when open succeeds is the seed deleted, in a commit that first checks
-// the seed is still the one read (so two concurrent picks, on one replica or
-// two, cannot both win) and its token still stands. A failed open (a master
-// key that cannot decrypt it, say) leaves the seed in place and returns
-// open's error. The pick records the audit event of ctx; open may still
-// name its target.
+// only when open succeeds is the seed deleted, in a commit that first
+// checks the seed is still the one read (so two concurrent picks, on any
+// replicas, cannot both win) and its token still stands. A failed open
+// (a master key that cannot decrypt it) leaves the seed and returns open's
+// error. The pick records the audit event of ctx; open may name its
+// target.
 //
-// ErrNotFound if there is no seed, it has expired (expire_time at or before
-// now; one without expire_time never does), or its token was deleted or
-// revoked by now. Such a seed is deleted as well, in a write that records no
-// audit event, since nothing was picked; one whose token was revoked between
-// the read and the commit is left for the next pick or purge to delete.
+// ErrNotFound if there is no seed, it expired (expire_time at or before
+// now; none: never), or its token was deleted or revoked by now. Such a
+// seed is deleted too, recording no audit event since nothing was picked;
+// one whose token was revoked between the read and the commit is left
+// for the next pick or purge.
 func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error) {
 	key := seeds.raw(seedHash[:])
 	// The SDK polls about once a second until the seed appears; answering
@@ -106,7 +107,7 @@ func seedDead(r reader, rec *storagepb.SeedRecord, now time.Time) (string, error
 }
 
 // delSeed deletes the seed under key, whose record is rec, and its
-// token's link to it (CreateToken).
+// token's link to it.
 func delSeed(w writer, key []byte, rec *storagepb.SeedRecord) error {
 	if err := w.del(key); err != nil {
 		return err
@@ -114,70 +115,37 @@ func delSeed(w writer, key []byte, rec *storagepb.SeedRecord) error {
 	return w.del(seedOf.key(rec.GetTokenId()))
 }
 
-// seedScan is how many parked seeds one read transaction of
-// PurgeExpiredSeeds looks at.
+// seedScan is how many parked seeds one read of PurgeExpiredSeeds visits.
 const seedScan = 1000
 
-// PurgeExpiredSeeds deletes every seed expired at now and returns how many.
-// It finds them in read transactions and deletes them in commits within
-// half the engine's limits (perTxn: a seed is two deletes and one read),
-// each deleting only seeds it finds still expired; on error the commits
-// before it stand.
+// PurgeExpiredSeeds deletes every seed expired at now and returns how
+// many. It finds them in reads and deletes them in commits of perTxn (a
+// seed is two deletes and a read), each deleting only seeds still
+// expired; on error the commits before it stand.
 func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error) {
-	batch := s.perTxn(2, 1)
 	total := 0
-	after := ""
-	for {
+	err := s.eachPage(ctx, seeds.all(), seedScan, func(page []kv) error {
 		var expired [][]byte
-		var last string
-		more := false
-		err := s.view(ctx, func(r reader) error {
-			expired, last, more = nil, after, false
-			n := 0
-			err := r.each(seeds.all(), after, seedScan, func(k, v []byte) error {
-				if len(expired) == batch {
-					more = true
-					return errStop
-				}
-				n++
-				last = string(k)
-				rec, err := decode[storagepb.SeedRecord](v)
-				if err != nil {
-					return fmt.Errorf("parked seed: %w", err)
-				}
-				if storage.SeedExpired(rec, now) {
-					expired = append(expired, seeds.raw(k))
-				}
-				return nil
-			})
-			if err == errStop {
-				return nil
+		for _, p := range page {
+			rec, err := decode[storagepb.SeedRecord](p.v)
+			if err != nil {
+				return fmt.Errorf("parked seed: %w", err)
 			}
-			more = more || n == seedScan
-			return err
-		})
-		if err != nil {
-			return total, err
+			if storage.SeedExpired(rec, now) {
+				expired = append(expired, seeds.raw(p.k))
+			}
 		}
-		after = last
-		if len(expired) > 0 {
+		for part := range slices.Chunk(expired, s.perTxn(2, 1)) {
 			n := 0
 			err := s.update(ctx, func(w writer) error {
 				n = 0
-				for _, k := range expired {
-					v, err := w.get(k)
+				for _, k := range part {
+					rec, err := getMsg[storagepb.SeedRecord](w.reader, k)
 					if err != nil {
 						return err
 					}
-					if v == nil {
-						continue // picked or purged meanwhile
-					}
-					rec, err := decode[storagepb.SeedRecord](v)
-					if err != nil {
-						return err
-					}
-					if !storage.SeedExpired(rec, now) {
-						continue // parked again under the same hash
+					if rec == nil || !storage.SeedExpired(rec, now) {
+						continue // picked, purged or parked again meanwhile
 					}
 					if err := delSeed(w, k, rec); err != nil {
 						return err
@@ -187,12 +155,11 @@ func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, erro
 				return nil
 			})
 			if err != nil {
-				return total, err
+				return err
 			}
 			total += n
 		}
-		if !more {
-			return total, nil
-		}
-	}
+		return nil
+	})
+	return total, err
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,23 +16,20 @@ import (
 	"tokenauthority/storage"
 )
 
-// schemaVersion is the key layout this build reads and writes (keys.go).
-// Version 3 is the first layout over storage.Engine; the schema-2 bbolt
-// file migrates to it (storage/bbolt).
+// schemaVersion is the key layout this build reads and writes (keys.go):
+// 3, the first over storage.Engine, to which storage/bbolt migrates a
+// schema-2 file.
 const schemaVersion = 3
 
 // Options tune Open. The zero value suits an engine in this process.
 type Options struct {
 	// MaxStaleness bounds how long the validation index is trusted without
-	// word from the engine's feed; past it validation reads through to the
-	// engine and Ping fails. 0 means the feed is local and never late
-	// (bbolt): the index is never stale.
+	// word from the engine's feed; past it validation reads the engine and
+	// Ping fails. 0: the feed is local (bbolt), the index never stale.
 	MaxStaleness time.Duration
-	// MissReads bounds, per second, how many validations of a token (or
-	// decisions on a zoo) the index does not know read the engine instead,
-	// so a token created through another replica works here at once
-	// before the feed brings it. 0: none (an engine only this Store
-	// writes).
+	// MissReads bounds, per second, the index misses (tokens, zoos) that
+	// read the engine instead, so a token created through another replica
+	// works here before the feed brings it. 0: none (a sole writer).
 	MissReads float64
 	// WriteTimeout bounds one group commit, retries included; 0 means no
 	// bound but the callers' own.
@@ -39,7 +37,7 @@ type Options struct {
 	// MaxBatch caps how many writes share one commit; 0 means 256.
 	MaxBatch int
 	// OnCommit, when set, is called after every commit with the number of
-	// writes it carried. It runs on the commit path: keep it fast.
+	// writes it carried, on the commit path: keep it fast.
 	OnCommit func(writes int)
 	// Logger receives the feed's restarts and reloads; nil discards.
 	Logger *slog.Logger
@@ -47,20 +45,15 @@ type Options struct {
 	IDsPerEvent int
 }
 
-// Store is storage.Backend over a storage.Engine. It is safe for
-// concurrent use; many Stores (replicas) may share one engine's data when
-// the engine is shared (etcd).
+// Store is storage.Backend over a storage.Engine, safe for concurrent use;
+// many Stores (replicas) may share a shared engine's data (etcd).
 type Store struct {
-	e    storage.Engine
-	opts Options
-	log  *slog.Logger
-	// misses limits read-through on index misses (nil: none).
-	misses *rate.Limiter
-
-	// feed keeps the validation index current (index.go).
-	feed feedState
-	// auditClock is the latest time key this store gave an audit event
-	// (audit.go).
+	e      storage.Engine
+	opts   Options
+	log    *slog.Logger
+	misses *rate.Limiter // read-through on index misses (nil: none)
+	feed   feedState     // keeps the validation index current (index.go)
+	// auditClock is the latest time key this store gave an audit event.
 	auditClock atomic.Uint64
 
 	// mu orders enqueueing against Close: senders hold it shared, Close
@@ -75,16 +68,20 @@ type Store struct {
 }
 
 // Open opens the store on e: it records the layout version (refusing a
-// newer one), loads the validation index and starts following the
-// engine's change feed. Close closes e.
+// newer one), loads the validation index, follows the engine's change
+// feed and finishes changes a stopped process left. Close closes e.
 func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
+	}
+	if opts.IDsPerEvent <= 0 {
+		opts.IDsPerEvent = storage.RevokedPerEvent
 	}
 	s := &Store{
 		e:        e,
 		opts:     opts,
 		log:      opts.Logger,
+		feed:     feedState{moved: make(chan struct{})},
 		writes:   make(chan *write, opts.MaxBatch),
 		stopped:  make(chan struct{}),
 		followed: make(chan struct{}),
@@ -95,7 +92,6 @@ func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
 	if opts.MissReads > 0 {
 		s.misses = rate.NewLimiter(rate.Limit(opts.MissReads), int(max(opts.MissReads, 1)))
 	}
-	s.feed.init()
 	if err := initSchema(ctx, e); err != nil {
 		return nil, err
 	}
@@ -125,7 +121,7 @@ func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
 }
 
 // initSchema records the layout version in a store that has none and
-// refuses one written by a newer build, before writing anything.
+// refuses one of another build.
 func initSchema(ctx context.Context, e storage.Engine) error {
 	_, err := e.Update(ctx, func(tx storage.Tx) error {
 		v, err := reader{tx}.get(keySchemaVersion)
@@ -154,8 +150,7 @@ func initSchema(ctx context.Context, e storage.Engine) error {
 }
 
 // Close waits for queued writes to be committed and answered, stops the
-// feed and closes the engine. Later calls, and any method called after
-// it, return ErrClosed.
+// feed and closes the engine. Any later call returns ErrClosed.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed.Load() {
@@ -184,9 +179,8 @@ func (s *Store) check(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// view runs fn in a read transaction of the engine, bounded by
-// WriteTimeout like a write, so a read of a store that lost its quorum
-// fails with ErrUnavailable rather than waiting for the caller.
+// view runs fn in a read transaction, bounded by WriteTimeout like a
+// write: a read of a store without quorum fails rather than hangs.
 func (s *Store) view(ctx context.Context, fn func(r reader) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -201,6 +195,34 @@ func (s *Store) view(ctx context.Context, fn func(r reader) error) error {
 		return storage.ErrClosed
 	}
 	return err
+}
+
+// kv is a key (without its kind) and value copied out of a transaction.
+type kv struct{ k, v []byte }
+
+// eachPage calls fn, outside any transaction, with the keys and values
+// under prefix, ascending, read in transactions of at most limit keys.
+func (s *Store) eachPage(ctx context.Context, prefix []byte, limit int, fn func(page []kv) error) error {
+	for after := ""; ; {
+		var page []kv
+		err := s.view(ctx, func(r reader) error {
+			page = nil
+			return r.each(prefix, after, limit, func(k, v []byte) error {
+				page = append(page, kv{bytes.Clone(k), bytes.Clone(v)})
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		if len(page) < limit {
+			return nil
+		}
+		after = string(page[len(page)-1].k)
+	}
 }
 
 // Ping reports whether the store can serve: the index is current within
@@ -221,9 +243,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	})
 }
 
-// Staleness reports how long ago the feed last confirmed the validation
-// index current, and the bound past which validation reads through (0
-// when the feed is local), for the metrics.
+// Staleness reports, for the metrics, how long ago the feed last
+// confirmed the index current and MaxStaleness (0, 0 when local).
 func (s *Store) Staleness() (lag, bound time.Duration) {
 	if s.opts.MaxStaleness <= 0 {
 		return 0, 0
@@ -231,8 +252,7 @@ func (s *Store) Staleness() (lag, bound time.Duration) {
 	return s.feed.lag(), s.opts.MaxStaleness
 }
 
-// IndexBytes is about how much memory the validation index's tokens take
-// (validindex.Index.Bytes).
+// IndexBytes is about how much memory the validation index's tokens take.
 func (s *Store) IndexBytes() int64 { return s.index().Bytes() }
 
 var _ storage.Backend = (*Store)(nil)

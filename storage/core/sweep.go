@@ -18,17 +18,15 @@ const DefaultSweepBatch = 500
 // sweepKey names a token the sweep may delete.
 type sweepKey struct{ ws, id string }
 
-// SweepTokens deletes every token that was revoked, or expired (by its own
-// expiry or a limit of its workspace's token policy), at or before cutoff,
-// with everything deleteToken deletes. A member of a family is deleted only
-// once the token it replaced is gone (in the same commit or before), so
-// the stored members of a family always form an unbroken chain; a token
-// whose predecessor is kept waits for a later sweep. It finds candidates
-// in the validation index, so it reads from the engine only the tokens it
-// deletes, and deletes them in commits of at most batch tokens (0 means
-// DefaultSweepBatch, and never more than the engine's limits allow),
-// checking each again in the commit that deletes it. It returns how many
-// it deleted; on error, the commits before it stand.
+// SweepTokens deletes, as deleteToken does, every token revoked or expired
+// (by its own expiry or its workspace's policy) at or before cutoff. A
+// family member goes only once the token it replaced is gone (before or in
+// the same commit), so a family's stored members always form an unbroken
+// chain; one whose predecessor is kept waits for a later sweep. It finds
+// candidates in the validation index, so it reads from the engine only
+// what it deletes, in commits of at most batch (0: DefaultSweepBatch;
+// never past the engine's limits), each checking its tokens again. It
+// returns how many it deleted; on error, the commits before it stand.
 func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = DefaultSweepBatch
@@ -52,17 +50,16 @@ func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (i
 	// same millisecond sort at random) can go once the predecessor is gone.
 	for len(candidates) > 0 {
 		var waiting []sweepKey
-		deleted := 0
-		for start := 0; start < len(candidates); start += batch {
-			n, w, err := s.sweepDelete(ctx, cutoff, candidates[start:min(start+batch, len(candidates))])
+		before := total
+		for part := range slices.Chunk(candidates, batch) {
+			n, w, err := s.sweepDelete(ctx, cutoff, part)
 			total += n
-			deleted += n
 			waiting = append(waiting, w...)
 			if err != nil {
 				return total, err
 			}
 		}
-		if deleted == 0 {
+		if total == before {
 			break
 		}
 		candidates = waiting
@@ -70,10 +67,9 @@ func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (i
 	return total, nil
 }
 
-// sweepDelete deletes, in one commit, the tokens of keys that are still
-// swept by cutoff and whose predecessor is gone or goes in the same
-// commit. It returns how many it deleted and the swept tokens left
-// waiting for their predecessor.
+// sweepDelete deletes, in one commit, the tokens of keys still swept by
+// cutoff whose predecessor is gone or goes in the same commit. It returns
+// how many it deleted and the swept ones left waiting for a predecessor.
 func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepKey) (int, []sweepKey, error) {
 	var n int
 	var waiting []sweepKey
@@ -81,12 +77,11 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepK
 		n, waiting = 0, nil
 		policies := map[string]*pb.TokenPolicy{}
 		type candidate struct {
-			key  sweepKey
-			rec  *storagepb.TokenRecord
-			prev string // the token it replaced; "" when none
+			key sweepKey
+			rec *storagepb.TokenRecord
 		}
 		var pending []candidate
-		byID := map[string]int{}
+		swept := map[string]bool{} // the ids in pending
 		for _, k := range keys {
 			rec, err := tokenByID(w.reader, k.id)
 			if err != nil {
@@ -102,48 +97,42 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepK
 				}
 				policies[k.ws] = p
 			}
-			if !storage.SweptBy(rec.GetToken(), p, cutoff) {
-				continue
+			if storage.SweptBy(rec.GetToken(), p, cutoff) {
+				swept[k.id] = true
+				pending = append(pending, candidate{k, rec})
 			}
-			byID[k.id] = len(pending)
-			pending = append(pending, candidate{k, rec, rec.GetToken().GetReplaces()})
 		}
 		// Oldest first: a token goes once its predecessor is absent or
 		// going, which may take several passes over a chain.
 		going := map[string]bool{}
-		var chosen []*storagepb.TokenRecord
 		for progress := true; progress; {
 			progress = false
 			rest := pending[:0]
 			for _, c := range pending {
-				gone := c.prev == "" || going[c.prev]
-				if !gone {
-					if _, later := byID[c.prev]; !later {
-						ok, err := w.has(tokens.key(c.prev))
-						if err != nil {
-							return err
-						}
-						gone = !ok
+				prev := c.rec.GetToken().GetReplaces()
+				gone := prev == "" || going[prev]
+				if !gone && !swept[prev] {
+					ok, err := w.has(tokens.key(prev))
+					if err != nil {
+						return err
 					}
+					gone = !ok
 				}
-				if gone {
-					going[c.key.id] = true
-					chosen = append(chosen, c.rec)
-					progress = true
+				if !gone {
+					rest = append(rest, c)
 					continue
 				}
-				rest = append(rest, c)
+				if err := deleteToken(w, c.rec); err != nil {
+					return err
+				}
+				going[c.key.id] = true
+				progress = true
+				n++
 			}
 			pending = rest
 		}
 		for _, c := range pending {
 			waiting = append(waiting, c.key)
-		}
-		for _, rec := range chosen {
-			if err := deleteToken(w, rec); err != nil {
-				return err
-			}
-			n++
 		}
 		return nil
 	})

@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
+	"tokenauthority/lifecycle"
 	"tokenauthority/storage"
 )
 
 // CreateToken stores a new token in one commit: the record, its
-// secret-hash and workspace entries and, when seed is not nil, the parked
-// seed with the link that deletes it with the token. ErrNotFound if the
-// workspace does not exist, ErrNotMember if the user is not a member,
+// secret-hash and workspace entries and, with a seed, the parked seed and
+// the link that deletes it with the token. ErrNotFound if the workspace
+// does not exist, ErrNotMember if the user is not a member,
 // ErrAlreadyExists if the token id, secret hash or seed hash is taken.
 func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, seed *storage.SeedPark) error {
 	val, err := storage.CheckNewToken(rec)
@@ -39,12 +41,9 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 			return reject(err)
 		}
 		if seed != nil {
-			taken, err := w.has(seeds.raw(seed.Hash[:]))
-			if err != nil {
+			taken := fmt.Errorf("token %q: seed: %w", t.TokenId, storage.ErrAlreadyExists)
+			if err := w.expect(seeds.raw(seed.Hash[:]), false, taken); err != nil {
 				return reject(err)
-			}
-			if taken {
-				return reject(fmt.Errorf("token %q: seed: %w", t.TokenId, storage.ErrAlreadyExists))
 			}
 		}
 		if err := insertToken(w, t, rec.SecretHash, val); err != nil {
@@ -80,9 +79,132 @@ func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*sto
 	return rec, nil
 }
 
-// checkTokenFree checks, without writing, that t may be stored: its
-// workspace exists, its user is a member, and its id and secret hash are
-// unused.
+// ListTokens returns the workspace's tokens newest first: ids less than
+// before (all when before is ""), at most limit (all when limit <= 0).
+// Tokens revoked by now are left out unless includeRevoked. ErrNotFound
+// if the workspace does not exist.
+func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limit int, includeRevoked bool, now time.Time) ([]*storagepb.TokenRecord, error) {
+	return s.ListTokensMatching(ctx, workspaceID, before, limit, func(t *pb.Token) bool {
+		return includeRevoked || !lifecycle.RevokedBy(t, now)
+	})
+}
+
+// listPage is how many workspace entries a list reads at a time.
+const listPage = 128
+
+// ListTokensMatching returns, newest first, the workspace's tokens with ids
+// less than before for which match is true (nil: all), at most limit (all
+// when limit <= 0), each with its last use. Records that do not match do
+// not count against limit: a filter that matches little may walk the whole
+// workspace. match runs inside a read transaction: quick, and never
+// calling the Store. ErrNotFound if the workspace does not exist.
+func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before string, limit int, match func(*pb.Token) bool) ([]*storagepb.TokenRecord, error) {
+	if err := storage.CheckID("workspace", workspaceID); err != nil {
+		return nil, err
+	}
+	prefix := workspaceTokens.children(workspaceID)
+	var out []*storagepb.TokenRecord
+	err := s.view(ctx, func(r reader) error {
+		out = nil
+		if err := needWorkspace(r, workspaceID); err != nil {
+			return err
+		}
+		for cursor := before; ; {
+			var ids []string
+			err := r.eachReverse(prefix, cursor, listPage, func(k, _ []byte) error {
+				ids = append(ids, string(k))
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				rec, err := tokenByID(r, id)
+				if err != nil {
+					return err
+				}
+				if rec == nil {
+					return fmt.Errorf("token %q indexed in workspace %q but missing", id, workspaceID)
+				}
+				if match != nil && !match(rec.GetToken()) {
+					continue
+				}
+				if err := mergeUsed(r, rec); err != nil {
+					return err
+				}
+				out = append(out, rec)
+				if limit > 0 && len(out) >= limit {
+					return nil
+				}
+			}
+			if len(ids) < listPage {
+				return nil
+			}
+			cursor = ids[len(ids)-1]
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateToken changes a token in one commit: change edits the stored
+// token in place, given its workspace's token policy, or refuses with an
+// error (nothing is written); it may run more than once, each time on a
+// fresh copy. A revoked token is refused (lifecycle.ErrRevoked) before
+// change runs. When change flips disabled, every descendant follows in
+// the same commit. The id, workspace, user, secret, family links and
+// revocation cannot change. It returns the record after the change, with
+// its last use; ErrNotFound if absent or in another workspace.
+func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error) {
+	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
+		return nil, err
+	}
+	var out *storagepb.TokenRecord
+	err := s.update(ctx, func(w writer) error {
+		out = nil
+		rec, err := getToken(w.reader, workspaceID, tokenID)
+		if err != nil {
+			return reject(err)
+		}
+		if err := lifecycle.Changeable(rec.Token, now); err != nil {
+			return reject(err)
+		}
+		policy, err := tokenPolicy(w.reader, workspaceID)
+		if err != nil {
+			return reject(err)
+		}
+		t := rec.Token
+		flipped, err := storage.ChangeToken(t, policy, change)
+		if err != nil {
+			return reject(err)
+		}
+		chain := []*storagepb.TokenRecord{rec}
+		if flipped {
+			if chain, err = descendants(w.reader, rec); err != nil {
+				return reject(err)
+			}
+			for _, r := range chain[1:] {
+				r.Token.Disabled = t.Disabled
+			}
+		}
+		for _, r := range chain {
+			if err := rewriteToken(w, r); err != nil {
+				return err
+			}
+		}
+		out = rec
+		return mergeUsed(w.reader, rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkTokenFree checks that t may be stored: its workspace exists, its
+// user is a member, its id and secret hash are unused.
 func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
 	for _, c := range []struct {
 		key  []byte
@@ -94,12 +216,8 @@ func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
 		{tokens.key(t.TokenId), false, fmt.Errorf("token %q: %w", t.TokenId, storage.ErrAlreadyExists)},
 		{tokenHashes.raw(secretHash), false, fmt.Errorf("token %q: secret hash: %w", t.TokenId, storage.ErrAlreadyExists)},
 	} {
-		ok, err := r.has(c.key)
-		if err != nil {
+		if err := r.expect(c.key, c.want, c.err); err != nil {
 			return err
-		}
-		if ok != c.want {
-			return c.err
 		}
 	}
 	return nil
@@ -164,8 +282,8 @@ func rewriteToken(w writer, rec *storagepb.TokenRecord) error {
 }
 
 // deleteToken deletes a stored token: its record, its secret-hash entry
-// (which takes it out of the validation index), its workspace entry, its
-// last use and its parked seed, if any. Every deletion goes through here.
+// (taking it out of the validation index), its workspace entry, last use
+// and parked seed. Every deletion goes through here.
 func deleteToken(w writer, rec *storagepb.TokenRecord) error {
 	t := rec.GetToken()
 	id := t.GetTokenId()

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -10,22 +11,20 @@ import (
 	"tokenauthority/storage"
 )
 
-// reader is the read side of a transaction, with the lookups every
-// operation needs. Values it returns are copies or decoded messages, safe
-// to keep after the transaction.
+// reader is the read side of a transaction. Values it returns are copies
+// or decoded messages, safe to keep after the transaction, except get's.
 type reader struct{ tx storage.ReadTx }
 
 // engineError marks an error of the engine itself (a lost race, an
-// unreachable store) as it passes through domain code, so that a closure
-// that rejects with it still fails its attempt and the engine can rerun
-// it (commit.go). It unwraps to the engine's error.
+// unreachable store) as it passes through domain code, so a closure that
+// rejects with it still fails its attempt and the engine can rerun it
+// (commit.go).
 type engineError struct{ err error }
 
 func (e engineError) Error() string { return e.err.Error() }
 func (e engineError) Unwrap() error { return e.err }
 
-// get returns key's value, nil when absent. The value is valid only in
-// the transaction.
+// get returns key's value, nil when absent, valid only in the transaction.
 func (r reader) get(key []byte) ([]byte, error) {
 	v, err := r.tx.Get(key)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -35,6 +34,25 @@ func (r reader) get(key []byte) ([]byte, error) {
 		return nil, engineError{err}
 	}
 	return v, nil
+}
+
+// has reports whether key exists.
+func (r reader) has(key []byte) (bool, error) {
+	v, err := r.get(key)
+	return v != nil, err
+}
+
+// expect returns err when key's presence is not want; an engine's error
+// as it is.
+func (r reader) expect(key []byte, want bool, err error) error {
+	ok, rerr := r.has(key)
+	if rerr != nil {
+		return rerr
+	}
+	if ok != want {
+		return err
+	}
+	return nil
 }
 
 // walk runs one of the engine's range reads, marking its errors but not
@@ -51,17 +69,11 @@ func walk(rangeFn func(start, end []byte, limit int, fn func(k, v []byte) error)
 	return err
 }
 
-// has reports whether key exists.
-func (r reader) has(key []byte) (bool, error) {
-	v, err := r.get(key)
-	return v != nil, err
-}
-
-// each calls fn for the keys that start with prefix and sort after
-// prefix+after (all when after is ""), ascending, at most limit (0: all);
-// fn gets the key without prefix.
+// each calls fn, ascending, for at most limit (0: all) keys under prefix
+// that sort after prefix+after (all when after is ""); fn gets the key
+// without prefix.
 func (r reader) each(prefix []byte, after string, limit int, fn func(k, v []byte) error) error {
-	start := append(append([]byte(nil), prefix...), after...)
+	start := append(bytes.Clone(prefix), after...)
 	if after != "" {
 		start = append(start, 0) // the first key past prefix+after
 	}
@@ -70,26 +82,23 @@ func (r reader) each(prefix []byte, after string, limit int, fn func(k, v []byte
 	})
 }
 
-// eachReverse is each descending: the keys under prefix that sort before
-// prefix+before (all when before is "").
+// eachReverse is each descending, over the keys before prefix+before.
 func (r reader) eachReverse(prefix []byte, before string, limit int, fn func(k, v []byte) error) error {
 	end := storage.PrefixEnd(prefix)
 	if before != "" {
-		end = append(append([]byte(nil), prefix...), before...)
+		end = append(bytes.Clone(prefix), before...)
 	}
 	return walk(r.tx.RangeReverse, prefix, end, limit, func(k, v []byte) error {
 		return fn(k[len(prefix):], v)
 	})
 }
 
-// scanPage is how many keys one read of a full scan asks for: a scan of
-// every token of a big store is many bounded reads, not one answer the
-// size of the store (on etcd, a response held whole in memory).
+// scanPage is how many keys one read of a full scan asks for: a scan of a
+// big store is many bounded reads, not one answer the size of the store
+// (on etcd, a response held whole in memory).
 const scanPage = 1000
 
-// scan calls fn for every key under prefix that sorts after prefix+after
-// (all when after is ""), ascending, in reads of scanPage keys; fn gets
-// the key without prefix.
+// scan is each over all keys after prefix+after, in reads of scanPage.
 func (r reader) scan(prefix []byte, after string, fn func(k, v []byte) error) error {
 	for {
 		n := 0
@@ -132,22 +141,23 @@ func (w writer) putMsg(key []byte, m proto.Message) error {
 	return w.w.Put(key, v)
 }
 
-// delAll deletes every key under prefix.
-func (w writer) delAll(prefix []byte) error {
-	ks, err := w.keys(prefix, 0)
+// delSome deletes up to limit (0: all) keys under prefix and reports how
+// many.
+func delSome(w writer, prefix []byte, limit int) (int, error) {
+	ks, err := w.keys(prefix, limit)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, k := range ks {
-		if err := w.del(append(append([]byte(nil), prefix...), k...)); err != nil {
-			return err
+		if err := w.del(append(bytes.Clone(prefix), k...)); err != nil {
+			return 0, err
 		}
 	}
-	return nil
+	return len(ks), nil
 }
 
-// encode marshals a value for storage, deterministically so that equal
-// records are equal bytes.
+// encode marshals a value deterministically, so equal records are equal
+// bytes.
 func encode(m proto.Message) ([]byte, error) {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
@@ -156,11 +166,14 @@ func encode(m proto.Message) ([]byte, error) {
 	return b, nil
 }
 
-// decode unmarshals a stored value; the result shares nothing with b.
-func decode[T any, P interface {
+// message is a pointer to a proto message type T.
+type message[T any] interface {
 	*T
 	proto.Message
-}](b []byte) (P, error) {
+}
+
+// decode unmarshals a stored value; the result shares nothing with b.
+func decode[T any, P message[T]](b []byte) (P, error) {
 	m := P(new(T))
 	if err := proto.Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("decode %T: %w", m, err)
@@ -169,10 +182,7 @@ func decode[T any, P interface {
 }
 
 // getMsg reads and decodes key; nil when absent.
-func getMsg[T any, P interface {
-	*T
-	proto.Message
-}](r reader, key []byte) (P, error) {
+func getMsg[T any, P message[T]](r reader, key []byte) (P, error) {
 	v, err := r.get(key)
 	if err != nil || v == nil {
 		return nil, err
@@ -180,8 +190,8 @@ func getMsg[T any, P interface {
 	return decode[T, P](v)
 }
 
-// decodeToken decodes a stored record; a record without its token is
-// corrupt, and reporting it beats a nil dereference later.
+// decodeToken decodes a stored record; one without its token is corrupt,
+// and reporting it beats a nil dereference later.
 func decodeToken(v []byte) (*storagepb.TokenRecord, error) {
 	rec, err := decode[storagepb.TokenRecord](v)
 	if err != nil {
@@ -193,12 +203,9 @@ func decodeToken(v []byte) (*storagepb.TokenRecord, error) {
 	return rec, nil
 }
 
-// listAfter decodes the values under prefix whose keys sort after after,
-// ascending, at most limit (0: all).
-func listAfter[T any, P interface {
-	*T
-	proto.Message
-}](r reader, prefix []byte, after string, limit int) ([]P, error) {
+// listAfter decodes, ascending, at most limit (0: all) values under prefix
+// whose keys sort after after.
+func listAfter[T any, P message[T]](r reader, prefix []byte, after string, limit int) ([]P, error) {
 	var out []P
 	err := r.each(prefix, after, limit, func(_, v []byte) error {
 		m, err := decode[T, P](v)

@@ -12,19 +12,23 @@ import (
 	"tokenauthority/storage"
 )
 
-// A token's last use is a small key of its own, used/<token id> holding
-// unix nanoseconds (8 bytes, big-endian), so that recording uses never
-// rewrites token records (nor feeds the validation index, which has no use
-// for it). A record's own last_used_time (kept by the schema-2 migration)
-// counts too: a record read for a caller shows the later of the two.
+// A token's last use is a key of its own, used/<token id> holding unix
+// nanoseconds (8 bytes, big-endian), so recording uses never rewrites
+// token records (nor feeds the validation index). A record's own
+// last_used_time (from schema 2) counts too: a caller sees the later.
 
 // encodeUsed is the value of a used key.
 func encodeUsed(at time.Time) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(max(at.UnixNano(), 0)))
 }
 
-// lastUsed returns the token's last use: its used key, else its record's
-// own time (zero when neither).
+// decodeTime reads the unix nanoseconds at the start of v (8 bytes).
+func decodeTime(v []byte) time.Time {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC()
+}
+
+// lastUsed returns the later of the token's used key and its record's own
+// time (zero when neither).
 func lastUsed(r reader, rec *storagepb.TokenRecord) (time.Time, error) {
 	v, err := r.get(used.key(rec.GetToken().GetTokenId()))
 	if err != nil {
@@ -35,16 +39,16 @@ func lastUsed(r reader, rec *storagepb.TokenRecord) (time.Time, error) {
 		at = ts.AsTime()
 	}
 	if len(v) == 8 {
-		if u := time.Unix(0, int64(binary.BigEndian.Uint64(v))).UTC(); u.After(at) {
+		if u := decodeTime(v); u.After(at) {
 			at = u
 		}
 	}
 	return at, nil
 }
 
-// mergeUsed sets each record's last_used_time to its last use. Call it
-// on records about to be returned, after any rewrite of them: their
-// stored form keeps its own time.
+// mergeUsed sets each record's last_used_time to its last use: for
+// records about to be returned, after any rewrite (the stored form keeps
+// its own time).
 func mergeUsed(r reader, recs ...*storagepb.TokenRecord) error {
 	for _, rec := range recs {
 		at, err := lastUsed(r, rec)
@@ -58,9 +62,9 @@ func mergeUsed(r reader, recs ...*storagepb.TokenRecord) error {
 	return nil
 }
 
-// withUsed is mergeUsed in a read of its own, for records returned by a
-// write that may have been split; the write is done, so the caller's
-// cancellation does not turn it into an error.
+// withUsed is mergeUsed in a read of its own, for records of a write that
+// may have been split; the write is done, so the caller's cancellation
+// must not turn it into an error.
 func (s *Store) withUsed(ctx context.Context, recs []*storagepb.TokenRecord) error {
 	if len(recs) == 0 {
 		return nil
@@ -68,11 +72,11 @@ func (s *Store) withUsed(ctx context.Context, recs []*storagepb.TokenRecord) err
 	return s.view(context.WithoutCancel(ctx), func(r reader) error { return mergeUsed(r, recs...) })
 }
 
-// RecordUses sets each token's last use to the time given for it, unless
-// its last use is already as late; ids of tokens that do not exist
-// (deleted since their use) are skipped. It writes only used keys, in
-// commits within the engine's limits, and returns how many it changed; on
-// error, the commits before it stand.
+// RecordUses sets each token's last use to the time given, unless it is
+// already as late; ids of tokens that do not exist (deleted since) are
+// skipped. It writes only used keys, in commits within the engine's
+// limits, and returns how many it changed; on error, the commits before
+// it stand.
 func (s *Store) RecordUses(ctx context.Context, uses map[string]time.Time) (int, error) {
 	ids := make([]string, 0, len(uses))
 	for id := range uses {
@@ -80,15 +84,10 @@ func (s *Store) RecordUses(ctx context.Context, uses map[string]time.Time) (int,
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
 	slices.Sort(ids)
-	per := s.perTxn(1, 2) // a write, and reads of the record and its used key
 	total := 0
-	for len(ids) > 0 {
-		part := ids[:min(len(ids), per)]
-		ids = ids[len(part):]
+	// A write, and reads of the record and its used key, per token.
+	for part := range slices.Chunk(ids, s.perTxn(1, 2)) {
 		n := 0
 		err := s.update(ctx, func(w writer) error {
 			n = 0

@@ -4,15 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
 
-// CreateWorkspace stores ws; ErrAlreadyExists if its id is taken. A
-// workspace of that id whose deletion is still deleting what it held
-// (DeleteWorkspace's clean-up marker) is refused with ErrUnavailable until
-// it is finished: created again now, the deletion's later batches would
+// CreateWorkspace stores ws; ErrAlreadyExists if its id is taken. While a
+// deletion of that id is still deleting what it held (its clean-up marker)
+// it is refused with ErrUnavailable: the deletion's later batches would
 // delete the new workspace's members, zoos and tokens.
 func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 	if ws == nil {
@@ -22,26 +24,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 	if err := storage.CheckID("workspace", id); err != nil {
 		return err
 	}
-	val, err := encode(ws)
-	if err != nil {
-		return err
-	}
-	key := workspaces.key(id)
-	return s.update(ctx, func(w writer) error {
-		if ok, err := w.has(key); err != nil || ok {
-			if ok {
-				return reject(fmt.Errorf("workspace %q: %w", id, storage.ErrAlreadyExists))
-			}
-			return err
-		}
-		if ok, err := w.has(workspaceCleanups.key(id)); err != nil || ok {
-			if ok {
-				return reject(fmt.Errorf("workspace %q: its earlier deletion is still being finished; retry: %w", id, storage.ErrUnavailable))
-			}
-			return err
-		}
-		return w.put(key, val)
-	})
+	return s.create(ctx, fmt.Sprintf("workspace %q", id), "", workspaces.key(id), workspaceCleanups.key(id), "its earlier deletion", ws)
 }
 
 // GetWorkspace returns the workspace; ErrNotFound if absent.
@@ -49,15 +32,7 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (*pb.Workspace, err
 	if err := storage.CheckID("workspace", id); err != nil {
 		return nil, err
 	}
-	var ws *pb.Workspace
-	err := s.view(ctx, func(r reader) error {
-		var err error
-		if ws, err = getMsg[pb.Workspace](r, workspaces.key(id)); err == nil && ws == nil {
-			err = fmt.Errorf("workspace %q: %w", id, storage.ErrNotFound)
-		}
-		return err
-	})
-	return ws, err
+	return getOne[pb.Workspace](ctx, s, workspaces.key(id), fmt.Sprintf("workspace %q", id))
 }
 
 // ListWorkspaces returns workspaces with ids greater than after, ascending,
@@ -72,47 +47,24 @@ func (s *Store) ListWorkspaces(ctx context.Context, after string, limit int) ([]
 	return out, err
 }
 
-// UpdateWorkspace changes a workspace in one commit. change receives the
-// stored workspace and edits it in place, or returns an error to refuse
-// (nothing is written); it may run more than once, each time on a fresh
-// copy. The workspace id and create time cannot be changed. ErrNotFound if
-// absent.
+// UpdateWorkspace changes a workspace in one commit: change edits it in
+// place or refuses with an error (nothing is written), and may run more
+// than once, each time on a fresh copy. The id and create time cannot be
+// changed. ErrNotFound if absent.
 func (s *Store) UpdateWorkspace(ctx context.Context, id string, change func(ws *pb.Workspace) error) (*pb.Workspace, error) {
 	if err := storage.CheckID("workspace", id); err != nil {
 		return nil, err
 	}
-	key := workspaces.key(id)
-	var out *pb.Workspace
-	err := s.update(ctx, func(w writer) error {
-		out = nil
-		ws, err := getMsg[pb.Workspace](w.reader, key)
-		if err != nil {
-			return err
-		}
-		if ws == nil {
-			return reject(fmt.Errorf("workspace %q: %w", id, storage.ErrNotFound))
-		}
+	return modify(ctx, s, workspaces.key(id), fmt.Sprintf("workspace %q", id), func(ws *pb.Workspace) error {
 		created := ws.GetCreateTime().AsTime()
 		if err := change(ws); err != nil {
-			return reject(err)
-		}
-		if ws.GetWorkspaceId() != id || !ws.GetCreateTime().AsTime().Equal(created) {
-			return reject(fmt.Errorf("workspace %q: an immutable field was changed: %w", id, storage.ErrInvalid))
-		}
-		val, err := encode(ws)
-		if err != nil {
-			return reject(err)
-		}
-		if err := w.put(key, val); err != nil {
 			return err
 		}
-		out = ws
+		if ws.GetWorkspaceId() != id || !ws.GetCreateTime().AsTime().Equal(created) {
+			return fmt.Errorf("workspace %q: an immutable field was changed: %w", id, storage.ErrInvalid)
+		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // GetTokenPolicy returns a workspace's token policy (nil: none);
@@ -125,13 +77,213 @@ func (s *Store) GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.Tok
 	return ws.GetTokenPolicy(), nil
 }
 
-// needWorkspace is workspaceGuard inside a write: the workspace's absence
-// is a rejection, while an error of the read itself is returned as it is,
-// for the engine to see (a lost race on etcd reruns the transaction).
-func needWorkspace(r reader, id string) error {
-	err := workspaceGuard(id)(r)
-	if errors.Is(err, storage.ErrNotFound) {
-		return reject(err)
+// DeleteWorkspace deletes the workspace; ErrNotFound if absent. One with
+// members, zoos or tokens is refused with ErrNotEmpty unless force, which
+// deletes them with it (tokens as deleteToken does). That is one commit
+// when it fits the engine's limits; else the first commit deletes the
+// workspace (its tokens stop working with it) and the rest follows in
+// chunks (cleanup.go), all done before it returns.
+func (s *Store) DeleteWorkspace(ctx context.Context, id string, force bool) error {
+	if err := storage.CheckID("workspace", id); err != nil {
+		return err
 	}
-	return err
+	refuse := func(r reader) error {
+		if err := needWorkspace(r, id); err != nil || force {
+			return err
+		}
+		var has []string
+		for _, c := range []struct {
+			k    kind
+			what string
+		}{{members, "members"}, {zoos, "zoos"}, {workspaceTokens, "tokens"}} {
+			ks, err := r.keys(c.k.children(id), 1)
+			if err != nil {
+				return err
+			}
+			if len(ks) > 0 {
+				has = append(has, c.what)
+			}
+		}
+		if len(has) > 0 {
+			return fmt.Errorf("workspace %q has %s: %w", id, strings.Join(has, ", "), storage.ErrNotEmpty)
+		}
+		return nil
+	}
+	err := s.update(ctx, func(w writer) error {
+		if err := refuse(w.reader); err != nil {
+			return reject(err)
+		}
+		if force {
+			if _, err := clearWorkspace(w, id, 0, 0); err != nil {
+				return err
+			}
+		}
+		return w.del(workspaces.key(id))
+	})
+	if !force || !errors.Is(err, storage.ErrTooLarge) {
+		return err
+	}
+	value, err := nonce()
+	if err != nil {
+		return err
+	}
+	marker := workspaceCleanups.key(id)
+	err = s.update(ctx, func(w writer) error {
+		if err := refuse(w.reader); err != nil {
+			return reject(err)
+		}
+		if err := w.del(workspaces.key(id)); err != nil {
+			return err
+		}
+		return w.put(marker, value)
+	})
+	if err != nil {
+		return err
+	}
+	return s.finishWorkspace(ctx, marker, value, id)
+}
+
+// clearWorkspace deletes what a workspace holds: its members, zoos and
+// tokens (as deleteToken does), then the markers of its removed members.
+// With limits (> 0) it deletes only the first kind that has any, at most
+// perKey keys or perToken tokens, and reports whether it deleted anything;
+// with 0 it deletes everything.
+func clearWorkspace(w writer, id string, perKey, perToken int) (more bool, err error) {
+	steps := []func() (int, error){
+		func() (int, error) { return delSome(w, members.children(id), perKey) },
+		func() (int, error) { return delSome(w, zoos.children(id), perKey) },
+		func() (int, error) { return deleteWorkspaceTokens(w, id, perToken) },
+		func() (int, error) { return delSome(w, memberCleanups.children(id), perKey) },
+	}
+	for _, step := range steps {
+		n, err := step()
+		if err != nil {
+			return false, err
+		}
+		if n > 0 && perKey > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// deleteWorkspaceTokens deletes up to limit (0: all) of the workspace's
+// tokens and reports how many entries it took; an entry whose record is
+// missing (or of another workspace) goes alone.
+func deleteWorkspaceTokens(w writer, workspaceID string, limit int) (int, error) {
+	ids, err := w.keys(workspaceTokens.children(workspaceID), limit)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		rec, err := tokenByID(w.reader, id)
+		if err != nil {
+			return 0, err
+		}
+		if rec == nil || rec.Token.WorkspaceId != workspaceID {
+			err = w.del(workspaceTokens.key(workspaceID, id))
+		} else {
+			err = deleteToken(w, rec)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// needWorkspace refuses, with ErrNotFound, a workspace that does not exist.
+func needWorkspace(r reader, id string) error {
+	return r.expect(workspaces.key(id), true, fmt.Errorf("workspace %q: %w", id, storage.ErrNotFound))
+}
+
+// create stores m under key in one commit. ErrNotFound if workspaceID is
+// set and does not exist, ErrAlreadyExists if key is taken, ErrUnavailable
+// while marker exists: the clean-up of an earlier record of key, named
+// busy in the error.
+func (s *Store) create(ctx context.Context, what, workspaceID string, key, marker []byte, busy string, m proto.Message) error {
+	val, err := encode(m)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(w writer) error {
+		if workspaceID != "" {
+			if err := needWorkspace(w.reader, workspaceID); err != nil {
+				return reject(err)
+			}
+		}
+		if err := w.expect(key, false, fmt.Errorf("%s: %w", what, storage.ErrAlreadyExists)); err != nil {
+			return reject(err)
+		}
+		if marker != nil {
+			err := fmt.Errorf("%s: %s is still being finished; retry: %w", what, busy, storage.ErrUnavailable)
+			if err := w.expect(marker, false, err); err != nil {
+				return reject(err)
+			}
+		}
+		return w.put(key, val)
+	})
+}
+
+// getOne reads the record under key; ErrNotFound, naming what, if absent.
+func getOne[T any, P message[T]](ctx context.Context, s *Store, key []byte, what string) (P, error) {
+	var m P
+	err := s.view(ctx, func(r reader) error {
+		var err error
+		if m, err = getMsg[T, P](r, key); err == nil && m == nil {
+			err = fmt.Errorf("%s: %w", what, storage.ErrNotFound)
+		}
+		return err
+	})
+	return m, err
+}
+
+// listIn lists the records of kind k in a workspace as listAfter does;
+// ErrNotFound if the workspace does not exist.
+func listIn[T any, P message[T]](ctx context.Context, s *Store, workspaceID string, k kind, after string, limit int) ([]P, error) {
+	if err := storage.CheckID("workspace", workspaceID); err != nil {
+		return nil, err
+	}
+	var out []P
+	err := s.view(ctx, func(r reader) error {
+		if err := needWorkspace(r, workspaceID); err != nil {
+			return err
+		}
+		var err error
+		out, err = listAfter[T, P](r, k.children(workspaceID), after, limit)
+		return err
+	})
+	return out, err
+}
+
+// modify changes the record under key in one commit: change edits it or
+// refuses with an error. ErrNotFound, naming what, if absent.
+func modify[T any, P message[T]](ctx context.Context, s *Store, key []byte, what string, change func(P) error) (P, error) {
+	var out P
+	err := s.update(ctx, func(w writer) error {
+		out = nil
+		m, err := getMsg[T, P](w.reader, key)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			return reject(fmt.Errorf("%s: %w", what, storage.ErrNotFound))
+		}
+		if err := change(m); err != nil {
+			return reject(err)
+		}
+		val, err := encode(m)
+		if err != nil {
+			return reject(err)
+		}
+		if err := w.put(key, val); err != nil {
+			return err
+		}
+		out = m
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -18,23 +18,7 @@ func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 	if err := checkPair("workspace", ws, "zoo", zoo); err != nil {
 		return err
 	}
-	val, err := encode(z)
-	if err != nil {
-		return err
-	}
-	key := zoos.key(ws, zoo)
-	return s.update(ctx, func(w writer) error {
-		if err := needWorkspace(w.reader, ws); err != nil {
-			return err
-		}
-		if ok, err := w.has(key); err != nil || ok {
-			if ok {
-				return reject(fmt.Errorf("zoo %s/%s: %w", ws, zoo, storage.ErrAlreadyExists))
-			}
-			return err
-		}
-		return w.put(key, val)
-	})
+	return s.create(ctx, fmt.Sprintf("zoo %s/%s", ws, zoo), ws, zoos.key(ws, zoo), nil, "", z)
 }
 
 // GetZoo returns the zoo; ErrNotFound if absent.
@@ -42,34 +26,14 @@ func (s *Store) GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo,
 	if err := checkPair("workspace", workspaceID, "zoo", zooID); err != nil {
 		return nil, err
 	}
-	var z *pb.Zoo
-	err := s.view(ctx, func(r reader) error {
-		var err error
-		if z, err = getMsg[pb.Zoo](r, zoos.key(workspaceID, zooID)); err == nil && z == nil {
-			err = fmt.Errorf("zoo %s/%s: %w", workspaceID, zooID, storage.ErrNotFound)
-		}
-		return err
-	})
-	return z, err
+	return getOne[pb.Zoo](ctx, s, zoos.key(workspaceID, zooID), fmt.Sprintf("zoo %s/%s", workspaceID, zooID))
 }
 
 // ListZoos returns the workspace's zoos with ids greater than after,
 // ascending, at most limit (all when limit <= 0); ErrNotFound if the
 // workspace does not exist.
 func (s *Store) ListZoos(ctx context.Context, workspaceID, after string, limit int) ([]*pb.Zoo, error) {
-	if err := storage.CheckID("workspace", workspaceID); err != nil {
-		return nil, err
-	}
-	var out []*pb.Zoo
-	err := s.view(ctx, func(r reader) error {
-		if err := workspaceGuard(workspaceID)(r); err != nil {
-			return err
-		}
-		var err error
-		out, err = listAfter[pb.Zoo](r, zoos.children(workspaceID), after, limit)
-		return err
-	})
-	return out, err
+	return listIn[pb.Zoo](ctx, s, workspaceID, zoos, after, limit)
 }
 
 // UpdateZoo sets the zoo's visibility and returns the stored zoo;
@@ -78,31 +42,14 @@ func (s *Store) UpdateZoo(ctx context.Context, workspaceID, zooID string, v pb.V
 	if err := checkPair("workspace", workspaceID, "zoo", zooID); err != nil {
 		return nil, err
 	}
+	what := fmt.Sprintf("zoo %s/%s", workspaceID, zooID)
 	if v == pb.Visibility_VISIBILITY_UNSPECIFIED {
-		return nil, fmt.Errorf("zoo %s/%s: unspecified visibility: %w", workspaceID, zooID, storage.ErrInvalid)
+		return nil, fmt.Errorf("%s: unspecified visibility: %w", what, storage.ErrInvalid)
 	}
-	key := zoos.key(workspaceID, zooID)
-	var out *pb.Zoo
-	err := s.update(ctx, func(w writer) error {
-		out = nil
-		z, err := getMsg[pb.Zoo](w.reader, key)
-		if err != nil {
-			return err
-		}
-		if z == nil {
-			return reject(fmt.Errorf("zoo %s/%s: %w", workspaceID, zooID, storage.ErrNotFound))
-		}
+	return modify(ctx, s, zoos.key(workspaceID, zooID), what, func(z *pb.Zoo) error {
 		z.Visibility = v
-		if err := w.putMsg(key, z); err != nil {
-			return err
-		}
-		out = z
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteZoo deletes the zoo; ErrNotFound if absent.
@@ -112,11 +59,8 @@ func (s *Store) DeleteZoo(ctx context.Context, workspaceID, zooID string) error 
 	}
 	key := zoos.key(workspaceID, zooID)
 	return s.update(ctx, func(w writer) error {
-		if ok, err := w.has(key); err != nil || !ok {
-			if err == nil {
-				err = reject(fmt.Errorf("zoo %s/%s: %w", workspaceID, zooID, storage.ErrNotFound))
-			}
-			return err
+		if err := w.expect(key, true, fmt.Errorf("zoo %s/%s: %w", workspaceID, zooID, storage.ErrNotFound)); err != nil {
+			return reject(err)
 		}
 		return w.del(key)
 	})
