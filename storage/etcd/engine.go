@@ -19,19 +19,17 @@ import (
 
 // EngineOptions tune NewEngine.
 type EngineOptions struct {
-	// Prefix is put before every key; engines on one cluster with
-	// different prefixes share nothing but the revision counter.
+	// Prefix is put before every key; engines with different prefixes
+	// share nothing but the cluster's revision counter.
 	Prefix string
 	// MaxAttempts bounds how often Update reruns a closure that lost a
 	// race; 0 means 100. Then Update fails with ErrConflict.
 	MaxAttempts int
-	// Limits overrides DefaultEngineLimits field by field (0: default);
-	// set it when the members run with other --max-txn-ops or
-	// --max-request-bytes.
+	// Limits overrides DefaultEngineLimits field by field; set it when the
+	// members run with other --max-txn-ops or --max-request-bytes.
 	Limits storage.EngineLimits
 	// Progress, when set, is how often a feed asks etcd to confirm it is
-	// current (delivered as progress marks); a feed that hears nothing
-	// for twice as long is reopened (on the next member, with Watch).
+	// current (progress marks); a feed silent for twice as long reopens.
 	Progress time.Duration
 	// Watch, when set, is the client configuration feeds use: one member
 	// at a time, moving to the next when the watch goes silent, so a
@@ -48,17 +46,13 @@ type EngineOptions struct {
 var DefaultEngineLimits = storage.EngineLimits{MaxOps: 128, MaxBytes: 3<<19 - 64<<10, MaxReads: 128}
 
 // Engine is storage.Engine over an etcd cluster, as an optimistic
-// transaction: an Update reads at one revision (the first read's), records
-// the mod revision of every key it read and each range it listed, and
-// commits its writes in one etcd Txn that compares every read key's mod
-// revision (0 for an absent key) and finds no key of a listed range
-// created or changed since. A failed compare reruns the closure, with
-// backoff, at most MaxAttempts times. This is etcd's concurrency.STM
-// (serializable snapshot) plus range checks, which STM lacks: a key
-// created inside a range the transaction listed is a conflict too.
-//
-// Revisions are etcd's: increasing but not dense (other prefixes' writes
-// use them up too).
+// transaction: an Update reads at one revision (the first read's) and
+// commits its writes in one etcd Txn that compares the mod revision of
+// every key it read (0 for an absent key) and finds no key of a range it
+// listed created or changed since. A failed compare reruns the closure,
+// with backoff, at most MaxAttempts times. This is etcd's concurrency.STM
+// plus range checks, which STM lacks. Revisions are etcd's: increasing
+// but not dense (other prefixes' writes use them up too).
 type Engine struct {
 	cli      *clientv3.Client
 	prefix   string
@@ -67,10 +61,9 @@ type Engine struct {
 	progress time.Duration
 	watchCfg *clientv3.Config
 	log      *slog.Logger
-
-	mu     sync.Mutex
-	closed bool
-	done   chan struct{}
+	// done is closed by Close, once.
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 var _ storage.Engine = (*Engine)(nil)
@@ -94,12 +87,7 @@ func (e *Engine) Limits() storage.EngineLimits { return e.limits }
 
 // Close ends every feed with ErrClosed; later calls fail with ErrClosed.
 func (e *Engine) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.closed {
-		e.closed = true
-		close(e.done)
-	}
+	e.closeOnce.Do(func() { close(e.done) })
 	return nil
 }
 
@@ -120,7 +108,7 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 // Update runs fn and commits its writes if nothing it read changed,
 // rerunning fn otherwise (see Engine).
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
-	var rev int64
+	var rev int64 // set only by an attempt whose commit succeeded
 	err := e.retry(ctx, func() error {
 		rev = 0
 		tx := e.newTx(ctx, storage.NewWriteSet(e.limits))
@@ -137,15 +125,11 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 		rev, err = tx.commit()
 		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	return rev, nil
+	return rev, err
 }
 
-// retry runs try, with backoff, until it returns anything but errConflict
-// (a lost compare; a read whose revision was compacted meanwhile or whose
-// member went away), at most e.attempts times.
+// retry runs try, with backoff, until it returns anything but errConflict,
+// at most e.attempts times.
 func (e *Engine) retry(ctx context.Context, try func() error) error {
 	if err := e.check(ctx); err != nil {
 		return err
@@ -162,13 +146,8 @@ func (e *Engine) retry(ctx context.Context, try func() error) error {
 			return err
 		}
 	}
-	return e.gaveUp(ctx)
-}
-
-// gaveUp is the error after the last attempt. Reads that failed because
-// members went away also rerun the closure; if the cluster is unreachable
-// now, that is the error, not a conflict.
-func (e *Engine) gaveUp(ctx context.Context) error {
+	// Reads that failed because members went away rerun too: if the
+	// cluster is unreachable now, that is the error, not a conflict.
 	if _, err := e.Revision(ctx); err != nil {
 		return err
 	}
@@ -190,8 +169,6 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 func (e *Engine) newTx(ctx context.Context, w *storage.WriteSet) *engineTx {
 	t := &txn{ctx: clientv3.WithRequireLeader(ctx), cli: e.cli}
 	if w != nil {
-		// Only a write checks its reads at commit; a View (loading a
-		// whole index, say) keeps none of them.
 		t.reads = map[string]*mvccpb.KeyValue{}
 	}
 	return &engineTx{t: t, e: e, w: w}
@@ -255,20 +232,18 @@ func (x *engineTx) Prefetch(keys [][]byte) error {
 		return nil
 	}
 	resp, err := x.e.cli.Txn(x.t.ctx).Then(ops...).Commit()
-	var h int64
-	if resp != nil {
-		h = resp.Header.Revision
+	if err != nil {
+		return x.t.readErr(err)
 	}
-	if err := x.t.noteRev(h, err); err != nil {
-		return err
+	if x.t.rev == 0 {
+		x.t.rev = resp.Header.Revision
 	}
 	for i, r := range resp.Responses {
 		var kv *mvccpb.KeyValue
 		if kvs := r.GetResponseRange().GetKvs(); len(kvs) > 0 {
 			kv = kvs[0]
 		}
-		x.t.reads[names[i]] = kv
-		x.t.order = append(x.t.order, names[i])
+		x.t.note(names[i], kv)
 	}
 	return nil
 }
@@ -296,22 +271,25 @@ func (x *engineTx) RangeReverse(start, end []byte, limit int, fn func(key, value
 // rangeKeys is Range, or RangeReverse when desc: etcd's keys merged with
 // the transaction's own writes, in the order asked.
 func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(key, value []byte) error) error {
-	// before reports whether a comes before b in the order asked.
+	// before compares a and b in the order asked.
 	before := func(a, b []byte) int {
 		if desc {
 			return bytes.Compare(b, a)
 		}
 		return bytes.Compare(a, b)
 	}
-	pstart, pend := x.e.prefix+string(start), prefixEnd(x.e.prefix)
-	if end != nil {
-		pend = x.e.prefix + string(end)
+	pstart, pend := x.e.prefix+string(start), x.e.prefix+string(end)
+	if end == nil {
+		pend = "\x00" // etcd's "no end", for a prefix of 0xff bytes
+		if e := storage.PrefixEnd([]byte(x.e.prefix)); e != nil {
+			pend = string(e)
+		}
 	}
 	if pstart == "" {
 		pstart = "\x00" // etcd refuses an empty key; "\x00" is the first
 	}
-	// Own writes in the range, in key order: they replace or hide what
-	// etcd holds, so ask etcd for as many more keys as they could hide.
+	// Own writes in the range, in the order asked: they replace or hide
+	// what etcd holds, so ask etcd for as many more keys as they could hide.
 	var own []storage.Change
 	if x.w != nil {
 		for _, ch := range x.w.Changes() {
@@ -337,43 +315,39 @@ func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(ke
 		return err
 	}
 	n := 0
-	emit := func(k, v []byte) (bool, error) {
-		if limit > 0 && n == limit {
+	emit := func(ch storage.Change) (stop bool, err error) {
+		switch {
+		case ch.Delete:
+			return false, nil
+		case limit > 0 && n == limit:
 			return true, nil
 		}
 		n++
-		return false, fn(k, v)
+		return false, fn(ch.Key, ch.Value)
 	}
 	i := 0
 	for _, kv := range kvs {
 		k := kv.Key[len(x.e.prefix):]
+		// Own writes up to k, the last of which may replace k.
+		replaced := false
 		for ; i < len(own) && before(own[i].Key, k) <= 0; i++ {
-			same := bytes.Equal(own[i].Key, k)
-			if !own[i].Delete {
-				if stop, err := emit(own[i].Key, own[i].Value); stop || err != nil {
-					return err
-				}
-			}
-			if same {
-				k = nil
-				i++
-				break
+			replaced = bytes.Equal(own[i].Key, k)
+			if stop, err := emit(own[i]); stop || err != nil {
+				return err
 			}
 		}
-		if k == nil {
+		if replaced {
 			continue
 		}
-		if stop, err := emit(k, kv.Value); stop || err != nil {
+		if stop, err := emit(storage.Change{Key: k, Value: kv.Value}); stop || err != nil {
 			return err
 		}
 	}
 	// etcd gave fewer keys than asked, or all: the rest of own follows.
 	if fetch == 0 || int64(len(kvs)) < fetch {
 		for ; i < len(own); i++ {
-			if !own[i].Delete {
-				if stop, err := emit(own[i].Key, own[i].Value); stop || err != nil {
-					return err
-				}
+			if stop, err := emit(own[i]); stop || err != nil {
+				return err
 			}
 		}
 	}

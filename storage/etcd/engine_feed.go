@@ -15,11 +15,11 @@ import (
 )
 
 // Changes follows etcd's watch of the prefix from revision after+1, with
-// progress notifications (delivered as empty batches). etcd sends all the
-// events of one revision in one response, so each Txn is one batch. A
-// watch that breaks or goes silent is reopened (on the next member when
-// EngineOptions.Watch is set) from the last revision delivered; the feed
-// ends only with ctx, Close (ErrClosed) or a compaction (ErrCompacted).
+// progress notifications (as empty batches). etcd sends all the events of
+// one revision in one response, so each Txn is one batch. A watch that
+// breaks or goes silent is reopened (on the next member with
+// EngineOptions.Watch) from the last revision delivered; the feed ends
+// only with ctx, Close (ErrClosed) or a compaction (ErrCompacted).
 func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
 	if err := e.check(ctx); err != nil {
 		return nil, err
@@ -49,22 +49,28 @@ func (e *Engine) follow(ctx context.Context, last int64, out chan<- storage.Chan
 		cli, release := e.watchClient(turn)
 		err := e.watch(ctx, cli, &last, out)
 		release()
-		switch {
-		case ctx.Err() != nil:
+		if ctx.Err() != nil {
 			return
-		case errors.Is(err, errReopen):
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			continue
+		}
+		if !errors.Is(err, errReopen) {
+			send(ctx, out, storage.ChangeBatch{Revision: last, Err: err})
+			return
 		}
 		select {
-		case out <- storage.ChangeBatch{Revision: last, Err: err}:
 		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
 		}
-		return
+	}
+}
+
+// send delivers b unless ctx ends first, reporting whether it did.
+func send(ctx context.Context, out chan<- storage.ChangeBatch, b storage.ChangeBatch) bool {
+	select {
+	case out <- b:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -90,19 +96,11 @@ func (e *Engine) watchClient(turn int) (*clientv3.Client, func()) {
 func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, out chan<- storage.ChangeBatch) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	send := func(b storage.ChangeBatch) bool {
-		select {
-		case out <- b:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	// The watch starts at *last itself, not after it: etcd sends no
-	// progress notification to a watch of a revision it has not reached.
-	// Events of *last are skipped. Watch blocks until its stream opens,
-	// which on a member that is down never happens: it is opened aside so
-	// the silence check also covers a watch that never started.
+	// The watch starts at *last itself (its events skipped), not after it:
+	// etcd sends no progress notification to a watch of a revision it has
+	// not reached. Watch blocks until its stream opens, which on a member
+	// that is down never happens: it is opened aside so the silence check
+	// also covers a watch that never started.
 	opened := make(chan clientv3.WatchChan, 1)
 	go func() {
 		opened <- cli.Watch(wctx, e.prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*last, 1)), clientv3.WithProgressNotify())
@@ -143,21 +141,15 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 				return errReopen
 			}
 			heard = time.Now()
-			if resp.IsProgressNotify() {
-				// Sent even when the revision has not moved: a quiet
-				// prefix is current too, and the consumer's staleness
-				// bound needs to hear it.
-				*last = max(*last, resp.Header.Revision)
-				if !send(storage.ChangeBatch{Revision: *last}) {
-					return ctx.Err()
-				}
-				continue
+			// A progress notification comes even when the revision has not
+			// moved: a quiet prefix is current too, and the consumer's
+			// staleness bound needs to hear it.
+			batches := []storage.ChangeBatch{{Revision: max(*last, resp.Header.Revision)}}
+			if !resp.IsProgressNotify() {
+				batches = e.group(resp.Events, *last)
 			}
-			for _, b := range e.group(resp.Events) {
-				if b.Revision <= *last {
-					continue
-				}
-				if !send(b) {
+			for _, b := range batches {
+				if !send(ctx, out, b) {
 					return ctx.Err()
 				}
 				*last = b.Revision
@@ -166,12 +158,15 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 	}
 }
 
-// group turns a response's events into one batch per revision, keys
-// without the prefix.
-func (e *Engine) group(events []*clientv3.Event) []storage.ChangeBatch {
+// group turns a response's events after revision after into one batch per
+// revision, keys without the prefix.
+func (e *Engine) group(events []*clientv3.Event, after int64) []storage.ChangeBatch {
 	var out []storage.ChangeBatch
 	for _, ev := range events {
 		rev := ev.Kv.ModRevision
+		if rev <= after {
+			continue
+		}
 		if len(out) == 0 || out[len(out)-1].Revision != rev {
 			out = append(out, storage.ChangeBatch{Revision: rev})
 		}

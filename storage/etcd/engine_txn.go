@@ -38,14 +38,14 @@ func unavailable(ctx context.Context, err error) error {
 	return fmt.Errorf("etcd: %v: %w", rpctypes.ErrorDesc(err), storage.ErrUnavailable)
 }
 
-// errConflict makes update try again: a read of the attempt saw a revision
-// that is no longer readable.
+// errConflict makes an attempt run again: a compare failed at commit, or a
+// read saw a revision that is no longer readable.
 var errConflict = errors.New("conflict")
 
-// txn is one attempt of a write: every key it reads is compared, at commit,
-// against the revision it was read at, and every range it lists against
-// keys created or changed since. A transaction whose comparisons fail lost
-// a race and is tried again from scratch.
+// txn is one attempt of a transaction: every key a write reads is
+// compared, at commit, against the revision it was read at, and every
+// range it lists against keys created or changed since. reads is nil in a
+// View, which keeps none.
 type txn struct {
 	ctx    context.Context
 	cli    *clientv3.Client
@@ -62,40 +62,48 @@ func (t *txn) readOpts(extra ...clientv3.OpOption) []clientv3.OpOption {
 	return extra
 }
 
-func (t *txn) noteRev(h int64, err error) error {
-	if errors.Is(err, rpctypes.ErrCompacted) {
+// readErr maps a failed read. A read changes nothing, so one whose
+// revision was compacted, or that failed because a member went away or an
+// election is under way, reruns the attempt (errConflict) until the
+// deadline.
+func (t *txn) readErr(err error) error {
+	if errors.Is(err, rpctypes.ErrCompacted) || t.ctx.Err() == nil && transientRead(err) {
 		return errConflict
 	}
-	if err != nil && t.ctx.Err() == nil && transientRead(err) {
-		// A read changes nothing, so one that failed because a member
-		// went away or an election is under way is tried again from
-		// scratch, until the write's deadline.
-		return errConflict
-	}
-	if err != nil {
-		return unavailable(t.ctx, err)
-	}
-	if t.rev == 0 {
-		t.rev = h
-	}
-	return nil
+	return unavailable(t.ctx, err)
 }
 
-// read is a Get at the attempt's revision. The first read of an attempt
-// is linearizable and fixes the revision; the later ones read that
-// revision, which no member changes once it has it, so any member may
-// answer from its own copy (a serializable read: no round through the
-// leader). A member that has not reached the revision yet says so, and
-// the read goes the linearizable way.
-func (t *txn) read(key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	if t.rev == 0 {
-		return t.cli.Get(t.ctx, key, opts...)
+// read is a Get at the attempt's revision. The first read is linearizable
+// and fixes the revision; later ones read that revision, which no member
+// changes once it has it, so any member may answer from its own copy (a
+// serializable read: no round through the leader). A member that has not
+// reached the revision yet says so, and the read goes the linearizable way.
+func (t *txn) read(key string, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
+	first := t.rev == 0
+	opts = t.readOpts(opts...)
+	var resp *clientv3.GetResponse
+	var err error
+	if !first {
+		resp, err = t.cli.Get(t.ctx, key, append(opts, clientv3.WithSerializable())...)
 	}
-	resp, err := t.cli.Get(t.ctx, key, append(t.readOpts(opts...), clientv3.WithSerializable())...)
-	if err != nil && rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrFutureRev) {
-		return t.cli.Get(t.ctx, key, t.readOpts(opts...)...)
+	if first || err != nil && rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrFutureRev) {
+		resp, err = t.cli.Get(t.ctx, key, opts...)
 	}
-	return resp, err
+	if err != nil {
+		return nil, t.readErr(err)
+	}
+	if first {
+		t.rev = resp.Header.Revision
+	}
+	return resp.Kvs, nil
+}
+
+// note keeps what a write read of key (nil: absent), to compare at commit.
+func (t *txn) note(key string, kv *mvccpb.KeyValue) {
+	if _, ok := t.reads[key]; !ok && t.reads != nil {
+		t.reads[key] = kv
+		t.order = append(t.order, key)
+	}
 }
 
 // get reads key at the attempt's revision; nil means absent.
@@ -103,49 +111,30 @@ func (t *txn) get(key string) (*mvccpb.KeyValue, error) {
 	if kv, ok := t.reads[key]; ok {
 		return kv, nil
 	}
-	resp, err := t.read(key)
-	var h int64
-	if resp != nil {
-		h = resp.Header.Revision
-	}
-	if err := t.noteRev(h, err); err != nil {
+	kvs, err := t.read(key)
+	if err != nil {
 		return nil, err
 	}
 	var kv *mvccpb.KeyValue
-	if len(resp.Kvs) > 0 {
-		kv = resp.Kvs[0]
+	if len(kvs) > 0 {
+		kv = kvs[0]
 	}
-	if t.reads != nil {
-		t.reads[key] = kv
-		t.order = append(t.order, key)
-	}
+	t.note(key, kv)
 	return kv, nil
 }
 
 // list reads up to limit keys of [start, end) (all when limit is 0),
 // guarding each against change and the range against new keys.
 func (t *txn) list(start, end string, limit int64, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
-	opts = append(opts, clientv3.WithRange(end), clientv3.WithLimit(limit))
-	resp, err := t.read(start, opts...)
-	var h int64
-	if resp != nil {
-		h = resp.Header.Revision
-	}
-	if err := t.noteRev(h, err); err != nil {
-		return nil, err
-	}
-	if t.reads == nil {
-		return resp.Kvs, nil
+	kvs, err := t.read(start, append(opts, clientv3.WithRange(end), clientv3.WithLimit(limit))...)
+	if err != nil || t.reads == nil {
+		return kvs, err
 	}
 	t.ranges = append(t.ranges, [2]string{start, end})
-	for _, kv := range resp.Kvs {
-		k := string(kv.Key)
-		if _, ok := t.reads[k]; !ok {
-			t.reads[k] = kv
-			t.order = append(t.order, k)
-		}
+	for _, kv := range kvs {
+		t.note(string(kv.Key), kv)
 	}
-	return resp.Kvs, nil
+	return kvs, nil
 }
 
 func (t *txn) compares() []clientv3.Cmp {
@@ -176,38 +165,16 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// notApplied reports whether a failed commit certainly changed nothing: the
-// member refused it before proposing it to raft.
 // transientRead reports whether a read failed for a reason another try
 // may not meet: the member stopped, lost its leader or its connection, or
 // an election is under way.
 func transientRead(err error) bool {
-	if notApplied(err) {
-		return true
-	}
-	for _, e := range []error{rpctypes.ErrLeaderChanged, rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrTimeout} {
-		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(e) {
-			return true
-		}
-	}
-	return status.Code(err) == codes.Unavailable
-}
-
-func notApplied(err error) bool {
-	for _, e := range []error{rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable} {
+	for _, e := range []error{rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable, rpctypes.ErrLeaderChanged,
+		rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrTimeout} {
 		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(e) {
 			return true
 		}
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "raft: stopped") || strings.Contains(msg, "connection refused")
-}
-
-// prefixEnd is the first key after every key starting with p ("\x00",
-// etcd's "no end", when there is none).
-func prefixEnd(p string) string {
-	if end := storage.PrefixEnd([]byte(p)); end != nil {
-		return string(end)
-	}
-	return "\x00"
+	return strings.Contains(msg, "raft: stopped") || strings.Contains(msg, "connection refused") || status.Code(err) == codes.Unavailable
 }
