@@ -19,8 +19,7 @@ import (
 
 // EngineOptions tune NewEngine.
 type EngineOptions struct {
-	// Prefix is put before every key; engines with different prefixes
-	// share nothing but the cluster's revision counter.
+	// Prefix is put before every key.
 	Prefix string
 	// MaxAttempts bounds how often Update reruns a closure that lost a
 	// race; 0 means 100. Then Update fails with ErrConflict.
@@ -31,10 +30,9 @@ type EngineOptions struct {
 	// Progress, when set, is how often a feed asks etcd to confirm it is
 	// current (progress marks); a feed silent for twice as long reopens.
 	Progress time.Duration
-	// Watch, when set, is the client configuration feeds use: one member
-	// at a time, moving to the next when the watch goes silent, so a
-	// member that hangs (alive to TCP, dead to raft) cannot hold a feed.
-	// Nil watches through cli.
+	// Watch, when set, is the client configuration feeds use, one member
+	// at a time, moving on when the watch goes silent: a member that hangs
+	// (alive to TCP, dead to raft) cannot hold a feed. Nil watches via cli.
 	Watch *clientv3.Config
 	// Logger receives the feeds' reopenings; nil discards.
 	Logger *slog.Logger
@@ -45,22 +43,15 @@ type EngineOptions struct {
 // --max-request-bytes 1.5 MiB, less 64 KiB for keys, prefixes and framing.
 var DefaultEngineLimits = storage.EngineLimits{MaxOps: 128, MaxBytes: 3<<19 - 64<<10, MaxReads: 128}
 
-// Engine is storage.Engine over an etcd cluster, as an optimistic
-// transaction: an Update reads at one revision (the first read's) and
-// commits its writes in one etcd Txn that compares the mod revision of
-// every key it read (0 for an absent key) and finds no key of a range it
-// listed created or changed since. A failed compare reruns the closure,
-// with backoff, at most MaxAttempts times. This is etcd's concurrency.STM
-// plus range checks, which STM lacks. Revisions are etcd's: increasing
-// but not dense (other prefixes' writes use them up too).
+// Engine is storage.Engine over an etcd cluster. An Update is an optimistic
+// transaction (etcd's concurrency.STM plus range checks): it reads at one
+// revision and commits in one Txn that compares the mod revision of every
+// key it read (0: absent) and finds no key of a range it listed created or
+// changed since; a failed compare reruns it, with backoff, at most
+// MaxAttempts times. Revisions are the cluster's: increasing, not dense.
 type Engine struct {
-	cli      *clientv3.Client
-	prefix   string
-	attempts int
-	limits   storage.EngineLimits
-	progress time.Duration
-	watchCfg *clientv3.Config
-	log      *slog.Logger
+	cli  *clientv3.Client
+	opts EngineOptions // defaults filled in
 	// done is closed by Close, once.
 	done      chan struct{}
 	closeOnce sync.Once
@@ -71,19 +62,18 @@ var _ storage.Engine = (*Engine)(nil)
 // NewEngine returns an engine on cli's cluster under opts.Prefix. The
 // client stays the caller's: Close does not close it.
 func NewEngine(cli *clientv3.Client, opts EngineOptions) *Engine {
-	e := &Engine{cli: cli, prefix: opts.Prefix, attempts: opts.MaxAttempts, limits: opts.Limits.Or(DefaultEngineLimits),
-		progress: opts.Progress, watchCfg: opts.Watch, log: opts.Logger, done: make(chan struct{})}
-	if e.log == nil {
-		e.log = slog.New(slog.DiscardHandler)
+	opts.Limits = opts.Limits.Or(DefaultEngineLimits)
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 100
 	}
-	if e.attempts <= 0 {
-		e.attempts = 100
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return e
+	return &Engine{cli: cli, opts: opts, done: make(chan struct{})}
 }
 
 // Limits reports the engine's per-transaction limits.
-func (e *Engine) Limits() storage.EngineLimits { return e.limits }
+func (e *Engine) Limits() storage.EngineLimits { return e.opts.Limits }
 
 // Close ends every feed with ErrClosed; later calls fail with ErrClosed.
 func (e *Engine) Close() error {
@@ -108,10 +98,9 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 // Update runs fn and commits its writes if nothing it read changed,
 // rerunning fn otherwise (see Engine).
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
-	var rev int64 // set only by an attempt whose commit succeeded
+	var rev int64 // set only by a commit that succeeded
 	err := e.retry(ctx, func() error {
-		rev = 0
-		tx := e.newTx(ctx, storage.NewWriteSet(e.limits))
+		tx := e.newTx(ctx, storage.NewWriteSet(e.opts.Limits))
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -129,12 +118,12 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 }
 
 // retry runs try, with backoff, until it returns anything but errConflict,
-// at most e.attempts times.
+// at most e.opts.MaxAttempts times.
 func (e *Engine) retry(ctx context.Context, try func() error) error {
 	if err := e.check(ctx); err != nil {
 		return err
 	}
-	for attempt := 0; attempt < e.attempts; attempt++ {
+	for attempt := 0; attempt < e.opts.MaxAttempts; attempt++ {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
 				// Out of time while members kept failing: say so, as
@@ -151,7 +140,7 @@ func (e *Engine) retry(ctx context.Context, try func() error) error {
 	if _, err := e.Revision(ctx); err != nil {
 		return err
 	}
-	return fmt.Errorf("gave up after %d attempts: %w", e.attempts, storage.ErrConflict)
+	return fmt.Errorf("gave up after %d attempts: %w", e.opts.MaxAttempts, storage.ErrConflict)
 }
 
 // Revision returns the cluster's current revision.
@@ -159,7 +148,7 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 	if err := e.check(ctx); err != nil {
 		return 0, err
 	}
-	resp, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.prefix, clientv3.WithCountOnly())
+	resp, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.opts.Prefix, clientv3.WithCountOnly())
 	if err != nil {
 		return 0, unavailable(ctx, err)
 	}
@@ -167,19 +156,26 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 }
 
 func (e *Engine) newTx(ctx context.Context, w *storage.WriteSet) *engineTx {
-	t := &txn{ctx: clientv3.WithRequireLeader(ctx), cli: e.cli}
+	x := &engineTx{e: e, w: w, ctx: clientv3.WithRequireLeader(ctx)}
 	if w != nil {
-		t.reads = map[string]*mvccpb.KeyValue{}
+		x.reads = map[string]*mvccpb.KeyValue{}
 	}
-	return &engineTx{t: t, e: e, w: w}
+	return x
 }
 
-// engineTx is both transaction kinds; w is nil in View. Keys in t are
-// prefixed, keys handed to and from the closure are not.
+// engineTx is one attempt of either transaction kind; w is nil in View.
+// Its own keys are prefixed, those of the closure are not.
 type engineTx struct {
-	t *txn
-	e *Engine
-	w *storage.WriteSet
+	e   *Engine
+	w   *storage.WriteSet
+	ctx context.Context
+	// rev is the attempt's revision, fixed by its first read.
+	rev int64
+	// reads (nil in a View), order and ranges are what a write read, each
+	// compared at commit (compares).
+	reads  map[string]*mvccpb.KeyValue
+	order  []string
+	ranges [][2]string
 }
 
 func (x *engineTx) Get(key []byte) ([]byte, error) {
@@ -192,7 +188,7 @@ func (x *engineTx) Get(key []byte) ([]byte, error) {
 		}
 		return ch.Value, nil
 	}
-	kv, err := x.t.get(x.e.prefix + string(key))
+	kv, err := x.getKV(x.e.opts.Prefix + string(key))
 	if err != nil {
 		return nil, err
 	}
@@ -212,38 +208,35 @@ func (x *engineTx) Prefetch(keys [][]byte) error {
 	if x.w == nil {
 		return nil
 	}
-	room := len(keys)
-	if m := x.e.limits.MaxReads; m > 0 {
-		room = m/2 - len(x.t.order) - len(x.t.ranges)
-	}
+	room := x.e.opts.Limits.MaxReads/2 - len(x.order) - len(x.ranges)
 	var ops []clientv3.Op
 	var names []string
 	for _, k := range keys {
-		name := x.e.prefix + string(k)
-		if _, ok := x.t.reads[name]; ok || slices.Contains(names, name) {
+		name := x.e.opts.Prefix + string(k)
+		if _, ok := x.reads[name]; ok || slices.Contains(names, name) {
 			continue
 		}
-		if len(ops) == room {
+		if len(ops) >= room {
 			break
 		}
-		ops, names = append(ops, clientv3.OpGet(name, x.t.readOpts()...)), append(names, name)
+		ops, names = append(ops, clientv3.OpGet(name, x.readOpts()...)), append(names, name)
 	}
 	if len(ops) == 0 {
 		return nil
 	}
-	resp, err := x.e.cli.Txn(x.t.ctx).Then(ops...).Commit()
+	resp, err := x.e.cli.Txn(x.ctx).Then(ops...).Commit()
 	if err != nil {
-		return x.t.readErr(err)
+		return x.readErr(err)
 	}
-	if x.t.rev == 0 {
-		x.t.rev = resp.Header.Revision
+	if x.rev == 0 {
+		x.rev = resp.Header.Revision
 	}
 	for i, r := range resp.Responses {
 		var kv *mvccpb.KeyValue
 		if kvs := r.GetResponseRange().GetKvs(); len(kvs) > 0 {
 			kv = kvs[0]
 		}
-		x.t.note(names[i], kv)
+		x.note(names[i], kv)
 	}
 	return nil
 }
@@ -251,11 +244,8 @@ func (x *engineTx) Prefetch(keys [][]byte) error {
 // checkReads fails an Update whose commit would need more checks than
 // etcd takes in one Txn.
 func (x *engineTx) checkReads() error {
-	if x.w == nil || x.e.limits.MaxReads <= 0 {
-		return nil
-	}
-	if n := len(x.t.order) + len(x.t.ranges); n > x.e.limits.MaxReads {
-		return fmt.Errorf("transaction read %d keys and ranges (limit %d): %w", n, x.e.limits.MaxReads, storage.ErrTooLarge)
+	if n := len(x.order) + len(x.ranges); x.w != nil && n > x.e.opts.Limits.MaxReads {
+		return fmt.Errorf("transaction read %d keys and ranges (limit %d): %w", n, x.e.opts.Limits.MaxReads, storage.ErrTooLarge)
 	}
 	return nil
 }
@@ -278,10 +268,10 @@ func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(ke
 		}
 		return bytes.Compare(a, b)
 	}
-	pstart, pend := x.e.prefix+string(start), x.e.prefix+string(end)
+	pstart, pend := x.e.opts.Prefix+string(start), x.e.opts.Prefix+string(end)
 	if end == nil {
 		pend = "\x00" // etcd's "no end", for a prefix of 0xff bytes
-		if e := storage.PrefixEnd([]byte(x.e.prefix)); e != nil {
+		if e := storage.PrefixEnd([]byte(x.e.opts.Prefix)); e != nil {
 			pend = string(e)
 		}
 	}
@@ -307,7 +297,7 @@ func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(ke
 	if desc {
 		opts = append(opts, clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
 	}
-	kvs, err := x.t.list(pstart, pend, fetch, opts...)
+	kvs, err := x.list(pstart, pend, fetch, opts...)
 	if err != nil {
 		return err
 	}
@@ -327,7 +317,7 @@ func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(ke
 	}
 	i := 0
 	for _, kv := range kvs {
-		k := kv.Key[len(x.e.prefix):]
+		k := kv.Key[len(x.e.opts.Prefix):]
 		// Own writes up to k, the last of which may replace k.
 		replaced := false
 		for ; i < len(own) && before(own[i].Key, k) <= 0; i++ {
@@ -369,19 +359,19 @@ func (x *engineTx) Delete(key []byte) error {
 func (x *engineTx) commit() (int64, error) {
 	ops := make([]clientv3.Op, 0, len(x.w.Changes()))
 	for _, ch := range x.w.Changes() {
-		k := x.e.prefix + string(ch.Key)
+		k := x.e.opts.Prefix + string(ch.Key)
 		if ch.Delete {
 			ops = append(ops, clientv3.OpDelete(k))
 		} else {
 			ops = append(ops, clientv3.OpPut(k, string(ch.Value)))
 		}
 	}
-	resp, err := x.e.cli.Txn(x.t.ctx).If(x.t.compares()...).Then(ops...).Commit()
+	resp, err := x.e.cli.Txn(x.ctx).If(x.compares()...).Then(ops...).Commit()
 	if err != nil {
-		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrCompacted) {
+		if is(err, rpctypes.ErrCompacted) {
 			return 0, errConflict
 		}
-		return 0, unavailable(x.t.ctx, err)
+		return 0, unavailable(x.ctx, err)
 	}
 	if !resp.Succeeded {
 		return 0, errConflict

@@ -14,23 +14,23 @@ import (
 	"tokenauthority/storage"
 )
 
-// Changes follows etcd's watch of the prefix from revision after+1, with
-// progress notifications (as empty batches). etcd sends all the events of
-// one revision in one response, so each Txn is one batch. A watch that
-// breaks or goes silent is reopened (on the next member with
-// EngineOptions.Watch) from the last revision delivered; the feed ends
-// only with ctx, Close (ErrClosed) or a compaction (ErrCompacted).
+// Changes follows etcd's watch of the prefix after revision after, with
+// progress notifications as empty batches; one revision's events come in
+// one response, so each Txn is one batch. A watch that breaks or goes
+// silent is reopened (on the next member with EngineOptions.Watch) from the
+// last revision delivered; the feed ends only with ctx, Close (ErrClosed)
+// or a compaction (ErrCompacted).
 func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
 	if err := e.check(ctx); err != nil {
 		return nil, err
 	}
 	if after > 0 {
 		// Fail at once, not in the stream, when after is already gone.
-		_, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.prefix, clientv3.WithRev(after), clientv3.WithCountOnly())
+		_, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.opts.Prefix, clientv3.WithRev(after), clientv3.WithCountOnly())
 		switch {
-		case err != nil && rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrCompacted):
+		case is(err, rpctypes.ErrCompacted):
 			return nil, fmt.Errorf("changes after revision %d: %w", after, storage.ErrCompacted)
-		case err != nil && rpctypes.ErrorDesc(err) != rpctypes.ErrorDesc(rpctypes.ErrFutureRev):
+		case err != nil && !is(err, rpctypes.ErrFutureRev):
 			return nil, unavailable(ctx, err)
 		}
 	}
@@ -77,14 +77,14 @@ func send(ctx context.Context, out chan<- storage.ChangeBatch, b storage.ChangeB
 // watchClient is the client of a feed's turn-th watch: cli, or a client
 // of one member in rotation when EngineOptions.Watch is set.
 func (e *Engine) watchClient(turn int) (*clientv3.Client, func()) {
-	if e.watchCfg == nil || len(e.watchCfg.Endpoints) == 0 {
+	if e.opts.Watch == nil || len(e.opts.Watch.Endpoints) == 0 {
 		return e.cli, func() {}
 	}
-	cfg := *e.watchCfg
-	cfg.Endpoints = []string{e.watchCfg.Endpoints[turn%len(e.watchCfg.Endpoints)]}
+	cfg := *e.opts.Watch
+	cfg.Endpoints = []string{e.opts.Watch.Endpoints[turn%len(e.opts.Watch.Endpoints)]}
 	cli, err := clientv3.New(cfg)
 	if err != nil {
-		e.log.Warn("etcd: watch client", slog.String("endpoint", cfg.Endpoints[0]), slog.String("error", err.Error()))
+		e.opts.Logger.Warn("etcd: watch client", slog.String("endpoint", cfg.Endpoints[0]), slog.String("error", err.Error()))
 		return e.cli, func() {}
 	}
 	// Closing a connection to a hung member can itself hang.
@@ -96,19 +96,18 @@ func (e *Engine) watchClient(turn int) (*clientv3.Client, func()) {
 func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, out chan<- storage.ChangeBatch) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	// The watch starts at *last itself (its events skipped), not after it:
-	// etcd sends no progress notification to a watch of a revision it has
-	// not reached. Watch blocks until its stream opens, which on a member
-	// that is down never happens: it is opened aside so the silence check
-	// also covers a watch that never started.
+	// The watch starts at *last itself (its events skipped): etcd sends no
+	// progress notification to a watch of a revision it has not reached.
+	// Watch blocks until its stream opens, never on a member that is down:
+	// it is opened aside so the silence check covers that too.
 	opened := make(chan clientv3.WatchChan, 1)
 	go func() {
-		opened <- cli.Watch(wctx, e.prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*last, 1)), clientv3.WithProgressNotify())
+		opened <- cli.Watch(wctx, e.opts.Prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*last, 1)), clientv3.WithProgressNotify())
 	}()
 	var wch clientv3.WatchChan // nil, so never ready, until opened
 	var tick <-chan time.Time
-	if e.progress > 0 {
-		t := time.NewTicker(e.progress)
+	if e.opts.Progress > 0 {
+		t := time.NewTicker(e.opts.Progress)
 		defer t.Stop()
 		tick = t.C
 	}
@@ -121,12 +120,11 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 			return storage.ErrClosed
 		case wch = <-opened:
 		case <-tick:
-			if silent := time.Since(heard); silent > 2*e.progress {
-				e.log.Warn("etcd: watch silent; reopening", slog.Duration("silent", silent))
+			if silent := time.Since(heard); silent > 2*e.opts.Progress {
+				e.opts.Logger.Warn("etcd: watch silent; reopening", slog.Duration("silent", silent))
 				return errReopen
 			}
-			// A request on a hung stream blocks; the silence check must
-			// not wait for it.
+			// A request on a hung stream blocks: not in this loop.
 			if wch != nil {
 				go func() { _ = cli.RequestProgress(wctx) }()
 			}
@@ -137,13 +135,12 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 			case resp.CompactRevision != 0:
 				return fmt.Errorf("changes after revision %d: compacted at %d: %w", *last, resp.CompactRevision, storage.ErrCompacted)
 			case resp.Err() != nil:
-				e.log.Warn("etcd: watch broke; reopening", slog.String("error", resp.Err().Error()))
+				e.opts.Logger.Warn("etcd: watch broke; reopening", slog.String("error", resp.Err().Error()))
 				return errReopen
 			}
 			heard = time.Now()
-			// A progress notification comes even when the revision has not
-			// moved: a quiet prefix is current too, and the consumer's
-			// staleness bound needs to hear it.
+			// A progress mark goes out even when the revision has not moved:
+			// the consumer's staleness bound needs to hear a quiet prefix.
 			batches := []storage.ChangeBatch{{Revision: max(*last, resp.Header.Revision)}}
 			if !resp.IsProgressNotify() {
 				batches = e.group(resp.Events, *last)
@@ -170,7 +167,7 @@ func (e *Engine) group(events []*clientv3.Event, after int64) []storage.ChangeBa
 		if len(out) == 0 || out[len(out)-1].Revision != rev {
 			out = append(out, storage.ChangeBatch{Revision: rev})
 		}
-		c := storage.Change{Key: ev.Kv.Key[len(e.prefix):], Delete: ev.Type == mvccpb.DELETE}
+		c := storage.Change{Key: ev.Kv.Key[len(e.opts.Prefix):], Delete: ev.Type == mvccpb.DELETE}
 		if !c.Delete {
 			c.Value = ev.Kv.Value
 		}

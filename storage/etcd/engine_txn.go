@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,44 +21,34 @@ import (
 // unavailable wraps an etcd client error. A context the caller cancelled
 // stays a context error; anything else (no leader, no quorum within the
 // deadline, connection refused) wraps storage.ErrUnavailable with etcd's
-// words as the detail.
+// words as the detail, or ErrTooLarge for a request etcd takes in no case.
 func unavailable(ctx context.Context, err error) error {
-	if errors.Is(err, storage.ErrUnavailable) {
+	switch {
+	case errors.Is(err, storage.ErrUnavailable):
 		return err
-	}
-	if errors.Is(ctx.Err(), context.Canceled) {
+	case errors.Is(ctx.Err(), context.Canceled):
 		return ctx.Err()
-	}
-	switch rpctypes.ErrorDesc(err) {
-	case rpctypes.ErrorDesc(rpctypes.ErrRequestTooLarge), rpctypes.ErrorDesc(rpctypes.ErrTooManyOps):
+	case is(err, rpctypes.ErrRequestTooLarge, rpctypes.ErrTooManyOps):
 		return fmt.Errorf("etcd: %v (raise the members' --max-request-bytes or --max-txn-ops, or change fewer records at once): %w", rpctypes.ErrorDesc(err), storage.ErrTooLarge)
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("etcd did not answer in time (is a quorum of its members up?): %w", storage.ErrUnavailable)
 	}
 	return fmt.Errorf("etcd: %v: %w", rpctypes.ErrorDesc(err), storage.ErrUnavailable)
+}
+
+// is reports whether err is one of etcd's errors targets, which the client
+// hands out as new values: they are compared by their description.
+func is(err error, targets ...error) bool {
+	return err != nil && slices.ContainsFunc(targets, func(t error) bool { return rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(t) })
 }
 
 // errConflict makes an attempt run again: a compare failed at commit, or a
 // read saw a revision that is no longer readable.
 var errConflict = errors.New("conflict")
 
-// txn is one attempt of a transaction: every key a write reads is
-// compared, at commit, against the revision it was read at, and every
-// range it lists against keys created or changed since. reads is nil in a
-// View, which keeps none.
-type txn struct {
-	ctx    context.Context
-	cli    *clientv3.Client
-	rev    int64
-	reads  map[string]*mvccpb.KeyValue
-	order  []string
-	ranges [][2]string
-}
-
-func (t *txn) readOpts(extra ...clientv3.OpOption) []clientv3.OpOption {
-	if t.rev > 0 {
-		extra = append(extra, clientv3.WithRev(t.rev))
+func (x *engineTx) readOpts(extra ...clientv3.OpOption) []clientv3.OpOption {
+	if x.rev > 0 {
+		extra = append(extra, clientv3.WithRev(x.rev))
 	}
 	return extra
 }
@@ -66,11 +57,11 @@ func (t *txn) readOpts(extra ...clientv3.OpOption) []clientv3.OpOption {
 // revision was compacted, or that failed because a member went away or an
 // election is under way, reruns the attempt (errConflict) until the
 // deadline.
-func (t *txn) readErr(err error) error {
-	if errors.Is(err, rpctypes.ErrCompacted) || t.ctx.Err() == nil && transientRead(err) {
+func (x *engineTx) readErr(err error) error {
+	if errors.Is(err, rpctypes.ErrCompacted) || x.ctx.Err() == nil && transientRead(err) {
 		return errConflict
 	}
-	return unavailable(t.ctx, err)
+	return unavailable(x.ctx, err)
 }
 
 // read is a Get at the attempt's revision. The first read is linearizable
@@ -78,40 +69,40 @@ func (t *txn) readErr(err error) error {
 // changes once it has it, so any member may answer from its own copy (a
 // serializable read: no round through the leader). A member that has not
 // reached the revision yet says so, and the read goes the linearizable way.
-func (t *txn) read(key string, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
-	first := t.rev == 0
-	opts = t.readOpts(opts...)
+func (x *engineTx) read(key string, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
+	first := x.rev == 0
+	opts = x.readOpts(opts...)
 	var resp *clientv3.GetResponse
 	var err error
 	if !first {
-		resp, err = t.cli.Get(t.ctx, key, append(opts, clientv3.WithSerializable())...)
+		resp, err = x.e.cli.Get(x.ctx, key, append(opts, clientv3.WithSerializable())...)
 	}
-	if first || err != nil && rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrFutureRev) {
-		resp, err = t.cli.Get(t.ctx, key, opts...)
+	if first || is(err, rpctypes.ErrFutureRev) {
+		resp, err = x.e.cli.Get(x.ctx, key, opts...)
 	}
 	if err != nil {
-		return nil, t.readErr(err)
+		return nil, x.readErr(err)
 	}
 	if first {
-		t.rev = resp.Header.Revision
+		x.rev = resp.Header.Revision
 	}
 	return resp.Kvs, nil
 }
 
 // note keeps what a write read of key (nil: absent), to compare at commit.
-func (t *txn) note(key string, kv *mvccpb.KeyValue) {
-	if _, ok := t.reads[key]; !ok && t.reads != nil {
-		t.reads[key] = kv
-		t.order = append(t.order, key)
+func (x *engineTx) note(key string, kv *mvccpb.KeyValue) {
+	if _, ok := x.reads[key]; !ok && x.reads != nil {
+		x.reads[key] = kv
+		x.order = append(x.order, key)
 	}
 }
 
-// get reads key at the attempt's revision; nil means absent.
-func (t *txn) get(key string) (*mvccpb.KeyValue, error) {
-	if kv, ok := t.reads[key]; ok {
+// getKV reads key at the attempt's revision; nil means absent.
+func (x *engineTx) getKV(key string) (*mvccpb.KeyValue, error) {
+	if kv, ok := x.reads[key]; ok {
 		return kv, nil
 	}
-	kvs, err := t.read(key)
+	kvs, err := x.read(key)
 	if err != nil {
 		return nil, err
 	}
@@ -119,35 +110,35 @@ func (t *txn) get(key string) (*mvccpb.KeyValue, error) {
 	if len(kvs) > 0 {
 		kv = kvs[0]
 	}
-	t.note(key, kv)
+	x.note(key, kv)
 	return kv, nil
 }
 
 // list reads up to limit keys of [start, end) (all when limit is 0),
 // guarding each against change and the range against new keys.
-func (t *txn) list(start, end string, limit int64, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
-	kvs, err := t.read(start, append(opts, clientv3.WithRange(end), clientv3.WithLimit(limit))...)
-	if err != nil || t.reads == nil {
+func (x *engineTx) list(start, end string, limit int64, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
+	kvs, err := x.read(start, append(opts, clientv3.WithRange(end), clientv3.WithLimit(limit))...)
+	if err != nil || x.reads == nil {
 		return kvs, err
 	}
-	t.ranges = append(t.ranges, [2]string{start, end})
+	x.ranges = append(x.ranges, [2]string{start, end})
 	for _, kv := range kvs {
-		t.note(string(kv.Key), kv)
+		x.note(string(kv.Key), kv)
 	}
 	return kvs, nil
 }
 
-func (t *txn) compares() []clientv3.Cmp {
-	cmps := make([]clientv3.Cmp, 0, len(t.order)+len(t.ranges))
-	for _, k := range t.order {
+func (x *engineTx) compares() []clientv3.Cmp {
+	cmps := make([]clientv3.Cmp, 0, len(x.order)+len(x.ranges))
+	for _, k := range x.order {
 		var mod int64
-		if kv := t.reads[k]; kv != nil {
+		if kv := x.reads[k]; kv != nil {
 			mod = kv.ModRevision
 		}
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", mod))
 	}
-	for _, r := range t.ranges {
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r[0]), "<", t.rev+1).WithRange(r[1]))
+	for _, r := range x.ranges {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r[0]), "<", x.rev+1).WithRange(r[1]))
 	}
 	return cmps
 }
@@ -169,12 +160,8 @@ func backoff(ctx context.Context, attempt int) error {
 // may not meet: the member stopped, lost its leader or its connection, or
 // an election is under way.
 func transientRead(err error) bool {
-	for _, e := range []error{rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable, rpctypes.ErrLeaderChanged,
-		rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrTimeout} {
-		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(e) {
-			return true
-		}
-	}
 	msg := err.Error()
-	return strings.Contains(msg, "raft: stopped") || strings.Contains(msg, "connection refused") || status.Code(err) == codes.Unavailable
+	return is(err, rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable, rpctypes.ErrLeaderChanged,
+		rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrTimeout) ||
+		strings.Contains(msg, "raft: stopped") || strings.Contains(msg, "connection refused") || status.Code(err) == codes.Unavailable
 }

@@ -16,9 +16,7 @@ import (
 	"tokenauthority/storage/core"
 )
 
-// Defaults of Options: the key prefix of a deployment that names none, how
-// far a replica's index may fall behind etcd before validation reads
-// through, and how many index misses a second read etcd.
+// Defaults of Options.
 const (
 	DefaultPrefix       = "/tokenauthority/"
 	DefaultMaxStaleness = 2 * time.Second
@@ -30,14 +28,13 @@ type Options struct {
 	// Prefix starts every key (see CheckPrefix); "" means DefaultPrefix.
 	Prefix string
 	// MaxStaleness bounds how long the validation index is trusted
-	// without word from etcd; 0 means DefaultMaxStaleness.
+	// without word from etcd; 0 means the default.
 	MaxStaleness time.Duration
-	// WriteTimeout bounds one commit, retries included; 0 means 5s. Without
-	// a quorum, writes fail with storage.ErrUnavailable after it.
+	// WriteTimeout bounds one commit, retries included (0: 5s); without a
+	// quorum, writes fail with storage.ErrUnavailable after it.
 	WriteTimeout time.Duration
-	// MissReads bounds, per second, how many lookups the index misses (a
-	// token or zoo just created through another replica) read etcd
-	// instead; 0 means DefaultMissReads.
+	// MissReads bounds, per second, the lookups the index misses (a token
+	// just created through another replica) that read etcd; 0: default.
 	MissReads float64
 	// Logger, Watch and Limits are passed to the engine (EngineOptions);
 	// Open sets a nil Watch to the client's configuration.
@@ -46,9 +43,8 @@ type Options struct {
 	Limits storage.EngineLimits
 }
 
-// Store is the token authority's store on an etcd cluster: the domain
-// core (storage/core) over Engine. Many Stores (one per replica) may
-// share one prefix.
+// Store is the domain core (storage/core) over Engine. Many Stores (one
+// per replica) may share one prefix.
 type Store struct {
 	*core.Store
 	// owned is the client Open made, closed by Close; nil after OpenClient.
@@ -117,10 +113,9 @@ func CheckPrefix(prefix string) error {
 	return nil
 }
 
-// refuseFirstLayout refuses a prefix holding the first etcd layout (its
-// version key right under the prefix), which this build does not read:
-// starting on it would look like an empty store. Being the store's first
-// read, it also names the role a user lacks.
+// refuseFirstLayout refuses a prefix of the first etcd layout (its version
+// key right under the prefix), which would look like an empty store. As
+// the store's first read, it also names the role a user lacks.
 func refuseFirstLayout(ctx context.Context, cli *clientv3.Client, prefix string) error {
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), 10*time.Second)
 	defer cancel()
