@@ -188,9 +188,17 @@ func (x *engineTx) Get(key []byte) ([]byte, error) {
 		}
 		return ch.Value, nil
 	}
-	kv, err := x.getKV(x.e.opts.Prefix + string(key))
-	if err != nil {
-		return nil, err
+	name := x.e.opts.Prefix + string(key)
+	kv, ok := x.reads[name]
+	if !ok {
+		kvs, err := x.read(name)
+		if err != nil {
+			return nil, err
+		}
+		if len(kvs) > 0 {
+			kv = kvs[0]
+		}
+		x.note(name, kv)
 	}
 	if err := x.checkReads(); err != nil {
 		return nil, err

@@ -97,23 +97,6 @@ func (x *engineTx) note(key string, kv *mvccpb.KeyValue) {
 	}
 }
 
-// getKV reads key at the attempt's revision; nil means absent.
-func (x *engineTx) getKV(key string) (*mvccpb.KeyValue, error) {
-	if kv, ok := x.reads[key]; ok {
-		return kv, nil
-	}
-	kvs, err := x.read(key)
-	if err != nil {
-		return nil, err
-	}
-	var kv *mvccpb.KeyValue
-	if len(kvs) > 0 {
-		kv = kvs[0]
-	}
-	x.note(key, kv)
-	return kv, nil
-}
-
 // list reads up to limit keys of [start, end) (all when limit is 0),
 // guarding each against change and the range against new keys.
 func (x *engineTx) list(start, end string, limit int64, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {

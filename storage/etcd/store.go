@@ -92,12 +92,7 @@ func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store
 		return nil, err
 	}
 	e := NewEngine(cli, EngineOptions{Prefix: opts.Prefix, Limits: opts.Limits, Watch: opts.Watch, Progress: min(opts.MaxStaleness/4, 500*time.Millisecond), Logger: opts.Logger})
-	s, err := core.Open(ctx, e, core.Options{
-		MaxStaleness: opts.MaxStaleness,
-		MissReads:    opts.MissReads,
-		WriteTimeout: opts.WriteTimeout,
-		Logger:       opts.Logger,
-	})
+	s, err := core.Open(ctx, e, core.Options{MaxStaleness: opts.MaxStaleness, MissReads: opts.MissReads, WriteTimeout: opts.WriteTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("open etcd store at %s: %w", opts.Prefix, err)
 	}
