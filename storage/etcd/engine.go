@@ -22,7 +22,7 @@ type EngineOptions struct {
 	// Prefix is put before every key.
 	Prefix string
 	// MaxAttempts bounds how often Update reruns a closure that lost a
-	// race; 0 means 100. Then Update fails with ErrConflict.
+	// race (then it fails with ErrConflict); 0 means 100.
 	MaxAttempts int
 	// Limits overrides DefaultEngineLimits field by field; set it when the
 	// members run with other --max-txn-ops or --max-request-bytes.
@@ -38,9 +38,9 @@ type EngineOptions struct {
 	Logger *slog.Logger
 }
 
-// DefaultEngineLimits follow etcd's defaults: --max-txn-ops 128 (for the
-// writes and, separately, for the checks of what was read) and
-// --max-request-bytes 1.5 MiB, less 64 KiB for keys, prefixes and framing.
+// DefaultEngineLimits follow etcd's defaults: --max-txn-ops 128 (for writes
+// and, apart, for read checks) and --max-request-bytes 1.5 MiB, less 64 KiB
+// for keys, prefixes and framing.
 var DefaultEngineLimits = storage.EngineLimits{MaxOps: 128, MaxBytes: 3<<19 - 64<<10, MaxReads: 128}
 
 // Engine is storage.Engine over an etcd cluster. An Update is an optimistic
@@ -375,13 +375,12 @@ func (x *engineTx) commit() (int64, error) {
 		}
 	}
 	resp, err := x.e.cli.Txn(x.ctx).If(x.compares()...).Then(ops...).Commit()
-	if err != nil {
-		if is(err, rpctypes.ErrCompacted) {
-			return 0, errConflict
-		}
+	switch {
+	case is(err, rpctypes.ErrCompacted):
+		return 0, errConflict
+	case err != nil:
 		return 0, unavailable(x.ctx, err)
-	}
-	if !resp.Succeeded {
+	case !resp.Succeeded:
 		return 0, errConflict
 	}
 	return resp.Header.Revision, nil
