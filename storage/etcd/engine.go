@@ -376,7 +376,7 @@ func (x *engineTx) commit() (int64, error) {
 	}
 	resp, err := x.e.cli.Txn(x.ctx).If(x.compares()...).Then(ops...).Commit()
 	switch {
-	case is(err, rpctypes.ErrCompacted):
+	case isEtcdErr(err, rpctypes.ErrCompacted):
 		return 0, errConflict
 	case err != nil:
 		return 0, unavailable(x.ctx, err)

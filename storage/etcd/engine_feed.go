@@ -28,9 +28,9 @@ func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.Chang
 		// Fail at once, not in the stream, when after is already gone.
 		_, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.opts.Prefix, clientv3.WithRev(after), clientv3.WithCountOnly())
 		switch {
-		case is(err, rpctypes.ErrCompacted):
+		case isEtcdErr(err, rpctypes.ErrCompacted):
 			return nil, fmt.Errorf("changes after revision %d: %w", after, storage.ErrCompacted)
-		case err != nil && !is(err, rpctypes.ErrFutureRev):
+		case err != nil && !isEtcdErr(err, rpctypes.ErrFutureRev):
 			return nil, unavailable(ctx, err)
 		}
 	}

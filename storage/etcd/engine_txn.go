@@ -28,7 +28,7 @@ func unavailable(ctx context.Context, err error) error {
 		return err
 	case errors.Is(ctx.Err(), context.Canceled):
 		return ctx.Err()
-	case is(err, rpctypes.ErrRequestTooLarge, rpctypes.ErrTooManyOps):
+	case isEtcdErr(err, rpctypes.ErrRequestTooLarge, rpctypes.ErrTooManyOps):
 		return fmt.Errorf("etcd: %v (raise the members' --max-request-bytes or --max-txn-ops, or change fewer records at once): %w", rpctypes.ErrorDesc(err), storage.ErrTooLarge)
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("etcd did not answer in time (is a quorum of its members up?): %w", storage.ErrUnavailable)
@@ -36,9 +36,9 @@ func unavailable(ctx context.Context, err error) error {
 	return fmt.Errorf("etcd: %v: %w", rpctypes.ErrorDesc(err), storage.ErrUnavailable)
 }
 
-// is reports whether err is one of etcd's errors targets, which the client
-// hands out as new values: they are compared by their description.
-func is(err error, targets ...error) bool {
+// isEtcdErr reports whether err is one of the etcd errors targets, compared
+// by description as the client rebuilds them from gRPC statuses.
+func isEtcdErr(err error, targets ...error) bool {
 	return err != nil && slices.ContainsFunc(targets, func(t error) bool { return rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(t) })
 }
 
@@ -77,7 +77,7 @@ func (x *engineTx) read(key string, opts ...clientv3.OpOption) ([]*mvccpb.KeyVal
 	if !first {
 		resp, err = x.e.cli.Get(x.ctx, key, append(opts, clientv3.WithSerializable())...)
 	}
-	if first || is(err, rpctypes.ErrFutureRev) {
+	if first || isEtcdErr(err, rpctypes.ErrFutureRev) {
 		resp, err = x.e.cli.Get(x.ctx, key, opts...)
 	}
 	if err != nil {
@@ -144,7 +144,7 @@ func backoff(ctx context.Context, attempt int) error {
 // an election is under way.
 func transientRead(err error) bool {
 	msg := err.Error()
-	return is(err, rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable, rpctypes.ErrLeaderChanged,
+	return isEtcdErr(err, rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable, rpctypes.ErrLeaderChanged,
 		rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrTimeout) ||
 		strings.Contains(msg, "raft: stopped") || strings.Contains(msg, "connection refused") || status.Code(err) == codes.Unavailable
 }
