@@ -92,7 +92,7 @@ type Config struct {
 	// Store is "bbolt" (one file in DataDir, the default) or "etcd" (a
 	// cluster shared by many replicas, configured by Etcd).
 	Store string
-	Etcd  etcdstore.Config
+	Etcd  EtcdConfig
 
 	// AuditVerifyInterval is how often the audit log's hash chain is
 	// verified in the background (and once at start), for the metrics; 0
@@ -126,7 +126,7 @@ func Defaults() Config {
 		LogFormat:            "text",
 		UI:                   true,
 		Store:                "bbolt",
-		Etcd: etcdstore.Config{
+		Etcd: EtcdConfig{
 			Prefix:       etcdstore.DefaultPrefix,
 			MaxStaleness: etcdstore.DefaultMaxStaleness,
 		},

@@ -451,7 +451,9 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, m *metrics.Met
 	if cfg.Store == "etcd" {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		s, err := etcdstore.Open(ctx, cfg.Etcd, log)
+		s, err := etcdstore.Open(ctx, cfg.Etcd.Config, etcdstore.Options{
+			Prefix: cfg.Etcd.Prefix, MaxStaleness: cfg.Etcd.MaxStaleness, WriteTimeout: cfg.Etcd.WriteTimeout, Logger: log,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("open etcd store at %v%s: %w", cfg.Etcd.Endpoints, cfg.Etcd.Prefix, err)
 		}

@@ -10,11 +10,10 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// Backend is the contract every store of the token authority keeps: the
-// bbolt Store of one process and the etcd store shared by many replicas.
-// Records are the protobuf messages of gen/, errors wrap the sentinels of
-// errors.go, and every method that changes more than one record changes all
-// of them or none. storagetest.RunTests checks a backend against it.
+// Backend is the contract every store keeps (storage/core, under both
+// engines). Records are the protobuf messages of gen/, errors wrap the
+// sentinels of errors.go, and a method that changes several records
+// changes all or none. storagetest.RunTests checks a backend against it.
 type Backend interface {
 	// Ping reports whether the store can serve reads, for readiness.
 	Ping(ctx context.Context) error
@@ -51,28 +50,23 @@ type Backend interface {
 	ListTokensMatching(ctx context.Context, workspaceID, before string, limit int, match func(*pb.Token) bool) ([]*storagepb.TokenRecord, error)
 	// LookupToken finds a token by the SHA-256 of its secret and reports
 	// whether its user is still a member of its workspace. It is the
-	// validation path: a backend should answer it without a network round
-	// trip where it can. The record may leave out sealed_secret, which no
-	// verdict needs (GetToken returns it), so an in-memory index need not
-	// hold every sealed secret.
+	// validation path, answered from memory where it can be; the record may
+	// leave out sealed_secret, which no verdict needs (GetToken has it).
 	LookupToken(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, err error)
 	RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error)
 	RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
 	RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
 	// RevokeLeaked revokes the tokens (and their descendants) whose secret
-	// hashes are given; a call with no known hash writes nothing. The
-	// audit event of ctx is recorded by the write, if there is one.
+	// hashes are given; a call with no known hash writes nothing.
 	RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error)
 	// LookupTokenWithPolicy is LookupToken with the token policy of the
 	// token's workspace (nil: none), read together.
 	LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, policy *pb.TokenPolicy, err error)
-	// RollToken stores the successor of a token and retires the old one
-	// in one write; a roll of an already rolled token revokes its family
-	// and returns an error wrapping lifecycle.ErrReused.
+	// RollToken stores a token's successor and retires the old one in one
+	// write; rolling a rolled token revokes its family (lifecycle.ErrReused).
 	RollToken(ctx context.Context, r Roll) (old, next *storagepb.TokenRecord, err error)
-	// UpdateToken applies change to a token under its workspace's policy
-	// in one write (a change of Disabled reaches the token's descendants).
-	// change may run more than once.
+	// UpdateToken applies change, which may run more than once, to a token
+	// under its workspace's policy (Disabled reaches its descendants).
 	UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error)
 	// UpdateWorkspace applies change to a workspace; change may run more
 	// than once.
@@ -84,29 +78,27 @@ type Backend interface {
 	PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error)
 	PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error)
 
-	// RecordAudit records the audit event of ctx (audit.NewContext) on its
-	// own. Every write records the event ctx carries in the same
-	// transaction as its change.
+	// RecordAudit records the audit event of ctx (audit.NewContext) alone;
+	// every write records the event of its ctx with its change.
 	RecordAudit(ctx context.Context) error
-	// ListAuditEvents returns, in log order, the events after the cursor
-	// after ("": from the start) that pass f, at most limit, reading at
-	// most maxScan; next is the cursor to go on from when more may follow.
+	// ListAuditEvents returns, in log order, at most limit events after the
+	// cursor after ("": the start) that pass f, reading at most maxScan;
+	// next is the cursor to go on from when more may follow.
 	ListAuditEvents(ctx context.Context, f audit.Filter, after string, limit, maxScan int) (events []*pb.AuditEvent, next string, err error)
 	VerifyAudit(ctx context.Context) (audit.Result, error)
 	// SweepAudit removes the audit events older than cutoff in bounded
-	// commits, recording the checkpoint VerifyAudit starts from (see
-	// audit.Sweep); it returns how many it removed.
+	// commits, recording the checkpoint VerifyAudit starts from.
 	SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error)
 
-	// KeyChecks, SetKeyChecks and SealedSample let start-up refuse a
-	// master key that cannot open the secrets already stored.
+	// KeyChecks, SetKeyChecks and SealedSample let start-up refuse a master
+	// key that cannot open the secrets stored.
 	KeyChecks(ctx context.Context) (map[uint32][]byte, error)
 	SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error
 	SealedSample(ctx context.Context) (Sealed, error)
 }
 
 // Snapshotter is a Backend that streams a consistent snapshot of itself
-// (bbolt). A store without it (etcd) is backed up with its own tools.
+// (bbolt); an etcd store is backed up with etcd's tools.
 type Snapshotter interface {
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 }

@@ -8,25 +8,23 @@ import (
 
 // Roll asks RollToken to replace one token by a new one.
 type Roll struct {
-	// WorkspaceID, when set, must be the old token's workspace (otherwise
-	// the token counts as not found). The SDK's refresh, which names the
-	// token by its secret, leaves it empty.
+	// WorkspaceID, when set, must be the old token's workspace (else the
+	// token counts as not found); the SDK's refresh leaves it empty.
 	WorkspaceID string
 	// OldID is the token to replace.
 	OldID string
-	// Next is the new token's record: its token id, masked key and
-	// create_time (the time of the roll), its secret hash and sealed secret.
-	// RollToken fills in the rest from the old token.
+	// Next is the new token's record: its token id, masked key, create_time
+	// (the time of the roll), secret hash and sealed secret. RollToken
+	// fills in the rest from the old token.
 	Next *storagepb.TokenRecord
 	// Grace is how long the old secret keeps working; 0 stops it now.
 	Grace time.Duration
 	// Ceiling is the server's maximum token lifetime; 0 means none.
 	Ceiling time.Duration
 	// RepeatWithin is the SDK refresh's reuse interval (0: none): a roll of
-	// a token already replaced within it, by a successor still live, is a
-	// retry (lifecycle.RepeatRefresh). RollToken then writes no token and
-	// returns the existing successor as next (its id is not Next's), with
-	// the audit event of ctx naming it.
+	// a token replaced within it by a successor still live is a retry
+	// (lifecycle.RepeatRefresh), which writes no token and returns that
+	// successor as next, named by the audit event of ctx.
 	RepeatWithin time.Duration
 }
 
@@ -38,14 +36,14 @@ func (r Roll) Repeated(next *storagepb.TokenRecord) bool {
 
 // SeedPark is a seed to park with a new token, for one pick-up by the SDK.
 type SeedPark struct {
-	// Hash is the SHA-256 of the seed string; the seed itself is never stored.
+	// Hash is the SHA-256 of the seed string; the seed is never stored.
 	Hash [32]byte
 	// Record is stored under Hash.
 	Record *storagepb.SeedRecord
 }
 
-// Sealed is one secret sealed under the master key and the additional data
-// it was sealed with.
+// Sealed is one secret sealed under the master key, with the additional
+// data it was sealed with.
 type Sealed struct {
 	Value []byte
 	AAD   []byte

@@ -16,18 +16,13 @@ import (
 	"tokenauthority/lifecycle"
 )
 
-// The rules below are the ones every backend applies, in one place so that
-// every backend reaches the same code rather than a copy.
-
-// MaxKeyIDLen is the longest id an engine puts into a key: far below any
-// backend's key size limit. It is not the id rule, which the API applies
-// before a store is called (access.ValidID: 63 characters; token.ValidID:
-// 26); it only keeps every key within what each engine can store.
+// MaxKeyIDLen is the longest id put into a key, far below any engine's key
+// limit. It is not the API's id rule (access.ValidID: 63 characters,
+// token.ValidID: 26), which is applied before a store is called.
 const MaxKeyIDLen = 512
 
-// CheckID rejects an id that cannot be stored (empty, too long for a key,
-// or holding a 0x00 byte, which every backend keeps as the separator of
-// composite keys) with an error wrapping ErrInvalid.
+// CheckID refuses, with ErrInvalid, an id that cannot be stored: empty, too
+// long for a key, or holding 0x00, the separator of composite keys.
 func CheckID(kind, id string) error {
 	switch {
 	case id == "":
@@ -70,22 +65,20 @@ func CheckNewToken(rec *storagepb.TokenRecord) ([]byte, error) {
 	return b, nil
 }
 
-// SweptBy reports whether the retention sweep with this cutoff deletes t,
-// a token of a workspace with policy p (nil: none): whether it has ended
-// (revoked, or expired under p) at or before cutoff.
+// SweptBy reports whether the retention sweep with this cutoff deletes t
+// (policy p, nil: none): whether it was revoked or expired by cutoff.
 func SweptBy(t *pb.Token, p *pb.TokenPolicy, cutoff time.Time) bool {
 	return lifecycle.RevokedBy(t, cutoff) || lifecycle.ExpiredUnder(t, p, cutoff)
 }
 
-// SeedExpired reports whether a parked seed is past its expiry at now:
-// whether now is at or past its expire_time.
+// SeedExpired reports whether now is at or past a parked seed's expiry.
 func SeedExpired(rec *storagepb.SeedRecord, now time.Time) bool {
 	return lifecycle.ReachedStamp(rec.GetExpireTime(), now)
 }
 
 // NoteRevoked names the tokens a write revoked in the audit event of ctx,
-// if it carries one. Call it inside the write's transaction, after the
-// revocation: the event is drafted once the write's change is decided.
+// if any. Call it inside the write's transaction, after the revocation:
+// the event is drafted once the write's change is decided.
 func NoteRevoked(ctx context.Context, recs []*storagepb.TokenRecord) {
 	p := audit.FromContext(ctx)
 	if p == nil {
@@ -98,17 +91,14 @@ func NoteRevoked(ctx context.Context, recs []*storagepb.TokenRecord) {
 	p.SetRevoked(ids)
 }
 
-// RevokedPerEvent is the most token ids one audit event names, so that an
-// event stays well under the request limit of a distributed store (20,000
-// ids of 26 characters are about 560 KiB; etcd takes 1.5 MiB by default).
+// RevokedPerEvent is the most token ids one audit event names, well under
+// etcd's default request limit (20,000 ids are about 560 KiB of 1.5 MiB).
 const RevokedPerEvent = 20000
 
-// SplitRevoked splits ev, whose revoked_token_ids may be more than per,
-// into ev naming the first per and continuation events: copies of ev
-// (same time, actor, action, workspace and target) naming the next per
-// each, in order, to be appended after it. The ids a change revoked are
-// the union of its event's and its continuations'. It returns nil when ev
-// names no more than per.
+// SplitRevoked leaves ev naming its first per revoked token ids and returns
+// continuations to append after it: copies of ev naming the next per
+// each, in order (nil when ev names no more than per). The ids a change
+// revoked are the union of its event's and its continuations'.
 func SplitRevoked(ev *pb.AuditEvent, per int) []*pb.AuditEvent {
 	ids := ev.GetRevokedTokenIds()
 	if per <= 0 || len(ids) <= per {
@@ -127,11 +117,10 @@ func SplitRevoked(ev *pb.AuditEvent, per int) []*pb.AuditEvent {
 	return rest
 }
 
-// ChangeToken runs change on t (under its workspace's policy) for an
-// UpdateToken, and refuses, with ErrInvalid, a change of what only the
-// create, roll and revoke paths may set: the token's id, workspace, user,
-// family links and revocation. It reports whether Disabled flipped, which
-// the store carries to every token descended from t in the same write.
+// ChangeToken runs an UpdateToken's change on t and refuses (ErrInvalid) a
+// change of what only create, roll and revoke set: id, workspace, user,
+// family links, revocation. It reports whether Disabled flipped, which the
+// store carries to t's descendants in the same write.
 func ChangeToken(t *pb.Token, policy *pb.TokenPolicy, change func(t *pb.Token, p *pb.TokenPolicy) error) (disabledFlipped bool, err error) {
 	id, ws, user, replaces, replacedBy, family := t.TokenId, t.WorkspaceId, t.UserId, t.Replaces, t.ReplacedBy, t.FamilyId
 	revokeAt, revokeReason := proto.CloneOf(t.RevokeTime), t.RevokeReason
@@ -146,8 +135,8 @@ func ChangeToken(t *pb.Token, policy *pb.TokenPolicy, change func(t *pb.Token, p
 	return t.Disabled != wasDisabled, nil
 }
 
-// RevokeIDs checks the arguments of a RevokeTokens and returns the token
-// ids with repeats removed, in their first order: a repeated id counts once.
+// RevokeIDs checks a RevokeTokens' arguments and returns the token ids
+// without repeats, in their first order.
 func RevokeIDs(workspaceID string, tokenIDs []string) ([]string, error) {
 	if err := CheckID("workspace", workspaceID); err != nil {
 		return nil, err

@@ -5,11 +5,10 @@ import (
 	"fmt"
 )
 
-// WriteSet is an engine's record of one Update's writes: one Change per
-// key (the last write wins, kept in the order of each key's first write),
-// checked against the engine's limits as it grows. Engines use it so the
-// limits and the feed's shape are the same on every engine. The zero value
-// is not usable; see NewWriteSet.
+// WriteSet is an engine's record of one Update's writes, the same on every
+// engine: one Change per key (the last write wins, in the order of each
+// key's first write), held to the engine's limits as it grows. Make it
+// with NewWriteSet.
 type WriteSet struct {
 	limits  EngineLimits
 	changes []Change
@@ -23,14 +22,12 @@ func NewWriteSet(limits EngineLimits) *WriteSet {
 	return &WriteSet{limits: limits, index: map[string]int{}}
 }
 
-// errReadOnly is a write through a View's transaction, whose write set is
-// nil.
+// errReadOnly is a write in a View, whose write set is nil.
 var errReadOnly = fmt.Errorf("write in a read transaction: %w", ErrInvalid)
 
 // Note records a put (or a delete, with del) of key, copying key and
-// value. It returns ErrInvalid for an empty key and ErrTooLarge once the
-// set is past the limits; the second error sticks (see Err). On a nil
-// set (a View's) it fails with ErrInvalid.
+// value. It returns ErrInvalid for an empty key or a nil set (a View's),
+// and ErrTooLarge, which sticks (see Err), once past the limits.
 func (w *WriteSet) Note(key, value []byte, del bool) (Change, error) {
 	if w == nil {
 		return Change{}, errReadOnly

@@ -49,6 +49,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"tokenauthority/credential"
+	"tokenauthority/etcdclient"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/seal"
 	"tokenauthority/server"
@@ -161,9 +162,8 @@ func openStore(ctx context.Context, kind, dataDir, endpoints, prefix string) (st
 	case "etcd":
 		// A write waits its turn on the audit chain behind every other
 		// worker's: far longer than a server's default bound.
-		return etcdstore.Open(ctx, etcdstore.Config{
-			Endpoints: strings.Split(endpoints, ","), Prefix: prefix, WriteTimeout: 5 * time.Minute,
-		}, nil)
+		return etcdstore.Open(ctx, etcdclient.Config{Endpoints: strings.Split(endpoints, ",")},
+			etcdstore.Options{Prefix: prefix, WriteTimeout: 5 * time.Minute})
 	default:
 		return nil, fmt.Errorf("-store %q: want bbolt or etcd", kind)
 	}

@@ -19,58 +19,42 @@ import (
 
 // EngineOptions tune NewEngine.
 type EngineOptions struct {
-	// Prefix is put before every key; engines on one cluster with
-	// different prefixes share nothing but the revision counter.
+	// Prefix is put before every key.
 	Prefix string
 	// MaxAttempts bounds how often Update reruns a closure that lost a
-	// race; 0 means 100. Then Update fails with ErrConflict.
+	// race (then it fails with ErrConflict); 0 means 100.
 	MaxAttempts int
-	// Limits overrides DefaultEngineLimits field by field (0: default);
-	// set it when the members run with other --max-txn-ops or
-	// --max-request-bytes.
+	// Limits overrides DefaultEngineLimits field by field; set it when the
+	// members run with other --max-txn-ops or --max-request-bytes.
 	Limits storage.EngineLimits
 	// Progress, when set, is how often a feed asks etcd to confirm it is
-	// current (delivered as progress marks); a feed that hears nothing
-	// for twice as long is reopened (on the next member, with Watch).
+	// current (progress marks); a feed silent for twice as long reopens.
 	Progress time.Duration
-	// Watch, when set, is the client configuration feeds use: one member
-	// at a time, moving to the next when the watch goes silent, so a
-	// member that hangs (alive to TCP, dead to raft) cannot hold a feed.
-	// Nil watches through cli.
+	// Watch, when set, is the client configuration feeds use, one member
+	// at a time, moving on when the watch goes silent: a member that hangs
+	// (alive to TCP, dead to raft) cannot hold a feed. Nil watches via cli.
 	Watch *clientv3.Config
 	// Logger receives the feeds' reopenings; nil discards.
 	Logger *slog.Logger
 }
 
-// DefaultEngineLimits follow etcd's defaults: --max-txn-ops 128 (for the
-// writes and, separately, for the checks of what was read) and
-// --max-request-bytes 1.5 MiB, less 64 KiB for keys, prefixes and framing.
+// DefaultEngineLimits follow etcd's defaults: --max-txn-ops 128 (for writes
+// and, apart, for read checks) and --max-request-bytes 1.5 MiB, less 64 KiB
+// for keys, prefixes and framing.
 var DefaultEngineLimits = storage.EngineLimits{MaxOps: 128, MaxBytes: 3<<19 - 64<<10, MaxReads: 128}
 
-// Engine is storage.Engine over an etcd cluster, as an optimistic
-// transaction: an Update reads at one revision (the first read's), records
-// the mod revision of every key it read and each range it listed, and
-// commits its writes in one etcd Txn that compares every read key's mod
-// revision (0 for an absent key) and finds no key of a listed range
-// created or changed since. A failed compare reruns the closure, with
-// backoff, at most MaxAttempts times. This is etcd's concurrency.STM
-// (serializable snapshot) plus range checks, which STM lacks: a key
-// created inside a range the transaction listed is a conflict too.
-//
-// Revisions are etcd's: increasing but not dense (other prefixes' writes
-// use them up too).
+// Engine is storage.Engine over an etcd cluster. An Update is an optimistic
+// transaction (etcd's concurrency.STM plus range checks): it reads at one
+// revision and commits in one Txn that compares the mod revision of every
+// key it read (0: absent) and finds no key of a range it listed created or
+// changed since; a failed compare reruns it, with backoff, at most
+// MaxAttempts times. Revisions are the cluster's: increasing, not dense.
 type Engine struct {
-	cli      *clientv3.Client
-	prefix   string
-	attempts int
-	limits   storage.EngineLimits
-	progress time.Duration
-	watchCfg *clientv3.Config
-	log      *slog.Logger
-
-	mu     sync.Mutex
-	closed bool
-	done   chan struct{}
+	cli  *clientv3.Client
+	opts EngineOptions // defaults filled in
+	// done is closed by Close, once.
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 var _ storage.Engine = (*Engine)(nil)
@@ -78,28 +62,22 @@ var _ storage.Engine = (*Engine)(nil)
 // NewEngine returns an engine on cli's cluster under opts.Prefix. The
 // client stays the caller's: Close does not close it.
 func NewEngine(cli *clientv3.Client, opts EngineOptions) *Engine {
-	e := &Engine{cli: cli, prefix: opts.Prefix, attempts: opts.MaxAttempts, limits: opts.Limits.Or(DefaultEngineLimits),
-		progress: opts.Progress, watchCfg: opts.Watch, log: opts.Logger, done: make(chan struct{})}
-	if e.log == nil {
-		e.log = slog.New(slog.DiscardHandler)
+	opts.Limits = opts.Limits.Or(DefaultEngineLimits)
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 100
 	}
-	if e.attempts <= 0 {
-		e.attempts = 100
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return e
+	return &Engine{cli: cli, opts: opts, done: make(chan struct{})}
 }
 
 // Limits reports the engine's per-transaction limits.
-func (e *Engine) Limits() storage.EngineLimits { return e.limits }
+func (e *Engine) Limits() storage.EngineLimits { return e.opts.Limits }
 
 // Close ends every feed with ErrClosed; later calls fail with ErrClosed.
 func (e *Engine) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.closed {
-		e.closed = true
-		close(e.done)
-	}
+	e.closeOnce.Do(func() { close(e.done) })
 	return nil
 }
 
@@ -120,10 +98,9 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 // Update runs fn and commits its writes if nothing it read changed,
 // rerunning fn otherwise (see Engine).
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
-	var rev int64
+	var rev int64 // set only by a commit that succeeded
 	err := e.retry(ctx, func() error {
-		rev = 0
-		tx := e.newTx(ctx, storage.NewWriteSet(e.limits))
+		tx := e.newTx(ctx, storage.NewWriteSet(e.opts.Limits))
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -137,20 +114,16 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 		rev, err = tx.commit()
 		return err
 	})
-	if err != nil {
-		return 0, err
-	}
-	return rev, nil
+	return rev, err
 }
 
-// retry runs try, with backoff, until it returns anything but errConflict
-// (a lost compare; a read whose revision was compacted meanwhile or whose
-// member went away), at most e.attempts times.
+// retry runs try, with backoff, until it returns anything but errConflict,
+// at most e.opts.MaxAttempts times.
 func (e *Engine) retry(ctx context.Context, try func() error) error {
 	if err := e.check(ctx); err != nil {
 		return err
 	}
-	for attempt := 0; attempt < e.attempts; attempt++ {
+	for attempt := 0; attempt < e.opts.MaxAttempts; attempt++ {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
 				// Out of time while members kept failing: say so, as
@@ -162,17 +135,12 @@ func (e *Engine) retry(ctx context.Context, try func() error) error {
 			return err
 		}
 	}
-	return e.gaveUp(ctx)
-}
-
-// gaveUp is the error after the last attempt. Reads that failed because
-// members went away also rerun the closure; if the cluster is unreachable
-// now, that is the error, not a conflict.
-func (e *Engine) gaveUp(ctx context.Context) error {
+	// Reads that failed because members went away rerun too: if the
+	// cluster is unreachable now, that is the error, not a conflict.
 	if _, err := e.Revision(ctx); err != nil {
 		return err
 	}
-	return fmt.Errorf("gave up after %d attempts: %w", e.attempts, storage.ErrConflict)
+	return fmt.Errorf("gave up after %d attempts: %w", e.opts.MaxAttempts, storage.ErrConflict)
 }
 
 // Revision returns the cluster's current revision.
@@ -180,7 +148,7 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 	if err := e.check(ctx); err != nil {
 		return 0, err
 	}
-	resp, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.prefix, clientv3.WithCountOnly())
+	resp, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.opts.Prefix, clientv3.WithCountOnly())
 	if err != nil {
 		return 0, unavailable(ctx, err)
 	}
@@ -188,21 +156,26 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 }
 
 func (e *Engine) newTx(ctx context.Context, w *storage.WriteSet) *engineTx {
-	t := &txn{ctx: clientv3.WithRequireLeader(ctx), cli: e.cli}
+	x := &engineTx{e: e, w: w, ctx: clientv3.WithRequireLeader(ctx)}
 	if w != nil {
-		// Only a write checks its reads at commit; a View (loading a
-		// whole index, say) keeps none of them.
-		t.reads = map[string]*mvccpb.KeyValue{}
+		x.reads = map[string]*mvccpb.KeyValue{}
 	}
-	return &engineTx{t: t, e: e, w: w}
+	return x
 }
 
-// engineTx is both transaction kinds; w is nil in View. Keys in t are
-// prefixed, keys handed to and from the closure are not.
+// engineTx is one attempt of either transaction kind; w is nil in View.
+// Its own keys are prefixed, those of the closure are not.
 type engineTx struct {
-	t *txn
-	e *Engine
-	w *storage.WriteSet
+	e   *Engine
+	w   *storage.WriteSet
+	ctx context.Context
+	// rev is the attempt's revision, fixed by its first read.
+	rev int64
+	// reads (nil in a View), order and ranges are what a write read, each
+	// compared at commit (compares).
+	reads  map[string]*mvccpb.KeyValue
+	order  []string
+	ranges [][2]string
 }
 
 func (x *engineTx) Get(key []byte) ([]byte, error) {
@@ -215,9 +188,17 @@ func (x *engineTx) Get(key []byte) ([]byte, error) {
 		}
 		return ch.Value, nil
 	}
-	kv, err := x.t.get(x.e.prefix + string(key))
-	if err != nil {
-		return nil, err
+	name := x.e.opts.Prefix + string(key)
+	kv, ok := x.reads[name]
+	if !ok {
+		kvs, err := x.read(name)
+		if err != nil {
+			return nil, err
+		}
+		if len(kvs) > 0 {
+			kv = kvs[0]
+		}
+		x.note(name, kv)
 	}
 	if err := x.checkReads(); err != nil {
 		return nil, err
@@ -235,40 +216,35 @@ func (x *engineTx) Prefetch(keys [][]byte) error {
 	if x.w == nil {
 		return nil
 	}
-	room := len(keys)
-	if m := x.e.limits.MaxReads; m > 0 {
-		room = m/2 - len(x.t.order) - len(x.t.ranges)
-	}
+	room := x.e.opts.Limits.MaxReads/2 - len(x.order) - len(x.ranges)
 	var ops []clientv3.Op
 	var names []string
 	for _, k := range keys {
-		name := x.e.prefix + string(k)
-		if _, ok := x.t.reads[name]; ok || slices.Contains(names, name) {
+		name := x.e.opts.Prefix + string(k)
+		if _, ok := x.reads[name]; ok || slices.Contains(names, name) {
 			continue
 		}
-		if len(ops) == room {
+		if len(ops) >= room {
 			break
 		}
-		ops, names = append(ops, clientv3.OpGet(name, x.t.readOpts()...)), append(names, name)
+		ops, names = append(ops, clientv3.OpGet(name, x.readOpts()...)), append(names, name)
 	}
 	if len(ops) == 0 {
 		return nil
 	}
-	resp, err := x.e.cli.Txn(x.t.ctx).Then(ops...).Commit()
-	var h int64
-	if resp != nil {
-		h = resp.Header.Revision
+	resp, err := x.e.cli.Txn(x.ctx).Then(ops...).Commit()
+	if err != nil {
+		return x.readErr(err)
 	}
-	if err := x.t.noteRev(h, err); err != nil {
-		return err
+	if x.rev == 0 {
+		x.rev = resp.Header.Revision
 	}
 	for i, r := range resp.Responses {
 		var kv *mvccpb.KeyValue
 		if kvs := r.GetResponseRange().GetKvs(); len(kvs) > 0 {
 			kv = kvs[0]
 		}
-		x.t.reads[names[i]] = kv
-		x.t.order = append(x.t.order, names[i])
+		x.note(names[i], kv)
 	}
 	return nil
 }
@@ -276,11 +252,8 @@ func (x *engineTx) Prefetch(keys [][]byte) error {
 // checkReads fails an Update whose commit would need more checks than
 // etcd takes in one Txn.
 func (x *engineTx) checkReads() error {
-	if x.w == nil || x.e.limits.MaxReads <= 0 {
-		return nil
-	}
-	if n := len(x.t.order) + len(x.t.ranges); n > x.e.limits.MaxReads {
-		return fmt.Errorf("transaction read %d keys and ranges (limit %d): %w", n, x.e.limits.MaxReads, storage.ErrTooLarge)
+	if n := len(x.order) + len(x.ranges); x.w != nil && n > x.e.opts.Limits.MaxReads {
+		return fmt.Errorf("transaction read %d keys and ranges (limit %d): %w", n, x.e.opts.Limits.MaxReads, storage.ErrTooLarge)
 	}
 	return nil
 }
@@ -296,22 +269,25 @@ func (x *engineTx) RangeReverse(start, end []byte, limit int, fn func(key, value
 // rangeKeys is Range, or RangeReverse when desc: etcd's keys merged with
 // the transaction's own writes, in the order asked.
 func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(key, value []byte) error) error {
-	// before reports whether a comes before b in the order asked.
+	// before compares a and b in the order asked.
 	before := func(a, b []byte) int {
 		if desc {
 			return bytes.Compare(b, a)
 		}
 		return bytes.Compare(a, b)
 	}
-	pstart, pend := x.e.prefix+string(start), prefixEnd(x.e.prefix)
-	if end != nil {
-		pend = x.e.prefix + string(end)
+	pstart, pend := x.e.opts.Prefix+string(start), x.e.opts.Prefix+string(end)
+	if end == nil {
+		pend = "\x00" // etcd's "no end", for a prefix of 0xff bytes
+		if e := storage.PrefixEnd([]byte(x.e.opts.Prefix)); e != nil {
+			pend = string(e)
+		}
 	}
 	if pstart == "" {
 		pstart = "\x00" // etcd refuses an empty key; "\x00" is the first
 	}
-	// Own writes in the range, in key order: they replace or hide what
-	// etcd holds, so ask etcd for as many more keys as they could hide.
+	// Own writes in the range, in the order asked: they replace or hide
+	// what etcd holds, so ask etcd for as many more keys as they could hide.
 	var own []storage.Change
 	if x.w != nil {
 		for _, ch := range x.w.Changes() {
@@ -329,7 +305,7 @@ func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(ke
 	if desc {
 		opts = append(opts, clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
 	}
-	kvs, err := x.t.list(pstart, pend, fetch, opts...)
+	kvs, err := x.list(pstart, pend, fetch, opts...)
 	if err != nil {
 		return err
 	}
@@ -337,43 +313,39 @@ func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(ke
 		return err
 	}
 	n := 0
-	emit := func(k, v []byte) (bool, error) {
-		if limit > 0 && n == limit {
+	emit := func(ch storage.Change) (stop bool, err error) {
+		switch {
+		case ch.Delete:
+			return false, nil
+		case limit > 0 && n == limit:
 			return true, nil
 		}
 		n++
-		return false, fn(k, v)
+		return false, fn(ch.Key, ch.Value)
 	}
 	i := 0
 	for _, kv := range kvs {
-		k := kv.Key[len(x.e.prefix):]
+		k := kv.Key[len(x.e.opts.Prefix):]
+		// Own writes up to k, the last of which may replace k.
+		replaced := false
 		for ; i < len(own) && before(own[i].Key, k) <= 0; i++ {
-			same := bytes.Equal(own[i].Key, k)
-			if !own[i].Delete {
-				if stop, err := emit(own[i].Key, own[i].Value); stop || err != nil {
-					return err
-				}
-			}
-			if same {
-				k = nil
-				i++
-				break
+			replaced = bytes.Equal(own[i].Key, k)
+			if stop, err := emit(own[i]); stop || err != nil {
+				return err
 			}
 		}
-		if k == nil {
+		if replaced {
 			continue
 		}
-		if stop, err := emit(k, kv.Value); stop || err != nil {
+		if stop, err := emit(storage.Change{Key: k, Value: kv.Value}); stop || err != nil {
 			return err
 		}
 	}
 	// etcd gave fewer keys than asked, or all: the rest of own follows.
 	if fetch == 0 || int64(len(kvs)) < fetch {
 		for ; i < len(own); i++ {
-			if !own[i].Delete {
-				if stop, err := emit(own[i].Key, own[i].Value); stop || err != nil {
-					return err
-				}
+			if stop, err := emit(own[i]); stop || err != nil {
+				return err
 			}
 		}
 	}
@@ -395,21 +367,20 @@ func (x *engineTx) Delete(key []byte) error {
 func (x *engineTx) commit() (int64, error) {
 	ops := make([]clientv3.Op, 0, len(x.w.Changes()))
 	for _, ch := range x.w.Changes() {
-		k := x.e.prefix + string(ch.Key)
+		k := x.e.opts.Prefix + string(ch.Key)
 		if ch.Delete {
 			ops = append(ops, clientv3.OpDelete(k))
 		} else {
 			ops = append(ops, clientv3.OpPut(k, string(ch.Value)))
 		}
 	}
-	resp, err := x.e.cli.Txn(x.t.ctx).If(x.t.compares()...).Then(ops...).Commit()
-	if err != nil {
-		if rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrCompacted) {
-			return 0, errConflict
-		}
-		return 0, unavailable(x.t.ctx, err)
-	}
-	if !resp.Succeeded {
+	resp, err := x.e.cli.Txn(x.ctx).If(x.compares()...).Then(ops...).Commit()
+	switch {
+	case isEtcdErr(err, rpctypes.ErrCompacted):
+		return 0, errConflict
+	case err != nil:
+		return 0, unavailable(x.ctx, err)
+	case !resp.Succeeded:
 		return 0, errConflict
 	}
 	return resp.Header.Revision, nil

@@ -14,23 +14,23 @@ import (
 	"tokenauthority/storage"
 )
 
-// Changes follows etcd's watch of the prefix from revision after+1, with
-// progress notifications (delivered as empty batches). etcd sends all the
-// events of one revision in one response, so each Txn is one batch. A
-// watch that breaks or goes silent is reopened (on the next member when
-// EngineOptions.Watch is set) from the last revision delivered; the feed
-// ends only with ctx, Close (ErrClosed) or a compaction (ErrCompacted).
+// Changes follows etcd's watch of the prefix after revision after, with
+// progress notifications as empty batches; one revision's events come in
+// one response, so each Txn is one batch. A watch that breaks or goes
+// silent is reopened (on the next member with EngineOptions.Watch) from the
+// last revision delivered; the feed ends only with ctx, Close (ErrClosed)
+// or a compaction (ErrCompacted).
 func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
 	if err := e.check(ctx); err != nil {
 		return nil, err
 	}
 	if after > 0 {
 		// Fail at once, not in the stream, when after is already gone.
-		_, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.prefix, clientv3.WithRev(after), clientv3.WithCountOnly())
+		_, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.opts.Prefix, clientv3.WithRev(after), clientv3.WithCountOnly())
 		switch {
-		case err != nil && rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(rpctypes.ErrCompacted):
+		case isEtcdErr(err, rpctypes.ErrCompacted):
 			return nil, fmt.Errorf("changes after revision %d: %w", after, storage.ErrCompacted)
-		case err != nil && rpctypes.ErrorDesc(err) != rpctypes.ErrorDesc(rpctypes.ErrFutureRev):
+		case err != nil && !isEtcdErr(err, rpctypes.ErrFutureRev):
 			return nil, unavailable(ctx, err)
 		}
 	}
@@ -49,36 +49,42 @@ func (e *Engine) follow(ctx context.Context, last int64, out chan<- storage.Chan
 		cli, release := e.watchClient(turn)
 		err := e.watch(ctx, cli, &last, out)
 		release()
-		switch {
-		case ctx.Err() != nil:
+		if ctx.Err() != nil {
 			return
-		case errors.Is(err, errReopen):
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			continue
+		}
+		if !errors.Is(err, errReopen) {
+			send(ctx, out, storage.ChangeBatch{Revision: last, Err: err})
+			return
 		}
 		select {
-		case out <- storage.ChangeBatch{Revision: last, Err: err}:
 		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
 		}
-		return
+	}
+}
+
+// send delivers b unless ctx ends first, reporting whether it did.
+func send(ctx context.Context, out chan<- storage.ChangeBatch, b storage.ChangeBatch) bool {
+	select {
+	case out <- b:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 
 // watchClient is the client of a feed's turn-th watch: cli, or a client
 // of one member in rotation when EngineOptions.Watch is set.
 func (e *Engine) watchClient(turn int) (*clientv3.Client, func()) {
-	if e.watchCfg == nil || len(e.watchCfg.Endpoints) == 0 {
+	if e.opts.Watch == nil || len(e.opts.Watch.Endpoints) == 0 {
 		return e.cli, func() {}
 	}
-	cfg := *e.watchCfg
-	cfg.Endpoints = []string{e.watchCfg.Endpoints[turn%len(e.watchCfg.Endpoints)]}
+	cfg := *e.opts.Watch
+	cfg.Endpoints = []string{e.opts.Watch.Endpoints[turn%len(e.opts.Watch.Endpoints)]}
 	cli, err := clientv3.New(cfg)
 	if err != nil {
-		e.log.Warn("etcd: watch client", slog.String("endpoint", cfg.Endpoints[0]), slog.String("error", err.Error()))
+		e.opts.Logger.Warn("etcd: watch client", slog.String("endpoint", cfg.Endpoints[0]), slog.String("error", err.Error()))
 		return e.cli, func() {}
 	}
 	// Closing a connection to a hung member can itself hang.
@@ -90,27 +96,18 @@ func (e *Engine) watchClient(turn int) (*clientv3.Client, func()) {
 func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, out chan<- storage.ChangeBatch) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	send := func(b storage.ChangeBatch) bool {
-		select {
-		case out <- b:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	// The watch starts at *last itself, not after it: etcd sends no
+	// The watch starts at *last itself (its events skipped): etcd sends no
 	// progress notification to a watch of a revision it has not reached.
-	// Events of *last are skipped. Watch blocks until its stream opens,
-	// which on a member that is down never happens: it is opened aside so
-	// the silence check also covers a watch that never started.
+	// Watch blocks until its stream opens, never on a member that is down:
+	// it is opened aside so the silence check covers that too.
 	opened := make(chan clientv3.WatchChan, 1)
 	go func() {
-		opened <- cli.Watch(wctx, e.prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*last, 1)), clientv3.WithProgressNotify())
+		opened <- cli.Watch(wctx, e.opts.Prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*last, 1)), clientv3.WithProgressNotify())
 	}()
 	var wch clientv3.WatchChan // nil, so never ready, until opened
 	var tick <-chan time.Time
-	if e.progress > 0 {
-		t := time.NewTicker(e.progress)
+	if e.opts.Progress > 0 {
+		t := time.NewTicker(e.opts.Progress)
 		defer t.Stop()
 		tick = t.C
 	}
@@ -123,12 +120,11 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 			return storage.ErrClosed
 		case wch = <-opened:
 		case <-tick:
-			if silent := time.Since(heard); silent > 2*e.progress {
-				e.log.Warn("etcd: watch silent; reopening", slog.Duration("silent", silent))
+			if silent := time.Since(heard); silent > 2*e.opts.Progress {
+				e.opts.Logger.Warn("etcd: watch silent; reopening", slog.Duration("silent", silent))
 				return errReopen
 			}
-			// A request on a hung stream blocks; the silence check must
-			// not wait for it.
+			// A request on a hung stream blocks: not in this loop.
 			if wch != nil {
 				go func() { _ = cli.RequestProgress(wctx) }()
 			}
@@ -139,25 +135,18 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 			case resp.CompactRevision != 0:
 				return fmt.Errorf("changes after revision %d: compacted at %d: %w", *last, resp.CompactRevision, storage.ErrCompacted)
 			case resp.Err() != nil:
-				e.log.Warn("etcd: watch broke; reopening", slog.String("error", resp.Err().Error()))
+				e.opts.Logger.Warn("etcd: watch broke; reopening", slog.String("error", resp.Err().Error()))
 				return errReopen
 			}
 			heard = time.Now()
-			if resp.IsProgressNotify() {
-				// Sent even when the revision has not moved: a quiet
-				// prefix is current too, and the consumer's staleness
-				// bound needs to hear it.
-				*last = max(*last, resp.Header.Revision)
-				if !send(storage.ChangeBatch{Revision: *last}) {
-					return ctx.Err()
-				}
-				continue
+			// A progress mark goes out even when the revision has not moved:
+			// the consumer's staleness bound needs to hear a quiet prefix.
+			batches := []storage.ChangeBatch{{Revision: max(*last, resp.Header.Revision)}}
+			if !resp.IsProgressNotify() {
+				batches = e.group(resp.Events, *last)
 			}
-			for _, b := range e.group(resp.Events) {
-				if b.Revision <= *last {
-					continue
-				}
-				if !send(b) {
+			for _, b := range batches {
+				if !send(ctx, out, b) {
 					return ctx.Err()
 				}
 				*last = b.Revision
@@ -166,16 +155,19 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 	}
 }
 
-// group turns a response's events into one batch per revision, keys
-// without the prefix.
-func (e *Engine) group(events []*clientv3.Event) []storage.ChangeBatch {
+// group turns a response's events after revision after into one batch per
+// revision, keys without the prefix.
+func (e *Engine) group(events []*clientv3.Event, after int64) []storage.ChangeBatch {
 	var out []storage.ChangeBatch
 	for _, ev := range events {
 		rev := ev.Kv.ModRevision
+		if rev <= after {
+			continue
+		}
 		if len(out) == 0 || out[len(out)-1].Revision != rev {
 			out = append(out, storage.ChangeBatch{Revision: rev})
 		}
-		c := storage.Change{Key: ev.Kv.Key[len(e.prefix):], Delete: ev.Type == mvccpb.DELETE}
+		c := storage.Change{Key: ev.Kv.Key[len(e.opts.Prefix):], Delete: ev.Type == mvccpb.DELETE}
 		if !c.Delete {
 			c.Value = ev.Kv.Value
 		}

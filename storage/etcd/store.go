@@ -5,80 +5,73 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"tokenauthority/etcdclient"
 	"tokenauthority/storage"
 	"tokenauthority/storage/core"
 )
 
-// Options tune OpenClient. The zero value is ready to use.
+// Defaults of Options.
+const (
+	DefaultPrefix       = "/tokenauthority/"
+	DefaultMaxStaleness = 2 * time.Second
+	DefaultMissReads    = 200
+)
+
+// Options tune OpenClient and Open. The zero value is ready to use.
 type Options struct {
-	// Prefix starts every key; "" means DefaultPrefix.
+	// Prefix starts every key (see CheckPrefix); "" means DefaultPrefix.
 	Prefix string
 	// MaxStaleness bounds how long the validation index is trusted
-	// without word from etcd; 0 means DefaultMaxStaleness.
+	// without word from etcd; 0 means the default.
 	MaxStaleness time.Duration
-	// WriteTimeout bounds one commit, retries included; 0 means 5s. A
-	// cluster without a quorum fails writes with storage.ErrUnavailable
-	// after it.
+	// WriteTimeout bounds one commit, retries included (0: 5s); without a
+	// quorum, writes fail with storage.ErrUnavailable after it.
 	WriteTimeout time.Duration
-	// Logger receives the feed's restarts; nil discards.
-	Logger *slog.Logger
-	// Watch, when set, is the client configuration the change feed uses:
-	// one member at a time, moving to the next when the watch goes
-	// silent, so a member that hangs (alive to TCP, dead to raft) cannot
-	// hold the index. Nil watches through the store's client.
-	Watch *clientv3.Config
-	// MissReads bounds, per second, how many validations of a token (or
-	// decisions on a zoo) the index does not know read etcd instead, so
-	// one created through another replica works here at once; 0 means
-	// DefaultMissReads.
+	// MissReads bounds, per second, the lookups the index misses (a token
+	// just created through another replica) that read etcd; 0: default.
 	MissReads float64
-	// Limits overrides DefaultEngineLimits field by field.
+	// Logger, Watch and Limits are passed to the engine (EngineOptions);
+	// Open sets a nil Watch to the client's configuration.
+	Logger *slog.Logger
+	Watch  *clientv3.Config
 	Limits storage.EngineLimits
 }
 
-// DefaultMissReads is the default of Options.MissReads.
-const DefaultMissReads = 200
-
-// Store is the token authority's store on an etcd cluster: the domain
-// core (storage/core) over Engine. Many Stores (one per replica) may
-// share one prefix.
+// Store is the domain core (storage/core) over Engine. Many Stores (one
+// per replica) may share one prefix.
 type Store struct {
 	*core.Store
-	cli       *clientv3.Client
-	ownClient bool
+	// owned is the client Open made, closed by Close; nil after OpenClient.
+	owned *clientv3.Client
 }
 
-// Open connects to the cluster described by cfg and opens the store on it.
-// The client is closed by Close.
-func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
-	cc, err := cfg.ClientConfig()
+// Open connects to the cluster (etcdclient.Connect) and opens the store
+// on it. Close closes the client too.
+func Open(ctx context.Context, cfg etcdclient.Config, opts Options) (*Store, error) {
+	cli, cc, err := etcdclient.Connect(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTLS(ctx, cc); err != nil {
-		return nil, err
+	if opts.Watch == nil {
+		opts.Watch = &cc
 	}
-	cli, err := clientv3.New(cc)
-	if err != nil {
-		return nil, credentialError(cc.Username, err)
-	}
-	s, err := OpenClient(ctx, cli, Options{Prefix: cfg.Prefix, MaxStaleness: cfg.MaxStaleness, WriteTimeout: cfg.WriteTimeout, Logger: log, Watch: &cc})
+	s, err := OpenClient(ctx, cli, opts)
 	if err != nil {
 		_ = cli.Close()
 		return nil, err
 	}
-	s.ownClient = true
+	s.owned = cli
 	return s, nil
 }
 
-// OpenClient opens the store on an existing client, which stays the
-// caller's: it checks the layout, loads the validation index and follows
-// the prefix's changes.
+// OpenClient opens the store on a client that stays the caller's: it
+// checks the layout, loads the validation index and follows the prefix.
 func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
@@ -92,29 +85,32 @@ func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store
 	if opts.MissReads <= 0 {
 		opts.MissReads = DefaultMissReads
 	}
+	if err := CheckPrefix(opts.Prefix); err != nil {
+		return nil, err
+	}
 	if err := refuseFirstLayout(ctx, cli, opts.Prefix); err != nil {
 		return nil, err
 	}
 	e := NewEngine(cli, EngineOptions{Prefix: opts.Prefix, Limits: opts.Limits, Watch: opts.Watch, Progress: min(opts.MaxStaleness/4, 500*time.Millisecond), Logger: opts.Logger})
-	s, err := core.Open(ctx, e, core.Options{
-		MaxStaleness: opts.MaxStaleness,
-		MissReads:    opts.MissReads,
-		WriteTimeout: opts.WriteTimeout,
-		Logger:       opts.Logger,
-	})
-	if errors.Is(err, rpctypes.ErrPermissionDenied) {
-		return nil, fmt.Errorf("etcd user %q: permission denied on keys under %s: its role needs readwrite on that prefix (etcdctl role grant-permission --prefix=true ROLE readwrite %s)",
-			cli.Username, opts.Prefix, opts.Prefix)
-	}
+	s, err := core.Open(ctx, e, core.Options{MaxStaleness: opts.MaxStaleness, MissReads: opts.MissReads, WriteTimeout: opts.WriteTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("open etcd store at %s: %w", opts.Prefix, err)
 	}
-	return &Store{Store: s, cli: cli}, nil
+	return &Store{Store: s}, nil
 }
 
-// refuseFirstLayout refuses a prefix holding the first etcd layout (its
-// version key sits right under the prefix), which this build does not
-// read: starting on it would look like an empty store.
+// CheckPrefix refuses a prefix that is not a path starting and ending in
+// "/": without the last "/", one deployment's keys would be another's.
+func CheckPrefix(prefix string) error {
+	if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") {
+		return fmt.Errorf("--etcd-prefix %q: want a path starting and ending in /", prefix)
+	}
+	return nil
+}
+
+// refuseFirstLayout refuses a prefix of the first etcd layout (its version
+// key right under the prefix), which would look like an empty store. As
+// the store's first read, it also names the role a user lacks.
 func refuseFirstLayout(ctx context.Context, cli *clientv3.Client, prefix string) error {
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), 10*time.Second)
 	defer cancel()
@@ -135,8 +131,8 @@ func refuseFirstLayout(ctx context.Context, cli *clientv3.Client, prefix string)
 // Close closes the store and, when Open made the client, the client.
 func (s *Store) Close() error {
 	err := s.Store.Close()
-	if s.ownClient {
-		if cerr := s.cli.Close(); err == nil {
+	if s.owned != nil {
+		if cerr := s.owned.Close(); err == nil {
 			err = cerr
 		}
 	}

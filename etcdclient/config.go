@@ -1,6 +1,7 @@
-package etcd
+package etcdclient
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -13,34 +14,18 @@ import (
 	"go.uber.org/zap"
 )
 
-// DefaultPrefix is the key prefix of a deployment that names none.
-const DefaultPrefix = "/tokenauthority/"
-
-// DefaultMaxStaleness is how far a replica's index may fall behind etcd
-// before validation reads through to etcd.
-const DefaultMaxStaleness = 2 * time.Second
-
-// Config says how to reach the etcd cluster and where the keys live.
+// Config says how to reach an etcd cluster.
 type Config struct {
 	// Endpoints are the client URLs of the cluster's members.
 	Endpoints []string
-	// Prefix starts every key, so several deployments can share a cluster;
-	// it must end in "/".
-	Prefix string
 	// CA, Cert and Key are PEM files: CA verifies the members' certificates,
-	// Cert and Key are this replica's client certificate (mutual TLS).
+	// Cert and Key are this client's certificate (mutual TLS).
 	CA, Cert, Key string
 	// Username and PasswordFile turn on etcd's authentication; the file
 	// holds the password (a trailing newline is ignored).
 	Username, PasswordFile string
-	// MaxStaleness bounds how long the validation index is trusted without
-	// hearing from etcd; 0 means DefaultMaxStaleness.
-	MaxStaleness time.Duration
 	// DialTimeout bounds connecting; 0 means 5s.
 	DialTimeout time.Duration
-	// WriteTimeout bounds one write, retries included, before it fails
-	// with storage.ErrUnavailable; 0 means 5s. Not a flag: tests shorten it.
-	WriteTimeout time.Duration
 }
 
 // Check reports the first thing wrong with c, naming the flag.
@@ -48,14 +33,10 @@ func (c Config) Check() error {
 	switch {
 	case len(c.Endpoints) == 0:
 		return errors.New("--etcd-endpoints is required with --store etcd")
-	case !strings.HasPrefix(c.Prefix, "/") || !strings.HasSuffix(c.Prefix, "/"):
-		return fmt.Errorf("--etcd-prefix %q: want a path starting and ending in /", c.Prefix)
 	case (c.Cert == "") != (c.Key == ""):
 		return errors.New("--etcd-cert and --etcd-key go together")
 	case (c.Username == "") != (c.PasswordFile == ""):
 		return errors.New("--etcd-username and --etcd-password-file go together")
-	case c.MaxStaleness < 0:
-		return errors.New("--max-staleness must not be negative")
 	}
 	secure := c.CA != "" || c.Cert != ""
 	schemes := map[bool]string{}
@@ -135,4 +116,23 @@ func (c Config) ClientConfig() (clientv3.Config, error) {
 		cc.Password = pw
 	}
 	return cc, nil
+}
+
+// Connect checks c, makes sure TLS to the members works (checkTLS) and
+// returns a client of the cluster, which the caller closes, with the
+// configuration it was made from (to make clients of single members the
+// same way).
+func Connect(ctx context.Context, c Config) (*clientv3.Client, clientv3.Config, error) {
+	cc, err := c.ClientConfig()
+	if err != nil {
+		return nil, clientv3.Config{}, err
+	}
+	if err := checkTLS(ctx, cc); err != nil {
+		return nil, clientv3.Config{}, err
+	}
+	cli, err := clientv3.New(cc)
+	if err != nil {
+		return nil, clientv3.Config{}, credentialError(cc.Username, err)
+	}
+	return cli, cc, nil
 }
