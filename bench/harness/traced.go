@@ -68,7 +68,25 @@ func copyStore(dir, to string) error {
 		dst.Close()
 		return fmt.Errorf("copy the store: %w", err)
 	}
+	// On disk before the rows run, as the original is (syncFile).
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		return fmt.Errorf("copy the store: %w", err)
+	}
 	return dst.Close()
+}
+
+// syncFile writes the file's pages to disk.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // otlpSink is an OTLP/gRPC trace receiver that counts and drops spans, in

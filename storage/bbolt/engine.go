@@ -17,7 +17,7 @@ import (
 // The engine's buckets, in a file of their own (not the Store's).
 var (
 	engineData    = []byte("kv")
-	engineJournal = []byte("kvjournal") // big-endian revision -> encoded changes
+	engineJournal = []byte("kvjournal") // big-endian revision -> bucket: entryKey -> encoded changes
 	engineMeta    = []byte("kvmeta")
 	metaRevision  = []byte("revision")      // last committed revision
 	metaCompacted = []byte("compacted")     // highest revision no longer in the journal

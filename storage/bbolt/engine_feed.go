@@ -23,7 +23,7 @@ const feedPage = 256
 func (e *Engine) appendJournal(btx *bolt.Tx, changes []storage.Change) (int64, error) {
 	rev := metaInt(btx, metaRevision) + 1
 	entry := encodeChanges(changes)
-	if err := btx.Bucket(engineJournal).Put(revKey(rev), entry); err != nil {
+	if err := putEntry(btx.Bucket(engineJournal), rev, entry); err != nil {
 		return 0, err
 	}
 	if err := putMetaInt(btx, metaRevision, rev); err != nil {
@@ -41,8 +41,10 @@ func (e *Engine) appendJournal(btx *bolt.Tx, changes []storage.Change) (int64, e
 	}
 	if size > e.journalBytes {
 		// The oldest entries that take the journal past its size.
-		c := btx.Bucket(engineJournal).Cursor()
-		for k, v := c.First(); k != nil && size > e.journalBytes && int64(binary.BigEndian.Uint64(k)) < rev; k, v = c.Next() {
+		j := btx.Bucket(engineJournal)
+		c := j.Cursor()
+		for k, _ := c.First(); k != nil && size > e.journalBytes && int64(binary.BigEndian.Uint64(k)) < rev; k, _ = c.Next() {
+			v, _ := entryAt(j, k)
 			size -= int64(len(v))
 			through = max(through, int64(binary.BigEndian.Uint64(k)))
 		}
@@ -73,12 +75,13 @@ func trimJournal(btx *bolt.Tx, through int64) error {
 	j := btx.Bucket(engineJournal)
 	var old [][]byte
 	c := j.Cursor()
-	for k, v := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) <= through; k, v = c.Next() {
+	for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) <= through; k, _ = c.Next() {
+		v, _ := entryAt(j, k)
 		size -= int64(len(v))
 		old = append(old, bytes.Clone(k))
 	}
 	for _, k := range old {
-		if err := j.Delete(k); err != nil {
+		if err := deleteEntry(j, k); err != nil {
 			return err
 		}
 	}
@@ -208,8 +211,13 @@ func (e *Engine) readJournal(ctx context.Context, after int64) ([]storage.Change
 			if compacted := metaInt(btx, metaCompacted); after < compacted {
 				return fmt.Errorf("changes after revision %d: journal starts after %d: %w", after, compacted, storage.ErrCompacted)
 			}
-			c := btx.Bucket(engineJournal).Cursor()
-			for k, v := c.Seek(revKey(after + 1)); k != nil && len(page) < feedPage; k, v = c.Next() {
+			j := btx.Bucket(engineJournal)
+			c := j.Cursor()
+			for k, _ := c.Seek(revKey(after + 1)); k != nil && len(page) < feedPage; k, _ = c.Next() {
+				v, err := entryAt(j, k)
+				if err != nil {
+					return fmt.Errorf("journal revision %d: %w", binary.BigEndian.Uint64(k), err)
+				}
 				changes, err := decodeChanges(v)
 				if err != nil {
 					return fmt.Errorf("journal revision %d: %w", binary.BigEndian.Uint64(k), err)
@@ -223,6 +231,38 @@ func (e *Engine) readJournal(ctx context.Context, after int64) ([]storage.Change
 }
 
 func revKey(rev int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(rev)) }
+
+// Each journal entry is a bucket of its own, holding the encoded changes
+// under entryKey, so a commit writes its entry's pages once. As plain
+// values of one bucket, the entries of big commits share leaf pages, and
+// bbolt rewrites a whole leaf (two or three entries) at every append and
+// at every trim.
+var entryKey = []byte{0}
+
+func putEntry(j *bolt.Bucket, rev int64, entry []byte) error {
+	b, err := j.CreateBucket(revKey(rev))
+	if err != nil {
+		return err
+	}
+	return b.Put(entryKey, entry)
+}
+
+// entryAt is the encoded changes of journal key k.
+func entryAt(j *bolt.Bucket, k []byte) ([]byte, error) {
+	b := j.Bucket(k)
+	if b == nil {
+		return nil, errBadJournal
+	}
+	return b.Get(entryKey), nil
+}
+
+// deleteEntry drops journal key k, a damaged entry included.
+func deleteEntry(j *bolt.Bucket, k []byte) error {
+	if j.Bucket(k) == nil {
+		return j.Delete(k)
+	}
+	return j.DeleteBucket(k)
+}
 
 func metaInt(btx *bolt.Tx, key []byte) int64 {
 	v := btx.Bucket(engineMeta).Get(key)

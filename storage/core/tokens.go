@@ -206,18 +206,28 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 // checkTokenFree checks that t may be stored: its workspace exists, its
 // user is a member, its id and secret hash are unused.
 func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
+	// The errors are made only when a check fails: this runs for every
+	// create, inside the commit.
 	for _, c := range []struct {
 		key  []byte
 		want bool
-		err  error
+		err  func() error
 	}{
-		{workspaces.key(t.WorkspaceId), true, fmt.Errorf("workspace %q: %w", t.WorkspaceId, storage.ErrNotFound)},
-		{members.key(t.WorkspaceId, t.UserId), true, fmt.Errorf("user %q in workspace %q: %w", t.UserId, t.WorkspaceId, storage.ErrNotMember)},
-		{tokens.key(t.TokenId), false, fmt.Errorf("token %q: %w", t.TokenId, storage.ErrAlreadyExists)},
-		{tokenHashes.raw(secretHash), false, fmt.Errorf("token %q: secret hash: %w", t.TokenId, storage.ErrAlreadyExists)},
+		{workspaces.key(t.WorkspaceId), true, func() error { return fmt.Errorf("workspace %q: %w", t.WorkspaceId, storage.ErrNotFound) }},
+		{members.key(t.WorkspaceId, t.UserId), true, func() error {
+			return fmt.Errorf("user %q in workspace %q: %w", t.UserId, t.WorkspaceId, storage.ErrNotMember)
+		}},
+		{tokens.key(t.TokenId), false, func() error { return fmt.Errorf("token %q: %w", t.TokenId, storage.ErrAlreadyExists) }},
+		{tokenHashes.raw(secretHash), false, func() error {
+			return fmt.Errorf("token %q: secret hash: %w", t.TokenId, storage.ErrAlreadyExists)
+		}},
 	} {
-		if err := r.expect(c.key, c.want, c.err); err != nil {
+		ok, err := r.has(c.key)
+		if err != nil {
 			return err
+		}
+		if ok != c.want {
+			return c.err()
 		}
 	}
 	return nil
