@@ -46,9 +46,21 @@ const (
 // sep joins the parts of a composite key.
 const sep = "\x00"
 
-// key is the key of parts under k, joined by sep.
+// key is the key of parts under k, joined by sep, in one allocation
+// (keys are built on every write).
 func (k kind) key(parts ...string) []byte {
-	return append([]byte(k), strings.Join(parts, sep)...)
+	n := len(k)
+	for _, p := range parts {
+		n += len(p) + len(sep)
+	}
+	b := append(make([]byte, 0, n), k...)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, sep...)
+		}
+		b = append(b, p...)
+	}
+	return b
 }
 
 // raw is the key of a binary id (a hash) under k.
