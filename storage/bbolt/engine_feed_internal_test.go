@@ -1,10 +1,15 @@
 package bbolt
 
 import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	bolt "go.etcd.io/bbolt"
 
 	"tokenauthority/storage"
 )
@@ -32,4 +37,57 @@ func FuzzEngineJournal(f *testing.F) {
 			t.Errorf("%x decodes to %+v, re-encoded to %+v", buf, changes, again)
 		}
 	})
+}
+
+// TestDamagedJournalEntry: a journal entry that is not a bucket, or whose
+// changes do not decode, fails the feed that reaches it with an error
+// naming its revision, and trimming the journal past it still works.
+func TestDamagedJournalEntry(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		damage func(j *bolt.Bucket, k []byte) error
+	}{
+		{"plain value", func(j *bolt.Bucket, k []byte) error {
+			if err := j.DeleteBucket(k); err != nil {
+				return err
+			}
+			return j.Put(k, encodeChanges([]storage.Change{{Key: []byte("a"), Value: []byte("1")}}))
+		}},
+		{"undecodable", func(j *bolt.Bucket, k []byte) error {
+			return j.Bucket(k).Put(entryKey, []byte{7, 1, 'a'})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			e, err := OpenEngine(filepath.Join(t.TempDir(), "engine.db"), EngineOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			for _, k := range []string{"k/1", "k/2"} {
+				if _, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte(k), []byte("v")) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err = e.db.Update(func(btx *bolt.Tx) error { return tc.damage(btx.Bucket(engineJournal), revKey(1)) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.readJournal(ctx, 0); err == nil || !strings.Contains(err.Error(), "journal revision 1") {
+				t.Errorf("reading the damaged entry: %v, want an error naming revision 1", err)
+			}
+			page, err := e.readJournal(ctx, 1)
+			if err != nil || len(page) != 1 || page[0].Revision != 2 {
+				t.Fatalf("reading after the damaged entry: %v, %+v; want revision 2", err, page)
+			}
+			if err := e.TrimJournal(ctx, 1); err != nil {
+				t.Fatalf("trimming the damaged entry: %v", err)
+			}
+			if _, err := e.readJournal(ctx, 0); !errors.Is(err, storage.ErrCompacted) {
+				t.Errorf("reading from 0 after the trim: %v, want ErrCompacted", err)
+			}
+		})
+	}
 }
