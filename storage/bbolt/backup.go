@@ -201,10 +201,8 @@ func checkExtent(path string) error {
 // schema version 3) or of the schema-2 layout, which Open migrates.
 func checkLayout(tx *bolt.Tx, path string) error {
 	if data := tx.Bucket(engineData); data != nil {
-		for _, name := range [][]byte{engineJournal, engineMeta} {
-			if tx.Bucket(name) == nil {
-				return fmt.Errorf("%s: %w: bucket %s missing", path, ErrNotStore, name)
-			}
+		if tx.Bucket(engineMeta) == nil {
+			return fmt.Errorf("%s: %w: bucket %s missing", path, ErrNotStore, engineMeta)
 		}
 		if v := data.Get([]byte("meta/schema_version")); string(v) != "3" {
 			return fmt.Errorf("%s: %w: schema version %q, want 3", path, ErrNotStore, v)

@@ -16,24 +16,24 @@ import (
 
 // The engine's buckets, in a file of their own (not the Store's).
 var (
-	engineData    = []byte("kv")
-	engineJournal = []byte("kvjournal") // big-endian revision -> bucket: entryKey -> encoded changes
-	engineMeta    = []byte("kvmeta")
-	metaRevision  = []byte("revision")      // last committed revision
-	metaCompacted = []byte("compacted")     // highest revision no longer in the journal
-	metaJournal   = []byte("journal_bytes") // the journal entries' total size
+	engineData   = []byte("kv")
+	engineMeta   = []byte("kvmeta")
+	metaRevision = []byte("revision") // last committed revision
+	// oldJournal held the change feed in the file in builds before this
+	// one; OpenEngine deletes it.
+	oldJournal = []byte("kvjournal")
 )
 
 // EngineOptions tune OpenEngine. The zero value is the default.
 type EngineOptions struct {
 	// Timeout bounds the wait for another process's file lock; 0 means 1s.
 	Timeout time.Duration
-	// JournalLength is how many transactions the change journal keeps for
-	// Changes; 0 means 10,000. A feed further behind gets ErrCompacted.
+	// JournalLength is how many of the last transactions the engine keeps
+	// in memory for Changes; 0 means 10,000. A feed further behind gets
+	// ErrCompacted.
 	JournalLength int64
-	// JournalBytes bounds the journal's size as well (the newest
-	// transaction is kept whatever its size); 0 means 64 MiB, so a bulk
-	// fill does not double the file.
+	// JournalBytes bounds the keys and values kept as well (the newest
+	// transaction is kept whatever its size); 0 means 16 MiB.
 	JournalBytes int64
 	// Limits overrides DefaultEngineLimits field by field (0: default).
 	Limits storage.EngineLimits
@@ -47,9 +47,9 @@ type EngineOptions struct {
 var DefaultEngineLimits = storage.EngineLimits{MaxOps: 100_000, MaxBytes: 64 << 20}
 
 // Engine is storage.Engine over one bbolt file: every Update is one
-// bbolt read-write transaction, fsynced before Update returns, and its
-// changes are appended to a journal bucket in the same transaction, so the
-// change feed survives a restart or a kill -9 exactly as the data does.
+// bbolt read-write transaction, fsynced before Update returns, that also
+// stores its revision. The change feed is served from memory
+// (engine_feed.go).
 type Engine struct {
 	db           *bolt.DB
 	limits       storage.EngineLimits
@@ -61,11 +61,13 @@ type Engine struct {
 	closed bool
 
 	// wake is closed and replaced after each commit that wrote something;
-	// tail holds the last commits' changes in revision order, so a feed
-	// that keeps up reads them from memory, not the journal.
+	// tail holds the last commits' changes in revision order (tailBytes of
+	// keys and values), and floor is the highest revision no longer held.
 	wakeMu     sync.Mutex
 	wake       chan struct{}
 	tail       []storage.ChangeBatch
+	tailBytes  int64
+	floor      int64
 	tailClosed bool
 }
 
@@ -96,12 +98,16 @@ func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 	e := &Engine{db: db, limits: opts.Limits.Or(DefaultEngineLimits), journal: opts.JournalLength, wake: make(chan struct{})}
 	e.journalBytes = opts.JournalBytes
 	if e.journalBytes <= 0 {
-		e.journalBytes = 64 << 20
+		e.journalBytes = 16 << 20
 	}
 	if e.journal <= 0 {
 		e.journal = 10_000
 	}
-	return e, nil
+	err = db.View(func(btx *bolt.Tx) error {
+		e.floor = metaInt(btx, metaRevision)
+		return nil
+	})
+	return e, err
 }
 
 // Limits reports the engine's per-transaction limits.
@@ -117,8 +123,9 @@ func (e *Engine) Close() error {
 	e.closed = true
 	e.wakeMu.Lock()
 	e.tailClosed = true
+	close(e.wake)
+	e.wake = make(chan struct{})
 	e.wakeMu.Unlock()
-	e.notify()
 	return e.db.Close()
 }
 
@@ -178,7 +185,7 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 			}
 			var err error
 			changes = tx.w.Changes()
-			rev, err = e.appendJournal(btx, changes)
+			rev, err = nextRevision(btx)
 			return err
 		})
 	})

@@ -3,9 +3,13 @@ package bbolt_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"tokenauthority/storage"
 	"tokenauthority/storage/bbolt"
@@ -44,11 +48,12 @@ func TestEngine(t *testing.T) {
 					t.Fatalf("TrimJournal(%d) = %v", rev, err)
 				}
 			},
+			FeedFromOpen: true,
 		}
 	})
 }
 
-// TestEngineJournalLength: the journal keeps the last JournalLength
+// TestEngineJournalLength: the feed keeps the last JournalLength
 // transactions, and no more bytes than JournalBytes (the newest whatever
 // its size); a feed from before them fails with ErrCompacted.
 func TestEngineJournalLength(t *testing.T) {
@@ -91,5 +96,53 @@ func TestEngineJournalLength(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEngineDropsFileJournal: a file from a build that kept the change
+// feed in bucket kvjournal opens with that bucket deleted and its data and
+// revision kept.
+func TestEngineDropsFileJournal(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kv.db")
+	e := openEngine(t, path)
+	rev, err := e.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte("a"), []byte("1")) })
+	if err != nil {
+		t.Fatalf("Update = %v", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	editRaw(t, path, func(tx *bolt.Tx) error {
+		j, err := tx.CreateBucket([]byte("kvjournal"))
+		if err != nil {
+			return err
+		}
+		entry, err := j.CreateBucket(binary.BigEndian.AppendUint64(nil, uint64(rev)))
+		if err != nil {
+			return err
+		}
+		return entry.Put([]byte{0}, bytes.Repeat([]byte("x"), 20_000))
+	})
+	e = openEngine(t, path)
+	if got, err := e.Revision(ctx); err != nil || got != rev {
+		t.Errorf("Revision = %d, %v; want %d", got, err, rev)
+	}
+	err = e.View(ctx, func(tx storage.ReadTx) error {
+		v, err := tx.Get([]byte("a"))
+		if err == nil && string(v) != "1" {
+			err = fmt.Errorf("a = %q, want 1", v)
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("View = %v", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	if _, ok := rawBuckets(t, path)["kvjournal"]; ok {
+		t.Error("bucket kvjournal still exists after opening")
 	}
 }

@@ -108,6 +108,11 @@ func eventNanos(ev *pb.AuditEvent) uint64 {
 // any other file gets the engine's buckets and the guard of bucket meta.
 func prepareEngineFile(tx *bolt.Tx) error {
 	if tx.Bucket(engineData) != nil {
+		if tx.Bucket(oldJournal) != nil {
+			if err := tx.DeleteBucket(oldJournal); err != nil {
+				return err
+			}
+		}
 		return createEngineBuckets(tx)
 	}
 	migrated, err := migrateSchema2(tx)
@@ -121,7 +126,7 @@ func prepareEngineFile(tx *bolt.Tx) error {
 }
 
 func createEngineBuckets(tx *bolt.Tx) error {
-	for _, name := range [][]byte{engineData, engineJournal, engineMeta} {
+	for _, name := range [][]byte{engineData, engineMeta} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -214,7 +219,7 @@ func oldVersion(meta *bolt.Bucket) (uint64, error) {
 // never wrote, before anything is changed.
 func checkOldBuckets(tx *bolt.Tx) error {
 	known := map[string]bool{string(oldMeta): true, string(oldAudit): true,
-		string(engineJournal): true, string(engineMeta): true}
+		string(oldJournal): true, string(engineMeta): true}
 	for _, name := range oldCopied {
 		known[string(name)] = true
 	}

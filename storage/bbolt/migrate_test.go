@@ -343,11 +343,11 @@ func TestMigrateSchema2(t *testing.T) {
 		if diff := cmp.Diff(guard, after["meta"]); diff != "" {
 			t.Errorf("bucket meta (-want +got):\n%s", diff)
 		}
-		if len(after["kvjournal"]) != 0 || len(after["kvmeta"]) != 0 {
-			t.Errorf("journal %d entries, kvmeta %v; want none", len(after["kvjournal"]), after["kvmeta"])
+		if len(after["kvmeta"]) != 0 {
+			t.Errorf("kvmeta %v; want empty", after["kvmeta"])
 		}
-		if len(after) != 4 {
-			t.Errorf("buckets %v, want kv, kvjournal, kvmeta and meta", keysOf(after))
+		if len(after) != 3 {
+			t.Errorf("buckets %v, want kv, kvmeta and meta", keysOf(after))
 		}
 	})
 }

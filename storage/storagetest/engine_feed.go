@@ -172,11 +172,22 @@ func testEngineFeedAfterRestart(t *testing.T, u EngineUnderTest) {
 	if got, err := engineGet(t, ctx, e, "b"); err != nil || got != "3" {
 		t.Fatalf("after reopening, Get(b) = %q, %v; want 3", got, err)
 	}
-	ch, err := e.Changes(ctx, revs[0])
-	if err != nil {
-		t.Fatalf("after reopening, Changes(%d) = %v", revs[0], err)
+	from := revs[0]
+	if u.FeedFromOpen {
+		if err := feedErr(t, ctx, e, revs[0]); !errors.Is(err, storage.ErrCompacted) {
+			t.Errorf("after reopening, Changes(%d) = %v; want ErrCompacted (the feed starts at the reopened revision)", revs[0], err)
+		}
+		if from = engineRevision(t, ctx, e); from < revs[2] {
+			t.Fatalf("after reopening, Revision = %d; want at least %d", from, revs[2])
+		}
 	}
-	checkRevs(t, revs[1:], expectFeed(t, ch, revs[0], wantBatches(1)))
+	ch, err := e.Changes(ctx, from)
+	if err != nil {
+		t.Fatalf("after reopening, Changes(%d) = %v", from, err)
+	}
+	if !u.FeedFromOpen {
+		checkRevs(t, revs[1:], expectFeed(t, ch, revs[0], wantBatches(1)))
+	}
 	enginePut(t, ctx, e, "d", "4")
 	if b := nextBatch(t, ch); b.Err != nil || b.Revision <= revs[2] || !cmp.Equal(enginePuts("d", "4"), b.Changes) {
 		t.Errorf("first commit after reopening: %+v, want d=4 at a revision above %d", b, revs[2])
