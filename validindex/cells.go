@@ -119,6 +119,15 @@ func (c *cells) setMember(m Member, present bool) {
 	}
 }
 
+// verdict is whether the user of member-pair cell p is a member of the
+// workspace of cell s, and its policy. A member of a workspace that is
+// gone is a member no more: a workspace's deletion ends its tokens the
+// moment its key goes, even while its memberships are still being deleted.
+func (c *cells) verdict(p, s int32) (member bool, policy *pb.TokenPolicy) {
+	space := &c.spaces.cells[s]
+	return c.pairs.cells[p].member && space.exists, space.policy
+}
+
 // setWorkspace records that workspace id exists with policy p, or, when
 // exists is false, that it is gone.
 func (c *cells) setWorkspace(id string, p *pb.TokenPolicy, exists bool) {

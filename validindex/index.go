@@ -81,7 +81,7 @@ func (x *Index) LookupInto(secretHash [32]byte, rec *storagepb.TokenRecord) (mem
 		return false, nil, false
 	}
 	enc, p, s := splitRefs(r)
-	member, policy = x.cells.pairs.cells[p].member, x.cells.spaces.cells[s].policy
+	member, policy = x.cells.verdict(p, s)
 	*t = pb.Token{}
 	if !fastInto(t, enc, &ts, ops, zoos) {
 		*t = pb.Token{}
@@ -120,10 +120,7 @@ func (x *Index) lookupInto(secretHash [32]byte, d *decoded) bool {
 	}
 	enc, p, s := splitRefs(r)
 	d.reset()
-	// A member of a workspace that is gone is a member no more: a
-	// workspace's deletion ends its tokens the moment its key goes.
-	space := &x.cells.spaces.cells[s]
-	d.member, d.policy = x.cells.pairs.cells[p].member && space.exists, space.policy
+	d.member, d.policy = x.cells.verdict(p, s)
 	d.seen = seen
 	d.decode(enc)
 	x.mu.RUnlock()

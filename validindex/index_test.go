@@ -88,6 +88,13 @@ func TestIndex(t *testing.T) {
 				t.Errorf("%s: Lookup(%s) = %q member=%v policy=%v ok=%v, want %q member=%v policy=%v",
 					st.name, id, got.GetToken().GetTokenId(), member, p, ok, w.id, w.member, w.policy)
 			}
+			// The gateways' path gives the same verdict.
+			var into storagepb.TokenRecord
+			member, p, ok = x.LookupInto(hash(id), &into)
+			if ok != (w.id != "") || into.GetToken().GetTokenId() != w.id || member != w.member || !proto.Equal(p, w.policy) {
+				t.Errorf("%s: LookupInto(%s) = %q member=%v policy=%v ok=%v, want %q member=%v policy=%v",
+					st.name, id, into.GetToken().GetTokenId(), member, p, ok, w.id, w.member, w.policy)
+			}
 		}
 	}
 	if n := x.Len(); n != 2 {
