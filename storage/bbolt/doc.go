@@ -4,9 +4,9 @@
 // two names never meet.
 //
 // Engine (engine.go, engine_feed.go) runs each Update as one bbolt
-// read-write transaction, fsynced before it returns, and journals its
-// changes in the same transaction (bucket kvjournal) for the change feed
-// the core's validation index follows. Open migrates a file of the
+// read-write transaction, fsynced before it returns, that stores its
+// revision with the data; the change feed the core's validation index
+// follows is served from memory. Open migrates a file of the
 // schema-2 layout (one bucket per kind of record) in one transaction
 // (migrate.go). Backup, VerifyFile and Restore (backup.go) work on the
 // file as a whole.
@@ -22,9 +22,11 @@
 //     the more are stored; it then hands the file's pages back to the page
 //     cache (release_linux.go).
 //   - The Engine's values point into the mapped file and are valid only in
-//     the closure. Its journal keeps the last EngineOptions.JournalLength
-//     transactions; a feed consumer further behind gets ErrCompacted. Each
-//     open feed holds a goroutine until its ctx ends: cancel it.
+//     the closure. Its feed holds only commits since the engine was opened,
+//     the last EngineOptions.JournalLength of them (16 MiB at most): a
+//     consumer resuming from before, or further behind, gets ErrCompacted
+//     and must reload. Each open feed holds a goroutine until its ctx ends:
+//     cancel it.
 //   - Backup holds one read transaction while it streams: a slow client
 //     makes the file grow and delays writes that remap it. Restore checks the
 //     file first, but bbolt is not hardened against every damaged file: a

@@ -35,8 +35,7 @@ import (
 // old store's build opening the file refuses it (ErrSchemaTooNew) instead
 // of starting an empty store beside the data. There is no way back: a
 // downgrade needs a backup taken before the upgrade. The engine's revision
-// starts at 0: the migrated data has no journal entries (a reader loads it
-// by View).
+// starts at 0 (a reader loads the migrated data by View).
 //
 // The whole file is rewritten inside one transaction, which bbolt holds in
 // memory until it commits: a migration's peak resident memory is about
