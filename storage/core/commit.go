@@ -172,7 +172,9 @@ func (s *Store) commitLoop() {
 func (s *Store) commit(batch []*write) (rest []*write) {
 	pending := batch
 	for len(pending) > 0 {
-		ctx, cancel := s.commitContext()
+		// Bounded, but by no caller's context: one caller giving up must
+		// not fail the others' writes.
+		ctx, cancel := s.bounded(context.Background())
 		rev, err := s.e.Update(ctx, func(tx storage.Tx) error {
 			if p, ok := tx.(storage.Prefetcher); ok {
 				var keys [][]byte
@@ -241,13 +243,4 @@ func unwrapRejection(err error) error {
 		return r.err
 	}
 	return err
-}
-
-// commitContext bounds one commit by WriteTimeout. It is no caller's
-// context: one caller giving up must not fail the others' writes.
-func (s *Store) commitContext() (context.Context, context.CancelFunc) {
-	if s.opts.WriteTimeout > 0 {
-		return context.WithTimeout(context.Background(), s.opts.WriteTimeout)
-	}
-	return context.WithCancel(context.Background())
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
@@ -85,19 +86,15 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 	// Too many tokens for one transaction: the first deletes the
 	// membership and writes the marker, with the event naming the tokens
 	// still live just before.
-	var live []*storagepb.TokenRecord
-	err = s.view(ctx, func(r reader) error {
-		live = nil
+	live, err := viewed(ctx, s, func(r reader) ([]*storagepb.TokenRecord, error) {
 		if err := refuse(r); err != nil {
-			return err
+			return nil, err
 		}
 		recs, err := userTokens(r, workspaceID, userID)
-		for _, rec := range recs {
-			if !lifecycle.RevokedBy(rec.GetToken(), now) {
-				live = append(live, rec)
-			}
-		}
-		return err
+		live := slices.DeleteFunc(recs, func(rec *storagepb.TokenRecord) bool {
+			return lifecycle.RevokedBy(rec.GetToken(), now)
+		})
+		return live, err
 	})
 	if err != nil {
 		return 0, err

@@ -65,18 +65,13 @@ func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*sto
 	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
-	var rec *storagepb.TokenRecord
-	err := s.view(ctx, func(r reader) error {
-		var err error
-		if rec, err = getToken(r, workspaceID, tokenID); err != nil {
-			return err
+	return viewed(ctx, s, func(r reader) (*storagepb.TokenRecord, error) {
+		rec, err := getToken(r, workspaceID, tokenID)
+		if err != nil {
+			return nil, err
 		}
-		return mergeUsed(r, rec)
+		return rec, mergeUsed(r, rec)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return rec, nil
 }
 
 // ListTokens returns the workspace's tokens newest first: ids less than
@@ -103,12 +98,11 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 		return nil, err
 	}
 	prefix := workspaceTokens.children(workspaceID)
-	var out []*storagepb.TokenRecord
-	err := s.view(ctx, func(r reader) error {
-		out = nil
+	return viewed(ctx, s, func(r reader) ([]*storagepb.TokenRecord, error) {
 		if err := needWorkspace(r, workspaceID); err != nil {
-			return err
+			return nil, err
 		}
+		var out []*storagepb.TokenRecord
 		for cursor := before; ; {
 			var ids []string
 			err := r.eachReverse(prefix, cursor, listPage, func(k, _ []byte) error {
@@ -116,37 +110,33 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 				return nil
 			})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, id := range ids {
 				rec, err := tokenByID(r, id)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if rec == nil {
-					return fmt.Errorf("token %q indexed in workspace %q but missing", id, workspaceID)
+					return nil, fmt.Errorf("token %q indexed in workspace %q but missing", id, workspaceID)
 				}
 				if match != nil && !match(rec.GetToken()) {
 					continue
 				}
 				if err := mergeUsed(r, rec); err != nil {
-					return err
+					return nil, err
 				}
 				out = append(out, rec)
 				if limit > 0 && len(out) >= limit {
-					return nil
+					return out, nil
 				}
 			}
 			if len(ids) < listPage {
-				return nil
+				return out, nil
 			}
 			cursor = ids[len(ids)-1]
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // UpdateToken changes a token in one commit: change edits the stored
