@@ -23,7 +23,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 		return fmt.Errorf("nil member: %w", storage.ErrInvalid)
 	}
 	ws, user := m.GetWorkspaceId(), m.GetUserId()
-	if err := checkPair("workspace", ws, "user", user); err != nil {
+	if err := checkPair(ws, "user", user); err != nil {
 		return err
 	}
 	what := fmt.Sprintf("member %q of workspace %q", user, ws)
@@ -32,7 +32,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 
 // GetMember returns the membership; ErrNotFound if absent.
 func (s *Store) GetMember(ctx context.Context, workspaceID, userID string) (*pb.Member, error) {
-	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
+	if err := checkPair(workspaceID, "user", userID); err != nil {
 		return nil, err
 	}
 	return getOne[pb.Member](ctx, s, members.key(workspaceID, userID), fmt.Sprintf("member %q of workspace %q", userID, workspaceID))
@@ -52,7 +52,7 @@ func (s *Store) ListMembers(ctx context.Context, workspaceID, after string, limi
 // revocations are in that commit when they fit, else in chunks after it
 // (cleanup.go), all done before it returns.
 func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, now time.Time) (int, error) {
-	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
+	if err := checkPair(workspaceID, "user", userID); err != nil {
 		return 0, err
 	}
 	key := members.key(workspaceID, userID)

@@ -17,7 +17,7 @@ import (
 // descended from it (revokeRecords). It returns the token's record after
 // the change. ErrNotFound if absent or in another workspace.
 func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error) {
-	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
+	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
 	var named *storagepb.TokenRecord
@@ -69,7 +69,7 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 // are the user's too) and returns them. The user need not be a member any
 // more. ErrNotFound if the workspace does not exist.
 func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
-	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
+	if err := checkPair(workspaceID, "user", userID); err != nil {
 		return nil, err
 	}
 	return s.revoke(ctx, workspaceID, func(r reader) ([]*storagepb.TokenRecord, error) {

@@ -166,9 +166,6 @@ func (s *Store) Close() error {
 	return s.e.Close()
 }
 
-// Engine is the engine under the store.
-func (s *Store) Engine() storage.Engine { return s.e }
-
 // check fails fast on a closed store or a done context.
 func (s *Store) check(ctx context.Context) error {
 	if s.closed.Load() {

@@ -62,7 +62,7 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 // GetToken returns the token's record with its last use; ErrNotFound if
 // absent or if it belongs to another workspace.
 func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
-	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
+	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
 	return viewed(ctx, s, func(r reader) (*storagepb.TokenRecord, error) {
@@ -148,7 +148,7 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 // revocation cannot change. It returns the record after the change, with
 // its last use; ErrNotFound if absent or in another workspace.
 func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error) {
-	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
+	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
 	var out *storagepb.TokenRecord
@@ -311,10 +311,10 @@ func deleteToken(w writer, rec *storagepb.TokenRecord) error {
 	return w.del(seedOf.key(id))
 }
 
-// checkPair checks the two ids of a composite key.
-func checkPair(kind1, id1, kind2, id2 string) error {
-	if err := storage.CheckID(kind1, id1); err != nil {
+// checkPair checks the ids of a key within a workspace.
+func checkPair(workspaceID, kind, id string) error {
+	if err := storage.CheckID("workspace", workspaceID); err != nil {
 		return err
 	}
-	return storage.CheckID(kind2, id2)
+	return storage.CheckID(kind, id)
 }
