@@ -74,6 +74,21 @@ func (s *Store) update(ctx context.Context, fn func(w writer) error) (err error)
 	return s.updateReading(ctx, nil, fn)
 }
 
+// updated is update for a closure with a result: the result of its run
+// that committed, or the zero value with update's error.
+func updated[T any](ctx context.Context, s *Store, fn func(w writer) (T, error)) (T, error) {
+	var out T
+	err := s.update(ctx, func(w writer) (err error) {
+		out, err = fn(w)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
 // updateReading is update for a closure that will read keys, fetched for
 // its whole batch in one on an engine whose reads are round trips (the
 // hot writes: creates and rolls).

@@ -59,29 +59,23 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 	refuse := func(r reader) error {
 		return r.expect(key, true, fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, storage.ErrNotFound))
 	}
-	revoked := 0
-	err := s.update(ctx, func(w writer) error {
-		revoked = 0
+	revoked, err := updated(ctx, s, func(w writer) (int, error) {
 		if err := refuse(w.reader); err != nil {
-			return reject(err)
+			return 0, reject(err)
 		}
 		if err := w.del(key); err != nil {
-			return err
+			return 0, err
 		}
 		recs, err := userTokens(w.reader, workspaceID, userID)
 		if err != nil {
-			return err
-		}
-		out, err := revokeRecords(w, recs, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED, nil)
-		revoked = len(out)
-		storage.NoteRevoked(ctx, out)
-		return err
-	})
-	if !errors.Is(err, storage.ErrTooLarge) {
-		if err != nil {
 			return 0, err
 		}
-		return revoked, nil
+		out, err := revokeRecords(w, recs, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED, nil)
+		storage.NoteRevoked(ctx, out)
+		return len(out), err
+	})
+	if !errors.Is(err, storage.ErrTooLarge) {
+		return revoked, err
 	}
 	// Too many tokens for one transaction: the first deletes the
 	// membership and writes the marker, with the event naming the tokens

@@ -155,16 +155,14 @@ type pickFn func(r reader) ([]*storagepb.TokenRecord, error)
 // fits the engine's limits, else a split decided change (splitRevoke).
 // The audit event of ctx names every token it revokes.
 func (s *Store) revoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
-	var out []*storagepb.TokenRecord
-	err := s.update(ctx, func(w writer) error {
-		out = nil
+	out, err := updated(ctx, s, func(w writer) ([]*storagepb.TokenRecord, error) {
 		recs, err := guardedPick(w.reader, workspaceID, pick)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
-		out, err = revokeRecords(w, recs, at, reason, nil)
+		out, err := revokeRecords(w, recs, at, reason, nil)
 		storage.NoteRevoked(ctx, out)
-		return err
+		return out, err
 	})
 	if errors.Is(err, storage.ErrTooLarge) {
 		out, err = s.splitRevoke(ctx, workspaceID, pick, at, reason)

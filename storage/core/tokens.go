@@ -151,29 +151,27 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
-	var out *storagepb.TokenRecord
-	err := s.update(ctx, func(w writer) error {
-		out = nil
+	return updated(ctx, s, func(w writer) (*storagepb.TokenRecord, error) {
 		rec, err := getToken(w.reader, workspaceID, tokenID)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		if err := lifecycle.Changeable(rec.Token, now); err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		policy, err := tokenPolicy(w.reader, workspaceID)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		t := rec.Token
 		flipped, err := storage.ChangeToken(t, policy, change)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		chain := []*storagepb.TokenRecord{rec}
 		if flipped {
 			if chain, err = descendants(w.reader, rec); err != nil {
-				return reject(err)
+				return nil, reject(err)
 			}
 			for _, r := range chain[1:] {
 				r.Token.Disabled = t.Disabled
@@ -181,16 +179,11 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 		}
 		for _, r := range chain {
 			if err := rewriteToken(w, r); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		out = rec
-		return mergeUsed(w.reader, rec)
+		return rec, mergeUsed(w.reader, rec)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // checkTokenFree checks that t may be stored: its workspace exists, its

@@ -249,31 +249,21 @@ func listIn[T any, P message[T]](ctx context.Context, s *Store, workspaceID stri
 // modify changes the record under key in one commit: change edits it or
 // refuses with an error. ErrNotFound, naming what, if absent.
 func modify[T any, P message[T]](ctx context.Context, s *Store, key []byte, what string, change func(P) error) (P, error) {
-	var out P
-	err := s.update(ctx, func(w writer) error {
-		out = nil
+	return updated(ctx, s, func(w writer) (P, error) {
 		m, err := getMsg[T, P](w.reader, key)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if m == nil {
-			return reject(fmt.Errorf("%s: %w", what, storage.ErrNotFound))
+			return nil, reject(fmt.Errorf("%s: %w", what, storage.ErrNotFound))
 		}
 		if err := change(m); err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		val, err := encode(m)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
-		if err := w.put(key, val); err != nil {
-			return err
-		}
-		out = m
-		return nil
+		return m, w.put(key, val)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
