@@ -100,7 +100,11 @@ func appendAudit(w writer, ev *pb.AuditEvent, clock *atomic.Uint64) error {
 	}
 	ev.Time = timestamppb.New(time.Unix(0, int64(t)))
 	audit.Seal(ev, h.seq, prev)
-	if err := w.putMsg(AuditKey(t, chain, ev.GetSequence()), ev); err != nil {
+	val, err := encode(ev)
+	if err != nil {
+		return err
+	}
+	if err := w.put(AuditKey(t, chain, ev.GetSequence()), val); err != nil {
 		return err
 	}
 	v := binary.BigEndian.AppendUint64(audit.EncodeCheckpoint(ev.GetSequence(), ev.GetHash()), t)
@@ -162,8 +166,7 @@ var errStop = fmt.Errorf("stop")
 // first broken chain's first broken sequence is reported, with its name in
 // the result's Chain.
 func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
-	var res audit.Result
-	err := s.view(ctx, func(r reader) error {
+	return viewed(ctx, s, func(r reader) (audit.Result, error) {
 		chains := map[string]*audit.Verifier{}
 		var order []string
 		chainOf := func(chain string) (*audit.Verifier, error) {
@@ -207,7 +210,7 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 			return nil
 		})
 		if err != nil {
-			return err
+			return audit.Result{}, err
 		}
 		// Chains whose events are all gone still have a head.
 		err = r.each(auditHeads.all(), "", 0, func(k, _ []byte) error {
@@ -215,9 +218,9 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 			return err
 		})
 		if err != nil {
-			return err
+			return audit.Result{}, err
 		}
-		res = audit.Result{OK: true}
+		res := audit.Result{OK: true}
 		for _, chain := range order {
 			h, err := chainHead(r, chain)
 			if err != nil {
@@ -230,9 +233,8 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 				res.OK, res.FirstBroken, res.Chain = false, cr.FirstBroken, chainName(chain)
 			}
 		}
-		return nil
+		return res, nil
 	})
-	return res, err
 }
 
 // DefaultAuditSweepBatch caps the events one commit of SweepAudit removes.

@@ -147,19 +147,18 @@ func decodeDecision(v []byte) (decision, error) {
 // revocation changes, decides it with a marker and the event naming all
 // of it, and revokes it in chunks.
 func (s *Store) splitRevoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
-	var live []*storagepb.TokenRecord
-	err := s.view(ctx, func(r reader) error {
-		live = nil
+	live, err := viewed(ctx, s, func(r reader) (live []*storagepb.TokenRecord, err error) {
 		recs, err := guardedPick(r, workspaceID, pick)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return walkFamilies(r, recs, nil, func(c *storagepb.TokenRecord) error {
+		err = walkFamilies(r, recs, nil, func(c *storagepb.TokenRecord) error {
 			if !lifecycle.RevokedBy(c.GetToken(), at) {
 				live = append(live, c)
 			}
 			return nil
 		})
+		return live, err
 	})
 	if err != nil {
 		return nil, err
@@ -224,12 +223,7 @@ func (s *Store) finishRevoking(ctx context.Context, marker, value []byte, ids []
 // they are not a member.
 func (s *Store) finishMember(ctx context.Context, marker, value []byte, workspaceID, userID string, at time.Time) (int, error) {
 	ctx = context.WithoutCancel(ctx)
-	var ids []string
-	err := s.view(ctx, func(r reader) error {
-		var err error
-		ids, err = userTokenIDs(r, workspaceID, userID)
-		return err
-	})
+	ids, err := viewed(ctx, s, func(r reader) ([]string, error) { return userTokenIDs(r, workspaceID, userID) })
 	if err != nil {
 		return 0, err
 	}
@@ -256,20 +250,18 @@ func (s *Store) finishWorkspace(ctx context.Context, marker, value []byte, works
 // finishCleanups finishes every decided change a process stopped before
 // finishing. Open calls it.
 func (s *Store) finishCleanups(ctx context.Context) error {
-	type pending struct{ key, value []byte }
-	var all []pending
-	err := s.view(ctx, func(r reader) error {
-		all = nil
-		return r.each(cleanups.all(), "", 0, func(k, v []byte) error {
-			all = append(all, pending{append(cleanups.all(), k...), bytes.Clone(v)})
+	all, err := viewed(ctx, s, func(r reader) (all []kv, err error) {
+		err = r.each(cleanups.all(), "", 0, func(k, v []byte) error {
+			all = append(all, kv{bytes.Clone(k), bytes.Clone(v)})
 			return nil
 		})
+		return all, err
 	})
 	if err != nil {
 		return fmt.Errorf("read unfinished changes: %w", err)
 	}
 	for _, p := range all {
-		if err := s.finishOne(ctx, p.key, p.value); err != nil {
+		if err := s.finishOne(ctx, append(cleanups.all(), p.k...), p.v); err != nil {
 			return err
 		}
 	}

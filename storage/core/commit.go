@@ -74,6 +74,21 @@ func (s *Store) update(ctx context.Context, fn func(w writer) error) (err error)
 	return s.updateReading(ctx, nil, fn)
 }
 
+// updated is update for a closure with a result: the result of its run
+// that committed, or the zero value with update's error.
+func updated[T any](ctx context.Context, s *Store, fn func(w writer) (T, error)) (T, error) {
+	var out T
+	err := s.update(ctx, func(w writer) (err error) {
+		out, err = fn(w)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
 // updateReading is update for a closure that will read keys, fetched for
 // its whole batch in one on an engine whose reads are round trips (the
 // hot writes: creates and rolls).
@@ -172,7 +187,9 @@ func (s *Store) commitLoop() {
 func (s *Store) commit(batch []*write) (rest []*write) {
 	pending := batch
 	for len(pending) > 0 {
-		ctx, cancel := s.commitContext()
+		// Bounded, but by no caller's context: one caller giving up must
+		// not fail the others' writes.
+		ctx, cancel := s.bounded(context.Background())
 		rev, err := s.e.Update(ctx, func(tx storage.Tx) error {
 			if p, ok := tx.(storage.Prefetcher); ok {
 				var keys [][]byte
@@ -241,13 +258,4 @@ func unwrapRejection(err error) error {
 		return r.err
 	}
 	return err
-}
-
-// commitContext bounds one commit by WriteTimeout. It is no caller's
-// context: one caller giving up must not fail the others' writes.
-func (s *Store) commitContext() (context.Context, context.CancelFunc) {
-	if s.opts.WriteTimeout > 0 {
-		return context.WithTimeout(context.Background(), s.opts.WriteTimeout)
-	}
-	return context.WithCancel(context.Background())
 }

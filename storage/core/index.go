@@ -80,11 +80,9 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("load the validation index: %w", err)
 	}
-	var x *validindex.Index
-	err = s.e.View(ctx, func(tx storage.ReadTx) error {
-		r := reader{tx}
-		var err error
-		x, err = validindex.Load(0, func(l *validindex.Loader) error {
+	x, err := validindex.Load(0, func(l *validindex.Loader) error {
+		return s.e.View(ctx, func(tx storage.ReadTx) error {
+			r := reader{tx}
 			err := r.scan(workspaces.all(), "", func(k, v []byte) error {
 				ws, err := decode[pb.Workspace](v)
 				if err != nil {
@@ -128,7 +126,6 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 				return nil
 			})
 		})
-		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("load the validation index: %w", err)

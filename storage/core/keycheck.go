@@ -29,17 +29,16 @@ func keyCheckKey(id uint32) []byte {
 // KeyChecks returns the key check value of every master key id that has
 // one; an empty map for a store that has none yet.
 func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
-	var out map[uint32][]byte
-	err := s.view(ctx, func(r reader) error {
-		out = map[uint32][]byte{}
+	return viewed(ctx, s, func(r reader) (map[uint32][]byte, error) {
+		out := map[uint32][]byte{}
 		v, err := r.get(keyKeyCheck)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if v != nil {
 			out[0] = bytes.Clone(v)
 		}
-		return r.each(keyCheckOfIDs, "", 0, func(k, v []byte) error {
+		return out, r.each(keyCheckOfIDs, "", 0, func(k, v []byte) error {
 			id, err := strconv.ParseUint(string(k), 10, 32)
 			if err != nil || id == 0 {
 				return fmt.Errorf("meta key %q is not a key check of a key id", "key_check/"+string(k))
@@ -48,10 +47,6 @@ func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // SetKeyChecks stores the key check values of the given key ids in one

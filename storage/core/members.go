@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
@@ -22,7 +23,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 		return fmt.Errorf("nil member: %w", storage.ErrInvalid)
 	}
 	ws, user := m.GetWorkspaceId(), m.GetUserId()
-	if err := checkPair("workspace", ws, "user", user); err != nil {
+	if err := checkPair(ws, "user", user); err != nil {
 		return err
 	}
 	what := fmt.Sprintf("member %q of workspace %q", user, ws)
@@ -31,7 +32,7 @@ func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 
 // GetMember returns the membership; ErrNotFound if absent.
 func (s *Store) GetMember(ctx context.Context, workspaceID, userID string) (*pb.Member, error) {
-	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
+	if err := checkPair(workspaceID, "user", userID); err != nil {
 		return nil, err
 	}
 	return getOne[pb.Member](ctx, s, members.key(workspaceID, userID), fmt.Sprintf("member %q of workspace %q", userID, workspaceID))
@@ -51,53 +52,43 @@ func (s *Store) ListMembers(ctx context.Context, workspaceID, after string, limi
 // revocations are in that commit when they fit, else in chunks after it
 // (cleanup.go), all done before it returns.
 func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, now time.Time) (int, error) {
-	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
+	if err := checkPair(workspaceID, "user", userID); err != nil {
 		return 0, err
 	}
 	key := members.key(workspaceID, userID)
 	refuse := func(r reader) error {
 		return r.expect(key, true, fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, storage.ErrNotFound))
 	}
-	revoked := 0
-	err := s.update(ctx, func(w writer) error {
-		revoked = 0
+	revoked, err := updated(ctx, s, func(w writer) (int, error) {
 		if err := refuse(w.reader); err != nil {
-			return reject(err)
+			return 0, reject(err)
 		}
 		if err := w.del(key); err != nil {
-			return err
+			return 0, err
 		}
 		recs, err := userTokens(w.reader, workspaceID, userID)
 		if err != nil {
-			return err
-		}
-		out, err := revokeRecords(w, recs, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED, nil)
-		revoked = len(out)
-		storage.NoteRevoked(ctx, out)
-		return err
-	})
-	if !errors.Is(err, storage.ErrTooLarge) {
-		if err != nil {
 			return 0, err
 		}
-		return revoked, nil
+		out, err := revokeRecords(w, recs, now, pb.RevokeReason_REVOKE_REASON_MEMBER_REMOVED, nil)
+		storage.NoteRevoked(ctx, out)
+		return len(out), err
+	})
+	if !errors.Is(err, storage.ErrTooLarge) {
+		return revoked, err
 	}
 	// Too many tokens for one transaction: the first deletes the
 	// membership and writes the marker, with the event naming the tokens
 	// still live just before.
-	var live []*storagepb.TokenRecord
-	err = s.view(ctx, func(r reader) error {
-		live = nil
+	live, err := viewed(ctx, s, func(r reader) ([]*storagepb.TokenRecord, error) {
 		if err := refuse(r); err != nil {
-			return err
+			return nil, err
 		}
 		recs, err := userTokens(r, workspaceID, userID)
-		for _, rec := range recs {
-			if !lifecycle.RevokedBy(rec.GetToken(), now) {
-				live = append(live, rec)
-			}
-		}
-		return err
+		live := slices.DeleteFunc(recs, func(rec *storagepb.TokenRecord) bool {
+			return lifecycle.RevokedBy(rec.GetToken(), now)
+		})
+		return live, err
 	})
 	if err != nil {
 		return 0, err

@@ -17,7 +17,7 @@ import (
 // descended from it (revokeRecords). It returns the token's record after
 // the change. ErrNotFound if absent or in another workspace.
 func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error) {
-	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
+	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
 	var named *storagepb.TokenRecord
@@ -69,7 +69,7 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 // are the user's too) and returns them. The user need not be a member any
 // more. ErrNotFound if the workspace does not exist.
 func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
-	if err := checkPair("workspace", workspaceID, "user", userID); err != nil {
+	if err := checkPair(workspaceID, "user", userID); err != nil {
 		return nil, err
 	}
 	return s.revoke(ctx, workspaceID, func(r reader) ([]*storagepb.TokenRecord, error) {
@@ -155,16 +155,14 @@ type pickFn func(r reader) ([]*storagepb.TokenRecord, error)
 // fits the engine's limits, else a split decided change (splitRevoke).
 // The audit event of ctx names every token it revokes.
 func (s *Store) revoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
-	var out []*storagepb.TokenRecord
-	err := s.update(ctx, func(w writer) error {
-		out = nil
+	out, err := updated(ctx, s, func(w writer) ([]*storagepb.TokenRecord, error) {
 		recs, err := guardedPick(w.reader, workspaceID, pick)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
-		out, err = revokeRecords(w, recs, at, reason, nil)
+		out, err := revokeRecords(w, recs, at, reason, nil)
 		storage.NoteRevoked(ctx, out)
-		return err
+		return out, err
 	})
 	if errors.Is(err, storage.ErrTooLarge) {
 		out, err = s.splitRevoke(ctx, workspaceID, pick, at, reason)

@@ -136,23 +136,22 @@ func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, erro
 			}
 		}
 		for part := range slices.Chunk(expired, s.perTxn(2, 1)) {
-			n := 0
-			err := s.update(ctx, func(w writer) error {
-				n = 0
+			n, err := updated(ctx, s, func(w writer) (int, error) {
+				n := 0
 				for _, k := range part {
 					rec, err := getMsg[storagepb.SeedRecord](w.reader, k)
 					if err != nil {
-						return err
+						return 0, err
 					}
 					if rec == nil || !storage.SeedExpired(rec, now) {
 						continue // picked, purged or parked again meanwhile
 					}
 					if err := delSeed(w, k, rec); err != nil {
-						return err
+						return 0, err
 					}
 					n++
 				}
-				return nil
+				return n, nil
 			})
 			if err != nil {
 				return err

@@ -161,15 +161,10 @@ func (s *Store) Close() error {
 	close(s.writes)
 	s.mu.Unlock()
 	<-s.stopped
-	if s.cancel != nil {
-		s.cancel()
-		<-s.followed
-	}
+	s.cancel()
+	<-s.followed
 	return s.e.Close()
 }
-
-// Engine is the engine under the store.
-func (s *Store) Engine() storage.Engine { return s.e }
 
 // check fails fast on a closed store or a done context.
 func (s *Store) check(ctx context.Context) error {
@@ -185,16 +180,36 @@ func (s *Store) view(ctx context.Context, fn func(r reader) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if s.opts.WriteTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.opts.WriteTimeout)
-		defer cancel()
-	}
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	err := s.e.View(ctx, func(tx storage.ReadTx) error { return fn(reader{tx}) })
 	if errors.Is(err, storage.ErrClosed) && s.closed.Load() {
 		return storage.ErrClosed
 	}
 	return err
+}
+
+// viewed runs fn in a read transaction (view) and returns its result, or
+// the zero value with its error.
+func viewed[T any](ctx context.Context, s *Store, fn func(r reader) (T, error)) (T, error) {
+	var out T
+	err := s.view(ctx, func(r reader) (err error) {
+		out, err = fn(r)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// bounded bounds ctx by WriteTimeout, when set.
+func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.opts.WriteTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.opts.WriteTimeout)
 }
 
 // kv is a key (without its kind) and value copied out of a transaction.
@@ -204,13 +219,12 @@ type kv struct{ k, v []byte }
 // under prefix, ascending, read in transactions of at most limit keys.
 func (s *Store) eachPage(ctx context.Context, prefix []byte, limit int, fn func(page []kv) error) error {
 	for after := ""; ; {
-		var page []kv
-		err := s.view(ctx, func(r reader) error {
-			page = nil
-			return r.each(prefix, after, limit, func(k, v []byte) error {
+		page, err := viewed(ctx, s, func(r reader) (page []kv, err error) {
+			err = r.each(prefix, after, limit, func(k, v []byte) error {
 				page = append(page, kv{bytes.Clone(k), bytes.Clone(v)})
 				return nil
 			})
+			return page, err
 		})
 		if err != nil {
 			return err

@@ -62,21 +62,16 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 // GetToken returns the token's record with its last use; ErrNotFound if
 // absent or if it belongs to another workspace.
 func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
-	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
+	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
-	var rec *storagepb.TokenRecord
-	err := s.view(ctx, func(r reader) error {
-		var err error
-		if rec, err = getToken(r, workspaceID, tokenID); err != nil {
-			return err
+	return viewed(ctx, s, func(r reader) (*storagepb.TokenRecord, error) {
+		rec, err := getToken(r, workspaceID, tokenID)
+		if err != nil {
+			return nil, err
 		}
-		return mergeUsed(r, rec)
+		return rec, mergeUsed(r, rec)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return rec, nil
 }
 
 // ListTokens returns the workspace's tokens newest first: ids less than
@@ -103,12 +98,11 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 		return nil, err
 	}
 	prefix := workspaceTokens.children(workspaceID)
-	var out []*storagepb.TokenRecord
-	err := s.view(ctx, func(r reader) error {
-		out = nil
+	return viewed(ctx, s, func(r reader) ([]*storagepb.TokenRecord, error) {
 		if err := needWorkspace(r, workspaceID); err != nil {
-			return err
+			return nil, err
 		}
+		var out []*storagepb.TokenRecord
 		for cursor := before; ; {
 			var ids []string
 			err := r.eachReverse(prefix, cursor, listPage, func(k, _ []byte) error {
@@ -116,37 +110,33 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 				return nil
 			})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, id := range ids {
 				rec, err := tokenByID(r, id)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if rec == nil {
-					return fmt.Errorf("token %q indexed in workspace %q but missing", id, workspaceID)
+					return nil, fmt.Errorf("token %q indexed in workspace %q but missing", id, workspaceID)
 				}
 				if match != nil && !match(rec.GetToken()) {
 					continue
 				}
 				if err := mergeUsed(r, rec); err != nil {
-					return err
+					return nil, err
 				}
 				out = append(out, rec)
 				if limit > 0 && len(out) >= limit {
-					return nil
+					return out, nil
 				}
 			}
 			if len(ids) < listPage {
-				return nil
+				return out, nil
 			}
 			cursor = ids[len(ids)-1]
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // UpdateToken changes a token in one commit: change edits the stored
@@ -158,32 +148,30 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 // revocation cannot change. It returns the record after the change, with
 // its last use; ErrNotFound if absent or in another workspace.
 func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error) {
-	if err := checkPair("workspace", workspaceID, "token", tokenID); err != nil {
+	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
 	}
-	var out *storagepb.TokenRecord
-	err := s.update(ctx, func(w writer) error {
-		out = nil
+	return updated(ctx, s, func(w writer) (*storagepb.TokenRecord, error) {
 		rec, err := getToken(w.reader, workspaceID, tokenID)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		if err := lifecycle.Changeable(rec.Token, now); err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		policy, err := tokenPolicy(w.reader, workspaceID)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		t := rec.Token
 		flipped, err := storage.ChangeToken(t, policy, change)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		chain := []*storagepb.TokenRecord{rec}
 		if flipped {
 			if chain, err = descendants(w.reader, rec); err != nil {
-				return reject(err)
+				return nil, reject(err)
 			}
 			for _, r := range chain[1:] {
 				r.Token.Disabled = t.Disabled
@@ -191,16 +179,11 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 		}
 		for _, r := range chain {
 			if err := rewriteToken(w, r); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		out = rec
-		return mergeUsed(w.reader, rec)
+		return rec, mergeUsed(w.reader, rec)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // checkTokenFree checks that t may be stored: its workspace exists, its
@@ -321,10 +304,10 @@ func deleteToken(w writer, rec *storagepb.TokenRecord) error {
 	return w.del(seedOf.key(id))
 }
 
-// checkPair checks the two ids of a composite key.
-func checkPair(kind1, id1, kind2, id2 string) error {
-	if err := storage.CheckID(kind1, id1); err != nil {
+// checkPair checks the ids of a key within a workspace.
+func checkPair(workspaceID, kind, id string) error {
+	if err := storage.CheckID("workspace", workspaceID); err != nil {
 		return err
 	}
-	return storage.CheckID(kind2, id2)
+	return storage.CheckID(kind, id)
 }

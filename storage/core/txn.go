@@ -132,15 +132,6 @@ type writer struct {
 func (w writer) put(key, value []byte) error { return w.w.Put(key, value) }
 func (w writer) del(key []byte) error        { return w.w.Delete(key) }
 
-// putMsg stores m under key.
-func (w writer) putMsg(key []byte, m proto.Message) error {
-	v, err := encode(m)
-	if err != nil {
-		return err
-	}
-	return w.w.Put(key, v)
-}
-
 // delSome deletes up to limit (0: all) keys under prefix and reports how
 // many.
 func delSome(w writer, prefix []byte, limit int) (int, error) {

@@ -38,13 +38,9 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (*pb.Workspace, err
 // ListWorkspaces returns workspaces with ids greater than after, ascending,
 // at most limit of them (all when limit <= 0).
 func (s *Store) ListWorkspaces(ctx context.Context, after string, limit int) ([]*pb.Workspace, error) {
-	var out []*pb.Workspace
-	err := s.view(ctx, func(r reader) error {
-		var err error
-		out, err = listAfter[pb.Workspace](r, workspaces.all(), after, limit)
-		return err
+	return viewed(ctx, s, func(r reader) ([]*pb.Workspace, error) {
+		return listAfter[pb.Workspace](r, workspaces.all(), after, limit)
 	})
-	return out, err
 }
 
 // UpdateWorkspace changes a workspace in one commit: change edits it in
@@ -227,15 +223,13 @@ func (s *Store) create(ctx context.Context, what, workspaceID string, key, marke
 
 // getOne reads the record under key; ErrNotFound, naming what, if absent.
 func getOne[T any, P message[T]](ctx context.Context, s *Store, key []byte, what string) (P, error) {
-	var m P
-	err := s.view(ctx, func(r reader) error {
-		var err error
-		if m, err = getMsg[T, P](r, key); err == nil && m == nil {
+	return viewed(ctx, s, func(r reader) (P, error) {
+		m, err := getMsg[T, P](r, key)
+		if err == nil && m == nil {
 			err = fmt.Errorf("%s: %w", what, storage.ErrNotFound)
 		}
-		return err
+		return m, err
 	})
-	return m, err
 }
 
 // listIn lists the records of kind k in a workspace as listAfter does;
@@ -244,46 +238,32 @@ func listIn[T any, P message[T]](ctx context.Context, s *Store, workspaceID stri
 	if err := storage.CheckID("workspace", workspaceID); err != nil {
 		return nil, err
 	}
-	var out []P
-	err := s.view(ctx, func(r reader) error {
+	return viewed(ctx, s, func(r reader) ([]P, error) {
 		if err := needWorkspace(r, workspaceID); err != nil {
-			return err
+			return nil, err
 		}
-		var err error
-		out, err = listAfter[T, P](r, k.children(workspaceID), after, limit)
-		return err
+		return listAfter[T, P](r, k.children(workspaceID), after, limit)
 	})
-	return out, err
 }
 
 // modify changes the record under key in one commit: change edits it or
 // refuses with an error. ErrNotFound, naming what, if absent.
 func modify[T any, P message[T]](ctx context.Context, s *Store, key []byte, what string, change func(P) error) (P, error) {
-	var out P
-	err := s.update(ctx, func(w writer) error {
-		out = nil
+	return updated(ctx, s, func(w writer) (P, error) {
 		m, err := getMsg[T, P](w.reader, key)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if m == nil {
-			return reject(fmt.Errorf("%s: %w", what, storage.ErrNotFound))
+			return nil, reject(fmt.Errorf("%s: %w", what, storage.ErrNotFound))
 		}
 		if err := change(m); err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
 		val, err := encode(m)
 		if err != nil {
-			return reject(err)
+			return nil, reject(err)
 		}
-		if err := w.put(key, val); err != nil {
-			return err
-		}
-		out = m
-		return nil
+		return m, w.put(key, val)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }

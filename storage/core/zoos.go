@@ -15,7 +15,7 @@ func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 		return fmt.Errorf("nil zoo: %w", storage.ErrInvalid)
 	}
 	ws, zoo := z.GetWorkspaceId(), z.GetZooId()
-	if err := checkPair("workspace", ws, "zoo", zoo); err != nil {
+	if err := checkPair(ws, "zoo", zoo); err != nil {
 		return err
 	}
 	return s.create(ctx, fmt.Sprintf("zoo %s/%s", ws, zoo), ws, zoos.key(ws, zoo), nil, "", z)
@@ -23,7 +23,7 @@ func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 
 // GetZoo returns the zoo; ErrNotFound if absent.
 func (s *Store) GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error) {
-	if err := checkPair("workspace", workspaceID, "zoo", zooID); err != nil {
+	if err := checkPair(workspaceID, "zoo", zooID); err != nil {
 		return nil, err
 	}
 	return getOne[pb.Zoo](ctx, s, zoos.key(workspaceID, zooID), fmt.Sprintf("zoo %s/%s", workspaceID, zooID))
@@ -39,7 +39,7 @@ func (s *Store) ListZoos(ctx context.Context, workspaceID, after string, limit i
 // UpdateZoo sets the zoo's visibility and returns the stored zoo;
 // ErrNotFound if absent, ErrInvalid for VISIBILITY_UNSPECIFIED.
 func (s *Store) UpdateZoo(ctx context.Context, workspaceID, zooID string, v pb.Visibility) (*pb.Zoo, error) {
-	if err := checkPair("workspace", workspaceID, "zoo", zooID); err != nil {
+	if err := checkPair(workspaceID, "zoo", zooID); err != nil {
 		return nil, err
 	}
 	what := fmt.Sprintf("zoo %s/%s", workspaceID, zooID)
@@ -54,7 +54,7 @@ func (s *Store) UpdateZoo(ctx context.Context, workspaceID, zooID string, v pb.V
 
 // DeleteZoo deletes the zoo; ErrNotFound if absent.
 func (s *Store) DeleteZoo(ctx context.Context, workspaceID, zooID string) error {
-	if err := checkPair("workspace", workspaceID, "zoo", zooID); err != nil {
+	if err := checkPair(workspaceID, "zoo", zooID); err != nil {
 		return err
 	}
 	key := zoos.key(workspaceID, zooID)
