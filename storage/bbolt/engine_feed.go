@@ -65,6 +65,9 @@ func (e *Engine) TrimJournal(ctx context.Context, through int64) error {
 func (e *Engine) committed(b storage.ChangeBatch) {
 	e.wakeMu.Lock()
 	defer e.wakeMu.Unlock()
+	if b.Revision <= e.floor {
+		return // trimmed (TrimJournal) before it reported
+	}
 	i := len(e.tail)
 	for i > 0 && e.tail[i-1].Revision > b.Revision {
 		i--
