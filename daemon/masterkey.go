@@ -113,8 +113,13 @@ func openMasterKey(ctx context.Context, cfg Config, store storage.Backend, log *
 			}
 			log.Info("created a new master key", slog.String("file", cfg.keyFile()))
 			// Nothing is sealed yet, so a key check left by a lost key
-			// is replaced below.
-			delete(checks, 0)
+			// goes, and the new key's is stored below.
+			if _, ok := checks[0]; ok {
+				if err := store.DeleteKeyCheck(ctx, 0); err != nil {
+					return nil, fmt.Errorf("delete the lost key's key check: %w", err)
+				}
+				delete(checks, 0)
+			}
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("%w: neither %s nor %s exists", ErrMasterKeyMissing, cfg.keyFile(), cfg.ringFile())
 		default:
@@ -125,7 +130,16 @@ func openMasterKey(ctx context.Context, cfg Config, store storage.Backend, log *
 	if err != nil {
 		return nil, fmt.Errorf("master key ring: %w", err)
 	}
-	if err := checkRing(ctx, cfg, store, ring, checks); err != nil {
+	err = checkRing(ctx, cfg, store, ring, checks)
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		// Another process stored a key check since they were read (a
+		// replica starting at the same time): hold the ring to it.
+		if checks, err = store.KeyChecks(ctx); err != nil {
+			return nil, fmt.Errorf("read key check: %w", err)
+		}
+		err = checkRing(ctx, cfg, store, ring, checks)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if ring.Newest() != 0 {

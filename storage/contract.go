@@ -91,9 +91,13 @@ type Backend interface {
 	SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error)
 
 	// KeyChecks, SetKeyChecks and SealedSample let start-up refuse a master
-	// key that cannot open the secrets stored.
+	// key that cannot open the secrets stored. SetKeyChecks stores the
+	// values of key ids that have none, all or nothing: ErrAlreadyExists
+	// when one has (another process stored it first; read them again).
+	// DeleteKeyCheck removes one, for a key that seals nothing.
 	KeyChecks(ctx context.Context) (map[uint32][]byte, error)
 	SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error
+	DeleteKeyCheck(ctx context.Context, id uint32) error
 	SealedSample(ctx context.Context) (Sealed, error)
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"tokenauthority/storage"
@@ -50,7 +52,9 @@ func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
 }
 
 // SetKeyChecks stores the key check values of the given key ids in one
-// commit, replacing any they had; the other ids' values stay.
+// commit; none if one of them has a value already (ErrAlreadyExists): two
+// processes meeting a new key at once must not both win, each with its own
+// value, as a replacement would let them.
 func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error {
 	cp := make(map[uint32][]byte, len(checks))
 	for id, v := range checks {
@@ -59,9 +63,16 @@ func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) erro
 		}
 		cp[id] = bytes.Clone(v)
 	}
+	ids := slices.Sorted(maps.Keys(cp))
 	return s.update(ctx, func(w writer) error {
-		for id, v := range cp {
-			if err := w.put(keyCheckKey(id), v); err != nil {
+		for _, id := range ids {
+			err := w.expect(keyCheckKey(id), false, fmt.Errorf("key check for key %d: %w", id, storage.ErrAlreadyExists))
+			if err != nil {
+				return reject(err)
+			}
+		}
+		for _, id := range ids {
+			if err := w.put(keyCheckKey(id), cp[id]); err != nil {
 				return err
 			}
 		}

@@ -80,9 +80,10 @@ func testGetTokenPolicy(t *testing.T, openStore NewStore) {
 	}
 }
 
-// testKeyChecks: start-up's key checks round-trip, a later call replaces
-// only the ids it names, an empty value is refused, and SealedSample
-// finds a stored sealed secret or says there is none.
+// testKeyChecks: start-up's key checks round-trip, a stored value is
+// never replaced (the whole call fails and stores nothing) until it is
+// deleted, an empty value is refused, and SealedSample finds a stored
+// sealed secret or says there is none.
 func testKeyChecks(t *testing.T, openStore NewStore) {
 	t.Parallel()
 	s := openStore(t)
@@ -96,14 +97,25 @@ func testKeyChecks(t *testing.T, openStore NewStore) {
 	if err := s.SetKeyChecks(ctx, map[uint32][]byte{0: []byte("zero"), 7: []byte("seven")}); err != nil {
 		t.Fatalf("SetKeyChecks = %v", err)
 	}
-	if err := s.SetKeyChecks(ctx, map[uint32][]byte{7: []byte("seven again"), 12: []byte("twelve")}); err != nil {
-		t.Fatalf("SetKeyChecks = %v", err)
+	// A stored value is never replaced, and the call stores nothing then.
+	if err := s.SetKeyChecks(ctx, map[uint32][]byte{7: []byte("seven again"), 12: []byte("twelve")}); !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Fatalf("SetKeyChecks(7 again, 12) = %v; want ErrAlreadyExists", err)
+	}
+	if err := s.SetKeyChecks(ctx, map[uint32][]byte{12: []byte("twelve")}); err != nil {
+		t.Fatalf("SetKeyChecks(12) = %v", err)
+	}
+	// Deleted, a key's value can be stored anew.
+	if err := s.DeleteKeyCheck(ctx, 0); err != nil {
+		t.Fatalf("DeleteKeyCheck(0) = %v", err)
+	}
+	if err := s.SetKeyChecks(ctx, map[uint32][]byte{0: []byte("zero again")}); err != nil {
+		t.Fatalf("SetKeyChecks(0 after its deletion) = %v", err)
 	}
 	got, err := s.KeyChecks(ctx)
 	if err != nil {
 		t.Fatalf("KeyChecks = %v", err)
 	}
-	want := map[uint32]string{0: "zero", 7: "seven again", 12: "twelve"}
+	want := map[uint32]string{0: "zero again", 7: "seven", 12: "twelve"}
 	if len(got) != len(want) {
 		t.Errorf("KeyChecks = %d entries; want %d (%v)", len(got), len(want), want)
 	}
