@@ -308,7 +308,10 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 	return nil
 }
 
-// purgeSeeds deletes expired seeds until ctx ends.
+// purgeSeeds deletes expired seeds until ctx ends. On the same tick it
+// finishes the split changes another process stopped in the middle of
+// (storage.Backend.FinishStale): on a shared store that process may never
+// open it again, and until then part of such a revocation still validates.
 func (d *Daemon) purgeSeeds(ctx context.Context) {
 	t := time.NewTicker(seedPurgeInterval)
 	defer t.Stop()
@@ -322,6 +325,12 @@ func (d *Daemon) purgeSeeds(ctx context.Context) {
 				d.log.Warn("purge expired seeds", slog.String("error", err.Error()))
 			} else if n > 0 {
 				d.log.Info("purged expired seeds", slog.Int("count", n))
+			}
+			if n, err := d.store.FinishStale(ctx); err != nil && ctx.Err() == nil {
+				d.metrics.ObserveStoreError(metrics.StoreOpFinishChanges)
+				d.log.Warn("finish changes another process stopped in the middle of", slog.String("error", err.Error()))
+			} else if n > 0 {
+				d.log.Info("finished changes another process stopped in the middle of", slog.Int("count", n))
 			}
 		}
 	}

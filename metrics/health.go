@@ -17,6 +17,9 @@ const (
 	StoreOpPurgeSeeds  = "purge_seeds"  // the purge of expired seeds
 	StoreOpSweepTokens = "sweep_tokens" // the retention sweep
 	StoreOpVerifyAudit = "verify_audit" // a verification of the audit chain
+	// StoreOpFinishChanges is the finishing of split changes a process
+	// stopped in the middle of.
+	StoreOpFinishChanges = "finish_changes"
 )
 
 // healthCollector reports, at scrape time, what an operator alerts on:

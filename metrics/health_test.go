@@ -98,8 +98,9 @@ func TestStoreErrors(t *testing.T) {
 	m.ObserveStoreError(metrics.StoreOpSweepTokens)
 	m.ObserveStoreError(metrics.StoreOpSweepTokens)
 	want := `
-# HELP tokenauthority_store_errors_total Failures of the store, by operation: request (a request the store could not serve: unavailable or closed), purge_seeds, sweep_tokens, verify_audit.
+# HELP tokenauthority_store_errors_total Failures of the store, by operation: request (a request the store could not serve: unavailable or closed), purge_seeds, sweep_tokens, verify_audit, finish_changes.
 # TYPE tokenauthority_store_errors_total counter
+tokenauthority_store_errors_total{operation="finish_changes"} 0
 tokenauthority_store_errors_total{operation="purge_seeds"} 0
 tokenauthority_store_errors_total{operation="request"} 0
 tokenauthority_store_errors_total{operation="sweep_tokens"} 2

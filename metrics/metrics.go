@@ -99,12 +99,12 @@ func New(reg prometheus.Registerer) *Metrics {
 		health: newHealthCollector(),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokenauthority_store_errors_total",
-			Help: "Failures of the store, by operation: request (a request the store could not serve: unavailable or closed), purge_seeds, sweep_tokens, verify_audit.",
+			Help: "Failures of the store, by operation: request (a request the store could not serve: unavailable or closed), purge_seeds, sweep_tokens, verify_audit, finish_changes.",
 		}, []string{"operation"}),
 	}
 	// Every operation is exported from the start, so that a rate over
 	// the first error sees it.
-	for _, op := range []string{StoreOpRequest, StoreOpPurgeSeeds, StoreOpSweepTokens, StoreOpVerifyAudit} {
+	for _, op := range []string{StoreOpRequest, StoreOpPurgeSeeds, StoreOpSweepTokens, StoreOpVerifyAudit, StoreOpFinishChanges} {
 		m.storeErrors.WithLabelValues(op)
 	}
 	if reg != nil {

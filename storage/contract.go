@@ -86,6 +86,11 @@ type Backend interface {
 	// next is the cursor to go on from when more may follow.
 	ListAuditEvents(ctx context.Context, f audit.Filter, after string, limit, maxScan int) (events []*pb.AuditEvent, next string, err error)
 	VerifyAudit(ctx context.Context) (audit.Result, error)
+	// FinishStale finishes the changes split over several commits (a big
+	// revocation, member removal or workspace deletion) that a process
+	// stopped in the middle of and that were already there at its
+	// previous call; it reports how many.
+	FinishStale(ctx context.Context) (int, error)
 	// SweepAudit removes the audit events older than cutoff in bounded
 	// commits, recording the checkpoint VerifyAudit starts from.
 	SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error)

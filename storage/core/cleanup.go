@@ -26,7 +26,8 @@ import (
 // chunks within the limits, each first checking the marker is still there
 // (another process may have finished it); the last deletes it. The call
 // returns once all are done; a process that stops in between leaves the
-// marker for the next Open to finish (finishCleanups).
+// marker for the next Open to finish (finishCleanups), or for any
+// process's FinishStale a minute or two later.
 //
 //	cleanup/revoke/<random>          time, reason and the ids of the tokens to revoke
 //	cleanup/member/<ws> 0x00 <user>  time and nonce: the member is gone, their tokens are to be revoked
@@ -35,7 +36,8 @@ import (
 // How it can hurt you: until a split revocation is done, the tokens of its
 // later chunks still validate (a removed member's and a deleted
 // workspace's do not: the first transaction deletes the member or the
-// workspace). A member or workspace must not be added again while its
+// workspace); one whose process stopped, until another process's
+// FinishStale, a minute or two on the daemon. A member or workspace must not be added again while its
 // marker exists (refused, ErrUnavailable): the rest of the old change
 // would reach the new one.
 const (
@@ -250,22 +252,63 @@ func (s *Store) finishWorkspace(ctx context.Context, marker, value []byte, works
 // finishCleanups finishes every decided change a process stopped before
 // finishing. Open calls it.
 func (s *Store) finishCleanups(ctx context.Context) error {
+	all, err := s.markers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range all {
+		if err := s.finishOne(ctx, p.k, p.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FinishStale finishes the decided changes whose markers were there at
+// its previous call too, and reports how many. On a shared engine the
+// process that stopped in the middle of one may never open the store
+// again, so every replica calls this now and then (the daemon: every
+// minute); the first call only notes what it sees. A change still under
+// way is finished by both; each chunk checks the marker, so that is
+// harmless.
+func (s *Store) FinishStale(ctx context.Context) (int, error) {
+	all, err := s.markers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	s.markersMu.Lock()
+	seen := s.markersSeen
+	s.markersSeen = map[string]bool{}
+	for _, p := range all {
+		s.markersSeen[string(p.k)] = true
+	}
+	s.markersMu.Unlock()
+	n := 0
+	for _, p := range all {
+		if !seen[string(p.k)] {
+			continue
+		}
+		if err := s.finishOne(ctx, p.k, p.v); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// markers reads the markers of every decided change not yet finished.
+func (s *Store) markers(ctx context.Context) ([]kv, error) {
 	all, err := viewed(ctx, s, func(r reader) (all []kv, err error) {
 		err = r.each(cleanups.all(), "", 0, func(k, v []byte) error {
-			all = append(all, kv{bytes.Clone(k), bytes.Clone(v)})
+			all = append(all, kv{append(cleanups.all(), k...), bytes.Clone(v)})
 			return nil
 		})
 		return all, err
 	})
 	if err != nil {
-		return fmt.Errorf("read unfinished changes: %w", err)
+		return nil, fmt.Errorf("read unfinished changes: %w", err)
 	}
-	for _, p := range all {
-		if err := s.finishOne(ctx, append(cleanups.all(), p.k...), p.v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return all, nil
 }
 
 // finishOne finishes the decided change of one marker.

@@ -275,6 +275,42 @@ func TestSplitChangeFinishedByOpen(t *testing.T) {
 	})
 }
 
+// TestSplitChangeFinishedByFinishStale: a change stopped between its
+// chunks, its process going on (another replica, on a shared engine), is
+// finished by FinishStale at its second call that finds the marker.
+func TestSplitChangeFinishedByFinishStale(t *testing.T) {
+	const n = 100
+	stop := errors.New("crash")
+	bEachChange(t, func(t *testing.T, k engineCase, c bChange) {
+		e, _ := k.open(t, bSmall)
+		s := openCore(t, e, k.opts)
+		ann := bFill(t, s, "acme", n, "ann")["ann"]
+		ctx := core.WithChunkHook(context.Background(), func(chunk int) error {
+			if chunk == 2 {
+				return stop
+			}
+			return nil
+		})
+		if _, err := c.do(ctx, s, ann); !errors.Is(err, stop) {
+			t.Fatalf("%s stopped at chunk 2 = %v; want the crash", c.name, err)
+		}
+		for i, want := range []int{0, 1, 0} {
+			got, err := s.FinishStale(context.Background())
+			if err != nil || got != want {
+				t.Fatalf("FinishStale call %d = %d, %v; want %d", i+1, got, err, want)
+			}
+			if left := bRaw(t, e, "cleanup/"); len(left) != 1-min(i, 1) {
+				t.Fatalf("%d markers after FinishStale call %d; want %d", len(left), i+1, 1-min(i, 1))
+			}
+		}
+		for _, id := range ann {
+			if bValid(t, s, id, bT0) {
+				t.Fatalf("token %s validates after FinishStale finished %s", id, c.name)
+			}
+		}
+	})
+}
+
 // TestRecordUsesWritesUsedKeys: uses are small keys of their own; token
 // records stay as they were, and reads show the later of the two times.
 func TestRecordUsesWritesUsedKeys(t *testing.T) {

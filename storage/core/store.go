@@ -65,6 +65,11 @@ type Store struct {
 	cancel  context.CancelFunc
 	// followed is closed when the feed's goroutine has ended.
 	followed chan struct{}
+
+	// markersMu guards markersSeen, the split changes' markers
+	// FinishStale saw at its last call.
+	markersMu   sync.Mutex
+	markersSeen map[string]bool
 }
 
 // Open opens the store on e: it records the layout version (refusing a
