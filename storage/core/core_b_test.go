@@ -223,27 +223,34 @@ func TestSplitChanges(t *testing.T) {
 	})
 }
 
+// bCrashMidChange runs c on n tokens of ann, stopped before its chunk 2
+// as by a crash, and checks it left its marker.
+func bCrashMidChange(t *testing.T, k engineCase, c bChange, n int) (e storage.Engine, reopen func() storage.Engine, s *core.Store, ann []string) {
+	t.Helper()
+	e, reopen = k.open(t, bSmall)
+	s = openCore(t, e, k.opts)
+	ann = bFill(t, s, "acme", n, "ann")["ann"]
+	stop := errors.New("crash")
+	ctx := core.WithChunkHook(context.Background(), func(chunk int) error {
+		if chunk == 2 {
+			return stop
+		}
+		return nil
+	})
+	if _, err := c.do(ctx, s, ann); !errors.Is(err, stop) {
+		t.Fatalf("%s stopped at chunk 2 = %v; want the crash", c.name, err)
+	}
+	if left := bRaw(t, e, "cleanup/"); len(left) != 1 {
+		t.Fatalf("%d markers after the crash; want 1", len(left))
+	}
+	return e, reopen, s, ann
+}
+
 // TestSplitChangeFinishedByOpen: a change stopped between its chunks, as
 // by a crash, leaves its marker; the next Open finishes it.
 func TestSplitChangeFinishedByOpen(t *testing.T) {
-	const n = 100
-	stop := errors.New("crash")
 	bEachChange(t, func(t *testing.T, k engineCase, c bChange) {
-		e, reopen := k.open(t, bSmall)
-		s := openCore(t, e, k.opts)
-		ann := bFill(t, s, "acme", n, "ann")["ann"]
-		ctx := core.WithChunkHook(context.Background(), func(chunk int) error {
-			if chunk == 2 {
-				return stop
-			}
-			return nil
-		})
-		if _, err := c.do(ctx, s, ann); !errors.Is(err, stop) {
-			t.Fatalf("%s stopped at chunk 2 = %v; want the crash", c.name, err)
-		}
-		if left := bRaw(t, e, "cleanup/"); len(left) != 1 {
-			t.Fatalf("%d markers after the crash; want 1", len(left))
-		}
+		e, reopen, s, ann := bCrashMidChange(t, k, c, 100)
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -279,28 +286,15 @@ func TestSplitChangeFinishedByOpen(t *testing.T) {
 // chunks, its process going on (another replica, on a shared engine), is
 // finished by FinishStale at its second call that finds the marker.
 func TestSplitChangeFinishedByFinishStale(t *testing.T) {
-	const n = 100
-	stop := errors.New("crash")
 	bEachChange(t, func(t *testing.T, k engineCase, c bChange) {
-		e, _ := k.open(t, bSmall)
-		s := openCore(t, e, k.opts)
-		ann := bFill(t, s, "acme", n, "ann")["ann"]
-		ctx := core.WithChunkHook(context.Background(), func(chunk int) error {
-			if chunk == 2 {
-				return stop
-			}
-			return nil
-		})
-		if _, err := c.do(ctx, s, ann); !errors.Is(err, stop) {
-			t.Fatalf("%s stopped at chunk 2 = %v; want the crash", c.name, err)
-		}
+		e, _, s, ann := bCrashMidChange(t, k, c, 100)
 		for i, want := range []int{0, 1, 0} {
 			got, err := s.FinishStale(context.Background())
 			if err != nil || got != want {
 				t.Fatalf("FinishStale call %d = %d, %v; want %d", i+1, got, err, want)
 			}
-			if left := bRaw(t, e, "cleanup/"); len(left) != 1-min(i, 1) {
-				t.Fatalf("%d markers after FinishStale call %d; want %d", len(left), i+1, 1-min(i, 1))
+			if left, wantLeft := bRaw(t, e, "cleanup/"), 1-min(i, 1); len(left) != wantLeft {
+				t.Fatalf("%d markers after FinishStale call %d; want %d", len(left), i+1, wantLeft)
 			}
 		}
 		for _, id := range ann {
