@@ -10,10 +10,9 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// Backend is the contract every store keeps (storage/core, under both
-// engines). Records are the protobuf messages of gen/, errors wrap the
-// sentinels of errors.go, and a method that changes several records
-// changes all or none. storagetest.RunTests checks a backend against it.
+// Backend is the store the server holds (storage/core on either engine),
+// checked by storagetest.RunTests. Errors wrap errors.go's sentinels; a
+// method that changes several records changes all or none.
 type Backend interface {
 	// Ping reports whether the store can serve reads, for readiness.
 	Ping(ctx context.Context) error
@@ -48,10 +47,9 @@ type Backend interface {
 	GetToken(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error)
 	ListTokens(ctx context.Context, workspaceID, before string, limit int, includeRevoked bool, now time.Time) ([]*storagepb.TokenRecord, error)
 	ListTokensMatching(ctx context.Context, workspaceID, before string, limit int, match func(*pb.Token) bool) ([]*storagepb.TokenRecord, error)
-	// LookupToken finds a token by the SHA-256 of its secret and reports
-	// whether its user is still a member of its workspace. It is the
-	// validation path, answered from memory where it can be; the record may
-	// leave out sealed_secret, which no verdict needs (GetToken has it).
+	// LookupToken finds a token by its secret's SHA-256 and reports whether
+	// its user is a member of its workspace: validation, from memory where
+	// it can be. The record may leave out sealed_secret (GetToken has it).
 	LookupToken(ctx context.Context, secretHash [32]byte) (rec *storagepb.TokenRecord, member bool, err error)
 	RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error)
 	RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error)
@@ -78,28 +76,25 @@ type Backend interface {
 	PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error)
 	PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error)
 
-	// RecordAudit records the audit event of ctx (audit.NewContext) alone;
-	// every write records the event of its ctx with its change.
+	// RecordAudit records the audit event of ctx alone; every write
+	// records its ctx's event with its change.
 	RecordAudit(ctx context.Context) error
-	// ListAuditEvents returns, in log order, at most limit events after the
-	// cursor after ("": the start) that pass f, reading at most maxScan;
-	// next is the cursor to go on from when more may follow.
+	// ListAuditEvents returns, in log order, at most limit events that
+	// pass f after the cursor after (""), reading at most maxScan; next
+	// is the cursor to go on from when more may follow.
 	ListAuditEvents(ctx context.Context, f audit.Filter, after string, limit, maxScan int) (events []*pb.AuditEvent, next string, err error)
 	VerifyAudit(ctx context.Context) (audit.Result, error)
-	// FinishStale finishes the changes split over several commits (a big
-	// revocation, member removal or workspace deletion) that a process
-	// stopped in the middle of and that were already there at its
-	// previous call; it reports how many.
+	// FinishStale finishes, and counts, the changes split over several
+	// commits that a process stopped in the middle of and that were
+	// already there at its previous call.
 	FinishStale(ctx context.Context) (int, error)
 	// SweepAudit removes the audit events older than cutoff in bounded
 	// commits, recording the checkpoint VerifyAudit starts from.
 	SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error)
 
-	// KeyChecks, SetKeyChecks and SealedSample let start-up refuse a master
-	// key that cannot open the secrets stored. SetKeyChecks stores the
-	// values of key ids that have none, all or nothing: ErrAlreadyExists
-	// when one has (another process stored it first; read them again).
-	// DeleteKeyCheck removes one, for a key that seals nothing.
+	// The key checks let start-up refuse a master key that cannot open
+	// the stored secrets. SetKeyChecks never replaces a value: all or
+	// nothing, ErrAlreadyExists when an id has one (read them again).
 	KeyChecks(ctx context.Context) (map[uint32][]byte, error)
 	SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error
 	DeleteKeyCheck(ctx context.Context, id uint32) error
@@ -107,7 +102,7 @@ type Backend interface {
 }
 
 // Snapshotter is a Backend that streams a consistent snapshot of itself
-// (bbolt); an etcd store is backed up with etcd's tools.
+// (bbolt; etcd is backed up with etcd's tools).
 type Snapshotter interface {
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 }

@@ -16,13 +16,12 @@ import (
 	"tokenauthority/lifecycle"
 )
 
-// MaxKeyIDLen is the longest id put into a key, far below any engine's key
-// limit. It is not the API's id rule (access.ValidID: 63 characters,
-// token.ValidID: 26), which is applied before a store is called.
+// MaxKeyIDLen is the longest id put into a key, far below any engine's
+// limit; the API's stricter id rules (access.ValidID) apply first.
 const MaxKeyIDLen = 512
 
-// CheckID refuses, with ErrInvalid, an id that cannot be stored: empty, too
-// long for a key, or holding 0x00, the separator of composite keys.
+// CheckID refuses (ErrInvalid) an id that cannot be stored: empty, too
+// long, or holding 0x00, the separator of composite keys.
 func CheckID(kind, id string) error {
 	switch {
 	case id == "":
@@ -35,8 +34,8 @@ func CheckID(kind, id string) error {
 	return nil
 }
 
-// CheckNewToken checks a record about to be stored as a new token and
-// returns its encoding (with the derived state and effective end cleared).
+// CheckNewToken checks a new token's record and returns its encoding,
+// without the state and effective end, which are computed on read.
 func CheckNewToken(rec *storagepb.TokenRecord) ([]byte, error) {
 	if rec.GetToken() == nil {
 		return nil, fmt.Errorf("nil token record: %w", ErrInvalid)
@@ -53,7 +52,6 @@ func CheckNewToken(rec *storagepb.TokenRecord) ([]byte, error) {
 		return nil, fmt.Errorf("token %q: secret hash has %d bytes, want %d: %w", t.TokenId, len(rec.SecretHash), sha256.Size, ErrInvalid)
 	}
 	if t.State != pb.TokenState_TOKEN_STATE_UNSPECIFIED || t.EffectiveExpireTime != nil {
-		// State and the effective end are computed on read, never stored.
 		rec = proto.CloneOf(rec)
 		rec.Token.State = pb.TokenState_TOKEN_STATE_UNSPECIFIED
 		rec.Token.EffectiveExpireTime = nil
@@ -66,7 +64,7 @@ func CheckNewToken(rec *storagepb.TokenRecord) ([]byte, error) {
 }
 
 // SweptBy reports whether the retention sweep with this cutoff deletes t
-// (policy p, nil: none): whether it was revoked or expired by cutoff.
+// (under policy p, nil: none): it was revoked or expired by cutoff.
 func SweptBy(t *pb.Token, p *pb.TokenPolicy, cutoff time.Time) bool {
 	return lifecycle.RevokedBy(t, cutoff) || lifecycle.ExpiredUnder(t, p, cutoff)
 }
@@ -76,9 +74,8 @@ func SeedExpired(rec *storagepb.SeedRecord, now time.Time) bool {
 	return lifecycle.ReachedStamp(rec.GetExpireTime(), now)
 }
 
-// NoteRevoked names the tokens a write revoked in the audit event of ctx,
-// if any. Call it inside the write's transaction, after the revocation:
-// the event is drafted once the write's change is decided.
+// NoteRevoked names the tokens a write revoked in ctx's audit event, if
+// any. Call it in the write's transaction, after the revocation.
 func NoteRevoked(ctx context.Context, recs []*storagepb.TokenRecord) {
 	p := audit.FromContext(ctx)
 	if p == nil {
@@ -95,10 +92,9 @@ func NoteRevoked(ctx context.Context, recs []*storagepb.TokenRecord) {
 // etcd's default request limit (20,000 ids are about 560 KiB of 1.5 MiB).
 const RevokedPerEvent = 20000
 
-// SplitRevoked leaves ev naming its first per revoked token ids and returns
-// continuations to append after it: copies of ev naming the next per
-// each, in order (nil when ev names no more than per). The ids a change
-// revoked are the union of its event's and its continuations'.
+// SplitRevoked leaves ev naming its first per revoked token ids and
+// returns, in order, copies of ev naming the next per each, to append
+// after it (nil when ev names no more than per).
 func SplitRevoked(ev *pb.AuditEvent, per int) []*pb.AuditEvent {
 	ids := ev.GetRevokedTokenIds()
 	if per <= 0 || len(ids) <= per {
@@ -117,10 +113,9 @@ func SplitRevoked(ev *pb.AuditEvent, per int) []*pb.AuditEvent {
 	return rest
 }
 
-// ChangeToken runs an UpdateToken's change on t and refuses (ErrInvalid) a
-// change of what only create, roll and revoke set: id, workspace, user,
-// family links, revocation. It reports whether Disabled flipped, which the
-// store carries to t's descendants in the same write.
+// ChangeToken runs an UpdateToken's change on t, refusing (ErrInvalid) a
+// change of what only create, roll and revoke set. It reports whether
+// Disabled flipped, which the store carries to t's descendants.
 func ChangeToken(t *pb.Token, policy *pb.TokenPolicy, change func(t *pb.Token, p *pb.TokenPolicy) error) (disabledFlipped bool, err error) {
 	id, ws, user, replaces, replacedBy, family := t.TokenId, t.WorkspaceId, t.UserId, t.Replaces, t.ReplacedBy, t.FamilyId
 	revokeAt, revokeReason := proto.CloneOf(t.RevokeTime), t.RevokeReason
@@ -135,7 +130,7 @@ func ChangeToken(t *pb.Token, policy *pb.TokenPolicy, change func(t *pb.Token, p
 	return t.Disabled != wasDisabled, nil
 }
 
-// RevokeIDs checks a RevokeTokens' arguments and returns the token ids
+// RevokeIDs checks RevokeTokens' arguments and returns the token ids
 // without repeats, in their first order.
 func RevokeIDs(workspaceID string, tokenIDs []string) ([]string, error) {
 	if err := CheckID("workspace", workspaceID); err != nil {

@@ -5,10 +5,9 @@ import (
 	"fmt"
 )
 
-// WriteSet is an engine's record of one Update's writes, the same on every
-// engine: one Change per key (the last write wins, in the order of each
-// key's first write), held to the engine's limits as it grows. Make it
-// with NewWriteSet.
+// WriteSet is an engine's record of one Update's writes: one Change per
+// key (the last write wins, in the order of first writes), held to the
+// engine's limits.
 type WriteSet struct {
 	limits  EngineLimits
 	changes []Change
@@ -25,9 +24,9 @@ func NewWriteSet(limits EngineLimits) *WriteSet {
 // errReadOnly is a write in a View, whose write set is nil.
 var errReadOnly = fmt.Errorf("write in a read transaction: %w", ErrInvalid)
 
-// Note records a put (or a delete, with del) of key, copying key and
-// value. It returns ErrInvalid for an empty key or a nil set (a View's),
-// and ErrTooLarge, which sticks (see Err), once past the limits.
+// Note records a put (or, with del, a delete) of key, copying key and
+// value. ErrInvalid: an empty key or a nil set (a View's); ErrTooLarge,
+// which sticks (Err): past the limits.
 func (w *WriteSet) Note(key, value []byte, del bool) (Change, error) {
 	if w == nil {
 		return Change{}, errReadOnly
@@ -74,6 +73,6 @@ func (w *WriteSet) Lookup(key []byte) (Change, bool) {
 // Changes is the set's changes; the caller must not modify them.
 func (w *WriteSet) Changes() []Change { return w.changes }
 
-// Err is the sticky limit error, if any: an Update whose write set has one
-// must fail with it even if its closure ignored the failed write.
+// Err is the sticky limit error: the Update must fail with it even if its
+// closure ignored the failed write.
 func (w *WriteSet) Err() error { return w.err }
