@@ -131,3 +131,8 @@ func PrefixEnd(prefix []byte) []byte {
 	}
 	return nil
 }
+
+// RangePrefix calls fn for each key under prefix, as Range does.
+func RangePrefix(tx ReadTx, prefix []byte, limit int, fn func(key, value []byte) error) error {
+	return tx.Range(prefix, PrefixEnd(prefix), limit, fn)
+}

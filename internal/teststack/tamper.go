@@ -30,7 +30,7 @@ func TamperAuditEvent(t testing.TB, dbPath string, pick func(*pb.AuditEvent) boo
 	_, err = e.Update(t.Context(), func(tx storage.Tx) error {
 		var key []byte
 		var picked *pb.AuditEvent
-		err := tx.Range([]byte("audit/"), storage.PrefixEnd([]byte("audit/")), 0, func(k, v []byte) error {
+		err := storage.RangePrefix(tx, []byte("audit/"), 0, func(k, v []byte) error {
 			ev := &pb.AuditEvent{}
 			if err := proto.Unmarshal(v, ev); err != nil {
 				return err

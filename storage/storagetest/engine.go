@@ -216,7 +216,7 @@ func testEngineRange(t *testing.T, u EngineUnderTest) {
 	t.Run("prefix", func(t *testing.T) {
 		var got []string
 		err := e.View(ctx, func(tx storage.ReadTx) error {
-			return rangePrefix(tx, []byte("b/"), 0, func(k, _ []byte) error {
+			return storage.RangePrefix(tx, []byte("b/"), 0, func(k, _ []byte) error {
 				got = append(got, string(k))
 				return nil
 			})
@@ -225,7 +225,7 @@ func testEngineRange(t *testing.T, u EngineUnderTest) {
 			t.Fatalf("View = %v", err)
 		}
 		if diff := cmp.Diff([]string{"b/1", "b/10", "b/2", "b/3"}, got); diff != "" {
-			t.Errorf("rangePrefix(b/) (-want +got):\n%s", diff)
+			t.Errorf("RangePrefix(b/) (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("fn error stops", func(t *testing.T) {
@@ -321,9 +321,4 @@ func testEngineFailedUpdateWritesNothing(t *testing.T, u EngineUnderTest) {
 	if after < before {
 		t.Errorf("Revision went back from %d to %d", before, after)
 	}
-}
-
-// rangePrefix calls fn for each key under prefix, as Range does.
-func rangePrefix(tx storage.ReadTx, prefix []byte, limit int, fn func(key, value []byte) error) error {
-	return tx.Range(prefix, storage.PrefixEnd(prefix), limit, fn)
 }

@@ -145,7 +145,7 @@ func testEngineRangeConflicts(t *testing.T, u EngineUnderTest) {
 			defer wg.Done()
 			_, err := e.Update(ctx, func(tx storage.Tx) error {
 				n := 0
-				err := rangePrefix(tx, []byte("slot/"), 0, func(_, _ []byte) error { n++; return nil })
+				err := storage.RangePrefix(tx, []byte("slot/"), 0, func(_, _ []byte) error { n++; return nil })
 				if err != nil || n >= slots {
 					return err
 				}
@@ -159,7 +159,7 @@ func testEngineRangeConflicts(t *testing.T, u EngineUnderTest) {
 	wg.Wait()
 	var n int
 	err := e.View(ctx, func(tx storage.ReadTx) error {
-		return rangePrefix(tx, []byte("slot/"), 0, func(_, _ []byte) error { n++; return nil })
+		return storage.RangePrefix(tx, []byte("slot/"), 0, func(_, _ []byte) error { n++; return nil })
 	})
 	if err != nil || n != slots {
 		t.Errorf("%d slots taken (View = %v), want exactly %d", n, err, slots)

@@ -57,7 +57,7 @@ func testEngineLimits(t *testing.T, u EngineUnderTest) {
 			}
 			var n int
 			err := e.View(ctx, func(tx storage.ReadTx) error {
-				return rangePrefix(tx, []byte("op/"), 0, func(_, _ []byte) error { n++; return nil })
+				return storage.RangePrefix(tx, []byte("op/"), 0, func(_, _ []byte) error { n++; return nil })
 			})
 			if err != nil || n != 0 {
 				t.Errorf("after a refused transaction: %d keys written, View = %v; want none", n, err)
@@ -90,7 +90,7 @@ func testEngineLimits(t *testing.T, u EngineUnderTest) {
 			}
 			// The last read is an empty range: it counts once, and
 			// would count once more per key it returned.
-			err := rangePrefix(tx, []byte("none/"), 0, func(_, _ []byte) error { return nil })
+			err := storage.RangePrefix(tx, []byte("none/"), 0, func(_, _ []byte) error { return nil })
 			if err != nil {
 				return err
 			}
