@@ -14,9 +14,8 @@ import (
 )
 
 // AddMember stores m; ErrNotFound without its workspace, ErrAlreadyExists
-// if the user is a member. While the user's removal is unfinished (its
-// clean-up marker) it is refused with ErrUnavailable: the removal would go
-// on to revoke the new member's tokens.
+// if the user is a member, ErrUnavailable while the user's removal is
+// unfinished (its marker): it would go on to revoke the new member's tokens.
 func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 	if m == nil {
 		return fmt.Errorf("nil member: %w", storage.ErrInvalid)

@@ -151,11 +151,8 @@ func repeatOf(r reader, o *storagepb.TokenRecord, policy *pb.TokenPolicy, roll s
 		return nil, nil
 	}
 	n, err := tokenByID(r, o.Token.GetReplacedBy())
-	if err != nil || n == nil {
+	if err != nil || n == nil || !lifecycle.RepeatRefresh(o.Token, n.Token, policy, roll.RepeatWithin, now) {
 		return nil, err
-	}
-	if !lifecycle.RepeatRefresh(o.Token, n.Token, policy, roll.RepeatWithin, now) {
-		return nil, nil
 	}
 	return n, nil
 }

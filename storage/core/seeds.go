@@ -12,19 +12,17 @@ import (
 	"tokenauthority/storage"
 )
 
-// PickSeed hands out the token parked under seedHash, at most once: it
-// calls open with the parked record outside any transaction and, only when
-// open succeeds, deletes the seed in a commit that checks it is still the
-// one read and its token still stands, so two concurrent picks (on any
-// replicas) cannot both win. A failed open (a master key that cannot
-// decrypt it) leaves the seed and returns open's error. The pick records
-// the audit event of ctx; open may name its target.
+// PickSeed hands out the token parked under seedHash, at most once: open
+// gets the parked record outside any transaction and, only if it succeeds,
+// a commit deletes the seed after checking it is the one read and its token
+// still stands, so concurrent picks (on any replicas) cannot both win. A
+// failed open leaves the seed and returns its error. The pick records the
+// audit event of ctx; open may name its target.
 //
 // ErrNotFound if there is no seed, it expired (expire_time at or before
-// now; none: never), or its token was deleted or revoked by now. Such a
-// seed is deleted too, with no audit event since nothing was picked; one
-// whose token was revoked between the read and the commit is left for the
-// next pick or purge.
+// now; none: never) or its token was deleted or revoked by now; such a seed
+// is deleted, recording no event. One whose token was revoked between the
+// read and the commit is left for the next pick or purge.
 func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error) {
 	key := seeds.raw(seedHash[:])
 	// The SDK polls about once a second until the seed appears; answering

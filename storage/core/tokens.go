@@ -205,7 +205,7 @@ func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
 	return nil
 }
 
-// getToken reads a token of the given workspace.
+// getToken reads a token of the given workspace; ErrNotFound if absent.
 func getToken(r reader, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
 	rec, err := tokenByID(r, tokenID)
 	if err != nil {
@@ -233,10 +233,7 @@ func tokenByID(r reader, id string) (*storagepb.TokenRecord, error) {
 // tokenPolicy reads a workspace's token policy; nil if none or no workspace.
 func tokenPolicy(r reader, workspaceID string) (*pb.TokenPolicy, error) {
 	ws, err := getMsg[pb.Workspace](r, workspaces.key(workspaceID))
-	if err != nil {
-		return nil, err
-	}
-	return ws.GetTokenPolicy(), nil
+	return ws.GetTokenPolicy(), err // nil-safe: ws is nil on error
 }
 
 // insertToken stores a new token's record, secret-hash and workspace
@@ -283,9 +280,7 @@ func deleteToken(w writer, rec *storagepb.TokenRecord) error {
 		return err
 	}
 	if seed.GetTokenId() == id {
-		if err := w.del(seeds.raw(h)); err != nil {
-			return err
-		}
+		return delSeed(w, seeds.raw(h), seed)
 	}
 	return w.del(seedOf.key(id))
 }

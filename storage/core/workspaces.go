@@ -12,9 +12,9 @@ import (
 	"tokenauthority/storage"
 )
 
-// CreateWorkspace stores ws; ErrAlreadyExists if its id is taken. While a
-// deletion of that id is unfinished (its clean-up marker) it is refused
-// with ErrUnavailable: the deletion would go on into the new workspace.
+// CreateWorkspace stores ws; ErrAlreadyExists if its id is taken,
+// ErrUnavailable while a deletion of that id is unfinished (its marker): it
+// would go on into the new workspace.
 func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 	if ws == nil {
 		return fmt.Errorf("nil workspace: %w", storage.ErrInvalid)
@@ -66,10 +66,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, change func(ws *
 // ErrNotFound without the workspace.
 func (s *Store) GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.TokenPolicy, error) {
 	ws, err := s.GetWorkspace(ctx, workspaceID)
-	if err != nil {
-		return nil, err
-	}
-	return ws.GetTokenPolicy(), nil
+	return ws.GetTokenPolicy(), err // nil-safe: ws is nil on error
 }
 
 // DeleteWorkspace deletes the workspace; ErrNotFound if absent. One with
