@@ -55,13 +55,19 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 	refuse := func(r reader) error {
 		return r.expect(key, true, fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, storage.ErrNotFound))
 	}
-	revoked, err := updated(ctx, s, func(w writer) (int, error) {
-		if err := refuse(w.reader); err != nil {
-			return 0, reject(err)
-		}
-		if err := w.del(key); err != nil {
-			return 0, err
-		}
+	// remove deletes the membership in a commit that then runs rest.
+	remove := func(rest func(w writer) (int, error)) (int, error) {
+		return updated(ctx, s, func(w writer) (int, error) {
+			if err := refuse(w.reader); err != nil {
+				return 0, reject(err)
+			}
+			if err := w.del(key); err != nil {
+				return 0, err
+			}
+			return rest(w)
+		})
+	}
+	revoked, err := remove(func(w writer) (int, error) {
 		recs, err := userTokens(w.reader, workspaceID, userID)
 		if err != nil {
 			return 0, err
@@ -92,15 +98,9 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		return 0, err
 	}
 	marker, value := memberCleanups.key(workspaceID, userID), append(encodeUsed(now), n...)
-	err = s.update(ctx, func(w writer) error {
-		if err := refuse(w.reader); err != nil {
-			return reject(err)
-		}
-		if err := w.del(key); err != nil {
-			return err
-		}
+	_, err = remove(func(w writer) (int, error) {
 		storage.NoteRevoked(ctx, live)
-		return w.put(marker, value)
+		return 0, w.put(marker, value)
 	})
 	if err != nil {
 		return 0, err

@@ -142,7 +142,8 @@ var sealedKinds = []sealedKind{
 			if err != nil {
 				return sealedItem{}, err
 			}
-			return sealedItem{msg: rec, sealed: &rec.SealedSecret, aad: []byte(rec.GetToken().GetTokenId())}, nil
+			aad := []byte(rec.GetToken().GetTokenId())
+			return sealedItem{msg: rec, sealed: &rec.SealedSecret, aad: aad}, nil
 		},
 	},
 }

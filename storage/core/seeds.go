@@ -104,8 +104,7 @@ func seedDead(r reader, rec *storagepb.SeedRecord, now time.Time) (string, error
 	return "", nil
 }
 
-// delSeed deletes the seed under key, whose record is rec, and its token's
-// link to it.
+// delSeed deletes the seed under key (record rec) and its token's link to it.
 func delSeed(w writer, key []byte, rec *storagepb.SeedRecord) error {
 	if err := w.del(key); err != nil {
 		return err

@@ -98,7 +98,7 @@ func (s *Store) RecordUses(ctx context.Context, uses map[string]time.Time) (int,
 // commitEach runs fn on items in commits of at most per items, and returns
 // how many fn reported done in the commits that succeeded; on error, the
 // commits before it stand. fn may run more than once per item.
-func commitEach[T any](ctx context.Context, s *Store, items []T, per int, fn func(w writer, it T) (bool, error)) (int, error) {
+func commitEach[T any](ctx context.Context, s *Store, items []T, per int, fn func(writer, T) (bool, error)) (int, error) {
 	total := 0
 	for part := range slices.Chunk(items, per) {
 		n, err := updated(ctx, s, func(w writer) (n int, err error) {
