@@ -12,15 +12,14 @@ import (
 )
 
 // A key check value is a constant sealed under a master key when the store
-// first met that key, so that a start with another key is refused before
-// it fails on a real secret. Key 0's is meta/key_check (its schema-2 key),
-// key n's meta/key_check/<n in decimal>.
+// first met it, so a start with a wrong key is refused before it fails on
+// a real secret. Key 0's is meta/key_check (schema 2), key n's
+// meta/key_check/<n in decimal>.
 var (
 	keyKeyCheck   = meta.key("key_check")
 	keyCheckOfIDs = meta.key("key_check/")
 )
 
-// keyCheckKey is the key of master key id's key check value.
 func keyCheckKey(id uint32) []byte {
 	if id == 0 {
 		return keyKeyCheck
@@ -29,7 +28,7 @@ func keyCheckKey(id uint32) []byte {
 }
 
 // KeyChecks returns the key check value of every master key id that has
-// one; an empty map for a store that has none yet.
+// one (an empty map for none).
 func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
 	return viewed(ctx, s, func(r reader) (map[uint32][]byte, error) {
 		out := map[uint32][]byte{}
@@ -51,10 +50,9 @@ func (s *Store) KeyChecks(ctx context.Context) (map[uint32][]byte, error) {
 	})
 }
 
-// SetKeyChecks stores the key check values of the given key ids in one
-// commit; none if one of them has a value already (ErrAlreadyExists): two
-// processes meeting a new key at once must not both win, each with its own
-// value, as a replacement would let them.
+// SetKeyChecks stores the given key check values in one commit, or none if
+// one has a value already (ErrAlreadyExists): two processes meeting a new
+// key at once must not both win, each with its own value.
 func (s *Store) SetKeyChecks(ctx context.Context, checks map[uint32][]byte) error {
 	cp := make(map[uint32][]byte, len(checks))
 	for id, v := range checks {
@@ -86,10 +84,9 @@ func (s *Store) DeleteKeyCheck(ctx context.Context, id uint32) error {
 	return s.update(ctx, func(w writer) error { return w.del(keyCheckKey(id)) })
 }
 
-// SealedSample returns one sealed secret of the store (a parked seed's, or
-// a revealable token's), to tell whether a master key opens the store's
-// secrets; ErrNotFound if it holds none. It may walk every token of a
-// store that keeps hashes only: call it at start, not per request.
+// SealedSample returns one sealed secret of the store, to tell whether a
+// master key opens it; ErrNotFound if it holds none. It may walk every
+// token of a store that keeps hashes only: call it at start, not per request.
 func (s *Store) SealedSample(ctx context.Context) (storage.Sealed, error) {
 	var out storage.Sealed
 	err := s.ForEachSealed(ctx, func(sealed, aad []byte) error {

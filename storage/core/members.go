@@ -13,11 +13,9 @@ import (
 	"tokenauthority/storage"
 )
 
-// AddMember stores m; ErrNotFound if its workspace does not exist,
-// ErrAlreadyExists if the user is already a member. While the user's
-// removal is still revoking their tokens (its clean-up marker) it is
-// refused with ErrUnavailable: the removal's later batches would revoke
-// the new member's tokens.
+// AddMember stores m; ErrNotFound without its workspace, ErrAlreadyExists
+// if the user is a member, ErrUnavailable while the user's removal is
+// unfinished (its marker): it would go on to revoke the new member's tokens.
 func (s *Store) AddMember(ctx context.Context, m *pb.Member) error {
 	if m == nil {
 		return fmt.Errorf("nil member: %w", storage.ErrInvalid)
@@ -38,19 +36,17 @@ func (s *Store) GetMember(ctx context.Context, workspaceID, userID string) (*pb.
 	return getOne[pb.Member](ctx, s, members.key(workspaceID, userID), fmt.Sprintf("member %q of workspace %q", userID, workspaceID))
 }
 
-// ListMembers returns the workspace's members with user ids greater than
-// after, ascending, at most limit (all when limit <= 0); ErrNotFound if the
-// workspace does not exist.
+// ListMembers returns the workspace's members with user ids after after,
+// ascending, at most limit (<= 0: all); ErrNotFound without the workspace.
 func (s *Store) ListMembers(ctx context.Context, workspaceID, after string, limit int) ([]*pb.Member, error) {
 	return listIn[pb.Member](ctx, s, workspaceID, members, after, limit)
 }
 
-// RemoveMember deletes the membership and revokes at now every token of
-// that user in that workspace not already revoked by then, and returns how
-// many it revoked; ErrNotFound if the user is not a member. From the
-// commit that deletes the membership no token of theirs validates; the
-// revocations are in that commit when they fit, else in chunks after it
-// (cleanup.go), all done before it returns.
+// RemoveMember deletes the membership and revokes at now the user's tokens
+// in the workspace not revoked by then, returning how many; ErrNotFound if
+// not a member. From the commit that deletes the membership none of them
+// validates; the revocations are in it when they fit, else in chunks after
+// it (cleanup.go), all done before it returns.
 func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, now time.Time) (int, error) {
 	if err := checkPair(workspaceID, "user", userID); err != nil {
 		return 0, err
@@ -59,13 +55,19 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 	refuse := func(r reader) error {
 		return r.expect(key, true, fmt.Errorf("member %q of workspace %q: %w", userID, workspaceID, storage.ErrNotFound))
 	}
-	revoked, err := updated(ctx, s, func(w writer) (int, error) {
-		if err := refuse(w.reader); err != nil {
-			return 0, reject(err)
-		}
-		if err := w.del(key); err != nil {
-			return 0, err
-		}
+	// remove deletes the membership in a commit that then runs rest.
+	remove := func(rest func(w writer) (int, error)) (int, error) {
+		return updated(ctx, s, func(w writer) (int, error) {
+			if err := refuse(w.reader); err != nil {
+				return 0, reject(err)
+			}
+			if err := w.del(key); err != nil {
+				return 0, err
+			}
+			return rest(w)
+		})
+	}
+	revoked, err := remove(func(w writer) (int, error) {
 		recs, err := userTokens(w.reader, workspaceID, userID)
 		if err != nil {
 			return 0, err
@@ -77,18 +79,16 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 	if !errors.Is(err, storage.ErrTooLarge) {
 		return revoked, err
 	}
-	// Too many tokens for one transaction: the first deletes the
-	// membership and writes the marker, with the event naming the tokens
-	// still live just before.
+	// Too many for one commit: the first deletes the membership and writes
+	// the marker, its event naming the tokens live just before.
 	live, err := viewed(ctx, s, func(r reader) ([]*storagepb.TokenRecord, error) {
 		if err := refuse(r); err != nil {
 			return nil, err
 		}
 		recs, err := userTokens(r, workspaceID, userID)
-		live := slices.DeleteFunc(recs, func(rec *storagepb.TokenRecord) bool {
+		return slices.DeleteFunc(recs, func(rec *storagepb.TokenRecord) bool {
 			return lifecycle.RevokedBy(rec.GetToken(), now)
-		})
-		return live, err
+		}), err
 	})
 	if err != nil {
 		return 0, err
@@ -98,15 +98,9 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string, no
 		return 0, err
 	}
 	marker, value := memberCleanups.key(workspaceID, userID), append(encodeUsed(now), n...)
-	err = s.update(ctx, func(w writer) error {
-		if err := refuse(w.reader); err != nil {
-			return reject(err)
-		}
-		if err := w.del(key); err != nil {
-			return err
-		}
+	_, err = remove(func(w writer) (int, error) {
 		storage.NoteRevoked(ctx, live)
-		return w.put(marker, value)
+		return 0, w.put(marker, value)
 	})
 	if err != nil {
 		return 0, err

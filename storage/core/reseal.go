@@ -12,12 +12,10 @@ import (
 
 // ResealOptions tune Reseal. The zero value is ready to use.
 type ResealOptions struct {
-	// Batch is how many records one commit rewrites, and one read
-	// transaction visits, at most; 0 means 500. It is lowered to what
-	// half the engine's limits hold (a record is a read and a write).
+	// Batch caps the records of one read and one commit; 0 means 500. It
+	// is lowered to half the engine's limits (a record is a read and a write).
 	Batch int
-	// AfterCommit, when set, is called after each batch is committed with
-	// the running totals.
+	// AfterCommit, when set, gets the running totals after each commit.
 	AfterCommit func(ResealProgress)
 }
 
@@ -25,23 +23,20 @@ type ResealOptions struct {
 type ResealProgress struct {
 	Sealed   int // sealed secrets visited
 	Resealed int // replaced, and committed
-	// Changed were left alone because their record changed between the
-	// read and the commit (only when the store is in use).
-	Changed int
-	Commits int // commits that wrote replaced values
+	Changed  int // left alone: their record changed between read and commit
+	Commits  int // commits that wrote replaced values
 }
 
 // Reseal passes every sealed secret of the store to reseal, with the
 // additional data it was sealed with (a token's id, a parked seed's hash),
-// and stores what reseal returns in its place; a nil result leaves it as
-// it is, an error stops Reseal.
+// and stores what reseal returns in its place; a nil result leaves it, an
+// error stops Reseal.
 //
-// Each batch of at most opts.Batch records is read in one transaction,
-// resealed outside any, and written in one commit that replaces a record
-// only if it is byte for byte the one read, so a concurrent write is never
-// lost (it counts in Changed). Every record is always wholly old or wholly
-// new: an interrupted Reseal (even by kill -9) leaves every secret sealed
-// under one key or the other, and running it again finishes the job.
+// Each batch is read in one transaction, resealed outside any, and written
+// in one commit that replaces a record only if it is byte for byte the one
+// read, so a concurrent write is never lost (it counts in Changed). An
+// interrupted Reseal (even by kill -9) leaves every secret sealed under one
+// key or the other, and running it again finishes the job.
 func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(sealed, aad []byte) ([]byte, error)) (ResealProgress, error) {
 	batch := opts.Batch
 	if batch <= 0 {
@@ -53,14 +48,15 @@ func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(seal
 		var changes []change
 		for _, it := range items {
 			p.Sealed++
-			sealed, err := reseal(it.sealed, it.aad)
+			sealed, err := reseal(*it.sealed, it.aad)
 			if err != nil {
 				return fmt.Errorf("reseal %s %q: %w", kind.name, kind.id(it.key), err)
 			}
 			if sealed == nil {
 				continue
 			}
-			v, err := it.rewrite(sealed)
+			*it.sealed = sealed
+			v, err := encode(it.msg)
 			if err != nil {
 				return err
 			}
@@ -69,30 +65,18 @@ func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(seal
 		if len(changes) == 0 {
 			return nil
 		}
-		var done, changed int
-		err := s.update(ctx, func(w writer) error {
-			done, changed = 0, 0
-			for _, c := range changes {
-				v, err := w.get(c.key)
-				if err != nil {
-					return err
-				}
-				if !bytes.Equal(v, c.old) {
-					changed++
-					continue
-				}
-				if err := w.put(c.key, c.new); err != nil {
-					return err
-				}
-				done++
+		done, err := commitEach(ctx, s, changes, len(changes), func(w writer, c change) (bool, error) {
+			v, err := w.get(c.key)
+			if err != nil || !bytes.Equal(v, c.old) {
+				return false, err
 			}
-			return nil
+			return true, w.put(c.key, c.new)
 		})
 		if err != nil {
 			return err
 		}
 		p.Resealed += done
-		p.Changed += changed
+		p.Changed += len(changes) - done
 		p.Commits++
 		if opts.AfterCommit != nil {
 			opts.AfterCommit(p)
@@ -102,14 +86,13 @@ func (s *Store) Reseal(ctx context.Context, opts ResealOptions, reseal func(seal
 	return p, err
 }
 
-// ForEachSealed calls fn with every sealed secret of the store and the
-// additional data it was sealed with, as Reseal would, parked seeds first,
-// in read transactions of at most 1000 records. The slices are fn's to
-// keep. An error from fn stops the walk and is returned.
+// ForEachSealed calls fn with every sealed secret and its additional data,
+// as Reseal would, parked seeds first, reading 1000 records at a time. The
+// slices are fn's to keep; an error from fn stops the walk and is returned.
 func (s *Store) ForEachSealed(ctx context.Context, fn func(sealed, aad []byte) error) error {
 	return s.eachSealedPage(ctx, 1000, func(_ sealedKind, items []sealedItem) error {
 		for _, it := range items {
-			if err := fn(it.sealed, it.aad); err != nil {
+			if err := fn(*it.sealed, it.aad); err != nil {
 				return err
 			}
 		}
@@ -119,61 +102,50 @@ func (s *Store) ForEachSealed(ctx context.Context, fn func(sealed, aad []byte) e
 
 // sealedItem is one record holding a sealed secret, copied out of a read.
 type sealedItem struct {
-	key, raw    []byte // key without its kind
-	sealed, aad []byte
-	rewrite     func(sealed []byte) ([]byte, error)
+	key, raw []byte        // key without its kind, and value
+	msg      proto.Message // the decoded record
+	sealed   *[]byte       // its sealed secret's field
+	aad      []byte
 }
 
 // sealedKind is a kind of record that holds sealed secrets.
 type sealedKind struct {
 	name   string
 	prefix []byte
-	// id names a record in errors (a seed hash is not shown).
-	id func(key []byte) string
-	// read decodes a record; ok is false for one without a sealed secret.
-	read func(key, v []byte) (it sealedItem, ok bool, err error)
+	// id names a record in errors (never by a seed hash); read decodes one.
+	id   func(key []byte) string
+	read func(key, v []byte) (sealedItem, error)
 }
 
 // sealedKinds are the records that hold sealed secrets: every place that
-// seals a secret must be listed here, or rotation would leave it behind.
-// Seeds come first: SealedSample finds a parked seed at once, while a
-// store that keeps hashes only may have no sealed token at all.
+// seals one must be listed, or rotation would leave it behind. Seeds come
+// first: a store that keeps hashes only may have no sealed token at all.
 var sealedKinds = []sealedKind{
 	{
 		name:   "seed",
 		prefix: seeds.all(),
 		id:     func([]byte) string { return "(parked)" },
-		read: func(k, v []byte) (sealedItem, bool, error) {
+		read: func(k, v []byte) (sealedItem, error) {
 			rec, err := decode[storagepb.SeedRecord](v)
 			if err != nil {
-				return sealedItem{}, false, err
+				return sealedItem{}, err
 			}
-			return sealedIn(rec, &rec.SealedSecret, bytes.Clone(k))
+			return sealedItem{msg: rec, sealed: &rec.SealedSecret, aad: bytes.Clone(k)}, nil
 		},
 	},
 	{
 		name:   "token",
 		prefix: tokens.all(),
 		id:     func(k []byte) string { return string(k) },
-		read: func(k, v []byte) (sealedItem, bool, error) {
+		read: func(k, v []byte) (sealedItem, error) {
 			rec, err := decodeToken(v)
 			if err != nil {
-				return sealedItem{}, false, err
+				return sealedItem{}, err
 			}
-			return sealedIn(rec, &rec.SealedSecret, []byte(rec.GetToken().GetTokenId()))
+			aad := []byte(rec.GetToken().GetTokenId())
+			return sealedItem{msg: rec, sealed: &rec.SealedSecret, aad: aad}, nil
 		},
 	},
-}
-
-// sealedIn is the item of record m whose sealed secret is *field, if any.
-func sealedIn(m proto.Message, field *[]byte, aad []byte) (sealedItem, bool, error) {
-	if len(*field) == 0 {
-		return sealedItem{}, false, nil
-	}
-	return sealedItem{sealed: *field, aad: aad, rewrite: func(sealed []byte) ([]byte, error) {
-		*field = sealed
-		return encode(m)
-	}}, true, nil
 }
 
 // eachSealedPage calls fn with the records holding sealed secrets, kind by
@@ -183,11 +155,11 @@ func (s *Store) eachSealedPage(ctx context.Context, limit int, fn func(kind seal
 		err := s.eachPage(ctx, kind.prefix, limit, func(page []kv) error {
 			var items []sealedItem
 			for _, p := range page {
-				it, ok, err := kind.read(p.k, p.v)
+				it, err := kind.read(p.k, p.v)
 				if err != nil {
 					return fmt.Errorf("%s %q: %w", kind.name, kind.id(p.k), err)
 				}
-				if ok {
+				if len(*it.sealed) > 0 {
 					it.key, it.raw = p.k, p.v
 					items = append(items, it)
 				}

@@ -17,17 +17,14 @@ import (
 )
 
 // errReused ends a roll's transaction that found its token already
-// replaced; the family is revoked after it (revoke), split if need be, so
-// a family of any length is revoked.
+// replaced; the family is revoked after it, split if need be (revoke).
 var errReused = errors.New("token reused")
 
 // RollToken replaces a token by a new one in one commit, by the lifecycle
-// package's rules: the new token keeps the old one's description, user,
-// workspace, scopes and lifetime length (within the workspace's policy)
-// and joins its family; the old one gets replaced_by and a revoke time
-// grace from now; its own predecessor, if still in its grace, stops now,
-// so at most one predecessor works at a time. It returns both records
-// after the change, with their last use.
+// package's rules (Successor, Retire): the old one is revoked grace from
+// now and its own predecessor, if still in its grace, stops now, so at
+// most one predecessor works at a time. It returns both records with their
+// last use.
 //
 // Errors: ErrNotFound if the old token does not exist (or is in another
 // workspace); lifecycle.ErrRevoked, ErrExpired or ErrDisabled if it cannot
@@ -35,8 +32,7 @@ var errReused = errors.New("token reused")
 // replaced means its secret is used twice: the whole family is revoked
 // (REVOKE_REASON_REUSE_DETECTED), committed, and the error wraps
 // lifecycle.ErrReused; unless r.RepeatWithin makes it a retry of the
-// refresh that replaced it: then nothing changes and next is that
-// successor.
+// refresh that replaced it: then nothing changes and next is that successor.
 func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *storagepb.TokenRecord, err error) {
 	if err := storage.CheckID("token", r.OldID); err != nil {
 		return nil, nil, err
@@ -107,8 +103,7 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 			return err
 		}
 		if prev := o.Token.GetReplaces(); prev != "" {
-			// The predecessor's grace ends now; the tokens that replaced
-			// it (o and n) live on, so it is revoked alone.
+			// Its grace ends now; o and n live on, so it is revoked alone.
 			p, err := tokenByID(w.reader, prev)
 			if err != nil {
 				return err
@@ -127,8 +122,8 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		return mergeUsed(w.reader, o)
 	})
 	if errors.Is(err, errReused) {
-		// The request's event records the detection: the reused token
-		// and the family it cost, from its oldest stored member on.
+		// The event names the reused token and the family it cost, revoked
+		// from its oldest stored member on.
 		audit.FromContext(ctx).SetTarget(wsID, r.OldID)
 		_, err := s.revoke(ctx, "", func(rd reader) ([]*storagepb.TokenRecord, error) {
 			o, err := tokenByID(rd, r.OldID)
@@ -156,11 +151,8 @@ func repeatOf(r reader, o *storagepb.TokenRecord, policy *pb.TokenPolicy, roll s
 		return nil, nil
 	}
 	n, err := tokenByID(r, o.Token.GetReplacedBy())
-	if err != nil || n == nil {
+	if err != nil || n == nil || !lifecycle.RepeatRefresh(o.Token, n.Token, policy, roll.RepeatWithin, now) {
 		return nil, err
-	}
-	if !lifecycle.RepeatRefresh(o.Token, n.Token, policy, roll.RepeatWithin, now) {
-		return nil, nil
 	}
 	return n, nil
 }

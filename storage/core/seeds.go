@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"tokenauthority/audit"
@@ -13,20 +12,17 @@ import (
 	"tokenauthority/storage"
 )
 
-// PickSeed hands out the token parked under seedHash, at most once. It
-// reads the parked record and calls open with it outside any transaction;
-// only when open succeeds is the seed deleted, in a commit that first
-// checks the seed is still the one read (so two concurrent picks, on any
-// replicas, cannot both win) and its token still stands. A failed open
-// (a master key that cannot decrypt it) leaves the seed and returns open's
-// error. The pick records the audit event of ctx; open may name its
-// target.
+// PickSeed hands out the token parked under seedHash, at most once: open
+// gets the parked record outside any transaction and, only if it succeeds,
+// a commit deletes the seed after checking it is the one read and its token
+// still stands, so concurrent picks (on any replicas) cannot both win. A
+// failed open leaves the seed and returns its error. The pick records the
+// audit event of ctx; open may name its target.
 //
 // ErrNotFound if there is no seed, it expired (expire_time at or before
-// now; none: never), or its token was deleted or revoked by now. Such a
-// seed is deleted too, recording no audit event since nothing was picked;
-// one whose token was revoked between the read and the commit is left
-// for the next pick or purge.
+// now; none: never) or its token was deleted or revoked by now; such a seed
+// is deleted, recording no event. One whose token was revoked between the
+// read and the commit is left for the next pick or purge.
 func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, open func(*storagepb.SeedRecord) error) (*storagepb.SeedRecord, error) {
 	key := seeds.raw(seedHash[:])
 	// The SDK polls about once a second until the seed appears; answering
@@ -57,6 +53,9 @@ func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, 
 	} else if err := open(rec); err != nil {
 		return nil, err
 	}
+	gone := func(why string) error {
+		return fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), why, storage.ErrNotFound)
+	}
 	err = s.update(ctx, func(w writer) error {
 		v, err := w.get(key)
 		if err != nil {
@@ -66,14 +65,13 @@ func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, 
 			return reject(fmt.Errorf("seed: %w", storage.ErrNotFound))
 		}
 		if dead == "" {
-			// Revoked between the read and this commit: the pick loses,
-			// and the rejection writes nothing (nor the pick's event).
+			// Revoked since the read: the pick loses, writing nothing.
 			lost, err := seedDead(w.reader, rec, now)
 			if err != nil {
 				return err
 			}
 			if lost != "" {
-				return reject(fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), lost, storage.ErrNotFound))
+				return reject(gone(lost))
 			}
 		}
 		return delSeed(w, key, rec)
@@ -82,7 +80,7 @@ func (s *Store) PickSeed(ctx context.Context, seedHash [32]byte, now time.Time, 
 		return nil, err
 	}
 	if dead != "" {
-		return nil, fmt.Errorf("seed for token %q: %s: %w", rec.GetTokenId(), dead, storage.ErrNotFound)
+		return nil, gone(dead)
 	}
 	return rec, nil
 }
@@ -106,8 +104,7 @@ func seedDead(r reader, rec *storagepb.SeedRecord, now time.Time) (string, error
 	return "", nil
 }
 
-// delSeed deletes the seed under key, whose record is rec, and its
-// token's link to it.
+// delSeed deletes the seed under key (record rec) and its token's link to it.
 func delSeed(w writer, key []byte, rec *storagepb.SeedRecord) error {
 	if err := w.del(key); err != nil {
 		return err
@@ -119,9 +116,9 @@ func delSeed(w writer, key []byte, rec *storagepb.SeedRecord) error {
 const seedScan = 1000
 
 // PurgeExpiredSeeds deletes every seed expired at now and returns how
-// many. It finds them in reads and deletes them in commits of perTxn (a
-// seed is two deletes and a read), each deleting only seeds still
-// expired; on error the commits before it stand.
+// many. It finds them in reads and deletes them in commits within the
+// engine's limits, each deleting only seeds still expired; on error, the
+// commits before it stand.
 func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, error) {
 	total := 0
 	err := s.eachPage(ctx, seeds.all(), seedScan, func(page []kv) error {
@@ -135,30 +132,16 @@ func (s *Store) PurgeExpiredSeeds(ctx context.Context, now time.Time) (int, erro
 				expired = append(expired, seeds.raw(p.k))
 			}
 		}
-		for part := range slices.Chunk(expired, s.perTxn(2, 1)) {
-			n, err := updated(ctx, s, func(w writer) (int, error) {
-				n := 0
-				for _, k := range part {
-					rec, err := getMsg[storagepb.SeedRecord](w.reader, k)
-					if err != nil {
-						return 0, err
-					}
-					if rec == nil || !storage.SeedExpired(rec, now) {
-						continue // picked, purged or parked again meanwhile
-					}
-					if err := delSeed(w, k, rec); err != nil {
-						return 0, err
-					}
-					n++
-				}
-				return n, nil
-			})
-			if err != nil {
-				return err
+		// A seed is two deletes and a read.
+		n, err := commitEach(ctx, s, expired, s.perTxn(2, 1), func(w writer, k []byte) (bool, error) {
+			rec, err := getMsg[storagepb.SeedRecord](w.reader, k)
+			if err != nil || rec == nil || !storage.SeedExpired(rec, now) {
+				return false, err // picked, purged or parked again meanwhile
 			}
-			total += n
-		}
-		return nil
+			return true, delSeed(w, k, rec)
+		})
+		total += n
+		return err
 	})
 	return total, err
 }

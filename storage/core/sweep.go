@@ -19,14 +19,13 @@ const DefaultSweepBatch = 500
 type sweepKey struct{ ws, id string }
 
 // SweepTokens deletes, as deleteToken does, every token revoked or expired
-// (by its own expiry or its workspace's policy) at or before cutoff. A
-// family member goes only once the token it replaced is gone (before or in
-// the same commit), so a family's stored members always form an unbroken
-// chain; one whose predecessor is kept waits for a later sweep. It finds
-// candidates in the validation index, so it reads from the engine only
-// what it deletes, in commits of at most batch (0: DefaultSweepBatch;
-// never past the engine's limits), each checking its tokens again. It
-// returns how many it deleted; on error, the commits before it stand.
+// (by its own expiry or its workspace's policy) at or before cutoff, and
+// returns how many; on error, the commits before it stand. A family member
+// goes only once the token it replaced is gone (before or in the same
+// commit), so stored families stay unbroken chains; one whose predecessor
+// is kept waits for a later sweep. Candidates come from the validation
+// index; commits take at most batch (0: DefaultSweepBatch; never past the
+// engine's limits), each checking its tokens again.
 func (s *Store) SweepTokens(ctx context.Context, cutoff time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = DefaultSweepBatch
@@ -76,12 +75,8 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepK
 	err := s.update(ctx, func(w writer) error {
 		n, waiting = 0, nil
 		policies := map[string]*pb.TokenPolicy{}
-		type candidate struct {
-			key sweepKey
-			rec *storagepb.TokenRecord
-		}
-		var pending []candidate
-		swept := map[string]bool{} // the ids in pending
+		var pending []*storagepb.TokenRecord
+		deleted := map[string]bool{} // the ids in pending: true once deleted
 		for _, k := range keys {
 			rec, err := tokenByID(w.reader, k.id)
 			if err != nil {
@@ -98,20 +93,20 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepK
 				policies[k.ws] = p
 			}
 			if storage.SweptBy(rec.GetToken(), p, cutoff) {
-				swept[k.id] = true
-				pending = append(pending, candidate{k, rec})
+				deleted[k.id] = false
+				pending = append(pending, rec)
 			}
 		}
 		// Oldest first: a token goes once its predecessor is absent or
 		// going, which may take several passes over a chain.
-		going := map[string]bool{}
 		for progress := true; progress; {
 			progress = false
 			rest := pending[:0]
-			for _, c := range pending {
-				prev := c.rec.GetToken().GetReplaces()
-				gone := prev == "" || going[prev]
-				if !gone && !swept[prev] {
+			for _, rec := range pending {
+				prev := rec.Token.GetReplaces()
+				gone, swept := deleted[prev]
+				gone = gone || prev == ""
+				if !gone && !swept {
 					ok, err := w.has(tokens.key(prev))
 					if err != nil {
 						return err
@@ -119,20 +114,20 @@ func (s *Store) sweepDelete(ctx context.Context, cutoff time.Time, keys []sweepK
 					gone = !ok
 				}
 				if !gone {
-					rest = append(rest, c)
+					rest = append(rest, rec)
 					continue
 				}
-				if err := deleteToken(w, c.rec); err != nil {
+				if err := deleteToken(w, rec); err != nil {
 					return err
 				}
-				going[c.key.id] = true
+				deleted[rec.Token.TokenId] = true
 				progress = true
 				n++
 			}
 			pending = rest
 		}
-		for _, c := range pending {
-			waiting = append(waiting, c.key)
+		for _, rec := range pending {
+			waiting = append(waiting, sweepKey{rec.Token.WorkspaceId, rec.Token.TokenId})
 		}
 		return nil
 	})

@@ -12,29 +12,27 @@ import (
 	"tokenauthority/storage"
 )
 
-// CreateToken stores a new token in one commit: the record, its
-// secret-hash and workspace entries and, with a seed, the parked seed and
-// the link that deletes it with the token. ErrNotFound if the workspace
-// does not exist, ErrNotMember if the user is not a member,
+// CreateToken stores a new token in one commit, with, given a seed, the
+// parked seed and the link that deletes it with the token. ErrNotFound
+// without the workspace, ErrNotMember if the user is not a member,
 // ErrAlreadyExists if the token id, secret hash or seed hash is taken.
 func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, seed *storage.SeedPark) error {
 	val, err := storage.CheckNewToken(rec)
 	if err != nil {
 		return err
 	}
-	var seedVal []byte
+	t := rec.Token
+	keys := [][]byte{workspaces.key(t.WorkspaceId), members.key(t.WorkspaceId, t.UserId), tokens.key(t.TokenId), tokenHashes.raw(rec.SecretHash)}
+	var seedKey, seedVal []byte
 	if seed != nil {
 		if seed.Record == nil {
-			return fmt.Errorf("token %q: nil seed record: %w", rec.Token.TokenId, storage.ErrInvalid)
+			return fmt.Errorf("token %q: nil seed record: %w", t.TokenId, storage.ErrInvalid)
 		}
 		if seedVal, err = encode(seed.Record); err != nil {
 			return err
 		}
-	}
-	t := rec.Token
-	keys := [][]byte{workspaces.key(t.WorkspaceId), members.key(t.WorkspaceId, t.UserId), tokens.key(t.TokenId), tokenHashes.raw(rec.SecretHash)}
-	if seed != nil {
-		keys = append(keys, seeds.raw(seed.Hash[:]))
+		seedKey = seeds.raw(seed.Hash[:])
+		keys = append(keys, seedKey)
 	}
 	return s.updateReading(ctx, keys, func(w writer) error {
 		if err := checkTokenFree(w.reader, t, rec.SecretHash); err != nil {
@@ -42,17 +40,14 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 		}
 		if seed != nil {
 			taken := fmt.Errorf("token %q: seed: %w", t.TokenId, storage.ErrAlreadyExists)
-			if err := w.expect(seeds.raw(seed.Hash[:]), false, taken); err != nil {
+			if err := w.expect(seedKey, false, taken); err != nil {
 				return reject(err)
 			}
 		}
-		if err := insertToken(w, t, rec.SecretHash, val); err != nil {
+		if err := insertToken(w, t, rec.SecretHash, val); err != nil || seed == nil {
 			return err
 		}
-		if seed == nil {
-			return nil
-		}
-		if err := w.put(seeds.raw(seed.Hash[:]), seedVal); err != nil {
+		if err := w.put(seedKey, seedVal); err != nil {
 			return err
 		}
 		return w.put(seedOf.key(t.TokenId), seed.Hash[:])
@@ -60,7 +55,7 @@ func (s *Store) CreateToken(ctx context.Context, rec *storagepb.TokenRecord, see
 }
 
 // GetToken returns the token's record with its last use; ErrNotFound if
-// absent or if it belongs to another workspace.
+// absent or in another workspace.
 func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
 	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
@@ -74,10 +69,8 @@ func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*sto
 	})
 }
 
-// ListTokens returns the workspace's tokens newest first: ids less than
-// before (all when before is ""), at most limit (all when limit <= 0).
-// Tokens revoked by now are left out unless includeRevoked. ErrNotFound
-// if the workspace does not exist.
+// ListTokens is ListTokensMatching leaving out, unless includeRevoked,
+// tokens revoked by now.
 func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limit int, includeRevoked bool, now time.Time) ([]*storagepb.TokenRecord, error) {
 	return s.ListTokensMatching(ctx, workspaceID, before, limit, func(t *pb.Token) bool {
 		return includeRevoked || !lifecycle.RevokedBy(t, now)
@@ -88,11 +81,10 @@ func (s *Store) ListTokens(ctx context.Context, workspaceID, before string, limi
 const listPage = 128
 
 // ListTokensMatching returns, newest first, the workspace's tokens with ids
-// less than before for which match is true (nil: all), at most limit (all
-// when limit <= 0), each with its last use. Records that do not match do
-// not count against limit: a filter that matches little may walk the whole
-// workspace. match runs inside a read transaction: quick, and never
-// calling the Store. ErrNotFound if the workspace does not exist.
+// less than before ("": all) that match (nil: all), at most limit (<= 0:
+// all), with their last use; ErrNotFound without the workspace. A filter
+// that matches little may walk the whole workspace; match runs inside a
+// read transaction, so it must be quick and never call the Store.
 func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before string, limit int, match func(*pb.Token) bool) ([]*storagepb.TokenRecord, error) {
 	if err := storage.CheckID("workspace", workspaceID); err != nil {
 		return nil, err
@@ -139,14 +131,13 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 	})
 }
 
-// UpdateToken changes a token in one commit: change edits the stored
-// token in place, given its workspace's token policy, or refuses with an
-// error (nothing is written); it may run more than once, each time on a
-// fresh copy. A revoked token is refused (lifecycle.ErrRevoked) before
-// change runs. When change flips disabled, every descendant follows in
-// the same commit. The id, workspace, user, secret, family links and
-// revocation cannot change. It returns the record after the change, with
-// its last use; ErrNotFound if absent or in another workspace.
+// UpdateToken changes a token in one commit: change edits it in place,
+// given the workspace's token policy, or refuses with an error (nothing
+// written); it may run more than once, each time on a fresh copy. A
+// revoked token is refused (lifecycle.ErrRevoked) before change runs; a
+// flip of disabled carries to every descendant; the id, workspace, user,
+// family links and revocation cannot change (ErrInvalid). It returns the
+// record with its last use; ErrNotFound if absent or in another workspace.
 func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, now time.Time, change func(t *pb.Token, p *pb.TokenPolicy) error) (*storagepb.TokenRecord, error) {
 	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
@@ -163,8 +154,7 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 		if err != nil {
 			return nil, reject(err)
 		}
-		t := rec.Token
-		flipped, err := storage.ChangeToken(t, policy, change)
+		flipped, err := storage.ChangeToken(rec.Token, policy, change)
 		if err != nil {
 			return nil, reject(err)
 		}
@@ -174,7 +164,7 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 				return nil, reject(err)
 			}
 			for _, r := range chain[1:] {
-				r.Token.Disabled = t.Disabled
+				r.Token.Disabled = rec.Token.Disabled
 			}
 		}
 		for _, r := range chain {
@@ -187,10 +177,9 @@ func (s *Store) UpdateToken(ctx context.Context, workspaceID, tokenID string, no
 }
 
 // checkTokenFree checks that t may be stored: its workspace exists, its
-// user is a member, its id and secret hash are unused.
+// user is a member, its id and secret hash are unused. Errors are made
+// only on failure: this runs inside the commit of every create.
 func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
-	// The errors are made only when a check fails: this runs for every
-	// create, inside the commit.
 	for _, c := range []struct {
 		key  []byte
 		want bool
@@ -216,7 +205,7 @@ func checkTokenFree(r reader, t *pb.Token, secretHash []byte) error {
 	return nil
 }
 
-// getToken reads a token of the given workspace.
+// getToken reads a token of the given workspace; ErrNotFound if absent.
 func getToken(r reader, workspaceID, tokenID string) (*storagepb.TokenRecord, error) {
 	rec, err := tokenByID(r, tokenID)
 	if err != nil {
@@ -241,18 +230,14 @@ func tokenByID(r reader, id string) (*storagepb.TokenRecord, error) {
 	return rec, nil
 }
 
-// tokenPolicy reads the token policy of a workspace; nil if it has none or
-// the workspace is gone.
+// tokenPolicy reads a workspace's token policy; nil if none or no workspace.
 func tokenPolicy(r reader, workspaceID string) (*pb.TokenPolicy, error) {
 	ws, err := getMsg[pb.Workspace](r, workspaces.key(workspaceID))
-	if err != nil {
-		return nil, err
-	}
-	return ws.GetTokenPolicy(), nil
+	return ws.GetTokenPolicy(), err // nil-safe: ws is nil on error
 }
 
-// insertToken stores a new token's record and its secret-hash and
-// workspace entries; every new token goes through here.
+// insertToken stores a new token's record, secret-hash and workspace
+// entries; every new token goes through here.
 func insertToken(w writer, t *pb.Token, secretHash, val []byte) error {
 	if err := w.put(tokens.key(t.TokenId), val); err != nil {
 		return err
@@ -263,9 +248,8 @@ func insertToken(w writer, t *pb.Token, secretHash, val []byte) error {
 	return w.put(workspaceTokens.key(t.WorkspaceId, t.TokenId), []byte(t.UserId))
 }
 
-// rewriteToken stores a changed record of a stored token. Its id,
-// workspace, user and secret hash must not have changed: the entries name
-// them. Every change to a stored record goes through here.
+// rewriteToken stores a changed record; its id, workspace, user and secret
+// hash must not change (entries name them). Every rewrite goes through here.
 func rewriteToken(w writer, rec *storagepb.TokenRecord) error {
 	val, err := storage.CheckNewToken(rec)
 	if err != nil {
@@ -274,9 +258,9 @@ func rewriteToken(w writer, rec *storagepb.TokenRecord) error {
 	return w.put(tokens.key(rec.GetToken().GetTokenId()), val)
 }
 
-// deleteToken deletes a stored token: its record, its secret-hash entry
-// (taking it out of the validation index), its workspace entry, last use
-// and parked seed. Every deletion goes through here.
+// deleteToken deletes a token with its entries (the secret-hash one takes
+// it out of the validation index), last use and parked seed. Every
+// deletion goes through here.
 func deleteToken(w writer, rec *storagepb.TokenRecord) error {
 	t := rec.GetToken()
 	id := t.GetTokenId()
@@ -290,16 +274,13 @@ func deleteToken(w writer, rec *storagepb.TokenRecord) error {
 		return err
 	}
 	h = bytes.Clone(h) // kept across writes
-	// A seed the SDK picked may be parked again for another token: delete
-	// it only while it is still this token's.
+	// A seed may be parked again for another token: delete only this token's.
 	seed, err := getMsg[storagepb.SeedRecord](w.reader, seeds.raw(h))
 	if err != nil {
 		return err
 	}
 	if seed.GetTokenId() == id {
-		if err := w.del(seeds.raw(h)); err != nil {
-			return err
-		}
+		return delSeed(w, seeds.raw(h), seed)
 	}
 	return w.del(seedOf.key(id))
 }

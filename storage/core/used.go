@@ -12,12 +12,10 @@ import (
 	"tokenauthority/storage"
 )
 
-// A token's last use is a key of its own, used/<token id> holding unix
-// nanoseconds (8 bytes, big-endian), so recording uses never rewrites
-// token records (nor feeds the validation index). A record's own
-// last_used_time (from schema 2) counts too: a caller sees the later.
-
-// encodeUsed is the value of a used key.
+// encodeUsed is the value of a token's used/<token id> key: unix nanoseconds,
+// 8 bytes big-endian. Last uses live apart so recording them never rewrites
+// token records (nor feeds the validation index); a record's own
+// last_used_time (schema 2) counts too, and callers see the later.
 func encodeUsed(at time.Time) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(max(at.UnixNano(), 0)))
 }
@@ -46,9 +44,8 @@ func lastUsed(r reader, rec *storagepb.TokenRecord) (time.Time, error) {
 	return at, nil
 }
 
-// mergeUsed sets each record's last_used_time to its last use: for
-// records about to be returned, after any rewrite (the stored form keeps
-// its own time).
+// mergeUsed sets each record's last_used_time to its last use, for records
+// about to be returned: after any rewrite, as the stored form keeps its own.
 func mergeUsed(r reader, recs ...*storagepb.TokenRecord) error {
 	for _, rec := range recs {
 		at, err := lastUsed(r, rec)
@@ -73,10 +70,9 @@ func (s *Store) withUsed(ctx context.Context, recs []*storagepb.TokenRecord) err
 }
 
 // RecordUses sets each token's last use to the time given, unless it is
-// already as late; ids of tokens that do not exist (deleted since) are
-// skipped. It writes only used keys, in commits within the engine's
-// limits, and returns how many it changed; on error, the commits before
-// it stand.
+// already as late, skipping tokens that do not exist. It writes only used
+// keys, in commits within the engine's limits, and returns how many it
+// changed; on error, the commits before it stand.
 func (s *Store) RecordUses(ctx context.Context, uses map[string]time.Time) (int, error) {
 	ids := make([]string, 0, len(uses))
 	for id := range uses {
@@ -85,37 +81,42 @@ func (s *Store) RecordUses(ctx context.Context, uses map[string]time.Time) (int,
 		}
 	}
 	slices.Sort(ids)
-	total := 0
 	// A write, and reads of the record and its used key, per token.
-	for part := range slices.Chunk(ids, s.perTxn(1, 2)) {
-		n := 0
-		err := s.update(ctx, func(w writer) error {
-			n = 0
-			for _, id := range part {
-				rec, err := tokenByID(w.reader, id)
+	return commitEach(ctx, s, ids, s.perTxn(1, 2), func(w writer, id string) (bool, error) {
+		rec, err := tokenByID(w.reader, id)
+		if err != nil || rec == nil {
+			return false, err
+		}
+		last, err := lastUsed(w.reader, rec)
+		if err != nil || !uses[id].After(last) {
+			return false, err
+		}
+		return true, w.put(used.key(id), encodeUsed(uses[id]))
+	})
+}
+
+// commitEach runs fn on items in commits of at most per items, and returns
+// how many fn reported done in the commits that succeeded; on error, the
+// commits before it stand. fn may run more than once per item.
+func commitEach[T any](ctx context.Context, s *Store, items []T, per int, fn func(writer, T) (bool, error)) (int, error) {
+	total := 0
+	for part := range slices.Chunk(items, per) {
+		n, err := updated(ctx, s, func(w writer) (n int, err error) {
+			for _, it := range part {
+				done, err := fn(w, it)
 				if err != nil {
-					return err
+					return 0, err
 				}
-				if rec == nil {
-					continue
-				}
-				last, err := lastUsed(w.reader, rec)
-				if err != nil {
-					return err
-				}
-				if at := uses[id]; at.After(last) {
-					if err := w.put(used.key(id), encodeUsed(at)); err != nil {
-						return err
-					}
+				if done {
 					n++
 				}
 			}
-			return nil
+			return n, nil
 		})
-		total += n
 		if err != nil {
 			return total, err
 		}
+		total += n
 	}
 	return total, nil
 }

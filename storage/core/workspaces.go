@@ -12,10 +12,9 @@ import (
 	"tokenauthority/storage"
 )
 
-// CreateWorkspace stores ws; ErrAlreadyExists if its id is taken. While a
-// deletion of that id is still deleting what it held (its clean-up marker)
-// it is refused with ErrUnavailable: the deletion's later batches would
-// delete the new workspace's members, zoos and tokens.
+// CreateWorkspace stores ws; ErrAlreadyExists if its id is taken,
+// ErrUnavailable while a deletion of that id is unfinished (its marker): it
+// would go on into the new workspace.
 func (s *Store) CreateWorkspace(ctx context.Context, ws *pb.Workspace) error {
 	if ws == nil {
 		return fmt.Errorf("nil workspace: %w", storage.ErrInvalid)
@@ -35,8 +34,8 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (*pb.Workspace, err
 	return getOne[pb.Workspace](ctx, s, workspaces.key(id), fmt.Sprintf("workspace %q", id))
 }
 
-// ListWorkspaces returns workspaces with ids greater than after, ascending,
-// at most limit of them (all when limit <= 0).
+// ListWorkspaces returns workspaces with ids after after, ascending, at most
+// limit (<= 0: all).
 func (s *Store) ListWorkspaces(ctx context.Context, after string, limit int) ([]*pb.Workspace, error) {
 	return viewed(ctx, s, func(r reader) ([]*pb.Workspace, error) {
 		return listAfter[pb.Workspace](r, workspaces.all(), after, limit)
@@ -44,9 +43,9 @@ func (s *Store) ListWorkspaces(ctx context.Context, after string, limit int) ([]
 }
 
 // UpdateWorkspace changes a workspace in one commit: change edits it in
-// place or refuses with an error (nothing is written), and may run more
-// than once, each time on a fresh copy. The id and create time cannot be
-// changed. ErrNotFound if absent.
+// place or refuses with an error (nothing written), and may run more than
+// once, each time on a fresh copy. The id and create time cannot change.
+// ErrNotFound if absent.
 func (s *Store) UpdateWorkspace(ctx context.Context, id string, change func(ws *pb.Workspace) error) (*pb.Workspace, error) {
 	if err := storage.CheckID("workspace", id); err != nil {
 		return nil, err
@@ -64,21 +63,17 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id string, change func(ws *
 }
 
 // GetTokenPolicy returns a workspace's token policy (nil: none);
-// ErrNotFound if the workspace does not exist.
+// ErrNotFound without the workspace.
 func (s *Store) GetTokenPolicy(ctx context.Context, workspaceID string) (*pb.TokenPolicy, error) {
 	ws, err := s.GetWorkspace(ctx, workspaceID)
-	if err != nil {
-		return nil, err
-	}
-	return ws.GetTokenPolicy(), nil
+	return ws.GetTokenPolicy(), err // nil-safe: ws is nil on error
 }
 
 // DeleteWorkspace deletes the workspace; ErrNotFound if absent. One with
-// members, zoos or tokens is refused with ErrNotEmpty unless force, which
-// deletes them with it (tokens as deleteToken does). That is one commit
-// when it fits the engine's limits; else the first commit deletes the
-// workspace (its tokens stop working with it) and the rest follows in
-// chunks (cleanup.go), all done before it returns.
+// members, zoos or tokens is refused (ErrNotEmpty) unless force, which
+// deletes them in the same commit when it fits the engine's limits; else
+// the first commit deletes the workspace (its tokens stop working) and the
+// rest follows in chunks (cleanup.go), all done before it returns.
 func (s *Store) DeleteWorkspace(ctx context.Context, id string, force bool) error {
 	if err := storage.CheckID("workspace", id); err != nil {
 		return err
@@ -105,17 +100,25 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string, force bool) erro
 		}
 		return nil
 	}
-	err := s.update(ctx, func(w writer) error {
-		if err := refuse(w.reader); err != nil {
-			return reject(err)
-		}
-		if force {
-			if _, err := clearWorkspace(w, id, 0, 0); err != nil {
+	// del deletes the workspace, and what it holds unless a marker leaves
+	// that to finishWorkspace.
+	del := func(marker, value []byte) error {
+		return s.update(ctx, func(w writer) error {
+			if err := refuse(w.reader); err != nil {
+				return reject(err)
+			}
+			if force && marker == nil {
+				if _, err := clearWorkspace(w, id, 0, 0); err != nil {
+					return err
+				}
+			}
+			if err := w.del(workspaces.key(id)); err != nil || marker == nil {
 				return err
 			}
-		}
-		return w.del(workspaces.key(id))
-	})
+			return w.put(marker, value)
+		})
+	}
+	err := del(nil, nil)
 	if !force || !errors.Is(err, storage.ErrTooLarge) {
 		return err
 	}
@@ -124,26 +127,16 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string, force bool) erro
 		return err
 	}
 	marker := workspaceCleanups.key(id)
-	err = s.update(ctx, func(w writer) error {
-		if err := refuse(w.reader); err != nil {
-			return reject(err)
-		}
-		if err := w.del(workspaces.key(id)); err != nil {
-			return err
-		}
-		return w.put(marker, value)
-	})
-	if err != nil {
+	if err := del(marker, value); err != nil {
 		return err
 	}
 	return s.finishWorkspace(ctx, marker, value, id)
 }
 
-// clearWorkspace deletes what a workspace holds: its members, zoos and
-// tokens (as deleteToken does), then the markers of its removed members.
-// With limits (> 0) it deletes only the first kind that has any, at most
-// perKey keys or perToken tokens, and reports whether it deleted anything;
-// with 0 it deletes everything.
+// clearWorkspace deletes a workspace's members, zoos, tokens, then its
+// removed members' markers. With limits > 0 it deletes at most perKey keys
+// or perToken tokens of the first kind that has any, and reports whether it
+// deleted anything; with 0 it deletes everything.
 func clearWorkspace(w writer, id string, perKey, perToken int) (more bool, err error) {
 	steps := []func() (int, error){
 		func() (int, error) { return delSome(w, members.children(id), perKey) },
@@ -164,8 +157,8 @@ func clearWorkspace(w writer, id string, perKey, perToken int) (more bool, err e
 }
 
 // deleteWorkspaceTokens deletes up to limit (0: all) of the workspace's
-// tokens and reports how many entries it took; an entry whose record is
-// missing (or of another workspace) goes alone.
+// tokens and reports how many entries it took; an entry without its record
+// (or naming another workspace's) goes alone.
 func deleteWorkspaceTokens(w writer, workspaceID string, limit int) (int, error) {
 	ids, err := w.keys(workspaceTokens.children(workspaceID), limit)
 	if err != nil {
@@ -195,8 +188,7 @@ func needWorkspace(r reader, id string) error {
 
 // create stores m under key in one commit. ErrNotFound if workspaceID is
 // set and does not exist, ErrAlreadyExists if key is taken, ErrUnavailable
-// while marker exists: the clean-up of an earlier record of key, named
-// busy in the error.
+// while marker (the clean-up of an earlier record, named busy) exists.
 func (s *Store) create(ctx context.Context, what, workspaceID string, key, marker []byte, busy string, m proto.Message) error {
 	val, err := encode(m)
 	if err != nil {
@@ -232,8 +224,7 @@ func getOne[T any, P message[T]](ctx context.Context, s *Store, key []byte, what
 	})
 }
 
-// listIn lists the records of kind k in a workspace as listAfter does;
-// ErrNotFound if the workspace does not exist.
+// listIn is listAfter over kind k of a workspace; ErrNotFound without it.
 func listIn[T any, P message[T]](ctx context.Context, s *Store, workspaceID string, k kind, after string, limit int) ([]P, error) {
 	if err := storage.CheckID("workspace", workspaceID); err != nil {
 		return nil, err

@@ -8,8 +8,8 @@ import (
 	"tokenauthority/storage"
 )
 
-// CreateZoo stores z; ErrNotFound if its workspace does not exist,
-// ErrAlreadyExists if the zoo id is taken in that workspace.
+// CreateZoo stores z; ErrNotFound without its workspace, ErrAlreadyExists
+// if the zoo id is taken there.
 func (s *Store) CreateZoo(ctx context.Context, z *pb.Zoo) error {
 	if z == nil {
 		return fmt.Errorf("nil zoo: %w", storage.ErrInvalid)
@@ -29,9 +29,8 @@ func (s *Store) GetZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo,
 	return getOne[pb.Zoo](ctx, s, zoos.key(workspaceID, zooID), fmt.Sprintf("zoo %s/%s", workspaceID, zooID))
 }
 
-// ListZoos returns the workspace's zoos with ids greater than after,
-// ascending, at most limit (all when limit <= 0); ErrNotFound if the
-// workspace does not exist.
+// ListZoos returns the workspace's zoos with ids after after, ascending, at
+// most limit (<= 0: all); ErrNotFound without the workspace.
 func (s *Store) ListZoos(ctx context.Context, workspaceID, after string, limit int) ([]*pb.Zoo, error) {
 	return listIn[pb.Zoo](ctx, s, workspaceID, zoos, after, limit)
 }
