@@ -62,13 +62,15 @@ func chainHead(r reader, chain string) (head, error) {
 	if err != nil || v == nil {
 		return head{}, err
 	}
-	switch len(v) {
-	case audit.CheckpointSize + 8:
-		return head{binary.BigEndian.Uint64(v), bytes.Clone(v[8:audit.CheckpointSize]), binary.BigEndian.Uint64(v[audit.CheckpointSize:])}, nil
-	case audit.CheckpointSize: // a migrated head: its event's T is not known, nor needed
-		return head{binary.BigEndian.Uint64(v), bytes.Clone(v[8:]), 0}, nil
+	n := audit.CheckpointSize
+	if len(v) != n && len(v) != n+8 {
+		return head{}, fmt.Errorf("audit head of chain %q has %d bytes", chain, len(v))
 	}
-	return head{}, fmt.Errorf("audit head of chain %q has %d bytes", chain, len(v))
+	h := head{seq: binary.BigEndian.Uint64(v), hash: bytes.Clone(v[8:n])}
+	if len(v) > n { // a migrated head has no T, nor needs one
+		h.t = binary.BigEndian.Uint64(v[n:])
+	}
+	return h, nil
 }
 
 // appendAudit seals ev onto its workspace's chain and stores it. It

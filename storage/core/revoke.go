@@ -196,10 +196,7 @@ func revokeRecords(w writer, recs []*storagepb.TokenRecord, at time.Time, reason
 		}
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 // revokeRecord revokes rec alone and writes it if that changed it. Only
