@@ -62,12 +62,12 @@ func chainHead(r reader, chain string) (head, error) {
 	if err != nil || v == nil {
 		return head{}, err
 	}
-	n := audit.CheckpointSize
+	n := audit.CheckpointSize // then T, except in a migrated head, which needs none
 	if len(v) != n && len(v) != n+8 {
 		return head{}, fmt.Errorf("audit head of chain %q has %d bytes", chain, len(v))
 	}
 	h := head{seq: binary.BigEndian.Uint64(v), hash: bytes.Clone(v[8:n])}
-	if len(v) > n { // a migrated head has no T, nor needs one
+	if len(v) > n {
 		h.t = binary.BigEndian.Uint64(v[n:])
 	}
 	return h, nil

@@ -34,7 +34,8 @@ import (
 // later chunks still validate (not a removed member's or a deleted
 // workspace's: the first transaction deletes those); if its process
 // stopped, until FinishStale (a minute or two on the daemon). A member or
-// workspace cannot be added again while its marker exists (ErrUnavailable).
+// workspace cannot be added again while its marker exists (ErrUnavailable):
+// the rest of the old change would reach the new one.
 const (
 	revokeCleanups    kind = "cleanup/revoke/"
 	memberCleanups    kind = "cleanup/member/"
