@@ -196,7 +196,10 @@ func revokeRecords(w writer, recs []*storagepb.TokenRecord, at time.Time, reason
 		}
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err // callers note out in the event even on error
+	}
+	return out, nil
 }
 
 // revokeRecord revokes rec alone and writes it if that changed it. Only
