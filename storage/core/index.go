@@ -172,17 +172,13 @@ func (s *Store) follow(ctx context.Context, rev int64) {
 	}
 }
 
-// apply makes one transaction's changes visible to validation. A token
-// leaves the index with its secret-hash entry (deleteToken deletes both).
+// apply makes one transaction's changes visible to validation.
 func (s *Store) apply(changes []storage.Change) {
 	b := &validindex.Batch{}
 	for _, ch := range changes {
 		k := ch.Key
 		switch {
-		case hasKind(k, tokens):
-			if ch.Delete {
-				continue
-			}
+		case hasKind(k, tokens) && !ch.Delete: // it leaves with its hash (deleteToken deletes both)
 			if _, err := b.PutEncoded(ch.Value); err != nil {
 				s.log.Error("token record not indexable", "key", string(k[len(tokens):]), "error", err)
 			}
