@@ -17,29 +17,21 @@ import (
 	"tokenauthority/storage"
 )
 
-// The audit log is one hash chain per workspace (events outside any
-// workspace form the chain ""), so audited writes to different workspaces
-// never wait for one another on a shared engine. Each chain numbers its
-// events from 1 and links each to the one before; its head and retention
-// checkpoint are keys of their own.
+// The audit log is one hash chain per workspace ("" for events of none), so
+// audited writes to different workspaces never wait for one another. An
+// event's key starts with T, its unix nanoseconds (8 bytes big-endian),
+// made greater than its chain's previous event's: the log reads in time
+// order and every chain in sequence order.
 //
-// An event's key starts with T, its time in unix nanoseconds (8 bytes,
-// big-endian), made strictly greater than its chain's previous event's, so
-// the whole log reads in time order and every chain in sequence order.
-// LegacyChain holds a schema-2 file's events, one chain for all
-// workspaces, verified as one.
-//
-// How it can hurt you: one store's events list in commit order, but
-// replicas order events of different workspaces only as well as their
-// clocks agree, and an event committed late may land before the cursor of
-// a reader tailing the log: a tailing reader re-reads its last seconds.
+// How it can hurt you: replicas order events of different workspaces only
+// as well as their clocks agree, and an event committed late may land
+// before a tailing reader's cursor: such a reader re-reads its last seconds.
 
-// LegacyChain is the chain of events migrated from a schema-2 file
-// (storage/bbolt). No workspace id holds its byte (access.ValidID).
+// LegacyChain is the one chain of a schema-2 file's events (storage/bbolt).
+// No workspace id holds its byte (access.ValidID).
 const LegacyChain = "\x01"
 
-// AuditKey is the key of chain's event seq at T (a migration writes it
-// too).
+// AuditKey is the key of chain's event seq at T (a migration writes it too).
 func AuditKey(t uint64, chain string, seq uint64) []byte {
 	k := make([]byte, 0, len(audits)+8+len(chain)+1+8)
 	k = append(k, audits...)
@@ -57,34 +49,34 @@ func splitAuditKey(k []byte) (t uint64, chain string, seq uint64, ok bool) {
 	return binary.BigEndian.Uint64(k), string(k[8 : len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:]), true
 }
 
-// head is what a chain's head key holds: its newest event's sequence,
-// hash and T.
+// head is a chain's newest event's sequence, hash and T.
 type head struct {
 	seq  uint64
 	hash []byte
 	t    uint64
 }
 
-// chainHead reads a chain's head; the zero head when the chain is empty.
+// chainHead reads a chain's head; zero when the chain is empty.
 func chainHead(r reader, chain string) (head, error) {
 	v, err := r.get(auditHeads.raw([]byte(chain)))
 	if err != nil || v == nil {
 		return head{}, err
 	}
-	switch len(v) {
-	case audit.CheckpointSize + 8:
-		return head{binary.BigEndian.Uint64(v), bytes.Clone(v[8:audit.CheckpointSize]), binary.BigEndian.Uint64(v[audit.CheckpointSize:])}, nil
-	case audit.CheckpointSize: // a migrated head: its event's T is not known, nor needed
-		return head{binary.BigEndian.Uint64(v), bytes.Clone(v[8:]), 0}, nil
+	n := audit.CheckpointSize // then T, except in a migrated head, which needs none
+	if len(v) != n && len(v) != n+8 {
+		return head{}, fmt.Errorf("audit head of chain %q has %d bytes", chain, len(v))
 	}
-	return head{}, fmt.Errorf("audit head of chain %q has %d bytes", chain, len(v))
+	h := head{seq: binary.BigEndian.Uint64(v), hash: bytes.Clone(v[8:n])}
+	if len(v) > n {
+		h.t = binary.BigEndian.Uint64(v[n:])
+	}
+	return h, nil
 }
 
-// appendAudit seals ev onto the end of its workspace's chain and stores
-// it. It assigns (never appends to) ev's sequence, hashes and time, moved
-// by at most a few nanoseconds, so it may run again. clock is the latest T
-// this store gave an event; T is later still, so one store's events list
-// in commit order whatever the clock said.
+// appendAudit seals ev onto its workspace's chain and stores it. It
+// assigns ev's sequence, hashes and time (moved a few nanoseconds at most),
+// so it may run again. T passes clock, the store's latest, so one store's
+// events list in commit order whatever the wall clock says.
 func appendAudit(w writer, ev *pb.AuditEvent, clock *atomic.Uint64) error {
 	chain := ev.GetWorkspaceId()
 	h, err := chainHead(w.reader, chain)
@@ -111,9 +103,8 @@ func appendAudit(w writer, ev *pb.AuditEvent, clock *atomic.Uint64) error {
 	return w.put(auditHeads.raw([]byte(chain)), v)
 }
 
-// RecordAudit records the audit event of ctx (audit.NewContext) in a
-// commit of its own, for an action that changes nothing else (revealing a
-// secret). ErrInvalid when ctx carries none or it was recorded already.
+// RecordAudit commits ctx's audit event alone, for an action that changes
+// nothing else (revealing a secret). ErrInvalid when ctx has none unrecorded.
 func (s *Store) RecordAudit(ctx context.Context) error {
 	if audit.FromContext(ctx).Draft() == nil {
 		return fmt.Errorf("no audit event to record: %w", storage.ErrInvalid)
@@ -121,10 +112,9 @@ func (s *Store) RecordAudit(ctx context.Context) error {
 	return s.update(ctx, func(writer) error { return nil })
 }
 
-// ListAuditEvents returns, in log order, the events after the cursor after
-// ("": the start) that pass f, at most limit (0: all), reading at most
-// maxScan events (0: all). next is the cursor to continue from when more
-// may follow (a full page, or maxScan reached), else "".
+// ListAuditEvents returns, in log order, at most limit (0: all) events
+// after the cursor after ("": the start) that pass f, reading at most
+// maxScan (0: all). next is the cursor to go on from when more may follow.
 func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after string, limit, maxScan int) (events []*pb.AuditEvent, next string, err error) {
 	start, err := hex.DecodeString(after)
 	if err != nil {
@@ -142,13 +132,10 @@ func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after strin
 			scanned++
 			last = append(last[:0], k...)
 			ev, err := decode[pb.AuditEvent](v)
-			if err != nil {
-				return err
-			}
-			if f.Match(ev) {
+			if err == nil && f.Match(ev) {
 				events = append(events, ev)
 			}
-			return nil
+			return err
 		})
 		if err == errStop {
 			return nil
@@ -162,9 +149,8 @@ func (s *Store) ListAuditEvents(ctx context.Context, f audit.Filter, after strin
 var errStop = fmt.Errorf("stop")
 
 // VerifyAudit checks, in one read, every chain from its first event (or
-// retention checkpoint) to its head. The counts are over all chains; the
-// first broken chain's first broken sequence is reported, with its name in
-// the result's Chain.
+// retention checkpoint) to its head. Counts are over all chains; the first
+// broken chain is reported, with its name in the result's Chain.
 func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 	return viewed(ctx, s, func(r reader) (audit.Result, error) {
 		chains := map[string]*audit.Verifier{}
@@ -240,13 +226,11 @@ func (s *Store) VerifyAudit(ctx context.Context) (audit.Result, error) {
 // DefaultAuditSweepBatch caps the events one commit of SweepAudit removes.
 const DefaultAuditSweepBatch = 1000
 
-// SweepAudit removes the audit events older than cutoff, oldest first, in
-// commits of at most batch (0: DefaultAuditSweepBatch; never past the
-// engine's limits), each recording for every chain it touched the newest
-// removed event's sequence and hash as the checkpoint VerifyAudit starts
-// from. Each event is checked against its chain first: a broken chain
-// stops the sweep (audit.ErrBroken), left for VerifyAudit to report. It
-// returns how many it removed; on error, the commits before it stand.
+// SweepAudit removes the events older than cutoff, oldest first, in commits
+// of at most batch (0: DefaultAuditSweepBatch; within the engine's limits),
+// each recording per chain the newest removed event as the checkpoint
+// VerifyAudit starts from. A broken chain stops it (audit.ErrBroken). It
+// returns how many it removed; on error the commits before it stand.
 func (s *Store) SweepAudit(ctx context.Context, cutoff time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = DefaultAuditSweepBatch

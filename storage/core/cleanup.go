@@ -18,38 +18,33 @@ import (
 	"tokenauthority/storage"
 )
 
-// A change bigger than one engine transaction allows (Limits) is a decided
-// change, split here and nowhere else. Its first transaction writes a
-// marker under cleanup/ holding the decision, with the part of the change
-// that takes effect at once and the request's audit event, which names
-// every token the decision revokes. Later transactions apply the rest in
-// chunks within the limits, each first checking the marker is still there
-// (another process may have finished it); the last deletes it. The call
-// returns once all are done; a process that stops in between leaves the
-// marker for the next Open to finish (finishCleanups), or for any
-// process's FinishStale a minute or two later.
+// A change past the engine's Limits is split here and nowhere else. Its
+// first transaction writes a marker under cleanup/ holding the decision,
+// with the part that takes effect at once and the audit event naming every
+// token it revokes. Later transactions apply the rest in chunks, each first
+// checking the marker (another process may have finished it); the last
+// deletes it. A process that stops in between leaves the marker to the next
+// Open (finishCleanups) or to any process's FinishStale.
 //
 //	cleanup/revoke/<random>          time, reason and the ids of the tokens to revoke
-//	cleanup/member/<ws> 0x00 <user>  time and nonce: the member is gone, their tokens are to be revoked
-//	cleanup/workspace/<ws>           nonce: the workspace is gone, what it held is to be deleted
+//	cleanup/member/<ws> 0x00 <user>  time and nonce: the member's tokens are to be revoked
+//	cleanup/workspace/<ws>           nonce: what the deleted workspace held is to be deleted
 //
 // How it can hurt you: until a split revocation is done, the tokens of its
-// later chunks still validate (a removed member's and a deleted
-// workspace's do not: the first transaction deletes the member or the
-// workspace); one whose process stopped, until another process's
-// FinishStale, a minute or two on the daemon. A member or workspace must not be added again while its
-// marker exists (refused, ErrUnavailable): the rest of the old change
-// would reach the new one.
+// later chunks still validate (not a removed member's or a deleted
+// workspace's: the first transaction deletes those); if its process
+// stopped, until FinishStale (a minute or two on the daemon). A member or
+// workspace cannot be added again while its marker exists (ErrUnavailable):
+// the rest of the old change would reach the new one.
 const (
 	revokeCleanups    kind = "cleanup/revoke/"
 	memberCleanups    kind = "cleanup/member/"
 	workspaceCleanups kind = "cleanup/workspace/"
 )
 
-// perTxn is how many items one transaction of a change made in many
-// commits takes when each costs ops writes and reads reads: half the
-// engine's limits, leaving room for a marker, an audit event and the
-// writes sharing the group commit.
+// perTxn is how many items, each of ops writes and reads reads, one
+// transaction of a split change takes: half the engine's limits, leaving
+// room for a marker, an audit event and the rest of the group commit.
 func (s *Store) perTxn(ops, reads int) int {
 	l := s.e.Limits()
 	n := 1 << 20
@@ -62,19 +57,11 @@ func (s *Store) perTxn(ops, reads int) int {
 	return max(n, 1)
 }
 
-// chunkHookKey carries, in tests only (export_test.go), a function run
-// before each chunk of a split change; its error stops the change as a
-// crash would.
+// chunkHookKey carries a test's function run before each chunk of a split
+// change (export_test.go); its error stops the change as a crash would.
 type chunkHookKey struct{}
 
-func chunkHook(ctx context.Context, chunk int) error {
-	if f, ok := ctx.Value(chunkHookKey{}).(func(int) error); ok {
-		return f(chunk)
-	}
-	return nil
-}
-
-// nonce is a random value that tells one decision from another.
+// nonce tells one decision from another.
 func nonce() ([]byte, error) {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
@@ -84,26 +71,24 @@ func nonce() ([]byte, error) {
 }
 
 // finish applies the rest of a decided change: step(w, i) applies chunk i
-// (from 0) and reports whether more follow, in a transaction that first
-// checks marker still holds value; the last deletes the marker. It goes on
-// even if the caller gives up (only Close stops it). step may run more
-// than once per chunk: it assigns its results by i.
+// and reports whether more follow, once marker is checked to hold value;
+// the last deletes it. The caller giving up does not stop it (Close does).
+// step may run more than once per chunk: it assigns its results by i.
 func (s *Store) finish(ctx context.Context, marker, value []byte, step func(w writer, i int) (more bool, err error)) error {
 	ctx = audit.Without(context.WithoutCancel(ctx))
+	hook, ok := ctx.Value(chunkHookKey{}).(func(int) error)
 	for i := 0; ; i++ {
-		if err := chunkHook(ctx, i); err != nil {
-			return err
-		}
-		var more, gone bool
-		err := s.update(ctx, func(w writer) error {
-			more, gone = false, false
-			v, err := w.get(marker)
-			if err != nil {
+		if ok {
+			if err := hook(i); err != nil {
 				return err
 			}
-			if !bytes.Equal(v, value) {
-				gone = true // finished by another process
-				return nil
+		}
+		more := false
+		err := s.update(ctx, func(w writer) error {
+			more = false
+			v, err := w.get(marker)
+			if err != nil || !bytes.Equal(v, value) {
+				return err // nil when another process finished it
 			}
 			if more, err = step(w, i); err != nil || more {
 				return err
@@ -113,7 +98,7 @@ func (s *Store) finish(ctx context.Context, marker, value []byte, step func(w wr
 		if err != nil {
 			return fmt.Errorf("finish %s: %w", strings.TrimPrefix(string(marker), string(cleanups)), err)
 		}
-		if gone || !more {
+		if !more {
 			return nil
 		}
 	}
@@ -126,8 +111,8 @@ type decision struct {
 	ids    []string
 }
 
-// encode is the value of a revocation marker: unix nanoseconds (8 bytes),
-// the reason (4 bytes), then the ids separated by 0x00, which no id holds.
+// encode is a revocation marker's value: unix nanoseconds (8 bytes), the
+// reason (4 bytes), then the ids separated by 0x00, which no id holds.
 func (d decision) encode() []byte {
 	b := binary.BigEndian.AppendUint64(nil, uint64(d.at.UnixNano()))
 	b = binary.BigEndian.AppendUint32(b, uint32(d.reason))
@@ -145,9 +130,8 @@ func decodeDecision(v []byte) (decision, error) {
 	return d, nil
 }
 
-// splitRevoke is revoke too big for one transaction: it reads what the
-// revocation changes, decides it with a marker and the event naming all
-// of it, and revokes it in chunks.
+// splitRevoke is revoke past one transaction: it reads what it changes,
+// decides it with a marker and the event naming all of it, then finishes.
 func (s *Store) splitRevoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	live, err := viewed(ctx, s, func(r reader) (live []*storagepb.TokenRecord, err error) {
 		recs, err := guardedPick(r, workspaceID, pick)
@@ -190,9 +174,8 @@ func (s *Store) splitRevoke(ctx context.Context, workspaceID string, pick pickFn
 	return s.finishRevoking(ctx, marker, value, d.ids, d.at, d.reason, nil)
 }
 
-// finishRevoking revokes at at, for reason, in chunks, the tokens of ids
-// that keep accepts (nil: all), each with any successor rolled since ids
-// were decided, and returns those it changed.
+// finishRevoking revokes in chunks the tokens of ids that keep accepts
+// (nil: all), with any successor rolled since, and returns those it changed.
 func (s *Store) finishRevoking(ctx context.Context, marker, value []byte, ids []string, at time.Time, reason pb.RevokeReason, keep func(*pb.Token) bool) ([]*storagepb.TokenRecord, error) {
 	listed := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -219,10 +202,8 @@ func (s *Store) finishRevoking(ctx context.Context, marker, value []byte, ids []
 	return slices.Concat(done...), err
 }
 
-// finishMember revokes, in chunks, the tokens in workspaceID of userID,
-// whose membership a marker records as removed at at, and returns how
-// many it revoked. No token of theirs can be added or rolled meanwhile:
-// they are not a member.
+// finishMember revokes in chunks the tokens of the removed member and
+// returns how many. None can be added or rolled meanwhile: not a member.
 func (s *Store) finishMember(ctx context.Context, marker, value []byte, workspaceID, userID string, at time.Time) (int, error) {
 	ctx = context.WithoutCancel(ctx)
 	ids, err := viewed(ctx, s, func(r reader) ([]string, error) { return userTokenIDs(r, workspaceID, userID) })
@@ -235,8 +216,7 @@ func (s *Store) finishMember(ctx context.Context, marker, value []byte, workspac
 	return len(done), err
 }
 
-// finishWorkspace deletes, in chunks, what a workspace deleted by a
-// marker still holds (clearWorkspace).
+// finishWorkspace deletes in chunks what a deleted workspace still holds.
 func (s *Store) finishWorkspace(ctx context.Context, marker, value []byte, workspaceID string) error {
 	perKey := s.perTxn(1, 1)
 	perToken := s.perTxn(6, 4) // deleteToken: up to six deletes, four reads
@@ -249,28 +229,20 @@ func (s *Store) finishWorkspace(ctx context.Context, marker, value []byte, works
 	})
 }
 
-// finishCleanups finishes every decided change a process stopped before
-// finishing. Open calls it.
+// finishCleanups finishes every change a stopped process left. Open calls it.
 func (s *Store) finishCleanups(ctx context.Context) error {
 	all, err := s.markers(ctx)
 	if err != nil {
 		return err
 	}
-	for _, p := range all {
-		if err := s.finishOne(ctx, p.k, p.v); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = s.finishAll(ctx, all)
+	return err
 }
 
-// FinishStale finishes the decided changes whose markers were there at
-// its previous call too, and reports how many. On a shared engine the
-// process that stopped in the middle of one may never open the store
-// again, so every replica calls this now and then (the daemon: every
-// minute); the first call only notes what it sees. A change still under
-// way is finished by both; each chunk checks the marker, so that is
-// harmless.
+// FinishStale finishes the split changes whose markers its previous call
+// saw too, and reports how many: on a shared engine the process that left
+// one may never open the store again (the daemon calls it every minute).
+// A change still under way is then finished twice, harmlessly.
 func (s *Store) FinishStale(ctx context.Context) (int, error) {
 	all, err := s.markers(ctx)
 	if err != nil {
@@ -283,20 +255,10 @@ func (s *Store) FinishStale(ctx context.Context) (int, error) {
 		s.markersSeen[string(p.k)] = true
 	}
 	s.markersMu.Unlock()
-	n := 0
-	for _, p := range all {
-		if !seen[string(p.k)] {
-			continue
-		}
-		if err := s.finishOne(ctx, p.k, p.v); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return s.finishAll(ctx, slices.DeleteFunc(all, func(p kv) bool { return !seen[string(p.k)] }))
 }
 
-// markers reads the markers of every decided change not yet finished.
+// markers reads the markers of every split change not yet finished.
 func (s *Store) markers(ctx context.Context) ([]kv, error) {
 	all, err := viewed(ctx, s, func(r reader) (all []kv, err error) {
 		err = r.each(cleanups.all(), "", 0, func(k, v []byte) error {
@@ -311,7 +273,17 @@ func (s *Store) markers(ctx context.Context) ([]kv, error) {
 	return all, nil
 }
 
-// finishOne finishes the decided change of one marker.
+// finishAll finishes the split changes of markers and reports how many.
+func (s *Store) finishAll(ctx context.Context, markers []kv) (int, error) {
+	for i, m := range markers {
+		if err := s.finishOne(ctx, m.k, m.v); err != nil {
+			return i, err
+		}
+	}
+	return len(markers), nil
+}
+
+// finishOne finishes the split change of one marker.
 func (s *Store) finishOne(ctx context.Context, key, value []byte) error {
 	switch {
 	case hasKind(key, revokeCleanups):

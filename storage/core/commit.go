@@ -3,19 +3,17 @@ package core
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"tokenauthority/audit"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
 
-// write is one queued write: a closure over a write transaction and the
-// channel its caller waits on.
+// write is one queued closure and the channel its caller waits on.
 type write struct {
-	fn func(w writer) error
-	// keys fn will read, fetched for the whole batch at once on an engine
-	// whose reads are round trips (storage.Prefetcher).
-	keys [][]byte
+	fn   func(w writer) error
+	keys [][]byte // what fn will read, prefetched for the batch (storage.Prefetcher)
 	done chan result
 	res  error // fn's rejection, if any, kept until the batch commits
 }
@@ -26,9 +24,8 @@ type result struct {
 }
 
 // rejection marks a closure's error as a decision taken before it wrote
-// anything (a failed existence check): its batch carries on without it in
-// the same transaction. One after a write, or wrapping an engine's error,
-// fails the batch's attempt like any error.
+// (a failed existence check): the batch carries on without it. One after a
+// write, or wrapping an engine's error, fails the attempt like any error.
 type rejection struct{ err error }
 
 func (r rejection) Error() string { return r.err.Error() }
@@ -36,9 +33,8 @@ func (r rejection) Unwrap() error { return r.err }
 
 func reject(err error) error { return rejection{err: err} }
 
-// failed carries the error of the batch's closure i out of the engine's
-// Update, wrapped so the engine still sees its own errors (a lost race on
-// etcd reruns the whole batch).
+// failed carries closure i's error out of the engine's Update, wrapped so
+// the engine still sees its own errors (a lost race on etcd reruns it all).
 type failed struct {
 	i   int
 	err error
@@ -47,8 +43,7 @@ type failed struct {
 func (f *failed) Error() string { return f.err.Error() }
 func (f *failed) Unwrap() error { return f.err }
 
-// counted is a Tx that counts its writes, to tell a rejection from a
-// failure after writing.
+// counted counts a Tx's writes, to tell a rejection from a failure.
 type counted struct {
 	storage.Tx
 	writes int
@@ -57,25 +52,23 @@ type counted struct {
 func (c *counted) Put(k, v []byte) error { c.writes++; return c.Tx.Put(k, v) }
 func (c *counted) Delete(k []byte) error { c.writes++; return c.Tx.Delete(k) }
 
-// update runs fn in the group commit and returns once the commit carrying
-// it is durable and this Store's validation index shows it (or fn failed).
-// fn may run more than once, each time in a fresh transaction: compute
-// times, ids and randomness before calling update, and assign (never
-// append to) what it reports through captured variables. A ctx already
-// done returns ctx.Err() without enqueueing; once enqueued the write is
-// completed and answered regardless of ctx, so an acknowledged
-// cancellation never hides a committed write.
+// update runs fn in the group commit and returns once that commit is
+// durable and this Store's index shows it (or fn failed). fn may run more
+// than once, each time in a fresh transaction: compute times, ids and
+// randomness before, and assign (never append to) what it reports. Once
+// enqueued, the write completes whatever ctx does, so a cancellation never
+// hides a committed write.
 //
-// The audit event ctx carries, if not yet recorded (audit.NewContext), is
-// appended to its chain in the same transaction after fn succeeds: the
-// change and its event are durable together or not at all, and a
-// rejection records nothing. This is the only place events are written.
+// ctx's unrecorded audit event (audit.NewContext) is appended to its chain
+// in the same transaction after fn succeeds, so the change and its event
+// are durable together; a rejection records nothing. This is the only
+// place events are written.
 func (s *Store) update(ctx context.Context, fn func(w writer) error) (err error) {
 	return s.updateReading(ctx, nil, fn)
 }
 
-// updated is update for a closure with a result: the result of its run
-// that committed, or the zero value with update's error.
+// updated is update for fn with a result: that of the run that committed,
+// or zero with the error.
 func updated[T any](ctx context.Context, s *Store, fn func(w writer) (T, error)) (T, error) {
 	var out T
 	err := s.update(ctx, func(w writer) (err error) {
@@ -89,16 +82,14 @@ func updated[T any](ctx context.Context, s *Store, fn func(w writer) (T, error))
 	return out, nil
 }
 
-// updateReading is update for a closure that will read keys, fetched for
-// its whole batch in one on an engine whose reads are round trips (the
-// hot writes: creates and rolls).
+// updateReading is update for fn that will read keys, prefetched for its
+// batch where reads are round trips (the hot writes: creates and rolls).
 func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writer) error) (err error) {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
 	pending := audit.FromContext(ctx)
 	if pending.Unrecorded() {
-		// The head of the event's chain is read by every audited write.
 		keys = append(keys, auditHeads.raw([]byte(pending.WorkspaceID())))
 		change := fn
 		var ev *pb.AuditEvent
@@ -106,14 +97,14 @@ func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writ
 			if err := change(w); err != nil {
 				return err
 			}
-			// Drafted after the change, which may add to the event what
-			// only the transaction knows (audit.Pending.SetRevoked).
+			// Drafted after the change, which may add to the event what only
+			// the transaction knows (audit.Pending.SetRevoked).
 			ev = pending.Draft()
 			if ev == nil {
 				return nil // a write that needs no event after all
 			}
-			// An event naming very many revoked tokens continues in
-			// events right after it, in the same transaction.
+			// An event naming very many revoked tokens continues in the
+			// events after it.
 			for _, e := range append([]*pb.AuditEvent{ev}, storage.SplitRevoked(ev, s.opts.IDsPerEvent)...) {
 				if err := appendAudit(w, e, &s.auditClock); err != nil {
 					return err
@@ -139,15 +130,14 @@ func (s *Store) updateReading(ctx context.Context, keys [][]byte, fn func(w writ
 	if res.err != nil || res.rev == 0 {
 		return res.err
 	}
-	// Durable now; validation here sees it before the caller hears of it
+	// Durable; validation here sees it before the caller hears of it
 	// (within MaxStaleness on a shared engine, whose feed may lag).
 	_ = s.feed.wait(context.WithoutCancel(ctx), res.rev, s.opts.MaxStaleness)
 	return nil
 }
 
-// commitLoop is the single committer: it takes the first queued write and
-// whatever else is queued right now, without waiting, and commits them
-// together. A lone writer commits at once; concurrent writers share.
+// commitLoop is the single committer: it commits the first queued write
+// with whatever else is queued at that moment, never waiting for more.
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
 	batch := make([]*write, 0, s.opts.MaxBatch)
@@ -179,16 +169,14 @@ func (s *Store) commitLoop() {
 	}
 }
 
-// commit runs the batch's closures in one engine transaction and answers
-// their callers. A closure that fails after writing is answered with its
-// error and the others run again in a fresh transaction. When the
-// transaction outgrows the engine's limits at closure i > 0, those before
-// i commit and the rest are returned for the next batch.
+// commit runs the batch's closures in one transaction and answers their
+// callers. One that fails after writing is answered and the others rerun.
+// When closure i > 0 outgrows the engine's limits, those before it commit
+// and the rest are returned for the next batch.
 func (s *Store) commit(batch []*write) (rest []*write) {
 	pending := batch
 	for len(pending) > 0 {
-		// Bounded, but by no caller's context: one caller giving up must
-		// not fail the others' writes.
+		// No caller's context: one giving up must not fail the others.
 		ctx, cancel := s.bounded(context.Background())
 		rev, err := s.e.Update(ctx, func(tx storage.Tx) error {
 			if p, ok := tx.(storage.Prefetcher); ok {
@@ -208,12 +196,15 @@ func (s *Store) commit(batch []*write) (rest []*write) {
 					continue
 				}
 				var r rejection
-				var engErr engineError
-				if errors.As(err, &r) && c.writes == 0 && !errors.As(err, &engErr) && !errors.Is(err, storage.ErrTooLarge) {
-					w.res = r.err
-					continue
+				if !errors.As(err, &r) {
+					return &failed{i: i, err: err}
 				}
-				return &failed{i: i, err: err}
+				var engErr engineError
+				if c.writes > 0 || errors.As(err, &engErr) || errors.Is(err, storage.ErrTooLarge) {
+					// Too late to be a rejection: its caller gets the same error.
+					return &failed{i: i, err: r.err}
+				}
+				w.res = r.err
 			}
 			return nil
 		})
@@ -226,36 +217,22 @@ func (s *Store) commit(batch []*write) (rest []*write) {
 				pending = pending[:f.i]
 				continue
 			}
-			pending[f.i].done <- result{err: unwrapRejection(f.err)}
-			next := make([]*write, 0, len(pending)-1)
-			pending = append(append(next, pending[:f.i]...), pending[f.i+1:]...)
+			pending[f.i].done <- result{err: f.err}
+			pending = slices.Delete(pending, f.i, f.i+1)
 			continue
 		}
-		if err != nil {
-			// The commit itself failed (disk full, no quorum): nothing in
-			// this transaction is known durable.
-			for _, w := range pending {
-				w.done <- result{err: err}
-			}
-			return rest
-		}
-		if s.opts.OnCommit != nil {
+		if err == nil && s.opts.OnCommit != nil {
 			s.opts.OnCommit(len(pending))
 		}
 		for _, w := range pending {
-			w.done <- result{err: w.res, rev: rev}
+			// A failed commit (disk full, no quorum): nothing here is durable.
+			res := result{err: err}
+			if err == nil {
+				res = result{err: w.res, rev: rev}
+			}
+			w.done <- res
 		}
 		return rest
 	}
 	return rest
-}
-
-// unwrapRejection returns the decision inside a rejection that came too
-// late to be one: the caller gets the same error either way.
-func unwrapRejection(err error) error {
-	var r rejection
-	if errors.As(err, &r) {
-		return r.err
-	}
-	return err
 }

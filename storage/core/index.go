@@ -17,15 +17,14 @@ import (
 // feedState is how far the validation index has followed the change feed.
 type feedState struct {
 	mu    sync.Mutex
-	rev   int64 // every change up to rev is applied
-	moved chan struct{}
-	// heard is when the feed last confirmed rev current (unix nanos); read
-	// by every validation on a shared engine, so no lock.
+	rev   int64         // every change up to rev is applied
+	moved chan struct{} // closed and replaced when rev moves
+	// heard is when the feed last confirmed rev (unix nanos); every
+	// validation on a shared engine reads it, so no lock.
 	heard atomic.Int64
 	idx   atomic.Pointer[validindex.Index]
 }
 
-// advance records that the index holds every change through rev.
 func (f *feedState) advance(rev int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -37,7 +36,6 @@ func (f *feedState) advance(rev int64) {
 	f.moved = make(chan struct{})
 }
 
-// lag is how long ago the feed last confirmed the index current.
 func (f *feedState) lag() time.Duration {
 	return time.Duration(time.Now().UnixNano() - f.heard.Load())
 }
@@ -68,13 +66,11 @@ func (f *feedState) wait(ctx context.Context, rev int64, bound time.Duration) er
 	}
 }
 
-// index is the current validation index.
 func (s *Store) index() *validindex.Index { return s.feed.idx.Load() }
 
-// load builds the index from one read of the engine and returns the
-// revision to follow the feed from: one read before the load, so the feed
-// may bring again what the load holds (a change applied twice leaves the
-// index as once), never miss it.
+// load builds the index in one read and returns the revision to follow the
+// feed from: read first, so the feed may bring again what the load holds
+// (applying a change twice is harmless), never miss it.
 func (s *Store) load(ctx context.Context) (int64, error) {
 	rev, err := s.e.Revision(ctx)
 	if err != nil {
@@ -135,8 +131,8 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 	return rev, nil
 }
 
-// follow applies the change feed to the index from revision rev until
-// ctx ends, reloading the index when the feed lost its place.
+// follow applies the feed to the index from rev until ctx ends, reloading
+// the index when the feed lost its place.
 func (s *Store) follow(ctx context.Context, rev int64) {
 	defer close(s.followed)
 	for attempt := 0; ctx.Err() == nil; attempt++ {
@@ -176,18 +172,13 @@ func (s *Store) follow(ctx context.Context, rev int64) {
 	}
 }
 
-// apply makes one committed transaction's changes visible to validation.
-// A token leaves the index with its secret-hash entry, which deleteToken
-// deletes with the record.
+// apply makes one transaction's changes visible to validation.
 func (s *Store) apply(changes []storage.Change) {
 	b := &validindex.Batch{}
 	for _, ch := range changes {
 		k := ch.Key
 		switch {
-		case hasKind(k, tokens):
-			if ch.Delete {
-				continue
-			}
+		case hasKind(k, tokens) && !ch.Delete: // it leaves with its hash (deleteToken deletes both)
 			if _, err := b.PutEncoded(ch.Value); err != nil {
 				s.log.Error("token record not indexable", "key", string(k[len(tokens):]), "error", err)
 			}
@@ -233,17 +224,12 @@ func (s *Store) apply(changes []storage.Change) {
 	}
 }
 
-func hasKind(key []byte, k kind) bool {
-	return len(key) >= len(k) && string(key[:len(k)]) == string(k)
-}
-
-// stale reports whether the index may miss changes older than the bound.
+// stale reports whether the index may miss changes older than MaxStaleness.
 func (s *Store) stale() bool {
 	return s.opts.MaxStaleness > 0 && s.feed.lag() > s.opts.MaxStaleness
 }
 
-// errUnknownToken answers a lookup of a secret no token has; made once, as
-// a flood of unknown tokens asks for it at validation's rate.
+// errUnknownToken is made once: a flood of unknown tokens needs it fast.
 var errUnknownToken = fmt.Errorf("token: %w", storage.ErrNotFound)
 
 // LookupToken is LookupTokenWithPolicy without the policy.
@@ -252,11 +238,10 @@ func (s *Store) LookupToken(ctx context.Context, secretHash [32]byte) (*storagep
 	return rec, member, err
 }
 
-// LookupTokenWithPolicy answers validation from the index: the token whose
-// secret hashes to secretHash (without its sealed secret), whether its
-// user is a member of its workspace, and that workspace's token policy
-// (shared: never change it). A stale index, and a miss within MissReads,
-// read the engine. ErrNotFound if no token has that secret.
+// LookupTokenWithPolicy answers validation from the index: the token of
+// secretHash (without its sealed secret), whether its user is a member, and
+// its workspace's policy (shared: never change it). A stale index, and a
+// miss within MissReads, read the engine. ErrNotFound if there is none.
 func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) (*storagepb.TokenRecord, bool, *pb.TokenPolicy, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, false, nil, err
@@ -278,8 +263,8 @@ func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) 
 	return rec, member, policy, nil
 }
 
-// LookupTokenInto is LookupTokenWithPolicy decoding into rec, which the
-// caller owns and reuses: no allocation on the index's path.
+// LookupTokenInto is LookupTokenWithPolicy decoding into the caller's rec:
+// no allocation on the index's path.
 func (s *Store) LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *storagepb.TokenRecord) (bool, *pb.TokenPolicy, error) {
 	if err := s.check(ctx); err != nil {
 		return false, nil, err
@@ -331,8 +316,7 @@ func (s *Store) readThrough(ctx context.Context, secretHash [32]byte, rec *stora
 }
 
 // LookupZoo returns a zoo (shared: never change it) from the index, or the
-// engine when the index is stale or, within MissReads, misses it.
-// ErrNotFound if it does not exist.
+// engine as LookupTokenWithPolicy does. ErrNotFound if it does not exist.
 func (s *Store) LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Zoo, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
@@ -348,8 +332,7 @@ func (s *Store) LookupZoo(ctx context.Context, workspaceID, zooID string) (*pb.Z
 	return s.GetZoo(ctx, workspaceID, zooID)
 }
 
-// Counts returns how many tokens and workspaces the validation index
-// holds.
+// Counts returns how many tokens and workspaces the validation index holds.
 func (s *Store) Counts(ctx context.Context) (tokens, workspaces int, err error) {
 	if err := s.check(ctx); err != nil {
 		return 0, 0, err

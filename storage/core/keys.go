@@ -2,9 +2,8 @@ package core
 
 import "strings"
 
-// The key layout: one prefix per kind of record (the schema-2 bbolt
-// file's bucket name, so a record migrates by taking it in front of its
-// key), then the record's key.
+// The key layout: one prefix per kind of record (a schema-2 bbolt file's
+// bucket name, so a record migrates by taking it in front of its key).
 //
 //	meta/schema_version       decimal layout version
 //	meta/key_check, meta/key_check/<id>       a constant sealed under a master key
@@ -46,8 +45,7 @@ const (
 // sep joins the parts of a composite key.
 const sep = "\x00"
 
-// key is the key of parts under k, joined by sep, in one allocation
-// (keys are built on every write).
+// key joins parts under k with sep, in one allocation (every write builds keys).
 func (k kind) key(parts ...string) []byte {
 	n := len(k)
 	for _, p := range parts {
@@ -69,21 +67,20 @@ func (k kind) raw(id []byte) []byte { return append([]byte(k), id...) }
 // children is the prefix of every key(parent, ...) under k.
 func (k kind) children(parent string) []byte { return append(k.key(parent), sep...) }
 
-// all is the prefix of every key under k.
 func (k kind) all() []byte { return []byte(k) }
 
 // pair returns the two parts of a composite key under k.
 func (k kind) pair(key []byte) (parent, child string, ok bool) {
-	rest, ok := strings.CutPrefix(string(key), string(k))
-	if !ok {
-		return "", "", false
-	}
+	rest, isK := strings.CutPrefix(string(key), string(k))
 	parent, child, ok = strings.Cut(rest, sep)
-	if !ok || strings.Contains(child, sep) {
+	if !isK || !ok || strings.Contains(child, sep) {
 		return "", "", false
 	}
 	return parent, child, true
 }
 
-// keySchemaVersion holds the layout version, decimal.
+func hasKind(key []byte, k kind) bool {
+	return len(key) >= len(k) && string(key[:len(k)]) == string(k)
+}
+
 var keySchemaVersion = meta.key("schema_version")

@@ -13,9 +13,8 @@ import (
 	"tokenauthority/storage"
 )
 
-// RevokeToken revokes the token at at for reason and, with it, every token
-// descended from it (revokeRecords). It returns the token's record after
-// the change. ErrNotFound if absent or in another workspace.
+// RevokeToken revokes the token and its descendants at at for reason and
+// returns its record. ErrNotFound if absent or in another workspace.
 func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at time.Time, reason pb.RevokeReason) (*storagepb.TokenRecord, error) {
 	if err := checkPair(workspaceID, "token", tokenID); err != nil {
 		return nil, err
@@ -41,11 +40,10 @@ func (s *Store) RevokeToken(ctx context.Context, workspaceID, tokenID string, at
 	return named, nil
 }
 
-// RevokeTokens revokes at at, for reason, the listed tokens of the
-// workspace and every token descended from them, and returns those it
-// revoked (tokens already revoked by at are left as they are and not
-// returned). ErrNotFound, with nothing revoked, if the workspace does not
-// exist or any id is not one of its tokens. Repeated ids count once.
+// RevokeTokens revokes the workspace's listed tokens and their descendants
+// at at for reason, and returns those not already revoked by then.
+// ErrNotFound, with nothing revoked, if the workspace or any token is not
+// there. Repeated ids count once.
 func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs []string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	ids, err := storage.RevokeIDs(workspaceID, tokenIDs)
 	if err != nil {
@@ -64,10 +62,9 @@ func (s *Store) RevokeTokens(ctx context.Context, workspaceID string, tokenIDs [
 	}, at, reason)
 }
 
-// RevokeUserTokens revokes at at, for reason, every token of the user in
-// the workspace not already revoked by then (with their descendants, which
-// are the user's too) and returns them. The user need not be a member any
-// more. ErrNotFound if the workspace does not exist.
+// RevokeUserTokens revokes the user's tokens in the workspace (a former
+// member's too) at at for reason, and returns those not already revoked by
+// then. ErrNotFound if the workspace does not exist.
 func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	if err := checkPair(workspaceID, "user", userID); err != nil {
 		return nil, err
@@ -77,12 +74,11 @@ func (s *Store) RevokeUserTokens(ctx context.Context, workspaceID, userID string
 	}, at, reason)
 }
 
-// RevokeLeaked revokes at at, with REVOKE_REASON_LEAKED, every token whose
-// secret hash is among hashes and every token descended from one (whoever
-// holds a leaked secret may have refreshed it), unless already revoked by
-// then, and returns them. A report of no known secret writes nothing, not
-// even its audit event when that is OnlyIfRevoked; with a local (so
-// complete) validation index it costs only a probe of it per secret.
+// RevokeLeaked revokes at at, as leaked, the tokens whose secret hash is in
+// hashes and their descendants (a leaked secret may have been refreshed),
+// and returns those not already revoked. A report of no known secret
+// writes nothing (nor an OnlyIfRevoked event); with a local, so complete,
+// index it costs one probe per secret.
 func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Time) ([]*storagepb.TokenRecord, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
@@ -107,7 +103,6 @@ func (s *Store) RevokeLeaked(ctx context.Context, hashes [][32]byte, at time.Tim
 	}, at, pb.RevokeReason_REVOKE_REASON_LEAKED)
 }
 
-// userTokens reads the records of the user's tokens in the workspace.
 func userTokens(r reader, workspaceID, userID string) ([]*storagepb.TokenRecord, error) {
 	ids, err := userTokenIDs(r, workspaceID, userID)
 	if err != nil {
@@ -116,8 +111,7 @@ func userTokens(r reader, workspaceID, userID string) ([]*storagepb.TokenRecord,
 	return tokensByID(r, ids)
 }
 
-// userTokenIDs returns the ids of the user's tokens in the workspace,
-// through the workspace entries, whose values name each token's owner.
+// userTokenIDs reads the workspace's token entries, whose values name owners.
 func userTokenIDs(r reader, workspaceID, userID string) ([]string, error) {
 	var ids []string
 	err := r.each(workspaceTokens.children(workspaceID), "", 0, func(k, v []byte) error {
@@ -144,16 +138,14 @@ func tokensByID(r reader, ids []string) ([]*storagepb.TokenRecord, error) {
 	return recs, nil
 }
 
-// pickFn finds, in a transaction, the records a revocation names; its
-// error refuses the revocation before anything is written.
+// pickFn finds the records a revocation names; its error refuses it.
 type pickFn func(r reader) ([]*storagepb.TokenRecord, error)
 
-// revoke revokes at at, for reason, the records pick names and every
-// token descended from them, and returns those it changed, with their last
-// use. A workspace (when not "") that does not exist, and pick's error,
-// refuse it before anything is written. It is one transaction when that
-// fits the engine's limits, else a split decided change (splitRevoke).
-// The audit event of ctx names every token it revokes.
+// revoke revokes the records pick names and their descendants at at for
+// reason, and returns those it changed, with their last use. A missing
+// workspace (when not "") or pick's error refuses it. It is one
+// transaction if that fits the engine's limits, else split (splitRevoke).
+// ctx's audit event names every token it revokes.
 func (s *Store) revoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	out, err := updated(ctx, s, func(w writer) ([]*storagepb.TokenRecord, error) {
 		recs, err := guardedPick(w.reader, workspaceID, pick)
@@ -176,8 +168,8 @@ func (s *Store) revoke(ctx context.Context, workspaceID string, pick pickFn, at 
 	return out, nil
 }
 
-// guardedPick checks that the workspace (when not "") exists, then picks.
-// pick is nil when only the check is wanted.
+// guardedPick checks that the workspace (when not "") exists, then picks
+// (unless pick is nil).
 func guardedPick(r reader, workspaceID string, pick pickFn) ([]*storagepb.TokenRecord, error) {
 	if workspaceID != "" {
 		if err := needWorkspace(r, workspaceID); err != nil {
@@ -190,12 +182,11 @@ func guardedPick(r reader, workspaceID string, pick pickFn) ([]*storagepb.TokenR
 	return pick(r)
 }
 
-// revokeRecords revokes at at, for reason, each record and every token
-// descended from it, and returns those it changed, each once, changed in
-// place. It is the one place tokens are revoked: revoke_time is set to at,
-// bringing a later scheduled revocation (a grace period) forward. A token
-// already revoked by at keeps its revocation, but its descendants are
-// still revoked. listed is as in walkFamilies.
+// revokeRecords is the one place tokens are revoked: each record and its
+// descendants, changed in place, each returned once if changed. A later
+// scheduled revocation (a grace period) is brought forward to at; a token
+// revoked by at keeps its revocation, but its descendants are revoked.
+// listed is as in walkFamilies.
 func revokeRecords(w writer, recs []*storagepb.TokenRecord, at time.Time, reason pb.RevokeReason, listed map[string]bool) ([]*storagepb.TokenRecord, error) {
 	var out []*storagepb.TokenRecord
 	err := walkFamilies(w.reader, recs, listed, func(r *storagepb.TokenRecord) error {
@@ -206,14 +197,13 @@ func revokeRecords(w writer, recs []*storagepb.TokenRecord, at time.Time, reason
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, err // callers note out in the event even on error
 	}
 	return out, nil
 }
 
-// revokeRecord revokes rec alone (lifecycle.Revoke) and writes it when
-// that changed it. Only revokeRecords, and a roll ending its
-// predecessor's grace (which must not stop its successors), call it.
+// revokeRecord revokes rec alone and writes it if that changed it. Only
+// revokeRecords and a roll ending its predecessor's grace call it.
 func revokeRecord(w writer, rec *storagepb.TokenRecord, at time.Time, reason pb.RevokeReason) (bool, error) {
 	if !lifecycle.Revoke(rec.GetToken(), at, reason) {
 		return false, nil
@@ -221,16 +211,12 @@ func revokeRecord(w writer, rec *storagepb.TokenRecord, at time.Time, reason pb.
 	return true, rewriteToken(w, rec)
 }
 
-// A family is a token and every token that replaced it by roll or refresh,
-// linked both ways (replaces, replaced_by). A token is replaced at most
-// once, so a family is a chain walked without an index. The sweep deletes
-// members oldest first, so the stored members always form an unbroken
-// chain: walking down from a stored member reaches every stored
-// descendant, walking up stops at the oldest stored one. The walks stop at
-// any loop, which a corrupt record could make.
+// A family is a token and those that replaced it (roll, refresh), linked
+// both ways; a token is replaced at most once, so a family is a chain. The
+// sweep deletes oldest first, so the stored ones form an unbroken chain.
 
-// chain returns rec and the stored tokens reached from it by following
-// link (replaced_by down, replaces up), in order.
+// chain returns rec and the stored tokens reached from it by following link
+// (replaced_by down, replaces up), in order; it stops at a (corrupt) loop.
 func chain(r reader, rec *storagepb.TokenRecord, link func(*pb.Token) string) ([]*storagepb.TokenRecord, error) {
 	out := []*storagepb.TokenRecord{rec}
 	seen := map[string]bool{rec.Token.TokenId: true}
@@ -246,15 +232,13 @@ func chain(r reader, rec *storagepb.TokenRecord, link func(*pb.Token) string) ([
 	return out, nil
 }
 
-// descendants returns rec followed by every token descended from it.
 func descendants(r reader, rec *storagepb.TokenRecord) ([]*storagepb.TokenRecord, error) {
 	return chain(r, rec, (*pb.Token).GetReplacedBy)
 }
 
-// walkFamilies calls fn once for each record and each token descended
-// from it, in order. listed, when set, is a split decision that already
-// names every descendant it revokes: the walk goes past a record only to
-// a successor it does not name (rolled since).
+// walkFamilies calls fn once for each record and each of its descendants.
+// listed, when set, is a split decision naming every descendant it
+// revokes: the walk follows only a successor it does not name (rolled since).
 func walkFamilies(r reader, recs []*storagepb.TokenRecord, listed map[string]bool, fn func(*storagepb.TokenRecord) error) error {
 	done := make(map[string]bool, len(recs))
 	for _, rec := range recs {

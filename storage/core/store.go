@@ -16,28 +16,25 @@ import (
 	"tokenauthority/storage"
 )
 
-// schemaVersion is the key layout this build reads and writes (keys.go):
-// 3, the first over storage.Engine, to which storage/bbolt migrates a
-// schema-2 file.
+// schemaVersion is this build's key layout (keys.go); storage/bbolt
+// migrates a schema-2 file to it.
 const schemaVersion = 3
 
 // Options tune Open. The zero value suits an engine in this process.
 type Options struct {
 	// MaxStaleness bounds how long the validation index is trusted without
-	// word from the engine's feed; past it validation reads the engine and
-	// Ping fails. 0: the feed is local (bbolt), the index never stale.
+	// word from the feed; past it validation reads the engine and Ping
+	// fails. 0: the feed is local (bbolt), the index never stale.
 	MaxStaleness time.Duration
-	// MissReads bounds, per second, the index misses (tokens, zoos) that
-	// read the engine instead, so a token created through another replica
-	// works here before the feed brings it. 0: none (a sole writer).
+	// MissReads bounds the index misses per second that read the engine, so
+	// a token made on another replica works before the feed brings it (0: none).
 	MissReads float64
-	// WriteTimeout bounds one group commit, retries included; 0 means no
-	// bound but the callers' own.
+	// WriteTimeout bounds one group commit, retries included (0: no bound).
 	WriteTimeout time.Duration
 	// MaxBatch caps how many writes share one commit; 0 means 256.
 	MaxBatch int
-	// OnCommit, when set, is called after every commit with the number of
-	// writes it carried, on the commit path: keep it fast.
+	// OnCommit is called on the commit path with each commit's write count:
+	// keep it fast.
 	OnCommit func(writes int)
 	// Logger receives the feed's restarts and reloads; nil discards.
 	Logger *slog.Logger
@@ -46,7 +43,7 @@ type Options struct {
 }
 
 // Store is storage.Backend over a storage.Engine, safe for concurrent use;
-// many Stores (replicas) may share a shared engine's data (etcd).
+// many Stores (replicas) may share an engine's data (etcd).
 type Store struct {
 	e      storage.Engine
 	opts   Options
@@ -56,25 +53,21 @@ type Store struct {
 	// auditClock is the latest time key this store gave an audit event.
 	auditClock atomic.Uint64
 
-	// mu orders enqueueing against Close: senders hold it shared, Close
-	// holds it to close writes.
-	mu      sync.RWMutex
-	closed  atomic.Bool
-	writes  chan *write
-	stopped chan struct{}
-	cancel  context.CancelFunc
-	// followed is closed when the feed's goroutine has ended.
-	followed chan struct{}
+	// mu orders enqueueing against Close: senders hold it shared.
+	mu       sync.RWMutex
+	closed   atomic.Bool
+	writes   chan *write
+	stopped  chan struct{} // closed when commitLoop has ended
+	cancel   context.CancelFunc
+	followed chan struct{} // closed when follow has ended
 
-	// markersMu guards markersSeen, the split changes' markers
-	// FinishStale saw at its last call.
 	markersMu   sync.Mutex
-	markersSeen map[string]bool
+	markersSeen map[string]bool // the markers FinishStale saw last time
 }
 
-// Open opens the store on e: it records the layout version (refusing a
-// newer one), loads the validation index, follows the engine's change
-// feed and finishes changes a stopped process left. Close closes e.
+// Open records the layout version in e (refusing a newer one), loads the
+// validation index, follows e's change feed and finishes changes a stopped
+// process left. Close closes e.
 func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
@@ -108,8 +101,7 @@ func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
 	s.cancel = cancel
 	go s.follow(fctx, rev)
 	go s.commitLoop()
-	// Serve only once the index has caught up with what was committed
-	// while it loaded.
+	// Serve only once the index holds what was committed while it loaded.
 	now, err := e.Revision(ctx)
 	if err == nil {
 		err = s.feed.wait(ctx, now, 0)
@@ -125,8 +117,7 @@ func Open(ctx context.Context, e storage.Engine, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// initSchema records the layout version in a store that has none and
-// refuses one of another build.
+// initSchema records the layout version in a new store and refuses another.
 func initSchema(ctx context.Context, e storage.Engine) error {
 	_, err := e.Update(ctx, func(tx storage.Tx) error {
 		v, err := reader{tx}.get(keySchemaVersion)
@@ -171,7 +162,6 @@ func (s *Store) Close() error {
 	return s.e.Close()
 }
 
-// check fails fast on a closed store or a done context.
 func (s *Store) check(ctx context.Context) error {
 	if s.closed.Load() {
 		return storage.ErrClosed
@@ -194,8 +184,7 @@ func (s *Store) view(ctx context.Context, fn func(r reader) error) error {
 	return err
 }
 
-// viewed runs fn in a read transaction (view) and returns its result, or
-// the zero value with its error.
+// viewed is view for fn with a result: its result, or zero with the error.
 func viewed[T any](ctx context.Context, s *Store, fn func(r reader) (T, error)) (T, error) {
 	var out T
 	err := s.view(ctx, func(r reader) (err error) {
@@ -209,7 +198,6 @@ func viewed[T any](ctx context.Context, s *Store, fn func(r reader) (T, error)) 
 	return out, nil
 }
 
-// bounded bounds ctx by WriteTimeout, when set.
 func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.opts.WriteTimeout <= 0 {
 		return ctx, func() {}
@@ -244,8 +232,8 @@ func (s *Store) eachPage(ctx context.Context, prefix []byte, limit int, fn func(
 	}
 }
 
-// Ping reports whether the store can serve: the index is current within
-// MaxStaleness and the engine answers a read.
+// Ping fails unless the index is current within MaxStaleness and the
+// engine answers a read.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.check(ctx); err != nil {
 		return err
@@ -262,8 +250,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	})
 }
 
-// Staleness reports, for the metrics, how long ago the feed last
-// confirmed the index current and MaxStaleness (0, 0 when local).
+// Staleness reports the index's lag and MaxStaleness (0, 0 when local).
 func (s *Store) Staleness() (lag, bound time.Duration) {
 	if s.opts.MaxStaleness <= 0 {
 		return 0, 0

@@ -11,14 +11,12 @@ import (
 	"tokenauthority/storage"
 )
 
-// reader is the read side of a transaction. Values it returns are copies
-// or decoded messages, safe to keep after the transaction, except get's.
+// reader is the read side of a transaction. What it returns outlives the
+// transaction, except get's value.
 type reader struct{ tx storage.ReadTx }
 
-// engineError marks an error of the engine itself (a lost race, an
-// unreachable store) as it passes through domain code, so a closure that
-// rejects with it still fails its attempt and the engine can rerun it
-// (commit.go).
+// engineError marks the engine's own error (a lost race, no quorum) so that
+// a closure rejecting with it still fails its attempt and can be rerun.
 type engineError struct{ err error }
 
 func (e engineError) Error() string { return e.err.Error() }
@@ -36,31 +34,29 @@ func (r reader) get(key []byte) ([]byte, error) {
 	return v, nil
 }
 
-// has reports whether key exists.
 func (r reader) has(key []byte) (bool, error) {
 	v, err := r.get(key)
 	return v != nil, err
 }
 
-// expect returns err when key's presence is not want; an engine's error
-// as it is.
+// expect returns err when key's presence is not want, or the engine's error.
 func (r reader) expect(key []byte, want bool, err error) error {
 	ok, rerr := r.has(key)
-	if rerr != nil {
-		return rerr
-	}
-	if ok != want {
+	if rerr == nil && ok != want {
 		return err
 	}
-	return nil
+	return rerr
 }
 
-// walk runs one of the engine's range reads, marking its errors but not
-// fn's.
-func walk(rangeFn func(start, end []byte, limit int, fn func(k, v []byte) error) error, start, end []byte, limit int, fn func(k, v []byte) error) error {
+// rangeFunc is one of the engine's range reads.
+type rangeFunc func(start, end []byte, limit int, fn func(k, v []byte) error) error
+
+// walk runs a range read under prefix, giving fn keys without it, and
+// marks the engine's errors but not fn's.
+func walk(read rangeFunc, prefix, start, end []byte, limit int, fn func(k, v []byte) error) error {
 	var fnErr error
-	err := rangeFn(start, end, limit, func(k, v []byte) error {
-		fnErr = fn(k, v)
+	err := read(start, end, limit, func(k, v []byte) error {
+		fnErr = fn(k[len(prefix):], v)
 		return fnErr
 	})
 	if err != nil && err != fnErr {
@@ -70,16 +66,13 @@ func walk(rangeFn func(start, end []byte, limit int, fn func(k, v []byte) error)
 }
 
 // each calls fn, ascending, for at most limit (0: all) keys under prefix
-// that sort after prefix+after (all when after is ""); fn gets the key
-// without prefix.
+// that sort after prefix+after ("": all); fn gets the key without prefix.
 func (r reader) each(prefix []byte, after string, limit int, fn func(k, v []byte) error) error {
 	start := append(bytes.Clone(prefix), after...)
 	if after != "" {
 		start = append(start, 0) // the first key past prefix+after
 	}
-	return walk(r.tx.Range, start, storage.PrefixEnd(prefix), limit, func(k, v []byte) error {
-		return fn(k[len(prefix):], v)
-	})
+	return walk(r.tx.Range, prefix, start, storage.PrefixEnd(prefix), limit, fn)
 }
 
 // eachReverse is each descending, over the keys before prefix+before.
@@ -88,14 +81,11 @@ func (r reader) eachReverse(prefix []byte, before string, limit int, fn func(k, 
 	if before != "" {
 		end = append(bytes.Clone(prefix), before...)
 	}
-	return walk(r.tx.RangeReverse, prefix, end, limit, func(k, v []byte) error {
-		return fn(k[len(prefix):], v)
-	})
+	return walk(r.tx.RangeReverse, prefix, prefix, end, limit, fn)
 }
 
-// scanPage is how many keys one read of a full scan asks for: a scan of a
-// big store is many bounded reads, not one answer the size of the store
-// (on etcd, a response held whole in memory).
+// scanPage bounds one read of a full scan: on etcd a response is held whole
+// in memory, so a big store is read in many bounded reads.
 const scanPage = 1000
 
 // scan is each over all keys after prefix+after, in reads of scanPage.
@@ -132,8 +122,7 @@ type writer struct {
 func (w writer) put(key, value []byte) error { return w.w.Put(key, value) }
 func (w writer) del(key []byte) error        { return w.w.Delete(key) }
 
-// delSome deletes up to limit (0: all) keys under prefix and reports how
-// many.
+// delSome deletes up to limit (0: all) keys under prefix and reports how many.
 func delSome(w writer, prefix []byte, limit int) (int, error) {
 	ks, err := w.keys(prefix, limit)
 	if err != nil {
@@ -147,8 +136,7 @@ func delSome(w writer, prefix []byte, limit int) (int, error) {
 	return len(ks), nil
 }
 
-// encode marshals a value deterministically, so equal records are equal
-// bytes.
+// encode marshals deterministically, so equal records are equal bytes.
 func encode(m proto.Message) ([]byte, error) {
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
@@ -181,8 +169,8 @@ func getMsg[T any, P message[T]](r reader, key []byte) (P, error) {
 	return decode[T, P](v)
 }
 
-// decodeToken decodes a stored record; one without its token is corrupt,
-// and reporting it beats a nil dereference later.
+// decodeToken decodes a token record; one without its token is corrupt,
+// better reported here than dereferenced later.
 func decodeToken(v []byte) (*storagepb.TokenRecord, error) {
 	rec, err := decode[storagepb.TokenRecord](v)
 	if err != nil {
