@@ -14,34 +14,17 @@ import (
 	"tokenauthority/storage/core"
 )
 
-// record is one key and value of the engine layout. The value may point
-// into the old file's pages; putMerged copies it.
+// record is one key and value of the engine layout; the value may point
+// into the old file's pages.
 type record struct{ key, value []byte }
 
 // source yields records of the engine layout in ascending key order; ok
 // is false once it has no more.
 type source func() (r record, ok bool, err error)
 
-// oldSources are the old store's buckets as sources of engine records
-// (see the mapping at the top of migrate.go). A missing bucket (an early
-// schema 1 file) yields nothing.
-func oldSources(tx *bolt.Tx, meta *bolt.Bucket) ([]source, error) {
-	metaRecords, err := migratedMeta(meta)
-	if err != nil {
-		return nil, err
-	}
-	sources := []source{sliceSource(metaRecords), auditSource(tx.Bucket(oldAudit))}
-	for _, name := range oldCopied {
-		sources = append(sources, copiedSource(tx.Bucket(name), name))
-	}
-	return sources, nil
-}
-
 // putMerged puts the records of every source into kv in ascending key
-// order. The order matters: bbolt keeps a bucket written in one
-// transaction as one node until the commit, so a key put before others
-// shifts them all, and putting a big bucket's keys in front of another's
-// would take time quadratic in the number of records.
+// order: bbolt keeps a bucket written in one transaction as one node, so
+// putting keys in front of others takes time quadratic in their number.
 func putMerged(kv *bolt.Bucket, sources []source) error {
 	heads := make([]record, len(sources))
 	live := make([]bool, len(sources))
@@ -66,8 +49,8 @@ func putMerged(kv *bolt.Bucket, sources []source) error {
 		if last != nil && bytes.Compare(r.key, last) <= 0 {
 			return fmt.Errorf("key %q comes after %q: two old records map to one key, or a source is out of order", r.key, last)
 		}
-		// bbolt keeps key and value until the commit; the value points
-		// into pages the transaction frees.
+		// bbolt keeps the value until the commit; it points into pages the
+		// transaction frees.
 		if err := kv.Put(r.key, bytes.Clone(r.value)); err != nil {
 			return err
 		}
@@ -112,15 +95,10 @@ func copiedSource(b *bolt.Bucket, name []byte) source {
 // end, an error at a nested bucket, which the old store never wrote.
 func walk(b *bolt.Bucket, name []byte) func() (k, v []byte, err error) {
 	c := b.Cursor()
-	started := false
+	step := c.First
 	return func() ([]byte, []byte, error) {
-		var k, v []byte
-		if started {
-			k, v = c.Next()
-		} else {
-			k, v = c.First()
-			started = true
-		}
+		k, v := step()
+		step = c.Next
 		if k != nil && v == nil {
 			return nil, nil, fmt.Errorf("bucket %s holds a nested bucket %q; nothing was changed", name, k)
 		}
@@ -152,10 +130,9 @@ func migratedMeta(meta *bolt.Bucket) ([]record, error) {
 	}
 }
 
-// auditSource yields the audit log at its keys in the legacy chain, in
-// sequence order, which auditTime makes key order. An event that cannot be
-// decoded is kept as it is, keyed right after the one before it: the
-// chain check reports it as before.
+// auditSource yields the audit log keyed in the legacy chain (auditTime
+// keeps sequence order). An event that cannot be decoded is kept as it is,
+// right after the one before it, for the chain check to report.
 func auditSource(b *bolt.Bucket) source {
 	if b == nil {
 		return sliceSource(nil)
