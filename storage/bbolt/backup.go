@@ -18,9 +18,8 @@ import (
 // ErrNotStore means a file is not a complete store of this build's schema.
 var ErrNotStore = errors.New("not a store of this schema")
 
-// Backup writes a complete bbolt file as of one moment to w, from a read
-// transaction: writes carry on, and every write acknowledged before Backup
-// began is in it. It returns the number of bytes written.
+// Backup writes the file as of one moment to w, from a read transaction:
+// writes carry on, and each one acknowledged before Backup began is in it.
 func (e *Engine) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64
 	err := e.use(ctx, func() error {
@@ -113,11 +112,9 @@ func Restore(from, dst string) error {
 	return nil
 }
 
-// bbolt's file header, as far as checkExtent reads it: two meta pages (at 0
-// and at one page size) with, after the page header, magic, version and page
-// size, the freelist's page id and the high-water page id, little endian
-// (the machine's order, on every platform built for). A page header holds
-// the page's overflow count.
+// Offsets in bbolt's file as checkExtent reads it: two meta pages (at 0 and
+// at one page size) and a page header's overflow count, little endian (the
+// machine's order on every platform this is built for).
 const (
 	boltMagic        = 0xED0CDAED
 	boltMetaMagicOff = 16
@@ -185,8 +182,7 @@ func checkExtent(path string) error {
 	return nil
 }
 
-// checkLayout accepts the engine's layout (schema 3) or schema 1 or 2,
-// which Open migrates.
+// checkLayout accepts the engine's layout or schema 1 or 2 (Open migrates).
 func checkLayout(tx *bolt.Tx, path string) error {
 	if data := tx.Bucket(engineData); data != nil {
 		if tx.Bucket(engineMeta) == nil {

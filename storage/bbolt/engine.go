@@ -24,13 +24,12 @@ var (
 
 // EngineOptions tune OpenEngine. The zero value is the default.
 type EngineOptions struct {
-	// Timeout bounds the wait for another process's file lock; 0 means 1s.
-	Timeout time.Duration
-	// JournalLength is how many of the last transactions Changes keeps in
-	// memory (0: 10,000); a feed further behind gets ErrCompacted.
+	Timeout time.Duration // for the file lock; 0 means 1s
+	// JournalLength is how many of the last commits Changes keeps in memory
+	// (0: 10,000); a feed further behind gets ErrCompacted.
 	JournalLength int64
-	// JournalBytes bounds their keys and values too (the newest is kept
-	// whatever its size); 0 means 16 MiB.
+	// JournalBytes bounds their keys and values (0: 16 MiB); the newest is
+	// kept whatever its size.
 	JournalBytes int64
 	// Limits overrides DefaultEngineLimits field by field (0: default).
 	Limits storage.EngineLimits
@@ -94,10 +93,7 @@ func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 	if e.journal <= 0 {
 		e.journal = 10_000
 	}
-	err = db.View(func(btx *bolt.Tx) error {
-		e.floor = metaInt(btx, metaRevision)
-		return nil
-	})
+	e.floor, err = e.Revision(context.Background())
 	return e, err
 }
 
@@ -120,7 +116,7 @@ func (e *Engine) Close() error {
 	return e.db.Close()
 }
 
-// use runs f with the file open, or fails with ErrClosed.
+// use runs f with the file open (Close waits), or fails with ErrClosed.
 func (e *Engine) use(ctx context.Context, f func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -134,8 +130,8 @@ func (e *Engine) use(ctx context.Context, f func() error) error {
 }
 
 // bigScan is the keys a View walks (loading the index, verifying the audit
-// log) past which it hands the mapped pages back (releaseMapped): the kernel
-// maps far more of the file than a scan reads, none needed again soon.
+// log) past which it hands the mapped pages back: the kernel maps far more
+// of the file than a scan reads, none needed again soon.
 const bigScan = 100_000
 
 // View runs fn in a bbolt read transaction.

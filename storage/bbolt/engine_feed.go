@@ -16,8 +16,7 @@ import (
 // of the creates per second at 64 callers (docs/benchmarks.md), for a
 // resumption across restarts that no in-process reader needs.
 
-// nextRevision stores the revision after the last one in btx, to commit
-// with the data.
+// nextRevision stores the next revision in btx, to commit with the data.
 func nextRevision(btx *bolt.Tx) (int64, error) {
 	rev := metaInt(btx, metaRevision) + 1
 	return rev, btx.Bucket(engineMeta).Put(metaRevision, binary.BigEndian.AppendUint64(nil, uint64(rev)))
@@ -110,8 +109,7 @@ func (e *Engine) fromTail(next int64) ([]storage.ChangeBatch, <-chan struct{}, e
 	return page, e.wake, nil
 }
 
-// Changes streams the commits after revision after that the engine still
-// holds, then each one as it happens.
+// Changes streams the held commits after revision after, then each new one.
 func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
 	var page []storage.ChangeBatch
 	var wake <-chan struct{}

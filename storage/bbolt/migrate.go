@@ -33,11 +33,8 @@ import (
 // the migration, naming it: unknown data is never dropped. Bucket meta is
 // left holding only schema_version = 3, so the old build refuses the file
 // (ErrSchemaTooNew) rather than start an empty store beside the data: a
-// downgrade needs a backup. The engine's revision starts at 0.
-//
-// bbolt holds the transaction in memory until it commits: peak memory is
-// about 2.5 times the file (310 MB and 2s for BenchmarkMigrate's 121 MiB),
-// and the file about doubles, the old pages left free.
+// downgrade needs a backup. The engine's revision starts at 0. Peak memory
+// is about 2.5 times the file (310 MB, 2s for BenchmarkMigrate's 121 MiB).
 
 // The old store's layout, as written by schema versions 1 and 2.
 var (
@@ -64,10 +61,9 @@ const engineSchemaVersion = 3
 
 var kvSchemaVersion = []byte("meta/schema_version")
 
-// auditTime is the T of an audit event's key: the event's time (0 for ev
-// nil, an event that cannot be read) but after prev, the T of the chain's
-// previous event unless first, so key order is sequence order whatever the
-// clock did.
+// auditTime is the T of an audit event's key: its time (0 for ev nil, not
+// readable) but after prev, the T of the chain's previous event unless
+// first, so key order is sequence order whatever the clock did.
 func auditTime(ev *pb.AuditEvent, prev uint64, first bool) (uint64, error) {
 	t := eventNanos(ev)
 	if first {
@@ -98,9 +94,8 @@ func eventNanos(ev *pb.AuditEvent) uint64 {
 	return uint64(n)
 }
 
-// prepareEngineFile readies the file in tx: one with bucket kv is used as
-// it is, an old store's is migrated, and any other gets the engine's
-// buckets and the guard in bucket meta.
+// prepareEngineFile readies the file in tx: bucket kv is used as it is, an
+// old store's file migrated, any other file given the engine's buckets.
 func prepareEngineFile(tx *bolt.Tx) error {
 	if tx.Bucket(engineData) != nil {
 		if err := tx.DeleteBucket(oldJournal); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
@@ -127,8 +122,7 @@ func createEngineBuckets(tx *bolt.Tx) error {
 }
 
 // writeSchemaGuard leaves bucket meta holding only the engine's schema
-// version, in the old encoding: the old build refuses the file
-// (ErrSchemaTooNew) rather than create its buckets beside the data.
+// version, so the old build refuses the file (see above).
 func writeSchemaGuard(tx *bolt.Tx) error {
 	if err := tx.DeleteBucket(oldMeta); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 		return err
@@ -165,8 +159,7 @@ func migrateSchema2(tx *bolt.Tx) (bool, error) {
 	return true, nil
 }
 
-// moveOldRecords puts every old record into kv, deletes the old buckets and
-// writes the guard.
+// moveOldRecords puts every old record into kv and deletes the old buckets.
 func moveOldRecords(tx *bolt.Tx, meta *bolt.Bucket) error {
 	metaRecords, err := migratedMeta(meta)
 	if err != nil {
@@ -207,8 +200,7 @@ func oldVersion(meta *bolt.Bucket) (uint64, error) {
 	}
 }
 
-// checkOldBuckets refuses a file holding a top-level bucket the old store
-// never wrote, before anything is changed.
+// checkOldBuckets refuses a top-level bucket the old store never wrote.
 func checkOldBuckets(tx *bolt.Tx) error {
 	known := map[string]bool{string(oldMeta): true, string(oldAudit): true,
 		string(oldJournal): true, string(engineMeta): true}

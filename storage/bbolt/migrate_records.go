@@ -49,8 +49,7 @@ func putMerged(kv *bolt.Bucket, sources []source) error {
 		if last != nil && bytes.Compare(r.key, last) <= 0 {
 			return fmt.Errorf("key %q comes after %q: two old records map to one key, or a source is out of order", r.key, last)
 		}
-		// bbolt keeps the value until the commit; it points into pages the
-		// transaction frees.
+		// The value points into pages the transaction frees before commit.
 		if err := kv.Put(r.key, bytes.Clone(r.value)); err != nil {
 			return err
 		}

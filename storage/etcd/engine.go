@@ -89,7 +89,7 @@ func (e *Engine) check(ctx context.Context) error {
 
 // View runs fn with reads at one revision.
 func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error {
-	return e.retry(ctx, func() error { return fn(e.newTx(ctx, nil)) })
+	return e.retry(ctx, func() error { return fn(&engineTx{e: e, ctx: clientv3.WithRequireLeader(ctx)}) })
 }
 
 // Update runs fn and commits its writes if nothing it read changed, else
@@ -97,7 +97,8 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
 	var rev int64 // set only by a commit that succeeded
 	err := e.retry(ctx, func() error {
-		tx := e.newTx(ctx, storage.NewWriteSet(e.opts.Limits))
+		tx := &engineTx{e: e, ctx: clientv3.WithRequireLeader(ctx), w: storage.NewWriteSet(e.opts.Limits),
+			reads: map[string]*mvccpb.KeyValue{}}
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -150,14 +151,6 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 	return resp.Header.Revision, nil
 }
 
-func (e *Engine) newTx(ctx context.Context, w *storage.WriteSet) *engineTx {
-	x := &engineTx{e: e, w: w, ctx: clientv3.WithRequireLeader(ctx)}
-	if w != nil {
-		x.reads = map[string]*mvccpb.KeyValue{}
-	}
-	return x
-}
-
 // engineTx is one attempt of either transaction kind; w is nil in View.
 // Its own keys are prefixed, those of the closure are not.
 type engineTx struct {
@@ -165,8 +158,8 @@ type engineTx struct {
 	w   *storage.WriteSet
 	ctx context.Context
 	rev int64 // fixed by the first read
-	// reads (nil in a View), order and ranges are what an Update read, to
-	// compare at commit.
+	// reads (nil in a View, like w), order and ranges are what an Update
+	// read, to compare at commit.
 	reads  map[string]*mvccpb.KeyValue
 	order  []string
 	ranges [][2]string
