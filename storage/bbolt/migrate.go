@@ -45,6 +45,7 @@ var (
 		[]byte("workspaces"), []byte("members"), []byte("zoos"), []byte("tokens"),
 		[]byte("token_hashes"), []byte("workspace_tokens"), []byte("seeds"),
 	}
+	oldData            = append([][]byte{oldAudit}, oldCopied...) // emptied by the migration
 	oldSchemaVersion   = []byte("schema_version")
 	oldTokenCount      = []byte("count/tokens")
 	oldWorkspaceCount  = []byte("count/workspaces")
@@ -161,18 +162,14 @@ func migrateSchema2(tx *bolt.Tx) (bool, error) {
 
 // moveOldRecords puts every old record into kv and deletes the old buckets.
 func moveOldRecords(tx *bolt.Tx, meta *bolt.Bucket) error {
-	metaRecords, err := migratedMeta(meta)
+	records, err := oldRecords(tx, meta)
 	if err != nil {
 		return err
 	}
-	sources := []source{sliceSource(metaRecords), auditSource(tx.Bucket(oldAudit))}
-	for _, name := range oldCopied {
-		sources = append(sources, copiedSource(tx.Bucket(name), name))
-	}
-	if err := putMerged(tx.Bucket(engineData), sources); err != nil {
+	if err := putSorted(tx.Bucket(engineData), records); err != nil {
 		return err
 	}
-	for _, name := range append([][]byte{oldAudit}, oldCopied...) {
+	for _, name := range oldData {
 		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 			return fmt.Errorf("delete bucket %s: %w", name, err)
 		}
@@ -202,9 +199,8 @@ func oldVersion(meta *bolt.Bucket) (uint64, error) {
 
 // checkOldBuckets refuses a top-level bucket the old store never wrote.
 func checkOldBuckets(tx *bolt.Tx) error {
-	known := map[string]bool{string(oldMeta): true, string(oldAudit): true,
-		string(oldJournal): true, string(engineMeta): true}
-	for _, name := range oldCopied {
+	known := map[string]bool{string(oldMeta): true, string(oldJournal): true, string(engineMeta): true}
+	for _, name := range oldData {
 		known[string(name)] = true
 	}
 	return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
