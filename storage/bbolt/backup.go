@@ -45,9 +45,8 @@ func (c *ctxWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
-// VerifyFile checks, read-only, that path passes bbolt's page check and
-// has a layout Open reads. A damaged file is an error wrapping ErrNotStore,
-// never a crash or a hang.
+// VerifyFile checks, read-only, that path passes bbolt's page check and has
+// a layout Open reads: else ErrNotStore, never a crash or a hang.
 func VerifyFile(path string) (err error) {
 	if err := checkExtent(path); err != nil {
 		return fmt.Errorf("%s: %w: %v", path, ErrNotStore, err)
@@ -65,9 +64,8 @@ func VerifyFile(path string) (err error) {
 		}
 	}()
 	return db.View(func(tx *bolt.Tx) error {
-		// The page check first, as it reports what a bucket lookup would
-		// panic on. Drain it: stopping early blocks its goroutine, holding
-		// the transaction open.
+		// The page check first: it reports what a lookup would panic on.
+		// Stopping early would block its goroutine, holding tx open.
 		var problems []error
 		for err := range tx.Check() {
 			if len(problems) < 5 {

@@ -28,8 +28,7 @@ type EngineOptions struct {
 	// JournalLength is how many of the last commits Changes keeps in memory
 	// (0: 10,000); a feed further behind gets ErrCompacted.
 	JournalLength int64
-	// JournalBytes bounds their keys and values (0: 16 MiB); the newest is
-	// kept whatever its size.
+	// JournalBytes bounds their bytes (0: 16 MiB), bar the newest commit.
 	JournalBytes int64
 	// Limits overrides DefaultEngineLimits field by field (0: default).
 	Limits storage.EngineLimits
@@ -148,8 +147,8 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 	})
 }
 
-// Update runs fn in one bbolt read-write transaction. bbolt runs fn once,
-// but callers must not rely on it: etcd reruns it.
+// Update runs fn in one bbolt read-write transaction: once here, but the
+// contract lets an engine rerun it.
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
 	var rev int64
 	var changes []storage.Change

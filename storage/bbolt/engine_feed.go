@@ -30,8 +30,8 @@ func metaInt(btx *bolt.Tx, key []byte) int64 {
 	return int64(binary.BigEndian.Uint64(v))
 }
 
-// TrimJournal forgets the commits up to revision through, as a compaction
-// does on etcd: a feed resuming before it gets ErrCompacted. For tests.
+// TrimJournal forgets the commits up to revision through, as an etcd
+// compaction does. For tests.
 func (e *Engine) TrimJournal(ctx context.Context, through int64) error {
 	return e.use(ctx, func() error {
 		e.wakeMu.Lock()
@@ -84,8 +84,8 @@ func (e *Engine) drop() {
 	e.tail = e.tail[1:]
 }
 
-// fromTail returns the commits after next the tail holds without a gap
-// (none: wait on the channel), or why the feed ends.
+// fromTail returns the gapless commits after next (none: wait on the
+// channel), or why the feed ends.
 func (e *Engine) fromTail(next int64) ([]storage.ChangeBatch, <-chan struct{}, error) {
 	e.wakeMu.Lock()
 	defer e.wakeMu.Unlock()

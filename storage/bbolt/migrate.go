@@ -76,8 +76,7 @@ func auditTime(ev *pb.AuditEvent, prev uint64, first bool) (uint64, error) {
 	return max(t, prev+1), nil
 }
 
-// eventNanos is ev's time in unix nanoseconds, clamped to [0, MaxInt64]
-// (1970 to 2262).
+// eventNanos is ev's time in unix nanoseconds, clamped to 1970 to 2262.
 func eventNanos(ev *pb.AuditEvent) uint64 {
 	const maxSec = (1<<63 - 1) / 1_000_000_000
 	ts := ev.GetTime()
@@ -122,8 +121,7 @@ func createEngineBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
-// writeSchemaGuard leaves bucket meta holding only the engine's schema
-// version, so the old build refuses the file (see above).
+// writeSchemaGuard leaves bucket meta holding only schema_version = 3.
 func writeSchemaGuard(tx *bolt.Tx) error {
 	if err := tx.DeleteBucket(oldMeta); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
 		return err

@@ -35,9 +35,8 @@ func putSorted(kv *bolt.Bucket, records []record) error {
 	return nil
 }
 
-// oldRecords maps every record of the old store's buckets (see the mapping
-// at the top of migrate.go). A missing bucket (an early schema 1 file)
-// holds nothing.
+// oldRecords maps every record of the old store (see migrate.go); a
+// missing bucket (an early schema 1 file) holds nothing.
 func oldRecords(tx *bolt.Tx, meta *bolt.Bucket) ([]record, error) {
 	out, err := migratedMeta(meta)
 	if err != nil {

@@ -15,16 +15,15 @@ type Options struct {
 	Timeout time.Duration
 	// MaxBatch caps how many writes share one commit; 0 means 256.
 	MaxBatch int
-	// OnCommit, when set, gets each commit's number of writes (metrics). It
-	// runs on the commit path, so it must be fast.
+	// OnCommit gets each commit's number of writes; it must be fast.
 	OnCommit func(writes int)
 	// NoSync skips every fsync: for bulk fills of throwaway files only, as a
 	// crash loses acknowledged writes and may corrupt the file.
 	NoSync bool
 }
 
-// Store is the domain core over one file's Engine. A write returns once its
-// group commit is fsynced and the validation index shows it.
+// Store is the domain core over one file's Engine. A write returns once
+// fsynced and in the validation index.
 type Store struct {
 	*core.Store
 	e *Engine

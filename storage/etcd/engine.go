@@ -21,8 +21,7 @@ import (
 type EngineOptions struct {
 	// Prefix is put before every key.
 	Prefix string
-	// MaxAttempts bounds Update's runs of a closure that keeps losing races
-	// (then ErrConflict); 0 means 100.
+	// MaxAttempts bounds the runs of an Update losing races; 0 means 100.
 	MaxAttempts int
 	// Limits overrides DefaultEngineLimits field by field, for members run
 	// with other --max-txn-ops or --max-request-bytes.
@@ -56,8 +55,7 @@ type Engine struct {
 
 var _ storage.Engine = (*Engine)(nil)
 
-// NewEngine returns an engine on cli's cluster under opts.Prefix; cli stays
-// the caller's.
+// NewEngine returns an engine on cli under opts.Prefix; cli stays the caller's.
 func NewEngine(cli *clientv3.Client, opts EngineOptions) *Engine {
 	opts.Limits = opts.Limits.Or(DefaultEngineLimits)
 	if opts.MaxAttempts <= 0 {
@@ -92,8 +90,7 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 	return e.retry(ctx, func() error { return fn(&engineTx{e: e, ctx: clientv3.WithRequireLeader(ctx)}) })
 }
 
-// Update runs fn and commits its writes if nothing it read changed, else
-// reruns it (see Engine).
+// Update runs fn and commits if nothing it read changed, else reruns it.
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
 	var rev int64 // set only by a commit that succeeded
 	err := e.retry(ctx, func() error {
@@ -115,8 +112,7 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 	return rev, err
 }
 
-// retry runs try, with backoff, until it returns anything but errConflict,
-// at most MaxAttempts times.
+// retry runs try, with backoff, while it returns errConflict (MaxAttempts).
 func (e *Engine) retry(ctx context.Context, try func() error) error {
 	if err := e.check(ctx); err != nil {
 		return err
@@ -251,8 +247,7 @@ func (x *engineTx) RangeReverse(start, end []byte, limit int, fn func(key, value
 	return x.rangeKeys(start, end, limit, true, fn)
 }
 
-// rangeKeys is Range, or RangeReverse when desc: etcd's keys merged with
-// the transaction's own writes.
+// rangeKeys is Range (RangeReverse when desc) over etcd's keys and own writes.
 func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(key, value []byte) error) error {
 	before := func(a, b []byte) int {
 		if desc {
@@ -346,8 +341,7 @@ func (x *engineTx) Delete(key []byte) error {
 	return err
 }
 
-// commit sends the write set in one Txn guarded by the reads' compares;
-// errConflict: a compare failed, run the closure again.
+// commit sends the writes in one Txn guarded by the reads; errConflict: rerun.
 func (x *engineTx) commit() (int64, error) {
 	ops := make([]clientv3.Op, 0, len(x.w.Changes()))
 	for _, ch := range x.w.Changes() {

@@ -153,8 +153,7 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 	}
 }
 
-// group turns the events after revision after into one batch per
-// revision, keys without the prefix.
+// group makes one batch per revision of the events after after, unprefixed.
 func (e *Engine) group(events []*clientv3.Event, after int64) []storage.ChangeBatch {
 	var out []storage.ChangeBatch
 	for _, ev := range events {

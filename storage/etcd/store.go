@@ -27,8 +27,7 @@ const (
 type Options struct {
 	// Prefix starts every key (see CheckPrefix); "" means DefaultPrefix.
 	Prefix string
-	// MaxStaleness bounds how long the index is trusted without word from
-	// etcd; 0 means the default.
+	// MaxStaleness bounds how long the index is trusted without word from etcd.
 	MaxStaleness time.Duration
 	// WriteTimeout bounds one commit, retries included (0: 5s); without a
 	// quorum, writes fail with storage.ErrUnavailable after it.
@@ -42,15 +41,13 @@ type Options struct {
 	Limits storage.EngineLimits
 }
 
-// Store is the domain core over Engine. Many Stores (one per replica) may
-// share one prefix.
+// Store is the domain core over Engine; many replicas may share one prefix.
 type Store struct {
 	*core.Store
 	owned *clientv3.Client // made by Open, closed by Close
 }
 
-// Open connects to the cluster and opens the store on it; Close closes the
-// client too.
+// Open connects to the cluster and opens the store; Close closes the client.
 func Open(ctx context.Context, cfg etcdclient.Config, opts Options) (*Store, error) {
 	cli, cc, err := etcdclient.Connect(ctx, cfg)
 	if err != nil {
