@@ -15,14 +15,11 @@ import (
 	"tokenauthority/secretfile"
 )
 
-// ErrNotStore is returned by VerifyFile and Restore for a file that is not
-// a complete store of this build's schema.
+// ErrNotStore means a file is not a complete store of this build's schema.
 var ErrNotStore = errors.New("not a store of this schema")
 
-// Backup writes a consistent snapshot of the whole store to w: a complete
-// bbolt file as of one moment, taken from a read transaction, so writes
-// carry on while it is written and every write acknowledged before Backup
-// began is in it. It returns the number of bytes written.
+// Backup writes the file as of one moment to w, from a read transaction:
+// writes carry on, and each one acknowledged before Backup began is in it.
 func (e *Engine) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64
 	err := e.use(ctx, func() error {
@@ -48,11 +45,8 @@ func (c *ctxWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
-// VerifyFile checks that path holds a complete, consistent store of this
-// build's schema: bbolt's page consistency check passing and the layout
-// one Open reads (checkLayout). It opens the file
-// read-only and changes nothing. A damaged file is reported as an error
-// wrapping ErrNotStore, never a crash or a hang.
+// VerifyFile checks, read-only, that path passes bbolt's page check and has
+// a layout Open reads: else ErrNotStore, never a crash or a hang.
 func VerifyFile(path string) (err error) {
 	if err := checkExtent(path); err != nil {
 		return fmt.Errorf("%s: %w: %v", path, ErrNotStore, err)
@@ -62,19 +56,16 @@ func VerifyFile(path string) (err error) {
 		return fmt.Errorf("%s: %w: %v", path, ErrNotStore, err)
 	}
 	defer db.Close()
-	// bbolt asserts, by panicking, that pages are what their parents say;
-	// in a damaged file they are not. The file is only read, so recovering
-	// loses nothing.
+	// bbolt panics on a page that is not what its parent says; the file is
+	// only read, so recovering loses nothing.
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("%s: %w: %v", path, ErrNotStore, v)
 		}
 	}()
 	return db.View(func(tx *bolt.Tx) error {
-		// The page check first: it recovers from bbolt's assertions itself
-		// and reports them, where a bucket lookup on a damaged page would
-		// panic. Drain the channel: stopping early would leave bbolt's
-		// checker goroutine blocked, holding the transaction open.
+		// The page check first: it reports what a lookup would panic on.
+		// Stopping early would block its goroutine, holding tx open.
 		var problems []error
 		for err := range tx.Check() {
 			if len(problems) < 5 {
@@ -88,12 +79,9 @@ func VerifyFile(path string) (err error) {
 	})
 }
 
-// Restore installs the snapshot at from as the store file dst. It checks
-// the snapshot first (VerifyFile), refuses with an error wrapping
-// fs.ErrExist when dst exists (a live or earlier store is never
-// overwritten), and writes dst atomically and durably (secretfile.Create):
-// after a crash dst is either absent or the whole snapshot. The directory
-// of dst must exist.
+// Restore installs the snapshot at from, once VerifyFile passes, as the
+// store file dst, in an existing directory. An existing dst is never
+// overwritten (fs.ErrExist); after a crash dst is absent or whole.
 func Restore(from, dst string) error {
 	if err := VerifyFile(from); err != nil {
 		return err
@@ -112,8 +100,8 @@ func Restore(from, dst string) error {
 	}); err != nil {
 		return fmt.Errorf("restore to %s: %w", dst, err)
 	}
-	// The copy is checked too: the source may have changed while it was
-	// read. A bad copy is removed rather than left for a server to open.
+	// The source may have changed while read: a bad copy is removed rather
+	// than left for a server to open.
 	if err := VerifyFile(dst); err != nil {
 		_ = os.Remove(dst)
 		_ = secretfile.SyncDir(filepath.Dir(dst))
@@ -122,12 +110,9 @@ func Restore(from, dst string) error {
 	return nil
 }
 
-// bbolt's file header, as far as checkExtent reads it: each of the two meta
-// pages (at offset 0 and at one page size) holds, after a 16-byte page
-// header, the magic, version and page size (uint32 each), at offset 48 the
-// freelist's page id and at 56 the high-water page id (uint64 each), all in
-// the machine's byte order (little endian on every platform this is built
-// for). A page header ends with the page's overflow count (uint32 at 12).
+// Offsets in bbolt's file as checkExtent reads it: two meta pages (at 0 and
+// at one page size) and a page header's overflow count, little endian (the
+// machine's order on every platform this is built for).
 const (
 	boltMagic        = 0xED0CDAED
 	boltMetaMagicOff = 16
@@ -138,11 +123,9 @@ const (
 	boltNoFreelist   = ^uint64(0)
 )
 
-// checkExtent refuses a file whose meta pages point outside it. bbolt maps
-// the file and trusts those pages: a truncated snapshot would crash the
-// process with SIGBUS, and a freelist page with a corrupt overflow count
-// makes its consistency check loop for billions of pages, instead of
-// returning an error.
+// checkExtent refuses a file whose meta pages point outside it. bbolt trusts
+// them: a truncated file would crash the process with SIGBUS, and a corrupt
+// freelist overflow count loop its check over billions of pages.
 func checkExtent(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -197,23 +180,22 @@ func checkExtent(path string) error {
 	return nil
 }
 
-// checkLayout accepts a file of this build's layout (the engine's buckets,
-// schema version 3) or of the schema-2 layout, which Open migrates.
+// checkLayout accepts the engine's layout or schema 1 or 2 (Open migrates).
 func checkLayout(tx *bolt.Tx, path string) error {
 	if data := tx.Bucket(engineData); data != nil {
 		if tx.Bucket(engineMeta) == nil {
 			return fmt.Errorf("%s: %w: bucket %s missing", path, ErrNotStore, engineMeta)
 		}
-		if v := data.Get([]byte("meta/schema_version")); string(v) != "3" {
+		if v := data.Get(kvSchemaVersion); string(v) != "3" {
 			return fmt.Errorf("%s: %w: schema version %q, want 3", path, ErrNotStore, v)
 		}
 		return nil
 	}
-	meta := tx.Bucket([]byte("meta"))
+	meta := tx.Bucket(oldMeta)
 	if meta == nil {
 		return fmt.Errorf("%s: %w: no store buckets", path, ErrNotStore)
 	}
-	v := meta.Get([]byte("schema_version"))
+	v := meta.Get(oldSchemaVersion)
 	if len(v) != 8 || binary.BigEndian.Uint64(v) < 1 || binary.BigEndian.Uint64(v) > 2 {
 		return fmt.Errorf("%s: %w: schema version %x, want 1 or 2 (migrated when opened) or 3", path, ErrNotStore, v)
 	}

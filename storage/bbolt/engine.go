@@ -14,31 +14,25 @@ import (
 	"tokenauthority/storage"
 )
 
-// The engine's buckets, in a file of their own (not the Store's).
+// The engine's buckets.
 var (
 	engineData   = []byte("kv")
 	engineMeta   = []byte("kvmeta")
-	metaRevision = []byte("revision") // last committed revision
-	// oldJournal held the change feed in the file in builds before this
-	// one; OpenEngine deletes it.
-	oldJournal = []byte("kvjournal")
+	metaRevision = []byte("revision")  // last committed revision
+	oldJournal   = []byte("kvjournal") // the feed of earlier builds; deleted
 )
 
 // EngineOptions tune OpenEngine. The zero value is the default.
 type EngineOptions struct {
-	// Timeout bounds the wait for another process's file lock; 0 means 1s.
-	Timeout time.Duration
-	// JournalLength is how many of the last transactions the engine keeps
-	// in memory for Changes; 0 means 10,000. A feed further behind gets
-	// ErrCompacted.
+	Timeout time.Duration // for the file lock; 0 means 1s
+	// JournalLength is how many of the last commits Changes keeps in memory
+	// (0: 10,000); a feed further behind gets ErrCompacted.
 	JournalLength int64
-	// JournalBytes bounds the keys and values kept as well (the newest
-	// transaction is kept whatever its size); 0 means 16 MiB.
+	// JournalBytes bounds their bytes (0: 16 MiB), bar the newest commit.
 	JournalBytes int64
 	// Limits overrides DefaultEngineLimits field by field (0: default).
 	Limits storage.EngineLimits
-	// NoSync skips the fsync of every commit (bulk fills of throwaway
-	// files only: a crash loses acknowledged writes).
+	// NoSync skips every fsync (throwaway files only: see Options.NoSync).
 	NoSync bool
 }
 
@@ -46,10 +40,8 @@ type EngineOptions struct {
 // but one transaction is held in memory until it commits.
 var DefaultEngineLimits = storage.EngineLimits{MaxOps: 100_000, MaxBytes: 64 << 20}
 
-// Engine is storage.Engine over one bbolt file: every Update is one
-// bbolt read-write transaction, fsynced before Update returns, that also
-// stores its revision. The change feed is served from memory
-// (engine_feed.go).
+// Engine is storage.Engine over one bbolt file: every Update is one bbolt
+// transaction, fsynced before it returns, that also stores its revision.
 type Engine struct {
 	db           *bolt.DB
 	limits       storage.EngineLimits
@@ -60,9 +52,8 @@ type Engine struct {
 	mu     sync.RWMutex
 	closed bool
 
-	// wake is closed and replaced after each commit that wrote something;
-	// tail holds the last commits' changes in revision order (tailBytes of
-	// keys and values), and floor is the highest revision no longer held.
+	// wake is closed and replaced after each commit that wrote; tail holds
+	// the last commits in revision order, floor the last revision dropped.
 	wakeMu     sync.Mutex
 	wake       chan struct{}
 	tail       []storage.ChangeBatch
@@ -73,12 +64,10 @@ type Engine struct {
 
 var _ storage.Engine = (*Engine)(nil)
 
-// OpenEngine opens or creates the engine's file at path (mode 0600). A
-// file held by another process fails with ErrLocked after opts.Timeout.
-// A file of the schema-2 layout (or 1) is first migrated to the engine's
-// layout in one transaction (migrate.go); one whose bucket meta holds a
-// newer schema and that has no bucket kv is refused with an error wrapping
-// ErrSchemaTooNew.
+// OpenEngine opens or creates the engine's file at path (mode 0600); another
+// process's file fails with ErrLocked after opts.Timeout. A schema-1 or 2
+// file is migrated first (migrate.go); a newer one without bucket kv fails
+// with ErrSchemaTooNew.
 func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 	timeout := opts.Timeout
 	if timeout == 0 {
@@ -103,10 +92,7 @@ func OpenEngine(path string, opts EngineOptions) (*Engine, error) {
 	if e.journal <= 0 {
 		e.journal = 10_000
 	}
-	err = db.View(func(btx *bolt.Tx) error {
-		e.floor = metaInt(btx, metaRevision)
-		return nil
-	})
+	e.floor, err = e.Revision(context.Background())
 	return e, err
 }
 
@@ -129,7 +115,7 @@ func (e *Engine) Close() error {
 	return e.db.Close()
 }
 
-// use runs f with the file open, or fails with ErrClosed.
+// use runs f with the file open (Close waits), or fails with ErrClosed.
 func (e *Engine) use(ctx context.Context, f func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -142,22 +128,18 @@ func (e *Engine) use(ctx context.Context, f func() error) error {
 	return f()
 }
 
-// View runs fn in a bbolt read transaction.
-// A View that walked more than bigScan keys (loading the index, verifying
-// the audit log) hands the pages it mapped back to the page cache when it
-// ends (releaseMapped): a scan maps far more of the file than it reads,
-// as the kernel maps neighbouring cached pages with each one it faults,
-// and none of it is needed again soon.
+// bigScan is the keys a View walks (loading the index, verifying the audit
+// log) past which it hands the mapped pages back: the kernel maps far more
+// of the file than a scan reads, none needed again soon.
 const bigScan = 100_000
 
+// View runs fn in a bbolt read transaction.
 func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error {
 	return e.use(ctx, func() error {
 		return e.db.View(func(btx *bolt.Tx) error {
 			tx := &engineTx{b: btx.Bucket(engineData)}
 			err := fn(tx)
 			if tx.walked > bigScan {
-				// Inside the transaction, which keeps bbolt from
-				// remapping the file meanwhile.
 				releaseMapped(e.db, e.db.Path())
 			}
 			return err
@@ -165,8 +147,8 @@ func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error 
 	})
 }
 
-// Update runs fn in one bbolt read-write transaction (bbolt runs fn once,
-// but callers must not rely on it: another engine reruns it).
+// Update runs fn in one bbolt read-write transaction: once here, but the
+// contract lets an engine rerun it.
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
 	var rev int64
 	var changes []storage.Change
@@ -180,11 +162,10 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 			if err := tx.w.Err(); err != nil {
 				return err
 			}
-			if len(tx.w.Changes()) == 0 {
+			if changes = tx.w.Changes(); len(changes) == 0 {
 				return nil
 			}
 			var err error
-			changes = tx.w.Changes()
 			rev, err = nextRevision(btx)
 			return err
 		})
@@ -212,10 +193,9 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 
 // engineTx is both transaction kinds; w is nil in View.
 type engineTx struct {
-	b *bolt.Bucket
-	w *storage.WriteSet
-	// walked counts the keys its ranges visited.
-	walked int
+	b      *bolt.Bucket
+	w      *storage.WriteSet
+	walked int // keys its ranges visited
 }
 
 func (t *engineTx) Get(key []byte) ([]byte, error) {

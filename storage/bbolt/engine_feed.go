@@ -11,19 +11,12 @@ import (
 	"tokenauthority/storage"
 )
 
-// The change feed is served from memory: the engine keeps its last commits
-// (EngineOptions.JournalLength of them, at most JournalBytes of keys and
-// values) and a feed that falls behind them, or that resumes from a
-// revision before the engine was opened, fails with ErrCompacted and
-// reloads with View. Only the revision is in the file, so revisions go on
-// from where they were after a restart or a crash. A journal written into
-// the file with each commit cost about a quarter of the creates per second
-// at 64 callers (docs/benchmarks.md, "CreateToken at 64 callers after the
-// core"), for a resumption across restarts that nothing reading the feed
-// in-process needs.
+// The change feed is served from memory; only the revision is in the file,
+// so revisions go on after a restart. A journal in the file cost a quarter
+// of the creates per second at 64 callers (docs/benchmarks.md), for a
+// resumption across restarts that no in-process reader needs.
 
-// nextRevision gives the transaction the revision after the last one, in
-// btx: it commits with the data.
+// nextRevision stores the next revision in btx, to commit with the data.
 func nextRevision(btx *bolt.Tx) (int64, error) {
 	rev := metaInt(btx, metaRevision) + 1
 	return rev, btx.Bucket(engineMeta).Put(metaRevision, binary.BigEndian.AppendUint64(nil, uint64(rev)))
@@ -37,10 +30,8 @@ func metaInt(btx *bolt.Tx, key []byte) int64 {
 	return int64(binary.BigEndian.Uint64(v))
 }
 
-// TrimJournal drops the commits up to and including revision through from
-// the feed's memory, as a compaction does on etcd: a feed resuming from
-// before it gets ErrCompacted. JournalLength and JournalBytes trim on
-// their own; this is for tests.
+// TrimJournal forgets the commits up to revision through, as an etcd
+// compaction does. For tests.
 func (e *Engine) TrimJournal(ctx context.Context, through int64) error {
 	return e.use(ctx, func() error {
 		e.wakeMu.Lock()
@@ -59,9 +50,8 @@ func (e *Engine) TrimJournal(ctx context.Context, through int64) error {
 }
 
 // committed records a commit's changes and wakes the feeds. Commits may
-// report out of order (bbolt lets the next writer in before this one's
-// caller runs again): the tail stays sorted by revision, and is trimmed
-// only up to its first gap, so no feed misses a commit reported late.
+// report out of order (bbolt lets the next writer in first): the tail stays
+// sorted and is trimmed only up to its first gap, so no feed misses one.
 func (e *Engine) committed(b storage.ChangeBatch) {
 	e.wakeMu.Lock()
 	defer e.wakeMu.Unlock()
@@ -94,8 +84,8 @@ func (e *Engine) drop() {
 	e.tail = e.tail[1:]
 }
 
-// fromTail returns the commits after next that the tail holds without a
-// gap (none yet: wait on the channel), or why the feed ends.
+// fromTail returns the gapless commits after next (none: wait on the
+// channel), or why the feed ends.
 func (e *Engine) fromTail(next int64) ([]storage.ChangeBatch, <-chan struct{}, error) {
 	e.wakeMu.Lock()
 	defer e.wakeMu.Unlock()
@@ -119,8 +109,7 @@ func (e *Engine) fromTail(next int64) ([]storage.ChangeBatch, <-chan struct{}, e
 	return page, e.wake, nil
 }
 
-// Changes streams the commits after revision after that the engine still
-// holds, then every commit as it happens.
+// Changes streams the held commits after revision after, then each new one.
 func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
 	var page []storage.ChangeBatch
 	var wake <-chan struct{}

@@ -2,19 +2,20 @@ package bbolt
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
 
-// A file written by the store of the release before the storage core
-// (schema version 1 or 2: one bucket per entity; "the old store" below) is
-// rewritten into the engine's layout the first time OpenEngine opens it,
-// in one bbolt transaction: a crash or a failure leaves the old file as it
-// was. This file names the old layout itself; nothing else here knows it.
+// A file of the store before the storage core (schema 1 or 2, one bucket per
+// entity: "the old store") is rewritten into the engine's layout the first
+// time OpenEngine opens it, in one bbolt transaction: a failure leaves it as
+// it was. Only this file and migrate_records.go know the old layout.
 //
 // The mapping, the contract of the engine layout (bucket kv):
 //
@@ -28,21 +29,12 @@ import (
 //	meta audit_checkpoint    -> "audit_checkpoint/" + chain (value unchanged)
 //	audit <8-byte seq>       -> core.AuditKey(T, core.LegacyChain, seq), value unchanged
 //
-// and T is auditTime's. Any other meta key,
-// bucket or nested bucket fails the migration, naming it: unknown data is
-// never dropped. The old buckets are deleted; bucket meta is then created
-// again holding only schema_version = 3 (8 bytes, big-endian), so that the
-// old store's build opening the file refuses it (ErrSchemaTooNew) instead
-// of starting an empty store beside the data. There is no way back: a
-// downgrade needs a backup taken before the upgrade. The engine's revision
-// starts at 0 (a reader loads the migrated data by View).
-//
-// The whole file is rewritten inside one transaction, which bbolt holds in
-// memory until it commits: a migration's peak resident memory is about
-// 2.5 times the file's size (310 MB for the 121 MiB file of BenchmarkMigrate,
-// 100,000 tokens and as many audit events, migrated in about 2s), and the
-// file grows to about twice its size, the old pages staying free for later
-// writes.
+// with T from auditTime. Any other meta key, bucket or nested bucket fails
+// the migration, naming it: unknown data is never dropped. Bucket meta is
+// left holding only schema_version = 3, so the old build refuses the file
+// (ErrSchemaTooNew) rather than start an empty store beside the data: a
+// downgrade needs a backup. The engine's revision starts at 0. Peak memory
+// is about 2.5 times the file (310 MB, 2s for BenchmarkMigrate's 121 MiB).
 
 // The old store's layout, as written by schema versions 1 and 2.
 var (
@@ -53,6 +45,7 @@ var (
 		[]byte("workspaces"), []byte("members"), []byte("zoos"), []byte("tokens"),
 		[]byte("token_hashes"), []byte("workspace_tokens"), []byte("seeds"),
 	}
+	oldData            = append([][]byte{oldAudit}, oldCopied...) // emptied by the migration
 	oldSchemaVersion   = []byte("schema_version")
 	oldTokenCount      = []byte("count/tokens")
 	oldWorkspaceCount  = []byte("count/workspaces")
@@ -62,17 +55,16 @@ var (
 	oldAuditCheckpoint = []byte("audit_checkpoint")
 )
 
-// engineSchemaVersion is the layout of a file with bucket kv: written as
-// "meta/schema_version" in kv (decimal) and, as the guard for older builds,
-// in bucket meta (8 bytes, big-endian).
+// engineSchemaVersion is the layout of a file with bucket kv: at
+// kvSchemaVersion (decimal) and, as the guard against the old build, in
+// bucket meta (8 bytes, big-endian).
 const engineSchemaVersion = 3
 
-// auditTime is the T of an audit key for an event of a chain: the event's
-// own time (ev nil, an event that cannot be read, counts as time 0), but
-// strictly after prev, the T of the chain's previous event (first: no
-// previous event), so that key order is sequence order however the clock
-// moved. Times before 1970 count as 0, times past 2262 as the largest
-// int64.
+var kvSchemaVersion = []byte("meta/schema_version")
+
+// auditTime is the T of an audit event's key: its time (0 for ev nil, not
+// readable) but after prev, the T of the chain's previous event unless
+// first, so key order is sequence order whatever the clock did.
 func auditTime(ev *pb.AuditEvent, prev uint64, first bool) (uint64, error) {
 	t := eventNanos(ev)
 	if first {
@@ -84,7 +76,7 @@ func auditTime(ev *pb.AuditEvent, prev uint64, first bool) (uint64, error) {
 	return max(t, prev+1), nil
 }
 
-// eventNanos is ev's time in unix nanoseconds, clamped to [0, MaxInt64].
+// eventNanos is ev's time in unix nanoseconds, clamped to 1970 to 2262.
 func eventNanos(ev *pb.AuditEvent) uint64 {
 	const maxSec = (1<<63 - 1) / 1_000_000_000
 	ts := ev.GetTime()
@@ -102,20 +94,16 @@ func eventNanos(ev *pb.AuditEvent) uint64 {
 	return uint64(n)
 }
 
-// prepareEngineFile readies the file for the engine inside tx: a file with
-// bucket kv is used as it is; an old store's file is migrated (migrateSchema2);
-// any other file gets the engine's buckets and the guard of bucket meta.
+// prepareEngineFile readies the file in tx: bucket kv is used as it is, an
+// old store's file migrated, any other file given the engine's buckets.
 func prepareEngineFile(tx *bolt.Tx) error {
 	if tx.Bucket(engineData) != nil {
-		if tx.Bucket(oldJournal) != nil {
-			if err := tx.DeleteBucket(oldJournal); err != nil {
-				return err
-			}
+		if err := tx.DeleteBucket(oldJournal); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return err
 		}
 		return createEngineBuckets(tx)
 	}
-	migrated, err := migrateSchema2(tx)
-	if err != nil || migrated {
+	if migrated, err := migrateSchema2(tx); err != nil || migrated {
 		return err
 	}
 	if err := createEngineBuckets(tx); err != nil {
@@ -133,14 +121,10 @@ func createEngineBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
-// writeSchemaGuard leaves bucket meta holding only the engine's schema
-// version, in the old store's encoding: the old store refuses the file
-// with ErrSchemaTooNew rather than create its buckets beside the data.
+// writeSchemaGuard leaves bucket meta holding only schema_version = 3.
 func writeSchemaGuard(tx *bolt.Tx) error {
-	if tx.Bucket(oldMeta) != nil {
-		if err := tx.DeleteBucket(oldMeta); err != nil {
-			return err
-		}
+	if err := tx.DeleteBucket(oldMeta); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return err
 	}
 	meta, err := tx.CreateBucket(oldMeta)
 	if err != nil {
@@ -149,16 +133,11 @@ func writeSchemaGuard(tx *bolt.Tx) error {
 	return meta.Put(oldSchemaVersion, binary.BigEndian.AppendUint64(nil, engineSchemaVersion))
 }
 
-// migrateSchema2 rewrites an old store's file (schema 1 or 2) into the engine
-// layout in tx, as described at the top of this file, and reports whether
-// it did. A file with bucket kv, or without bucket meta, is left alone
-// (false). A meta bucket with a newer schema version fails with an error
-// wrapping ErrSchemaTooNew; one with no version, or a version or key this
-// build does not know, fails too. On error the caller must roll tx back.
+// migrateSchema2 migrates an old store's file in tx (see the mapping above)
+// and reports whether it did: a file without bucket meta is left alone. A
+// newer schema fails with ErrSchemaTooNew; a missing or unknown version,
+// key or bucket fails too. On error the caller must roll tx back.
 func migrateSchema2(tx *bolt.Tx) (bool, error) {
-	if tx.Bucket(engineData) != nil {
-		return false, nil
-	}
 	meta := tx.Bucket(oldMeta)
 	if meta == nil {
 		return false, nil
@@ -173,25 +152,27 @@ func migrateSchema2(tx *bolt.Tx) (bool, error) {
 	if err := createEngineBuckets(tx); err != nil {
 		return false, err
 	}
-	sources, err := oldSources(tx, meta)
-	if err != nil {
-		return false, fmt.Errorf("migrate schema %d: %w", version, err)
-	}
-	if err := putMerged(tx.Bucket(engineData), sources); err != nil {
-		return false, fmt.Errorf("migrate schema %d: %w", version, err)
-	}
-	for _, name := range append([][]byte{oldAudit}, oldCopied...) {
-		if tx.Bucket(name) == nil {
-			continue
-		}
-		if err := tx.DeleteBucket(name); err != nil {
-			return false, fmt.Errorf("migrate schema %d: delete bucket %s: %w", version, name, err)
-		}
-	}
-	if err := writeSchemaGuard(tx); err != nil {
+	if err := moveOldRecords(tx, meta); err != nil {
 		return false, fmt.Errorf("migrate schema %d: %w", version, err)
 	}
 	return true, nil
+}
+
+// moveOldRecords puts every old record into kv and deletes the old buckets.
+func moveOldRecords(tx *bolt.Tx, meta *bolt.Bucket) error {
+	records, err := oldRecords(tx, meta)
+	if err != nil {
+		return err
+	}
+	if err := putSorted(tx.Bucket(engineData), records); err != nil {
+		return err
+	}
+	for _, name := range oldData {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
+			return fmt.Errorf("delete bucket %s: %w", name, err)
+		}
+	}
+	return writeSchemaGuard(tx)
 }
 
 // oldVersion reads the old store's schema version: 1 or 2 are migrated.
@@ -214,12 +195,10 @@ func oldVersion(meta *bolt.Bucket) (uint64, error) {
 	}
 }
 
-// checkOldBuckets refuses a file holding a top-level bucket the old store
-// never wrote, before anything is changed.
+// checkOldBuckets refuses a top-level bucket the old store never wrote.
 func checkOldBuckets(tx *bolt.Tx) error {
-	known := map[string]bool{string(oldMeta): true, string(oldAudit): true,
-		string(oldJournal): true, string(engineMeta): true}
-	for _, name := range oldCopied {
+	known := map[string]bool{string(oldMeta): true, string(oldJournal): true, string(engineMeta): true}
+	for _, name := range oldData {
 		known[string(name)] = true
 	}
 	return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {

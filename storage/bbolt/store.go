@@ -11,33 +11,26 @@ import (
 
 // Options tune Open. The zero value is ready to use.
 type Options struct {
-	// Timeout for acquiring the file lock; 0 means 1s. A second process on
-	// the same file fails with an error wrapping ErrLocked.
+	// Timeout for the file lock (0: 1s); then Open fails with ErrLocked.
 	Timeout time.Duration
 	// MaxBatch caps how many writes share one commit; 0 means 256.
 	MaxBatch int
-	// OnCommit, when set, is called after every successful commit with the
-	// number of writes it carried (metrics use it for the batch-size
-	// histogram). It runs on the commit path, so it must be fast.
+	// OnCommit gets each commit's number of writes; it must be fast.
 	OnCommit func(writes int)
-	// NoSync skips the fsync of every commit. Only for filling a throwaway
-	// file in bulk (the load harness does): a crash or power loss then
-	// loses writes that were acknowledged, and may corrupt the file.
+	// NoSync skips every fsync: for bulk fills of throwaway files only, as a
+	// crash loses acknowledged writes and may corrupt the file.
 	NoSync bool
 }
 
-// Store is the embedded store: the domain core (storage/core) over one
-// bbolt file's Engine, for one process. A write returns once its group
-// commit is fsynced and the validation index shows it.
+// Store is the domain core over one file's Engine. A write returns once
+// fsynced and in the validation index.
 type Store struct {
 	*core.Store
 	e *Engine
 }
 
-// Open opens or creates the store file at path (mode 0600), migrating a
-// file of the schema-2 layout in one transaction first, and loads the
-// validation index. A file written by a newer build is refused with an
-// error wrapping ErrSchemaTooNew.
+// Open opens or creates the store file at path, migrating a schema-2 file
+// or refusing a newer one (OpenEngine), and loads the validation index.
 func Open(path string, opts Options) (*Store, error) {
 	e, err := OpenEngine(path, EngineOptions{Timeout: opts.Timeout, NoSync: opts.NoSync})
 	if err != nil {

@@ -21,46 +21,41 @@ import (
 type EngineOptions struct {
 	// Prefix is put before every key.
 	Prefix string
-	// MaxAttempts bounds how often Update reruns a closure that lost a
-	// race (then it fails with ErrConflict); 0 means 100.
+	// MaxAttempts bounds the runs of an Update losing races; 0 means 100.
 	MaxAttempts int
-	// Limits overrides DefaultEngineLimits field by field; set it when the
-	// members run with other --max-txn-ops or --max-request-bytes.
+	// Limits overrides DefaultEngineLimits field by field, for members run
+	// with other --max-txn-ops or --max-request-bytes.
 	Limits storage.EngineLimits
-	// Progress, when set, is how often a feed asks etcd to confirm it is
-	// current (progress marks); a feed silent for twice as long reopens.
+	// Progress, when set, is how often a feed asks etcd for a progress
+	// mark; a feed silent for twice as long reopens.
 	Progress time.Duration
-	// Watch, when set, is the client configuration feeds use, one member
-	// at a time, moving on when the watch goes silent: a member that hangs
-	// (alive to TCP, dead to raft) cannot hold a feed. Nil watches via cli.
+	// Watch, when set, is the client configuration feeds use, one member at
+	// a time, moving on when the watch goes silent, so a hung member cannot
+	// hold a feed. Nil watches via cli.
 	Watch *clientv3.Config
 	// Logger receives the feeds' reopenings; nil discards.
 	Logger *slog.Logger
 }
 
-// DefaultEngineLimits follow etcd's defaults: --max-txn-ops 128 (for writes
-// and, apart, for read checks) and --max-request-bytes 1.5 MiB, less 64 KiB
-// for keys, prefixes and framing.
+// DefaultEngineLimits follow etcd's --max-txn-ops 128 (writes and, apart,
+// read checks) and --max-request-bytes 1.5 MiB, less 64 KiB for framing.
 var DefaultEngineLimits = storage.EngineLimits{MaxOps: 128, MaxBytes: 3<<19 - 64<<10, MaxReads: 128}
 
-// Engine is storage.Engine over an etcd cluster. An Update is an optimistic
-// transaction (etcd's concurrency.STM plus range checks): it reads at one
-// revision and commits in one Txn that compares the mod revision of every
-// key it read (0: absent) and finds no key of a range it listed created or
-// changed since; a failed compare reruns it, with backoff, at most
-// MaxAttempts times. Revisions are the cluster's: increasing, not dense.
+// Engine is storage.Engine over an etcd cluster. An Update is optimistic
+// (etcd's STM plus range checks): it reads at one revision and commits in
+// one Txn only if no key it read or range it listed changed since, else it
+// reruns, with backoff, at most MaxAttempts times. Revisions are the
+// cluster's: increasing, not dense.
 type Engine struct {
-	cli  *clientv3.Client
-	opts EngineOptions // defaults filled in
-	// done is closed by Close, once.
-	done      chan struct{}
+	cli       *clientv3.Client
+	opts      EngineOptions // defaults filled in
+	done      chan struct{} // closed by Close
 	closeOnce sync.Once
 }
 
 var _ storage.Engine = (*Engine)(nil)
 
-// NewEngine returns an engine on cli's cluster under opts.Prefix. The
-// client stays the caller's: Close does not close it.
+// NewEngine returns an engine on cli under opts.Prefix; cli stays the caller's.
 func NewEngine(cli *clientv3.Client, opts EngineOptions) *Engine {
 	opts.Limits = opts.Limits.Or(DefaultEngineLimits)
 	if opts.MaxAttempts <= 0 {
@@ -92,15 +87,15 @@ func (e *Engine) check(ctx context.Context) error {
 
 // View runs fn with reads at one revision.
 func (e *Engine) View(ctx context.Context, fn func(storage.ReadTx) error) error {
-	return e.retry(ctx, func() error { return fn(e.newTx(ctx, nil)) })
+	return e.retry(ctx, func() error { return fn(&engineTx{e: e, ctx: clientv3.WithRequireLeader(ctx)}) })
 }
 
-// Update runs fn and commits its writes if nothing it read changed,
-// rerunning fn otherwise (see Engine).
+// Update runs fn and commits if nothing it read changed, else reruns it.
 func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
 	var rev int64 // set only by a commit that succeeded
 	err := e.retry(ctx, func() error {
-		tx := e.newTx(ctx, storage.NewWriteSet(e.opts.Limits))
+		tx := &engineTx{e: e, ctx: clientv3.WithRequireLeader(ctx), w: storage.NewWriteSet(e.opts.Limits),
+			reads: map[string]*mvccpb.KeyValue{}}
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -117,8 +112,7 @@ func (e *Engine) Update(ctx context.Context, fn func(storage.Tx) error) (int64, 
 	return rev, err
 }
 
-// retry runs try, with backoff, until it returns anything but errConflict,
-// at most e.opts.MaxAttempts times.
+// retry runs try, with backoff, while it returns errConflict (MaxAttempts).
 func (e *Engine) retry(ctx context.Context, try func() error) error {
 	if err := e.check(ctx); err != nil {
 		return err
@@ -126,17 +120,15 @@ func (e *Engine) retry(ctx context.Context, try func() error) error {
 	for attempt := 0; attempt < e.opts.MaxAttempts; attempt++ {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
-				// Out of time while members kept failing: say so, as
-				// etcd's own deadline would.
-				return unavailable(ctx, err)
+				return unavailable(ctx, err) // out of time: say so, as etcd's deadline would
 			}
 		}
 		if err := try(); !errors.Is(err, errConflict) {
 			return err
 		}
 	}
-	// Reads that failed because members went away rerun too: if the
-	// cluster is unreachable now, that is the error, not a conflict.
+	// Reads rerun when members went away too: if the cluster is now
+	// unreachable, that is the error.
 	if _, err := e.Revision(ctx); err != nil {
 		return err
 	}
@@ -155,24 +147,15 @@ func (e *Engine) Revision(ctx context.Context) (int64, error) {
 	return resp.Header.Revision, nil
 }
 
-func (e *Engine) newTx(ctx context.Context, w *storage.WriteSet) *engineTx {
-	x := &engineTx{e: e, w: w, ctx: clientv3.WithRequireLeader(ctx)}
-	if w != nil {
-		x.reads = map[string]*mvccpb.KeyValue{}
-	}
-	return x
-}
-
 // engineTx is one attempt of either transaction kind; w is nil in View.
 // Its own keys are prefixed, those of the closure are not.
 type engineTx struct {
 	e   *Engine
 	w   *storage.WriteSet
 	ctx context.Context
-	// rev is the attempt's revision, fixed by its first read.
-	rev int64
-	// reads (nil in a View), order and ranges are what a write read, each
-	// compared at commit (compares).
+	rev int64 // fixed by the first read
+	// reads (nil in a View, like w), order and ranges are what an Update
+	// read, to compare at commit.
 	reads  map[string]*mvccpb.KeyValue
 	order  []string
 	ranges [][2]string
@@ -209,9 +192,8 @@ func (x *engineTx) Get(key []byte) ([]byte, error) {
 	return kv.Value, nil
 }
 
-// Prefetch reads the keys not read yet in one Txn of Gets at the
-// attempt's revision (one round trip instead of one each); those past
-// half of MaxReads are left to be read when asked.
+// Prefetch reads the keys not read yet in one round trip, at the attempt's
+// revision, leaving those past half of MaxReads to be read when asked.
 func (x *engineTx) Prefetch(keys [][]byte) error {
 	if x.w == nil {
 		return nil
@@ -249,8 +231,7 @@ func (x *engineTx) Prefetch(keys [][]byte) error {
 	return nil
 }
 
-// checkReads fails an Update whose commit would need more checks than
-// etcd takes in one Txn.
+// checkReads fails an Update that read more than one Txn can check.
 func (x *engineTx) checkReads() error {
 	if n := len(x.order) + len(x.ranges); x.w != nil && n > x.e.opts.Limits.MaxReads {
 		return fmt.Errorf("transaction read %d keys and ranges (limit %d): %w", n, x.e.opts.Limits.MaxReads, storage.ErrTooLarge)
@@ -266,10 +247,8 @@ func (x *engineTx) RangeReverse(start, end []byte, limit int, fn func(key, value
 	return x.rangeKeys(start, end, limit, true, fn)
 }
 
-// rangeKeys is Range, or RangeReverse when desc: etcd's keys merged with
-// the transaction's own writes, in the order asked.
+// rangeKeys is Range (RangeReverse when desc) over etcd's keys and own writes.
 func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(key, value []byte) error) error {
-	// before compares a and b in the order asked.
 	before := func(a, b []byte) int {
 		if desc {
 			return bytes.Compare(b, a)
@@ -286,8 +265,8 @@ func (x *engineTx) rangeKeys(start, end []byte, limit int, desc bool, fn func(ke
 	if pstart == "" {
 		pstart = "\x00" // etcd refuses an empty key; "\x00" is the first
 	}
-	// Own writes in the range, in the order asked: they replace or hide
-	// what etcd holds, so ask etcd for as many more keys as they could hide.
+	// Own writes in the range replace or hide what etcd holds: fetch as many
+	// more keys as they could hide.
 	var own []storage.Change
 	if x.w != nil {
 		for _, ch := range x.w.Changes() {
@@ -362,8 +341,7 @@ func (x *engineTx) Delete(key []byte) error {
 	return err
 }
 
-// commit sends the write set in one Txn guarded by the reads' compares;
-// errConflict means a compare failed and the closure must run again.
+// commit sends the writes in one Txn guarded by the reads; errConflict: rerun.
 func (x *engineTx) commit() (int64, error) {
 	ops := make([]clientv3.Op, 0, len(x.w.Changes()))
 	for _, ch := range x.w.Changes() {

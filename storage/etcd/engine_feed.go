@@ -14,18 +14,17 @@ import (
 	"tokenauthority/storage"
 )
 
-// Changes follows etcd's watch of the prefix after revision after, with
-// progress notifications as empty batches; one revision's events come in
-// one response, so each Txn is one batch. A watch that breaks or goes
-// silent is reopened (on the next member with EngineOptions.Watch) from the
-// last revision delivered; the feed ends only with ctx, Close (ErrClosed)
-// or a compaction (ErrCompacted).
+// Changes follows etcd's watch of the prefix, one batch per Txn and
+// progress marks as empty batches. A watch that breaks or goes silent is
+// reopened (on the next member with EngineOptions.Watch) from the last
+// revision delivered; the feed ends only with ctx, Close (ErrClosed) or a
+// compaction (ErrCompacted).
 func (e *Engine) Changes(ctx context.Context, after int64) (<-chan storage.ChangeBatch, error) {
 	if err := e.check(ctx); err != nil {
 		return nil, err
 	}
 	if after > 0 {
-		// Fail at once, not in the stream, when after is already gone.
+		// Fail now, not in the stream, when after is already gone.
 		_, err := e.cli.Get(clientv3.WithRequireLeader(ctx), e.opts.Prefix, clientv3.WithRev(after), clientv3.WithCountOnly())
 		switch {
 		case isEtcdErr(err, rpctypes.ErrCompacted):
@@ -74,8 +73,8 @@ func send(ctx context.Context, out chan<- storage.ChangeBatch, b storage.ChangeB
 	}
 }
 
-// watchClient is the client of a feed's turn-th watch: cli, or a client
-// of one member in rotation when EngineOptions.Watch is set.
+// watchClient is the client of a feed's turn-th watch: cli, or one
+// member's in rotation when EngineOptions.Watch is set.
 func (e *Engine) watchClient(turn int) (*clientv3.Client, func()) {
 	if e.opts.Watch == nil || len(e.opts.Watch.Endpoints) == 0 {
 		return e.cli, func() {}
@@ -97,9 +96,8 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	// The watch starts at *last itself (its events skipped): etcd sends no
-	// progress notification to a watch of a revision it has not reached.
-	// Watch blocks until its stream opens, never on a member that is down:
-	// it is opened aside so the silence check covers that too.
+	// progress mark for a revision it has not reached. It is opened aside,
+	// as Watch blocks forever on a member that is down.
 	opened := make(chan clientv3.WatchChan, 1)
 	go func() {
 		opened <- cli.Watch(wctx, e.opts.Prefix, clientv3.WithPrefix(), clientv3.WithRev(max(*last, 1)), clientv3.WithProgressNotify())
@@ -139,8 +137,8 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 				return errReopen
 			}
 			heard = time.Now()
-			// A progress mark goes out even when the revision has not moved:
-			// the consumer's staleness bound needs to hear a quiet prefix.
+			// A mark goes out even if the revision has not moved: the
+			// consumer's staleness bound needs to hear a quiet prefix.
 			batches := []storage.ChangeBatch{{Revision: max(*last, resp.Header.Revision)}}
 			if !resp.IsProgressNotify() {
 				batches = e.group(resp.Events, *last)
@@ -155,8 +153,7 @@ func (e *Engine) watch(ctx context.Context, cli *clientv3.Client, last *int64, o
 	}
 }
 
-// group turns a response's events after revision after into one batch per
-// revision, keys without the prefix.
+// group makes one batch per revision of the events after after, unprefixed.
 func (e *Engine) group(events []*clientv3.Event, after int64) []storage.ChangeBatch {
 	var out []storage.ChangeBatch
 	for _, ev := range events {

@@ -18,10 +18,9 @@ import (
 	"tokenauthority/storage"
 )
 
-// unavailable wraps an etcd client error. A context the caller cancelled
-// stays a context error; anything else (no leader, no quorum within the
-// deadline, connection refused) wraps storage.ErrUnavailable with etcd's
-// words as the detail, or ErrTooLarge for a request etcd takes in no case.
+// unavailable wraps an etcd client error: a cancelled context stays one, a
+// request etcd never takes wraps ErrTooLarge, anything else (no leader, no
+// quorum in time, connection refused) ErrUnavailable, with etcd's words.
 func unavailable(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(err, storage.ErrUnavailable):
@@ -36,14 +35,14 @@ func unavailable(ctx context.Context, err error) error {
 	return fmt.Errorf("etcd: %v: %w", rpctypes.ErrorDesc(err), storage.ErrUnavailable)
 }
 
-// isEtcdErr reports whether err is one of the etcd errors targets, compared
-// by description as the client rebuilds them from gRPC statuses.
+// isEtcdErr reports whether err is one of targets, by description: the
+// client rebuilds them from gRPC statuses.
 func isEtcdErr(err error, targets ...error) bool {
 	return err != nil && slices.ContainsFunc(targets, func(t error) bool { return rpctypes.ErrorDesc(err) == rpctypes.ErrorDesc(t) })
 }
 
 // errConflict makes an attempt run again: a compare failed at commit, or a
-// read saw a revision that is no longer readable.
+// read failed in a way another try may not meet.
 var errConflict = errors.New("conflict")
 
 func (x *engineTx) readOpts(extra ...clientv3.OpOption) []clientv3.OpOption {
@@ -53,10 +52,8 @@ func (x *engineTx) readOpts(extra ...clientv3.OpOption) []clientv3.OpOption {
 	return extra
 }
 
-// readErr maps a failed read. A read changes nothing, so one whose
-// revision was compacted, or that failed because a member went away or an
-// election is under way, reruns the attempt (errConflict) until the
-// deadline.
+// readErr maps a failed read. A read changes nothing, so a compacted or
+// transient one reruns the attempt (errConflict) until the deadline.
 func (x *engineTx) readErr(err error) error {
 	if errors.Is(err, rpctypes.ErrCompacted) || x.ctx.Err() == nil && transientRead(err) {
 		return errConflict
@@ -64,11 +61,10 @@ func (x *engineTx) readErr(err error) error {
 	return unavailable(x.ctx, err)
 }
 
-// read is a Get at the attempt's revision. The first read is linearizable
-// and fixes the revision; later ones read that revision, which no member
-// changes once it has it, so any member may answer from its own copy (a
-// serializable read: no round through the leader). A member that has not
-// reached the revision yet says so, and the read goes the linearizable way.
+// read is a Get at the attempt's revision. The first is linearizable and
+// fixes it; later ones are serializable (no round through the leader), as
+// no member changes a revision once it has it, unless the member has not
+// reached it yet.
 func (x *engineTx) read(key string, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
 	first := x.rev == 0
 	opts = x.readOpts(opts...)
@@ -97,8 +93,8 @@ func (x *engineTx) note(key string, kv *mvccpb.KeyValue) {
 	}
 }
 
-// list reads up to limit keys of [start, end) (all when limit is 0),
-// guarding each against change and the range against new keys.
+// list reads up to limit keys of [start, end) (0: all), guarding each
+// against change and the range against new keys.
 func (x *engineTx) list(start, end string, limit int64, opts ...clientv3.OpOption) ([]*mvccpb.KeyValue, error) {
 	kvs, err := x.read(start, append(opts, clientv3.WithRange(end), clientv3.WithLimit(limit))...)
 	if err != nil || x.reads == nil {
@@ -126,8 +122,7 @@ func (x *engineTx) compares() []clientv3.Cmp {
 	return cmps
 }
 
-// backoff sleeps a little longer after each lost race, with jitter so
-// racing writers spread out.
+// backoff sleeps a little longer after each lost race, with jitter.
 func backoff(ctx context.Context, attempt int) error {
 	d := time.Duration(min(attempt+1, 25)) * time.Millisecond
 	d = d/2 + rand.N(d)
@@ -139,9 +134,8 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-// transientRead reports whether a read failed for a reason another try
-// may not meet: the member stopped, lost its leader or its connection, or
-// an election is under way.
+// transientRead reports whether a read failed for a reason another try may
+// not meet: a member stopped or lost its leader or connection, an election.
 func transientRead(err error) bool {
 	msg := err.Error()
 	return isEtcdErr(err, rpctypes.ErrStopped, rpctypes.ErrNoLeader, rpctypes.ErrNotCapable, rpctypes.ErrLeaderChanged,

@@ -27,32 +27,27 @@ const (
 type Options struct {
 	// Prefix starts every key (see CheckPrefix); "" means DefaultPrefix.
 	Prefix string
-	// MaxStaleness bounds how long the validation index is trusted
-	// without word from etcd; 0 means the default.
+	// MaxStaleness bounds how long the index is trusted without word from etcd.
 	MaxStaleness time.Duration
 	// WriteTimeout bounds one commit, retries included (0: 5s); without a
 	// quorum, writes fail with storage.ErrUnavailable after it.
 	WriteTimeout time.Duration
-	// MissReads bounds, per second, the lookups the index misses (a token
-	// just created through another replica) that read etcd; 0: default.
+	// MissReads bounds the index misses that read etcd, per second.
 	MissReads float64
-	// Logger, Watch and Limits are passed to the engine (EngineOptions);
-	// Open sets a nil Watch to the client's configuration.
+	// Logger, Watch and Limits go to the engine (EngineOptions); Open sets
+	// a nil Watch to the client's configuration.
 	Logger *slog.Logger
 	Watch  *clientv3.Config
 	Limits storage.EngineLimits
 }
 
-// Store is the domain core (storage/core) over Engine. Many Stores (one
-// per replica) may share one prefix.
+// Store is the domain core over Engine; many replicas may share one prefix.
 type Store struct {
 	*core.Store
-	// owned is the client Open made, closed by Close; nil after OpenClient.
-	owned *clientv3.Client
+	owned *clientv3.Client // made by Open, closed by Close
 }
 
-// Open connects to the cluster (etcdclient.Connect) and opens the store
-// on it. Close closes the client too.
+// Open connects to the cluster and opens the store; Close closes the client.
 func Open(ctx context.Context, cfg etcdclient.Config, opts Options) (*Store, error) {
 	cli, cc, err := etcdclient.Connect(ctx, cfg)
 	if err != nil {
@@ -108,9 +103,8 @@ func CheckPrefix(prefix string) error {
 	return nil
 }
 
-// refuseFirstLayout refuses a prefix of the first etcd layout (its version
-// key right under the prefix), which would look like an empty store. As
-// the store's first read, it also names the role a user lacks.
+// refuseFirstLayout refuses a prefix of the first etcd layout, which would
+// look like an empty store. As the first read, it names a missing role.
 func refuseFirstLayout(ctx context.Context, cli *clientv3.Client, prefix string) error {
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), 10*time.Second)
 	defer cancel()
