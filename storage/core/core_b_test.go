@@ -225,7 +225,7 @@ func TestSplitChanges(t *testing.T) {
 
 // bCrashMidChange runs c on n tokens of ann, stopped before its chunk 2
 // as by a crash, and checks it left its marker and that none of ann's
-// tokens validates.
+// tokens validates or rolls.
 func bCrashMidChange(t *testing.T, k engineCase, c bChange, n int) (e storage.Engine, reopen func() storage.Engine, s *core.Store, ann []string) {
 	t.Helper()
 	e, reopen = k.open(t, bSmall)
@@ -250,6 +250,9 @@ func bCrashMidChange(t *testing.T, k engineCase, c bChange, n int) (e storage.En
 		if bValid(t, s, id, bT0) {
 			t.Fatalf("token %s validates while %s is unfinished", id, c.name)
 		}
+	}
+	if _, _, err := s.RollToken(context.Background(), storage.Roll{OldID: ann[n-1], Next: bRec("acme", "ann", "rolled")}); err == nil {
+		t.Fatalf("rolling token %s while %s is unfinished succeeded", ann[n-1], c.name)
 	}
 	return e, reopen, s, ann
 }
