@@ -30,12 +30,14 @@ import (
 //	cleanup/member/<ws> 0x00 <user>  time and nonce: the member's tokens are to be revoked
 //	cleanup/workspace/<ws>           nonce: what the deleted workspace held is to be deleted
 //
-// How it can hurt you: until a split revocation is done, the tokens of its
-// later chunks still validate (not a removed member's or a deleted
-// workspace's: the first transaction deletes those); if its process
-// stopped, until FinishStale (a minute or two on the daemon). A member or
-// workspace cannot be added again while its marker exists (ErrUnavailable):
-// the rest of the old change would reach the new one.
+// Validation and rolls treat the tokens a revocation marker names as
+// revoked from when the marker reaches the index (decided.go); a removed
+// member's and a deleted workspace's fail at once anyway. How it can hurt
+// you: reads (GetToken, lists) show those tokens unrevoked until their
+// chunk commits, up to a minute or two (FinishStale on the daemon) if the
+// process stopped. A member or workspace cannot be added again while its
+// marker exists (ErrUnavailable): the rest of the old change would reach
+// the new one.
 const (
 	revokeCleanups    kind = "cleanup/revoke/"
 	memberCleanups    kind = "cleanup/member/"

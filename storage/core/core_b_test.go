@@ -224,7 +224,8 @@ func TestSplitChanges(t *testing.T) {
 }
 
 // bCrashMidChange runs c on n tokens of ann, stopped before its chunk 2
-// as by a crash, and checks it left its marker.
+// as by a crash, and checks it left its marker and that none of ann's
+// tokens validates or rolls.
 func bCrashMidChange(t *testing.T, k engineCase, c bChange, n int) (e storage.Engine, reopen func() storage.Engine, s *core.Store, ann []string) {
 	t.Helper()
 	e, reopen = k.open(t, bSmall)
@@ -242,6 +243,16 @@ func bCrashMidChange(t *testing.T, k engineCase, c bChange, n int) (e storage.En
 	}
 	if left := bRaw(t, e, "cleanup/"); len(left) != 1 {
 		t.Fatalf("%d markers after the crash; want 1", len(left))
+	}
+	// The decision took effect for validation when it was made, though
+	// most of its tokens' records are not revoked yet.
+	for _, id := range ann {
+		if bValid(t, s, id, bT0) {
+			t.Fatalf("token %s validates while %s is unfinished", id, c.name)
+		}
+	}
+	if _, _, err := s.RollToken(context.Background(), storage.Roll{OldID: ann[n-1], Next: bRec("acme", "ann", "rolled")}); err == nil {
+		t.Fatalf("rolling token %s while %s is unfinished succeeded", ann[n-1], c.name)
 	}
 	return e, reopen, s, ann
 }

@@ -23,6 +23,8 @@ type feedState struct {
 	// validation on a shared engine reads it, so no lock.
 	heard atomic.Int64
 	idx   atomic.Pointer[validindex.Index]
+	// decided overlays the index with split revocations under way.
+	decided decided
 }
 
 func (f *feedState) advance(rev int64) {
@@ -76,10 +78,20 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("load the validation index: %w", err)
 	}
+	pending := map[string]decision{}
 	x, err := validindex.Load(0, func(l *validindex.Loader) error {
 		return s.e.View(ctx, func(tx storage.ReadTx) error {
 			r := reader{tx}
-			err := r.scan(workspaces.all(), "", func(k, v []byte) error {
+			err := r.each(revokeCleanups.all(), "", 0, func(k, v []byte) error {
+				if d, err := decodeDecision(v); err == nil {
+					pending[string(revokeCleanups.key(string(k)))] = d
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			err = r.scan(workspaces.all(), "", func(k, v []byte) error {
 				ws, err := decode[pb.Workspace](v)
 				if err != nil {
 					return fmt.Errorf("workspace %q: %w", k, err)
@@ -127,6 +139,7 @@ func (s *Store) load(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("load the validation index: %w", err)
 	}
 	s.feed.idx.Store(x)
+	s.feed.decided.reset(pending)
 	s.feed.advance(rev)
 	return rev, nil
 }
@@ -202,6 +215,8 @@ func (s *Store) apply(changes []storage.Change) {
 				continue
 			}
 			b.PutWorkspace(id, ws.GetTokenPolicy())
+		case hasKind(k, revokeCleanups):
+			s.feed.decided.note(string(k), ch.Value, ch.Delete)
 		case hasKind(k, zoos):
 			ws, id, ok := zoos.pair(k)
 			if !ok {
@@ -249,6 +264,7 @@ func (s *Store) LookupTokenWithPolicy(ctx context.Context, secretHash [32]byte) 
 	if !s.stale() {
 		// One allocation: the record, its token and their decode memory.
 		if rec, member, policy, ok := s.index().Lookup(secretHash); ok {
+			s.feed.decided.overlay(rec.Token)
 			return rec, member, policy, nil
 		}
 		if s.misses == nil || !s.misses.Allow() {
@@ -271,6 +287,7 @@ func (s *Store) LookupTokenInto(ctx context.Context, secretHash [32]byte, rec *s
 	}
 	if !s.stale() {
 		if member, policy, ok := s.index().LookupInto(secretHash, rec); ok {
+			s.feed.decided.overlay(rec.Token)
 			return member, policy, nil
 		}
 		if s.misses == nil || !s.misses.Allow() {
@@ -310,6 +327,7 @@ func (s *Store) readThrough(ctx context.Context, secretHash [32]byte, rec *stora
 		policy = ws.GetTokenPolicy()
 		rec.Reset()
 		rec.Token, rec.SecretHash = got.Token, got.SecretHash
+		s.feed.decided.overlay(rec.Token)
 		return nil
 	})
 	return member, policy, err

@@ -62,6 +62,7 @@ func (s *Store) RollToken(ctx context.Context, r storage.Roll) (old, next *stora
 		if o == nil || r.WorkspaceID != "" && o.Token.WorkspaceId != r.WorkspaceID {
 			return reject(fmt.Errorf("token %q: %w", r.OldID, storage.ErrNotFound))
 		}
+		s.feed.decided.overlay(o.Token) // a split revocation decided counts already
 		policy, err := tokenPolicy(w.reader, o.Token.WorkspaceId)
 		if err != nil {
 			return reject(err)
