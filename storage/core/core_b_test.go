@@ -402,3 +402,42 @@ func bPut(t *testing.T, e storage.Engine, key string, m proto.Message) {
 		t.Fatalf("Update = %v", err)
 	}
 }
+
+// TestRejectionAfterWrite: a closure that rejects after it wrote fails
+// with its error and none of its writes lands, while writes queued beside
+// it commit.
+func TestRejectionAfterWrite(t *testing.T) {
+	for _, k := range engineCases(t) {
+		t.Run(k.name, func(t *testing.T) {
+			e, _ := k.open(t, storage.EngineLimits{})
+			s := openCore(t, e, k.opts)
+			refused := errors.New("refused after writing")
+			var wg sync.WaitGroup
+			errs := make([]error, 64)
+			for i := range errs {
+				wg.Go(func() {
+					if i%2 == 0 {
+						errs[i] = core.PutThen(context.Background(), s, fmt.Appendf(nil, "test/good/%02d", i), nil)
+					} else {
+						errs[i] = core.PutThen(context.Background(), s, fmt.Appendf(nil, "test/bad/%02d", i), refused)
+					}
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if i%2 == 0 && err != nil {
+					t.Errorf("write %d = %v; want nil", i, err)
+				}
+				if i%2 == 1 && !errors.Is(err, refused) {
+					t.Errorf("write %d = %v; want its rejection", i, err)
+				}
+			}
+			if bad := bRaw(t, e, "test/bad/"); len(bad) != 0 {
+				t.Errorf("%d writes of rejected closures landed", len(bad))
+			}
+			if good := bRaw(t, e, "test/good/"); len(good) != len(errs)/2 {
+				t.Errorf("%d writes beside them landed; want %d", len(good), len(errs)/2)
+			}
+		})
+	}
+}
