@@ -311,8 +311,7 @@ func (d *Daemon) serve(ctx context.Context, gl, hl net.Listener, box *seal.Ring,
 // purgeSeeds deletes expired seeds until ctx ends. On the same tick it
 // finishes the split changes another process stopped in the middle of
 // (storage.Backend.FinishStale): on a shared store that process may never
-// open it again, and until then reads show part of such a revocation
-// undone and a removed member cannot be added back.
+// open it again, and until then a removed member cannot be added back.
 func (d *Daemon) purgeSeeds(ctx context.Context) {
 	t := time.NewTicker(seedPurgeInterval)
 	defer t.Stop()

@@ -30,14 +30,13 @@ import (
 //	cleanup/member/<ws> 0x00 <user>  time and nonce: the member's tokens are to be revoked
 //	cleanup/workspace/<ws>           nonce: what the deleted workspace held is to be deleted
 //
-// Validation and rolls treat the tokens a revocation marker names as
-// revoked from when the marker reaches the index (decided.go); a removed
-// member's and a deleted workspace's fail at once anyway. How it can hurt
-// you: reads (GetToken, lists) show those tokens unrevoked until their
-// chunk commits, up to a minute or two (FinishStale on the daemon) if the
-// process stopped. A member or workspace cannot be added again while its
-// marker exists (ErrUnavailable): the rest of the old change would reach
-// the new one.
+// Validation, rolls, GetToken and lists treat the tokens a revocation
+// marker names as revoked from when the marker reaches the index
+// (decided.go); a removed member's and a deleted workspace's fail at once
+// anyway. How it can hurt you: a marker left by a stopped process waits a
+// minute or two for FinishStale (on the daemon), and a member or workspace
+// cannot be added again while its marker exists (ErrUnavailable): the rest
+// of the old change would reach the new one.
 const (
 	revokeCleanups    kind = "cleanup/revoke/"
 	memberCleanups    kind = "cleanup/member/"

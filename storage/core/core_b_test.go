@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,6 +254,17 @@ func bCrashMidChange(t *testing.T, k engineCase, c bChange, n int) (e storage.En
 	}
 	if _, _, err := s.RollToken(context.Background(), storage.Roll{OldID: ann[n-1], Next: bRec("acme", "ann", "rolled")}); err == nil {
 		t.Fatalf("rolling token %s while %s is unfinished succeeded", ann[n-1], c.name)
+	}
+	if strings.HasPrefix(c.name, "Revoke") {
+		// Reads show the decision too.
+		live, err := s.ListTokens(context.Background(), "acme", "", 0, false, bT0)
+		if err != nil || len(live) != 0 {
+			t.Fatalf("ListTokens while %s is unfinished = %d tokens, %v; want none", c.name, len(live), err)
+		}
+		rec, err := s.GetToken(context.Background(), "acme", ann[n-1])
+		if err != nil || !lifecycle.RevokedBy(rec.GetToken(), bT0) {
+			t.Fatalf("GetToken(%s) while %s is unfinished = %v, %v; want it revoked", ann[n-1], c.name, rec.GetToken(), err)
+		}
 	}
 	return e, reopen, s, ann
 }

@@ -8,10 +8,11 @@ import (
 	"tokenauthority/lifecycle"
 )
 
-// decided is, for validation, the split revocations decided but not yet
-// finished (cleanup.go): a token a marker names validates as revoked as
-// soon as the marker reaches this replica's index, on every replica, not
-// when its chunk commits (or, after a crash, when FinishStale gets to it).
+// decided is the split revocations decided but not yet finished
+// (cleanup.go): a token a marker names is revoked for validation, rolls,
+// GetToken and lists as soon as the marker reaches this replica's index,
+// not when its chunk commits (or, after a crash, when FinishStale gets to
+// it).
 type decided struct {
 	mu      sync.Mutex
 	markers map[string]decision

@@ -6,7 +6,7 @@
 // How it can hurt you: a write closure may run more than once (a lost race
 // on etcd, a neighbour's failure in its batch), so it computes everything
 // from what it reads and assigns, never appends to, what it reports. A
-// change past the engine's limits is split (cleanup.go): validation treats
-// its tokens as revoked at once, reads show them so chunk by chunk, and a
-// process that stops half-way leaves a marker for Open or FinishStale.
+// change past the engine's limits is split (cleanup.go): it takes effect
+// when decided, and a process that stops half-way leaves a marker for Open
+// or another process's FinishStale to finish.
 package core

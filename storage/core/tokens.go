@@ -65,6 +65,7 @@ func (s *Store) GetToken(ctx context.Context, workspaceID, tokenID string) (*sto
 		if err != nil {
 			return nil, err
 		}
+		s.feed.decided.overlay(rec.Token)
 		return rec, mergeUsed(r, rec)
 	})
 }
@@ -112,6 +113,7 @@ func (s *Store) ListTokensMatching(ctx context.Context, workspaceID, before stri
 				if rec == nil {
 					return nil, fmt.Errorf("token %q indexed in workspace %q but missing", id, workspaceID)
 				}
+				s.feed.decided.overlay(rec.Token)
 				if match != nil && !match(rec.GetToken()) {
 					continue
 				}
