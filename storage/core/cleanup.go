@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"tokenauthority/audit"
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -24,7 +26,10 @@ import (
 // token it revokes. Later transactions apply the rest in chunks, each first
 // checking the marker (another process may have finished it); the last
 // deletes it. A process that stops in between leaves the marker to the next
-// Open (finishCleanups) or to any process's FinishStale.
+// Open (finishCleanups) or to any process's FinishStale. A revocation whose
+// decision outgrows a transaction is decided in parts (splitRevoke); a
+// member's removal is not, so its event must fit one (about 50,000 tokens
+// on etcd's default limits).
 //
 //	cleanup/revoke/<random>          time, reason and the ids of the tokens to revoke
 //	cleanup/member/<ws> 0x00 <user>  time and nonce: the member's tokens are to be revoked
@@ -133,6 +138,10 @@ func decodeDecision(v []byte) (decision, error) {
 
 // splitRevoke is revoke past one transaction: it reads what it changes,
 // decides it with a marker and the event naming all of it, then finishes.
+// A decision too big for one transaction (its marker and events past half
+// the engine's MaxBytes: tens of thousands of tokens on etcd) is made in
+// parts, each decided and finished in turn, whose events continue the
+// first's; one stopped half-way leaves the later parts undecided.
 func (s *Store) splitRevoke(ctx context.Context, workspaceID string, pick pickFn, at time.Time, reason pb.RevokeReason) ([]*storagepb.TokenRecord, error) {
 	live, err := viewed(ctx, s, func(r reader) (live []*storagepb.TokenRecord, err error) {
 		recs, err := guardedPick(r, workspaceID, pick)
@@ -150,29 +159,81 @@ func (s *Store) splitRevoke(ctx context.Context, workspaceID string, pick pickFn
 	if err != nil {
 		return nil, err
 	}
-	d := decision{at: at, reason: reason, ids: make([]string, len(live))}
+	ids := make([]string, len(live))
 	for i, rec := range live {
-		d.ids[i] = rec.GetToken().GetTokenId()
+		ids[i] = rec.GetToken().GetTokenId()
 	}
-	id, err := nonce()
-	if err != nil {
-		return nil, err
-	}
-	marker, value := revokeCleanups.key(hex.EncodeToString(id)), d.encode()
-	err = s.update(ctx, func(w writer) error {
-		if _, err := guardedPick(w.reader, workspaceID, nil); err != nil {
-			return reject(err)
+	var out []*storagepb.TokenRecord
+	for i, part := range s.decisionParts(ids) {
+		id, err := nonce()
+		if err != nil {
+			return nil, err
 		}
-		storage.NoteRevoked(ctx, live)
-		if len(live) == 0 {
-			return nil // nothing to revoke: only the event, if any
+		d := decision{at: at, reason: reason, ids: part}
+		marker, value := revokeCleanups.key(hex.EncodeToString(id)), d.encode()
+		err = s.update(ctx, func(w writer) error {
+			if _, err := guardedPick(w.reader, workspaceID, nil); err != nil {
+				return reject(err)
+			}
+			if i == 0 {
+				storage.NoteRevoked(ctx, live[:len(part)])
+			} else if err := s.continueEvent(ctx, w, part); err != nil {
+				return err
+			}
+			if len(part) == 0 {
+				return nil // nothing to revoke: only the event, if any
+			}
+			return w.put(marker, value)
+		})
+		if err != nil || len(part) == 0 {
+			return nil, err
 		}
-		return w.put(marker, value)
-	})
-	if err != nil || len(live) == 0 {
-		return nil, err
+		done, err := s.finishRevoking(ctx, marker, value, part, at, reason, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, done...)
 	}
-	return s.finishRevoking(ctx, marker, value, d.ids, d.at, d.reason, nil)
+	return out, nil
+}
+
+// decisionParts cuts ids into parts whose marker and events (about twice
+// the ids' bytes) each take at most half the engine's MaxBytes, leaving the
+// rest to the events' other fields and the group commit's other writes.
+func (s *Store) decisionParts(ids []string) [][]string {
+	limit := s.e.Limits().MaxBytes
+	if limit <= 0 {
+		return [][]string{ids}
+	}
+	budget := max(limit/2-2<<10, limit/4)
+	var parts [][]string
+	lo, n := 0, 0
+	for i, id := range ids {
+		n += 2*len(id) + 3
+		if n > budget && i > lo {
+			parts = append(parts, ids[lo:i])
+			lo, n = i, 2*len(id)+3
+		}
+	}
+	return append(parts, ids[lo:])
+}
+
+// continueEvent appends to w's transaction events continuing ctx's
+// recorded event (a split decision's first part's) that name ids.
+func (s *Store) continueEvent(ctx context.Context, w writer, ids []string) error {
+	first := audit.FromContext(ctx).Recorded()
+	if first == nil {
+		return nil
+	}
+	ev := proto.CloneOf(first)
+	ev.Sequence, ev.PrevHash, ev.Hash = 0, nil, nil
+	ev.RevokedTokenIds = slices.Clone(ids)
+	for _, e := range append([]*pb.AuditEvent{ev}, storage.SplitRevoked(ev, s.opts.IDsPerEvent)...) {
+		if err := appendAudit(w, e, &s.auditClock); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // finishRevoking revokes in chunks the tokens of ids that keep accepts

@@ -453,3 +453,56 @@ func TestRejectionAfterWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestRevocationPastOneDecision: a revocation whose marker and events
+// outgrow one transaction is decided in parts; every token is revoked, no
+// marker is left, the events name each token once and the log verifies.
+func TestRevocationPastOneDecision(t *testing.T) {
+	const n = 300
+	for _, k := range engineCases(t) {
+		t.Run(k.name, func(t *testing.T) {
+			// 8 KiB: the decision of 300 ids of 12 bytes (about 10 KiB) in parts.
+			e, _ := k.open(t, storage.EngineLimits{MaxOps: 16, MaxReads: 16, MaxBytes: 8 << 10})
+			opts := k.opts
+			opts.IDsPerEvent = 40
+			s := openCore(t, e, opts)
+			ids := bFill(t, s, "acme", n, "ann")["ann"]
+			ctx, _ := audit.NewContext(context.Background(), &pb.AuditEvent{
+				Time: timestamppb.New(bT0), Actor: "admin", Action: "test.revoke", WorkspaceId: "acme",
+			})
+			got, err := s.RevokeUserTokens(ctx, "acme", "ann", bT0, pb.RevokeReason_REVOKE_REASON_LEAKED)
+			if err != nil {
+				t.Fatalf("RevokeUserTokens = %v", err)
+			}
+			if len(got) != n {
+				t.Errorf("RevokeUserTokens revoked %d tokens; want %d", len(got), n)
+			}
+			for _, id := range ids {
+				if bValid(t, s, id, bT0) {
+					t.Fatalf("token %s validates after the revocation", id)
+				}
+			}
+			if left := bRaw(t, e, "cleanup/"); len(left) > 0 {
+				t.Errorf("markers left: %d", len(left))
+			}
+			evs, _, err := s.ListAuditEvents(context.Background(), audit.Filter{}, "", 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var named []string
+			for _, ev := range evs {
+				if ev.GetAction() != "test.revoke" || ev.GetActor() != "admin" {
+					t.Errorf("event %q by %q besides the revocation's", ev.GetAction(), ev.GetActor())
+				}
+				named = append(named, ev.GetRevokedTokenIds()...)
+			}
+			slices.Sort(named)
+			if !slices.Equal(named, ids) {
+				t.Errorf("%d events name %d tokens; want each of the %d revoked once", len(evs), len(named), n)
+			}
+			if res, err := s.VerifyAudit(context.Background()); err != nil || !res.OK {
+				t.Errorf("VerifyAudit = %+v, %v; want OK", res, err)
+			}
+		})
+	}
+}
