@@ -70,16 +70,7 @@ func (s *Store) update(ctx context.Context, fn func(w writer) error) (err error)
 // updated is update for fn with a result: that of the run that committed,
 // or zero with the error.
 func updated[T any](ctx context.Context, s *Store, fn func(w writer) (T, error)) (T, error) {
-	var out T
-	err := s.update(ctx, func(w writer) (err error) {
-		out, err = fn(w)
-		return err
-	})
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return out, nil
+	return returning(func(f func(writer) error) error { return s.update(ctx, f) }, fn)
 }
 
 // updateReading is update for fn that will read keys, prefetched for its

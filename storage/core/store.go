@@ -186,9 +186,15 @@ func (s *Store) view(ctx context.Context, fn func(r reader) error) error {
 
 // viewed is view for fn with a result: its result, or zero with the error.
 func viewed[T any](ctx context.Context, s *Store, fn func(r reader) (T, error)) (T, error) {
+	return returning(func(f func(reader) error) error { return s.view(ctx, f) }, fn)
+}
+
+// returning runs fn through run (a view or an update) and returns the
+// result of its last run, or zero with run's error.
+func returning[T, X any](run func(func(X) error) error, fn func(X) (T, error)) (T, error) {
 	var out T
-	err := s.view(ctx, func(r reader) (err error) {
-		out, err = fn(r)
+	err := run(func(x X) (err error) {
+		out, err = fn(x)
 		return err
 	})
 	if err != nil {
