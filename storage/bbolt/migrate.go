@@ -8,7 +8,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
-	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage"
 )
 
@@ -29,7 +28,7 @@ import (
 //	meta audit_checkpoint    -> "audit_checkpoint/" + chain (value unchanged)
 //	audit <8-byte seq>       -> core.AuditKey(T, core.LegacyChain, seq), value unchanged
 //
-// with T from auditTime. Any other meta key, bucket or nested bucket fails
+// with T from core.MigratedAuditTime. Any other meta key, bucket or nested bucket fails
 // the migration, naming it: unknown data is never dropped. Bucket meta is
 // left holding only schema_version = 3, so the old build refuses the file
 // (ErrSchemaTooNew) rather than start an empty store beside the data: a
@@ -61,38 +60,6 @@ var (
 const engineSchemaVersion = 3
 
 var kvSchemaVersion = []byte("meta/schema_version")
-
-// auditTime is the T of an audit event's key: its time (0 for ev nil, not
-// readable) but after prev, the T of the chain's previous event unless
-// first, so key order is sequence order whatever the clock did.
-func auditTime(ev *pb.AuditEvent, prev uint64, first bool) (uint64, error) {
-	t := eventNanos(ev)
-	if first {
-		return t, nil
-	}
-	if prev == ^uint64(0) {
-		return 0, fmt.Errorf("no key time left after %d", prev)
-	}
-	return max(t, prev+1), nil
-}
-
-// eventNanos is ev's time in unix nanoseconds, clamped to 1970 to 2262.
-func eventNanos(ev *pb.AuditEvent) uint64 {
-	const maxSec = (1<<63 - 1) / 1_000_000_000
-	ts := ev.GetTime()
-	sec, nsec := ts.GetSeconds(), int64(ts.GetNanos())
-	switch {
-	case sec < 0 || sec == 0 && nsec <= 0:
-		return 0
-	case sec > maxSec:
-		return 1<<63 - 1
-	}
-	n := sec*1e9 + min(max(nsec, 0), 999_999_999)
-	if n < 0 { // sec == maxSec and nanos past the int64 range
-		return 1<<63 - 1
-	}
-	return uint64(n)
-}
 
 // prepareEngineFile readies the file in tx: bucket kv is used as it is, an
 // old store's file migrated, any other file given the engine's buckets.

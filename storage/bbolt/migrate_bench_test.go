@@ -13,6 +13,7 @@ import (
 
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/storage/bbolt"
+	"tokenauthority/storage/storagetest"
 )
 
 // BenchmarkMigrate migrates the fixture grown by 100,000 tokens (a record,
@@ -70,7 +71,7 @@ func grow(b *testing.B, path string, n int) {
 			if err == nil {
 				var ev []byte
 				ev, err = proto.Marshal(&pb.AuditEvent{
-					Sequence: uint64(100 + i), Time: timestamppb.New(fxT0.Add(time.Duration(i) * time.Millisecond)),
+					Sequence: uint64(100 + i), Time: timestamppb.New(storagetest.FixtureT0.Add(time.Duration(i) * time.Millisecond)),
 					Actor: "admin", Action: "token.create", WorkspaceId: "acme", Target: string(id),
 					ClientAddress: "192.0.2.1:4000", PrevHash: hash, Hash: hash,
 				})

@@ -101,7 +101,7 @@ func migratedMeta(meta *bolt.Bucket) ([]record, error) {
 	return out, err
 }
 
-// migratedAudit appends the audit log keyed in the legacy chain (auditTime
+// migratedAudit appends the audit log keyed in the legacy chain (MigratedAuditTime
 // keeps sequence order). An event that cannot be decoded is kept as it is,
 // right after the one before it, for the chain check to report.
 func migratedAudit(out []record, b *bolt.Bucket) ([]record, error) {
@@ -116,7 +116,7 @@ func migratedAudit(out []record, b *bolt.Bucket) ([]record, error) {
 		if proto.Unmarshal(v, ev) != nil {
 			ev = nil
 		}
-		t, err := auditTime(ev, prev, first)
+		t, err := core.MigratedAuditTime(ev, prev, first)
 		if err != nil {
 			return fmt.Errorf("audit event %d: %w", seq, err)
 		}

@@ -27,7 +27,8 @@ import (
 // as well as their clocks agree, and an event committed late may land
 // before a tailing reader's cursor: such a reader re-reads its last seconds.
 
-// LegacyChain is the one chain of a schema-2 file's events (storage/bbolt).
+// LegacyChain is the one chain of the events of a store before the core
+// (a schema-2 bbolt file, an etcd prefix of the first layout), migrated.
 // No workspace id holds its byte (access.ValidID).
 const LegacyChain = "\x01"
 
@@ -39,6 +40,39 @@ func AuditKey(t uint64, chain string, seq uint64) []byte {
 	k = append(k, chain...)
 	k = append(k, 0)
 	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// MigratedAuditTime is the T of a migrated legacy event's key (AuditKey
+// with LegacyChain): its own time (0 for ev nil, not readable) but after
+// prev, the T of the chain's previous event unless first, so key order is
+// sequence order whatever the clock did.
+func MigratedAuditTime(ev *pb.AuditEvent, prev uint64, first bool) (uint64, error) {
+	t := eventNanos(ev)
+	if first {
+		return t, nil
+	}
+	if prev == ^uint64(0) {
+		return 0, fmt.Errorf("no key time left after %d", prev)
+	}
+	return max(t, prev+1), nil
+}
+
+// eventNanos is ev's time in unix nanoseconds, clamped to 1970 to 2262.
+func eventNanos(ev *pb.AuditEvent) uint64 {
+	const maxSec = (1<<63 - 1) / 1_000_000_000
+	ts := ev.GetTime()
+	sec, nsec := ts.GetSeconds(), int64(ts.GetNanos())
+	switch {
+	case sec < 0 || sec == 0 && nsec <= 0:
+		return 0
+	case sec > maxSec:
+		return 1<<63 - 1
+	}
+	n := sec*1e9 + min(max(nsec, 0), 999_999_999)
+	if n < 0 { // sec == maxSec and nanos past the int64 range
+		return 1<<63 - 1
+	}
+	return uint64(n)
 }
 
 // splitAuditKey returns the parts of an event's key without its kind.

@@ -1,4 +1,4 @@
-package bbolt
+package core
 
 import (
 	"math"
@@ -10,10 +10,10 @@ import (
 	pb "tokenauthority/gen/tokenauthority/v1"
 )
 
-// TestMigrateAuditTime covers the edges of an audit key's time T: events
+// TestMigratedAuditTime covers the edges of an audit key's time T: events
 // without a time or before 1970 count as 0, events past the int64 range
 // as its end, and T always moves past the previous one.
-func TestMigrateAuditTime(t *testing.T) {
+func TestMigratedAuditTime(t *testing.T) {
 	t.Parallel()
 	at := func(ts *timestamppb.Timestamp) *pb.AuditEvent { return &pb.AuditEvent{Time: ts} }
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC)
@@ -42,12 +42,12 @@ func TestMigrateAuditTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := auditTime(tt.ev, tt.prev, tt.first)
+			got, err := MigratedAuditTime(tt.ev, tt.prev, tt.first)
 			if (err != nil) != tt.err {
-				t.Fatalf("auditTime = %d, %v; want error %v", got, err, tt.err)
+				t.Fatalf("MigratedAuditTime = %d, %v; want error %v", got, err, tt.err)
 			}
 			if err == nil && got != tt.want {
-				t.Errorf("auditTime = %d, want %d", got, tt.want)
+				t.Errorf("MigratedAuditTime = %d, want %d", got, tt.want)
 			}
 		})
 	}
