@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -25,8 +24,6 @@ import (
 	storagepb "tokenauthority/gen/tokenauthority/storage/v1"
 	pb "tokenauthority/gen/tokenauthority/v1"
 	"tokenauthority/internal/etcdtest"
-	"tokenauthority/storage"
-	"tokenauthority/storage/etcd"
 )
 
 // layout1KV is one key of a fixture of the first etcd layout
@@ -221,16 +218,6 @@ func TestLayout1FixturesLoad(t *testing.T) {
 
 			checkLayout1Tokens(t, got, t0)
 			checkLayout1Audit(t, got, tt.auditFirst, tt.auditLast, tt.checkpoint, tt.seedMarked)
-
-			// Until the migration lands, this build refuses the prefix.
-			s, err := etcd.OpenClient(ctx, cli, etcd.Options{Prefix: prefix})
-			if err == nil {
-				_ = s.Close()
-				t.Fatal("OpenClient opened a prefix of the first layout")
-			}
-			if !errors.Is(err, storage.ErrInvalid) {
-				t.Errorf("OpenClient = %v, want ErrInvalid", err)
-			}
 		})
 	}
 }

@@ -66,7 +66,9 @@ func Open(ctx context.Context, cfg etcdclient.Config, opts Options) (*Store, err
 }
 
 // OpenClient opens the store on a client that stays the caller's: it
-// checks the layout, loads the validation index and follows the prefix.
+// migrates a prefix of the first layout (migrate.go), loads the validation
+// index and follows the prefix. A migration is bounded per transaction by
+// WriteTimeout, not by ctx, and the rest of the open gets ctx's time again.
 func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
@@ -83,10 +85,28 @@ func OpenClient(ctx context.Context, cli *clientv3.Client, opts Options) (*Store
 	if err := CheckPrefix(opts.Prefix); err != nil {
 		return nil, err
 	}
-	if err := refuseFirstLayout(ctx, cli, opts.Prefix); err != nil {
+	if err := checkAccess(ctx, cli, opts.Prefix); err != nil {
 		return nil, err
 	}
 	e := NewEngine(cli, EngineOptions{Prefix: opts.Prefix, Limits: opts.Limits, Watch: opts.Watch, Progress: min(opts.MaxStaleness/4, 500*time.Millisecond), Logger: opts.Logger})
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	began := time.Now()
+	moved, err := migrateLayout1(ctx, e, opts.WriteTimeout, log)
+	if err != nil {
+		return nil, fmt.Errorf("open etcd store at %s: %w", opts.Prefix, err)
+	}
+	if moved > 0 {
+		took := time.Since(began)
+		log.Info("migrated the etcd prefix from the first layout", "prefix", opts.Prefix, "keys", moved, "took", took)
+		if d, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), d.Add(took))
+			defer cancel()
+		}
+	}
 	s, err := core.Open(ctx, e, core.Options{MaxStaleness: opts.MaxStaleness, MissReads: opts.MissReads, WriteTimeout: opts.WriteTimeout, Logger: opts.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("open etcd store at %s: %w", opts.Prefix, err)
@@ -103,21 +123,17 @@ func CheckPrefix(prefix string) error {
 	return nil
 }
 
-// refuseFirstLayout refuses a prefix of the first etcd layout, which would
-// look like an empty store. As the first read, it names a missing role.
-func refuseFirstLayout(ctx context.Context, cli *clientv3.Client, prefix string) error {
+// checkAccess reads a key under prefix, first, to name a missing role.
+func checkAccess(ctx context.Context, cli *clientv3.Client, prefix string) error {
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), 10*time.Second)
 	defer cancel()
-	resp, err := cli.Get(ctx, prefix+"schema_version", clientv3.WithCountOnly())
+	_, err := cli.Get(ctx, prefix+l1Schema, clientv3.WithCountOnly())
 	if errors.Is(err, rpctypes.ErrPermissionDenied) {
 		return fmt.Errorf("etcd user %q: permission denied on keys under %s: its role needs readwrite on that prefix (etcdctl role grant-permission --prefix=true ROLE readwrite %s)",
 			cli.Username, prefix, prefix)
 	}
 	if err != nil {
 		return fmt.Errorf("open etcd store at %s: %w", prefix, unavailable(ctx, err))
-	}
-	if resp.Count > 0 {
-		return fmt.Errorf("etcd store at %s has the first key layout (schema version 1), which this build does not read; serve it with the release that wrote it, or start this one on a new --etcd-prefix: %w", prefix, storage.ErrInvalid)
 	}
 	return nil
 }
