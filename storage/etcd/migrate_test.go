@@ -280,4 +280,3 @@ func TestMigrateLayout1Refuses(t *testing.T) {
 		})
 	}
 }
-
