@@ -116,7 +116,7 @@ func migratedAudit(out []record, b *bolt.Bucket) ([]record, error) {
 		if proto.Unmarshal(v, ev) != nil {
 			ev = nil
 		}
-		t, err := core.MigratedAuditTime(ev, prev, first)
+		t, err := core.MigratedAuditTime(core.EventNanos(ev), prev, first)
 		if err != nil {
 			return fmt.Errorf("audit event %d: %w", seq, err)
 		}

@@ -43,22 +43,22 @@ func AuditKey(t uint64, chain string, seq uint64) []byte {
 }
 
 // MigratedAuditTime is the T of a migrated legacy event's key (AuditKey
-// with LegacyChain): its own time (0 for ev nil, not readable) but after
-// prev, the T of the chain's previous event unless first, so key order is
-// sequence order whatever the clock did.
-func MigratedAuditTime(ev *pb.AuditEvent, prev uint64, first bool) (uint64, error) {
-	t := eventNanos(ev)
+// with LegacyChain): own, its EventNanos, but after prev, the T of the
+// chain's previous event unless first, so key order is sequence order
+// whatever the clock did.
+func MigratedAuditTime(own, prev uint64, first bool) (uint64, error) {
 	if first {
-		return t, nil
+		return own, nil
 	}
 	if prev == ^uint64(0) {
 		return 0, fmt.Errorf("no key time left after %d", prev)
 	}
-	return max(t, prev+1), nil
+	return max(own, prev+1), nil
 }
 
-// eventNanos is ev's time in unix nanoseconds, clamped to 1970 to 2262.
-func eventNanos(ev *pb.AuditEvent) uint64 {
+// EventNanos is ev's time in unix nanoseconds, clamped to 1970 to 2262;
+// 0 for ev nil (an event that cannot be read).
+func EventNanos(ev *pb.AuditEvent) uint64 {
 	const maxSec = (1<<63 - 1) / 1_000_000_000
 	ts := ev.GetTime()
 	sec, nsec := ts.GetSeconds(), int64(ts.GetNanos())

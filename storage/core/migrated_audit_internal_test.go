@@ -42,7 +42,7 @@ func TestMigratedAuditTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := MigratedAuditTime(tt.ev, tt.prev, tt.first)
+			got, err := MigratedAuditTime(EventNanos(tt.ev), tt.prev, tt.first)
 			if (err != nil) != tt.err {
 				t.Fatalf("MigratedAuditTime = %d, %v; want error %v", got, err, tt.err)
 			}

@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 
 	pb "tokenauthority/gen/tokenauthority/v1"
@@ -32,12 +35,14 @@ import (
 //	audit_head, audit_checkpoint        -> audit_head/<LegacyChain>, audit_checkpoint/<LegacyChain>
 //	(last)                              -> meta/schema_version "3"
 //
-// Values are kept, but seedtok's. T is core.MigratedAuditTime, carried from
-// batch to batch in migrating/audit. Nothing is written while a key is
-// unknown or cannot be mapped, or the old release left a change unfinished
-// (cleanup/...). Each transaction moves keys (puts the new, deletes the
-// old), so a process stopped half-way, or replicas starting together, go
-// on from where the prefix is.
+// Values are kept, but seedtok's. T is core.MigratedAuditTime over the
+// chain in sequence order (the T of an event moved already is in its key),
+// so every process computes the same keys. A scan at one revision checks
+// every key first: nothing is written while one is unknown or cannot be
+// mapped, or the old release left a change unfinished (cleanup/...). The
+// old keys are then moved in segments, several at once, each transaction
+// putting new keys and deleting old ones: a process stopped half-way, or
+// replicas starting together, go on from where the prefix is.
 //
 // How it can hurt you: a replica of the old release still running writes
 // old keys behind the migration's back: stop them all first, and take an
@@ -47,7 +52,6 @@ const (
 	l1Head       = "audit_head"
 	l1Checkpoint = "audit_checkpoint"
 	l1Audit      = "audit/"
-	l1Progress   = "migrating/audit" // 1 once an event moved, its T (8 bytes), the last old key seen
 	l1Guard      = "3"
 	newSchema    = "meta/schema_version"
 )
@@ -102,9 +106,17 @@ var l1Families = []l1Family{
 	}},
 }
 
+// How a migration moves: segments of about segmentKeys old keys, at most
+// movers of them at once (etcd answers one client's transactions in
+// parallel; one at a time, a migration waits on each commit).
+const (
+	segmentKeys = 1024
+	movers      = 8
+)
+
 // The core's families, which a migration under way has begun to write.
 var l1Moved = []string{"meta/", "workspaces/", "members/", "zoos/", "tokens/", "workspace_tokens/",
-	"token_hashes/", "seeds/", "seed_of/", "audit_head/", "audit_checkpoint/", l1Progress}
+	"token_hashes/", "seeds/", "seed_of/", "audit_head/", "audit_checkpoint/"}
 
 // oldAuditSeq returns the sequence of an old event's key (without l1Audit).
 func oldAuditSeq(rest []byte) (uint64, bool) {
@@ -114,6 +126,61 @@ func oldAuditSeq(rest []byte) (uint64, bool) {
 	seq, err := strconv.ParseUint(string(rest), 10, 64)
 	return seq, err == nil
 }
+
+// movedAudit returns the T and sequence of a moved event's key (without
+// l1Audit): T, LegacyChain, 0x00, sequence.
+func movedAudit(rest []byte) (t, seq uint64, ok bool) {
+	if len(rest) != 8+len(core.LegacyChain)+1+8 || string(rest[8:9]) != core.LegacyChain || rest[9] != 0 {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint64(rest), binary.BigEndian.Uint64(rest[10:]), true
+}
+
+// plan is what a scan found still to move.
+type plan struct {
+	segments []segment
+	seqs, ts []uint64 // the old events' sequences, ascending, and their keys' T
+	keys     int      // old keys to move
+}
+
+// segment is a range [start, end) of old keys of one family.
+type segment struct{ start, end []byte }
+
+// eventT returns the T of the old event seq.
+func (p *plan) eventT(seq uint64) (uint64, bool) {
+	i, ok := slices.BinarySearch(p.seqs, seq)
+	if !ok {
+		return 0, false
+	}
+	return p.ts[i], true
+}
+
+// stepped bounds each transaction of an engine by step.
+type stepped struct {
+	e    *Engine
+	step time.Duration
+}
+
+func (m stepped) View(ctx context.Context, fn func(storage.ReadTx) error) error {
+	ctx, cancel := context.WithTimeout(ctx, m.step)
+	defer cancel()
+	return m.e.View(ctx, fn)
+}
+
+func (m stepped) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
+	if hook, ok := ctx.Value(stepHookKey{}).(func() error); ok {
+		if err := hook(); err != nil {
+			return 0, err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.step)
+	defer cancel()
+	return m.e.Update(ctx, fn)
+}
+
+// stepHookKey carries a test's function run before each transaction of a
+// migration (export_test.go); its error stops the migration as a crash would.
+type stepHookKey struct{}
 
 // migrateLayout1 moves a prefix of layout 1 to the core's layout and
 // reports how many keys it moved; a prefix of another layout is left alone.
@@ -140,239 +207,211 @@ func migrateLayout1(ctx context.Context, e *Engine, step time.Duration, log *slo
 	if s := string(version); s != "1" && s != l1Guard {
 		return 0, fmt.Errorf("schema version %q of the first etcd layout is unknown to this build: %w", version, storage.ErrInvalid)
 	}
-	if err := checkLayout1(ctx, m); err != nil {
+	// The scan reads the whole prefix at one revision: a bound of its own.
+	p, err := scanLayout1(ctx, stepped{e: e, step: max(step, 10*time.Minute)})
+	if err != nil {
 		return 0, err
 	}
 	if _, err := m.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte(l1Schema), []byte(l1Guard)) }); err != nil {
 		return 0, err
 	}
-	per := max(min(e.opts.Limits.MaxOps, e.opts.Limits.MaxReads)/2-2, 1)
-	moved := 0
-	for _, f := range l1Families {
-		for {
-			m.report(log, moved)
-			n, err := moveSome(ctx, m, f, per)
-			if errors.Is(err, storage.ErrTooLarge) && per > 1 {
-				per /= 2 // big values: fewer a transaction
-				continue
-			}
+	log.Info("migrating the etcd prefix from the first layout", "keys", p.keys)
+	var moved atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(movers)
+	for _, seg := range p.segments {
+		g.Go(func() error {
+			n, err := moveSegment(gctx, m, &p, seg)
+			moved.Add(int64(n))
 			if err != nil {
-				return moved, fmt.Errorf("migrate keys %s: %w", f.old, err)
+				return fmt.Errorf("migrate keys from %q: %w", seg.start, err)
 			}
-			if n == 0 {
-				break
-			}
-			moved += n
-		}
+			return nil
+		})
 	}
-	for {
-		m.report(log, moved)
-		n, err := moveEvents(ctx, m, per)
-		if errors.Is(err, storage.ErrTooLarge) && per > 1 {
-			per /= 2
-			continue
-		}
-		if err != nil {
-			return moved, fmt.Errorf("migrate the audit log: %w", err)
-		}
-		if n < 0 {
-			break
-		}
-		moved += n
+	if err := g.Wait(); err != nil {
+		return int(moved.Load()), err
 	}
 	if _, err := m.Update(ctx, finishLayout1); err != nil {
-		return moved, fmt.Errorf("finish the migration: %w", err)
+		return int(moved.Load()), fmt.Errorf("finish the migration: %w", err)
 	}
-	return moved, nil
+	return int(moved.Load()), nil
 }
 
-// stepped bounds each transaction of an engine by step.
-type stepped struct {
-	e    *Engine
-	step time.Duration
-	said time.Time // when report last logged
-}
-
-func (m stepped) View(ctx context.Context, fn func(storage.ReadTx) error) error {
-	ctx, cancel := context.WithTimeout(ctx, m.step)
-	defer cancel()
-	return m.e.View(ctx, fn)
-}
-
-func (m stepped) Update(ctx context.Context, fn func(storage.Tx) error) (int64, error) {
-	if hook, ok := ctx.Value(stepHookKey{}).(func() error); ok {
-		if err := hook(); err != nil {
-			return 0, err
+// scanLayout1 reads every key at one revision and plans the move. It
+// refuses a key that is neither layout 1's nor the core's, or that cannot
+// be moved, before anything is written.
+func scanLayout1(ctx context.Context, m stepped) (plan, error) {
+	var p plan
+	type event struct{ seq, t uint64 } // t: an old event's own time, a moved one's T
+	var old, moved []event
+	var seg segment
+	family, n := "", 0
+	cut := func() {
+		if seg.start != nil {
+			p.segments = append(p.segments, seg)
 		}
+		seg, n = segment{}, 0
 	}
-	ctx, cancel := context.WithTimeout(ctx, m.step)
-	defer cancel()
-	return m.e.Update(ctx, fn)
-}
-
-// stepHookKey carries a test's function run before each transaction of a
-// migration (export_test.go); its error stops the migration as a crash would.
-type stepHookKey struct{}
-
-// report logs how far the migration is, every ten seconds.
-func (m *stepped) report(log *slog.Logger, moved int) {
-	if m.said.IsZero() {
-		m.said = time.Now()
-	} else if time.Since(m.said) >= 10*time.Second {
-		m.said = time.Now()
-		log.Info("migrating the etcd prefix from the first layout", "keys_moved", moved)
-	}
-}
-
-// checkLayout1 reads every key and refuses, before anything is written, a
-// key that is neither layout 1's nor the core's, or that cannot be moved.
-func checkLayout1(ctx context.Context, e stepped) error {
-	const page = 1000
-	check := func(k, v []byte) error {
+	check := func(k, v []byte) (string, error) {
 		if bytes.HasPrefix(k, []byte("cleanup/")) {
-			return errors.New("the release that wrote this prefix left a change unfinished; start that release once (it finishes them when it opens), stop it, then start this one")
+			return "", errors.New("the release that wrote this prefix left a change unfinished; start that release once (it finishes them when it opens), stop it, then start this one")
 		}
 		switch s := string(k); {
 		case s == l1Schema, s == l1Head, s == l1Checkpoint:
-			return nil
+			return "", nil
 		case bytes.HasPrefix(k, []byte(l1Audit)):
-			if _, ok := oldAuditSeq(k[len(l1Audit):]); ok {
-				return nil
+			if seq, ok := oldAuditSeq(k[len(l1Audit):]); ok {
+				ev := &pb.AuditEvent{}
+				if proto.Unmarshal(v, ev) != nil {
+					ev = nil // kept as it is, for VerifyAudit to report
+				}
+				old = append(old, event{seq, core.EventNanos(ev)})
+				return l1Audit, nil
 			}
-			if len(k) > len(l1Audit)+9 && k[len(k)-9] == 0 && string(k[len(k)-10]) == core.LegacyChain {
-				return nil // moved already
+			if t, seq, ok := movedAudit(k[len(l1Audit):]); ok {
+				moved = append(moved, event{seq, t})
+				return "", nil
 			}
 		}
 		for _, f := range l1Families {
 			if rest, ok := bytes.CutPrefix(k, []byte(f.old)); ok {
 				_, _, err := f.move(rest, v)
-				return err
+				return f.old, err
 			}
 		}
-		for _, p := range l1Moved {
-			if bytes.HasPrefix(k, []byte(p)) {
-				return nil
+		for _, prefix := range l1Moved {
+			if bytes.HasPrefix(k, []byte(prefix)) {
+				return "", nil
 			}
 		}
-		return errors.New("unknown to this build")
+		return "", errors.New("unknown to this build")
 	}
-	for after := []byte{0}; after != nil; {
-		var last []byte
-		err := e.View(ctx, func(tx storage.ReadTx) error {
-			last = nil
-			return tx.Range(after, nil, page, func(k, v []byte) error {
-				if err := check(k, v); err != nil {
+	err := m.View(ctx, func(tx storage.ReadTx) error {
+		p, old, moved, seg, family, n = plan{}, nil, nil, segment{}, "", 0
+		for after := []byte{0}; after != nil; {
+			next := []byte(nil)
+			err := tx.Range(after, nil, 1000, func(k, v []byte) error {
+				fam, err := check(k, v)
+				if err != nil {
 					return fmt.Errorf("migrate the first etcd layout: key %q: %v; nothing was changed: %w", k, err, storage.ErrInvalid)
 				}
-				last = append(bytes.Clone(k), 0)
+				next = append(bytes.Clone(k), 0)
+				if fam == "" {
+					return nil
+				}
+				if fam != family || n == segmentKeys {
+					cut()
+					family, seg.start = fam, bytes.Clone(k)
+				}
+				seg.end, n = next, n+1
+				p.keys++
 				return nil
 			})
-		})
-		if err != nil {
-			return err
-		}
-		after = last
-	}
-	return nil
-}
-
-// moveSome moves up to per keys of family f and reports how many.
-func moveSome(ctx context.Context, e stepped, f l1Family, per int) (int, error) {
-	var n int
-	_, err := e.Update(ctx, func(tx storage.Tx) error {
-		var olds []storage.Change
-		n = 0
-		err := storage.RangePrefix(tx, []byte(f.old), per, func(k, v []byte) error {
-			olds = append(olds, storage.Change{Key: bytes.Clone(k), Value: bytes.Clone(v)})
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, o := range olds {
-			k, v, err := f.move(o.Key[len(f.old):], o.Value)
 			if err != nil {
-				return fmt.Errorf("key %q: %w", o.Key, err)
-			}
-			if err := tx.Put(k, v); err != nil {
 				return err
 			}
-			if err := tx.Delete(o.Key); err != nil {
-				return err
-			}
+			after = next
 		}
-		n = len(olds)
+		cut()
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return plan{}, err
+	}
+	// T in sequence order: moved keys sort by T, which grows with the
+	// sequence, so both lists are in sequence order.
+	prev, first := uint64(0), true
+	for i, j := 0, 0; i < len(old); {
+		if j < len(moved) && moved[j].seq < old[i].seq {
+			prev, first = moved[j].t, false
+			j++
+			continue
+		}
+		t, err := core.MigratedAuditTime(old[i].t, prev, first)
+		if err != nil {
+			return plan{}, fmt.Errorf("audit event %d: %w", old[i].seq, err)
+		}
+		p.seqs, p.ts = append(p.seqs, old[i].seq), append(p.ts, t)
+		prev, first = t, false
+		i++
+	}
+	return p, nil
 }
 
-// moveEvents moves the next up to per old audit events, in sequence order,
-// and reports how many; -1 when none was left.
-func moveEvents(ctx context.Context, e stepped, per int) (int, error) {
-	var n int
-	_, err := e.Update(ctx, func(tx storage.Tx) error {
-		n = 0
-		prev, first, after, err := auditProgress(tx)
-		if err != nil {
-			return err
+// moveSegment moves the old keys of seg, in transactions of as many as the
+// engine's limits take, and reports how many it moved.
+func moveSegment(ctx context.Context, m stepped, p *plan, seg segment) (int, error) {
+	l := m.e.opts.Limits
+	per := max(min(l.MaxOps, l.MaxReads)/2-2, 1) // a read, a put and a delete a key
+	total := 0
+	for from := seg.start; ; {
+		if err := ctx.Err(); err != nil {
+			return total, err
 		}
-		var olds []storage.Change
-		err = tx.Range(after, []byte(l1Audit+":"), per, func(k, v []byte) error {
-			olds = append(olds, storage.Change{Key: bytes.Clone(k), Value: bytes.Clone(v)})
+		var n int
+		var next []byte
+		_, err := m.Update(ctx, func(tx storage.Tx) error {
+			var olds []storage.Change
+			n, next = 0, nil
+			err := tx.Range(from, seg.end, per, func(k, v []byte) error {
+				olds = append(olds, storage.Change{Key: bytes.Clone(k), Value: bytes.Clone(v)})
+				return nil
+			})
+			if err != nil || len(olds) == 0 {
+				return err
+			}
+			next = append(olds[len(olds)-1].Key, 0)
+			for _, o := range olds {
+				k, v, err := moveKey(p, o.Key, o.Value)
+				if err != nil {
+					return fmt.Errorf("key %q: %w", o.Key, err)
+				}
+				if k == nil {
+					continue // moved already (an event whose T reads as digits)
+				}
+				if err := tx.Put(k, v); err != nil {
+					return err
+				}
+				if err := tx.Delete(o.Key); err != nil {
+					return err
+				}
+				n++
+			}
 			return nil
 		})
-		if err != nil {
-			return err
+		if errors.Is(err, storage.ErrTooLarge) && per > 1 {
+			per /= 2 // big values: fewer a transaction
+			continue
 		}
-		if len(olds) == 0 {
-			n = -1
-			return nil
+		if err != nil || next == nil {
+			return total, err
 		}
-		for _, o := range olds {
-			seq, ok := oldAuditSeq(o.Key[len(l1Audit):])
-			if !ok {
-				continue // an event moved already whose T reads as digits
-			}
-			ev := &pb.AuditEvent{}
-			if proto.Unmarshal(o.Value, ev) != nil {
-				ev = nil // kept as it is, for VerifyAudit to report
-			}
-			if prev, err = core.MigratedAuditTime(ev, prev, first); err != nil {
-				return fmt.Errorf("event %d: %w", seq, err)
-			}
-			first = false
-			if err := tx.Put(core.AuditKey(prev, core.LegacyChain, seq), o.Value); err != nil {
-				return err
-			}
-			if err := tx.Delete(o.Key); err != nil {
-				return err
-			}
-			n++
-		}
-		v := binary.BigEndian.AppendUint64([]byte{0}, prev)
-		if !first {
-			v[0] = 1
-		}
-		return tx.Put([]byte(l1Progress), append(v, olds[len(olds)-1].Key...))
-	})
-	return n, err
+		total += n
+		from = next
+	}
 }
 
-// auditProgress reads where moveEvents stopped: the T of the last event
-// moved (first: none yet) and the key to range from.
-func auditProgress(tx storage.ReadTx) (prev uint64, first bool, from []byte, err error) {
-	v, err := tx.Get([]byte(l1Progress))
-	if errors.Is(err, storage.ErrNotFound) {
-		return 0, true, []byte(l1Audit + "0"), nil
+// moveKey returns the new key and value of an old one; nil for a key of
+// the core's layout.
+func moveKey(p *plan, k, v []byte) ([]byte, []byte, error) {
+	if rest, ok := bytes.CutPrefix(k, []byte(l1Audit)); ok {
+		seq, ok := oldAuditSeq(rest)
+		if !ok {
+			return nil, nil, nil
+		}
+		t, ok := p.eventT(seq)
+		if !ok {
+			return nil, nil, errors.New("an audit event written since the migration began (is a replica of the old release running?)")
+		}
+		return core.AuditKey(t, core.LegacyChain, seq), v, nil
 	}
-	if err != nil {
-		return 0, false, nil, err
+	for _, f := range l1Families {
+		if rest, ok := bytes.CutPrefix(k, []byte(f.old)); ok {
+			return f.move(rest, v)
+		}
 	}
-	if len(v) < 9 {
-		return 0, false, nil, fmt.Errorf("progress key of %d bytes", len(v))
-	}
-	return binary.BigEndian.Uint64(v[1:]), v[0] == 0, append(bytes.Clone(v[9:]), 0), nil
+	return nil, nil, nil
 }
 
 // finishLayout1 moves the chain's head and checkpoint and marks the prefix
@@ -380,7 +419,7 @@ func auditProgress(tx storage.ReadTx) (prev uint64, first bool, from []byte, err
 func finishLayout1(tx storage.Tx) error {
 	for _, f := range l1Families {
 		err := storage.RangePrefix(tx, []byte(f.old), 1, func(k, _ []byte) error {
-			return fmt.Errorf("key %q is still to be moved (a replica of the old release is writing?)", k)
+			return fmt.Errorf("key %q is still to be moved (is a replica of the old release running?)", k)
 		})
 		if err != nil {
 			return err
@@ -400,9 +439,6 @@ func finishLayout1(tx storage.Tx) error {
 		if err := tx.Delete([]byte(old)); err != nil {
 			return err
 		}
-	}
-	if err := tx.Delete([]byte(l1Progress)); err != nil {
-		return err
 	}
 	return tx.Put([]byte(newSchema), []byte(l1Guard))
 }

@@ -179,19 +179,19 @@ func TestMigrateLayout1Interrupted(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{})
 	cli := c.Client(t)
 	stop := errors.New("stopped")
-	// The fixture takes 1 + 2·9 + 17 + 1 transactions or so at one key each.
+	// At one key a transaction the fixture takes 60 transactions: the
+	// guard, a key each and one more per segment (ten), the last.
 	for _, n := range []int{1, 2, 9, 20, 30, 40, 45} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			t.Parallel()
 			prefix := newPrefix()
 			loadLayout1(t, cli, prefix, "layout1-97144d1.json")
 			want := wantMigrated(t, rawKeys(t, cli, prefix))
-			done := 0
+			var done atomic.Int64
 			ctx := etcd.WithMigrationHook(t.Context(), func() error {
-				if done == n {
+				if done.Add(1) > int64(n) {
 					return stop
 				}
-				done++
 				return nil
 			})
 			if _, err := openMigrated(t, ctx, cli, prefix, tinyLimits); !errors.Is(err, stop) {
