@@ -16,6 +16,7 @@
 //   - A transaction holds at most 128 writes and 128 read checks (etcd's
 //     --max-txn-ops); lower member limits need Options.Limits lowered too.
 //     A compaction anywhere on the cluster makes a feed behind it reload.
-//   - A prefix of the first etcd layout (before the domain core) is
-//     refused at Open.
+//   - A prefix of the first etcd layout (0.1.0) is migrated at Open
+//     (migrate.go): a 0.1.0 replica still running then writes keys the
+//     migration has passed; stop them all first. No way back.
 package etcd
