@@ -77,9 +77,20 @@ func unhexed(to string) func(rest, value []byte) ([]byte, []byte, error) {
 func hash32(s []byte) ([]byte, error) {
 	h, err := hex.DecodeString(string(s))
 	if err != nil || len(h) != 32 {
-		return nil, fmt.Errorf("%q is not a hex SHA-256", s)
+		return nil, fmt.Errorf("not a hex SHA-256 (%d bytes)", len(s))
 	}
 	return h, nil
+}
+
+// keyName quotes a key for an error, leaving out a secret's or a seed's
+// hash.
+func keyName(k []byte) string {
+	for _, p := range []string{"hash/", "seed/"} {
+		if bytes.HasPrefix(k, []byte(p)) {
+			return strconv.Quote(p + "…")
+		}
+	}
+	return strconv.Quote(string(k))
 }
 
 var l1Families = []l1Family{
@@ -217,6 +228,20 @@ func migrateLayout1(ctx context.Context, e *Engine, step time.Duration, log *slo
 	}
 	log.Info("migrating the etcd prefix from the first layout", "keys", p.keys)
 	var moved atomic.Int64
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(10 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				log.Info("migrating the etcd prefix from the first layout", "moved", moved.Load(), "keys", p.keys)
+			}
+		}
+	}()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(movers)
 	for _, seg := range p.segments {
@@ -224,7 +249,7 @@ func migrateLayout1(ctx context.Context, e *Engine, step time.Duration, log *slo
 			n, err := moveSegment(gctx, m, &p, seg)
 			moved.Add(int64(n))
 			if err != nil {
-				return fmt.Errorf("migrate keys from %q: %w", seg.start, err)
+				return fmt.Errorf("migrate keys from %s: %w", keyName(seg.start), err)
 			}
 			return nil
 		})
@@ -294,7 +319,7 @@ func scanLayout1(ctx context.Context, m stepped) (plan, error) {
 			err := tx.Range(after, nil, 1000, func(k, v []byte) error {
 				fam, err := check(k, v)
 				if err != nil {
-					return fmt.Errorf("migrate the first etcd layout: key %q: %v; nothing was changed: %w", k, err, storage.ErrInvalid)
+					return fmt.Errorf("migrate the first etcd layout: key %s: %v; nothing was changed: %w", keyName(k), err, storage.ErrInvalid)
 				}
 				next = append(bytes.Clone(k), 0)
 				if fam == "" {
@@ -365,7 +390,7 @@ func moveSegment(ctx context.Context, m stepped, p *plan, seg segment) (int, err
 			for _, o := range olds {
 				k, v, err := moveKey(p, o.Key, o.Value)
 				if err != nil {
-					return fmt.Errorf("key %q: %w", o.Key, err)
+					return fmt.Errorf("key %s: %w", keyName(o.Key), err)
 				}
 				if k == nil {
 					continue // moved already (an event whose T reads as digits)
@@ -419,7 +444,7 @@ func moveKey(p *plan, k, v []byte) ([]byte, []byte, error) {
 func finishLayout1(tx storage.Tx) error {
 	for _, f := range l1Families {
 		err := storage.RangePrefix(tx, []byte(f.old), 1, func(k, _ []byte) error {
-			return fmt.Errorf("key %q is still to be moved (is a replica of the old release running?)", k)
+			return fmt.Errorf("key %s is still to be moved (is a replica of the old release running?)", keyName(k))
 		})
 		if err != nil {
 			return err

@@ -252,10 +252,11 @@ func TestMigrateLayout1Refuses(t *testing.T) {
 		wantInErr string
 	}{
 		{"unknown key", "events/1", "x", `"events/1": unknown to this build`},
+		{"unknown key, shown whole", "events/\x00x", "x", `"events/\x00x": unknown to this build`},
 		{"unfinished clean-up", "cleanup/member/acme\x00ann", "", "left a change unfinished"},
 		{"unfinished audit continuation", "cleanup/audit/0123", "", "left a change unfinished"},
 		{"hash not hex", "hash/zz", "01jnqx00000000000000000pa1", "not a hex SHA-256"},
-		{"short hash", "hash/abcd", "01jnqx00000000000000000pa1", "not a hex SHA-256"},
+		{"short hash, not named", "hash/abcd", "01jnqx00000000000000000pa1", `"hash/…": not a hex SHA-256 (4 bytes)`},
 		{"seed pointer not hex", "seedtok/01jnqx00000000000000000pa1", "nothex", "not a hex SHA-256"},
 		{"key check id", "key_check/x1", "v", "not a key id"},
 		{"key check id with a leading zero", "key_check/02", "v", "not a key id"},
