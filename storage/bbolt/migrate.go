@@ -28,8 +28,8 @@ import (
 //	meta audit_checkpoint    -> "audit_checkpoint/" + chain (value unchanged)
 //	audit <8-byte seq>       -> core.AuditKey(T, core.LegacyChain, seq), value unchanged
 //
-// with T from core.MigratedAuditTime. Any other meta key, bucket or nested bucket fails
-// the migration, naming it: unknown data is never dropped. Bucket meta is
+// with T from core.MigratedAuditTime. Any other meta key, bucket or nested
+// bucket fails the migration, naming it: unknown data is never dropped. Bucket meta is
 // left holding only schema_version = 3, so the old build refuses the file
 // (ErrSchemaTooNew) rather than start an empty store beside the data: a
 // downgrade needs a backup. The engine's revision starts at 0. Peak memory

@@ -101,9 +101,10 @@ func migratedMeta(meta *bolt.Bucket) ([]record, error) {
 	return out, err
 }
 
-// migratedAudit appends the audit log keyed in the legacy chain (MigratedAuditTime
-// keeps sequence order). An event that cannot be decoded is kept as it is,
-// right after the one before it, for the chain check to report.
+// migratedAudit appends the audit log keyed in the legacy chain
+// (core.MigratedAuditTime keeps sequence order). An event that cannot be
+// decoded is kept as it is, right after the one before it, for the chain
+// check to report.
 func migratedAudit(out []record, b *bolt.Bucket) ([]record, error) {
 	var prev uint64
 	first := true
