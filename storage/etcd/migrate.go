@@ -149,6 +149,7 @@ func movedAudit(rest []byte) (t, seq uint64, ok bool) {
 
 // plan is what a scan found still to move.
 type plan struct {
+	done     bool // another process finished the migration first
 	segments []segment
 	seqs, ts []uint64 // the old events' sequences, ascending, and their keys' T
 	keys     int      // old keys to move
@@ -220,7 +221,7 @@ func migrateLayout1(ctx context.Context, e *Engine, step time.Duration, log *slo
 	}
 	// The scan reads the whole prefix at one revision: a bound of its own.
 	p, err := scanLayout1(ctx, stepped{e: e, step: max(step, 10*time.Minute)})
-	if err != nil {
+	if err != nil || p.done {
 		return 0, err
 	}
 	if _, err := m.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte(l1Schema), []byte(l1Guard)) }); err != nil {
@@ -314,6 +315,12 @@ func scanLayout1(ctx context.Context, m stepped) (plan, error) {
 	}
 	err := m.View(ctx, func(tx storage.ReadTx) error {
 		p, old, moved, seg, family, n = plan{}, nil, nil, segment{}, "", 0
+		// A replica that finished first may be serving, and writing keys of
+		// the core's own: nothing is left to do then.
+		if _, err := tx.Get([]byte(newSchema)); !errors.Is(err, storage.ErrNotFound) {
+			p.done = err == nil
+			return err
+		}
 		for after := []byte{0}; after != nil; {
 			next := []byte(nil)
 			err := tx.Range(after, nil, 1000, func(k, v []byte) error {
@@ -341,8 +348,8 @@ func scanLayout1(ctx context.Context, m stepped) (plan, error) {
 		cut()
 		return nil
 	})
-	if err != nil {
-		return plan{}, err
+	if err != nil || p.done {
+		return p, err
 	}
 	// T in sequence order: moved keys sort by T, which grows with the
 	// sequence, so both lists are in sequence order.

@@ -149,6 +149,15 @@ func TestMigrateLayout1(t *testing.T) {
 			if rec, _, err := s.LookupToken(t.Context(), storagetest.FixtureSecretHash(storagetest.FixturePlain)); err != nil || rec.GetToken().GetRevokeTime() == nil {
 				t.Errorf("LookupToken of the revoked token = %v, %v; want it revoked", rec, err)
 			}
+			if _, err := s.RecordUses(t.Context(), map[string]time.Time{storagetest.FixtureUsed: at}); err != nil {
+				t.Fatalf("RecordUses = %v", err)
+			}
+			// A replica whose scan comes after this one finished finds
+			// nothing to do, though keys of the core's own (an event of the
+			// acme chain, a use) are there now.
+			if done, err := etcd.ScanLayout1(t.Context(), etcd.NewEngine(cli, etcd.EngineOptions{Prefix: prefix})); err != nil || !done {
+				t.Errorf("a late scan = done %v, %v; want done", done, err)
+			}
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close = %v", err)
 			}
